@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"conclab/internal/lab"
+	"conclab/lessons"
+	"conclab/web"
+)
+
+// exitError carries an exit code: 2 for bad input, 1 for a run that
+// failed. Its message is one line for the person at the terminal.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func usageError(format string, args ...any) error {
+	return &exitError{code: 2, msg: fmt.Sprintf(format, args...)}
+}
+
+// exitCode prints err (if any) and returns the process's exit code.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.msg != "" {
+			fmt.Fprintln(stderr, "conclab:", ee.msg)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "conclab:", err)
+	return 1
+}
+
+const usage = `Concurrency Lab: a course on concurrency whose lessons measure this machine.
+
+Usage:
+  conclab [serve] [--addr 127.0.0.1:8080] [--parallel-runs 1] [--queue 32]
+      Serve the course. Open the address it prints in a browser.
+  conclab list [--json]
+      List every experiment with its parameters and their allowed ranges.
+  conclab run <id> [--set name=value]... [--quick] [--json]
+      Run one experiment here and print what it measured.
+      --quick uses small sizes; --json prints the events, one per line.
+
+Exit status of run: 0 when the run finished, 1 when it failed, 2 for bad input.
+`
+
+// run is the whole program; main only wires signals to ctx. args are
+// os.Args, the program name first.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	reg := lessons.Registry()
+	if lab.IsChild(args) {
+		if code := lab.ChildMain(reg, args[2:], stdout, stderr); code != 0 {
+			return &exitError{code: code}
+		}
+		return nil
+	}
+	args = args[1:]
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, reg, args, stdout, stderr)
+	case "list":
+		return list(reg, args, stdout)
+	case "run":
+		return runOne(ctx, reg, args, stdout, stderr)
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return usageError("unknown command %q; the commands are serve, list and run (see conclab help)", cmd)
+}
+
+// newFlags returns a flag set whose errors come back as exit code 2.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("conclab "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return &exitError{code: 0}
+		}
+		return &exitError{code: 2} // flag already printed the problem
+	}
+	if fs.NArg() > 0 {
+		return usageError("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+func list(reg *lab.Registry, args []string, stdout io.Writer) error {
+	fs := newFlags("list", stdout)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	infos := web.Experiments(reg)
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(infos)
+	}
+	for _, e := range infos {
+		fmt.Fprintf(stdout, "%s  (%s)\n  %s\n", e.ID, e.Lesson, e.Title)
+		for _, p := range e.Params {
+			fmt.Fprintf(stdout, "    --set %s=%v    %s; %s\n", p.Name, p.Default, p.Help, p.Range())
+		}
+	}
+	return nil
+}
+
+// runArgs are the arguments of `conclab run`.
+type runArgs struct {
+	id     string
+	set    map[string]any
+	quick  bool
+	asJSON bool
+}
+
+// parseRunArgs reads `<id> [--set k=v]... [--quick] [--json]` in any order.
+func parseRunArgs(args []string) (runArgs, error) {
+	ra := runArgs{set: map[string]any{}}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		switch {
+		case !strings.HasPrefix(a, "-"):
+			if ra.id != "" {
+				return ra, usageError("run takes one experiment id, got %q and %q", ra.id, a)
+			}
+			ra.id = a
+		case name == "quick" && !hasVal:
+			ra.quick = true
+		case name == "json" && !hasVal:
+			ra.asJSON = true
+		case name == "set":
+			if !hasVal {
+				if i+1 >= len(args) {
+					return ra, usageError("--set needs name=value")
+				}
+				i++
+				val = args[i]
+			}
+			k, v, ok := strings.Cut(val, "=")
+			if !ok || k == "" {
+				return ra, usageError("--set needs name=value, got %q", val)
+			}
+			ra.set[k] = v
+		default:
+			return ra, usageError("unknown flag %q for run; it takes --set name=value, --quick and --json", a)
+		}
+	}
+	if ra.id == "" {
+		return ra, usageError("run needs an experiment id; `conclab list` shows them")
+	}
+	return ra, nil
+}
+
+func runOne(ctx context.Context, reg *lab.Registry, args []string, stdout, stderr io.Writer) error {
+	ra, err := parseRunArgs(args)
+	if err != nil {
+		return err
+	}
+	exp, ok := reg.Lookup(ra.id)
+	if !ok {
+		var ids []string
+		for _, e := range reg.All() {
+			ids = append(ids, e.ID)
+		}
+		slices.Sort(ids)
+		return usageError("unknown experiment %q; the experiments are %s", ra.id, strings.Join(ids, ", "))
+	}
+	params, err := exp.Validate(ra.set, ra.quick)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	if err := lab.BecomeSubreaper(); err != nil {
+		slog.Debug("subreaper", "err", err)
+	}
+	runner := &lab.Runner{Registry: reg, Log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	var report *reporter
+	emit := func(ev lab.Event) {
+		stdout.Write(ev.JSON)
+		stdout.Write([]byte{'\n'})
+	}
+	if !ra.asJSON {
+		report = &reporter{w: stdout, exp: exp}
+		emit = report.event
+	}
+	out := runner.Run(ctx, exp, params, emit)
+	if out.Status != lab.StatusOK {
+		return &exitError{code: 1, msg: out.Error}
+	}
+	return nil
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+	"time"
+
+	"conclab/internal/lab"
+	"conclab/internal/probe"
+	"conclab/lessons"
+	"conclab/web"
+)
+
+func serve(ctx context.Context, reg *lab.Registry, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on; anything but loopback lets others start experiments here")
+	parallel := fs.Int("parallel-runs", 1, "runs that may measure at the same time (1 keeps them from disturbing each other)")
+	queue := fs.Int("queue", 32, "runs that may wait for their turn; past it, new runs are refused")
+	origins := fs.String("allow-origin", "", "comma-separated extra hosts whose pages may open the websocket (behind a proxy)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *parallel < 1 || *parallel > 16 {
+		return usageError("--parallel-runs must be 1–16, got %d", *parallel)
+	}
+	if *queue < 1 || *queue > 1000 {
+		return usageError("--queue must be 1–1000, got %d", *queue)
+	}
+
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if err := lab.BecomeSubreaper(); err != nil {
+		log.Warn("cannot adopt orphaned experiment processes", "err", err)
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return usageError("cannot listen on %s: the address is in use (is another conclab running?); choose another with --addr, e.g. --addr 127.0.0.1:8081", *addr)
+		}
+		return usageError("cannot listen on %s: %v", *addr, err)
+	}
+	runner := &lab.Runner{Registry: reg, Log: log}
+	sched := lab.NewScheduler(runner.Run, lab.Config{Parallel: *parallel, Queue: *queue}, log)
+	srv := &web.Server{Course: lessons.Course, Registry: reg, Scheduler: sched, Host: probe.ReadHost(), Log: log}
+	if *origins != "" {
+		srv.OriginPatterns = strings.Split(*origins, ",")
+	}
+	hs := &http.Server{
+		Handler:           srv.Routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	url := "http://" + displayAddr(ln.Addr())
+	if !isLoopback(ln.Addr()) {
+		fmt.Fprintf(stderr, "\n  WARNING: listening on %s, not only on this machine's loopback.\n"+
+			"  Anyone who can reach this port can open the course and start experiments that load this machine's CPUs.\n"+
+			"  Runs are queued and bounded, but only do this on a network you trust (a classroom), or behind a proxy.\n\n", ln.Addr())
+	}
+	fmt.Fprintf(stdout, "Concurrency Lab is running at %s/\nOpen it in a browser. Press Ctrl+C to stop.\n", url)
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		sched.Close()
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(stdout, "Stopping: cancelling runs and closing connections…")
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	hs.Shutdown(shutdown)
+	sched.Close() // kills every run's processes
+	return nil
+}
+
+// isLoopback reports whether the listener only accepts this machine.
+func isLoopback(a net.Addr) bool {
+	tcp, ok := a.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}
+
+// displayAddr is an address to type into a browser.
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	if tcp.IP.IsUnspecified() {
+		return fmt.Sprintf("localhost:%d", tcp.Port)
+	}
+	return tcp.AddrPort().String()
+}

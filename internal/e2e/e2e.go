@@ -1,0 +1,192 @@
+// Package e2e starts the real course server and a real headless Chromium
+// for end-to-end tests. Tests skip when no browser is installed, unless
+// CONCLAB_REQUIRE_BROWSER=1 (set by .ci/run) makes that a failure.
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"conclab/internal/lab"
+	"conclab/internal/probe"
+	"conclab/lessons"
+	"conclab/web"
+)
+
+// Server is the course served by httptest, with the real registry, runner
+// and scheduler.
+type Server struct {
+	URL       string
+	Scheduler *lab.Scheduler
+}
+
+// StartServer serves the whole course for the test. The test binary must
+// run experiments as children: its TestMain calls lab.IsChild/ChildMain.
+func StartServer(t testing.TB) *Server {
+	t.Helper()
+	reg := lessons.Registry()
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	runner := &lab.Runner{Registry: reg, Log: log}
+	sched := lab.NewScheduler(runner.Run, lab.Config{}, log)
+	srv := &web.Server{Course: lessons.Course, Registry: reg, Scheduler: sched, Host: probe.ReadHost(), Log: log}
+	ts := httptest.NewServer(srv.Routes())
+	t.Cleanup(func() {
+		ts.CloseClientConnections()
+		ts.Close()
+		sched.Close()
+	})
+	return &Server{URL: ts.URL, Scheduler: sched}
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
+
+// FindBrowser returns the path of Chromium, or "" when there is none.
+func FindBrowser() string {
+	if p := os.Getenv("CONCLAB_BROWSER"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// Browser is a headless Chromium tab that records console errors.
+type Browser struct {
+	Ctx    context.Context
+	mu     sync.Mutex
+	errors []string
+}
+
+// NewBrowser starts Chromium with a fresh profile, or skips the test when
+// none is installed (fails instead under CONCLAB_REQUIRE_BROWSER=1).
+func NewBrowser(t testing.TB, timeout time.Duration) *Browser {
+	t.Helper()
+	path := FindBrowser()
+	if path == "" {
+		if os.Getenv("CONCLAB_REQUIRE_BROWSER") == "1" {
+			t.Fatal("no Chromium found, and CONCLAB_REQUIRE_BROWSER=1: install Debian's chromium package")
+		}
+		t.Skip("no Chromium found; install Debian's chromium package to run the browser tests")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		// Without these, Chromium floods a closed network with requests.
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.WindowSize(1280, 1000),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+
+	b := &Browser{Ctx: ctx}
+	if err := chromedp.Listen(ctx, b.record); err != nil {
+		t.Fatalf("start browser: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{}); err != nil {
+		t.Fatalf("enable log: %v", err)
+	}
+	return b
+}
+
+func (b *Browser) record(ev any) {
+	var msg string
+	switch e := ev.(type) {
+	case *runtime.EventExceptionThrown:
+		msg = "exception: " + e.ExceptionDetails.Text
+		if e.ExceptionDetails.Exception != nil {
+			msg += " " + e.ExceptionDetails.Exception.Description
+		}
+	case *runtime.EventConsoleAPICalled:
+		if e.Type != runtime.ConsoleAPICalledTypeError {
+			return
+		}
+		var parts []string
+		for _, a := range e.Args {
+			parts = append(parts, string(a.Value)+a.Description)
+		}
+		msg = "console.error: " + strings.Join(parts, " ")
+	case *cdplog.EventEntryAdded:
+		if e.Entry.Level != cdplog.EntryLevelError {
+			return
+		}
+		msg = fmt.Sprintf("log %s: %s %s", e.Entry.Source, e.Entry.Text, e.Entry.URL)
+	default:
+		return
+	}
+	b.mu.Lock()
+	b.errors = append(b.errors, msg)
+	b.mu.Unlock()
+}
+
+// Errors returns the console errors and uncaught exceptions seen so far.
+func (b *Browser) Errors() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.errors...)
+}
+
+// NoErrors fails the test if the page logged any error.
+func (b *Browser) NoErrors(t testing.TB) {
+	t.Helper()
+	for _, e := range b.Errors() {
+		t.Errorf("browser console: %s", e)
+	}
+}
+
+// Do runs actions, failing the test on error.
+func (b *Browser) Do(t testing.TB, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(b.Ctx, actions...); err != nil {
+		t.Fatalf("browser: %v (console: %v)", err, b.Errors())
+	}
+}
+
+// Eval evaluates a JavaScript expression and decodes its result.
+func Eval[T any](t testing.TB, b *Browser, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(b.Ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// WaitFor polls a JavaScript condition until it is true or the browser's
+// time runs out.
+func (b *Browser) WaitFor(t testing.TB, what, cond string) {
+	t.Helper()
+	if _, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](cond, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		t.Fatalf("waiting for %s (%s): %v (console: %v)", what, cond, err, b.Errors())
+	}
+}

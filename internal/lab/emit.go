@@ -1,0 +1,173 @@
+package lab
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"sync"
+	"time"
+)
+
+// Verdicts a claim can get.
+const (
+	Holds        = "holds"
+	Differs      = "differs"
+	Inconclusive = "inconclusive"
+)
+
+// Claim is one of a lesson's claims held against this machine. Declared on
+// an Experiment, only Claim and Expected are set; in a result every field
+// is, and Why explains any verdict other than holds in one or two
+// sentences.
+type Claim struct {
+	Claim    string `json:"claim"`
+	Expected string `json:"expected"`
+	Measured string `json:"measured,omitempty"`
+	Verdict  string `json:"verdict,omitempty"`
+	Why      string `json:"why,omitempty"`
+}
+
+// Judge returns a copy of the declared claim with what was measured and the
+// verdict filled in.
+func (c Claim) Judge(measured, verdict, why string) Claim {
+	c.Measured, c.Verdict, c.Why = measured, verdict, why
+	return c
+}
+
+// Metric is one measured figure of a result, with its spread when it is a
+// distribution.
+type Metric struct {
+	Name  string   `json:"name"`
+	Value float64  `json:"value"`
+	Unit  string   `json:"unit"`
+	P50   *float64 `json:"p50,omitempty"`
+	P99   *float64 `json:"p99,omitempty"`
+	Min   *float64 `json:"min,omitempty"`
+	Max   *float64 `json:"max,omitempty"`
+	N     int      `json:"n,omitempty"`
+	Note  string   `json:"note,omitempty"` // how it was measured
+}
+
+// Emitter writes a run's events, one JSON object per line. Experiments get
+// one from the child entry point; its methods are safe to call from several
+// goroutines. Every event carries "t", milliseconds since the run started,
+// and "ts", the Unix time in milliseconds.
+type Emitter struct {
+	mu    sync.Mutex
+	w     *bufio.Writer
+	start time.Time
+	err   error
+}
+
+// NewEmitter writes events to w. Tests of experiment code can use it with
+// a buffer.
+func NewEmitter(w io.Writer) *Emitter {
+	return &Emitter{w: bufio.NewWriterSize(w, 64<<10), start: time.Now()}
+}
+
+// Since returns milliseconds since the run started, the time base of
+// every event's "t" (and of span events' start and end).
+func (e *Emitter) Since() float64 { return ms(time.Since(e.start)) }
+
+// Ms converts a time on this run's clock to milliseconds since its start.
+func (e *Emitter) Ms(t time.Time) float64 { return ms(t.Sub(e.start)) }
+
+func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
+
+// Event emits an event of any type. Fields are copied into the object next
+// to "type", "t" and "ts".
+func (e *Emitter) Event(typ string, fields map[string]any) {
+	obj := make(map[string]any, len(fields)+3)
+	for k, v := range fields {
+		obj[k] = v
+	}
+	now := time.Now()
+	obj["type"] = typ
+	obj["t"] = round3(ms(now.Sub(e.start)))
+	obj["ts"] = now.UnixMilli()
+	b, err := json.Marshal(obj)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err != nil {
+		e.err = err
+		return
+	}
+	if e.err != nil {
+		return
+	}
+	e.w.Write(b)
+	e.w.WriteByte('\n')
+	e.err = e.w.Flush()
+}
+
+func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
+
+// Err reports the first error writing events, if any.
+func (e *Emitter) Err() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.err
+}
+
+// Progress reports how far a phase has got.
+func (e *Emitter) Progress(phase string, done, total int) {
+	e.Event("progress", map[string]any{"phase": phase, "done": done, "total": total})
+}
+
+// Log emits a line of text for the run's log.
+func (e *Emitter) Log(msg string) { e.Event("log", map[string]any{"message": msg}) }
+
+// Point appends a point to a series of a line chart.
+func (e *Emitter) Point(chart, series string, x, y float64) {
+	e.Event("point", map[string]any{"chart": chart, "series": series, "x": x, "y": y})
+}
+
+// Points appends several points to a series of a line chart at once, for
+// experiments that collect samples faster than they should emit them.
+func (e *Emitter) Points(chart, series string, xs, ys []float64) {
+	e.Event("points", map[string]any{"chart": chart, "series": series, "x": xs, "y": ys})
+}
+
+// Mark draws a labelled vertical line across a line chart at x.
+func (e *Emitter) Mark(chart string, x float64, label string) {
+	e.Event("mark", map[string]any{"chart": chart, "x": x, "label": label})
+}
+
+// Bar sets one bar of a bar chart; lo and hi draw its spread (pass the
+// value for both when there is none).
+func (e *Emitter) Bar(chart, series, label string, value, lo, hi float64) {
+	e.Event("bar", map[string]any{"chart": chart, "series": series, "label": label, "value": value, "lo": lo, "hi": hi})
+}
+
+// Hist sets one series of a histogram.
+func (e *Emitter) Hist(chart, series string, bins []Bin) {
+	e.Event("hist", map[string]any{"chart": chart, "series": series, "bins": bins})
+}
+
+// Span appends a span to a lanes chart; start and end are milliseconds on
+// the run's clock (see Ms).
+func (e *Emitter) Span(chart, lane string, start, end float64, label string) {
+	e.Event("span", map[string]any{"chart": chart, "lane": lane, "start": round3(start), "end": round3(end), "label": label})
+}
+
+// Row inserts or replaces the row with this key in a live table.
+func (e *Emitter) Row(table, key string, cells map[string]any) {
+	e.Event("row", map[string]any{"table": table, "key": key, "cells": cells})
+}
+
+// Gauge shows a live figure, replaced each time the same name is emitted.
+func (e *Emitter) Gauge(name string, value float64, unit string) {
+	e.Event("gauge", map[string]any{"name": name, "value": value, "unit": unit})
+}
+
+// Result ends the run with its metrics and the verdicts on its claims.
+// Call it once, last.
+func (e *Emitter) Result(metrics []Metric, claims []Claim) {
+	if metrics == nil {
+		metrics = []Metric{}
+	}
+	if claims == nil {
+		claims = []Claim{}
+	}
+	e.Event("result", map[string]any{"metrics": metrics, "claims": claims})
+}

@@ -1,0 +1,62 @@
+package lessons_test
+
+import (
+	"os"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"conclab/internal/e2e"
+)
+
+// TestContextSwitchingInBrowser presses Run on switch-cost in a real
+// browser and checks that results arrive while the run goes, then verdicts.
+func TestContextSwitchingInBrowser(t *testing.T) {
+	b := e2e.NewBrowser(t, 90*time.Second)
+	srv := e2e.StartServer(t)
+	b.Do(t, chromedp.Navigate(srv.URL+"/lessons/context-switching"))
+	panel := `document.querySelector('[data-experiment="switch-cost"]')`
+	b.WaitFor(t, "the websocket to connect", panel+`.querySelector('button.run').disabled === false`)
+
+	// Record whether chart points and progress showed up while the run was
+	// still going, not only once it had finished.
+	e2e.Eval[chromedp.Void](t, b, `(() => {
+		const p = `+panel+`;
+		window.__live = false;
+		new MutationObserver(() => {
+			const running = p.querySelector('.status').dataset.state === 'running';
+			const points = p.querySelectorAll('[data-chart="batches"] path.line').length > 0;
+			const progress = p.querySelector('progress').value > 0;
+			if (running && points && progress) window.__live = true;
+		}).observe(p, { subtree: true, childList: true, attributes: true, characterData: true });
+	})()`)
+	b.Do(t, chromedp.Click(chromedp.CSS(`[data-experiment="switch-cost"] button.run`)))
+	b.WaitFor(t, "the run to finish", panel+`.querySelector('.status').dataset.state === 'finished'`)
+
+	if !e2e.Eval[bool](t, b, `window.__live`) {
+		t.Error("no live progress and chart points were seen while the run was going")
+	}
+	verdicts := e2e.Eval[[]string](t, b, `[...`+panel+`.querySelectorAll('.claim .verdict')].map(v => v.dataset.verdict)`)
+	if len(verdicts) != 4 {
+		t.Fatalf("got %d claims on the panel, want 4", len(verdicts))
+	}
+	for i, v := range verdicts {
+		if v != "holds" && v != "differs" && v != "inconclusive" {
+			t.Errorf("claim %d has verdict %q, want holds, differs or inconclusive", i, v)
+		}
+	}
+	if n := e2e.Eval[int](t, b, panel+`.querySelectorAll('table.metrics tbody tr').length`); n == 0 {
+		t.Error("the metrics table is empty")
+	}
+	if n := e2e.Eval[int](t, b, panel+`.querySelectorAll('[data-table="evidence"] tbody tr').length`); n < 3 {
+		t.Errorf("the evidence table has %d rows, want at least 3", n)
+	}
+	if path := os.Getenv("CONCLAB_SCREENSHOT"); path != "" {
+		png, err := chromedp.Run(b.Ctx, chromedp.FullScreenshot(90))
+		if err == nil {
+			os.WriteFile(path, png, 0o644)
+		}
+	}
+	b.NoErrors(t)
+}

@@ -1,0 +1,71 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"runtime"
+
+	"conclab/internal/lab"
+	"conclab/internal/probe"
+)
+
+func healthz() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+}
+
+// ExperimentInfo is one experiment as `conclab list --json` and
+// /api/experiments show it.
+type ExperimentInfo struct {
+	ID      string      `json:"id"`
+	Lesson  string      `json:"lesson"`
+	Title   string      `json:"title"`
+	Summary string      `json:"summary"`
+	Limit   string      `json:"time_limit"`
+	Params  []lab.Param `json:"params"`
+	Claims  []lab.Claim `json:"claims"`
+}
+
+// Experiments lists the registry for JSON.
+func Experiments(reg *lab.Registry) []ExperimentInfo {
+	var out []ExperimentInfo
+	for _, e := range reg.All() {
+		params := e.Params
+		if params == nil {
+			params = []lab.Param{}
+		}
+		out = append(out, ExperimentInfo{ID: e.ID, Lesson: e.Lesson, Title: e.Title, Summary: e.Summary, Limit: e.TimeLimit().String(), Params: params, Claims: e.Claims})
+	}
+	return out
+}
+
+func experimentsJSON(reg *lab.Registry) http.Handler {
+	list := Experiments(reg)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { writeJSON(w, list) })
+}
+
+func hostJSON(h probe.Host) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { writeJSON(w, h) })
+}
+
+// statsJSON reports the queue and the server's own memory, for instructors
+// checking that the server holds their class.
+func statsJSON(s *lab.Scheduler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, map[string]any{
+			"runs":       s.Stats(),
+			"rss_bytes":  probe.RSS(),
+			"goroutines": runtime.NumGoroutine(),
+		})
+	})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}

@@ -1,0 +1,81 @@
+// Package web serves the course: the lesson pages, the JSON endpoints and
+// the websocket that streams runs. It knows how to route, render and talk;
+// it does not know how any experiment measures.
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"conclab/internal/lab"
+	"conclab/internal/probe"
+	"conclab/static"
+	"conclab/web/ui"
+)
+
+// Server holds what the handlers need.
+type Server struct {
+	Course    []ui.Lesson
+	Registry  *lab.Registry
+	Scheduler *lab.Scheduler
+	Host      probe.Host
+	Log       *slog.Logger
+	// OriginPatterns lists extra hosts (e.g. "class.example.org") whose
+	// pages may open the websocket; the server's own host always may.
+	OriginPatterns []string
+}
+
+// Routes lists every route of the course in one place.
+func (s *Server) Routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(middleware.Recoverer, securityHeaders)
+
+	r.Method(http.MethodGet, "/", s.indexPage())
+	r.Method(http.MethodGet, "/lessons/{slug}", s.lessonPage())
+	r.Method(http.MethodGet, "/healthz", healthz())
+	r.Method(http.MethodGet, "/api/experiments", experimentsJSON(s.Registry))
+	r.Method(http.MethodGet, "/api/host", hostJSON(s.Host))
+	r.Method(http.MethodGet, "/api/stats", statsJSON(s.Scheduler))
+	r.Method(http.MethodGet, "/ws", s.websocket())
+	r.Method(http.MethodGet, "/static/*", http.StripPrefix("/static/", staticFiles(http.FS(static.FS))))
+	r.NotFound(s.notFound().ServeHTTP)
+	return r
+}
+
+// securityHeaders sets a strict Content-Security-Policy: scripts, styles,
+// images and connections only from this server; no frames, no inline code.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// staticFiles serves the embedded assets; a request carrying the current
+// version may be cached for good.
+func staticFiles(fsys http.FileSystem) http.Handler {
+	files := http.FileServer(fsys)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || r.URL.Path[len(r.URL.Path)-1] == '/' {
+			http.NotFound(w, r) // no directory listings
+			return
+		}
+		if r.URL.Query().Get("v") == static.Version() {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "no-cache")
+		}
+		files.ServeHTTP(w, r)
+	})
+}
+
+// writeTimeout bounds how long one websocket message may take to write.
+const writeTimeout = 5 * time.Second
