@@ -26,7 +26,7 @@ func (s *Server) lessonPage() http.Handler {
 		}
 		l := s.Course[i]
 		p := ui.LessonPage{
-			Page:  ui.Page{Lesson: l, Host: s.Host, Panels: map[string]ui.PanelData{}},
+			Page:  ui.Page{Lesson: l, Host: s.Host, Panels: map[string]ui.PanelData{}, Latest: s.Scheduler.Latest},
 			Total: len(s.Course),
 		}
 		for _, e := range s.Registry.ForLesson(slug) {

@@ -24,7 +24,9 @@ func Process(pid int) (Status, error) { return readStatus(fmt.Sprintf("/proc/%d/
 
 // Thread reads /proc/self/task/<tid>/status: one thread of this process,
 // with its own switch counts.
-func Thread(tid int) (Status, error) { return readStatus(fmt.Sprintf("/proc/self/task/%d/status", tid)) }
+func Thread(tid int) (Status, error) {
+	return readStatus(fmt.Sprintf("/proc/self/task/%d/status", tid))
+}
 
 // Threads returns how many threads this process has now, from
 // /proc/self/status. It returns -1 if /proc cannot be read.

@@ -30,11 +30,11 @@ var (
 
 // A kind of ping-pong in switch-cost.
 type pingKind struct {
-	key    string // series name in events
-	label  string
-	cross  bool // across two CPUs: a wake-up latency, not a switch
-	per    int  // round trips per timed batch
-	run    func(ctx context.Context, a, b int, batches, per int, tick func([]float64)) (pingResult, error)
+	key   string // series name in events
+	label string
+	cross bool // across two CPUs: a wake-up latency, not a switch
+	per   int  // round trips per timed batch
+	run   func(ctx context.Context, a, b int, batches, per int, tick func([]float64)) (pingResult, error)
 }
 
 var pingKinds = []pingKind{

@@ -216,6 +216,15 @@ export class Panel {
       if (x.note) name.append(el('small', { text: x.note }));
       return el('tr', {}, name, el('td', { text: `${fmt(x.value)} ${x.unit}` }), el('td', { text: spread }), el('td', { text: x.n ? String(x.n) : '–' }));
     }));
+    // Other parts of the page (a lesson's summary table) may show figures
+    // from this result: elements with data-fill="<experiment>" and
+    // data-metric="<words of a metric name>" get its value.
+    for (const cell of document.querySelectorAll(`[data-fill="${CSS.escape(this.id)}"]`)) {
+      const words = (cell.dataset.metric || '').toLowerCase().split('|');
+      const x = m.metrics.find((x) => words.every((w) => x.name.toLowerCase().includes(w)));
+      if (x) { cell.textContent = `${fmt(x.value)} ${x.unit}`; cell.dataset.filled = 'true'; }
+    }
+    document.dispatchEvent(new CustomEvent('lab:result', { detail: { experiment: this.id, run: this.run, metrics: m.metrics, claims: m.claims } }));
     const items = [...this.root.querySelectorAll('.claim')];
     for (const c of m.claims) {
       let li = items.find((x) => x.dataset.claim === c.claim);

@@ -38,6 +38,9 @@ type Page struct {
 	Lesson Lesson
 	Host   probe.Host
 	Panels map[string]PanelData
+	// Latest returns the newest run of an experiment that finished ok since
+	// the server started (for recaps); nil when there is no scheduler.
+	Latest func(experiment string) (lab.Info, bool)
 }
 
 // Panel renders the experiment panel of one of the lesson's experiments.
