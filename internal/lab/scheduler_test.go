@@ -1,0 +1,341 @@
+package lab
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// viewer records what it is sent; with room > 0 it refuses once it holds
+// that many messages, like a connection that cannot keep up.
+type viewer struct {
+	mu   sync.Mutex
+	msgs []map[string]any
+	room int
+	note chan struct{}
+}
+
+func newViewer() *viewer { return &viewer{note: make(chan struct{}, 1)} }
+
+func (v *viewer) Send(msgs [][]byte) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.room > 0 && len(v.msgs)+len(msgs) > v.room {
+		return false
+	}
+	for _, b := range msgs {
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			panic(fmt.Sprintf("message is not JSON: %s", b))
+		}
+		v.msgs = append(v.msgs, m)
+	}
+	select {
+	case v.note <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+func (v *viewer) types() []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var out []string
+	for _, m := range v.msgs {
+		out = append(out, m["type"].(string))
+	}
+	return out
+}
+
+// waitFor waits until the viewer has a message matching ok.
+func (v *viewer) waitFor(t *testing.T, what string, ok func(m map[string]any) bool) map[string]any {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		v.mu.Lock()
+		for _, m := range v.msgs {
+			if ok(m) {
+				v.mu.Unlock()
+				return m
+			}
+		}
+		v.mu.Unlock()
+		select {
+		case <-v.note:
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s; got %v", what, v.types())
+		}
+	}
+}
+
+func isType(typ string) func(map[string]any) bool {
+	return func(m map[string]any) bool { return m["type"] == typ }
+}
+
+// fakeRuns is a RunFunc whose runs emit "started", then wait until the
+// test releases them (or they are cancelled).
+type fakeRuns struct {
+	mu      sync.Mutex
+	started int
+	release map[string]chan struct{} // by params key
+}
+
+func (f *fakeRuns) run(ctx context.Context, exp *Experiment, p Params, emit func(Event)) Outcome {
+	f.mu.Lock()
+	f.started++
+	ch := f.release[p.Key()]
+	if ch == nil {
+		ch = make(chan struct{})
+		f.release[p.Key()] = ch
+	}
+	f.mu.Unlock()
+	emit(Event{Type: "started", JSON: []byte(`{"type":"started"}`)})
+	select {
+	case <-ch:
+		emit(Event{Type: "result", JSON: []byte(`{"type":"result","metrics":[],"claims":[]}`)})
+		emit(Event{Type: "done", JSON: []byte(`{"type":"done","status":"ok"}`)})
+		return Outcome{Status: StatusOK, Result: []byte(`{"type":"result"}`)}
+	case <-ctx.Done():
+		emit(Event{Type: "done", JSON: []byte(`{"type":"done","status":"cancelled"}`)})
+		return Outcome{Status: StatusCancelled}
+	}
+}
+
+func (f *fakeRuns) finish(p Params) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.release[p.Key()] == nil {
+		f.release[p.Key()] = make(chan struct{})
+	}
+	close(f.release[p.Key()])
+}
+
+func newTestScheduler(t *testing.T, cfg Config) (*Scheduler, *fakeRuns, *Experiment) {
+	f := &fakeRuns{release: map[string]chan struct{}{}}
+	s := NewScheduler(f.run, cfg, nil)
+	t.Cleanup(s.Close)
+	return s, f, testExperiment()
+}
+
+func params(t *testing.T, e *Experiment, workers int) Params {
+	p, err := e.Validate(map[string]any{"workers": float64(workers)}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func submit(t *testing.T, s *Scheduler, e *Experiment, p Params, v Viewer) *Run {
+	t.Helper()
+	r, _, err := s.Submit(e, p, v)
+	if err != nil {
+		t.Fatalf("Submit: %v", err)
+	}
+	if _, err := s.Watch(r.ID, v); err != nil {
+		t.Fatalf("Watch: %v", err)
+	}
+	return r
+}
+
+func TestQueueIsFIFOWithLivePositions(t *testing.T) {
+	t.Parallel()
+	s, f, e := newTestScheduler(t, Config{})
+	v1, v2, v3 := newViewer(), newViewer(), newViewer()
+	p1, p2, p3 := params(t, e, 1), params(t, e, 2), params(t, e, 3)
+	submit(t, s, e, p1, v1)
+	v1.waitFor(t, "first run to start", isType("started"))
+	submit(t, s, e, p2, v2)
+	submit(t, s, e, p3, v3)
+	v3.waitFor(t, "position 2", func(m map[string]any) bool { return m["type"] == "queued" && m["position"] == 2.0 })
+
+	f.finish(p1)
+	v2.waitFor(t, "second run to start", isType("started"))
+	v3.waitFor(t, "position 1", func(m map[string]any) bool { return m["type"] == "queued" && m["position"] == 1.0 })
+	if got := v3.types(); slices.Contains(got, "started") {
+		t.Errorf("third run started before the second finished: %v", got)
+	}
+	f.finish(p2)
+	f.finish(p3)
+	v3.waitFor(t, "third run to finish", isType("done"))
+}
+
+func TestIdenticalRequestsJoin(t *testing.T) {
+	t.Parallel()
+	s, f, e := newTestScheduler(t, Config{})
+	p := params(t, e, 7)
+	var viewers []*viewer
+	var first *Run
+	for i := range 20 {
+		v := newViewer()
+		viewers = append(viewers, v)
+		r, joined, err := s.Submit(e, p, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = r
+		} else if !joined || r != first {
+			t.Fatalf("request %d: joined=%v, same run=%v; want it to join the first", i, joined, r == first)
+		}
+		s.Watch(r.ID, v)
+	}
+	viewers[19].waitFor(t, "the run to start", isType("started"))
+	if n := first.viewerCount(); n != 20 {
+		t.Errorf("%d viewers, want 20", n)
+	}
+	f.finish(p)
+	for _, v := range viewers {
+		v.waitFor(t, "done", isType("done"))
+	}
+	if f.started != 1 {
+		t.Errorf("%d runs started for 20 identical requests, want 1", f.started)
+	}
+}
+
+func TestLimits(t *testing.T) {
+	t.Parallel()
+	s, f, e := newTestScheduler(t, Config{Queue: 2, PerViewer: 2})
+	a, b := newViewer(), newViewer()
+	submit(t, s, e, params(t, e, 1), a)
+	a.waitFor(t, "start", isType("started"))
+	submit(t, s, e, params(t, e, 2), a)
+	if _, _, err := s.Submit(e, params(t, e, 3), a); !errors.Is(err, ErrTooMany) {
+		t.Errorf("third run of one viewer: err = %v, want ErrTooMany", err)
+	}
+	submit(t, s, e, params(t, e, 4), b)
+	_, _, err := s.Submit(e, params(t, e, 5), b)
+	if !errors.Is(err, ErrQueueFull) {
+		t.Fatalf("submit to a full queue: err = %v, want ErrQueueFull", err)
+	}
+	if want := "2 runs are already waiting"; !strings.Contains(err.Error(), want) {
+		t.Errorf("queue-full message %q does not say %q", err, want)
+	}
+	// Joining an identical run is not refused by a full queue.
+	if _, joined, err := s.Submit(e, params(t, e, 4), newViewer()); err != nil || !joined {
+		t.Errorf("joining with a full queue: joined=%v err=%v", joined, err)
+	}
+	for i := 1; i <= 4; i++ {
+		f.finish(params(t, e, i))
+	}
+}
+
+func TestCancel(t *testing.T) {
+	t.Parallel()
+	s, _, e := newTestScheduler(t, Config{})
+	owner, other, watcher := newViewer(), newViewer(), newViewer()
+	running := submit(t, s, e, params(t, e, 1), owner)
+	owner.waitFor(t, "start", isType("started"))
+	queued := submit(t, s, e, params(t, e, 2), owner)
+	s.Watch(running.ID, watcher)
+
+	if _, err := s.Cancel(running.ID, watcher); !errors.Is(err, ErrNotYours) {
+		t.Errorf("a watcher cancelled: err = %v, want ErrNotYours", err)
+	}
+	// Someone else asked for the queued one too: cancelling leaves it to them.
+	s.Submit(e, params(t, e, 2), other)
+	s.Watch(queued.ID, other)
+	if res, err := s.Cancel(queued.ID, owner); err != nil || res != Left {
+		t.Errorf("cancel a shared run: %v, %v; want Left", res, err)
+	}
+	if res, err := s.Cancel(queued.ID, other); err != nil || res != Cancelled {
+		t.Errorf("cancel by the last requester: %v, %v; want Cancelled", res, err)
+	}
+	other.waitFor(t, "the queued run cancelled", func(m map[string]any) bool { return m["type"] == "done" && m["status"] == "cancelled" })
+	if res, err := s.Cancel(running.ID, owner); err != nil || res != Cancelled {
+		t.Errorf("cancel the running run: %v, %v", res, err)
+	}
+	watcher.waitFor(t, "the running run cancelled", func(m map[string]any) bool { return m["type"] == "done" && m["status"] == "cancelled" })
+	if _, err := s.Cancel("nope", owner); !errors.Is(err, ErrUnknownRun) {
+		t.Errorf("cancel unknown: %v", err)
+	}
+}
+
+func TestLateViewerGetsReplay(t *testing.T) {
+	t.Parallel()
+	s, f, e := newTestScheduler(t, Config{})
+	a := newViewer()
+	p := params(t, e, 1)
+	r := submit(t, s, e, p, a)
+	a.waitFor(t, "start", isType("started"))
+	late := newViewer()
+	s.Watch(r.ID, late)
+	late.waitFor(t, "replayed start", isType("started"))
+	f.finish(p)
+	late.waitFor(t, "done", isType("done"))
+	afterEnd := newViewer()
+	s.Watch(r.ID, afterEnd)
+	if got := afterEnd.types(); len(got) != 3 || got[0] != "started" || got[2] != "done" {
+		t.Errorf("a viewer of a finished run got %v, want started, result, done", got)
+	}
+	var seqs []float64
+	for _, m := range afterEnd.msgs {
+		seqs = append(seqs, m["seq"].(float64))
+		if m["run"] != r.ID {
+			t.Errorf("event not tagged with its run: %v", m)
+		}
+	}
+	if len(seqs) != 3 || seqs[0] != 1 || seqs[2] != 3 {
+		t.Errorf("seq numbers %v, want 1 2 3", seqs)
+	}
+}
+
+func TestSlowViewerIsDropped(t *testing.T) {
+	t.Parallel()
+	s, f, e := newTestScheduler(t, Config{})
+	fast, slow := newViewer(), newViewer()
+	slow.room = 1
+	p := params(t, e, 1)
+	r := submit(t, s, e, p, fast)
+	s.Watch(r.ID, slow)
+	fast.waitFor(t, "start", isType("started"))
+	f.finish(p)
+	fast.waitFor(t, "done", isType("done"))
+	if got := slow.types(); len(got) > 1 {
+		t.Errorf("the slow viewer got %v past its room", got)
+	}
+}
+
+func TestUnwatchedRunIsCancelled(t *testing.T) {
+	s, _, e := newTestScheduler(t, Config{})
+	old := idleGrace
+	idleGrace = 10 * time.Millisecond
+	t.Cleanup(func() { idleGrace = old })
+	v := newViewer()
+	r := submit(t, s, e, params(t, e, 1), v)
+	v.waitFor(t, "start", isType("started"))
+	s.Leave(v)
+	select {
+	case <-r.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("a run nobody watches was not cancelled")
+	}
+	if st := r.Info().Status; st != StatusCancelled {
+		t.Errorf("status %q, want cancelled", st)
+	}
+}
+
+func TestLatestAndFollow(t *testing.T) {
+	t.Parallel()
+	s, f, e := newTestScheduler(t, Config{})
+	follower := newViewer()
+	s.Follow(e.Lesson, follower)
+	v := newViewer()
+	p := params(t, e, 1)
+	r := submit(t, s, e, p, v)
+	follower.waitFor(t, "announcement", func(m map[string]any) bool { return m["type"] == "live" && m["run"] == r.ID })
+	if _, ok := s.Latest(e.ID); ok {
+		t.Error("Latest before any run finished")
+	}
+	f.finish(p)
+	<-r.Done()
+	info, ok := s.Latest(e.ID)
+	if !ok || info.ID != r.ID || info.Status != StatusOK {
+		t.Errorf("Latest = %+v, %v", info, ok)
+	}
+}
