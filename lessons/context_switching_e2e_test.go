@@ -60,3 +60,27 @@ func TestContextSwitchingInBrowser(t *testing.T) {
 	}
 	b.NoErrors(t)
 }
+
+// TestReconnectRewatchesTheRun drops the page's websocket in the middle of
+// a run: the page reconnects, watches the run again, and ends with the
+// verdicts, each event drawn once.
+func TestReconnectRewatchesTheRun(t *testing.T) {
+	b := e2e.NewBrowser(t, 90*time.Second)
+	srv := e2e.StartServer(t)
+	b.Do(t, chromedp.Navigate(srv.URL+"/lessons/context-switching"))
+	panel := `document.querySelector('[data-experiment="yield-batching"]')`
+	b.WaitFor(t, "the websocket to connect", panel+`.querySelector('button.run').disabled === false`)
+	b.Do(t, chromedp.Click(chromedp.CSS(`[data-experiment="yield-batching"] button.run`)))
+	b.WaitFor(t, "the run to start", panel+`.querySelector('.status').dataset.state === 'running'`)
+	e2e.Eval[chromedp.Void](t, b, `window.__first = window.conclab.ws; window.conclab.ws.close()`)
+	b.WaitFor(t, "a new connection", `window.conclab.ws !== window.__first && window.conclab.open`)
+	b.WaitFor(t, "the run to finish", panel+`.querySelector('.status').dataset.state === 'finished'`)
+	// One throughput point per batch size and kind, none drawn twice.
+	if n := e2e.Eval[int](t, b, panel+`.querySelectorAll('[data-chart="rate"] tbody tr').length`); n != 10 {
+		t.Errorf("the rate table has %d rows after the reconnect, want 10", n)
+	}
+	if v := e2e.Eval[string](t, b, panel+`.querySelector('.claim .verdict').dataset.verdict`); v == "pending" {
+		t.Error("no verdict after the reconnect")
+	}
+	b.NoErrors(t)
+}

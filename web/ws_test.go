@@ -301,3 +301,18 @@ func TestLessonFollowersSeeOthersRuns(t *testing.T) {
 	student.send(map[string]any{"op": "watch", "run": id})
 	student.next("done", func(m map[string]any) bool { return m["type"] == "done" && m["run"] == id })
 }
+
+// Shutting the scheduler down kills a running run's processes.
+func TestCloseKillsRuns(t *testing.T) {
+	s := newServer(t, lab.Config{})
+	c := mustDial(t, s)
+	c.send(run(60_000))
+	pid := int(c.next("started", typ("started"))["pid"].(float64))
+	s.sched.Close()
+	if d := c.next("done", typ("done")); d["status"] != "cancelled" {
+		t.Errorf("done after shutdown: %v", d)
+	}
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); !os.IsNotExist(err) {
+		t.Errorf("child %d still exists after shutdown", pid)
+	}
+}

@@ -67,6 +67,8 @@ function main() {
   const conn = new Connection(document.body.dataset.lesson);
   for (const r of roots) conn.panels.push(new Panel(r, conn));
   conn.connect();
+  // A handle for the browser console and the end-to-end tests.
+  window.conclab = conn;
 }
 
 main();
