@@ -152,14 +152,21 @@ func runSwitchCount(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	case k <= nCPU:
 		claims = append(claims, claimInvoluntary.Judge(im, lab.Inconclusive,
 			"There were no more threads than CPUs, so there was nothing to contend for. Choose more threads than CPUs."))
+	case inv1 >= invK:
+		claims = append(claims, claimInvoluntary.Judge(im, lab.Differs,
+			"Even one thread per CPU was pushed off its CPU at least as often: other programs on this machine were competing for the same CPUs during the run, so the contention was everywhere. Run it again when the machine is idle."))
 	default:
 		claims = append(claims, claimInvoluntary.Judge(im, lab.Differs,
-			"The contended threads were switched about as rarely as the single ones. The machine may have had idle CPUs outside the chosen set the kernel used anyway, or something else kept these CPUs busy in both settings."))
+			"The contended threads were switched only a little more often than the single ones. The kernel may have given each thread long time slices, or something else kept these CPUs busy in both settings; run it again with more threads."))
 	}
 
 	loss := 1 - cont.P50/base.P50
 	noise := (base.Max - base.Min) / base.P50
-	lm := fmt.Sprintf("%.1f%% less work per second with %d threads (rounds of one thread per CPU varied by %.1f%%); a thread ran %.1f ms between switches", 100*loss, k, 100*noise, sliceMs)
+	change := fmt.Sprintf("%.1f%% less work per second", 100*loss)
+	if loss < 0 {
+		change = fmt.Sprintf("%.1f%% more work per second", -100*loss)
+	}
+	lm := fmt.Sprintf("%s with %d threads (rounds of one thread per CPU varied by %.1f%%); a thread ran %.1f ms between switches", change, k, 100*noise, sliceMs)
 	switch {
 	case loss > max(0.02, 2*noise):
 		claims = append(claims, claimLostThroughput.Judge(lm, lab.Holds, ""))

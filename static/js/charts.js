@@ -4,7 +4,7 @@
 import { fmt, el } from './format.js';
 
 const NS = 'http://www.w3.org/2000/svg';
-const W = 640, H = 300;
+const WIDE = 640, NARROW = 400, H = 300;
 const M = { top: 16, right: 16, bottom: 44, left: 64 };
 const MAX_ROWS = 400; // table rows shown; the rest are summarised
 
@@ -105,9 +105,13 @@ class Chart {
     this.plot.replaceChildren(el('p', { class: 'empty', text: 'Waiting for data…' }));
   }
 
+  /** W is the drawing's width in SVG units: narrower on a small screen so
+   *  that its text stays readable when the SVG is scaled down. */
+  get W() { return (this.plot.clientWidth || WIDE) < 520 ? NARROW : WIDE; }
+
   frame() {
     this.drawn = true;
-    const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: `chart-svg kind-${this.kind}`, 'aria-hidden': 'true' });
+    const root = svg('svg', { viewBox: `0 0 ${this.W} ${H}`, class: `chart-svg kind-${this.kind}`, 'aria-hidden': 'true' });
     this.plot.replaceChildren(root);
     return root;
   }
@@ -116,7 +120,7 @@ class Chart {
     const g = svg('g', { class: 'axes' });
     for (const t of yTicks ?? y.ticks()) {
       const py = y(t);
-      g.append(svg('line', { x1: M.left, x2: W - M.right, y1: py, y2: py, class: 'grid' }));
+      g.append(svg('line', { x1: M.left, x2: this.W - M.right, y1: py, y2: py, class: 'grid' }));
       g.append(svg('text', { x: M.left - 6, y: py + 4, class: 'tick', 'text-anchor': 'end' }, fmt(t)));
     }
     for (const t of xTicks ?? (x ? x.ticks() : [])) {
@@ -124,9 +128,9 @@ class Chart {
       g.append(svg('line', { x1: px, x2: px, y1: H - M.bottom, y2: H - M.bottom + 4, class: 'axis' }));
       g.append(svg('text', { x: px, y: H - M.bottom + 16, class: 'tick', 'text-anchor': 'middle' }, fmt(t)));
     }
-    g.append(svg('line', { x1: M.left, x2: W - M.right, y1: H - M.bottom, y2: H - M.bottom, class: 'axis' }));
+    g.append(svg('line', { x1: M.left, x2: this.W - M.right, y1: H - M.bottom, y2: H - M.bottom, class: 'axis' }));
     g.append(svg('line', { x1: M.left, x2: M.left, y1: M.top, y2: H - M.bottom, class: 'axis' }));
-    g.append(svg('text', { x: (M.left + W - M.right) / 2, y: H - 6, class: 'label', 'text-anchor': 'middle' }, this.xLabel + (this.logX ? ' (log scale)' : '')));
+    g.append(svg('text', { x: (M.left + this.W - M.right) / 2, y: H - 6, class: 'label', 'text-anchor': 'middle' }, this.xLabel + (this.logX ? ' (log scale)' : '')));
     g.append(svg('text', { x: 14, y: (M.top + H - M.bottom) / 2, class: 'label', 'text-anchor': 'middle', transform: `rotate(-90 14 ${(M.top + H - M.bottom) / 2})` }, this.yLabel + (this.logY ? ' (log)' : '')));
     root.append(g);
   }
@@ -167,7 +171,7 @@ class LineChart extends Chart {
     const all = [...this.data.values()].flat();
     const [x0, x1] = extent(all.map((p) => p[0]).concat(this.marks.map((m) => m.x)), this.logX, false);
     const [y0, y1] = extent(all.map((p) => p[1]), this.logY, true);
-    const x = scale(x0, x1, M.left, W - M.right, this.logX);
+    const x = scale(x0, x1, M.left, this.W - M.right, this.logX);
     const y = scale(y0, y1, H - M.bottom, M.top, this.logY);
     const root = this.frame();
     this.axes(root, x, y);
@@ -208,7 +212,7 @@ class BarChart extends Chart {
     const y = scale(this.logY ? y0 : Math.min(0, y0), y1, H - M.bottom, M.top, this.logY);
     const root = this.frame();
     this.axes(root, null, y, { xTicks: [] });
-    const band = (W - M.left - M.right) / labels.length;
+    const band = (this.W - M.left - M.right) / labels.length;
     const perLabel = Math.max(...labels.map((l) => bars.filter((b) => b.label === l).length));
     const bw = Math.min(60, (band * 0.7) / perLabel);
     labels.forEach((label, li) => {
@@ -244,7 +248,7 @@ class HistChart extends Chart {
     const used = [...this.hists.values()].flat().filter((b) => b[2] > 0);
     if (used.length === 0) return this.blank();
     const [x0, x1] = extent(used.flatMap((b) => [b[0], b[1]]), this.logX, false);
-    const x = scale(x0, x1, M.left, W - M.right, this.logX);
+    const x = scale(x0, x1, M.left, this.W - M.right, this.logX);
     const y = scale(0, Math.max(...used.map((b) => b[2])) * 1.1, H - M.bottom, M.top, false);
     const root = this.frame();
     this.axes(root, x, y);
@@ -277,7 +281,7 @@ class LaneChart extends Chart {
     if (this.spans.length === 0) return this.blank();
     const t0 = Math.min(...this.spans.map((s) => s.start));
     const t1 = Math.max(...this.spans.map((s) => s.end));
-    const x = scale(t0, t1 > t0 ? t1 : t0 + 1, M.left + 40, W - M.right, false);
+    const x = scale(t0, t1 > t0 ? t1 : t0 + 1, M.left + 40, this.W - M.right, false);
     const lh = Math.min(36, (H - M.top - M.bottom) / this.lanes.length);
     const root = this.frame();
     const g = svg('g', { class: 'axes' });
@@ -285,7 +289,7 @@ class LaneChart extends Chart {
       g.append(svg('line', { x1: x(t), x2: x(t), y1: M.top, y2: M.top + lh * this.lanes.length, class: 'grid' }));
       g.append(svg('text', { x: x(t), y: M.top + lh * this.lanes.length + 16, class: 'tick', 'text-anchor': 'middle' }, fmt(t)));
     }
-    g.append(svg('text', { x: (M.left + W) / 2, y: M.top + lh * this.lanes.length + 34, class: 'label', 'text-anchor': 'middle' }, this.xLabel || 'ms'));
+    g.append(svg('text', { x: (M.left + this.W) / 2, y: M.top + lh * this.lanes.length + 34, class: 'label', 'text-anchor': 'middle' }, this.xLabel || 'ms'));
     this.lanes.forEach((lane, li) => g.append(svg('text', { x: M.left + 34, y: M.top + lh * li + lh / 2 + 4, class: 'tick', 'text-anchor': 'end' }, lane)));
     root.append(g);
     for (const s of this.spans) {

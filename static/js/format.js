@@ -6,8 +6,8 @@ export function fmt(v) {
   if (typeof v !== 'number') return String(v);
   const a = Math.abs(v);
   if (a === 0) return '0';
-  if (a >= 1e9) return (v / 1e9).toPrecision(3) + ' G';
-  if (a >= 1e6) return (v / 1e6).toPrecision(3) + ' M';
+  if (a >= 1e9) return +(v / 1e9).toPrecision(3) + ' G';
+  if (a >= 1e6) return +(v / 1e6).toPrecision(3) + ' M';
   if (a >= 1e4) return Math.round(v).toLocaleString('en-US');
   if (a >= 100) return v.toFixed(0);
   if (a >= 1) return v.toFixed(2).replace(/\.?0+$/, '');
