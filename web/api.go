@@ -54,10 +54,12 @@ func hostJSON(h probe.Host) http.Handler {
 // checking that the server holds their class.
 func statsJSON(s *lab.Scheduler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st, _ := probe.Self()
 		writeJSON(w, map[string]any{
-			"runs":       s.Stats(),
-			"rss_bytes":  probe.RSS(),
-			"goroutines": runtime.NumGoroutine(),
+			"runs":           s.Stats(),
+			"rss_bytes":      st.RSS,
+			"peak_rss_bytes": st.PeakRSS,
+			"goroutines":     runtime.NumGoroutine(),
 		})
 	})
 }

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -53,20 +54,26 @@ type server struct {
 
 func newServer(t *testing.T, cfg lab.Config) *server {
 	t.Helper()
-	reg := registry()
-	log := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sched := lab.NewScheduler((&lab.Runner{Registry: reg, Log: log}).Run, cfg, log)
-	srv := &web.Server{Course: lessons.Course, Registry: reg, Scheduler: sched, Host: probe.ReadHost(), Log: log}
-	ts := httptest.NewServer(srv.Routes())
+	h, sched := newHandler(t, cfg)
+	ts := httptest.NewServer(h)
 	t.Cleanup(func() {
 		ts.CloseClientConnections()
 		ts.Close()
-		sched.Close()
 	})
 	return &server{url: ts.URL, sched: sched}
 }
 
-type testLog struct{ t *testing.T }
+// newHandler is the course's router with a real runner and scheduler.
+func newHandler(t testing.TB, cfg lab.Config) (http.Handler, *lab.Scheduler) {
+	reg := registry()
+	log := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	sched := lab.NewScheduler((&lab.Runner{Registry: reg, Log: log}).Run, cfg, log)
+	t.Cleanup(sched.Close)
+	srv := &web.Server{Course: lessons.Course, Registry: reg, Scheduler: sched, Host: probe.ReadHost(), Log: log}
+	return srv.Routes(), sched
+}
+
+type testLog struct{ t testing.TB }
 
 func (w testLog) Write(b []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(b)))

@@ -191,3 +191,35 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// loadtest against a live server: every viewer watches one run to its end.
+func TestLoadtest(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"conclab", "serve", "--addr", "127.0.0.1:0"}, pw, io.Discard) }()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, pr)
+	url := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(line), "Concurrency Lab is running at "), "/")
+
+	code, out, stderr := conclab(t, "loadtest", "--addr", url, "--viewers", "20", "--experiment", "yield-batching",
+		"--set", "items=10000", "--set", "budget=100")
+	if code != 0 {
+		t.Fatalf("loadtest exit %d: %s\n%s", code, stderr, out)
+	}
+	for _, want := range []string{"viewers: 20 finished, 0 failed", "delivery delay", "server memory"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("loadtest output lacks %q:\n%s", want, out)
+		}
+	}
+	if code, _, stderr := conclab(t, "loadtest", "--viewers", "0"); code != 2 || !strings.Contains(stderr, "--viewers must be 1–5000") {
+		t.Errorf("loadtest --viewers 0: exit %d, %q", code, stderr)
+	}
+	cancel()
+	<-done
+	pw.Close()
+}

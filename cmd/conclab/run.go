@@ -56,6 +56,10 @@ Usage:
       Run one experiment here and print what it measured.
       --quick uses small sizes; --json prints the events, one per line.
 
+  conclab loadtest [--addr http://127.0.0.1:8080] [--viewers 100] [--experiment switch-cost] [--set k=v]...
+      Open many websocket viewers on one run of a running server and report how
+      long its events take to reach them, and the server's memory.
+
 Exit status of run: 0 when the run finished, 1 when it failed, 2 for bad input.
 `
 
@@ -81,6 +85,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return list(reg, args, stdout)
 	case "run":
 		return runOne(ctx, reg, args, stdout, stderr)
+	case "loadtest":
+		return loadtest(ctx, reg, args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil

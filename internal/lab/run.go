@@ -26,9 +26,16 @@ const (
 	Finished State = "finished"
 )
 
-// maxLog bounds how many events a run keeps for replay to late viewers.
-// Experiments stay far below it; past it, events still go out live.
+// maxLog bounds how many events a run keeps. Experiments stay far below
+// it; past it, events are dropped (the result and done never are) and the
+// viewers are told once.
 const maxLog = 50_000
+
+// pace is the shortest time between two deliveries of a run's events to
+// its viewers. Events that arrive closer together go out in one batch, so
+// a burst of events costs each viewer one wake-up, not one per event, and
+// the server's fan-out takes little CPU from the run it is reporting on.
+var pace = 20 * time.Millisecond
 
 // Run is one execution of an experiment with fixed parameters, and the hub
 // for its events: it keeps them all, replays them to whoever starts
@@ -47,7 +54,8 @@ type Run struct {
 	position   int // 1-based place in the queue while queued
 	log        [][]byte
 	seq        int
-	viewers    map[Viewer]struct{}
+	dropped    bool
+	viewers    map[Viewer]int      // viewer → how much of log it has been sent
 	requesters map[Viewer]struct{} // viewers that asked for this run
 	cancel     context.CancelCauseFunc
 	outcome    Outcome
@@ -55,6 +63,8 @@ type Run struct {
 	ended      time.Time
 	idle       *time.Timer
 	onIdle     func()
+	lastFlush  time.Time
+	flushTimer *time.Timer
 	done       chan struct{}
 }
 
@@ -64,7 +74,7 @@ func newRun(id string, exp *Experiment, p Params, key string) *Run {
 		ID: id, Exp: exp, Params: p, Created: time.Now(), key: key,
 		prefix:     append(append([]byte(`{"run":`), prefix...), ','),
 		state:      Queued,
-		viewers:    map[Viewer]struct{}{},
+		viewers:    map[Viewer]int{},
 		requesters: map[Viewer]struct{}{},
 		done:       make(chan struct{}),
 	}
@@ -101,10 +111,33 @@ func (r *Run) Info() Info {
 }
 
 // publish stamps an event with the run id and its sequence number, keeps
-// it, and sends it to every viewer, dropping the ones that cannot keep up.
+// it, and has it delivered: at once when the run has been quiet, or with
+// the next batch within pace.
 func (r *Run) publish(ev Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if len(r.log) >= maxLog && ev.Type != "result" && ev.Type != "done" {
+		if !r.dropped {
+			r.dropped = true
+			r.appendLocked(Event{Type: "log", JSON: []byte(`{"type":"log","message":"This run sent more events than a page can keep; the rest of its live data is not shown."}`)})
+		}
+		return
+	}
+	r.appendLocked(ev)
+	final := ev.Type == "done"
+	switch {
+	case final || time.Since(r.lastFlush) >= pace:
+		r.flushLocked()
+	case r.flushTimer == nil:
+		r.flushTimer = time.AfterFunc(pace-time.Since(r.lastFlush), func() {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.flushLocked()
+		})
+	}
+}
+
+func (r *Run) appendLocked(ev Event) {
 	r.seq++
 	msg := make([]byte, 0, len(r.prefix)+len(ev.JSON)+16)
 	msg = append(msg, r.prefix...)
@@ -112,13 +145,31 @@ func (r *Run) publish(ev Event) {
 	msg = strconv.AppendInt(msg, int64(r.seq), 10)
 	msg = append(msg, ',')
 	msg = append(msg, ev.JSON[1:]...)
-	if len(r.log) < maxLog || ev.Type == "result" || ev.Type == "done" {
-		r.log = append(r.log, msg)
-	}
-	r.sendLocked([][]byte{msg})
+	r.log = append(r.log, msg)
 }
 
-// sendLocked sends msgs to every viewer; r.mu must be held.
+// flushLocked sends every viewer the events it has not been sent yet, as
+// one batch, dropping the viewers that cannot keep up.
+func (r *Run) flushLocked() {
+	r.lastFlush = time.Now()
+	if r.flushTimer != nil {
+		r.flushTimer.Stop()
+		r.flushTimer = nil
+	}
+	n := len(r.log)
+	for v, sent := range r.viewers {
+		if sent >= n {
+			continue
+		}
+		if v.Send(r.log[sent:n:n]) {
+			r.viewers[v] = n
+		} else {
+			r.removeViewerLocked(v)
+		}
+	}
+}
+
+// sendLocked sends msgs, which are not part of the log, to every viewer.
 func (r *Run) sendLocked(msgs [][]byte) {
 	for v := range r.viewers {
 		if !v.Send(msgs) {
@@ -159,7 +210,7 @@ func (r *Run) watch(v Viewer) bool {
 		return false
 	}
 	if r.state != Finished {
-		r.viewers[v] = struct{}{}
+		r.viewers[v] = len(r.log)
 		if r.idle != nil {
 			r.idle.Stop()
 			r.idle = nil

@@ -380,7 +380,8 @@ func (s *Scheduler) finish(r *Run, out Outcome) {
 		return
 	}
 	r.state, r.outcome, r.ended = Finished, out, time.Now()
-	r.viewers = map[Viewer]struct{}{}
+	r.flushLocked() // the done event has gone out; nothing is pending
+	r.viewers = map[Viewer]int{}
 	if r.idle != nil {
 		r.idle.Stop()
 	}

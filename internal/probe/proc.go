@@ -11,6 +11,7 @@ import (
 type Status struct {
 	Threads     int   // number of threads in the process
 	RSS         int64 // resident memory, bytes (VmRSS)
+	PeakRSS     int64 // highest resident memory so far, bytes (VmHWM)
 	VM          int64 // virtual memory reserved, bytes (VmSize)
 	Voluntary   int64 // voluntary context switches of the thread or process's main thread
 	Involuntary int64 // involuntary context switches, same scope
@@ -95,6 +96,8 @@ func parseStatus(b []byte) Status {
 			s.Threads = int(n)
 		case "VmRSS":
 			s.RSS = n * 1024
+		case "VmHWM":
+			s.PeakRSS = n * 1024
 		case "VmSize":
 			s.VM = n * 1024
 		case "voluntary_ctxt_switches":

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"conclab/internal/lab"
+)
+
+// loadtest opens many websocket viewers on one run of a real server and
+// reports how long its events take to reach them, so an instructor can
+// check that a server holds their class.
+func loadtest(ctx context.Context, reg *lab.Registry, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("loadtest", stderr)
+	addr := fs.String("addr", "http://127.0.0.1:8080", "address of a running conclab server")
+	viewers := fs.Int("viewers", 100, "websocket viewers to open (1–5000)")
+	expID := fs.String("experiment", "switch-cost", "experiment to run while they watch")
+	limit := fs.Duration("timeout", 3*time.Minute, "give up after this long (1s–30m)")
+	var sets setFlags
+	fs.Var(&sets, "set", "experiment parameter name=value (repeatable)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *viewers < 1 || *viewers > 5000 {
+		return usageError("--viewers must be 1–5000, got %d", *viewers)
+	}
+	if *limit < time.Second || *limit > 30*time.Minute {
+		return usageError("--timeout must be 1s–30m, got %s", *limit)
+	}
+	base, err := url.Parse(strings.TrimSuffix(*addr, "/"))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return usageError("--addr must be a URL like http://127.0.0.1:8080, got %q", *addr)
+	}
+	exp, ok := reg.Lookup(*expID)
+	if !ok {
+		return usageError("unknown experiment %q; `conclab list` shows them", *expID)
+	}
+	params, err := exp.Validate(sets.values(), false)
+	if err != nil {
+		return usageError("%v", err)
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, *limit)
+	defer cancel()
+	before, err := serverStats(ctx, base)
+	if err != nil {
+		return &exitError{code: 1, msg: fmt.Sprintf("cannot reach %s: %v", base, err)}
+	}
+	fmt.Fprintf(stdout, "Opening %d viewers on %s and running %s…\n", *viewers, base, exp.ID)
+
+	wsURL := *base
+	wsURL.Scheme = map[string]string{"http": "ws", "https": "wss"}[base.Scheme]
+	wsURL.Path = "/ws"
+	req, _ := json.Marshal(map[string]any{"op": "run", "experiment": exp.ID, "params": params})
+
+	results := make([]viewerResult, *viewers)
+	var wg sync.WaitGroup
+	dials := make(chan struct{}, 64) // at most this many handshakes at once
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dials <- struct{}{}
+			results[i] = watchOnce(ctx, wsURL.String(), req, dials)
+		}()
+	}
+	wg.Wait()
+	after, _ := serverStats(context.Background(), base)
+	return report(stdout, results, before, after)
+}
+
+// viewerResult is what one viewer saw.
+type viewerResult struct {
+	err        error
+	status     string
+	delays     []float64 // ms from the child's event to this viewer, live events only
+	firstEvent float64   // ms from "accepted" to the run's first event, when it started after we joined
+}
+
+// watchOnce asks for the run (joining it when others already did) and
+// reads its events until done. Events that existed before this viewer
+// joined arrive as a replay and are not counted.
+func watchOnce(ctx context.Context, u string, req []byte, dials chan struct{}) viewerResult {
+	var res viewerResult
+	c, _, err := websocket.Dial(ctx, u, nil)
+	<-dials
+	if err != nil {
+		res.err = err
+		return res
+	}
+	defer c.CloseNow()
+	c.SetReadLimit(1 << 20)
+	if err := c.Write(ctx, websocket.MessageText, req); err != nil {
+		res.err = err
+		return res
+	}
+	var acceptedAt float64
+	for {
+		_, b, err := c.Read(ctx)
+		if err != nil {
+			res.err = err
+			return res
+		}
+		now := float64(time.Now().UnixMicro()) / 1e3
+		var m struct {
+			Type    string  `json:"type"`
+			TS      float64 `json:"ts"`
+			Status  string  `json:"status"`
+			Message string  `json:"message"`
+		}
+		json.Unmarshal(b, &m)
+		switch {
+		case m.Type == "error":
+			res.err = errors.New(m.Message)
+			return res
+		case m.Type == "accepted":
+			acceptedAt = now
+		case m.TS > 0 && m.TS >= acceptedAt && acceptedAt > 0:
+			res.delays = append(res.delays, now-m.TS)
+			if m.Type == "started" {
+				res.firstEvent = now - acceptedAt
+			}
+		}
+		if m.Type == "done" {
+			res.status = m.Status
+			c.Close(websocket.StatusNormalClosure, "")
+			return res
+		}
+	}
+}
+
+func report(w io.Writer, results []viewerResult, before, after stats) error {
+	var delays, firsts []float64
+	failed, notOK := 0, 0
+	var firstErr error
+	for _, r := range results {
+		if r.err != nil {
+			failed++
+			if firstErr == nil {
+				firstErr = r.err
+			}
+			continue
+		}
+		if r.status != lab.StatusOK {
+			notOK++
+		}
+		delays = append(delays, r.delays...)
+		if r.firstEvent > 0 {
+			firsts = append(firsts, r.firstEvent)
+		}
+	}
+	fmt.Fprintf(w, "\nviewers: %d finished, %d failed", len(results)-failed, failed)
+	if firstErr != nil {
+		fmt.Fprintf(w, " (first error: %v)", firstErr)
+	}
+	fmt.Fprintln(w)
+	if notOK > 0 {
+		fmt.Fprintf(w, "%d viewers saw the run end other than ok\n", notOK)
+	}
+	if len(delays) > 0 {
+		s := lab.Summarize(delays)
+		fmt.Fprintf(w, "delivery delay, child event → viewer (%d events): p50 %.1f ms · p99 %.1f ms · max %.1f ms\n", s.N, s.P50, s.P99, s.Max)
+	}
+	if len(firsts) > 0 {
+		s := lab.Summarize(firsts)
+		fmt.Fprintf(w, "first event after the run was accepted (%d viewers): p50 %.1f ms · max %.1f ms\n", s.N, s.P50, s.Max)
+	}
+	fmt.Fprintf(w, "server memory (RSS): %.1f MB before, %.1f MB after; peak %.1f MB\n", mb(before.RSS), mb(after.RSS), mb(max(after.Peak, after.RSS)))
+	if failed > 0 || len(delays) == 0 {
+		return &exitError{code: 1, msg: "the load test did not complete"}
+	}
+	return nil
+}
+
+func mb(b int64) float64 { return float64(b) / (1 << 20) }
+
+// stats is what loadtest reads from /api/stats.
+type stats struct {
+	RSS  int64 `json:"rss_bytes"`
+	Peak int64 `json:"peak_rss_bytes"`
+}
+
+func serverStats(ctx context.Context, base *url.URL) (stats, error) {
+	var s stats
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base.String()+"/api/stats", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return s, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return s, fmt.Errorf("/api/stats answered %s", resp.Status)
+	}
+	return s, json.NewDecoder(resp.Body).Decode(&s)
+}
+
+// setFlags collects repeated --set name=value flags.
+type setFlags []string
+
+func (s *setFlags) String() string     { return strings.Join(*s, " ") }
+func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
+
+func (s setFlags) values() map[string]any {
+	out := map[string]any{}
+	for _, kv := range s {
+		k, v, _ := strings.Cut(kv, "=")
+		out[k] = v
+	}
+	return out
+}
