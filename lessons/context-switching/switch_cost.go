@@ -64,7 +64,7 @@ func switchCost() *lab.Experiment {
 			lab.Bool("across", "Also measure across CPUs", true,
 				"Put the two parties on different CPUs. That measures how long it takes to wake a thread on another CPU, which is not a switch."),
 		},
-		Claims: []lab.Claim{claimThread, claimProcess, claimProcVsThread, claimGoroutine},
+		Claims: []lab.Claim{claimThread, claimProcess, claimProcVsThread, claimGoroutine, claimPerf},
 		Charts: []lab.Chart{
 			{ID: "median", Kind: "bars", Title: "Cost per switch, by kind", Y: "µs per switch", LogY: true,
 				Note: "Median of the timed batches; the whiskers run from the 10th to the 90th percentile."},
@@ -134,7 +134,27 @@ func runSwitchCost(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 			"involuntary": res.switches.Involuntary, "cpus": fmt.Sprintf("%d and %d", res.cpus[0], res.cpus[1]),
 		})
 	}
-	out.Progress("done", len(kinds), len(kinds))
+	// A reference from a standard tool, measured now on the same CPU.
+	var ref *perfRef
+	var perfErr error
+	if perf := probe.ReadHost().Perf; perf != "" {
+		out.Progress("reference: perf bench sched pipe", len(kinds), len(kinds)+1)
+		r, err := perfReference(ctx, perf, a, batches*100)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			perfErr = err
+			out.Log("perf could not run: " + err.Error())
+		} else {
+			ref = &r
+			out.Bar("median", "", "perf: processes, same CPU", r.process, r.process, r.process)
+			out.Bar("median", "", "perf: threads, same CPU", r.thread, r.thread, r.thread)
+		}
+	} else {
+		out.Log("perf is not installed here, so there is no reference figure from a standard tool.")
+	}
+	out.Progress("done", len(kinds)+1, len(kinds)+1)
 
 	var metrics []lab.Metric
 	for _, k := range kinds {
@@ -149,7 +169,15 @@ func runSwitchCost(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 		metrics = append(metrics, lab.Metric{Name: "Switches the kernel counted, " + k.label, Value: float64(res.switches.Switches()), Unit: "switches",
 			Note: fmt.Sprintf("voluntary %d + involuntary %d, for %d round trips", res.switches.Voluntary, res.switches.Involuntary, res.rounds)})
 	}
-	out.Result(metrics, judgeSwitchCost(results))
+	claims := judgeSwitchCost(results)
+	claims = append(claims, judgePerf(ref, perfErr, lab.Summarize(results["thread"].perSwitch).P50, lab.Summarize(results["process"].perSwitch).P50))
+	if ref != nil {
+		loops := batches * 100
+		metrics = append(metrics,
+			lab.Metric{Name: "Reference: perf bench sched pipe, processes", Value: ref.process, Unit: "µs", N: loops, Note: fmt.Sprintf("%d round trips pinned to CPU %d; per switch = perf's usecs/op / 2", loops, a)},
+			lab.Metric{Name: "Reference: perf bench sched pipe -T, threads", Value: ref.thread, Unit: "µs", N: loops, Note: fmt.Sprintf("%d round trips pinned to CPU %d; per switch = perf's usecs/op / 2", loops, a)})
+	}
+	out.Result(metrics, claims)
 	return nil
 }
 
