@@ -84,3 +84,24 @@ func TestReconnectRewatchesTheRun(t *testing.T) {
 	}
 	b.NoErrors(t)
 }
+
+// TestOthersSeeARunLive: a run one person starts plays live on the page of
+// everyone else on the lesson, as an instructor's run does for a class.
+func TestOthersSeeARunLive(t *testing.T) {
+	instructor := e2e.NewBrowser(t, 90*time.Second)
+	student := instructor.NewTab(t)
+	srv := e2e.StartServer(t)
+	panel := `document.querySelector('[data-experiment="yield-batching"]')`
+	for _, b := range []*e2e.Browser{student, instructor} {
+		b.Do(t, chromedp.Navigate(srv.URL+"/lessons/context-switching"))
+		b.WaitFor(t, "the websocket to connect", panel+`.querySelector('button.run').disabled === false`)
+	}
+	instructor.Do(t, chromedp.Click(chromedp.CSS(`[data-experiment="yield-batching"] button.run`)))
+	student.WaitFor(t, "the student's page to follow the run", panel+`.dataset.origin === 'other'`)
+	student.WaitFor(t, "the run to finish on the student's page", panel+`.querySelector('.status').dataset.state === 'finished'`)
+	if n := e2e.Eval[int](t, student, panel+`.querySelectorAll('[data-chart="rate"] tbody tr').length`); n != 10 {
+		t.Errorf("the student's rate table has %d rows, want 10", n)
+	}
+	student.NoErrors(t)
+	instructor.NoErrors(t)
+}

@@ -109,6 +109,21 @@ func NewBrowser(t testing.TB, timeout time.Duration) *Browser {
 	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
 
+	return watch(t, ctx)
+}
+
+// NewTab opens another tab in the same browser, as a second person on the
+// course would.
+func (b *Browser) NewTab(t testing.TB) *Browser {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(b.Ctx)
+	t.Cleanup(cancel)
+	return watch(t, ctx)
+}
+
+// watch opens the tab of ctx and records its console errors.
+func watch(t testing.TB, ctx context.Context) *Browser {
+	t.Helper()
 	b := &Browser{Ctx: ctx}
 	if err := chromedp.Listen(ctx, b.record); err != nil {
 		t.Fatalf("start browser: %v", err)

@@ -88,6 +88,7 @@ export class Panel {
     let params;
     try { params = this.params(); } catch (e) { this.showError(e.message); return; }
     this.reset(null);
+    this.root.dataset.origin = 'self';
     this.setState('submitting', 'Sending the request…');
     this.conn.send({ op: 'run', experiment: this.id, params });
   }
@@ -102,6 +103,7 @@ export class Panel {
   watchLive(msg) {
     if (this.active() || msg.run === this.run) return;
     this.reset(msg.run);
+    this.root.dataset.origin = 'other';
     this.setState('queued', 'Watching a run someone else started…');
     this.conn.send({ op: 'watch', run: msg.run });
   }
@@ -152,14 +154,14 @@ export class Panel {
         this.setState('queued', m.position === 1 ? 'Queued: next in line.' : `Queued: position ${m.position}.`);
         break;
       case 'started':
-        this.setState('running', 'Running on the server…');
+        this.setState('running', this.runningText());
         this.logLine(`Started in process ${m.pid}; GOMAXPROCS ${m.child?.gomaxprocs}${m.child?.cpus?.length ? `, pinned to CPUs ${m.child.cpus.join(', ')}` : ''}.`);
         break;
       case 'progress':
         this.progress.max = Math.max(1, m.total);
         this.progress.value = m.done;
         this.progressLabel.textContent = `${m.phase} (${m.done}/${m.total})`;
-        if (this.state !== 'running') this.setState('running', 'Running on the server…');
+        if (this.state !== 'running') this.setState('running', this.runningText());
         break;
       case 'log':
         this.logLine(m.message);
@@ -179,6 +181,10 @@ export class Panel {
         if (this.state === 'submitting' || (m.op === 'watch' && m.run === this.run)) this.setState('failed', 'Not started.');
         break;
     }
+  }
+
+  runningText() {
+    return this.root.dataset.origin === 'other' ? 'Running: a run someone else started, shown live here.' : 'Running on the server…';
   }
 
   logLine(text) {
