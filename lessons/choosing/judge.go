@@ -14,8 +14,13 @@ import (
 // the verdict is differs, and why says what cost it the race.
 func (r *labRun) judge(class string, share float64, rank []*tally, pick *tally) lab.Claim {
 	fastest := rank[0]
-	measured := fmt.Sprintf("%s workload (%.0f%% computing, as set). The rule picks %s: %.1f ms. Fastest: %s, %.1f ms. Medians of %d round%s of %d tasks.",
-		class, share*100, pick.s.name, pick.wall().P50, fastest.s.name, fastest.wall().P50, r.rounds, plural(r.rounds, "s"), r.w.n)
+	measured := fmt.Sprintf("%s workload (%.0f%% computing, as set). The rule picks %s: %.1f ms", class, share*100, pick.s.name, pick.wall().P50)
+	if pick == fastest {
+		measured += ", the fastest."
+	} else {
+		measured += fmt.Sprintf(". Fastest: %s, %.1f ms.", fastest.s.name, fastest.wall().P50)
+	}
+	measured += fmt.Sprintf(" Medians of %d round%s of %d tasks.", r.rounds, plural(r.rounds, "s"), r.w.n)
 	if r.env.workers < 2 && class != ioBound {
 		return claimRule.Judge(measured, lab.Inconclusive,
 			"Only one CPU is usable on this host, so no strategy can compute in parallel and the rule's advice for computation cannot be tested here.")
@@ -38,7 +43,7 @@ func (r *labRun) judge(class string, share float64, rank []*tally, pick *tally) 
 			names = append(names, fmt.Sprintf("%s (%+.0f%%)", t.s.name, gap(pick, t)))
 		}
 		measured += " Within noise of the pick: " + strings.Join(names, ", ") + "."
-		why := "A tie rather than a clear win: these finished less than this machine's noise apart (under 10%, or their rounds overlap). " +
+		why := "A tie rather than a clear win: these finished within this machine's noise of each other (under 10% apart, or the slower one's best round was as fast as the other's median). " +
 			r.tieReason(class, pick, others)
 		return claimRule.Judge(measured, lab.Holds, strings.TrimSpace(why+" "+r.aside(class, pick)))
 	}

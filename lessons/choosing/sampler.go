@@ -20,6 +20,7 @@ type sampler struct {
 	chart string
 	live  bool
 	start time.Time
+	n     int // tasks in the workload
 }
 
 // sampled is what the sampler hands back when it stops.
@@ -37,7 +38,7 @@ const (
 // first round only, so the chart has one line per strategy); base and
 // total place the run in the whole lab's progress bar.
 func startSampler(out *lab.Emitter, series string, live bool, phase string, done *atomic.Int64, base, total, n int) *sampler {
-	s := &sampler{stopc: make(chan struct{}), final: make(chan sampled, 1), out: out, chart: series, live: live, start: time.Now()}
+	s := &sampler{stopc: make(chan struct{}), final: make(chan sampled, 1), out: out, chart: series, live: live, start: time.Now(), n: n}
 	go func() {
 		tick := time.NewTicker(sampleEvery)
 		defer tick.Stop()
@@ -83,5 +84,6 @@ func (s *sampler) stop(wall time.Duration, done int) int64 {
 	if s.live {
 		s.out.Points("progress", s.chart, append(smp.xs, ms(wall)), append(smp.ys, float64(done)))
 	}
+	s.out.Gauge("Tasks done", float64(done), fmt.Sprintf("of %d", s.n))
 	return smp.peak
 }

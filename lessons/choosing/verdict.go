@@ -56,14 +56,18 @@ const noise = 0.10
 
 // tied reports whether two strategies are within this machine's noise of
 // each other: their medians differ by less than 10 % of the faster, or
-// (with several rounds) their fastest-to-slowest ranges overlap.
+// (with several rounds) the slower one's best round was as fast as the
+// faster one's median. Interference from other programs only ever adds
+// time, so a strategy's best round is its least disturbed one.
 func tied(a, b *tally) bool {
-	wa, wb := a.wall(), b.wall()
-	lo, hi := min(wa.P50, wb.P50), max(wa.P50, wb.P50)
-	if hi-lo <= noise*lo {
+	fast, slow := a.wall(), b.wall()
+	if slow.P50 < fast.P50 {
+		fast, slow = slow, fast
+	}
+	if slow.P50-fast.P50 <= noise*fast.P50 {
 		return true
 	}
-	return wa.N > 1 && wb.N > 1 && wa.Min <= wb.Max && wb.Min <= wa.Max
+	return slow.N > 1 && slow.Min <= fast.P50
 }
 
 // gap is how much slower b was than a, in percent of a.

@@ -158,7 +158,7 @@ func runWorkloadLab(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 			}
 		}
 	}
-	out.Progress("done", r.steps, r.steps)
+	out.Progress("done", r.steps*w.n, r.steps*w.n)
 	return r.finish(cpuMs, ioMs, rate)
 }
 
