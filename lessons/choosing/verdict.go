@@ -10,8 +10,9 @@ import (
 )
 
 var claimRule = lab.Claim{
-	Claim: "The rule of thumb for this workload's class picks the fastest strategy: I/O-bound → async (goroutines on one CPU); " +
-		"CPU-bound → parallel processes or workers (the process pool or the CPU pool); mixed → async I/O plus a CPU worker pool.",
+	Claim: "The rule of thumb for this workload's class picks the fastest strategy: I/O-bound → async or green threads " +
+		"(goroutines on one CPU or on all CPUs); CPU-bound → parallel processes or workers (the process pool or the CPU pool); " +
+		"mixed → async I/O plus a CPU worker pool.",
 	Expected: "the rule's pick finishes first, or within noise of first",
 }
 
@@ -44,7 +45,7 @@ func classify(cpuMs, ioMs float64) (string, float64) {
 func picks(class string) []string {
 	switch class {
 	case ioBound:
-		return []string{kOneCPU}
+		return []string{kOneCPU, kAllCPUs}
 	case cpuBound:
 		return []string{kProcesses, kMixed}
 	}
@@ -72,6 +73,15 @@ func tied(a, b *tally) bool {
 
 // gap is how much slower b was than a, in percent of a.
 func gap(a, b *tally) float64 { return (b.wall().P50/a.wall().P50 - 1) * 100 }
+
+// rel is b's time next to a's, briefly: "+8%", "-3%" or, past double,
+// "×2.4".
+func rel(a, b *tally) string {
+	if g := gap(a, b); g < 100 {
+		return fmt.Sprintf("%+.0f%%", g)
+	}
+	return fmt.Sprintf("×%.1f", b.wall().P50/a.wall().P50)
+}
 
 // ranked returns the strategies from fastest to slowest median wall time.
 func (r *labRun) ranked() []*tally {
@@ -106,7 +116,7 @@ func (r *labRun) finish(cpuMs, ioMs, rate float64) error {
 		case i == 0:
 			notes = append(notes, "fastest")
 		case tied(fastest, t):
-			notes = append(notes, fmt.Sprintf("within noise of the fastest (+%.0f%%)", gap(fastest, t)))
+			notes = append(notes, fmt.Sprintf("within noise of the fastest (%s)", rel(fastest, t)))
 		}
 		if slices.Contains(picks(class), t.s.key) {
 			notes = append(notes, "the rule of thumb's pick")
