@@ -151,7 +151,9 @@ type result struct {
 }
 
 // collect gathers n results, cancelling the rest at the first error.
-func collect(n int, results <-chan result, cancel context.CancelFunc, done *atomic.Int64) (runStats, error) {
+// Tasks count themselves done where they finish, not here, so that the
+// progress drawn does not wait for this goroutine's turn on a busy CPU.
+func collect(n int, results <-chan result, cancel context.CancelFunc) (runStats, error) {
 	var st runStats
 	var first error
 	for range n {
@@ -165,7 +167,6 @@ func collect(n int, results <-chan result, cancel context.CancelFunc, done *atom
 		}
 		st.sum.xor(r.d)
 		st.done++
-		done.Add(1)
 	}
 	return st, first
 }
@@ -180,10 +181,13 @@ func runGoroutines(ctx context.Context, _ *labEnv, w workload, done *atomic.Int6
 	for id := range w.n {
 		go func() {
 			d, err := w.runTask(ctx, id)
+			if err == nil {
+				done.Add(1)
+			}
 			results <- result{d, err}
 		}()
 	}
-	return collect(w.n, results, cancel, done)
+	return collect(w.n, results, cancel)
 }
 
 // runMixed waits for the server in one goroutine per task, as before, but
@@ -217,13 +221,15 @@ func runMixed(ctx context.Context, e *labEnv, w workload, done *atomic.Int64) (r
 			j := job{seed, make(chan digest, 1)}
 			select {
 			case jobs <- j:
-				results <- result{d: <-j.out}
+				d := <-j.out
+				done.Add(1)
+				results <- result{d: d}
 			case <-ctx.Done():
 				results <- result{err: ctx.Err()}
 			}
 		})
 	}
-	st, err := collect(w.n, results, cancel, done)
+	st, err := collect(w.n, results, cancel)
 	io.Wait()
 	close(jobs)
 	pool.Wait()
