@@ -210,9 +210,9 @@ func runMixed(ctx context.Context, e *labEnv, w workload, done *atomic.Int64) (r
 		})
 	}
 	results := make(chan result, w.n)
-	var io sync.WaitGroup
+	var fetchers sync.WaitGroup
 	for id := range w.n {
-		io.Go(func() {
+		fetchers.Go(func() {
 			seed, err := fetch(ctx, w.addr, id, w.delay)
 			if err != nil {
 				results <- result{err: err}
@@ -230,7 +230,7 @@ func runMixed(ctx context.Context, e *labEnv, w workload, done *atomic.Int64) (r
 		})
 	}
 	st, err := collect(w.n, results, cancel)
-	io.Wait()
+	fetchers.Wait()
 	close(jobs)
 	pool.Wait()
 	return st, err
