@@ -4,6 +4,7 @@ package lessons
 
 import (
 	"conclab/internal/lab"
+	"conclab/lessons/choosing"
 	contextswitching "conclab/lessons/context-switching"
 	"conclab/web/ui"
 )
@@ -25,12 +26,14 @@ var Course = []ui.Lesson{
 	{Number: 6, Slug: "green-threads", Title: "Green threads and coroutines",
 		Summary: "A million goroutines, a task that never yields, and the cheapest switch there is."},
 	{Number: 7, Slug: "choosing", Title: "Choosing a model",
-		Summary: "Threads, processes, async or green threads: test the rules of thumb on a workload of your own."},
+		Summary: "Threads, processes, async or green threads: test the rules of thumb on a workload of your own.",
+		Content: choosing.Page},
 }
 
 // Registry returns a registry holding every lesson's experiments.
 func Registry() *lab.Registry {
 	r := lab.NewRegistry()
 	r.Register(contextswitching.Experiments()...)
+	r.Register(choosing.Experiments()...)
 	return r
 }

@@ -198,10 +198,12 @@ func Eval[T any](t testing.TB, b *Browser, expr string) T {
 }
 
 // WaitFor polls a JavaScript condition until it is true or the browser's
-// time runs out.
+// time runs out. chromedp's own 30-second polling limit is turned off:
+// the timeout given to NewBrowser is the one that counts, and a run on a
+// busy machine may need longer than 30 seconds.
 func (b *Browser) WaitFor(t testing.TB, what, cond string) {
 	t.Helper()
-	if _, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](cond, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+	if _, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](cond, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(0))); err != nil {
 		t.Fatalf("waiting for %s (%s): %v (console: %v)", what, cond, err, b.Errors())
 	}
 }

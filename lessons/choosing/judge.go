@@ -1,0 +1,160 @@
+package choosing
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"conclab/internal/lab"
+)
+
+// judge holds the rule of thumb against the ranking. pick is the fastest
+// of the strategies the rule recommends. The claim holds when it finished
+// first or within noise of first; a tie is called a tie, with the reason
+// it is one. When the pick lost by more than noise the verdict is differs,
+// and why says what cost it the race.
+func (r *labRun) judge(class string, share float64, rank []*tally, pick *tally) lab.Claim {
+	fastest := rank[0]
+	measured := fmt.Sprintf("%s workload (%.0f%% computing, as set). The rule picks %s", class, share*100, pickNames(class))
+	if len(picks(class)) > 1 {
+		measured += fmt.Sprintf("; the better of them, %s, took %.1f ms", pick.s.name, pick.wall().P50)
+	} else {
+		measured += fmt.Sprintf(": %.1f ms", pick.wall().P50)
+	}
+	if pick == fastest {
+		measured += ", the fastest."
+	} else {
+		measured += fmt.Sprintf(". Fastest: %s, %.1f ms.", fastest.s.name, fastest.wall().P50)
+	}
+	measured += fmt.Sprintf(" Medians of %d round%s of %d tasks.", r.rounds, plural(r.rounds, "s"), r.w.n)
+	if r.env.workers < 2 && class != ioBound {
+		return claimRule.Judge(measured, lab.Inconclusive,
+			"Only one CPU is usable on this host, so no strategy can compute in parallel and the rule's advice for computation cannot be tested here.")
+	}
+
+	var others []*tally // strategies within noise of first, besides the pick
+	for _, t := range rank {
+		if t != pick && tied(fastest, t) && tied(pick, t) {
+			others = append(others, t)
+		}
+	}
+	switch {
+	case pick == fastest && len(others) == 0:
+		next := rank[1]
+		measured += fmt.Sprintf(" The next, %s, took %s.", next.s.name, longer(pick, next))
+		return claimRule.Judge(measured, lab.Holds, r.asides(class, pick))
+	case pick == fastest || tied(fastest, pick):
+		var names []string
+		for _, t := range others {
+			names = append(names, fmt.Sprintf("%s (%s)", t.s.name, rel(pick, t)))
+		}
+		measured += " Within noise of it: " + strings.Join(names, ", ") + "."
+		why := "A tie rather than a clear win: these finished within this machine's noise of each other (under 10% apart, " +
+			"or the slower one's best round was as fast as the other's median). " + r.tieReason(class, pick, others)
+		return claimRule.Judge(measured, lab.Holds, strings.TrimSpace(why+" "+r.asides(class, pick)))
+	}
+	return claimRule.Judge(measured, lab.Differs, r.missReason(class, pick, fastest))
+}
+
+// longer says how much longer b took than a: "19% longer" or, past
+// double, "3.2× as long".
+func longer(a, b *tally) string {
+	if g := gap(a, b); g < 100 {
+		return fmt.Sprintf("%.0f%% longer", g)
+	}
+	return fmt.Sprintf("%.1f× as long", b.wall().P50/a.wall().P50)
+}
+
+func has(ts []*tally, key string) bool {
+	return slices.ContainsFunc(ts, func(t *tally) bool { return t.s.key == key })
+}
+
+// tieReason says why strategies came out level.
+func (r *labRun) tieReason(class string, pick *tally, others []*tally) string {
+	keys := []string{pick.s.key}
+	for _, t := range others {
+		keys = append(keys, t.s.key)
+	}
+	both := func(a, b string) bool { return slices.Contains(keys, a) && slices.Contains(keys, b) }
+	switch {
+	case pick.s.key == kOneCPU:
+		total := float64(r.w.n) * r.cpuPerTask()
+		if total < ms(r.w.delay) {
+			return fmt.Sprintf("With this little computation (%.1f ms for all %d tasks, less than one wait of %.1f ms) one CPU keeps up: "+
+				"while the tasks wait, more CPUs have nothing to do.", total, r.w.n, ms(r.w.delay))
+		}
+		return fmt.Sprintf("One CPU kept pace with all of them although the computation added up to %.1f ms. The other CPUs may have been "+
+			"busy with other programs: this machine is shared, and the host panel says how many CPUs it has.", total)
+	case both(kMixed, kAllCPUs):
+		return "Go's goroutines on all CPUs already spread the computation over every core, which is what the CPU pool is for; " +
+			"the pool changes how long each task waits for a CPU, not the total."
+	case slices.Contains(keys, kProcesses):
+		return "The work was large enough to pay for starting the pool's processes."
+	}
+	return "The difference is smaller than what this machine varies by from run to run."
+}
+
+// cpuPerTask is the time one task spent hashing in the first sequential
+// round, in ms.
+func (r *labRun) cpuPerTask() float64 {
+	first := r.tally[kSequential].first
+	return ms(first.cpuWall) / max(float64(first.done), 1)
+}
+
+// asides say what cost the strategies the rule allowed but that lost:
+// the process pool's start-up for CPU-bound work, and the one CPU of
+// async for I/O-bound work whose computation adds up.
+func (r *labRun) asides(class string, pick *tally) string {
+	var out []string
+	if pool := r.tally[kProcesses]; class == cpuBound && pick != pool && !tied(pick, pool) {
+		out = append(out, fmt.Sprintf("The process pool took %s: starting its %d process%s took %.1f ms, and every task crossed a pipe twice.",
+			longer(pick, pool), r.env.workers, plural(r.env.workers, "es"), lab.Summarize(pool.startups).P50))
+	}
+	if one := r.tally[kOneCPU]; class == ioBound && pick != one && !tied(pick, one) {
+		out = append(out, fmt.Sprintf("Async on one CPU took %s. %s", longer(pick, one), r.overlapNote()))
+	}
+	return strings.Join(out, " ")
+}
+
+// overlapNote explains why one CPU falls behind on work that mostly
+// waits: the waits overlap, the computation does not.
+func (r *labRun) overlapNote() string {
+	return fmt.Sprintf("Each task mostly waits, but the waits overlap: all %d tasks together waited about one wait (%.1f ms), "+
+		"while their computation added up to %.1f ms, which one CPU has to do one task after another and all CPUs share out.",
+		r.w.n, ms(r.w.delay), float64(r.w.n)*r.cpuPerTask())
+}
+
+// missReason explains why the rule's pick lost by more than noise.
+func (r *labRun) missReason(class string, pick, fastest *tally) string {
+	seqTotal := r.tally[kSequential].wall().P50
+	head := fmt.Sprintf("%s finished in %.1f ms; the rule's pick, %s, took %s (%.1f ms), which is more than this machine's noise. ",
+		capital(fastest.s.name), fastest.wall().P50, pick.s.name, longer(fastest, pick), pick.wall().P50)
+	var why string
+	switch {
+	case seqTotal < 30:
+		why = fmt.Sprintf("The tasks are tiny: the whole job took %.1f ms one task at a time, so fixed costs (starting processes, "+
+			"handing work to a pool, starting goroutines) weigh more than what running in parallel saves.", seqTotal)
+	case class == cpuBound && fastest.s.key == kAllCPUs:
+		why = fmt.Sprintf("Goroutines on all CPUs are already parallel workers: Go's scheduler runs them on every core. The process pool "+
+			"also paid %.1f ms to start its processes and a pipe round trip per task; the CPU pool a hand-off per task.",
+			lab.Summarize(r.tally[kProcesses].startups).P50)
+	case class == mixed && fastest.s.key == kAllCPUs:
+		why = "Go's scheduler already runs the goroutines' computation in parallel on every core, so handing it to a separate pool " +
+			"only added a hand-off per task and a queue in front of the CPUs."
+	case class == mixed && fastest.s.key == kOneCPU:
+		why = "The computation was small next to the waits, so one CPU kept up with it, and the CPU pool's hand-offs cost more than the extra CPUs gave."
+	default:
+		why = "The machine may have been busy with other work during some strategies; run it again to see whether the order repeats."
+	}
+	if r.rounds == 1 {
+		why += " With one round there is no spread to judge the noise by; more rounds show whether this repeats."
+	}
+	return head + why
+}
+
+func capital(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

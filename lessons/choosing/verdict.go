@@ -1,0 +1,189 @@
+package choosing
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"conclab/internal/lab"
+)
+
+var claimRule = lab.Claim{
+	Claim: "The rule of thumb for this workload's class picks the fastest strategy: I/O-bound → async or green threads " +
+		"(goroutines on one CPU or on all CPUs); CPU-bound → parallel processes or workers (the process pool or the CPU pool); " +
+		"mixed → async I/O plus a CPU worker pool.",
+	Expected: "the rule's pick finishes first, or within noise of first",
+}
+
+// Workload classes, from the CPU share of a task as the learner set it.
+const (
+	ioBound  = "I/O-bound"
+	cpuBound = "CPU-bound"
+	mixed    = "mixed"
+)
+
+// classify names the workload's class from what one task does: waiting
+// 80 % of the time or more is I/O-bound, computing 80 % or more is
+// CPU-bound, anything between is mixed. A task that does neither still
+// makes a request, so it counts as I/O.
+func classify(cpuMs, ioMs float64) (string, float64) {
+	share := 0.0
+	if cpuMs+ioMs > 0 {
+		share = cpuMs / (cpuMs + ioMs)
+	}
+	switch {
+	case share <= 0.2:
+		return ioBound, share
+	case share >= 0.8:
+		return cpuBound, share
+	}
+	return mixed, share
+}
+
+// picks are the strategies the rule of thumb recommends for a class.
+func picks(class string) []string {
+	switch class {
+	case ioBound:
+		return []string{kOneCPU, kAllCPUs}
+	case cpuBound:
+		return []string{kProcesses, kMixed}
+	}
+	return []string{kMixed}
+}
+
+// noise is the relative gap under which two wall times count as a tie.
+const noise = 0.10
+
+// tied reports whether two strategies are within this machine's noise of
+// each other: their medians differ by less than 10 % of the faster, or
+// (with several rounds) the slower one's best round was as fast as the
+// faster one's median. Interference from other programs only ever adds
+// time, so a strategy's best round is its least disturbed one.
+func tied(a, b *tally) bool {
+	fast, slow := a.wall(), b.wall()
+	if slow.P50 < fast.P50 {
+		fast, slow = slow, fast
+	}
+	if slow.P50-fast.P50 <= noise*fast.P50 {
+		return true
+	}
+	return slow.N > 1 && slow.Min <= fast.P50
+}
+
+// gap is how much slower b was than a, in percent of a.
+func gap(a, b *tally) float64 { return (b.wall().P50/a.wall().P50 - 1) * 100 }
+
+// rel is b's time next to a's, briefly: "+8%", "-3%" or, past double,
+// "×2.4".
+func rel(a, b *tally) string {
+	if g := gap(a, b); g < 100 {
+		return fmt.Sprintf("%+.0f%%", g)
+	}
+	return fmt.Sprintf("×%.1f", b.wall().P50/a.wall().P50)
+}
+
+// ranked returns the strategies from fastest to slowest median wall time.
+func (r *labRun) ranked() []*tally {
+	out := make([]*tally, 0, len(strategies))
+	for _, s := range strategies {
+		out = append(out, r.tally[s.key])
+	}
+	slices.SortStableFunc(out, func(a, b *tally) int {
+		switch wa, wb := a.wall().P50, b.wall().P50; {
+		case wa < wb:
+			return -1
+		case wa > wb:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// finish ranks the strategies, emits the ranking table and ends the run
+// with the metrics and the verdict.
+func (r *labRun) finish(cpuMs, ioMs, rate float64) error {
+	class, share := classify(cpuMs, ioMs)
+	rank := r.ranked()
+	fastest := rank[0]
+	pick := rank[slices.IndexFunc(rank, func(t *tally) bool { return slices.Contains(picks(class), t.s.key) })]
+	r.out.Log(fmt.Sprintf("The workload is %s: a task computes %.0f%% of its time as set. The rule of thumb picks %s.", class, share*100, pickNames(class)))
+
+	for i, t := range rank {
+		var notes []string
+		switch {
+		case i == 0:
+			notes = append(notes, "fastest")
+		case tied(fastest, t):
+			notes = append(notes, fmt.Sprintf("within noise of the fastest (%s)", rel(fastest, t)))
+		}
+		if slices.Contains(picks(class), t.s.key) {
+			notes = append(notes, "the rule of thumb's pick")
+		}
+		if t.s.key == kProcesses {
+			notes = append(notes, fmt.Sprintf("%.1f ms of it starting the processes", lab.Summarize(t.startups).P50))
+		}
+		w := t.wall()
+		r.out.Row("ranking", strconv.Itoa(i+1), map[string]any{
+			"rank": i + 1, "strategy": t.s.name, "wall": round3(w.P50), "vs": round3(w.P50 / fastest.wall().P50),
+			"cpu": round3(t.cpu().P50), "memory": round3(float64(t.rss) / (1 << 20)), "note": strings.Join(notes, "; "),
+		})
+	}
+
+	metrics := r.metrics(rank, share, rate)
+	r.out.Result(metrics, []lab.Claim{r.judge(class, share, rank, pick)})
+	return nil
+}
+
+func pickNames(class string) string {
+	var names []string
+	for _, k := range picks(class) {
+		names = append(names, strategyByKey(k).name)
+	}
+	return strings.Join(names, " or ")
+}
+
+// metrics are the run's figures: each strategy's wall time, CPU time and
+// memory, the speed-up of the fastest, and the workload as measured.
+func (r *labRun) metrics(rank []*tally, share, rate float64) []lab.Metric {
+	var out []lab.Metric
+	how := fmt.Sprintf("median of %d round%s of %d tasks", r.rounds, plural(r.rounds, "s"), r.w.n)
+	for _, s := range strategies {
+		t := r.tally[s.key]
+		m := t.wall().Metric("Wall time, "+s.name, "ms")
+		m.Note = how
+		out = append(out, m)
+	}
+	seq, fastest := r.tally[kSequential], rank[0]
+	out = append(out, lab.Metric{Name: "Speed-up of the fastest strategy over sequential", Value: round3(seq.wall().P50 / fastest.wall().P50), Unit: "×",
+		Note: fmt.Sprintf("%s vs sequential, %s", fastest.s.name, how)})
+	for _, s := range strategies {
+		t := r.tally[s.key]
+		m := t.cpu().Metric("CPU time, "+s.name, "ms")
+		m.Note = "getrusage user + system; the pool's includes its worker processes"
+		out = append(out, m)
+	}
+	for _, s := range strategies {
+		t := r.tally[s.key]
+		note := "peak resident memory of this process, sampled every 25 ms"
+		if s.key == kProcesses {
+			note = "this process's sampled peak plus each worker process's peak (getrusage maxrss)"
+		}
+		out = append(out, lab.Metric{Name: "Peak memory, " + s.name, Value: round3(float64(t.rss) / (1 << 20)), Unit: "MB", Note: note})
+	}
+	st := lab.Summarize(r.tally[kProcesses].startups)
+	m := st.Metric("Start-up of the process pool", "ms")
+	m.Note = fmt.Sprintf("from starting %d worker process%s until the last said ready", r.env.workers, plural(r.env.workers, "es"))
+	out = append(out, m)
+
+	first := seq.first
+	n := float64(max(first.done, 1))
+	out = append(out,
+		lab.Metric{Name: "Computing share of a task, as set", Value: round3(share * 100), Unit: "%"},
+		lab.Metric{Name: "Computation per task, measured", Value: round3(ms(first.cpuWall) / n), Unit: "ms", Note: "wall time hashing, first sequential round"},
+		lab.Metric{Name: "I/O wait per task, measured", Value: round3(ms(first.ioWall) / n), Unit: "ms", Note: "connect, request and answer from the server, first sequential round"},
+		lab.Metric{Name: "Hashing rate, one thread", Value: round3(rate), Unit: "SHA-256 rounds/ms", Note: "median of 3 calibration trials, CPU time of one thread"},
+	)
+	return out
+}
