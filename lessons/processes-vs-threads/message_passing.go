@@ -1,0 +1,197 @@
+package processesvsthreads
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"conclab/internal/lab"
+	"conclab/internal/probe"
+)
+
+var (
+	claimKernelSlower = lab.Claim{
+		Claim:    "Passing messages through the kernel (a pipe or a socket) is slower than passing them through shared memory.",
+		Expected: "pipe and socket: fewer messages per second and longer round trips than shared memory, a channel or a mutex",
+	}
+	claimShmFast = lab.Claim{
+		Claim:    "Shared memory between processes is fast too: about as fast as memory shared by threads.",
+		Expected: "shared memory between processes within 3× of the mutex between threads",
+	}
+)
+
+// A way to pass messages in message-passing.
+type transport struct {
+	key, label string
+	between    string // "processes" or "threads"
+	per        int    // round trips per timed batch
+	throughput func(ctx context.Context, size int, dur time.Duration) (int64, time.Duration, error)
+	latency    func(ctx context.Context, size, per int, dur time.Duration, tick func([]float64)) ([]float64, error)
+}
+
+var transports = []transport{
+	{key: "pipe", label: "pipe between processes", between: "processes", per: 50,
+		throughput: func(ctx context.Context, size int, d time.Duration) (int64, time.Duration, error) {
+			return kernelThroughput(ctx, false, size, d)
+		},
+		latency: func(ctx context.Context, size, per int, d time.Duration, tick func([]float64)) ([]float64, error) {
+			return kernelLatency(ctx, false, size, per, d, tick)
+		}},
+	{key: "socket", label: "unix socket between processes", between: "processes", per: 50,
+		throughput: func(ctx context.Context, size int, d time.Duration) (int64, time.Duration, error) {
+			return kernelThroughput(ctx, true, size, d)
+		},
+		latency: func(ctx context.Context, size, per int, d time.Duration, tick func([]float64)) ([]float64, error) {
+			return kernelLatency(ctx, true, size, per, d, tick)
+		}},
+	{key: "shm", label: "shared memory between processes", between: "processes", per: 500, throughput: shmThroughput, latency: shmLatency},
+	{key: "channel", label: "channel between goroutines", between: "goroutines", per: 500,
+		throughput: func(ctx context.Context, size int, d time.Duration) (int64, time.Duration, error) {
+			if size == 64 {
+				return chanThroughput[msg64](ctx, d)
+			}
+			return chanThroughput[msg4k](ctx, d)
+		},
+		latency: func(ctx context.Context, size, per int, d time.Duration, tick func([]float64)) ([]float64, error) {
+			if size == 64 {
+				return chanLatency[msg64](ctx, per, d, tick)
+			}
+			return chanLatency[msg4k](ctx, per, d, tick)
+		}},
+	{key: "mutex", label: "mutex-guarded memory between threads", between: "threads", per: 500, throughput: mutexThroughput, latency: mutexLatency},
+}
+
+func messagePassing() *lab.Experiment {
+	return &lab.Experiment{
+		ID:     "message-passing",
+		Lesson: Slug,
+		Title:  "Talking: through the kernel or through shared memory",
+		Summary: "Two parties pass fixed-size messages five ways: a pipe, a unix socket and a shared memory region between two processes, " +
+			"a channel between two goroutines, and a mutex-guarded buffer between two OS threads. Each way is measured twice: " +
+			"as many messages one way as it can carry in a fixed time, then one message there and back, timed in batches.",
+		Params: []lab.Param{
+			lab.Choice("size", "Message size", "64", []string{"64", "4096"}, "Bytes per message: a small message shows the cost of each hand-over, a page-sized one the cost of copying.").WithUnit("bytes"),
+			lab.Int("ms", "Time per measurement", 300, 50, 2000, "How long each way is measured, once for throughput and once for round trips.").WithUnit("ms").WithQuick(50),
+		},
+		Claims: []lab.Claim{claimKernelSlower, claimShmFast},
+		Charts: []lab.Chart{
+			{ID: "throughput", Kind: "bars", Title: "Messages per second, one way", Y: "messages per second", LogY: true,
+				Note: "Messages that arrived ÷ the time from the first send until the receiver had them all."},
+			{ID: "latency", Kind: "bars", Title: "Round trip: one message there and back", Y: "µs per round trip", LogY: true,
+				Note: "Median of the timed batches; whiskers from the 10th to the 90th percentile."},
+			{ID: "batches", Kind: "line", Title: "Round trips, batch by batch", X: "batch", Y: "µs per round trip", LogY: true},
+		},
+		Limit: 90 * time.Second,
+		Run:   runMessagePassing,
+		Workers: map[string]func([]string) int{
+			"peer": peerWorker,
+		},
+	}
+}
+
+// measured is what one transport measured.
+type measured struct {
+	t       transport
+	rate    float64 // messages per second
+	latency lab.Summary
+}
+
+func runMessagePassing(ctx context.Context, p lab.Params, out *lab.Emitter) error {
+	size, _ := strconv.Atoi(p.String("size"))
+	dur := time.Duration(p.Int("ms")) * time.Millisecond
+	if cpus, _ := probe.AllowedCPUs(); len(cpus) < 2 {
+		out.Log("Only one CPU is usable here: the two sides must take turns on it, so the waits that spin in shared memory give the CPU away and every figure includes switches.")
+	}
+	var res []measured
+	steps := 2 * len(transports)
+	for i, t := range transports {
+		out.Progress("throughput: "+t.label, 2*i, steps)
+		n, elapsed, err := t.throughput(ctx, size, dur)
+		if err != nil {
+			return stopped(ctx, t.label, err)
+		}
+		rate := float64(n) / elapsed.Seconds()
+		out.Bar("throughput", "", t.label, rate, rate, rate)
+		out.Gauge("Messages, "+t.label, float64(n), "")
+
+		out.Progress("round trips: "+t.label, 2*i+1, steps)
+		sent := 0
+		tick := func(vals []float64) {
+			xs := make([]float64, 0, len(vals)-sent)
+			for j := sent; j < len(vals); j++ {
+				xs = append(xs, float64(j+1))
+			}
+			out.Points("batches", t.label, xs, vals[sent:])
+			sent = len(vals)
+		}
+		vals, err := t.latency(ctx, size, t.per, dur, tick)
+		if err != nil {
+			return stopped(ctx, t.label, err)
+		}
+		s := lab.Summarize(vals)
+		out.Bar("latency", "", t.label, s.P50, s.P10, s.P90)
+		res = append(res, measured{t: t, rate: rate, latency: s})
+	}
+	out.Progress("done", steps, steps)
+
+	var metrics []lab.Metric
+	for _, m := range res {
+		metrics = append(metrics, lab.Metric{Name: "Throughput, " + m.t.label, Value: m.rate, Unit: "msg/s",
+			Note: fmt.Sprintf("%d-byte messages for %s; %.1f MB/s", size, dur, m.rate*float64(size)/1e6)})
+		l := m.latency.Metric("Round trip, "+m.t.label, "µs")
+		l.Note = fmt.Sprintf("%d batches of %d round trips", m.latency.N, m.t.per)
+		metrics = append(metrics, l)
+	}
+	out.Result(metrics, judgeMessages(res))
+	return nil
+}
+
+func stopped(ctx context.Context, label string, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return fmt.Errorf("%s: %w", label, err)
+}
+
+func judgeMessages(res []measured) []lab.Claim {
+	by := map[string]measured{}
+	for _, m := range res {
+		by[m.t.key] = m
+	}
+	pipe, sock, shm, ch, mu := by["pipe"], by["socket"], by["shm"], by["channel"], by["mutex"]
+	kernelRTT := min(pipe.latency.P50, sock.latency.P50)
+	memRTT := max(shm.latency.P50, ch.latency.P50, mu.latency.P50)
+	kernelRate := max(pipe.rate, sock.rate)
+	memRate := min(shm.rate, ch.rate, mu.rate)
+	rtt := func(m measured) string { return micro(m.latency.P50) }
+	rate := func(m measured) string { return fmt.Sprintf("%.3g/s", m.rate) }
+
+	m1 := fmt.Sprintf("round trip: pipe %s, socket %s vs shared memory %s, channel %s, mutex %s; messages: pipe %s, socket %s vs shared memory %s, channel %s, mutex %s",
+		rtt(pipe), rtt(sock), rtt(shm), rtt(ch), rtt(mu), rate(pipe), rate(sock), rate(shm), rate(ch), rate(mu))
+	nuance := fmt.Sprintf("The nuance: shared memory between two processes took %s a round trip, %s quicker than the quickest path through the kernel and in the same range as the threads' mutex (%s). Once the region is mapped, the kernel is out of the way; what processes pay for is setting it up and agreeing on how to take turns without one program's locks.",
+		rtt(shm), ratio(kernelRTT, shm.latency.P50), rtt(mu))
+	var c1 lab.Claim
+	switch {
+	case kernelRTT > memRTT && kernelRate < memRate:
+		c1 = claimKernelSlower.Judge(m1, lab.Holds, nuance)
+	case kernelRTT > memRTT || kernelRate < memRate:
+		c1 = claimKernelSlower.Judge(m1, lab.Differs,
+			"Only partly: one of the shared-memory ways was not faster than the kernel on one of the two measures here. Spinning waits suffer when the machine is busy and the two sides cannot run at the same time. "+nuance)
+	default:
+		c1 = claimKernelSlower.Judge(m1, lab.Differs,
+			"The kernel's pipes and sockets were not slower here, which points at a machine too busy for the spinning waits of shared memory. "+nuance)
+	}
+
+	m2 := fmt.Sprintf("round trip: shared memory between processes %s vs mutex between threads %s (%s); messages per second: %s vs %s",
+		rtt(shm), rtt(mu), ratio(shm.latency.P50, mu.latency.P50), rate(shm), rate(mu))
+	var c2 lab.Claim
+	switch {
+	case shm.latency.P50 <= 3*mu.latency.P50 && shm.rate*3 >= mu.rate:
+		c2 = claimShmFast.Judge(m2, lab.Holds, "")
+	default:
+		c2 = claimShmFast.Judge(m2, lab.Differs,
+			"Shared memory between the processes was clearly slower than the threads' here. Both wait by spinning; if one of the two processes was made to wait for a CPU, every message waited with it.")
+	}
+	return []lab.Claim{c1, c2}
+}
