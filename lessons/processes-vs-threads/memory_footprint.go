@@ -120,7 +120,10 @@ func runMemoryFootprint(ctx context.Context, p lab.Params, out *lab.Emitter) err
 	})
 	metrics = append(metrics,
 		lab.Metric{Name: "Resident per thread", Value: th.rss / kib, Unit: "KiB", N: th.n, Note: "growth of this process's VmRSS ÷ threads added"},
-		lab.Metric{Name: "Virtual memory reserved per thread", Value: th.vm / kib, Unit: "KiB", N: th.n, Note: "growth of VmSize ÷ threads added"},
+		lab.Metric{Name: "Virtual memory reserved per thread", Value: th.vm / kib, Unit: "KiB", N: th.n,
+			Note: "growth of VmSize ÷ threads added: the stack and whatever else was reserved for them, such as C library memory pools"},
+		lab.Metric{Name: "Threads in this process before", Value: float64(th.before), Unit: "threads"},
+		lab.Metric{Name: "Threads in this process with all alive", Value: float64(th.peak), Unit: "threads", Note: "Threads in /proc/self/status"},
 	)
 	if th.stacks > 0 {
 		metrics = append(metrics,

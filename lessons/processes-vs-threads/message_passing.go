@@ -169,8 +169,19 @@ func judgeMessages(res []measured) []lab.Claim {
 
 	m1 := fmt.Sprintf("round trip: pipe %s, socket %s vs shared memory %s, channel %s, mutex %s; messages: pipe %s, socket %s vs shared memory %s, channel %s, mutex %s",
 		rtt(pipe), rtt(sock), rtt(shm), rtt(ch), rtt(mu), rate(pipe), rate(sock), rate(shm), rate(ch), rate(mu))
-	nuance := fmt.Sprintf("The nuance: shared memory between two processes took %s a round trip, %s quicker than the quickest path through the kernel and in the same range as the threads' mutex (%s). Once the region is mapped, the kernel is out of the way; what processes pay for is setting it up and agreeing on how to take turns without one program's locks.",
-		rtt(shm), ratio(kernelRTT, shm.latency.P50), rtt(mu))
+	vsMutex := "in the same range as"
+	switch {
+	case shm.latency.P50*3 < mu.latency.P50:
+		vsMutex = "even quicker than"
+	case shm.latency.P50 > 3*mu.latency.P50:
+		vsMutex = "though slower than"
+	}
+	vsKernel := ratio(kernelRTT, shm.latency.P50) + " quicker than"
+	if shm.latency.P50 >= kernelRTT {
+		vsKernel = "no quicker than"
+	}
+	nuance := fmt.Sprintf("The nuance: shared memory between two processes took %s a round trip, %s the quickest path through the kernel and %s the threads' mutex (%s). Once the region is mapped, the kernel is out of the way; what processes pay for is setting it up and agreeing on how to take turns without one program's locks.",
+		rtt(shm), vsKernel, vsMutex, rtt(mu))
 	var c1 lab.Claim
 	switch {
 	case kernelRTT > memRTT && kernelRate < memRate:
