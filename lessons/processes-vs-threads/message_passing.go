@@ -24,42 +24,55 @@ var (
 // A way to pass messages in message-passing.
 type transport struct {
 	key, label string
-	between    string // "processes" or "threads"
-	per        int    // round trips per timed batch
-	throughput func(ctx context.Context, size int, dur time.Duration) (int64, time.Duration, error)
-	latency    func(ctx context.Context, size, per int, dur time.Duration, tick func([]float64)) ([]float64, error)
+	per        int  // round trips per timed batch
+	pinned     bool // run the two sides on CPUs of their own
+	throughput func(ctx context.Context, size int, dur time.Duration, pl placement) (int64, time.Duration, error)
+	latency    func(ctx context.Context, size, per int, dur time.Duration, tick func([]float64), pl placement) ([]float64, error)
 }
 
+// placement says where the two sides of a transport run: the sending side
+// on CPU a, the answering side on CPU b (-1: wherever the kernel likes).
+//
+// Each way is measured where it works best. Left to itself, the kernel
+// tends to run a thread it wakes on the CPU of the thread that woke it:
+// ideal for a pipe or a socket, where the sender sleeps while the receiver
+// runs, and on a virtual machine far quicker than waking another CPU. But
+// two sides that wait by spinning need to run at the same time, so the
+// shared-memory ways get a CPU each.
+type placement struct{ a, b int }
+
 var transports = []transport{
-	{key: "pipe", label: "pipe between processes", between: "processes", per: 50,
-		throughput: func(ctx context.Context, size int, d time.Duration) (int64, time.Duration, error) {
-			return kernelThroughput(ctx, false, size, d)
+	{key: "pipe", label: "pipe between processes", per: 50,
+		throughput: func(ctx context.Context, size int, d time.Duration, pl placement) (int64, time.Duration, error) {
+			return kernelThroughput(ctx, false, size, d, pl)
 		},
-		latency: func(ctx context.Context, size, per int, d time.Duration, tick func([]float64)) ([]float64, error) {
-			return kernelLatency(ctx, false, size, per, d, tick)
+		latency: func(ctx context.Context, size, per int, d time.Duration, tick func([]float64), pl placement) ([]float64, error) {
+			return kernelLatency(ctx, false, size, per, d, tick, pl)
 		}},
-	{key: "socket", label: "unix socket between processes", between: "processes", per: 50,
-		throughput: func(ctx context.Context, size int, d time.Duration) (int64, time.Duration, error) {
-			return kernelThroughput(ctx, true, size, d)
+	{key: "socket", label: "unix socket between processes", per: 50,
+		throughput: func(ctx context.Context, size int, d time.Duration, pl placement) (int64, time.Duration, error) {
+			return kernelThroughput(ctx, true, size, d, pl)
 		},
-		latency: func(ctx context.Context, size, per int, d time.Duration, tick func([]float64)) ([]float64, error) {
-			return kernelLatency(ctx, true, size, per, d, tick)
+		latency: func(ctx context.Context, size, per int, d time.Duration, tick func([]float64), pl placement) ([]float64, error) {
+			return kernelLatency(ctx, true, size, per, d, tick, pl)
 		}},
-	{key: "shm", label: "shared memory between processes", between: "processes", per: 500, throughput: shmThroughput, latency: shmLatency},
-	{key: "channel", label: "channel between goroutines", between: "goroutines", per: 500,
-		throughput: func(ctx context.Context, size int, d time.Duration) (int64, time.Duration, error) {
+	{key: "shm", label: "shared memory between processes", per: 500, pinned: true, throughput: shmThroughput, latency: shmLatency},
+	// Goroutines are not pinned: the Go runtime decides which thread, and
+	// so which CPU, runs each.
+	{key: "channel", label: "channel between goroutines", per: 500,
+		throughput: func(ctx context.Context, size int, d time.Duration, _ placement) (int64, time.Duration, error) {
 			if size == 64 {
 				return chanThroughput[msg64](ctx, d)
 			}
 			return chanThroughput[msg4k](ctx, d)
 		},
-		latency: func(ctx context.Context, size, per int, d time.Duration, tick func([]float64)) ([]float64, error) {
+		latency: func(ctx context.Context, size, per int, d time.Duration, tick func([]float64), _ placement) ([]float64, error) {
 			if size == 64 {
 				return chanLatency[msg64](ctx, per, d, tick)
 			}
 			return chanLatency[msg4k](ctx, per, d, tick)
 		}},
-	{key: "mutex", label: "mutex-guarded memory between threads", between: "threads", per: 500, throughput: mutexThroughput, latency: mutexLatency},
+	{key: "mutex", label: "mutex-guarded memory between threads", per: 500, pinned: true, throughput: mutexThroughput, latency: mutexLatency},
 }
 
 func messagePassing() *lab.Experiment {
@@ -100,14 +113,25 @@ type measured struct {
 func runMessagePassing(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	size, _ := strconv.Atoi(p.String("size"))
 	dur := time.Duration(p.Int("ms")) * time.Millisecond
+	pl := placement{a: -1, b: -1}
 	if cpus, _ := probe.AllowedCPUs(); len(cpus) < 2 {
-		out.Log("Only one CPU is usable here: the two sides must take turns on it, so the waits that spin in shared memory give the CPU away and every figure includes switches.")
+		spinFor = 0
+		out.Log("Only one CPU is usable here, so the two sides must take turns on it: a side that waits sleeps at once instead of spinning, and every figure includes the switches.")
+	} else {
+		pl = placement{a: cpus[0], b: cpus[1]}
+		out.Log(fmt.Sprintf("Pipes and sockets run where the kernel puts them: it usually keeps the two sides on one CPU, which suits them best. "+
+			"The shared-memory ways, whose waiting side spins, get a CPU each: CPU %d sends, CPU %d answers; a side that waits spins for up to %s, then sleeps until woken. "+
+			"Goroutines go where the Go runtime puts them.", pl.a, pl.b, spinFor))
 	}
 	var res []measured
 	steps := 2 * len(transports)
 	for i, t := range transports {
 		out.Progress("throughput: "+t.label, 2*i, steps)
-		n, elapsed, err := t.throughput(ctx, size, dur)
+		where := placement{a: -1, b: -1}
+		if t.pinned {
+			where = pl
+		}
+		n, elapsed, err := t.throughput(ctx, size, dur, where)
 		if err != nil {
 			return stopped(ctx, t.label, err)
 		}
@@ -125,7 +149,7 @@ func runMessagePassing(ctx context.Context, p lab.Params, out *lab.Emitter) erro
 			out.Points("batches", t.label, xs, vals[sent:])
 			sent = len(vals)
 		}
-		vals, err := t.latency(ctx, size, t.per, dur, tick)
+		vals, err := t.latency(ctx, size, t.per, dur, tick, where)
 		if err != nil {
 			return stopped(ctx, t.label, err)
 		}

@@ -5,12 +5,14 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"conclab/internal/lab"
+	"conclab/internal/probe"
 )
 
 // Messages through the kernel: this process and a worker process joined
@@ -51,12 +53,12 @@ func newKernelLink(socket bool) (*kernelLink, error) {
 
 // start runs the worker in role ("sink" or "echo") on the other end and
 // waits for its ready byte.
-func (k *kernelLink) start(ctx context.Context, role string, size int) (*workerProc, error) {
+func (k *kernelLink) start(ctx context.Context, role string, size int, pl placement) (*workerProc, error) {
 	mode := "pipe"
 	if k.socket {
 		mode = "socket"
 	}
-	cmd, err := lab.Worker(ctx, "message-passing", "peer", mode, role, strconv.Itoa(size))
+	cmd, err := lab.Worker(ctx, "message-passing", "peer", peerArgs(mode, role, size, pl)...)
 	if err != nil {
 		return nil, err
 	}
@@ -97,13 +99,18 @@ func (k *kernelLink) close() {
 
 // kernelThroughput sends messages of size bytes to a sink worker until
 // dur has passed, then waits for the worker's count of what arrived.
-func kernelThroughput(ctx context.Context, socket bool, size int, dur time.Duration) (int64, time.Duration, error) {
+func kernelThroughput(ctx context.Context, socket bool, size int, dur time.Duration, pl placement) (n int64, elapsed time.Duration, err error) {
+	<-onThread(pl.a, func() { n, elapsed, err = kernelSend(ctx, socket, size, dur, pl) })
+	return n, elapsed, err
+}
+
+func kernelSend(ctx context.Context, socket bool, size int, dur time.Duration, pl placement) (int64, time.Duration, error) {
 	k, err := newKernelLink(socket)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer k.close()
-	w, err := k.start(ctx, "sink", size)
+	w, err := k.start(ctx, "sink", size, pl)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -133,13 +140,18 @@ func kernelThroughput(ctx context.Context, socket bool, size int, dur time.Durat
 
 // kernelLatency sends one message to an echo worker and waits for it to
 // come back, in timed batches of per round trips, until dur has passed.
-func kernelLatency(ctx context.Context, socket bool, size, per int, dur time.Duration, tick func([]float64)) ([]float64, error) {
+func kernelLatency(ctx context.Context, socket bool, size, per int, dur time.Duration, tick func([]float64), pl placement) (vals []float64, err error) {
+	<-onThread(pl.a, func() { vals, err = kernelPingPong(ctx, socket, size, per, dur, tick, pl) })
+	return vals, err
+}
+
+func kernelPingPong(ctx context.Context, socket bool, size, per int, dur time.Duration, tick func([]float64), pl placement) ([]float64, error) {
 	k, err := newKernelLink(socket)
 	if err != nil {
 		return nil, err
 	}
 	defer k.close()
-	w, err := k.start(ctx, "echo", size)
+	w, err := k.start(ctx, "echo", size, pl)
 	if err != nil {
 		return nil, err
 	}
@@ -156,16 +168,31 @@ func kernelLatency(ctx context.Context, socket bool, size, per int, dur time.Dur
 	})
 }
 
-// peerWorker is the worker process of message-passing:
-// args are mode (pipe, socket or shm), role (sink or echo) and the
-// message size.
+// peerArgs are the arguments of a peer worker.
+func peerArgs(mode, role string, size int, pl placement) []string {
+	return []string{mode, role, strconv.Itoa(size), strconv.Itoa(pl.b), strconv.FormatInt(int64(spinFor), 10)}
+}
+
+// peerWorker is the worker process of message-passing: args are mode
+// (pipe, socket or shm), role (sink or echo), the message size, the CPU to
+// pin itself to (-1: none) and how long to spin before sleeping, in ns.
 func peerWorker(args []string) int {
-	if len(args) != 3 {
+	if len(args) != 5 {
 		return 2
 	}
-	size, err := strconv.Atoi(args[2])
-	if err != nil || size < 1 {
+	size, err1 := strconv.Atoi(args[2])
+	cpu, err2 := strconv.Atoi(args[3])
+	spin, err3 := strconv.ParseInt(args[4], 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil || size < 1 {
 		return 2
+	}
+	spinFor = time.Duration(spin)
+	runtime.LockOSThread() // the loop below runs on this thread, pinned
+	if cpu >= 0 {
+		if err := probe.PinThread(cpu); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
 	}
 	if args[0] == "shm" {
 		return shmPeer(args[1], size)

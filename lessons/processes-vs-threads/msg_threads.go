@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"conclab/internal/probe"
 )
 
 // Messages inside one process: between goroutines over a channel, and
@@ -63,24 +65,27 @@ func chanLatency[M any](ctx context.Context, per int, dur time.Duration, tick fu
 }
 
 // lockedRing is a ring of message slots in ordinary memory, guarded by
-// one mutex that each thread takes for every message. The counters change
-// only under the mutex; a thread that finds the ring full or empty waits
-// by glancing at them atomically, so waiting does not keep the lock from
-// the other side.
+// one mutex that each thread takes for every message it copies. Each side
+// moves its counter just after letting go of the mutex, so the other side,
+// which waits for that counter to move (see futex.go), finds the mutex
+// free: a thread that finds a Go mutex taken may be put to sleep.
 type lockedRing struct {
-	mu         sync.Mutex
-	head, tail atomic.Uint64
-	done       atomic.Bool
-	slots      [][]byte
+	mu                   sync.Mutex
+	head, tail, done     uint32
+	headSleep, tailSleep uint32
+	slots                [][]byte
 }
 
-// onThread runs f on a goroutine locked to its own OS thread, which ends
-// with it.
-func onThread(f func()) <-chan struct{} {
+// onThread runs f on a goroutine locked to its own OS thread, pinned to
+// cpu unless it is negative; the thread ends with it.
+func onThread(cpu int, f func()) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
 		defer close(done)
+		if cpu >= 0 {
+			probe.PinThread(cpu)
+		}
 		f()
 	}()
 	return done
@@ -88,86 +93,90 @@ func onThread(f func()) <-chan struct{} {
 
 // mutexThroughput: one thread writes messages into the ring, another reads
 // them out, each holding the mutex while it copies.
-func mutexThroughput(ctx context.Context, size int, dur time.Duration) (int64, time.Duration, error) {
+func mutexThroughput(ctx context.Context, size int, dur time.Duration, pl placement) (int64, time.Duration, error) {
 	r := &lockedRing{slots: make([][]byte, nSlots)}
 	for i := range r.slots {
 		r.slots[i] = make([]byte, size)
 	}
 	var got int64
-	reader := onThread(func() {
+	reader := onThread(pl.b, func() {
 		buf := make([]byte, size)
-		var sp spinner
 		for {
-			tail := r.tail.Load()
-			if r.head.Load() == tail {
-				if r.done.Load() && r.head.Load() == tail {
+			tail := atomic.LoadUint32(&r.tail)
+			if h := atomic.LoadUint32(&r.head); h == tail {
+				if atomic.LoadUint32(&r.done) == 1 && atomic.LoadUint32(&r.head) == tail {
 					return
 				}
-				sp.miss(nil)
+				await(nil, &r.head, h, &r.headSleep, &r.done)
 				continue
 			}
 			r.mu.Lock()
 			copy(buf, r.slots[tail%nSlots])
-			r.tail.Store(tail + 1)
 			r.mu.Unlock()
+			atomic.StoreUint32(&r.tail, tail+1)
+			notify(&r.tail, &r.tailSleep)
 			got++
 		}
 	})
 	var t0 time.Time
-	writer := onThread(func() {
+	writer := onThread(pl.a, func() {
+		defer func() {
+			atomic.StoreUint32(&r.done, 1)
+			notify(&r.head, &r.headSleep)
+		}()
 		msg := make([]byte, size)
-		var sp spinner
 		t0 = time.Now()
 		deadline := t0.Add(dur)
 		for i := 0; ; i++ {
 			if i%64 == 0 && (time.Now().After(deadline) || ctx.Err() != nil) {
-				break
+				return
 			}
-			head := r.head.Load()
-			if head-r.tail.Load() >= nSlots {
-				sp.miss(nil)
+			head := atomic.LoadUint32(&r.head)
+			if t := atomic.LoadUint32(&r.tail); head-t >= nSlots {
+				if await(ctx, &r.tail, t, &r.tailSleep, nil) != nil {
+					return
+				}
 				continue
 			}
 			r.mu.Lock()
 			copy(r.slots[head%nSlots], msg)
-			r.head.Store(head + 1)
 			r.mu.Unlock()
+			atomic.StoreUint32(&r.head, head+1)
+			notify(&r.head, &r.headSleep)
 		}
-		r.done.Store(true)
 	})
 	<-writer
 	<-reader
 	return got, time.Since(t0), ctx.Err()
 }
 
-// lockedTurn is one message slot and a turn counter guarded by a mutex:
+// lockedTurn is one message slot guarded by a mutex, and a turn counter:
 // odd means the message waits for the echo thread, even that its answer
-// waits for the sender. The counter is changed only under the mutex, but
-// a waiting thread may glance at it without the mutex (atomically), so
-// that waiting does not keep taking the lock from the other side.
+// waits for the sender. A thread moves the counter after letting go of the
+// mutex, and waits for its turn by watching it (see futex.go).
 type lockedTurn struct {
-	mu    sync.Mutex
-	seq   atomic.Uint64
-	stop  atomic.Bool
-	slot  []byte
-	reply []byte
+	mu                   sync.Mutex
+	seq, stop            uint32
+	echoSleep, sendSleep uint32
+	slot, reply          []byte
 }
 
 // mutexLatency passes one message between two OS threads through the
 // guarded slot and back.
-func mutexLatency(ctx context.Context, size, per int, dur time.Duration, tick func([]float64)) ([]float64, error) {
+func mutexLatency(ctx context.Context, size, per int, dur time.Duration, tick func([]float64), pl placement) ([]float64, error) {
 	t := &lockedTurn{slot: make([]byte, size), reply: make([]byte, size)}
-	echo := onThread(func() {
-		var sp spinner
-		for !t.stop.Load() {
-			if t.seq.Load()%2 == 0 {
-				sp.miss(nil)
+	echo := onThread(pl.b, func() {
+		for atomic.LoadUint32(&t.stop) == 0 {
+			s := atomic.LoadUint32(&t.seq)
+			if s%2 == 0 {
+				await(nil, &t.seq, s, &t.echoSleep, &t.stop)
 				continue
 			}
 			t.mu.Lock()
 			copy(t.reply, t.slot)
-			t.seq.Add(1)
 			t.mu.Unlock()
+			atomic.StoreUint32(&t.seq, s+1)
+			notify(&t.seq, &t.sendSleep)
 		}
 	})
 	type result struct {
@@ -175,16 +184,16 @@ func mutexLatency(ctx context.Context, size, per int, dur time.Duration, tick fu
 		err  error
 	}
 	res := make(chan result, 1)
-	onThread(func() {
+	onThread(pl.a, func() {
 		msg := make([]byte, size)
-		var sp spinner
 		vals, err := timeRoundTrips(ctx, per, dur, tick, func() error {
 			t.mu.Lock()
 			copy(t.slot, msg)
-			want := t.seq.Add(1) + 1
 			t.mu.Unlock()
-			for t.seq.Load() != want {
-				if err := sp.miss(ctx); err != nil {
+			want := atomic.AddUint32(&t.seq, 1) + 1
+			notify(&t.seq, &t.echoSleep)
+			for s := atomic.LoadUint32(&t.seq); s != want; s = atomic.LoadUint32(&t.seq) {
+				if err := await(ctx, &t.seq, s, &t.sendSleep, nil); err != nil {
 					return err
 				}
 			}
@@ -196,7 +205,8 @@ func mutexLatency(ctx context.Context, size, per int, dur time.Duration, tick fu
 		res <- result{vals, err}
 	})
 	r := <-res
-	t.stop.Store(true)
+	atomic.StoreUint32(&t.stop, 1)
+	notify(&t.seq, &t.echoSleep)
 	<-echo
 	return r.vals, r.err
 }

@@ -29,7 +29,44 @@ func Page(p ui.Page) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<link rel=\"stylesheet\" href=\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var2 string
+		templ_7745c5c3_Var2, templ_7745c5c3_Err = templruntime.NewAttributeExpression(ui.Asset("css/processes-vs-threads.css")).ResolveURL(ctx)
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/page.templ`, Line: 7, Col: 71}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var2)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "\"><section><h2>Two kitchens, or one kitchen with four cooks</h2><p>Picture two small restaurants side by side. Each has its own kitchen: its own stove, its own fridge, its own binder of recipes and its own pile of order slips. A pan fire in one kitchen ruins nobody's dinner next door. But a cook who needs an onion from the other kitchen has to walk out, knock, and be handed one at the door.</p><p>Now picture one big kitchen with four cooks. They open the same fridge and read the same binder, so passing an onion is a reach across the counter. The price comes later: two cooks grab the same pan at the same moment, and a fire stops service for all four.</p><p>The two restaurants are two <dfn>processes</dfn>. The big kitchen is one process with four <dfn>threads</dfn>. This page turns each part of that picture into something you can watch happen on the machine serving it.</p></section><section><h2>What a process owns</h2><p>When a program starts, the kernel makes a process to run it. The process gets a number, its PID, and an <dfn>address space</dfn>: the range of memory addresses the program may use, private to it. Into that space go the program's <strong>code</strong> (its machine instructions), its <strong>data</strong> (global variables), a <strong>heap</strong> that grows as the program allocates, and a <strong>stack</strong> holding the function calls in progress. Next to the memory, the kernel keeps a table of the process's <strong>open files</strong>: descriptors 0, 1 and 2, and every file, pipe and socket opened since.</p><p>Private here means private in hardware. The CPU translates every address a program uses through <dfn>page tables</dfn>, and each process has its own set. The same number in two processes leads to two different places in RAM, and no instruction one process can run reaches the other's memory. That is the whole basis of isolation between processes — and the reason they need the kernel to talk at all.</p>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = processDiagram().Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</section><section><h2>What threads share, and what each keeps</h2><p>A thread is one line of execution: a position in the code, the values in the CPU's registers, and a stack of calls in progress. Every process starts with one thread and may start more. They all live in the same address space, so they run the same code and see the same globals, the same heap and the same open files. A thread keeps only three things to itself: its stack, its registers, and its thread id. On Linux the kernel schedules threads, not processes: each thread is a task of its own that can run on any CPU.</p><p>Sharing is the point of threads, and their danger. One thread hands another a result by writing it to memory: no copy, no kernel. But two threads updating the same variable at the same instant can wreck it, so they must take turns, with a lock or with atomic operations. Nothing forces them to.</p>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = threadDiagram().Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<p>Goroutines are a third, lighter kind of worker. The Go runtime runs many goroutines on a few OS threads, and it switches between them itself; the kernel never learns they exist. They appear in the experiments below for comparison, and <a href=\"/lessons/green-threads\">lesson 6</a> is about them.</p></section><section><h2>Starting one</h2><p>On Linux a new process usually comes from <code>fork</code>, which copies the calling process, followed by <code>exec</code>, which throws the copy's memory away and loads a program into a fresh address space. Then the new program sets itself up: the dynamic loader maps its libraries, and a Go program also starts its runtime, with its heap, its garbage collector and a few threads of its own. A new thread is much less work: the kernel adds a task to an address space that already exists, and the C library maps a stack for it. A new goroutine is less again: the Go runtime hands it a small stack and puts it in a queue, without asking the kernel anything.</p><p>The experiment makes each kind one at a time and times it from the request until it has finished, so each figure is the cost of one whole short life. Each thread and each process reports its kernel id, and the evidence table checks that no two are the same: every unit really was new.</p>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
 		templ_7745c5c3_Err = p.Panel("spawn-cost").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<p>Compare the two process rows. <code>/bin/true</code> does nothing once it has started, so its time is close to the kernel's own share: making the process, loading a program, ending it. What this program takes on top of that is its own start-up, which a larger program pays every time it is started.</p></section><section><h2>How much room each takes</h2><p>\"How much memory does this process use\" has several honest answers. <dfn>Resident</dfn> memory (RSS) counts every page of the process that sits in RAM, including pages it shares: ten copies of a program keep its code in RAM once, yet each copy's RSS counts it. The <dfn>fair share</dfn> (PSS) divides each shared page among the processes using it. <dfn>Own</dfn> (private) memory counts only the pages nobody else uses, which is what starting one more copy really adds.</p><p>A thread adds little to its process because it brings little: a stack and the kernel's record of it. Even the stack is mostly a promise. The C library reserves address space for each thread's stack, as much as <code>ulimit -s</code> says (commonly 8 MiB), but the kernel backs it with RAM one page at a time, when a page is first touched. A thread that never calls deeply uses a few KiB of its reservation.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -37,7 +74,15 @@ func Page(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<p>A goroutine's stack starts at 2 KiB, and the runtime moves it to a bigger one when it runs short. That is why a Go program can keep hundreds of thousands of goroutines where it could keep only thousands of threads.</p></section><section><h2>The wall between processes</h2><p>Here is the wall put to the test. One variable starts at 100. A few child processes each add 1 to it; then a few threads of this process each add 1 to it. Each reports where the variable is and what it read right after its own change.</p><p>A child made by <code>fork</code> starts with a copy of its parent's memory. These children are this program started again and handed the parent's value, which comes to the same thing. Watch the address column: each child finds the variable at exactly the parent's address, and still the parent never sees a child's change. The same address in another address space is another place.</p>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
 		templ_7745c5c3_Err = p.Panel("isolation").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<p>With \"share a page on purpose\" switched on, the children are also given one page of memory that both sides map (a memory file, mapped <code>MAP_SHARED</code>). Their changes there do reach the parent. Processes can share memory, but only memory they have arranged to share; everything else stays behind the wall.</p></section><section><h2>Talking to each other</h2><p>Threads can talk from the start: whatever one writes, the others can read. Their work is taking turns, with a mutex around shared data or with a channel that hands values over. Processes must ask the kernel. A <dfn>pipe</dfn> is a one-way buffer inside the kernel: the writer's bytes are copied in by one system call and out by another, and a reader facing an empty pipe sleeps until the kernel wakes it. A <dfn>unix socket</dfn> works the same way in both directions. Or two processes can map the same memory, and from then on talk the way threads do — with the same need to take turns.</p><p>The experiment sends fixed-size messages each of five ways: first as many as it can in a fixed time, one way; then one at a time, there and back.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -45,9 +90,237 @@ func Page(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<p>See where shared memory between processes lands: next to the threads, far from the pipes. What makes a pipe slow is the system calls and the sleeping and waking, not the fact that two processes are involved. What shared memory costs, between processes or threads, is care: the code has to get the turn-taking right itself. This experiment uses atomic counters and a mutex for exactly that.</p></section><section><h2>When one of them crashes</h2><p>A crash is the kernel ending a process that did something it cannot carry on from, such as reading memory that is not mapped. The CPU traps, the kernel sends the process a signal (<code>SIGSEGV</code>), and unless the program deals with it, the process ends. The <em>process</em>: the signal is for all of it, and every one of its threads dies. Go behaves alike. A panic that no goroutine recovers ends the whole program.</p><p>The experiment first runs its workers as separate processes, and half way through one of them commits a real fault. Then it runs the same workers as threads of one process, and one thread commits the same fault. That one process is a separate worker, not the experiment itself, so the experiment lives on to report — just as a supervisor process watches its workers and restarts the ones that die.</p>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
 		templ_7745c5c3_Err = p.Panel("crash-isolation").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<p>Afterwards the experiment looks for the thread ids the threads reported before the crash, and finds none. Between its death and the moment its parent collects the exit status, a dead process is a <dfn>zombie</dfn>: no memory, no threads that can run, just an entry holding how it ended.</p></section><section><h2>Switches and debugging</h2><p>Two rows of the comparison below are not measured on this page. Switching a CPU between two threads of one process is said to be cheaper than switching between two processes, because a process switch also changes the page tables. <a href=\"/lessons/context-switching#exp-switch-cost\">Lesson 3's switch-cost experiment</a> measures both; on current CPUs the gap is smaller than textbooks suggest.</p><p>Debugging is a judgement, not a measurement. A misbehaving process can be examined on its own: its memory is its own, it can be traced (<code>strace -p</code>), stopped and restarted without disturbing the others, and when it crashes it leaves an exit status that says how. Threads share everything, so a bug in one can spoil data another relies on, and a race between them depends on timing: it shows up in one run and hides in the next. Debuggers handle threads well; the trouble is that the bug may not happen while you watch.</p></section>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = comparison(p).Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<section><h2>What to take away</h2><ul><li>A process owns an address space and a table of open files; the hardware keeps other processes out of its memory.</li><li>Threads of one process share code, globals, heap and files; each keeps only a stack, registers and an id.</li><li>Processes cost more to start and more memory to keep than threads; goroutines cost less than either.</li><li>Processes talk through the kernel unless they map memory together; then they are as quick as threads, and need the same care.</li><li>A crash ends one process and leaves its neighbours running; a crash in a thread ends its whole process.</li></ul></section>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
+}
+
+// comparison is the closing table; its "measured here" columns fill in
+// from this lesson's runs.
+func comparison(p ui.Page) templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<section aria-labelledby=\"pvt-compare-h\"><h2 id=\"pvt-compare-h\">Side by side</h2><p>The last two columns come from the runs on this server: the newest run of each experiment, or the one you just made. A cell that says \"run …\" is waiting for its experiment. The last column says which rows are measured and which are judgements.</p><div class=\"table-wrap pvt-compare-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Processes and threads compared\"><table class=\"pvt-compare\" data-testid=\"comparison\"><thead><tr><th scope=\"col\">Aspect</th><th scope=\"col\">Processes</th><th scope=\"col\">Threads</th><th scope=\"col\">Measured here: a process</th><th scope=\"col\">Measured here: a thread</th><th scope=\"col\">Basis</th></tr></thead> <tbody><tr><th scope=\"row\">Memory</th><td>a whole address space, page tables, runtime and libraries' private data</td><td>a stack (mostly reserved, little resident) and the kernel's record</td>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = measuredCell(p, "memory-footprint", "own memory per process|this program", "#exp-memory-footprint").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = measuredCell(p, "memory-footprint", "resident per thread", "#exp-memory-footprint").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<td class=\"pvt-basis\">measured: own memory of a process, resident growth per thread</td></tr><tr><th scope=\"row\">Creation cost</th><td>fork and exec, then the program sets itself up</td><td>a new task in an existing address space</td>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = measuredCell(p, "spawn-cost", "create and finish|this program", "#exp-spawn-cost").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = measuredCell(p, "spawn-cost", "create and finish|os thread", "#exp-spawn-cost").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<td class=\"pvt-basis\">measured: median time to create and finish one</td></tr><tr><th scope=\"row\">Communication</th><td>through the kernel (pipes, sockets), or memory mapped on purpose</td><td>any shared variable, with locks or channels for turn-taking</td>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = measuredCell(p, "message-passing", "round trip|pipe", "#exp-message-passing").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = measuredCell(p, "message-passing", "round trip|mutex", "#exp-message-passing").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<td class=\"pvt-basis\">measured: round trip through a pipe, and through mutex-guarded memory</td></tr><tr><th scope=\"row\">Context switch</th><td>said to cost more: the page tables change too</td><td>said to cost less</td>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = measuredCell(p, "switch-cost", "switch,|processes, same cpu", "/lessons/context-switching#exp-switch-cost").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = measuredCell(p, "switch-cost", "switch,|os threads, same cpu", "/lessons/context-switching#exp-switch-cost").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<td class=\"pvt-basis\">measured on <a href=\"/lessons/context-switching#exp-switch-cost\">the context-switching page</a></td></tr><tr><th scope=\"row\">Crash isolation</th><td>a crash ends one process; the others carry on</td><td>a crash in one thread ends the whole process</td>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = measuredCell(p, "crash-isolation", "sibling processes that finished", "#exp-crash-isolation").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = measuredCell(p, "crash-isolation", "threads still running after", "#exp-crash-isolation").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<td class=\"pvt-basis\">observed: siblings that finished after one crashed; threads left after one crashed</td></tr><tr><th scope=\"row\">Debugging</th><td>easier: examine, trace or restart one alone</td><td>harder: shared state, and races that come and go</td><td class=\"pvt-measured pvt-none\">not measured</td><td class=\"pvt-measured pvt-none\">not measured</td><td class=\"pvt-basis pvt-judgement\">judgement, not a measurement</td></tr></tbody></table></div></section>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
+}
+
+// measuredCell shows a figure from the newest run of exp whose metric
+// name holds all of words; the page script replaces it when a run ends.
+func measuredCell(p ui.Page, exp, words, href string) templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		ctx = templ.ClearChildren(ctx)
+		if v := latestFigure(p, exp, words); v != "" {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<td class=\"pvt-measured\" data-fill=\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var5 string
+			templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression(exp).Resolve(ctx)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/page.templ`, Line: 280, Col: 42}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var5)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "\" data-metric=\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var6 string
+			templ_7745c5c3_Var6, templ_7745c5c3_Err = templruntime.NewAttributeExpression(words).Resolve(ctx)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/page.templ`, Line: 280, Col: 64}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var6)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "\" data-filled=\"true\">")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var7 string
+			templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(v)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/page.templ`, Line: 280, Col: 89}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "</td>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		} else {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<td class=\"pvt-measured\" data-fill=\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var8 string
+			templ_7745c5c3_Var8, templ_7745c5c3_Err = templruntime.NewAttributeExpression(exp).Resolve(ctx)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/page.templ`, Line: 282, Col: 42}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var8)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "\" data-metric=\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var9 string
+			templ_7745c5c3_Var9, templ_7745c5c3_Err = templruntime.NewAttributeExpression(words).Resolve(ctx)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/page.templ`, Line: 282, Col: 64}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var9)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "\"><a href=\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var10 string
+			templ_7745c5c3_Var10, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(href)).ResolveURL(ctx)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/page.templ`, Line: 282, Col: 96}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var10)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "\">")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var11 string
+			templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs("run " + exp)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/page.templ`, Line: 282, Col: 113}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var11))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "</a></td>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
 		}
 		return nil
 	})
