@@ -127,9 +127,14 @@ func runWorkerProcs(ctx context.Context, out *lab.Emitter, a crashArgs, n, victi
 			o.detail = fmt.Sprintf("%d steps done after worker %d crashed", o.afterCrash, victim)
 		}
 		procRow(out, o, a.steps, state, o.exit)
-		label := state
-		out.Span("timeline", fmt.Sprintf("worker %d", o.index), out.Ms(o.start), out.Ms(o.end), label)
 		out.Gauge("Worker processes still running", float64(left), "")
+	}
+	for _, o := range res { // in worker order, so the lanes are too
+		state := "finished"
+		if o.crashed || o.steps < a.steps {
+			state = "crashed"
+		}
+		out.Span("timeline", fmt.Sprintf("worker %d", o.index), out.Ms(o.start), out.Ms(o.end), state)
 	}
 	return res, crashTime, nil
 }

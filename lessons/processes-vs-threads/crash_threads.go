@@ -76,6 +76,7 @@ func runThreadProc(ctx context.Context, out *lab.Emitter, a crashArgs, n, victim
 		})
 	}
 	lastGauge := time.Time{}
+	known := 0
 	for ended := false; !ended; {
 		var l line
 		select {
@@ -89,8 +90,15 @@ func runThreadProc(ctx context.Context, out *lab.Emitter, a crashArgs, n, victim
 			ended = true
 		case l.i < 1 || l.i > n:
 		case l.kind == 0:
+			if res.tids[l.i-1] == 0 {
+				known++
+			}
 			res.tids[l.i-1] = l.v
-			row(l.i-1, "running", "")
+			if known == n { // every thread is alive: show them in order
+				for i := range n {
+					row(i, "running", "")
+				}
+			}
 		default:
 			res.steps[l.i-1] = l.v
 			if time.Since(lastRow[l.i-1]) >= 100*time.Millisecond {

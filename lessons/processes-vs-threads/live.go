@@ -14,6 +14,7 @@ type series struct {
 	out   *lab.Emitter
 	chart string
 	name  string
+	log   bool // the y axis is logarithmic: skip values that are not positive
 	xs    []float64
 	ys    []float64
 	sent  int
@@ -27,6 +28,9 @@ func newSeries(out *lab.Emitter, chart, name string) *series {
 // add appends a point and reports whether it sent the points out, a
 // good moment to report progress too.
 func (s *series) add(x, y float64) bool {
+	if s.log && y <= 0 {
+		return false // nothing to draw on a log axis
+	}
 	s.xs = append(s.xs, x)
 	s.ys = append(s.ys, y)
 	if time.Since(s.last) >= 100*time.Millisecond {

@@ -38,8 +38,9 @@ func memoryFootprint() *lab.Experiment {
 		},
 		Claims: []lab.Claim{claimProcMemory, claimStackReserved},
 		Charts: []lab.Chart{
-			{ID: "growth", Kind: "line", Title: "Memory added as units come alive", X: "units alive", Y: "MiB added", LogX: true,
-				Note: "Processes: the sum of their private memory (smaps_rollup). Threads and goroutines: growth of this process's resident memory (VmRSS)."},
+			{ID: "growth", Kind: "line", Title: "Memory added as units come alive", X: "units alive", Y: "MiB added", LogX: true, LogY: true,
+				Note: "Both axes are logarithmic: memory that grows in step with the count draws a straight line, and the higher the line, the more each unit weighs. " +
+					"Processes: the sum of their private memory (smaps_rollup). Threads and goroutines: growth of this process's resident memory (VmRSS)."},
 			{ID: "per-unit", Kind: "bars", Title: "Memory per unit", Y: "KiB per unit", LogY: true,
 				Note: "Processes: median over the N held alive. Threads and goroutines: growth divided by N."},
 		},

@@ -114,6 +114,7 @@ func (h *heldProcs) stop() {
 // one's memory with all of them alive.
 func procMemory(ctx context.Context, out *lab.Emitter, label string, n int, start func() (int, error)) ([]probe.Memory, error) {
 	s := newSeries(out, "growth", label)
+	s.log = true
 	pids := make([]int, 0, n)
 	var own float64
 	for i := range n {

@@ -40,6 +40,7 @@ func threadMemory(ctx context.Context, out *lab.Emitter, n int) (threadMem, erro
 		awaitThreads(res.before)
 	}()
 	s := newSeries(out, "growth", "OS threads")
+	s.log = true
 	seen := map[int]bool{}
 	for i := range n {
 		if ctx.Err() != nil {
@@ -129,6 +130,7 @@ func goroutineMemory(ctx context.Context, out *lab.Emitter, n int) (goroutineMem
 	defer close(release)
 	var running sync.WaitGroup
 	s := newSeries(out, "growth", "goroutines")
+	s.log = true
 	for i := range n {
 		if i%1000 == 0 && ctx.Err() != nil {
 			return res, ctx.Err()

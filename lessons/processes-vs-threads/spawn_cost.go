@@ -157,7 +157,7 @@ func runSpawnCost(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 		times[k.key] = vals
 		sum := lab.Summarize(vals)
 		out.Bar("median", "", k.label, sum.P50, sum.P10, sum.P90)
-		out.Hist("hist", k.label, lab.Histogram(vals, 0.05, 100000, 60, true))
+		out.Hist("hist", k.label, lab.Histogram(vals, 0.05, 1e6, 70, true))
 		out.Row("evidence", k.key, evidenceRow(k, ids, startTids))
 	}
 	out.Progress("done", len(kinds)*n, len(kinds)*n)
