@@ -3,6 +3,7 @@ package lessons_test
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -16,6 +17,13 @@ func init() {
 	checks["isolation"] = checkIsolation
 	checks["message-passing"] = checkMessagePassing
 	checks["crash-isolation"] = checkCrashIsolation
+}
+
+// kid reads a PID or thread id from a table cell, where it is text.
+func kid(v any) float64 {
+	s, _ := v.(string)
+	f, _ := strconv.ParseFloat(s, 64)
+	return f
 }
 
 // spawn-cost made every unit anew: distinct PIDs for the processes,
@@ -83,7 +91,7 @@ func checkMemoryFootprint(t *testing.T, r *labtest.Run) {
 // changes reached the parent; processes and threads had distinct ids.
 func checkIsolation(t *testing.T, r *labtest.Run) {
 	rows := r.Rows("views")
-	parent := num(rows["parent-start"]["pid"])
+	parent := kid(rows["parent-start"]["pid"])
 	if v := num(rows["parent-procs"]["value"]); v != 100 {
 		t.Errorf("the parent read %v after the child processes, want 100 (unchanged)", v)
 	}
@@ -99,17 +107,17 @@ func checkIsolation(t *testing.T, r *labtest.Run) {
 		if num(p["value"]) != 101 {
 			t.Errorf("child %d read %v after adding 1 to its copy, want 101", i, p["value"])
 		}
-		if num(p["pid"]) == parent {
+		if kid(p["pid"]) == parent {
 			t.Errorf("child %d ran in the parent's process", i)
 		}
-		pids[num(p["pid"])] = true
-		if num(th["pid"]) != parent {
+		pids[kid(p["pid"])] = true
+		if kid(th["pid"]) != parent {
 			t.Errorf("thread %d ran in process %v, not the parent %v", i, th["pid"], parent)
 		}
 		if num(th["value"]) != float64(100+i) {
 			t.Errorf("thread %d read %v, want %d (the earlier threads' changes and its own)", i, th["value"], 100+i)
 		}
-		tids[num(th["tid"])] = true
+		tids[kid(th["tid"])] = true
 	}
 	if len(pids) != 3 || len(tids) != 3 {
 		t.Errorf("%d distinct PIDs and %d distinct thread ids, want 3 and 3", len(pids), len(tids))
@@ -155,7 +163,7 @@ func checkCrash(t *testing.T, r *labtest.Run, n, victim int, exit string) {
 	pids := map[float64]bool{}
 	for i := 1; i <= n; i++ {
 		row := procs[fmt.Sprintf("w%d", i)]
-		pids[num(row["pid"])] = true
+		pids[kid(row["pid"])] = true
 		want := "finished"
 		if i == victim {
 			want = "crashed"
@@ -177,7 +185,7 @@ func checkCrash(t *testing.T, r *labtest.Run, n, victim int, exit string) {
 		if row["state"] != "crashed" {
 			t.Errorf("thread %d is %v, want crashed with its process", i, row["state"])
 		}
-		if tid := num(row["tid"]); tid > 0 {
+		if tid := kid(row["tid"]); tid > 0 {
 			tids[tid] = true
 		}
 	}

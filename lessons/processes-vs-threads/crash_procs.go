@@ -142,7 +142,7 @@ func runWorkerProcs(ctx context.Context, out *lab.Emitter, a crashArgs, n, victi
 func procRow(out *lab.Emitter, o *procOutcome, steps int, state, exit string) {
 	o.lastRow = time.Now()
 	out.Row("processes", fmt.Sprintf("w%d", o.index), map[string]any{
-		"worker": fmt.Sprintf("worker %d", o.index), "pid": o.pid, "state": state,
+		"worker": fmt.Sprintf("worker %d", o.index), "pid": kid(o.pid), "state": state,
 		"steps": fmt.Sprintf("%d / %d", o.steps, steps), "exit": exit, "detail": o.detail,
 	})
 }

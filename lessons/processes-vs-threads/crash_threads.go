@@ -71,7 +71,7 @@ func runThreadProc(ctx context.Context, out *lab.Emitter, a crashArgs, n, victim
 	row := func(i int, state, what string) {
 		lastRow[i] = time.Now()
 		out.Row("threads", fmt.Sprintf("t%d", i+1), map[string]any{
-			"thread": fmt.Sprintf("thread %d", i+1), "tid": res.tids[i], "state": state,
+			"thread": fmt.Sprintf("thread %d", i+1), "tid": kid(res.tids[i]), "state": state,
 			"steps": fmt.Sprintf("%d / %d", res.steps[i], a.steps), "what": what,
 		})
 	}

@@ -70,7 +70,7 @@ func runIsolation(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	runtime.LockOSThread() // the parent's row shows the thread it really ran on
 	defer runtime.UnlockOSThread()
 	pid, tid := os.Getpid(), probe.Tid()
-	out.Row("views", "parent-start", map[string]any{"who": "parent, at the start", "pid": pid, "tid": tid,
+	out.Row("views", "parent-start", map[string]any{"who": "parent, at the start", "pid": kid(pid), "tid": kid(tid),
 		"address": address(), "value": startValue, "note": "this process, before anybody changes anything"})
 
 	var page []byte
@@ -97,20 +97,20 @@ func runIsolation(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 		}
 		pids[v.pid] = true
 		sameAddr = sameAddr && v.address == address()
-		out.Row("views", fmt.Sprintf("process-%d", i+1), map[string]any{"who": fmt.Sprintf("child process %d", i+1), "pid": v.pid, "tid": v.tid,
+		out.Row("views", fmt.Sprintf("process-%d", i+1), map[string]any{"who": fmt.Sprintf("child process %d", i+1), "pid": kid(v.pid), "tid": kid(v.tid),
 			"address": v.address, "value": v.value, "note": "added 1 to its own copy"})
 		if useMap {
-			out.Row("views", fmt.Sprintf("mapping-%d", i+1), map[string]any{"who": fmt.Sprintf("child process %d, shared page", i+1), "pid": v.pid, "tid": v.tid,
+			out.Row("views", fmt.Sprintf("mapping-%d", i+1), map[string]any{"who": fmt.Sprintf("child process %d, shared page", i+1), "pid": kid(v.pid), "tid": kid(v.tid),
 				"address": "(its own mapping)", "value": v.mapped, "note": "added 1 in the page both processes map"})
 		}
 	}
 	afterProcs := atomic.LoadInt64(&shared)
-	out.Row("views", "parent-procs", map[string]any{"who": "parent, after the child processes", "pid": pid, "tid": tid,
+	out.Row("views", "parent-procs", map[string]any{"who": "parent, after the child processes", "pid": kid(pid), "tid": kid(tid),
 		"address": address(), "value": afterProcs, "note": fmt.Sprintf("%d processes added 1 each", n)})
 	var mapped int64
 	if useMap {
 		mapped = atomic.LoadInt64(pageWord(page))
-		out.Row("views", "parent-mapping", map[string]any{"who": "parent, the shared page", "pid": pid, "tid": tid,
+		out.Row("views", "parent-mapping", map[string]any{"who": "parent, the shared page", "pid": kid(pid), "tid": kid(tid),
 			"address": "(its own mapping)", "value": mapped, "note": "the page the children changed on purpose"})
 	}
 	if sameAddr {
@@ -128,11 +128,11 @@ func runIsolation(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	tids := map[int]bool{}
 	for i, v := range views {
 		tids[v.tid] = true
-		out.Row("views", fmt.Sprintf("thread-%d", i+1), map[string]any{"who": fmt.Sprintf("thread %d", i+1), "pid": v.pid, "tid": v.tid,
+		out.Row("views", fmt.Sprintf("thread-%d", i+1), map[string]any{"who": fmt.Sprintf("thread %d", i+1), "pid": kid(v.pid), "tid": kid(v.tid),
 			"address": v.address, "value": v.value, "note": "added 1 to the one variable of this process"})
 	}
 	afterThreads := atomic.LoadInt64(&shared)
-	out.Row("views", "parent-threads", map[string]any{"who": "parent, after the threads", "pid": pid, "tid": tid,
+	out.Row("views", "parent-threads", map[string]any{"who": "parent, after the threads", "pid": kid(pid), "tid": kid(tid),
 		"address": address(), "value": afterThreads, "note": fmt.Sprintf("%d threads added 1 each", n)})
 	out.Progress("done", 2*n, 2*n)
 

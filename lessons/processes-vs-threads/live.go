@@ -2,6 +2,7 @@ package processesvsthreads
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"conclab/internal/lab"
@@ -85,4 +86,13 @@ func micro(us float64) string {
 		return fmt.Sprintf("%.1f µs", us)
 	}
 	return fmt.Sprintf("%.2f µs", us)
+}
+
+// kid shows a kernel id (PID or thread id) as plain digits: as a number
+// the page would group its digits like a quantity. 0 means not known yet.
+func kid(id int) string {
+	if id <= 0 {
+		return "…"
+	}
+	return strconv.Itoa(id)
 }

@@ -42,7 +42,8 @@ func memoryFootprint() *lab.Experiment {
 				Note: "Both axes are logarithmic: memory that grows in step with the count draws a straight line, and the higher the line, the more each unit weighs. " +
 					"Processes: the sum of their private memory (smaps_rollup). Threads and goroutines: growth of this process's resident memory (VmRSS)."},
 			{ID: "per-unit", Kind: "bars", Title: "Memory per unit", Y: "KiB per unit", LogY: true,
-				Note: "Processes: median over the N held alive. Threads and goroutines: growth divided by N."},
+				Note: "Resident: in RAM. Own: a process's private pages. Reserved: address space set aside (VmSize growth), not RAM. Stack: the Go runtime's stack memory in use. " +
+					"Processes: median over the N held alive; threads and goroutines: growth divided by N."},
 		},
 		Tables: []lab.Table{{ID: "units", Title: "What was held alive, and how it was counted", Columns: []lab.Column{
 			{Key: "kind", Label: "Kind"}, {Key: "alive", Label: "Alive at once"}, {Key: "ids", Label: "Distinct kernel ids"},
@@ -60,9 +61,8 @@ const kib = 1024.0
 
 func runMemoryFootprint(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	var metrics []lab.Metric
-	bar := func(kind, series string, bytes float64) {
-		out.Bar("per-unit", series, kind, bytes/kib, bytes/kib, bytes/kib)
-	}
+	// One bar per label; the chart writes "a, b" labels on two lines.
+	bar := func(label string, bytes float64) { out.Bar("per-unit", "", label, bytes/kib, bytes/kib, bytes/kib) }
 
 	// Processes: this program held alive N times.
 	out.Progress("processes", 0, 4)
@@ -80,8 +80,8 @@ func runMemoryFootprint(ctx context.Context, p lab.Params, out *lab.Emitter) err
 	}
 	proc := summarizeProcs(mems)
 	workers.stop()
-	bar("process (this program)", "resident", proc.rss.P50)
-	bar("process (this program)", "own (private)", proc.private.P50)
+	bar("process, resident", proc.rss.P50)
+	bar("process, own", proc.private.P50)
 	out.Row("units", "process", proc.row("process (this program)", len(mems)))
 	metrics = append(metrics, proc.metrics("this program")...)
 
@@ -98,8 +98,8 @@ func runMemoryFootprint(ctx context.Context, p lab.Params, out *lab.Emitter) err
 		s := summarizeProcs(mems)
 		ref = &s
 		sleeps.stop()
-		bar("process (/bin/sleep)", "resident", s.rss.P50)
-		bar("process (/bin/sleep)", "own (private)", s.private.P50)
+		bar("/bin/sleep, resident", s.rss.P50)
+		bar("/bin/sleep, own", s.private.P50)
 		out.Row("units", "sleep", s.row("process (/bin/sleep)", len(mems)))
 		metrics = append(metrics, s.metrics("/bin/sleep")...)
 	} else {
@@ -112,8 +112,8 @@ func runMemoryFootprint(ctx context.Context, p lab.Params, out *lab.Emitter) err
 	if err != nil {
 		return err
 	}
-	bar("OS thread", "resident", th.rss)
-	bar("OS thread", "reserved (virtual)", th.vm)
+	bar("thread, resident", th.rss)
+	bar("thread, reserved", th.vm)
 	out.Row("units", "thread", map[string]any{
 		"kind": "OS thread", "alive": th.n, "ids": th.distinct,
 		"resident": human(th.rss), "reserved": human(th.vm),
@@ -139,8 +139,8 @@ func runMemoryFootprint(ctx context.Context, p lab.Params, out *lab.Emitter) err
 	if err != nil {
 		return err
 	}
-	bar("goroutine", "resident", g.rss)
-	bar("goroutine", "stack in use", g.stack)
+	bar("goroutine, resident", g.rss)
+	bar("goroutine, stack", g.stack)
 	out.Row("units", "goroutine", map[string]any{
 		"kind": "goroutine", "alive": g.n, "ids": "–", "resident": human(g.rss), "reserved": human(g.stack) + " of stack",
 		"note": "growth of VmRSS, and of the Go runtime's StackInuse, ÷ goroutines added",
