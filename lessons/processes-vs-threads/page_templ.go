@@ -133,67 +133,67 @@ func comparison(p ui.Page) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<section aria-labelledby=\"pvt-compare-h\"><h2 id=\"pvt-compare-h\">Side by side</h2><p>The last two columns come from the runs on this server: the newest run of each experiment, or the one you just made. A cell that says \"run …\" is waiting for its experiment. The last column says which rows are measured and which are judgements.</p><div class=\"table-wrap pvt-compare-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Processes and threads compared\"><table class=\"pvt-compare\" data-testid=\"comparison\"><thead><tr><th scope=\"col\">Aspect</th><th scope=\"col\">Processes</th><th scope=\"col\">Threads</th><th scope=\"col\">Measured here: a process</th><th scope=\"col\">Measured here: a thread</th><th scope=\"col\">Basis</th></tr></thead> <tbody><tr><th scope=\"row\">Memory</th><td>a whole address space, page tables, runtime and libraries' private data</td><td>a stack (mostly reserved, little resident) and the kernel's record</td>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<section aria-labelledby=\"pvt-compare-h\"><h2 id=\"pvt-compare-h\">Side by side</h2><p>The last two columns come from the runs on this server: the newest run of each experiment, or the one you just made. A cell that says \"run …\" is waiting for its experiment. The last column says which rows are measured and which are judgements.</p><div class=\"table-wrap pvt-compare-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Processes and threads compared\"><table class=\"pvt-compare\" data-testid=\"comparison\"><thead><tr><th scope=\"col\">Aspect</th><th scope=\"col\">Processes</th><th scope=\"col\">Threads</th><th scope=\"col\">Measured here: a process</th><th scope=\"col\">Measured here: a thread</th><th scope=\"col\">Basis</th></tr></thead> <tbody><tr><th scope=\"row\">Memory</th><td data-label=\"Processes\">a whole address space, page tables, runtime and libraries' private data</td><td data-label=\"Threads\">a stack (mostly reserved, little resident) and the kernel's record</td>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = measuredCell(p, "memory-footprint", "own memory per process|this program", "#exp-memory-footprint").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = measuredCell(p, "memory-footprint", "own memory per process|this program", "#exp-memory-footprint", "Measured here: a process").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = measuredCell(p, "memory-footprint", "resident per thread", "#exp-memory-footprint").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = measuredCell(p, "memory-footprint", "resident per thread", "#exp-memory-footprint", "Measured here: a thread").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<td class=\"pvt-basis\">measured: own memory of a process, resident growth per thread</td></tr><tr><th scope=\"row\">Creation cost</th><td>fork and exec, then the program sets itself up</td><td>a new task in an existing address space</td>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<td data-label=\"Basis\" class=\"pvt-basis\">measured: own memory of a process, resident growth per thread</td></tr><tr><th scope=\"row\">Creation cost</th><td data-label=\"Processes\">fork and exec, then the program sets itself up</td><td data-label=\"Threads\">a new task in an existing address space</td>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = measuredCell(p, "spawn-cost", "create and finish|this program", "#exp-spawn-cost").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = measuredCell(p, "spawn-cost", "create and finish|this program", "#exp-spawn-cost", "Measured here: a process").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = measuredCell(p, "spawn-cost", "create and finish|os thread", "#exp-spawn-cost").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = measuredCell(p, "spawn-cost", "create and finish|os thread", "#exp-spawn-cost", "Measured here: a thread").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<td class=\"pvt-basis\">measured: median time to create and finish one</td></tr><tr><th scope=\"row\">Communication</th><td>through the kernel (pipes, sockets), or memory mapped on purpose</td><td>any shared variable, with locks or channels for turn-taking</td>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<td data-label=\"Basis\" class=\"pvt-basis\">measured: median time to create and finish one</td></tr><tr><th scope=\"row\">Communication</th><td data-label=\"Processes\">through the kernel (pipes, sockets), or memory mapped on purpose</td><td data-label=\"Threads\">any shared variable, with locks or channels for turn-taking</td>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = measuredCell(p, "message-passing", "round trip|pipe", "#exp-message-passing").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = measuredCell(p, "message-passing", "round trip|pipe", "#exp-message-passing", "Measured here: a process").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = measuredCell(p, "message-passing", "round trip|mutex", "#exp-message-passing").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = measuredCell(p, "message-passing", "round trip|mutex", "#exp-message-passing", "Measured here: a thread").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<td class=\"pvt-basis\">measured: round trip through a pipe, and through mutex-guarded memory</td></tr><tr><th scope=\"row\">Context switch</th><td>said to cost more: the page tables change too</td><td>said to cost less</td>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<td data-label=\"Basis\" class=\"pvt-basis\">measured: round trip through a pipe, and through mutex-guarded memory</td></tr><tr><th scope=\"row\">Context switch</th><td data-label=\"Processes\">said to cost more: the page tables change too</td><td data-label=\"Threads\">said to cost less</td>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = measuredCell(p, "switch-cost", "switch,|processes, same cpu", "/lessons/context-switching#exp-switch-cost").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = measuredCell(p, "switch-cost", "switch,|processes, same cpu", "/lessons/context-switching#exp-switch-cost", "Measured here: a process").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = measuredCell(p, "switch-cost", "switch,|os threads, same cpu", "/lessons/context-switching#exp-switch-cost").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = measuredCell(p, "switch-cost", "switch,|os threads, same cpu", "/lessons/context-switching#exp-switch-cost", "Measured here: a thread").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<td class=\"pvt-basis\">measured on <a href=\"/lessons/context-switching#exp-switch-cost\">the context-switching page</a></td></tr><tr><th scope=\"row\">Crash isolation</th><td>a crash ends one process; the others carry on</td><td>a crash in one thread ends the whole process</td>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<td data-label=\"Basis\" class=\"pvt-basis\">measured on <a href=\"/lessons/context-switching#exp-switch-cost\">the context-switching page</a></td></tr><tr><th scope=\"row\">Crash isolation</th><td data-label=\"Processes\">a crash ends one process; the others carry on</td><td data-label=\"Threads\">a crash in one thread ends the whole process</td>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = measuredCell(p, "crash-isolation", "sibling processes that finished", "#exp-crash-isolation").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = measuredCell(p, "crash-isolation", "sibling processes that finished", "#exp-crash-isolation", "Measured here: a process").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = measuredCell(p, "crash-isolation", "threads still running after", "#exp-crash-isolation").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = measuredCell(p, "crash-isolation", "threads still running after", "#exp-crash-isolation", "Measured here: a thread").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<td class=\"pvt-basis\">observed: siblings that finished after one crashed; threads left after one crashed</td></tr><tr><th scope=\"row\">Debugging</th><td>easier: examine, trace or restart one alone</td><td>harder: shared state, and races that come and go</td><td class=\"pvt-measured pvt-none\">not measured</td><td class=\"pvt-measured pvt-none\">not measured</td><td class=\"pvt-basis pvt-judgement\">judgement, not a measurement</td></tr></tbody></table></div></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<td data-label=\"Basis\" class=\"pvt-basis\">observed: siblings that finished after one crashed; threads left after one crashed</td></tr><tr><th scope=\"row\">Debugging</th><td data-label=\"Processes\">easier: examine, trace or restart one alone</td><td data-label=\"Threads\">harder: shared state, and races that come and go</td><td data-label=\"Measured here: a process\" class=\"pvt-measured pvt-none\">not measured</td><td data-label=\"Measured here: a thread\" class=\"pvt-measured pvt-none\">not measured</td><td data-label=\"Basis\" class=\"pvt-basis pvt-judgement\">judgement, not a measurement</td></tr></tbody></table></div></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -203,7 +203,7 @@ func comparison(p ui.Page) templ.Component {
 
 // measuredCell shows a figure from the newest run of exp whose metric
 // name holds all of words; the page script replaces it when a run ends.
-func measuredCell(p ui.Page, exp, words, href string) templ.Component {
+func measuredCell(p ui.Page, exp, words, href, label string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -221,103 +221,129 @@ func measuredCell(p ui.Page, exp, words, href string) templ.Component {
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
 		if v := latestFigure(p, exp, words); v != "" {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<td class=\"pvt-measured\" data-fill=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<td class=\"pvt-measured\" data-label=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var5 string
-			templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression(exp).Resolve(ctx)
+			templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression(label).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/page.templ`, Line: 280, Col: 42}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/page.templ`, Line: 280, Col: 45}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var5)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "\" data-metric=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "\" data-fill=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var6 string
-			templ_7745c5c3_Var6, templ_7745c5c3_Err = templruntime.NewAttributeExpression(words).Resolve(ctx)
+			templ_7745c5c3_Var6, templ_7745c5c3_Err = templruntime.NewAttributeExpression(exp).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/page.templ`, Line: 280, Col: 64}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/page.templ`, Line: 280, Col: 63}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var6)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "\" data-filled=\"true\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "\" data-metric=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var7 string
-			templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(v)
+			templ_7745c5c3_Var7, templ_7745c5c3_Err = templruntime.NewAttributeExpression(words).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/page.templ`, Line: 280, Col: 89}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/page.templ`, Line: 280, Col: 85}
 			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "</td>")
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var7)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<td class=\"pvt-measured\" data-fill=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "\" data-filled=\"true\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var8 string
-			templ_7745c5c3_Var8, templ_7745c5c3_Err = templruntime.NewAttributeExpression(exp).Resolve(ctx)
+			templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(v)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/page.templ`, Line: 282, Col: 42}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/page.templ`, Line: 280, Col: 110}
 			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var8)
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "\" data-metric=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "</td>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		} else {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "<td class=\"pvt-measured\" data-label=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var9 string
-			templ_7745c5c3_Var9, templ_7745c5c3_Err = templruntime.NewAttributeExpression(words).Resolve(ctx)
+			templ_7745c5c3_Var9, templ_7745c5c3_Err = templruntime.NewAttributeExpression(label).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/page.templ`, Line: 282, Col: 64}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/page.templ`, Line: 282, Col: 45}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var9)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "\"><a href=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "\" data-fill=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var10 string
-			templ_7745c5c3_Var10, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(href)).ResolveURL(ctx)
+			templ_7745c5c3_Var10, templ_7745c5c3_Err = templruntime.NewAttributeExpression(exp).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/page.templ`, Line: 282, Col: 96}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/page.templ`, Line: 282, Col: 63}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var10)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "\" data-metric=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var11 string
-			templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs("run " + exp)
+			templ_7745c5c3_Var11, templ_7745c5c3_Err = templruntime.NewAttributeExpression(words).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/page.templ`, Line: 282, Col: 113}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/page.templ`, Line: 282, Col: 85}
 			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var11))
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var11)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "</a></td>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "\"><a href=\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var12 string
+			templ_7745c5c3_Var12, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(href)).ResolveURL(ctx)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/page.templ`, Line: 282, Col: 117}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var12)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "\">")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var13 string
+			templ_7745c5c3_Var13, templ_7745c5c3_Err = templ.JoinStringErrs("run " + exp)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/page.templ`, Line: 282, Col: 134}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var13))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "</a></td>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
