@@ -92,7 +92,8 @@ func messagePassing() *lab.Experiment {
 			{ID: "throughput", Kind: "bars", Title: "Messages per second, one way", Y: "messages per second", LogY: true,
 				Note: "Messages that arrived ÷ the time from the first send until the receiver had them all."},
 			{ID: "latency", Kind: "bars", Title: "Round trip: one message there and back", Y: "µs per round trip", LogY: true,
-				Note: "Median of the timed batches; whiskers from the 10th to the 90th percentile."},
+				Note: "Median of the timed batches; whiskers from the 10th to the 90th percentile. Pipes and sockets run where the kernel puts them; " +
+					"the two sides of shared memory and of the mutex run on CPUs of their own (see the run log)."},
 			{ID: "batches", Kind: "line", Title: "Round trips, batch by batch", X: "batch", Y: "µs per round trip", LogY: true},
 		},
 		Limit: 90 * time.Second,
