@@ -35,7 +35,7 @@ func spawnCost() *lab.Experiment {
 			"until it has run and finished. A process is this very program started again; /bin/true, the smallest program there is, " +
 			"shows what starting any process costs at the least.",
 		Params: []lab.Param{
-			lab.Int("count", "Units of each kind", 150, 10, 2000,
+			lab.Int("count", "Units of each kind", 150, 10, 1000,
 				"How many goroutines, threads and processes to create. More give a fuller distribution.").WithQuick(20),
 		},
 		Claims: []lab.Claim{claimSpawnOrder},
@@ -50,7 +50,7 @@ func spawnCost() *lab.Experiment {
 			{Key: "kind", Label: "Kind"}, {Key: "units", Label: "Created"}, {Key: "distinct", Label: "Distinct ids"},
 			{Key: "fresh", Label: "Ids new to this run"}, {Key: "note", Label: "How it was checked"},
 		}}},
-		Limit: 90 * time.Second,
+		Limit: 150 * time.Second, // 1,000 of each on a busy machine
 		Run:   runSpawnCost,
 		Workers: map[string]func([]string) int{
 			"exit": func([]string) int { return 0 },
