@@ -139,7 +139,7 @@ func runThreadProc(ctx context.Context, out *lab.Emitter, a crashArgs, n, victim
 			what = "faulted: " + res.exit
 		}
 		row(i, "crashed", what)
-		out.Span("timeline", fmt.Sprintf("thread %d", i+1), out.Ms(res.start), out.Ms(res.end), "died")
+		out.Span("timeline", fmt.Sprintf("thread %d", i+1), out.Ms(res.start), out.Ms(res.end), "crashed")
 	}
 	return res, nil
 }
