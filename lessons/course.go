@@ -6,14 +6,16 @@ import (
 	"conclab/internal/lab"
 	"conclab/lessons/choosing"
 	contextswitching "conclab/lessons/context-switching"
+	processesvsthreads "conclab/lessons/processes-vs-threads"
 	"conclab/web/ui"
 )
 
 // Course lists the seven lessons in order. A lesson without Content is not
 // written yet; the index shows it as coming.
 var Course = []ui.Lesson{
-	{Number: 1, Slug: "processes-vs-threads", Title: "Processes vs threads",
-		Summary: "What a process owns, what its threads share, and what that costs in time, memory and safety."},
+	{Number: 1, Slug: processesvsthreads.Slug, Title: "Processes vs threads",
+		Summary: "What a process owns, what its threads share, and what that costs in time, memory and safety.",
+		Content: processesvsthreads.Page},
 	{Number: 2, Slug: "concurrency-vs-parallelism", Title: "Concurrency vs parallelism",
 		Summary: "Taking turns on one CPU versus running at the same instant on several, drawn from this machine's scheduler."},
 	{Number: 3, Slug: contextswitching.Slug, Title: "Context switching",
@@ -33,6 +35,7 @@ var Course = []ui.Lesson{
 // Registry returns a registry holding every lesson's experiments.
 func Registry() *lab.Registry {
 	r := lab.NewRegistry()
+	r.Register(processesvsthreads.Experiments()...)
 	r.Register(contextswitching.Experiments()...)
 	r.Register(choosing.Experiments()...)
 	return r

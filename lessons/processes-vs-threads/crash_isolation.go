@@ -1,0 +1,155 @@
+package processesvsthreads
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"conclab/internal/lab"
+)
+
+var (
+	claimProcCrash = lab.Claim{
+		Claim:    "When one process crashes, the other processes keep running.",
+		Expected: "the chosen worker dies; every other worker finishes all its steps",
+	}
+	claimThreadCrash = lab.Claim{
+		Claim:    "When one thread crashes, it takes the whole process down with all its threads.",
+		Expected: "the process dies; no thread finishes its steps; no thread is left",
+	}
+)
+
+func crashIsolation() *lab.Experiment {
+	return &lab.Experiment{
+		ID:     "crash-isolation",
+		Lesson: Slug,
+		Title:  "One crash: a process alone, or every thread with it",
+		Summary: "First N worker processes work through their steps side by side, and half way through one of them commits a real fault. " +
+			"Then one process runs N threads doing the same, and one thread commits the same fault. " +
+			"Each worker and each thread has a live row; this experiment's own process watches from outside and reports what is left.",
+		Params: []lab.Param{
+			lab.Int("workers", "Workers", 4, 2, 12, "How many worker processes, and how many threads in the one process."),
+			lab.Int("victim", "Which one crashes", 2, 1, 12, "The number of the worker, and of the thread, that commits the fault."),
+			lab.Choice("fault", "Fault", "nil-pointer", []string{"nil-pointer", "sigkill"},
+				"nil-pointer reads through a nil pointer: the CPU faults, the kernel sends SIGSEGV, Go panics and the process exits. "+
+					"sigkill ends the process with the one signal nothing can catch, as the out-of-memory killer does."),
+			lab.Int("steps", "Steps per worker", 16, 4, 100, "How many steps of work each worker and thread does.").WithQuick(6),
+			lab.Int("step", "Time per step", 100, 10, 500, "How long one step takes.").WithUnit("ms").WithQuick(40),
+		},
+		Claims: []lab.Claim{claimProcCrash, claimThreadCrash},
+		Charts: []lab.Chart{
+			{ID: "timeline", Kind: "lanes", Title: "Who ran until when", X: "ms since the run started",
+				Note: "One bar per worker process, then per thread of the one process, from its start until it ended."},
+		},
+		Tables: []lab.Table{
+			{ID: "processes", Title: "Worker processes", Columns: []lab.Column{
+				{Key: "worker", Label: "Worker"}, {Key: "pid", Label: "PID"}, {Key: "state", Label: "State"},
+				{Key: "steps", Label: "Steps done"}, {Key: "exit", Label: "How it ended"}, {Key: "detail", Label: "Detail"},
+			}},
+			{ID: "threads", Title: "Threads of one process", Columns: []lab.Column{
+				{Key: "thread", Label: "Thread"}, {Key: "tid", Label: "Thread id"}, {Key: "state", Label: "State"},
+				{Key: "steps", Label: "Steps done"}, {Key: "what", Label: "What happened"},
+			}},
+		},
+		Limit: 120 * time.Second,
+		Run:   runCrashIsolation,
+		Workers: map[string]func([]string) int{
+			"step":    stepWorker,
+			"threads": threadsWorker,
+		},
+	}
+}
+
+func runCrashIsolation(ctx context.Context, p lab.Params, out *lab.Emitter) error {
+	n, victim := p.Int("workers"), p.Int("victim")
+	if victim > n {
+		out.Log(fmt.Sprintf("There are only %d workers, so worker %d crashes instead of worker %d.", n, n, victim))
+		victim = n
+	}
+	a := crashArgs{steps: p.Int("steps"), step: time.Duration(p.Int("step")) * time.Millisecond, fault: p.String("fault")}
+	a.crashAt = a.steps / 2
+
+	out.Progress("worker processes", 0, 2)
+	out.Log(fmt.Sprintf("Starting %d worker processes; worker %d will commit a %s fault at step %d of %d.", n, victim, a.fault, a.crashAt, a.steps))
+	procs, _, err := runWorkerProcs(ctx, out, a, n, victim)
+	if err != nil {
+		return err
+	}
+
+	out.Progress("threads of one process", 1, 2)
+	out.Log(fmt.Sprintf("Starting one process with %d threads; thread %d will commit a %s fault at step %d of %d.", n, victim, a.fault, a.crashAt, a.steps))
+	th, err := runThreadProc(ctx, out, a, n, victim)
+	if err != nil {
+		return err
+	}
+	out.Log(fmt.Sprintf("The threads' process (PID %d) ended: %s. %s", th.pid, th.exit, th.detail))
+	out.Log(fmt.Sprintf("After it died and before it was reaped, /proc/%d/task listed %d task(s): a dead process keeps only its exit status until its parent collects it. After reaping, %d of its %d thread ids still existed.",
+		th.pid, th.zombieTasks, th.aliveAfter, n))
+	out.Progress("done", 2, 2)
+	return finishCrash(out, procs, th, a, n, victim)
+}
+
+func finishCrash(out *lab.Emitter, procs []procOutcome, th threadOutcome, a crashArgs, n, victim int) error {
+	pids := map[int]bool{}
+	finished, after := 0, 0
+	victimCrashed, siblingCrashed := false, false
+	var victimExit string
+	for _, o := range procs {
+		pids[o.pid] = true
+		if o.index == victim {
+			victimCrashed, victimExit = o.crashed, o.exit
+			continue
+		}
+		if o.crashed || o.steps < a.steps {
+			siblingCrashed = true
+		} else {
+			finished++
+			after += o.afterCrash
+		}
+	}
+	tids := map[int]bool{}
+	threadsDone := 0
+	for i, tid := range th.tids {
+		if tid > 0 {
+			tids[tid] = true
+		}
+		if th.steps[i] >= a.steps {
+			threadsDone++
+		}
+	}
+	metrics := []lab.Metric{
+		{Name: "Sibling processes that finished after the crash", Value: float64(finished), Unit: fmt.Sprintf("of %d", n-1),
+			Note: fmt.Sprintf("worker %d: %s", victim, victimExit)},
+		{Name: "Steps the siblings did after the crash", Value: float64(after), Unit: "steps"},
+		{Name: "Distinct PIDs of the worker processes", Value: float64(len(pids)), Unit: "PIDs"},
+		{Name: "Threads still running after one crashed", Value: float64(th.aliveAfter), Unit: fmt.Sprintf("of %d", n),
+			Note: fmt.Sprintf("process %d: %s", th.pid, th.exit)},
+		{Name: "Threads that finished their steps", Value: float64(threadsDone), Unit: fmt.Sprintf("of %d", n)},
+		{Name: "Distinct thread ids in the one process", Value: float64(len(tids)), Unit: "threads"},
+		{Name: "Most threads seen in that process", Value: float64(th.peak), Unit: "threads", Note: "the N working threads plus the Go runtime's own"},
+	}
+
+	var claims []lab.Claim
+	pm := fmt.Sprintf("worker %d: %s; %d of %d other workers finished all %d steps, %d steps between them after the crash; %d distinct PIDs",
+		victim, victimExit, finished, n-1, a.steps, after, len(pids))
+	switch {
+	case victimCrashed && !siblingCrashed && finished == n-1:
+		claims = append(claims, claimProcCrash.Judge(pm, lab.Holds, ""))
+	case !victimCrashed:
+		claims = append(claims, claimProcCrash.Judge(pm, lab.Inconclusive, "The chosen worker did not crash, so there was nothing to survive."))
+	default:
+		claims = append(claims, claimProcCrash.Judge(pm, lab.Differs, "Another worker did not finish. Processes cannot reach into each other, so look at the run log: something outside this run may have killed it."))
+	}
+	tm := fmt.Sprintf("process %d: %s; %d of %d threads finished their steps; %d of %d thread ids left afterwards",
+		th.pid, th.exit, threadsDone, n, th.aliveAfter, n)
+	switch {
+	case th.crashed && threadsDone == 0 && th.aliveAfter == 0 && len(tids) == n:
+		claims = append(claims, claimThreadCrash.Judge(tm, lab.Holds, ""))
+	case !th.crashed:
+		claims = append(claims, claimThreadCrash.Judge(tm, lab.Inconclusive, "The process did not crash, so there was nothing to take down."))
+	default:
+		claims = append(claims, claimThreadCrash.Judge(tm, lab.Differs, "Some thread outlived the fault or finished its work, which a crashing process should not allow; see the threads table."))
+	}
+	out.Result(metrics, claims)
+	return nil
+}

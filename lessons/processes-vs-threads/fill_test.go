@@ -1,0 +1,63 @@
+package processesvsthreads
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"conclab/internal/lab"
+	"conclab/web/ui"
+)
+
+// figure must print numbers as static/js/format.js does, so a cell filled
+// when the page is rendered reads the same as one the page script fills.
+func TestFigure(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		in   float64
+		want string
+	}{
+		{0, "0"}, {0.3614, "0.361"}, {1, "1"}, {3.5, "3.5"}, {16.104, "16.1"}, {20, "20"},
+		{99.996, "100"}, {1442.4, "1442"}, {28714.2, "28,714"}, {1.06e6, "1.06 M"}, {1.2e9, "1.2 G"},
+	} {
+		if got := figure(c.in); got != c.want {
+			t.Errorf("figure(%v) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// The comparison table shows the newest run's figures when the page is
+// rendered, and a link to the experiment when there is no run yet.
+func TestComparisonFillsFromLatestRun(t *testing.T) {
+	t.Parallel()
+	result, _ := json.Marshal(map[string]any{"type": "result", "metrics": []lab.Metric{
+		{Name: "Sibling processes that finished after the crash", Value: 3, Unit: "of 3"},
+		{Name: "Threads still running after one crashed", Value: 0, Unit: "of 4"},
+	}})
+	p := ui.Page{Latest: func(exp string) (lab.Info, bool) {
+		if exp != "crash-isolation" {
+			return lab.Info{}, false
+		}
+		return lab.Info{Experiment: exp, Result: result}, true
+	}}
+	var buf bytes.Buffer
+	if err := comparison(p).Render(context.Background(), &buf); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	for _, want := range []string{
+		`data-fill="crash-isolation" data-metric="sibling processes that finished" data-filled="true">3 of 3<`,
+		`data-fill="crash-isolation" data-metric="threads still running after" data-filled="true">0 of 4<`,
+		`data-fill="spawn-cost" data-metric="create and finish|this program"><a href="#exp-spawn-cost">run spawn-cost</a>`,
+		`<a href="/lessons/context-switching#exp-switch-cost">run switch-cost</a>`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the table lacks %s", want)
+		}
+	}
+	if n := strings.Count(html, `data-filled="true"`); n != 2 {
+		t.Errorf("%d cells filled, want 2", n)
+	}
+}

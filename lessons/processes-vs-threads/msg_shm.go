@@ -1,0 +1,255 @@
+package processesvsthreads
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"conclab/internal/lab"
+)
+
+// Shared memory between processes: this process and a worker map the same
+// memory file (memfd). Once it is mapped, passing a message needs no
+// system call: the sender copies it into the shared region and moves a
+// counter forward; the receiver, watching that counter, copies it out.
+// Only a side that has nothing to do for a while sleeps in the kernel (see
+// futex.go).
+//
+// Layout of the region: 32-bit control words, each on its own cache line
+// so the two sides do not fight over one line, then a ring of message
+// slots. The *Sleep words say that a side sleeps on the word before them.
+const (
+	offHead      = 0    // messages the sender has written (sender writes)
+	offHeadSleep = 64   // the receiver sleeps on head
+	offTail      = 128  // messages the receiver has read (receiver writes)
+	offTailSleep = 192  // the sender sleeps on tail
+	offDone      = 256  // 1: the sender has finished
+	offReady     = 320  // 1: the worker is up and watching
+	offReadySlp  = 384  // the parent sleeps on ready
+	offPing      = 448  // round trip number the parent sent
+	offPingSleep = 512  // the worker sleeps on ping
+	offPong      = 576  // round trip number the worker answered
+	offPongSleep = 640  // the parent sleeps on pong
+	offFinished  = 704  // 1: offCount is final
+	offFinSleep  = 768  // the parent sleeps on finished
+	offCount     = 832  // messages the worker received (64 bits)
+	slotsOff     = 4096 // the ring
+	nSlots       = 256
+)
+
+// stopPing tells an echo worker to exit.
+const stopPing = math.MaxUint32
+
+func shmSize(size int) int { return slotsOff + nSlots*size }
+
+func word(b []byte, off int) *uint32 { return (*uint32)(unsafe.Pointer(&b[off])) }
+
+// workerProc is a running worker process of message-passing.
+type workerProc struct{ cmd *exec.Cmd }
+
+func (w *workerProc) wait() error { return w.cmd.Wait() }
+
+// startShm maps a fresh shared region and starts a worker in role on it,
+// waiting until it is ready.
+func startShm(ctx context.Context, role string, size int, pl placement) ([]byte, *workerProc, func(), error) {
+	f, mem, err := sharedMemory("conclab-message-passing", shmSize(size))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cleanup := func() {
+		unix.Munmap(mem)
+		f.Close()
+	}
+	cmd, err := lab.Worker(ctx, "message-passing", "peer", peerArgs("shm", role, size, pl)...)
+	if err != nil {
+		cleanup()
+		return nil, nil, nil, err
+	}
+	cmd.ExtraFiles = []*os.File{f}
+	if err := cmd.Start(); err != nil {
+		cleanup()
+		return nil, nil, nil, err
+	}
+	w := &workerProc{cmd}
+	if err := await(ctx, word(mem, offReady), 0, word(mem, offReadySlp), nil); err != nil {
+		cmd.Process.Kill()
+		w.wait()
+		cleanup()
+		return nil, nil, nil, err
+	}
+	return mem, w, cleanup, nil
+}
+
+// shmThroughput writes messages into the ring until dur has passed, while
+// the worker reads them, and then waits for the worker's count.
+func shmThroughput(ctx context.Context, size int, dur time.Duration, pl placement) (n int64, elapsed time.Duration, err error) {
+	<-onThread(pl.a, func() { n, elapsed, err = shmSend(ctx, size, dur, pl) })
+	return n, elapsed, err
+}
+
+func shmSend(ctx context.Context, size int, dur time.Duration, pl placement) (int64, time.Duration, error) {
+	mem, w, cleanup, err := startShm(ctx, "sink", size, pl)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer cleanup()
+	defer w.wait()
+	done := word(mem, offDone)
+	defer func() { // the worker exits even after an error
+		atomic.StoreUint32(done, 1)
+		notify(word(mem, offHead), word(mem, offHeadSleep))
+	}()
+	msg := make([]byte, size)
+	head, tail := word(mem, offHead), word(mem, offTail)
+	t0 := time.Now()
+	deadline := t0.Add(dur)
+	for i := uint32(0); ; i++ {
+		if i%64 == 0 && time.Now().After(deadline) {
+			break
+		}
+		for t := atomic.LoadUint32(tail); i-t >= nSlots; t = atomic.LoadUint32(tail) { // full: wait for the reader
+			if err := await(ctx, tail, t, word(mem, offTailSleep), nil); err != nil {
+				return 0, 0, err
+			}
+		}
+		copy(mem[slotsOff+int(i%nSlots)*size:], msg)
+		atomic.StoreUint32(head, i+1)
+		notify(head, word(mem, offHeadSleep))
+	}
+	atomic.StoreUint32(done, 1)
+	notify(head, word(mem, offHeadSleep))
+	if err := await(ctx, word(mem, offFinished), 0, word(mem, offFinSleep), nil); err != nil {
+		return 0, 0, err
+	}
+	n := atomic.LoadUint64((*uint64)(unsafe.Pointer(&mem[offCount])))
+	return int64(n), time.Since(t0), nil
+}
+
+// shmLatency puts one message in the shared region, raises the ping
+// counter and waits for the worker to copy it back and raise pong.
+func shmLatency(ctx context.Context, size, per int, dur time.Duration, tick func([]float64), pl placement) (vals []float64, err error) {
+	<-onThread(pl.a, func() { vals, err = shmPingPong(ctx, size, per, dur, tick, pl) })
+	return vals, err
+}
+
+func shmPingPong(ctx context.Context, size, per int, dur time.Duration, tick func([]float64), pl placement) ([]float64, error) {
+	mem, w, cleanup, err := startShm(ctx, "echo", size, pl)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	defer w.wait()
+	ping, pong := word(mem, offPing), word(mem, offPong)
+	defer func() {
+		atomic.StoreUint32(ping, stopPing)
+		notify(ping, word(mem, offPingSleep))
+	}()
+	msg := make([]byte, size)
+	in, back := mem[slotsOff:slotsOff+size], mem[slotsOff+size:slotsOff+2*size]
+	var seq uint32
+	return timeRoundTrips(ctx, per, dur, tick, func() error {
+		seq++
+		copy(in, msg)
+		atomic.StoreUint32(ping, seq)
+		notify(ping, word(mem, offPingSleep))
+		for p := atomic.LoadUint32(pong); p != seq; p = atomic.LoadUint32(pong) {
+			if err := await(ctx, pong, p, word(mem, offPongSleep), nil); err != nil {
+				return err
+			}
+		}
+		copy(msg, back)
+		return nil
+	})
+}
+
+// shmPeer is the worker side of shared memory: the region is fd 3.
+func shmPeer(role string, size int) int {
+	mem, err := unix.Mmap(3, 0, shmSize(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mmap:", err)
+		return 1
+	}
+	defer unix.Munmap(mem)
+	buf := make([]byte, size)
+	atomic.StoreUint32(word(mem, offReady), 1)
+	notify(word(mem, offReady), word(mem, offReadySlp))
+	switch role {
+	case "sink":
+		head, tail, done := word(mem, offHead), word(mem, offTail), word(mem, offDone)
+		var got uint32
+		var total uint64
+		for {
+			h := atomic.LoadUint32(head)
+			if got == h {
+				if atomic.LoadUint32(done) == 1 && atomic.LoadUint32(head) == got {
+					break
+				}
+				await(nil, head, h, word(mem, offHeadSleep), done)
+				continue
+			}
+			for ; got != h; got++ { // read all that is there, then free the slots
+				copy(buf, mem[slotsOff+int(got%nSlots)*size:])
+				total++
+			}
+			atomic.StoreUint32(tail, got)
+			notify(tail, word(mem, offTailSleep))
+		}
+		atomic.StoreUint64((*uint64)(unsafe.Pointer(&mem[offCount])), total)
+		atomic.StoreUint32(word(mem, offFinished), 1)
+		notify(word(mem, offFinished), word(mem, offFinSleep))
+		return 0
+	case "echo":
+		in, back := mem[slotsOff:slotsOff+size], mem[slotsOff+size:slotsOff+2*size]
+		ping, pong := word(mem, offPing), word(mem, offPong)
+		var last uint32
+		for {
+			p := atomic.LoadUint32(ping)
+			if p == stopPing {
+				return 0
+			}
+			if p == last {
+				await(nil, ping, p, word(mem, offPingSleep), nil)
+				continue
+			}
+			copy(buf, in)
+			copy(back, buf)
+			atomic.StoreUint32(pong, p)
+			notify(pong, word(mem, offPongSleep))
+			last = p
+		}
+	}
+	return 2
+}
+
+// timeRoundTrips runs round trips in timed batches of per until dur has
+// passed, and returns µs per round trip for each batch. tick gets the
+// values so far about ten times a second, between batches.
+func timeRoundTrips(ctx context.Context, per int, dur time.Duration, tick func([]float64), roundTrip func() error) ([]float64, error) {
+	var out []float64
+	start, last := time.Now(), time.Now()
+	for time.Since(start) < dur || len(out) < 3 {
+		if ctx.Err() != nil {
+			return out, ctx.Err()
+		}
+		t0 := time.Now()
+		for range per {
+			if err := roundTrip(); err != nil {
+				return out, err
+			}
+		}
+		out = append(out, float64(time.Since(t0).Nanoseconds())/1e3/float64(per))
+		if time.Since(last) >= 100*time.Millisecond {
+			tick(out)
+			last = time.Now()
+		}
+	}
+	tick(out)
+	return out, nil
+}

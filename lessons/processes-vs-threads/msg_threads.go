@@ -1,0 +1,212 @@
+package processesvsthreads
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"conclab/internal/probe"
+)
+
+// Messages inside one process: between goroutines over a channel, and
+// between two OS threads through memory guarded by a mutex. Nothing here
+// enters the kernel unless one side has to sleep.
+
+type msg64 [64]byte
+type msg4k [4096]byte
+
+// chanThroughput sends messages (copied by value, as a channel does)
+// through a buffered channel until dur has passed.
+func chanThroughput[M any](ctx context.Context, dur time.Duration) (int64, time.Duration, error) {
+	ch := make(chan M, nSlots)
+	got := make(chan int64)
+	go func() {
+		var n int64
+		var sink M
+		for m := range ch {
+			sink = m
+			n++
+		}
+		_ = sink
+		got <- n
+	}()
+	var m M
+	t0 := time.Now()
+	deadline := t0.Add(dur)
+	for i := 0; ; i++ {
+		if i%64 == 0 && time.Now().After(deadline) {
+			break
+		}
+		ch <- m
+	}
+	close(ch)
+	n := <-got
+	return n, time.Since(t0), ctx.Err()
+}
+
+// chanLatency passes one message to a goroutine and back over two
+// unbuffered channels.
+func chanLatency[M any](ctx context.Context, per int, dur time.Duration, tick func([]float64)) ([]float64, error) {
+	ping, pong := make(chan M), make(chan M)
+	go func() {
+		for m := range ping {
+			pong <- m
+		}
+	}()
+	defer close(ping)
+	var m M
+	return timeRoundTrips(ctx, per, dur, tick, func() error {
+		ping <- m
+		m = <-pong
+		return nil
+	})
+}
+
+// lockedRing is a ring of message slots in ordinary memory, guarded by
+// one mutex that each thread takes for every message it copies. Each side
+// moves its counter just after letting go of the mutex, so the other side,
+// which waits for that counter to move (see futex.go), finds the mutex
+// free: a thread that finds a Go mutex taken may be put to sleep.
+type lockedRing struct {
+	mu                   sync.Mutex
+	head, tail, done     uint32
+	headSleep, tailSleep uint32
+	slots                [][]byte
+}
+
+// onThread runs f on a goroutine locked to its own OS thread, pinned to
+// cpu unless it is negative; the thread ends with it.
+func onThread(cpu int, f func()) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		defer close(done)
+		if cpu >= 0 {
+			probe.PinThread(cpu)
+		}
+		f()
+	}()
+	return done
+}
+
+// mutexThroughput: one thread writes messages into the ring, another reads
+// them out, each holding the mutex while it copies.
+func mutexThroughput(ctx context.Context, size int, dur time.Duration, pl placement) (int64, time.Duration, error) {
+	r := &lockedRing{slots: make([][]byte, nSlots)}
+	for i := range r.slots {
+		r.slots[i] = make([]byte, size)
+	}
+	var got int64
+	reader := onThread(pl.b, func() {
+		buf := make([]byte, size)
+		for {
+			tail := atomic.LoadUint32(&r.tail)
+			if h := atomic.LoadUint32(&r.head); h == tail {
+				if atomic.LoadUint32(&r.done) == 1 && atomic.LoadUint32(&r.head) == tail {
+					return
+				}
+				await(nil, &r.head, h, &r.headSleep, &r.done)
+				continue
+			}
+			r.mu.Lock()
+			copy(buf, r.slots[tail%nSlots])
+			r.mu.Unlock()
+			atomic.StoreUint32(&r.tail, tail+1)
+			notify(&r.tail, &r.tailSleep)
+			got++
+		}
+	})
+	var t0 time.Time
+	writer := onThread(pl.a, func() {
+		defer func() {
+			atomic.StoreUint32(&r.done, 1)
+			notify(&r.head, &r.headSleep)
+		}()
+		msg := make([]byte, size)
+		t0 = time.Now()
+		deadline := t0.Add(dur)
+		for i := 0; ; i++ {
+			if i%64 == 0 && (time.Now().After(deadline) || ctx.Err() != nil) {
+				return
+			}
+			head := atomic.LoadUint32(&r.head)
+			if t := atomic.LoadUint32(&r.tail); head-t >= nSlots {
+				if await(ctx, &r.tail, t, &r.tailSleep, nil) != nil {
+					return
+				}
+				continue
+			}
+			r.mu.Lock()
+			copy(r.slots[head%nSlots], msg)
+			r.mu.Unlock()
+			atomic.StoreUint32(&r.head, head+1)
+			notify(&r.head, &r.headSleep)
+		}
+	})
+	<-writer
+	<-reader
+	return got, time.Since(t0), ctx.Err()
+}
+
+// lockedTurn is one message slot guarded by a mutex, and a turn counter:
+// odd means the message waits for the echo thread, even that its answer
+// waits for the sender. A thread moves the counter after letting go of the
+// mutex, and waits for its turn by watching it (see futex.go).
+type lockedTurn struct {
+	mu                   sync.Mutex
+	seq, stop            uint32
+	echoSleep, sendSleep uint32
+	slot, reply          []byte
+}
+
+// mutexLatency passes one message between two OS threads through the
+// guarded slot and back.
+func mutexLatency(ctx context.Context, size, per int, dur time.Duration, tick func([]float64), pl placement) ([]float64, error) {
+	t := &lockedTurn{slot: make([]byte, size), reply: make([]byte, size)}
+	echo := onThread(pl.b, func() {
+		for atomic.LoadUint32(&t.stop) == 0 {
+			s := atomic.LoadUint32(&t.seq)
+			if s%2 == 0 {
+				await(nil, &t.seq, s, &t.echoSleep, &t.stop)
+				continue
+			}
+			t.mu.Lock()
+			copy(t.reply, t.slot)
+			t.mu.Unlock()
+			atomic.StoreUint32(&t.seq, s+1)
+			notify(&t.seq, &t.sendSleep)
+		}
+	})
+	type result struct {
+		vals []float64
+		err  error
+	}
+	res := make(chan result, 1)
+	onThread(pl.a, func() {
+		msg := make([]byte, size)
+		vals, err := timeRoundTrips(ctx, per, dur, tick, func() error {
+			t.mu.Lock()
+			copy(t.slot, msg)
+			t.mu.Unlock()
+			want := atomic.AddUint32(&t.seq, 1) + 1
+			notify(&t.seq, &t.echoSleep)
+			for s := atomic.LoadUint32(&t.seq); s != want; s = atomic.LoadUint32(&t.seq) {
+				if err := await(ctx, &t.seq, s, &t.sendSleep, nil); err != nil {
+					return err
+				}
+			}
+			t.mu.Lock()
+			copy(msg, t.reply)
+			t.mu.Unlock()
+			return nil
+		})
+		res <- result{vals, err}
+	})
+	r := <-res
+	atomic.StoreUint32(&t.stop, 1)
+	notify(&t.seq, &t.echoSleep)
+	<-echo
+	return r.vals, r.err
+}

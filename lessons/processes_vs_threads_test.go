@@ -1,0 +1,215 @@
+package lessons_test
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"conclab/internal/labtest"
+	"conclab/lessons"
+)
+
+func init() {
+	checks["spawn-cost"] = checkSpawnCost
+	checks["memory-footprint"] = checkMemoryFootprint
+	checks["isolation"] = checkIsolation
+	checks["message-passing"] = checkMessagePassing
+	checks["crash-isolation"] = checkCrashIsolation
+}
+
+// kid reads a PID or thread id from a table cell, where it is text.
+func kid(v any) float64 {
+	s, _ := v.(string)
+	f, _ := strconv.ParseFloat(s, 64)
+	return f
+}
+
+// spawn-cost made every unit anew: distinct PIDs for the processes,
+// distinct thread ids for the threads. A process costs far more than a
+// goroutine (milliseconds against a microsecond: the margin is huge).
+func checkSpawnCost(t *testing.T, r *labtest.Run) {
+	rows := r.Rows("evidence")
+	kinds := []string{"thread", "process"}
+	if _, err := os.Stat("/bin/true"); err == nil {
+		kinds = append(kinds, "true")
+	}
+	for _, k := range kinds {
+		row, ok := rows[k]
+		if !ok {
+			t.Errorf("no evidence row for %s", k)
+			continue
+		}
+		units, distinct := num(row["units"]), num(row["distinct"])
+		if units != 20 || distinct != units {
+			t.Errorf("%s: %v units with %v distinct kernel ids; want 20 and 20", k, row["units"], row["distinct"])
+		}
+		if fresh := num(row["fresh"]); fresh < units/2 {
+			t.Errorf("%s: only %v of %v ids were new to the run", k, fresh, units)
+		}
+	}
+	g := r.Metric(t, "Create and finish, goroutine").Value
+	p := r.Metric(t, "Create and finish, process (this program)").Value
+	if g <= 0 || p < 10*g {
+		t.Errorf("a process took %v µs and a goroutine %v µs; want the process at least 10× dearer", p, g)
+	}
+	if len(r.Of("points")) == 0 || len(r.Of("bar")) < 3 || len(r.Of("hist")) < 3 {
+		t.Errorf("live chart events: %d points, %d bar, %d hist", len(r.Of("points")), len(r.Of("bar")), len(r.Of("hist")))
+	}
+}
+
+// memory-footprint held its units alive at once: distinct PIDs, a thread
+// count that rose by the threads held, and memory that grew.
+func checkMemoryFootprint(t *testing.T, r *labtest.Run) {
+	rows := r.Rows("units")
+	if got := num(rows["process"]["ids"]); got != 6 {
+		t.Errorf("%v distinct PIDs held alive, want 6", rows["process"]["ids"])
+	}
+	if got := num(rows["thread"]["ids"]); got != 40 {
+		t.Errorf("%v distinct thread ids held alive, want 40", rows["thread"]["ids"])
+	}
+	before := r.Metric(t, "Threads in this process before").Value
+	peak := r.Metric(t, "Threads in this process with all alive").Value
+	if peak < before || peak < 40 {
+		t.Errorf("threads in the process went from %v to %v while 40 were held alive", before, peak)
+	}
+	own := r.Metric(t, "Own memory per process (this program)").Value
+	rss := r.Metric(t, "Resident per process (this program)").Value
+	if own <= 0 || rss < own {
+		t.Errorf("a process: %v KiB own, %v KiB resident", own, rss)
+	}
+	if s := r.Metric(t, "Stack in use per goroutine").Value; s <= 0 {
+		t.Errorf("stack per goroutine %v KiB", s)
+	}
+	if len(r.Of("points")) == 0 || len(r.Of("gauge")) == 0 {
+		t.Error("no live growth points or gauges")
+	}
+}
+
+// isolation: the children's changes stayed in the children; the threads'
+// changes reached the parent; processes and threads had distinct ids.
+func checkIsolation(t *testing.T, r *labtest.Run) {
+	rows := r.Rows("views")
+	parent := kid(rows["parent-start"]["pid"])
+	if v := num(rows["parent-procs"]["value"]); v != 100 {
+		t.Errorf("the parent read %v after the child processes, want 100 (unchanged)", v)
+	}
+	if v := num(rows["parent-threads"]["value"]); v != 103 {
+		t.Errorf("the parent read %v after 3 threads added 1, want 103", v)
+	}
+	if v := num(rows["parent-mapping"]["value"]); v != 103 {
+		t.Errorf("the shared page read %v after 3 children added 1, want 103", v)
+	}
+	pids, tids := map[float64]bool{}, map[float64]bool{}
+	for i := 1; i <= 3; i++ {
+		p, th := rows[fmt.Sprintf("process-%d", i)], rows[fmt.Sprintf("thread-%d", i)]
+		if num(p["value"]) != 101 {
+			t.Errorf("child %d read %v after adding 1 to its copy, want 101", i, p["value"])
+		}
+		if kid(p["pid"]) == parent {
+			t.Errorf("child %d ran in the parent's process", i)
+		}
+		pids[kid(p["pid"])] = true
+		if kid(th["pid"]) != parent {
+			t.Errorf("thread %d ran in process %v, not the parent %v", i, th["pid"], parent)
+		}
+		if num(th["value"]) != float64(100+i) {
+			t.Errorf("thread %d read %v, want %d (the earlier threads' changes and its own)", i, th["value"], 100+i)
+		}
+		tids[kid(th["tid"])] = true
+	}
+	if len(pids) != 3 || len(tids) != 3 {
+		t.Errorf("%d distinct PIDs and %d distinct thread ids, want 3 and 3", len(pids), len(tids))
+	}
+}
+
+// message-passing measured all five ways. A pipe round trip (two system
+// calls and two wake-ups) is slower than a channel's, by tens of times.
+func checkMessagePassing(t *testing.T, r *labtest.Run) {
+	for _, k := range []string{"pipe between processes", "unix socket between processes", "shared memory between processes",
+		"channel between goroutines", "mutex-guarded memory between threads"} {
+		if v := r.Metric(t, "Throughput, "+k).Value; v <= 0 {
+			t.Errorf("throughput of %s: %v", k, v)
+		}
+		if m := r.Metric(t, "Round trip, "+k); m.Value <= 0 || m.N < 3 {
+			t.Errorf("round trip of %s: %v µs over %d batches", k, m.Value, m.N)
+		}
+	}
+	pipe := r.Metric(t, "Round trip, pipe").Value
+	ch := r.Metric(t, "Round trip, channel").Value
+	if pipe <= ch {
+		t.Errorf("a pipe round trip (%v µs) was not slower than a channel's (%v µs)", pipe, ch)
+	}
+	if len(r.Of("bar")) < 10 || len(r.Of("points")) == 0 {
+		t.Errorf("live chart events: %d bar, %d points", len(r.Of("bar")), len(r.Of("points")))
+	}
+}
+
+// crash-isolation with the quick defaults: 4 workers, worker 2 crashes
+// from a nil pointer dereference.
+func checkCrashIsolation(t *testing.T, r *labtest.Run) {
+	checkCrash(t, r, 4, 2, "exit status 2")
+}
+
+// checkCrash: exactly the chosen worker crashed and its siblings finished;
+// in the one process, every thread ended and none is left.
+func checkCrash(t *testing.T, r *labtest.Run, n, victim int, exit string) {
+	t.Helper()
+	procs := r.Rows("processes")
+	if len(procs) != n {
+		t.Errorf("%d worker rows, want %d", len(procs), n)
+	}
+	pids := map[float64]bool{}
+	for i := 1; i <= n; i++ {
+		row := procs[fmt.Sprintf("w%d", i)]
+		pids[kid(row["pid"])] = true
+		want := "finished"
+		if i == victim {
+			want = "crashed"
+			if e, _ := row["exit"].(string); !strings.Contains(e, exit) {
+				t.Errorf("worker %d ended %q, want %q", i, e, exit)
+			}
+		}
+		if row["state"] != want {
+			t.Errorf("worker %d is %v, want %s", i, row["state"], want)
+		}
+	}
+	if len(pids) != n {
+		t.Errorf("%d distinct worker PIDs, want %d", len(pids), n)
+	}
+	threads := r.Rows("threads")
+	tids := map[float64]bool{}
+	for i := 1; i <= n; i++ {
+		row := threads[fmt.Sprintf("t%d", i)]
+		if row["state"] != "crashed" {
+			t.Errorf("thread %d is %v, want crashed with its process", i, row["state"])
+		}
+		if tid := kid(row["tid"]); tid > 0 {
+			tids[tid] = true
+		}
+	}
+	if len(tids) != n {
+		t.Errorf("%d distinct thread ids, want %d", len(tids), n)
+	}
+	if v := r.Metric(t, "Sibling processes that finished").Value; v != float64(n-1) {
+		t.Errorf("%v siblings finished, want %d", v, n-1)
+	}
+	if v := r.Metric(t, "Threads still running after one crashed").Value; v != 0 {
+		t.Errorf("%v threads outlived their process, want 0", v)
+	}
+	if v := r.Metric(t, "Threads that finished their steps").Value; v != 0 {
+		t.Errorf("%v threads finished their steps in a crashed process, want 0", v)
+	}
+	if got := len(r.Of("span")); got != 2*n {
+		t.Errorf("%d timeline spans, want %d", got, 2*n)
+	}
+}
+
+// The other fault: a worker ended by SIGKILL, which nothing can catch.
+func TestCrashIsolationSigkill(t *testing.T) {
+	t.Parallel()
+	r := labtest.RunQuick(t, lessons.Registry(), "crash-isolation", map[string]string{"fault": "sigkill", "workers": "3", "victim": "3"})
+	labtest.CheckContract(t, r)
+	checkCrash(t, r, 3, 3, "killed by signal SIGKILL")
+}
