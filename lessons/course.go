@@ -4,6 +4,7 @@ package lessons
 
 import (
 	"conclab/internal/lab"
+	concurrencyvsparallelism "conclab/lessons/concurrency-vs-parallelism"
 	contextswitching "conclab/lessons/context-switching"
 	"conclab/web/ui"
 )
@@ -31,6 +32,7 @@ var Course = []ui.Lesson{
 // Registry returns a registry holding every lesson's experiments.
 func Registry() *lab.Registry {
 	r := lab.NewRegistry()
+	r.Register(concurrencyvsparallelism.Experiments()...)
 	r.Register(contextswitching.Experiments()...)
 	return r
 }
