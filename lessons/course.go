@@ -14,8 +14,9 @@ import (
 var Course = []ui.Lesson{
 	{Number: 1, Slug: "processes-vs-threads", Title: "Processes vs threads",
 		Summary: "What a process owns, what its threads share, and what that costs in time, memory and safety."},
-	{Number: 2, Slug: "concurrency-vs-parallelism", Title: "Concurrency vs parallelism",
-		Summary: "Taking turns on one CPU versus running at the same instant on several, drawn from this machine's scheduler."},
+	{Number: 2, Slug: concurrencyvsparallelism.Slug, Title: "Concurrency vs parallelism",
+		Summary: "Taking turns on one CPU versus running at the same instant on several, drawn from this machine's scheduler.",
+		Content: concurrencyvsparallelism.Page},
 	{Number: 3, Slug: contextswitching.Slug, Title: "Context switching",
 		Summary: "What the CPU saves and restores when it changes threads, what that costs here, and why too many switches hurt.",
 		Content: contextswitching.Page},

@@ -62,10 +62,13 @@ func cpuTimeline() *lab.Experiment {
 
 // chartTitles are the titles of each mode's two charts.
 var chartTitles = map[string][2]string{
-	"concurrent": {"Concurrent only: what the one CPU ran", "Concurrent only: when each task ran"},
-	"parallel":   {"Parallel: what each CPU ran", "Parallel: when each task ran"},
-	"combined":   {"Combined: what each CPU ran", "Combined: when each task ran"},
+	"concurrent": {"Concurrent only: what the one CPU ran (colour = task)", "Concurrent only: when each task ran (colour = CPU)"},
+	"parallel":   {"Parallel: what each CPU ran (colour = task)", "Parallel: when each task ran (colour = CPU)"},
+	"combined":   {"Combined: what each CPU ran (colour = task)", "Combined: when each task ran (colour = CPU)"},
 }
+
+// modeLabels name the timelines in prose and tables.
+var modeLabels = map[string]string{"concurrent": "Concurrent only", "parallel": "Parallel", "combined": "Combined"}
 
 // letters name the tasks.
 const letters = "ABCDEFGH"
@@ -102,17 +105,14 @@ func describe(ph phase) string {
 	for i, t := range ph.tasks {
 		names[i] = t.name
 	}
-	cpus := make([]string, len(ph.cpus))
-	for i, c := range ph.cpus {
-		cpus[i] = fmt.Sprint(c)
-	}
+	cpus := cpuList(ph.cpus)
 	switch ph.mode {
 	case "concurrent":
-		return fmt.Sprintf("Concurrent: tasks %s, every thread pinned to CPU %s.", strings.Join(names, ", "), cpus[0])
+		return fmt.Sprintf("Concurrent: tasks %s, every thread pinned to CPU %s.", strings.Join(names, ", "), cpus)
 	case "parallel":
-		return fmt.Sprintf("Parallel: tasks %s, each thread pinned to its own CPU among %s (round robin if there are fewer CPUs than tasks).", strings.Join(names, ", "), strings.Join(cpus, ", "))
+		return fmt.Sprintf("Parallel: tasks %s, each thread pinned to its own CPU among %s (round robin if there are fewer CPUs than tasks).", strings.Join(names, ", "), cpus)
 	default:
-		return fmt.Sprintf("Combined: tasks %s, all allowed on CPUs %s; the kernel decides which runs where.", strings.Join(names, ", "), strings.Join(cpus, ", "))
+		return fmt.Sprintf("Combined: tasks %s, all allowed on CPUs %s; the kernel decides which runs where.", strings.Join(names, ", "), cpus)
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -81,8 +80,9 @@ func runPhase(ctx context.Context, ph phase, gap time.Duration, out *lab.Emitter
 	defer tick.Stop()
 	ticks := 0
 	report := func(final bool) {
-		// Sort each batch by lane so lanes appear in order: CPU 0 above
-		// CPU 1, task A above task B.
+		// Sort each batch by lane so lanes appear in order (CPU 0 above
+		// CPU 1, task A above task B), then by task, so that colours are
+		// handed out in task order: A gets the first colour in both runs.
 		type item struct {
 			task string
 			s    span
@@ -97,6 +97,9 @@ func runPhase(ctx context.Context, ph phase, gap time.Duration, out *lab.Emitter
 		slices.SortFunc(batch, func(a, b item) int {
 			if a.s.cpu != b.s.cpu {
 				return a.s.cpu - b.s.cpu
+			}
+			if order[a.task] != order[b.task] {
+				return order[a.task] - order[b.task]
 			}
 			return cmp.Compare(a.s.start, b.s.start)
 		})
@@ -144,19 +147,10 @@ func runPhase(ctx context.Context, ph phase, gap time.Duration, out *lab.Emitter
 
 // taskRow is a task's row in the live tasks table.
 func taskRow(mode string, t *task, spans []span, final bool) map[string]any {
-	seen := distinctCPUs(spans)
-	names := make([]string, len(seen))
-	for i, c := range seen {
-		names[i] = fmt.Sprint(c)
-	}
-	allowed := make([]string, len(t.cpus))
-	for i, c := range t.cpus {
-		allowed[i] = fmt.Sprint(c)
-	}
 	row := map[string]any{
 		"mode": mode, "task": t.name,
-		"allowed": strings.Join(allowed, ", "),
-		"seen":    strings.Join(names, ", "),
+		"allowed": cpuList(t.cpus),
+		"seen":    cpuList(distinctCPUs(spans)),
 		"spans":   len(spans),
 		"state":   fmt.Sprintf("%.0f%% done", 100*float64(t.done.Load())/float64(t.chunks)),
 	}

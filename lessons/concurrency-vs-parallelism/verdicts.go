@@ -77,7 +77,7 @@ func judgeTurns(r *phaseResult) lab.Claim {
 	switch {
 	case len(seen) != 1:
 		return claimTurns.Judge(measured, lab.Inconclusive, fmt.Sprintf(
-			"The tasks were pinned to CPU %d but the samples saw CPUs %v: pinning did not hold on this host, so this is not a one-CPU run.", cpu, seen))
+			"The tasks were pinned to CPU %d but the samples saw CPUs %s: pinning did not hold on this host, so this is not a one-CPU run.", cpu, cpuList(seen)))
 	case turns < len(r.tasks):
 		return claimTurns.Judge(measured, lab.Differs,
 			"The kernel let the tasks run one after another instead of taking turns. That happens when each task's work is shorter than a time slice; give the tasks more work.")
@@ -107,8 +107,8 @@ func judgeOverlap(results map[string]*phaseResult, vc verdictContext) lab.Claim 
 	seen := r.cpusSeen()
 	sp := r.speedup()
 	ov := r.overlap()
-	measured := fmt.Sprintf("%s timeline on %d CPU%s: the tasks ran on CPUs %v, at least two of them at once for %.0f of %.0f ms; speedup %.2f× (sum of CPU times %.0f ms ÷ wall %.0f ms)",
-		r.mode, n, plural(n, "", "s"), seen, ms(ov), ms(r.wall), sp, ms(r.cpuTime()), ms(r.wall))
+	measured := fmt.Sprintf("%s timeline on %d CPU%s: the tasks ran on CPU %s, at least two of them at once for %.0f of %.0f ms; speedup %.2f× (sum of CPU times %.0f ms ÷ wall %.0f ms)",
+		r.mode, n, plural(n, "", "s"), cpuList(seen), ms(ov), ms(r.wall), sp, ms(r.cpuTime()), ms(r.wall))
 	if c, p := results["concurrent"], results["parallel"]; c != nil && p != nil {
 		measured += fmt.Sprintf("; the concurrent timeline took %.2f× as long", float64(c.wall)/float64(p.wall))
 	}
@@ -147,4 +147,13 @@ func gaps(r *phaseResult) string {
 	}
 	slices.Sort(parts)
 	return strings.Join(parts, "; ")
+}
+
+// cpuList writes CPU numbers as "0, 1".
+func cpuList(cpus []int) string {
+	parts := make([]string, len(cpus))
+	for i, c := range cpus {
+		parts[i] = fmt.Sprint(c)
+	}
+	return strings.Join(parts, ", ")
 }
