@@ -30,7 +30,7 @@ func cpuTimeline() *lab.Experiment {
 	for _, m := range modes {
 		charts = append(charts,
 			lab.Chart{ID: "cpu-" + m, Kind: "lanes", Title: chartTitles[m][0], X: "ms since the tasks started",
-				Note: "One lane per CPU, coloured by the task running on it. Each task asked which CPU it was on (getcpu) after every ~10 µs of work; a pause of more than a few samples means it was off the CPU."},
+				Note: "One lane per CPU, coloured by the task running on it. Each task asked which CPU it was on (getcpu) after every 10–20 µs of work; a pause of many samples' length means it was off the CPU."},
 			lab.Chart{ID: "task-" + m, Kind: "lanes", Title: chartTitles[m][1], X: "ms since the tasks started",
 				Note: "The same samples, one lane per task, coloured by the CPU it ran on. A gap is time the task was ready to run but had no CPU."},
 		)
@@ -106,13 +106,16 @@ func describe(ph phase) string {
 		names[i] = t.name
 	}
 	cpus := cpuList(ph.cpus)
-	switch ph.mode {
-	case "concurrent":
-		return fmt.Sprintf("Concurrent: tasks %s, every thread pinned to CPU %s.", strings.Join(names, ", "), cpus)
-	case "parallel":
-		return fmt.Sprintf("Parallel: tasks %s, each thread pinned to its own CPU among %s (round robin if there are fewer CPUs than tasks).", strings.Join(names, ", "), cpus)
+	list := strings.Join(names, ", ")
+	switch {
+	case ph.mode == "concurrent":
+		return fmt.Sprintf("Concurrent: tasks %s, every thread pinned to CPU %s.", list, cpus)
+	case ph.mode == "parallel" && len(ph.cpus) >= len(ph.tasks):
+		return fmt.Sprintf("Parallel: tasks %s, each thread pinned to a CPU of its own (CPU %s).", list, cpus)
+	case ph.mode == "parallel":
+		return fmt.Sprintf("Parallel: tasks %s, but only CPU %s can be used, so the threads are pinned to %s in turn and some must share.", list, cpus, plural(len(ph.cpus), "it", "them"))
 	default:
-		return fmt.Sprintf("Combined: tasks %s, all allowed on CPUs %s; the kernel decides which runs where.", strings.Join(names, ", "), cpus)
+		return fmt.Sprintf("Combined: tasks %s, all allowed on CPU %s; the kernel decides which runs where.", list, cpus)
 	}
 }
 

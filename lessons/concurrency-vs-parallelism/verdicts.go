@@ -50,7 +50,7 @@ func phaseMetrics(r *phaseResult) []lab.Metric {
 		{Name: "Time two or more tasks ran at once, " + m, Value: ms(r.overlap()), Unit: "ms", Note: "from the spans of every task"},
 		{Name: "CPUs the tasks ran on, " + m, Value: float64(len(r.cpusSeen())), Unit: "", Note: "distinct answers of getcpu"},
 		{Name: "Involuntary switches, " + m, Value: float64(inv), Unit: "", Note: "getrusage: the kernel took the CPU away (time slice over)"},
-		{Name: "Voluntary switches, " + m, Value: float64(vol), Unit: "", Note: "getrusage: the thread gave up the CPU; here, the Go runtime parking it for a moment when it preempts a goroutine that ran 10 ms"},
+		{Name: "Voluntary switches, " + m, Value: float64(vol), Unit: "", Note: "getrusage: the thread gave up the CPU itself. The tasks never wait, so these come from the Go runtime, which parks a locked thread for a moment when it preempts a goroutine that has run for 10 ms"},
 	}
 	if lens := r.turnLengths(); len(lens) > 0 {
 		s := lab.Summarize(lens)
