@@ -30,7 +30,7 @@ func cpuTimeline() *lab.Experiment {
 	for _, m := range modes {
 		charts = append(charts,
 			lab.Chart{ID: "cpu-" + m, Kind: "lanes", Title: chartTitles[m][0], X: "ms since the tasks started",
-				Note: "One lane per CPU, coloured by the task running on it. Each task asked which CPU it was on (getcpu) after every 10–20 µs of work; a pause of many samples' length means it was off the CPU."},
+				Note: "One lane per CPU, coloured by the task running on it. Each task asked which CPU it was on (getcpu) after every 20–40 µs of work; a pause of many samples' length means it was off the CPU."},
 			lab.Chart{ID: "task-" + m, Kind: "lanes", Title: chartTitles[m][1], X: "ms since the tasks started",
 				Note: "The same samples, one lane per task, coloured by the CPU it ran on. A gap is time the task was ready to run but had no CPU."},
 		)
@@ -151,9 +151,12 @@ func runCPUTimeline(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	perMs, chunk := calibrate(cpus[0])
 	chunks := max(1, int64(float64(p.Int("work"))*perMs))
 	gap := max(200*time.Microsecond, 10*chunk)
+	cost := sampleCost()
 	out.Log(fmt.Sprintf("A chunk of work (%d rounds of xorshift) takes %.1f µs of CPU here; each task does %d chunks, about %d ms. "+
 		"A task counts as off its CPU when two samples are more than %.0f µs apart.",
-		chunkIters, float64(chunk.Nanoseconds())/1e3, chunks, p.Int("work"), float64(gap.Microseconds())))
+		chunkIters, us(chunk), chunks, p.Int("work"), us(gap)))
+	out.Log(fmt.Sprintf("One getcpu call costs %.2f µs here, so sampling after every chunk adds about %.0f%% to each task's work.",
+		us(cost), 100*float64(cost)/float64(chunk)))
 
 	results := map[string]*phaseResult{}
 	for i, m := range run {
@@ -172,9 +175,14 @@ func runCPUTimeline(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	}
 	out.Progress("done", 100, 100)
 	metrics, claims := judge(results, verdictContext{cpus: n, allowed: len(allowed), quota: host.Quota, asked: p.Int("cpus")})
+	metrics = append(metrics, lab.Metric{Name: "Cost of one getcpu sample", Value: us(cost), Unit: "µs",
+		Note: fmt.Sprintf("mean of 20,000 calls; one sample per %.1f µs chunk of work", us(chunk))})
 	out.Result(metrics, claims)
 	return nil
 }
+
+// us turns a duration into microseconds.
+func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
 
 // usableWhy says why fewer CPUs than asked are usable.
 func usableWhy(allowed int, quota float64) string {

@@ -55,7 +55,7 @@ func Page(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</section><section><h2>How one CPU is shared</h2><p>A CPU core follows one thread's instructions at a time. When two threads both want to compute and there is one core, the kernel's scheduler lets one run for a short turn, a <dfn>time slice</dfn> of a few milliseconds, then stops it — an involuntary context switch, the subject of <a href=\"/lessons/context-switching\">lesson 3</a> — and lets the other run. Over a second both make progress; at any instant only one does.</p><p>Taking turns does not make the work any smaller. If task A needs 300 ms of CPU and task B needs 300 ms, sharing one core they both finish after about 600 ms. With a core each, they both finish after about 300 ms. That is the whole difference in one sum, and the experiment below checks it.</p></section><section><h2>Watching the scheduler</h2><p>The experiment starts tasks that do nothing but arithmetic, each with the same fixed amount to do. Every task is an OS thread (a goroutine locked to a thread of its own). After every 15 µs or so of work it asks the kernel which CPU it is on — the <code>getcpu</code> system call answers in about a tenth of a microsecond — and reads the clock. Samples that follow each other closely mean the task kept running. A longer pause means the kernel took its CPU away in between. A different CPU number means it was moved.</p><p>Those samples become the lanes below, drawn while the tasks run: one lane per CPU, coloured by the task it was running, and one lane per task, coloured by the CPU it ran on. There are three timelines.</p><ul><li><strong>Concurrent only</strong>: tasks A and B, both threads pinned to the same CPU with <code>sched_setaffinity</code>.</li><li><strong>Parallel</strong>: the same tasks, each pinned to a CPU of its own.</li><li><strong>Combined</strong>: twice as many tasks as CPUs (A1, A2, B1, B2 on two CPUs), free to run on any of them; the kernel places them.</li></ul>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</section><section><h2>How one CPU is shared</h2><p>A CPU core follows one thread's instructions at a time. When two threads both want to compute and there is one core, the kernel's scheduler lets one run for a short turn, a <dfn>time slice</dfn> of a few milliseconds, then stops it — an involuntary context switch, the subject of <a href=\"/lessons/context-switching\">lesson 3</a> — and lets the other run. Over a second both make progress; at any instant only one does.</p><p>Taking turns does not make the work any smaller. If task A needs 300 ms of CPU and task B needs 300 ms, sharing one core they both finish after about 600 ms. With a core each, they both finish after about 300 ms. That is the whole difference in one sum, and the experiment below checks it.</p></section><section><h2>Watching the scheduler</h2><p>The experiment starts tasks that do nothing but arithmetic, each with the same fixed amount to do. Every task is an OS thread (a goroutine locked to a thread of its own). After every 30 µs or so of work it asks the kernel which CPU it is on — the <code>getcpu</code> system call answers in about a tenth of a microsecond on real hardware, slower in some virtual machines; the run log says what it cost here — and reads the clock. Samples that follow each other closely mean the task kept running. A longer pause means the kernel took its CPU away in between. A different CPU number means it was moved.</p><p>Those samples become the lanes below, drawn while the tasks run: one lane per CPU, coloured by the task it was running, and one lane per task, coloured by the CPU it ran on. There are three timelines.</p><ul><li><strong>Concurrent only</strong>: tasks A and B, both threads pinned to the same CPU with <code>sched_setaffinity</code>.</li><li><strong>Parallel</strong>: the same tasks, each pinned to a CPU of its own.</li><li><strong>Combined</strong>: twice as many tasks as CPUs (A1, A2, B1, B2 on two CPUs), free to run on any of them; the kernel places them.</li></ul>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -86,7 +86,7 @@ func Page(p ui.Page) templ.Component {
 		var templ_7745c5c3_Var3 string
 		templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression(ui.Asset("js/concurrency-vs-parallelism.js")).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/page.templ`, Line: 145, Col: 73}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/page.templ`, Line: 146, Col: 73}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var3)
 		if templ_7745c5c3_Err != nil {
@@ -134,7 +134,7 @@ func textbookDiagram() templ.Component {
 				var templ_7745c5c3_Var5 string
 				templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(b.X)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/page.templ`, Line: 169, Col: 31}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/page.templ`, Line: 170, Col: 31}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var5)
 				if templ_7745c5c3_Err != nil {
@@ -147,7 +147,7 @@ func textbookDiagram() templ.Component {
 				var templ_7745c5c3_Var6 string
 				templ_7745c5c3_Var6, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(b.Y)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/page.templ`, Line: 169, Col: 55}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/page.templ`, Line: 170, Col: 55}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var6)
 				if templ_7745c5c3_Err != nil {
@@ -160,7 +160,7 @@ func textbookDiagram() templ.Component {
 				var templ_7745c5c3_Var7 string
 				templ_7745c5c3_Var7, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(b.W)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/page.templ`, Line: 169, Col: 83}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/page.templ`, Line: 170, Col: 83}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var7)
 				if templ_7745c5c3_Err != nil {
@@ -205,7 +205,7 @@ func textbookDiagram() templ.Component {
 			var templ_7745c5c3_Var10 string
 			templ_7745c5c3_Var10, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(b.X + b.W/2)).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/page.templ`, Line: 170, Col: 39}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/page.templ`, Line: 171, Col: 39}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var10)
 			if templ_7745c5c3_Err != nil {
@@ -218,7 +218,7 @@ func textbookDiagram() templ.Component {
 			var templ_7745c5c3_Var11 string
 			templ_7745c5c3_Var11, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(b.Y + 16)).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/page.templ`, Line: 170, Col: 68}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/page.templ`, Line: 171, Col: 68}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var11)
 			if templ_7745c5c3_Err != nil {
@@ -231,7 +231,7 @@ func textbookDiagram() templ.Component {
 			var templ_7745c5c3_Var12 string
 			templ_7745c5c3_Var12, templ_7745c5c3_Err = templ.JoinStringErrs(b.Label)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/page.templ`, Line: 170, Col: 104}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/page.templ`, Line: 171, Col: 104}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var12))
 			if templ_7745c5c3_Err != nil {
@@ -281,7 +281,7 @@ func measuredTable() templ.Component {
 			var templ_7745c5c3_Var14 string
 			templ_7745c5c3_Var14, templ_7745c5c3_Err = templ.JoinStringErrs(modeLabels[m])
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/page.templ`, Line: 202, Col: 37}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/page.templ`, Line: 203, Col: 37}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var14))
 			if templ_7745c5c3_Err != nil {
@@ -294,7 +294,7 @@ func measuredTable() templ.Component {
 			var templ_7745c5c3_Var15 string
 			templ_7745c5c3_Var15, templ_7745c5c3_Err = templruntime.NewAttributeExpression("wall time, " + m).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/page.templ`, Line: 203, Col: 66}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/page.templ`, Line: 204, Col: 66}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var15)
 			if templ_7745c5c3_Err != nil {
@@ -307,7 +307,7 @@ func measuredTable() templ.Component {
 			var templ_7745c5c3_Var16 string
 			templ_7745c5c3_Var16, templ_7745c5c3_Err = templruntime.NewAttributeExpression("sum of cpu times, " + m).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/page.templ`, Line: 204, Col: 73}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/page.templ`, Line: 205, Col: 73}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var16)
 			if templ_7745c5c3_Err != nil {
@@ -320,7 +320,7 @@ func measuredTable() templ.Component {
 			var templ_7745c5c3_Var17 string
 			templ_7745c5c3_Var17, templ_7745c5c3_Err = templruntime.NewAttributeExpression("speedup, " + m).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/page.templ`, Line: 205, Col: 64}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/page.templ`, Line: 206, Col: 64}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var17)
 			if templ_7745c5c3_Err != nil {
@@ -333,7 +333,7 @@ func measuredTable() templ.Component {
 			var templ_7745c5c3_Var18 string
 			templ_7745c5c3_Var18, templ_7745c5c3_Err = templruntime.NewAttributeExpression("turn changes, " + m).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/page.templ`, Line: 206, Col: 69}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/page.templ`, Line: 207, Col: 69}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var18)
 			if templ_7745c5c3_Err != nil {
@@ -346,7 +346,7 @@ func measuredTable() templ.Component {
 			var templ_7745c5c3_Var19 string
 			templ_7745c5c3_Var19, templ_7745c5c3_Err = templruntime.NewAttributeExpression("length of a turn, " + m).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/page.templ`, Line: 207, Col: 73}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/page.templ`, Line: 208, Col: 73}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var19)
 			if templ_7745c5c3_Err != nil {

@@ -11,9 +11,11 @@ import (
 )
 
 // chunkIters is how many loop iterations a task does between two looks at
-// which CPU it is on and what time it is: about 10–20 µs of work, so the
-// getcpu call and the clock read add about 1%.
-const chunkIters = 8192
+// which CPU it is on and what time it is: about 20–40 µs of work, short
+// next to a time slice of milliseconds, and long enough that the getcpu
+// call (0.1 µs on bare metal, 1 µs or so in some virtual machines) adds
+// only a few per cent.
+const chunkIters = 16384
 
 // pieceLen is the longest span a task reports in one piece. A task that
 // runs for a second without a break would otherwise show nothing until it
@@ -159,4 +161,14 @@ func calibrate(cpu int) (perMs float64, chunk time.Duration) {
 	}()
 	r := <-ch
 	return r.perMs, r.chunk
+}
+
+// sampleCost is the mean time of one getcpu call on this thread.
+func sampleCost() time.Duration {
+	const n = 20000
+	start := time.Now()
+	for range n {
+		probe.CurrentCPU()
+	}
+	return time.Since(start) / n
 }
