@@ -1,0 +1,159 @@
+package concurrencyvsparallelism
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"conclab/internal/lab"
+)
+
+// verdictContext is what the verdicts need to know about the host.
+type verdictContext struct {
+	cpus    int     // CPUs the parallel and combined timelines were given
+	allowed int     // CPUs in the affinity mask
+	quota   float64 // cgroup quota in CPUs, 0 for none
+	asked   int     // CPUs the learner asked for
+}
+
+// judge turns the timelines into metrics and verdicts.
+func judge(results map[string]*phaseResult, vc verdictContext) ([]lab.Metric, []lab.Claim) {
+	var metrics []lab.Metric
+	for _, m := range modes {
+		if r := results[m]; r != nil {
+			metrics = append(metrics, phaseMetrics(r)...)
+		}
+	}
+	conc, par := results["concurrent"], results["parallel"]
+	if conc != nil && par != nil && par.wall > 0 {
+		metrics = append(metrics, lab.Metric{Name: "Speedup, parallel over concurrent", Value: float64(conc.wall) / float64(par.wall), Unit: "×",
+			Note: "wall time of the concurrent timeline ÷ wall time of the parallel one: the same tasks, one CPU vs one CPU each"})
+	}
+	claims := []lab.Claim{judgeTurns(conc), judgeOverlap(results, vc)}
+	return metrics, claims
+}
+
+func phaseMetrics(r *phaseResult) []lab.Metric {
+	cpu := make([]float64, len(r.tasks))
+	for i, t := range r.tasks {
+		cpu[i] = ms(t.usage.CPU())
+	}
+	inv, vol := r.switches()
+	m := r.mode
+	out := []lab.Metric{
+		{Name: "Wall time, " + m, Value: ms(r.wall), Unit: "ms", Note: "from the start signal to the end of the last task"},
+		lab.Summarize(cpu).Metric("CPU time per task, "+m, "ms"),
+		{Name: "Sum of CPU times, " + m, Value: ms(r.cpuTime()), Unit: "ms", Note: "getrusage(RUSAGE_THREAD) of each task's thread, added up"},
+		{Name: "Speedup, " + m, Value: r.speedup(), Unit: "×", Note: "sum of the tasks' CPU times ÷ wall time: how many CPUs' worth of work ran at once"},
+		{Name: "Turn changes, " + m, Value: float64(turnChanges(r)), Unit: "", Note: "times a CPU went from one task to another, from the getcpu samples"},
+		{Name: "Time two or more tasks ran at once, " + m, Value: ms(r.overlap()), Unit: "ms", Note: "from the spans of every task"},
+		{Name: "CPUs the tasks ran on, " + m, Value: float64(len(r.cpusSeen())), Unit: "", Note: "distinct answers of getcpu"},
+		{Name: "Involuntary switches, " + m, Value: float64(inv), Unit: "", Note: "getrusage: the kernel took the CPU away (time slice over)"},
+		{Name: "Voluntary switches, " + m, Value: float64(vol), Unit: "", Note: "getrusage: the thread gave up the CPU itself. The tasks never wait, so these come from the Go runtime, which parks a locked thread for a moment when it preempts a goroutine that has run for 10 ms"},
+	}
+	if lens := r.turnLengths(); len(lens) > 0 {
+		s := lab.Summarize(lens)
+		met := s.Metric("Length of a turn, "+m, "ms")
+		met.Note = "turns that ended because another task took the CPU"
+		out = append(out, met)
+	}
+	return out
+}
+
+// judgeTurns holds the concurrent timeline against the first claim.
+func judgeTurns(r *phaseResult) lab.Claim {
+	if r == nil {
+		return claimTurns.Judge("not run", lab.Inconclusive, "This run had no concurrent timeline. Choose the mode concurrent or all.")
+	}
+	cpu := r.cpus[0]
+	sum, wall := r.cpuTime(), r.wall
+	ratio := float64(wall) / float64(max(sum, 1))
+	turns := turnChanges(r)
+	others := wall - r.busy()[cpu]
+	measured := fmt.Sprintf("%d turn changes on CPU %d among %d tasks; wall %.0f ms vs %.0f ms of CPU time summed (ratio %.2f)",
+		turns, cpu, len(r.tasks), ms(wall), ms(sum), ratio)
+	seen := r.cpusSeen()
+	switch {
+	case len(seen) != 1:
+		return claimTurns.Judge(measured, lab.Inconclusive, fmt.Sprintf(
+			"The tasks were pinned to CPU %d but the samples saw CPUs %s: pinning did not hold on this host, so this is not a one-CPU run.", cpu, cpuList(seen)))
+	case turns < len(r.tasks):
+		return claimTurns.Judge(measured, lab.Differs,
+			"The kernel let the tasks run one after another instead of taking turns. That happens when each task's work is shorter than a time slice; give the tasks more work.")
+	case ratio < 0.9:
+		return claimTurns.Judge(measured, lab.Inconclusive,
+			"The tasks' CPU time adds up to more than the wall time, which one CPU cannot do; the kernel's CPU-time accounting was too coarse for this short run.")
+	case ratio <= 1.15:
+		return claimTurns.Judge(measured, lab.Holds, "")
+	default:
+		return claimTurns.Judge(measured, lab.Differs, fmt.Sprintf(
+			"For %.0f ms of the %.0f ms none of the tasks was running on CPU %d: the kernel gave it to other programs on this machine (other runs, the system itself), so the wall time grew beyond the tasks' own CPU time.",
+			ms(others), ms(wall), cpu))
+	}
+}
+
+// judgeOverlap holds the parallel timeline (or else the combined one)
+// against the second claim.
+func judgeOverlap(results map[string]*phaseResult, vc verdictContext) lab.Claim {
+	r := results["parallel"]
+	if r == nil {
+		r = results["combined"]
+	}
+	if r == nil {
+		return claimOverlap.Judge("not run", lab.Inconclusive, "This run had only the concurrent timeline. Choose parallel, combined or all.")
+	}
+	n := vc.cpus
+	seen := r.cpusSeen()
+	sp := r.speedup()
+	ov := r.overlap()
+	measured := fmt.Sprintf("%s timeline on %d CPU%s: the tasks ran on CPU %s, at least two of them at once for %.0f of %.0f ms; speedup %.2f× (sum of CPU times %.0f ms ÷ wall %.0f ms)",
+		r.mode, n, plural(n, "", "s"), cpuList(seen), ms(ov), ms(r.wall), sp, ms(r.cpuTime()), ms(r.wall))
+	if c, p := results["concurrent"], results["parallel"]; c != nil && p != nil {
+		measured += fmt.Sprintf("; the concurrent timeline took %.2f× as long", float64(c.wall)/float64(p.wall))
+	}
+	if n == 1 {
+		why := "You chose one CPU, so the tasks could only take turns. Choose 2 or more CPUs to see them overlap."
+		if vc.asked > 1 {
+			why = "Only one CPU is usable here: " + usableWhy(vc.allowed, vc.quota) +
+				". With one CPU the tasks can only take turns, so parallelism cannot be shown on this host."
+		}
+		return claimOverlap.Judge(measured, lab.Inconclusive, why)
+	}
+	switch {
+	case len(seen) >= 2 && ov > r.wall/2 && sp >= 0.8*float64(n):
+		return claimOverlap.Judge(measured, lab.Holds, "")
+	case len(seen) < 2:
+		return claimOverlap.Judge(measured, lab.Differs,
+			"Every sample came from one CPU, so the tasks never ran in parallel; the kernel kept them together even though they were allowed elsewhere.")
+	default:
+		return claimOverlap.Judge(measured, lab.Differs, fmt.Sprintf(
+			"The tasks did overlap, but less than %d CPUs allow: %s. On a busy host other runs and programs take CPU time the tasks were counting on.",
+			n, gaps(r)))
+	}
+}
+
+// gaps says, for each CPU, how long it ran none of the tasks between the
+// start and the last moment a task ran there: time other programs had.
+func gaps(r *phaseResult) string {
+	busy := r.busy()
+	var parts []string
+	for cpu, list := range r.byCPU() {
+		var last time.Duration
+		for _, s := range list {
+			last = max(last, s.end)
+		}
+		parts = append(parts, fmt.Sprintf("CPU %d ran none of the tasks for %.0f of its %.0f ms", cpu, ms(max(0, last-busy[cpu])), ms(last)))
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, "; ")
+}
+
+// cpuList writes CPU numbers as "0, 1".
+func cpuList(cpus []int) string {
+	parts := make([]string, len(cpus))
+	for i, c := range cpus {
+		parts[i] = fmt.Sprint(c)
+	}
+	return strings.Join(parts, ", ")
+}
