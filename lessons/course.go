@@ -5,6 +5,7 @@ package lessons
 import (
 	"conclab/internal/lab"
 	contextswitching "conclab/lessons/context-switching"
+	cpuvsiobound "conclab/lessons/cpu-vs-io-bound"
 	"conclab/web/ui"
 )
 
@@ -18,7 +19,7 @@ var Course = []ui.Lesson{
 	{Number: 3, Slug: contextswitching.Slug, Title: "Context switching",
 		Summary: "What the CPU saves and restores when it changes threads, what that costs here, and why too many switches hurt.",
 		Content: contextswitching.Page},
-	{Number: 4, Slug: "cpu-vs-io-bound", Title: "CPU-bound vs I/O-bound",
+	{Number: 4, Slug: cpuvsiobound.Slug, Title: "CPU-bound vs I/O-bound",
 		Summary: "Why more workers help work that waits and not work that computes."},
 	{Number: 5, Slug: "threading-models", Title: "User-level vs kernel-level threads",
 		Summary: "1:1, N:1 and M:N side by side, including the blocking call that stops N:1 dead."},
@@ -32,5 +33,6 @@ var Course = []ui.Lesson{
 func Registry() *lab.Registry {
 	r := lab.NewRegistry()
 	r.Register(contextswitching.Experiments()...)
+	r.Register(cpuvsiobound.Experiments()...)
 	return r
 }
