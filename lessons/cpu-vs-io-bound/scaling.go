@@ -33,10 +33,10 @@ type curve struct {
 	base       time.Duration // fastest one-worker batch seen
 	speedup    map[int]float64
 	busyAt     map[int]float64 // CPUs kept busy by the fastest batch of each point
-	last       batchResult   // the latest point's fastest batch
-	lastBase   time.Duration // the one-worker time the latest point was compared with
-	done       int           // tasks done over every round
-	answered   int64         // queries the server answered for this curve
+	last       batchResult     // the latest point's fastest batch
+	lastBase   time.Duration   // the one-worker time the latest point was compared with
+	done       int             // tasks done over every round
+	answered   int64           // queries the server answered for this curve
 }
 
 func scaling() *lab.Experiment {
