@@ -9,5 +9,5 @@ const Slug = "cpu-vs-io-bound"
 
 // Experiments are the lesson's experiments, in page order.
 func Experiments() []*lab.Experiment {
-	return []*lab.Experiment{scaling(), taskProfile(), mixedPipeline()}
+	return []*lab.Experiment{scaling(), taskProfile(), mixedPipeline(), pythonGIL()}
 }
