@@ -177,7 +177,11 @@ func runPythonGIL(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 				if v.n > 1 {
 					lane = fmt.Sprintf("%s %d/%d", v.worker, l.I+1, v.n)
 				}
-				out.Span("workers", lane, l.Start*1e3, l.End*1e3, v.worker+"s")
+				kind := "threads"
+				if v.worker == "process" {
+					kind = "processes"
+				}
+				out.Span("workers", lane, l.Start*1e3, l.End*1e3, kind)
 			}
 		case "done":
 			v := vs[l.Key]
