@@ -2,7 +2,11 @@
 // and why adding workers speeds up the first far more than the second.
 package cpuvsiobound
 
-import "conclab/internal/lab"
+import (
+	"strconv"
+
+	"conclab/internal/lab"
+)
 
 // Slug is the lesson's address and the Lesson of its experiments.
 const Slug = "cpu-vs-io-bound"
@@ -11,3 +15,5 @@ const Slug = "cpu-vs-io-bound"
 func Experiments() []*lab.Experiment {
 	return []*lab.Experiment{scaling(), taskProfile(), mixedPipeline(), pythonGIL()}
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -121,6 +121,7 @@ type variant struct {
 	n          int
 	best       time.Duration // fastest round
 	cpu        time.Duration // workers' CPU time in the fastest round
+	slowest    time.Duration // slowest round
 	roundCPU   float64       // seconds, this round so far
 	rounds     int
 }
@@ -189,9 +190,11 @@ func runPythonGIL(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 				return fmt.Errorf("python3 reported no time for variant %q", l.Key)
 			}
 			v.rounds++
-			if d := time.Duration(l.Wall * 1e9); v.best == 0 || d < v.best {
+			d := time.Duration(l.Wall * 1e9)
+			if v.best == 0 || d < v.best {
 				v.best, v.cpu = d, time.Duration(v.roundCPU*1e9)
 			}
+			v.slowest = max(v.slowest, d)
 			out.Row("variants", v.key, map[string]any{"variant": v.label, "wall": ms(v.best), "cpu": ms(v.cpu),
 				"busy": round2(v.cpu.Seconds() / v.best.Seconds()), "rounds": v.rounds})
 			if l.Key == "pn" {

@@ -35,6 +35,10 @@ func gilResult(out *lab.Emitter, vs []*variant, n, cores int, info pyLine) error
 			Note: "CPU time of the workers (time.thread_time) ÷ wall time"})
 	}
 	ideal := min(n, cores)
+	noise := 0.0 // the largest spread between a variant's slowest and fastest round
+	for _, v := range vs {
+		noise = max(noise, v.slowest.Seconds()/v.best.Seconds()-1)
+	}
 
 	tm := fmt.Sprintf("%.2f× with %d threads (%.0f ms against %.0f ms for one); together they kept %.2f CPUs busy",
 		st, n, ms(tn.best), ms(t1.best), busy(tn))
@@ -60,6 +64,9 @@ func gilResult(out *lab.Emitter, vs []*variant, n, cores int, info pyLine) error
 	switch {
 	case sp >= 0.7*float64(ideal) && sp > 1.3*st:
 		claims = append(claims, claimProcsHelp.Judge(pm, lab.Holds, ""))
+	case noise > 0.25:
+		claims = append(claims, claimProcsHelp.Judge(pm+fmt.Sprintf("; a variant took up to %.0f%% longer in one round than in another", 100*noise), lab.Inconclusive, fmt.Sprintf(
+			"The processes gained less than expected, but other programs were competing for the CPUs: the same variant's rounds differed by up to %.0f%%, and the processes kept only %.2f CPUs busy. Run it again when the machine is quieter.", 100*noise, busy(pn))))
 	default:
 		claims = append(claims, claimProcsHelp.Judge(pm, lab.Differs, fmt.Sprintf(
 			"The processes gained less than expected: they kept only %.2f CPUs busy, so other programs on this machine held part of the CPUs, or the loop was so short that starting the processes took a large share of it.", busy(pn))))

@@ -33,6 +33,7 @@ type curve struct {
 	base       time.Duration // fastest one-worker batch seen
 	speedup    map[int]float64
 	busyAt     map[int]float64 // CPUs kept busy by the fastest batch of each point
+	noise      float64         // largest slowest-to-fastest spread of a batch over its rounds, minus 1
 	last       batchResult     // the latest point's fastest batch
 	lastBase   time.Duration   // the one-worker time the latest point was compared with
 	done       int             // tasks done over every round

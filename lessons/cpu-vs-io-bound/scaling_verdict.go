@@ -38,6 +38,7 @@ func (m *measure) point(ctx context.Context, c *curve, w, cpu int) error {
 		defer oneCPU(cpu)()
 	}
 	var base, best batchResult
+	var slowBase, slowest time.Duration
 	paired := !c.io && w > 1
 	for r := range m.rounds {
 		if paired {
@@ -49,6 +50,7 @@ func (m *measure) point(ctx context.Context, c *curve, w, cpu int) error {
 			if r == 0 || b.wall < base.wall {
 				base = b
 			}
+			slowBase = max(slowBase, b.wall)
 		}
 		res, err := m.batch(ctx, w)
 		c.done += res.done
@@ -58,6 +60,11 @@ func (m *measure) point(ctx context.Context, c *curve, w, cpu int) error {
 		if r == 0 || res.wall < best.wall {
 			best = res
 		}
+		slowest = max(slowest, res.wall)
+	}
+	c.noise = max(c.noise, slowest.Seconds()/best.wall.Seconds()-1)
+	if paired {
+		c.noise = max(c.noise, slowBase.Seconds()/base.wall.Seconds()-1)
 	}
 	if c.speedup == nil {
 		c.speedup, c.busyAt = map[int]float64{}, map[int]float64{}
@@ -101,9 +108,24 @@ func scalingResult(out *lab.Emitter, curves []*curve, ws []int, cores, tasks int
 			Note: "CPU time of the whole process ÷ wall time of the batch"})
 	}
 
-	claims := []lab.Claim{judgeIO(ioAll, ioOne, most, cores, tasks), judgeCPU(cpuAll, most, cores), judgeOneCPU(cpuOne)}
+	claims := []lab.Claim{judgeIO(ioAll, ioOne, most, cores, tasks), noisy(judgeCPU(cpuAll, most, cores), cpuAll), noisy(judgeOneCPU(cpuOne), cpuOne)}
 	out.Result(metrics, claims)
 	return nil
+}
+
+// noisy turns a differs into inconclusive when the curve's own rounds
+// disagreed by more than a quarter: other programs were competing for the
+// CPUs, and the disagreement is more likely theirs than the claim's. A
+// claim that holds in spite of such noise still holds: noise can only
+// slow batches down, and it did not make this curve look wrong.
+func noisy(c lab.Claim, cv *curve) lab.Claim {
+	if c.Verdict != lab.Differs || cv.noise <= 0.25 {
+		return c
+	}
+	c.Measured += fmt.Sprintf("; the same batch took up to %.0f%% longer in one round than in another", 100*cv.noise)
+	c.Verdict = lab.Inconclusive
+	c.Why = fmt.Sprintf("Other programs were competing for the CPUs while this ran: the same batch took up to %.0f%% longer in one round than in another, more than the effect being judged. What the curve seems to show: %s Run it again when the machine is quieter, or with more rounds.", 100*cv.noise, c.Why)
+	return c
 }
 
 // speedupNear is the speedup at the largest worker count not above n.

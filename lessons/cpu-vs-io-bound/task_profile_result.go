@@ -42,7 +42,7 @@ func emitPhaseRows(out *lab.Emitter, all [][]spanTimes) {
 		if wall[k].P50 > 0 {
 			share = cpu[k].P50 / wall[k].P50
 		}
-		out.Row("phases", ph.key, map[string]any{"phase": ph.name, "wall": round3(wall[k].P50), "cpu": round3(cpu[k].P50), "share": round2(share)})
+		out.Row("phases", ph.key, map[string]any{"phase": ph.name, "wall": round3(wall[k].P50), "cpu": round3(cpu[k].P50), "share": round3(share)})
 	}
 }
 

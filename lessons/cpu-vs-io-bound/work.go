@@ -42,8 +42,11 @@ func hashBlocks(n int) [32]byte {
 	return sum
 }
 
-// calibrateHash measures how many blocks one thread hashes per millisecond,
-// pinned to cpu, by doubling a batch until it takes at least 20 ms.
+// calibrateHash measures how many blocks one thread hashes per millisecond
+// of CPU time, pinned to cpu, by doubling a batch until it takes at least
+// 20 ms. It reads the thread's CPU clock, not the wall clock: on a busy
+// machine another program may take the CPU away mid-batch, and that time
+// must not count as hashing.
 func calibrateHash(cpu int) float64 {
 	ch := make(chan float64)
 	go func() {
@@ -51,10 +54,10 @@ func calibrateHash(cpu int) float64 {
 		probe.PinThread(cpu)
 		n := 16
 		for {
-			t := time.Now()
+			c0 := probe.ThreadCPUTime()
 			hashBlocks(n)
-			if d := time.Since(t); d > 20*time.Millisecond || n > 1<<22 {
-				ch <- float64(n) / (float64(d.Nanoseconds()) / 1e6)
+			if d := probe.ThreadCPUTime() - c0; d > 20*time.Millisecond || n > 1<<22 {
+				ch <- float64(n) / (float64(max(d, time.Microsecond).Nanoseconds()) / 1e6)
 				return
 			}
 			n *= 2
