@@ -50,10 +50,10 @@ func scaling() *lab.Experiment {
 			"available and again restricted to one CPU (GOMAXPROCS=1, every thread pinned). Speedup is the batch's time with one worker divided by its time with more.",
 		Params: []lab.Param{
 			lab.Int("max-workers", "Most workers", 64, 1, 64, "Worker counts double from 1 up to this (the core count is always included).").WithQuick(8),
-			lab.Int("tasks", "Tasks per batch", 64, 8, 256, "How many tasks each batch holds; with more workers than tasks the extra workers sit idle.").WithQuick(16),
-			lab.Int("delay", "Server delay per I/O task", 5, 1, 100, "How long the local server holds back each answer.").WithUnit("ms").WithQuick(4),
-			lab.Int("compute", "CPU time per CPU task", 1, 1, 50, "How long one CPU-bound task hashes, calibrated on one thread before the run.").WithUnit("ms").WithQuick(1),
-			lab.Int("rounds", "Rounds per point", 2, 1, 5, "Each batch is timed this many times and the fastest kept: other programs can slow a round down, never speed it up.").WithQuick(1),
+			lab.Int("tasks", "Tasks per batch", 64, 8, 128, "How many tasks each batch holds; with more workers than tasks the extra workers sit idle.").WithQuick(16),
+			lab.Int("delay", "Server delay per I/O task", 5, 1, 20, "How long the local server holds back each answer.").WithUnit("ms").WithQuick(4),
+			lab.Int("compute", "CPU time per CPU task", 1, 1, 5, "How long one CPU-bound task hashes, calibrated on one thread before the run.").WithUnit("ms").WithQuick(1),
+			lab.Int("rounds", "Rounds per point", 2, 1, 3, "Each batch is timed this many times and the fastest kept: other programs can slow a round down, never speed it up.").WithQuick(1),
 		},
 		Claims: []lab.Claim{claimIOScales, claimCPUStops, claimOneCPU},
 		Charts: []lab.Chart{
@@ -65,7 +65,7 @@ func scaling() *lab.Experiment {
 			{Key: "base", Label: "1 worker (ms)"}, {Key: "most", Label: "Most workers (ms)"}, {Key: "best", Label: "Best speedup"},
 			{Key: "busy", Label: "CPUs busy, most workers"},
 		}}},
-		Limit: 60 * time.Second,
+		Limit: 120 * time.Second, // the largest settings take about 70 s on two idle cores
 		Run:   runScaling,
 	}
 }
