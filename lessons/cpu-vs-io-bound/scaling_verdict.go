@@ -124,7 +124,7 @@ func noisy(c lab.Claim, cv *curve) lab.Claim {
 	}
 	c.Measured += fmt.Sprintf("; the same batch took up to %.0f%% longer in one round than in another", 100*cv.noise)
 	c.Verdict = lab.Inconclusive
-	c.Why = fmt.Sprintf("Other programs were competing for the CPUs while this ran: the same batch took up to %.0f%% longer in one round than in another, more than the effect being judged. What the curve seems to show: %s Run it again when the machine is quieter, or with more rounds.", 100*cv.noise, c.Why)
+	c.Why = fmt.Sprintf("Other programs were competing for the CPUs while this ran: the same batch took up to %.0f%% longer in one round than in another, more than the effect being judged. Run it again when the machine is quieter, or with more rounds.", 100*cv.noise)
 	return c
 }
 
