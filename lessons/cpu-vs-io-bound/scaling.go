@@ -57,8 +57,8 @@ func scaling() *lab.Experiment {
 		},
 		Claims: []lab.Claim{claimIOScales, claimCPUStops, claimOneCPU},
 		Charts: []lab.Chart{
-			{ID: "speedup", Kind: "line", Title: "Speedup against the number of workers", X: "workers", Y: "speedup (time with 1 worker ÷ time with n)", LogX: true, LogY: true,
-				Note: "Each point: the fastest of the rounds of one batch. The dashed line is the number of CPUs this run may use. The two I/O-bound curves nearly coincide: waiting needs no CPU."},
+			{ID: "speedup", Kind: "line", Title: "Speedup against the number of workers", X: "workers", Y: "speedup (×)", LogX: true, LogY: true,
+				Note: "Speedup = the batch's time with one worker ÷ its time with n, fastest of the rounds; for CPU-bound points the one-worker batch is re-timed next to each point. The dashed line is the number of CPUs this run may use. The two I/O-bound curves nearly coincide: waiting needs no CPU."},
 		},
 		Tables: []lab.Table{{ID: "evidence", Title: "What each curve did", Columns: []lab.Column{
 			{Key: "curve", Label: "Curve"}, {Key: "done", Label: "Tasks done"}, {Key: "answered", Label: "Answered by the server"},
