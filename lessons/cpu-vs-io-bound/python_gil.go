@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"time"
 
 	"conclab/internal/lab"
@@ -123,7 +124,16 @@ type variant struct {
 	cpu        time.Duration // workers' CPU time in the fastest round
 	slowest    time.Duration // slowest round
 	roundCPU   float64       // seconds, this round so far
+	spans      []pyLine      // workers of the first round, to draw when it ends
 	rounds     int
+}
+
+// kind names the variant's workers in the timeline's legend.
+func (v *variant) kind() string {
+	if v.worker == "process" {
+		return "processes"
+	}
+	return "threads"
 }
 
 func runPythonGIL(ctx context.Context, p lab.Params, out *lab.Emitter) error {
@@ -174,15 +184,7 @@ func runPythonGIL(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 			}
 			v.roundCPU += l.CPU
 			if l.Round == 0 {
-				lane := v.label
-				if v.n > 1 {
-					lane = fmt.Sprintf("%s %d/%d", v.worker, l.I+1, v.n)
-				}
-				kind := "threads"
-				if v.worker == "process" {
-					kind = "processes"
-				}
-				out.Span("workers", lane, l.Start*1e3, l.End*1e3, kind)
+				v.spans = append(v.spans, l)
 			}
 		case "done":
 			v := vs[l.Key]
@@ -190,6 +192,16 @@ func runPythonGIL(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 				return fmt.Errorf("python3 reported no time for variant %q", l.Key)
 			}
 			v.rounds++
+			// Workers report as they finish; draw them in worker order.
+			slices.SortFunc(v.spans, func(a, b pyLine) int { return a.I - b.I })
+			for _, w := range v.spans {
+				lane := v.label
+				if v.n > 1 {
+					lane = fmt.Sprintf("%s %d/%d", v.worker, w.I+1, v.n)
+				}
+				out.Span("workers", lane, w.Start*1e3, w.End*1e3, v.kind())
+			}
+			v.spans = nil
 			d := time.Duration(l.Wall * 1e9)
 			if v.best == 0 || d < v.best {
 				v.best, v.cpu = d, time.Duration(v.roundCPU*1e9)
