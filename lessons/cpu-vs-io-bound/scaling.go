@@ -62,8 +62,8 @@ func scaling() *lab.Experiment {
 		},
 		Tables: []lab.Table{{ID: "evidence", Title: "What each curve did", Columns: []lab.Column{
 			{Key: "curve", Label: "Curve"}, {Key: "done", Label: "Tasks done"}, {Key: "answered", Label: "Answered by the server"},
-			{Key: "base", Label: "1 worker (ms)"}, {Key: "most", Label: "Most workers (ms)"}, {Key: "best", Label: "Best speedup"},
-			{Key: "busy", Label: "CPUs busy, most workers"},
+			{Key: "base", Label: "1 worker (ms)"}, {Key: "most", Label: "Latest point (ms)"}, {Key: "best", Label: "Best speedup"},
+			{Key: "busy", Label: "CPUs busy, latest point"},
 		}}},
 		Limit: 120 * time.Second, // the largest settings take about 70 s on two idle cores
 		Run:   runScaling,
