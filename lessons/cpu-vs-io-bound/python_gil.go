@@ -40,7 +40,7 @@ func pythonGIL() *lab.Experiment {
 		Summary: "The same pure-Python loop (integer arithmetic the interpreter runs itself) is split among 1 and N threads of one Python process, then among 1 and N " +
 			"processes forked from it. Needs python3 on the server; when there is none, the panel says so and measures nothing.",
 		Params: []lab.Param{
-			lab.Int("work", "Python computing", 500, 20, 2000, "How long the whole loop takes one Python thread, calibrated before the run.").WithUnit("ms").WithQuick(40),
+			lab.Int("work", "Python computing", 300, 20, 2000, "How long the whole loop takes one Python thread, calibrated before the run.").WithUnit("ms").WithQuick(40),
 			lab.Int("workers", "Threads and processes (N)", 0, 0, 16, "How many threads, then processes, share the loop; 0 means one per usable CPU, and at least 2."),
 			lab.Int("rounds", "Rounds", 2, 1, 5, "Each variant runs this many times and the fastest is kept.").WithQuick(1),
 		},
