@@ -298,7 +298,8 @@ class LaneChart extends Chart {
       const li = this.lanes.indexOf(s.lane);
       const px = x(s.start), w = Math.max(1, x(s.end) - px);
       root.append(svg('rect', { x: px, y: M.top + lh * li + 3, width: w, height: lh - 6, class: `span s${this.series.get(s.label)}` }));
-      if (w > 18) root.append(svg('text', { x: px + w / 2, y: M.top + lh * li + lh / 2 + 4, class: 'span-label', 'text-anchor': 'middle' }, s.label));
+      // Only a label that fits inside its bar: a wider one would spill over its neighbours and the lane names.
+      if (w > s.label.length * 6.5 + 8) root.append(svg('text', { x: px + w / 2, y: M.top + lh * li + lh / 2 + 4, class: 'span-label', 'text-anchor': 'middle' }, s.label));
     }
     this.legend();
   }

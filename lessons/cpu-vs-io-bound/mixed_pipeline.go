@@ -1,0 +1,200 @@
+package cpuvsiobound
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"conclab/internal/lab"
+	"conclab/internal/probe"
+)
+
+var claimMixedWins = lab.Claim{
+	Claim:    "For mixed work, handling the waits concurrently and handing the computing to a pool of workers, one per core, beats the alternatives.",
+	Expected: "the mixed strategy has the highest throughput and the lowest median latency",
+}
+
+// A strategy is one way to serve the same burst of requests.
+type strategy struct {
+	key, label string
+	one        bool // restricted to one CPU
+	serve      func(ctx context.Context, env *pipeline) error
+}
+
+var strategies = []strategy{
+	{"sequential", "sequential", false, serveSequential},
+	{"concurrent-1cpu", "concurrent, one CPU", true, serveConcurrent},
+	{"mixed", "concurrent I/O + CPU pool", false, serveMixed},
+}
+
+func mixedPipeline() *lab.Experiment {
+	return &lab.Experiment{
+		ID:     "mixed-pipeline",
+		Lesson: Slug,
+		Title:  "Serving mixed work three ways",
+		Summary: "A burst of requests arrives at once. Each one queries the slow local server and waits, computes (hashes), queries again and waits, then writes its response. " +
+			"They are served three ways: one after another; all at once as goroutines on a single CPU (like an event loop); and all at once with the hashing handed to a pool with one worker per core. " +
+			"Latency is from the burst's arrival to each response.",
+		Params: []lab.Param{
+			lab.Int("requests", "Requests in the burst", 100, 4, 200, "How many requests arrive together.").WithQuick(12),
+			lab.Int("wait", "Server delay per query", 15, 1, 100, "How long the slow server holds back each answer; every request makes two queries.").WithUnit("ms").WithQuick(3),
+			lab.Int("compute", "Computing per request", 4, 1, 20, "How long each request hashes, calibrated on one thread.").WithUnit("ms").WithQuick(1),
+		},
+		Claims: []lab.Claim{claimMixedWins},
+		Charts: []lab.Chart{
+			{ID: "done", Kind: "line", Title: "Requests answered as time goes by", X: "ms since the burst arrived", Y: "requests answered",
+				Note: "Sampled every 25 ms while each strategy runs; a steeper line is more throughput. The concurrent strategies finish so fast that their lines rise almost straight up."},
+			{ID: "throughput", Kind: "bars", Title: "Throughput", Y: "requests per second", LogY: true,
+				Note: "Requests answered ÷ time since the burst, updated while each strategy runs."},
+			{ID: "latency", Kind: "bars", Title: "Latency, median and 99th percentile", Y: "ms from arrival to response", LogY: true,
+				Note: "Over the requests answered so far, updated while each strategy runs."},
+		},
+		Tables: []lab.Table{{ID: "strategies", Title: "Every request accounted for", Columns: []lab.Column{
+			{Key: "strategy", Label: "Strategy"}, {Key: "processed", Label: "Processed"}, {Key: "queries", Label: "Queries answered by the server"},
+			{Key: "responses", Label: "Responses received"}, {Key: "rps", Label: "Requests/s"}, {Key: "p50", Label: "p50 (ms)"}, {Key: "p99", Label: "p99 (ms)"},
+			{Key: "busy", Label: "CPUs busy"}, {Key: "others", Label: "Other programs (CPUs)"}, {Key: "state", Label: "State"},
+		}}},
+		Limit: 90 * time.Second, // the largest settings take about 50 s, nearly all of it sequential
+		Run:   runMixedPipeline,
+	}
+}
+
+// pipeline is what a strategy works with: the server to query, the work
+// per request, and where to record each response.
+type pipeline struct {
+	addr   string
+	wait   time.Duration
+	blocks int
+	n      int
+	pool   int // CPU workers in the mixed strategy
+	t0     time.Time
+
+	mu        sync.Mutex
+	latencies []float64 // ms from arrival to response, in order of completion
+}
+
+// handle serves request id: query, compute, query, respond. compute does
+// the hashing; strategies differ in where it runs.
+func (pl *pipeline) handle(ctx context.Context, compute func() [32]byte) error {
+	cl, err := dial(ctx, pl.addr)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	if err := cl.Query(pl.wait, nil); err != nil {
+		return err
+	}
+	if ctx.Err() != nil { // a stopped run does not queue its computing
+		return ctx.Err()
+	}
+	sum := compute()
+	if err := cl.Query(pl.wait, sum[:]); err != nil {
+		return err
+	}
+	if err := cl.Respond(sum[:]); err != nil {
+		return err
+	}
+	d := time.Since(pl.t0)
+	pl.mu.Lock()
+	pl.latencies = append(pl.latencies, float64(d.Nanoseconds())/1e6)
+	pl.mu.Unlock()
+	return nil
+}
+
+func (pl *pipeline) hash() [32]byte { return hashBlocks(pl.blocks) }
+
+// serveSequential handles one request at a time.
+func serveSequential(ctx context.Context, pl *pipeline) error {
+	for range pl.n {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err := pl.handle(ctx, pl.hash); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// serveConcurrent starts a goroutine per request; the caller restricts the
+// process to one CPU, so the waits overlap and the hashing takes turns.
+func serveConcurrent(ctx context.Context, pl *pipeline) error {
+	return fanOut(pl.n, func() error { return pl.handle(ctx, pl.hash) })
+}
+
+// serveMixed starts a goroutine per request for the waiting and hands the
+// hashing to a pool of pl.pool workers through a queue.
+func serveMixed(ctx context.Context, pl *pipeline) error {
+	type job struct{ done chan [32]byte }
+	jobs := make(chan job)
+	var workers sync.WaitGroup
+	for range pl.pool {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for j := range jobs {
+				j.done <- pl.hash()
+			}
+		}()
+	}
+	err := fanOut(pl.n, func() error {
+		return pl.handle(ctx, func() [32]byte {
+			j := job{done: make(chan [32]byte, 1)}
+			jobs <- j
+			return <-j.done
+		})
+	})
+	close(jobs)
+	workers.Wait()
+	return err
+}
+
+// fanOut runs f n times at once and returns the first error.
+func fanOut(n int, f func() error) error {
+	var (
+		wg       sync.WaitGroup
+		once     sync.Once
+		firstErr error
+	)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(); err != nil {
+				once.Do(func() { firstErr = err })
+			}
+		}()
+	}
+	wg.Wait()
+	return firstErr
+}
+
+func runMixedPipeline(ctx context.Context, p lab.Params, out *lab.Emitter) error {
+	allowed, err := probe.AllowedCPUs()
+	if err != nil {
+		return err
+	}
+	single := allowed[len(allowed)-1]
+	cores := probe.ReadHost().EffectiveCPUs()
+	n := p.Int("requests")
+	out.Progress("calibrating the hashing", 0, len(strategies))
+	blocks := blocksFor(float64(p.Int("compute")), calibrateHash(single))
+	out.Log(fmt.Sprintf("%d requests arrive together. Each makes two queries the server answers after %d ms and hashes %d × 16 KiB (about %d ms of computing); the pool has %d worker%s, one per usable CPU.",
+		n, p.Int("wait"), blocks, p.Int("compute"), cores, plural(cores)))
+	if cores < 2 {
+		out.Log("Only one CPU is usable here, so the pool has one worker and the mixed strategy can do no better than the single-CPU one.")
+	}
+
+	var results []stratResult
+	for i, s := range strategies {
+		out.Progress(s.label, i, len(strategies))
+		r, err := runStrategy(ctx, out, s, &pipeline{wait: time.Duration(p.Int("wait")) * time.Millisecond, blocks: blocks, n: n, pool: cores}, single)
+		if err != nil {
+			return err
+		}
+		results = append(results, r)
+	}
+	out.Progress("done", len(strategies), len(strategies))
+	return mixedResult(out, results, n, cores)
+}

@@ -1,0 +1,151 @@
+package cpuvsiobound
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"conclab/internal/lab"
+	"conclab/internal/probe"
+)
+
+var (
+	claimIOScales = lab.Claim{
+		Claim:    "Work that waits on I/O keeps speeding up as workers are added, far past the number of cores.",
+		Expected: "speedup still rising beyond the core count, and many times the core count with the most workers",
+	}
+	claimCPUStops = lab.Claim{
+		Claim:    "Work that computes stops speeding up at the number of cores.",
+		Expected: "speedup rises to about the core count, then stays there",
+	}
+	claimOneCPU = lab.Claim{
+		Claim:    "On one CPU, more workers give computing work no speedup at all.",
+		Expected: "speedup about 1 at every worker count",
+	}
+)
+
+// A curve of the scaling experiment: one kind of task on one set of CPUs.
+type curve struct {
+	key, label string
+	io         bool          // I/O-bound (else CPU-bound)
+	one        bool          // restricted to one CPU
+	base       time.Duration // fastest one-worker batch seen
+	speedup    map[int]float64
+	busyAt     map[int]float64 // CPUs kept busy by the fastest batch of each point
+	noise      float64         // largest slowest-to-fastest spread of a batch over its rounds, minus 1
+	last       batchResult     // the latest point's fastest batch
+	lastBase   time.Duration   // the one-worker time the latest point was compared with
+	done       int             // tasks done over every round
+	answered   int64           // queries the server answered for this curve
+}
+
+func scaling() *lab.Experiment {
+	return &lab.Experiment{
+		ID:     "scaling",
+		Lesson: Slug,
+		Title:  "Add workers: who gets faster?",
+		Summary: "Two batches of tasks are shared among 1, 2, 4 … workers (goroutines). I/O-bound tasks each send a query to a local TCP server " +
+			"that answers after a delay and wait on the socket; CPU-bound tasks each hash a buffer with SHA-256. Each batch runs with every CPU " +
+			"available and again restricted to one CPU (GOMAXPROCS=1, every thread pinned). Speedup is the batch's time with one worker divided by its time with more.",
+		Params: []lab.Param{
+			lab.Int("max-workers", "Most workers", 64, 1, 64, "Worker counts double from 1 up to this (the core count is always included).").WithQuick(8),
+			lab.Int("tasks", "Tasks per batch", 64, 8, 128, "How many tasks each batch holds; with more workers than tasks the extra workers sit idle.").WithQuick(16),
+			lab.Int("delay", "Server delay per I/O task", 5, 1, 20, "How long the local server holds back each answer.").WithUnit("ms").WithQuick(4),
+			lab.Int("compute", "CPU time per CPU task", 1, 1, 5, "How long one CPU-bound task hashes, calibrated on one thread before the run.").WithUnit("ms").WithQuick(1),
+			lab.Int("rounds", "Rounds per point", 2, 1, 3, "Each batch is timed this many times and the fastest kept: other programs can slow a round down, never speed it up.").WithQuick(1),
+		},
+		Claims: []lab.Claim{claimIOScales, claimCPUStops, claimOneCPU},
+		Charts: []lab.Chart{
+			{ID: "speedup", Kind: "line", Title: "Speedup against the number of workers", X: "workers", Y: "speedup (×)", LogX: true, LogY: true,
+				Note: "Speedup = the batch's time with one worker ÷ its time with n, fastest of the rounds; for CPU-bound points the one-worker batch is re-timed next to each point. The dashed line is the number of CPUs this run may use. The two I/O-bound curves nearly coincide: waiting needs no CPU."},
+		},
+		Tables: []lab.Table{{ID: "evidence", Title: "What each curve did", Columns: []lab.Column{
+			{Key: "curve", Label: "Curve"}, {Key: "done", Label: "Tasks done"}, {Key: "answered", Label: "Answered by the server"},
+			{Key: "base", Label: "1 worker (ms)"}, {Key: "most", Label: "Latest point (ms)"}, {Key: "best", Label: "Best speedup"},
+			{Key: "busy", Label: "CPUs busy, latest point"},
+		}}},
+		Limit: 120 * time.Second, // the largest settings take about 70 s on two idle cores
+		Run:   runScaling,
+	}
+}
+
+// workerCounts doubles from 1 to most, with the core count and most itself.
+func workerCounts(most, cores int) []int {
+	var ws []int
+	for w := 1; w <= most; w *= 2 {
+		ws = append(ws, w)
+	}
+	ws = append(ws, most)
+	if cores <= most {
+		ws = append(ws, cores)
+	}
+	slices.Sort(ws)
+	return slices.Compact(ws)
+}
+
+func runScaling(ctx context.Context, p lab.Params, out *lab.Emitter) error {
+	allowed, err := probe.AllowedCPUs()
+	if err != nil {
+		return err
+	}
+	cores := probe.ReadHost().EffectiveCPUs()
+	// One CPU: the last allowed one, away from CPU 0 where interrupts and
+	// most other pinned work land.
+	single := allowed[len(allowed)-1]
+	most, tasks, rounds := p.Int("max-workers"), p.Int("tasks"), p.Int("rounds")
+	delay := time.Duration(p.Int("delay")) * time.Millisecond
+	if most > tasks {
+		out.Log(fmt.Sprintf("%d workers share %d tasks, so beyond %d workers the extra ones have nothing to do.", most, tasks, tasks))
+	}
+	if cores < 2 {
+		out.Log("Only one CPU is usable here: \"all CPUs\" and \"one CPU\" are the same machine, so the computing curves cannot rise above 1.")
+	}
+
+	srv, err := startServer()
+	if err != nil {
+		return err
+	}
+	defer srv.Close(ctx)
+	out.Log(fmt.Sprintf("The slow server listens on %s and answers each query after %s.", srv.Addr(), delay))
+
+	out.Progress("calibrating the hashing", 0, 1)
+	rate := calibrateHash(single)
+	blocks := blocksFor(float64(p.Int("compute")), rate)
+	out.Log(fmt.Sprintf("One thread hashes %.0f MB/s here; a CPU-bound task hashes %d × 16 KiB (about %d ms).", rate*blockSize/1e3, blocks, p.Int("compute")))
+	out.Mark("speedup", float64(cores), fmt.Sprintf("%d cores", cores))
+
+	curves := []*curve{
+		{key: "io-all", label: "I/O-bound, all CPUs", io: true},
+		{key: "io-one", label: "I/O-bound, one CPU", io: true, one: true},
+		{key: "cpu-all", label: "CPU-bound, all CPUs"},
+		{key: "cpu-one", label: "CPU-bound, one CPU", one: true},
+	}
+	ws := workerCounts(most, cores)
+	step, steps := 0, len(ws)*len(curves)
+	for _, w := range ws {
+		for _, c := range curves {
+			out.Progress(fmt.Sprintf("%s, %d worker%s", c.label, w, plural(w)), step, steps)
+			step++
+			m := &measure{tasks: tasks, rounds: rounds, task: cpuTask(blocks)}
+			if c.io {
+				m.addr, m.task = srv.Addr(), ioTask(delay)
+			}
+			a0 := srv.Answered()
+			if err := m.point(ctx, c, w, single); err != nil {
+				return err
+			}
+			c.answered += srv.Answered() - a0
+			out.Point("speedup", c.label, float64(w), round3(c.speedup[w]))
+			row := map[string]any{"curve": c.label, "done": c.done, "base": ms(c.base), "most": ms(c.last.wall),
+				"best": round2(maxSpeedup(c.speedup)), "busy": round2(c.last.busy())}
+			if c.io {
+				row["answered"] = c.answered
+			}
+			out.Row("evidence", c.key, row)
+		}
+		out.Gauge("Queries answered by the local server", float64(srv.Answered()), "")
+	}
+	out.Progress("done", steps, steps)
+	return scalingResult(out, curves, ws, cores, tasks, srv)
+}
