@@ -5,6 +5,7 @@ package lessons
 import (
 	"conclab/internal/lab"
 	contextswitching "conclab/lessons/context-switching"
+	threadingmodels "conclab/lessons/threading-models"
 	"conclab/web/ui"
 )
 
@@ -20,8 +21,9 @@ var Course = []ui.Lesson{
 		Content: contextswitching.Page},
 	{Number: 4, Slug: "cpu-vs-io-bound", Title: "CPU-bound vs I/O-bound",
 		Summary: "Why more workers help work that waits and not work that computes."},
-	{Number: 5, Slug: "threading-models", Title: "User-level vs kernel-level threads",
-		Summary: "1:1, N:1 and M:N side by side, including the blocking call that stops N:1 dead."},
+	{Number: 5, Slug: threadingmodels.Slug, Title: "User-level vs kernel-level threads",
+		Summary: "1:1, N:1 and M:N side by side, including the blocking call that stops N:1 dead.",
+		Content: threadingmodels.Page},
 	{Number: 6, Slug: "green-threads", Title: "Green threads and coroutines",
 		Summary: "A million goroutines, a task that never yields, and the cheapest switch there is."},
 	{Number: 7, Slug: "choosing", Title: "Choosing a model",
@@ -32,5 +34,6 @@ var Course = []ui.Lesson{
 func Registry() *lab.Registry {
 	r := lab.NewRegistry()
 	r.Register(contextswitching.Experiments()...)
+	r.Register(threadingmodels.Experiments()...)
 	return r
 }
