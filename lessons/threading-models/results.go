@@ -82,7 +82,7 @@ func (r *modelResult) spans(out *lab.Emitter) {
 	out.Span("blocking", reader, r.read.to, r.total, "computing")
 	var shown []interval
 	for _, v := range r.stalled {
-		if v.to-v.from >= 2 && len(shown) < maxSpans {
+		if v.to-v.from >= 10 && len(shown) < maxSpans {
 			shown = append(shown, v)
 		}
 	}
@@ -130,8 +130,8 @@ func judgeModels(r map[string]*modelResult, usable, gomaxprocs int) []lab.Claim 
 	one, n1, mn := r["1to1"], r["nto1"], r["mton"]
 	var claims []lab.Claim
 
-	m := fmt.Sprintf("N:1 ran %d tasks on %d kernel thread(s) and kept at most %.2f CPUs busy; 1:1 reached %.2f and M:N %.2f",
-		n1.tasks, len(n1.tids), n1.busy, one.busy, mn.busy)
+	m := fmt.Sprintf("N:1 ran %d tasks on %s and kept at most %.2f CPUs busy; 1:1 reached %.2f and M:N %.2f",
+		n1.tasks, plural(len(n1.tids), "kernel thread"), n1.busy, one.busy, mn.busy)
 	switch {
 	case len(n1.tids) != 1:
 		claims = append(claims, claimOneCPU.Judge(m, lab.Differs,
@@ -195,4 +195,12 @@ func judgeSwitch(co, gr, th lab.Summary) lab.Claim {
 	}
 	return claimSwitch.Judge(m, lab.Differs,
 		"The user-level switch was not ten times cheaper here. That usually means the process was interrupted while the coroutine batches ran; run it again.")
+}
+
+// plural writes a count and a noun, adding an s when the count is not 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

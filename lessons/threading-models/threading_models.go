@@ -46,9 +46,9 @@ var models = []struct{ key, name, chart string }{
 const chunkTime = 100 * time.Microsecond
 
 func threadingModels() *lab.Experiment {
-	lane := func(key, title string) lab.Chart {
+	lane := func(key, title, more string) lab.Chart {
 		return lab.Chart{ID: "lane-" + key, Kind: "line", Title: title, X: "ms since this model started", Y: "chunks of work done",
-			Note: "One line per task, read every 20 ms from each task's counter by a goroutine outside the model. A flat line is a task that is not running; the marks show when the reader's read() started and when its data arrived."}
+			Note: "One line per task, read every 20 ms from each task's counter by a goroutine outside the model. A flat line is a task that is not running; the marks show when the reader's read() started and when its data arrived." + more}
 	}
 	return &lab.Experiment{
 		ID:     "threading-models",
@@ -64,11 +64,12 @@ func threadingModels() *lab.Experiment {
 		},
 		Claims: []lab.Claim{claimOneCPU, claimStall, claimKeepGoing, claimFewer, claimSwitch},
 		Charts: []lab.Chart{
-			lane("1to1", "1:1 — every task on a kernel thread of its own"),
-			lane("nto1", "N:1 — every task a coroutine on one kernel thread"),
-			lane("mton", "M:N — every task a goroutine"),
+			lane("1to1", "1:1 — every task on a kernel thread of its own", ""),
+			lane("nto1", "N:1 — every task a coroutine on one kernel thread",
+				" The scheduler gives every task one chunk per turn, so their lines lie on top of one another."),
+			lane("mton", "M:N — every task a goroutine", ""),
 			{ID: "blocking", Kind: "lanes", Title: "While read() was pending", X: "ms since the model started",
-				Note: "Reader: when it computed and when it sat in read(). Others: the stretches when not one of the other tasks finished a chunk."},
+				Note: "Reader: when it computed and when it sat in read(). Others: the stretches of 10 ms or more when not one of the other tasks finished a chunk. On a busy machine, other programs cause short stalls under every model."},
 			{ID: "threads", Kind: "line", Title: "Kernel threads the tasks are on", X: "ms since the model started", Y: "kernel threads",
 				Note: "Every 20 ms, the distinct thread ids (gettid) the tasks reported; a task waiting for its turn counts the thread it last ran on."},
 			{ID: "cpus", Kind: "line", Title: "CPUs kept busy", X: "ms since the model started", Y: "CPUs busy",

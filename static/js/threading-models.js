@@ -15,19 +15,19 @@ function show(model, threads, cpus, state) {
     const boxes = fig.querySelectorAll('.tm-thread');
     boxes.forEach((b, i) => b.classList.toggle('on', i < Math.round(threads)));
     fig.querySelector('.tm-live[data-what="threads"]').textContent = threads === null ? '' : `${fmt(threads)} in use`;
-    if (state === 'live') fig.querySelector('.tm-value[data-what="threads"]').textContent = `${fmt(threads)} (live)`;
+    if (threads !== null) fig.querySelector('.tm-value[data-what="threads"]').textContent = state === 'live' ? `${fmt(threads)} (live)` : fmt(threads);
   }
   if (cpus !== undefined) {
     fig.querySelectorAll('.tm-cpu').forEach((c, i) => c.classList.toggle('on', cpus !== null && i < Math.round(cpus)));
     fig.querySelector('.tm-live[data-what="cpus"]').textContent = cpus === null ? '' : `${fmt(cpus)} busy`;
-    if (state === 'live') fig.querySelector('.tm-value[data-what="cpus"]').textContent = `${fmt(cpus)} (live)`;
+    if (cpus !== null) fig.querySelector('.tm-value[data-what="cpus"]').textContent = state === 'live' ? `${fmt(cpus)} (live)` : fmt(cpus);
   }
 }
 
 function reset() {
   for (const [model, fig] of maps) {
     show(model, null, null, 'idle');
-    fig.querySelectorAll('.tm-value').forEach((v) => { if (!v.dataset.filled) v.textContent = 'not run yet'; });
+    fig.querySelectorAll('.tm-value').forEach((v) => { v.textContent = 'waiting for the run'; });
   }
 }
 
