@@ -48,7 +48,7 @@ func checkThreadingModels(t *testing.T, r *labtest.Run) {
 		}
 	}
 	if pace := r.Metric(t, "M:N,", "pace while read()").Value; pace <= 0 {
-		t.Errorf("M:N: the other tasks kept %v%% of their pace during read(), want some progress", pace)
+		t.Errorf("M:N: the other tasks kept %v%% of their pace during read(), want some progress (row %v, read %v ms)", pace, rows["mton"], r.Metric(t, "M:N,", "read() pending").Value)
 	}
 
 	// The three lanes were drawn live, with the read marked on each.

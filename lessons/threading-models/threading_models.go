@@ -59,7 +59,7 @@ func threadingModels() *lab.Experiment {
 			"A sampler outside the model records each task's progress, the process's threads and the CPUs it keeps busy.",
 		Params: []lab.Param{
 			lab.Int("tasks", "Computing tasks", 6, 2, 10, "Tasks that only compute; the reader comes on top.").WithQuick(3),
-			lab.Int("block", "Pipe stays empty for", 600, 100, 3000, "How long the reader's read() waits for its byte.").WithUnit("ms").WithQuick(150),
+			lab.Int("block", "Pipe stays empty for", 600, 100, 3000, "How long the reader's read() waits for its byte.").WithUnit("ms").WithQuick(200),
 			lab.Int("batches", "Timed batches per switch kind", 30, 5, 300, "Batches of switches timed for each kind of switch.").WithQuick(5),
 		},
 		Claims: []lab.Claim{claimOneCPU, claimStall, claimKeepGoing, claimFewer, claimSwitch},
