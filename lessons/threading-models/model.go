@@ -98,9 +98,9 @@ func (m *model) body(t *task, yield func() bool) {
 // read() until the byte arrives, and whatever else was meant to run on
 // that thread waits with it.
 func (m *model) read() {
+	m.onMark(m.ms(time.Now()), "read() starts") // sent first: it is a write that may wait
 	m.before = m.others()
 	m.readFrom = time.Now()
-	m.onMark(m.ms(m.readFrom), "read() starts")
 	timer := time.AfterFunc(m.block, m.unblock)
 	defer timer.Stop()
 	var b [1]byte
