@@ -1,0 +1,254 @@
+package threadingmodels
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"conclab/internal/lab"
+	"conclab/internal/probe"
+)
+
+// Claims of blocking-call, as the lesson states them.
+var (
+	claimComputeThreads = lab.Claim{
+		Claim:    "Goroutines that only compute do not need more kernel threads: however many there are, about GOMAXPROCS threads run them.",
+		Expected: "no threads added for them; at most GOMAXPROCS threads running at once, give or take the runtime's own monitor thread",
+	}
+	claimBlockThreads = lab.Claim{
+		Claim:    "A goroutine blocked in a system call holds its kernel thread, so Go adds threads to keep GOMAXPROCS goroutines running.",
+		Expected: "about one more thread per goroutine blocked in the kernel",
+	}
+)
+
+func blockingCall() *lab.Experiment {
+	return &lab.Experiment{
+		ID:     "blocking-call",
+		Lesson: Slug,
+		Title:  "What a blocking call costs Go's scheduler",
+		Summary: "First many goroutines compute; then many goroutines each call read() on a pipe that nobody writes to until the end. " +
+			"The process's kernel threads are counted from /proc every 20 ms throughout, so you can watch how many threads each phase needs.",
+		Params: []lab.Param{
+			lab.Int("computing", "Computing goroutines", 64, 4, 1024, "Goroutines that spin in the first phase.").WithQuick(16),
+			lab.Int("blocked", "Blocked goroutines", 64, 4, 256, "Goroutines that sit in read() in the second phase.").WithQuick(16),
+			lab.Int("phase", "Length of each phase", 1500, 200, 5000, "How long each phase lasts.").WithUnit("ms").WithQuick(300),
+		},
+		Claims: []lab.Claim{claimComputeThreads, claimBlockThreads},
+		Charts: []lab.Chart{
+			{ID: "threads", Kind: "line", Title: "Kernel threads while goroutines compute, then block", X: "ms since the run started", Y: "count",
+				Note: "Every 20 ms: the threads listed in /proc/self/task, those of them in state R (running or ready to run, the counting one included), GOMAXPROCS, and the goroutines inside read() at that moment."},
+		},
+		Tables: []lab.Table{{ID: "phases", Title: "Threads in each phase", Columns: []lab.Column{
+			{Key: "phase", Label: "Phase"}, {Key: "goroutines", Label: "Goroutines"}, {Key: "peak", Label: "Threads in the process (peak)"}, {Key: "running", Label: "Threads running at once (peak)"},
+		}}},
+		Limit: 60 * time.Second,
+		Run:   runBlockingCall,
+	}
+}
+
+// threadWatch samples the thread counts and sends them in batches.
+type threadWatch struct {
+	out            *lab.Emitter
+	t0             time.Time
+	gmp            int
+	inRead         *atomic.Int64
+	xs, th, ru, rd []float64
+	n              int
+}
+
+// peaks are the highest counts seen in a phase.
+type peaks struct{ total, running int }
+
+func (w *threadWatch) sample(p *peaks) {
+	x := float64(time.Since(w.t0).Microseconds()) / 1e3
+	tids, total, err := probe.ThreadStates()
+	if err != nil {
+		return
+	}
+	running := len(tids)
+	p.total, p.running = max(p.total, total), max(p.running, running)
+	w.xs = append(w.xs, x)
+	w.th = append(w.th, float64(total))
+	w.ru = append(w.ru, float64(running))
+	w.rd = append(w.rd, float64(w.inRead.Load()))
+	if w.n++; w.n%5 == 0 {
+		w.flush()
+	}
+}
+
+func (w *threadWatch) flush() {
+	if len(w.xs) == 0 {
+		return
+	}
+	gm := make([]float64, len(w.xs))
+	for i := range gm {
+		gm[i] = float64(w.gmp)
+	}
+	w.out.Points("threads", "threads in the process", w.xs, w.th)
+	w.out.Points("threads", "threads running", w.xs, w.ru)
+	w.out.Points("threads", "GOMAXPROCS", w.xs, gm)
+	w.out.Points("threads", "goroutines in read()", w.xs, w.rd)
+	w.out.Gauge("Threads in the process", w.th[len(w.th)-1], "")
+	w.out.Gauge("Threads running", w.ru[len(w.ru)-1], "")
+	w.out.Gauge("Goroutines in read()", w.rd[len(w.rd)-1], "")
+	w.xs, w.th, w.ru, w.rd = w.xs[:0], w.th[:0], w.ru[:0], w.rd[:0]
+}
+
+// watch samples until d has passed or ctx ends, and returns the peaks.
+func (w *threadWatch) watch(ctx context.Context, d time.Duration) peaks {
+	var p peaks
+	w.sample(&p)
+	tick := time.NewTicker(sampleEvery)
+	defer tick.Stop()
+	end := time.After(d)
+	for {
+		select {
+		case <-ctx.Done():
+			w.flush()
+			return p
+		case <-end:
+			w.sample(&p)
+			w.flush()
+			return p
+		case <-tick.C:
+			w.sample(&p)
+		}
+	}
+}
+
+func runBlockingCall(ctx context.Context, p lab.Params, out *lab.Emitter) error {
+	nc, nb := p.Int("computing"), p.Int("blocked")
+	phase := time.Duration(p.Int("phase")) * time.Millisecond
+	gmp := runtime.GOMAXPROCS(0)
+	var inRead atomic.Int64
+	w := &threadWatch{out: out, t0: time.Now(), gmp: gmp, inRead: &inRead}
+	out.Log(fmt.Sprintf("GOMAXPROCS is %d: at most %d threads run Go code at any moment.", gmp, gmp))
+
+	// Phase 1: goroutines that compute and never block.
+	out.Progress(fmt.Sprintf("%d goroutines computing", nc), 0, 3)
+	before := probe.Threads()
+	out.Mark("threads", 0, "computing")
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for range nc {
+		wg.Go(func() {
+			for !stop.Load() {
+				spin(5000)
+			}
+		})
+	}
+	compute := w.watch(ctx, phase)
+	stop.Store(true)
+	wg.Wait()
+	out.Row("phases", "compute", map[string]any{"phase": "computing", "goroutines": nc, "peak": compute.total, "running": compute.running})
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+
+	// Phase 2: goroutines that sit in read() on a blocking pipe. The
+	// netpoller is not involved: syscall.Read on a plain pipe puts the
+	// kernel thread to sleep until data comes.
+	out.Progress(fmt.Sprintf("%d goroutines blocked in read()", nb), 1, 3)
+	var pipe [2]int
+	if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC); err != nil {
+		return fmt.Errorf("pipe: %w", err)
+	}
+	var once sync.Once
+	release := func() {
+		once.Do(func() {
+			// One byte for each reader, then end-of-file for any that
+			// has not reached read() yet.
+			unix.Write(pipe[1], make([]byte, nb))
+			unix.Close(pipe[1])
+		})
+	}
+	defer unix.Close(pipe[0])
+	defer release()
+	out.Mark("threads", float64(time.Since(w.t0).Microseconds())/1e3, "blocking")
+	for range nb {
+		wg.Go(func() {
+			inRead.Add(1)
+			defer inRead.Add(-1)
+			var b [1]byte
+			for {
+				if _, err := syscall.Read(pipe[0], b[:]); err != syscall.EINTR {
+					return
+				}
+			}
+		})
+	}
+	blocked := w.watch(ctx, phase)
+	out.Row("phases", "block", map[string]any{"phase": "blocked in read()", "goroutines": nb, "peak": blocked.total, "running": blocked.running})
+
+	// Phase 3: release every reader and watch what happens to the threads.
+	out.Progress("released the readers", 2, 3)
+	out.Mark("threads", float64(time.Since(w.t0).Microseconds())/1e3, "released")
+	release()
+	wg.Wait()
+	after := w.watch(ctx, min(phase/2, 500*time.Millisecond))
+	out.Row("phases", "after", map[string]any{"phase": "after release", "goroutines": 0, "peak": after.total, "running": after.running})
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	out.Progress("done", 3, 3)
+	if after.total > compute.total+nb/2 {
+		out.Log(fmt.Sprintf("After the release the process still has %d threads: Go keeps threads it no longer needs, parked, for reuse rather than ending them.", after.total))
+	}
+	out.Result(blockingMetrics(gmp, before, nc, nb, compute, blocked, after), judgeBlocking(gmp, before, nc, nb, compute, blocked))
+	return nil
+}
+
+func blockingMetrics(gmp, before, nc, nb int, compute, blocked, after peaks) []lab.Metric {
+	return []lab.Metric{
+		{Name: "GOMAXPROCS", Value: float64(gmp), Unit: "", Note: "threads that may run Go code at once"},
+		{Name: "Threads before the run", Value: float64(before), Unit: "threads", Note: "the child process as it started, /proc/self/status"},
+		{Name: "Threads while goroutines compute, peak", Value: float64(compute.total), Unit: "threads",
+			Note: fmt.Sprintf("%d computing goroutines; /proc/self/task every 20 ms", nc)},
+		{Name: "Threads running while goroutines compute, peak", Value: float64(compute.running), Unit: "threads",
+			Note: "threads in state R (running or ready); the counting goroutine's thread is one of them"},
+		{Name: "Threads while goroutines block, peak", Value: float64(blocked.total), Unit: "threads",
+			Note: fmt.Sprintf("%d goroutines in read(); /proc/self/task every 20 ms", nb)},
+		{Name: "Threads running while goroutines block, peak", Value: float64(blocked.running), Unit: "threads",
+			Note: "threads in state R; the ones in read() sleep (state S)"},
+		{Name: "Threads added per blocked goroutine", Value: float64(blocked.total-compute.total) / float64(nb), Unit: "threads",
+			Note: "(peak while blocked − peak while computing) ÷ blocked goroutines"},
+		{Name: "Threads after release, peak", Value: float64(after.total), Unit: "threads", Note: "once every reader had returned"},
+	}
+}
+
+func judgeBlocking(gmp, before, nc, nb int, compute, blocked peaks) []lab.Claim {
+	var claims []lab.Claim
+	cm := fmt.Sprintf("%d computing goroutines: the process went from %d to at most %d threads, at most %d running at once (GOMAXPROCS %d)",
+		nc, before, compute.total, compute.running, gmp)
+	switch {
+	case compute.total-before <= 2 && compute.running <= gmp+1:
+		claims = append(claims, claimComputeThreads.Judge(cm, lab.Holds, ""))
+	case compute.total < nc/2:
+		claims = append(claims, claimComputeThreads.Judge(cm, lab.Differs, fmt.Sprintf(
+			"Still far fewer threads than goroutines, but the runtime started %d more or had more running than GOMAXPROCS allows Go code on: its own helpers (the garbage collector, the monitor thread) were busy too.",
+			compute.total-before)))
+	default:
+		claims = append(claims, claimComputeThreads.Judge(cm, lab.Differs,
+			"The process had about as many threads as computing goroutines: Go's scheduler was not multiplexing them."))
+	}
+	added := blocked.total - compute.total
+	bm := fmt.Sprintf("%d goroutines blocked in read() took the process from %d to %d threads: %.2f added per blocked goroutine, while at most %d ran at once",
+		nb, compute.total, blocked.total, float64(added)/float64(nb), blocked.running)
+	switch {
+	case float64(added) >= 0.8*float64(nb):
+		claims = append(claims, claimBlockThreads.Judge(bm, lab.Holds, ""))
+	case float64(added) >= 0.25*float64(nb):
+		claims = append(claims, claimBlockThreads.Judge(bm, lab.Inconclusive,
+			"Threads grew, but by fewer than one per blocked goroutine before the phase ended. The runtime replaces a blocked thread only when its monitor notices the block; give the phase more time."))
+	default:
+		claims = append(claims, claimBlockThreads.Judge(bm, lab.Differs,
+			"The thread count hardly grew while goroutines sat in read(): these reads did not hold a thread each, so the runtime must have waited for them some other way."))
+	}
+	return claims
+}

@@ -1,0 +1,189 @@
+package threadingmodels
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"time"
+
+	"conclab/internal/lab"
+	"conclab/internal/probe"
+)
+
+// Claims of threading-models, as the lesson states them.
+var (
+	claimOneCPU = lab.Claim{
+		Claim:    "N:1 cannot use more than one CPU: all its user threads share one kernel thread.",
+		Expected: "every N:1 task on one kernel thread, at most one CPU busy; 1:1 and M:N busy on more",
+	}
+	claimStall = lab.Claim{
+		Claim:    "Under N:1, one blocking system call stalls every user thread.",
+		Expected: "no other task makes any progress while the read is pending",
+	}
+	claimKeepGoing = lab.Claim{
+		Claim:    "Under 1:1 and M:N, the other tasks keep going during the blocking call.",
+		Expected: "the other tasks keep at least half their pace while the read is pending",
+	}
+	claimFewer = lab.Claim{
+		Claim:    "M:N uses far fewer kernel threads than 1:1 for the same tasks.",
+		Expected: "1:1: one kernel thread per task; M:N: about GOMAXPROCS, at most half as many",
+	}
+	claimSwitch = lab.Claim{
+		Claim:    "A switch between user-level threads costs far less than a switch between kernel threads.",
+		Expected: "the N:1 scheduler's switch at least 10× cheaper than a kernel thread switch",
+	}
+)
+
+// models are the three mappings, in the order they run and appear.
+var models = []struct{ key, name, chart string }{
+	{"1to1", "1:1", "lane-1to1"},
+	{"nto1", "N:1", "lane-nto1"},
+	{"mton", "M:N", "lane-mton"},
+}
+
+// chunkTime is the CPU work in one chunk: a task reports progress (and,
+// under N:1, yields) this often.
+const chunkTime = 100 * time.Microsecond
+
+func threadingModels() *lab.Experiment {
+	lane := func(key, title, more string) lab.Chart {
+		return lab.Chart{ID: "lane-" + key, Kind: "line", Title: title, X: "ms since this model started", Y: "chunks of work done",
+			Note: "One line per task, read every 20 ms from each task's counter by a goroutine outside the model. A flat line is a task that is not running; the marks show when the reader's read() started and when its data arrived." + more}
+	}
+	return &lab.Experiment{
+		ID:     "threading-models",
+		Lesson: Slug,
+		Title:  "One workload, three threading models",
+		Summary: "Several tasks compute in small chunks while one more task, the reader, computes too and then makes a read() on a pipe that stays empty for a set time. " +
+			"The same tasks run as kernel threads of their own (1:1), as coroutines of a small scheduler on one kernel thread (N:1), and as goroutines (M:N). " +
+			"A sampler outside the model records each task's progress, the process's threads and the CPUs it keeps busy.",
+		Params: []lab.Param{
+			lab.Int("tasks", "Computing tasks", 6, 2, 10, "Tasks that only compute; the reader comes on top.").WithQuick(3),
+			lab.Int("block", "Pipe stays empty for", 600, 100, 3000, "How long the reader's read() waits for its byte.").WithUnit("ms").WithQuick(200),
+			lab.Int("batches", "Timed batches per switch kind", 30, 5, 300, "Batches of switches timed for each kind of switch.").WithQuick(5),
+		},
+		Claims: []lab.Claim{claimOneCPU, claimStall, claimKeepGoing, claimFewer, claimSwitch},
+		Charts: []lab.Chart{
+			lane("1to1", "1:1 — every task on a kernel thread of its own", ""),
+			lane("nto1", "N:1 — every task a coroutine on one kernel thread",
+				" The scheduler gives every task one chunk per turn, so their lines lie on top of one another."),
+			lane("mton", "M:N — every task a goroutine", ""),
+			{ID: "blocking", Kind: "lanes", Title: "While read() was pending", X: "ms since the model started",
+				Note: "Reader: when it computed and when it sat in read(). Others: the stretches of 10 ms or more when not one of the other tasks finished a chunk. On a busy machine, other programs cause short stalls under every model."},
+			{ID: "threads", Kind: "line", Title: "Kernel threads the tasks are on", X: "ms since the model started", Y: "kernel threads",
+				Note: "Every 20 ms, the distinct thread ids (gettid) the tasks reported; a task waiting for its turn counts the thread it last ran on."},
+			{ID: "cpus", Kind: "line", Title: "CPUs kept busy", X: "ms since the model started", Y: "CPUs busy",
+				Note: "The process's CPU time (getrusage) divided by wall time, over 100 ms windows."},
+			{ID: "switch", Kind: "bars", Title: "Cost of one switch", Y: "µs per switch", LogY: true,
+				Note: "Median of the timed batches; whiskers span the 10th to 90th percentile. One switch is half a round trip."},
+		},
+		Tables: []lab.Table{{ID: "models", Title: "The three models side by side", Columns: []lab.Column{
+			{Key: "model", Label: "Model"}, {Key: "atonce", Label: "Kernel threads in use at once"}, {Key: "threads", Label: "Kernel threads the tasks ran on"},
+			{Key: "peak", Label: "Threads in the process (peak)"}, {Key: "added", Label: "Threads added"},
+			{Key: "cpus", Label: "CPUs the tasks ran on"}, {Key: "busy", Label: "CPUs busy (peak)"},
+			{Key: "pace", Label: "Others' pace during read()"}, {Key: "still", Label: "All others stood still"},
+		}}},
+		Limit: 60 * time.Second,
+		Run:   runThreadingModels,
+	}
+}
+
+func runThreadingModels(ctx context.Context, p lab.Params, out *lab.Emitter) error {
+	allowed, err := probe.AllowedCPUs()
+	if err != nil {
+		return err
+	}
+	k := p.Int("tasks")
+	block := time.Duration(p.Int("block")) * time.Millisecond
+	steps := len(models) + 2
+
+	out.Progress("calibrating a chunk of work", 0, steps)
+	unit := calibrate(chunkTime)
+	gap := max(3*time.Millisecond, 3*time.Duration(k+1)*chunkTime)
+	out.Log(fmt.Sprintf("A chunk of work is %d rounds of integer mixing, about %v of CPU here. A task that finishes no chunk for %v counts as stalled.", unit, chunkTime, gap))
+	if len(allowed) < 2 {
+		out.Log("Only one CPU is usable here, so no model can run two tasks at the same instant; the stall under N:1 still shows.")
+	}
+
+	results := map[string]*modelResult{}
+	for i, d := range models {
+		out.Progress(fmt.Sprintf("%s: %d tasks, the reader blocks for %v", d.name, k+1, block), i+1, steps)
+		m := newModel(d.key, d.name, k, unit, block)
+		m.gap = gap
+		m.onMark = func(x float64, label string) { out.Mark(d.chart, x, label) }
+		r, err := runModel(ctx, m, out, d.chart)
+		if err != nil {
+			return err
+		}
+		results[d.key] = r
+	}
+
+	out.Progress("timing switches", len(models)+1, steps)
+	batches := p.Int("batches")
+	co := coroutineSwitch(ctx, batches)
+	gr := goroutineSwitch(ctx, batches)
+	th, usage, err := threadSwitch(ctx, batches, allowed[0])
+	if err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	sw := []struct {
+		label string
+		vals  []float64
+		note  string
+	}{
+		{"coroutines, N:1 scheduler", co, "iter.Pull on one locked thread: resume and yield, both in user space"},
+		{"goroutines, M:N", gr, "two goroutines and unbuffered channels, GOMAXPROCS=1"},
+		{"kernel threads, 1:1", th, fmt.Sprintf("two locked threads pinned to CPU %d, a byte through two pipes", allowed[0])},
+	}
+	var metrics []lab.Metric
+	for _, d := range models {
+		metrics = append(metrics, results[d.key].metrics()...)
+	}
+	for _, s := range sw {
+		sum := lab.Summarize(s.vals)
+		out.Bar("switch", "", s.label, sum.P50, sum.P10, sum.P90)
+		m := sum.Metric("Switch, "+s.label, "µs")
+		m.Note = fmt.Sprintf("%s; %d batches", s.note, sum.N)
+		metrics = append(metrics, m)
+	}
+	metrics = append(metrics, lab.Metric{Name: "Kernel switches counted, kernel threads, 1:1", Value: float64(usage.Switches()), Unit: "switches",
+		Note: fmt.Sprintf("getrusage of the timing thread: %d voluntary + %d involuntary, for %d round trips", usage.Voluntary, usage.Involuntary, 500*len(th))})
+	out.Progress("done", steps, steps)
+
+	claims := judgeModels(results, len(allowed), runtime.GOMAXPROCS(0))
+	claims = append(claims, judgeSwitch(lab.Summarize(co), lab.Summarize(gr), lab.Summarize(th)))
+	out.Result(metrics, claims)
+	return nil
+}
+
+// runModel runs one model with a sampler watching it, then reports what
+// it measured: a row, the stalls as spans, and the figures.
+func runModel(ctx context.Context, m *model, out *lab.Emitter, chart string) (*modelResult, error) {
+	if m.key == "1to1" {
+		before := probe.Threads()
+		retireThreads(before)
+		out.Log(fmt.Sprintf("Before the 1:1 run the process had %d threads; idle ones were retired (%d left), so the threads the 1:1 tasks need show up as new.", before, probe.Threads()))
+		prev := runtime.GOMAXPROCS(0)
+		runtime.GOMAXPROCS(max(prev, len(m.tasks)+3))
+		defer runtime.GOMAXPROCS(prev)
+	}
+	out.Row("models", m.key, map[string]any{"model": m.name, "threads": "running…"})
+	s := newSampler(m, out, chart)
+	m.t0 = time.Now()
+	s.start()
+	err := m.run(ctx)
+	s.stop()
+	if err != nil {
+		return nil, err
+	}
+	if m.readTo.IsZero() {
+		return nil, fmt.Errorf("%s: the reader never made its read", m.name)
+	}
+	r := summarise(m, s)
+	out.Row("models", m.key, r.row())
+	r.spans(out)
+	return r, nil
+}

@@ -1,0 +1,66 @@
+// Lesson 5: lights the three mapping diagrams with what the
+// threading-models experiment measures — live from its panel's gauges
+// while it runs, then from its result.
+import { fmt } from './format.js';
+
+const maps = new Map([...document.querySelectorAll('.tm-map')].map((f) => [f.dataset.model, f]));
+const panel = document.querySelector('[data-experiment="threading-models"]');
+
+/** show draws one model's kernel threads in use and CPUs busy. */
+function show(model, threads, cpus, state) {
+  const fig = maps.get(model);
+  if (!fig) return;
+  fig.dataset.state = state;
+  if (threads !== undefined) {
+    const boxes = fig.querySelectorAll('.tm-thread');
+    boxes.forEach((b, i) => b.classList.toggle('on', i < Math.round(threads)));
+    fig.querySelector('.tm-live[data-what="threads"]').textContent = threads === null ? '' : `${fmt(threads)} in use`;
+    if (threads !== null) fig.querySelector('.tm-value[data-what="threads"]').textContent = state === 'live' ? `${fmt(threads)} (live)` : fmt(threads);
+  }
+  if (cpus !== undefined) {
+    fig.querySelectorAll('.tm-cpu').forEach((c, i) => c.classList.toggle('on', cpus !== null && i < Math.round(cpus)));
+    fig.querySelector('.tm-live[data-what="cpus"]').textContent = cpus === null ? '' : `${fmt(cpus)} busy`;
+    if (cpus !== null) fig.querySelector('.tm-value[data-what="cpus"]').textContent = state === 'live' ? `${fmt(cpus)} (live)` : fmt(cpus);
+  }
+}
+
+function reset() {
+  for (const [model, fig] of maps) {
+    show(model, null, null, 'idle');
+    fig.querySelectorAll('.tm-value').forEach((v) => { v.textContent = 'waiting for the run'; });
+  }
+}
+
+/** gauge reads a live figure the panel shows, or undefined. */
+function gauge(name) {
+  const dd = panel.querySelector(`.gauges dd[data-name="${CSS.escape(name)}"]`);
+  if (!dd) return undefined;
+  const v = parseFloat(dd.textContent);
+  return Number.isFinite(v) ? v : undefined;
+}
+
+let live = false;
+function update() {
+  const dds = panel.querySelectorAll('.gauges dd');
+  if (dds.length === 0) {
+    if (live) { live = false; reset(); }
+    return;
+  }
+  live = true;
+  for (const model of maps.keys()) {
+    const threads = gauge(`${model} kernel threads`);
+    const cpus = gauge(`${model} CPUs busy`);
+    if (threads !== undefined || cpus !== undefined) show(model, threads, cpus, 'live');
+  }
+}
+
+if (panel && maps.size > 0) {
+  new MutationObserver(update).observe(panel.querySelector('.gauges'), { subtree: true, childList: true, characterData: true });
+  document.addEventListener('lab:result', (e) => {
+    if (e.detail.experiment !== 'threading-models') return;
+    const metric = (model, words) => e.detail.metrics.find((m) => m.name.startsWith(`${model}, `) && m.name.toLowerCase().includes(words))?.value;
+    for (const model of maps.keys()) {
+      show(model, metric(model, 'kernel threads in use'), metric(model, 'cpus busy'), 'measured');
+    }
+  });
+}
