@@ -5,6 +5,7 @@ package lessons
 import (
 	"conclab/internal/lab"
 	contextswitching "conclab/lessons/context-switching"
+	greenthreads "conclab/lessons/green-threads"
 	"conclab/web/ui"
 )
 
@@ -22,8 +23,9 @@ var Course = []ui.Lesson{
 		Summary: "Why more workers help work that waits and not work that computes."},
 	{Number: 5, Slug: "threading-models", Title: "User-level vs kernel-level threads",
 		Summary: "1:1, N:1 and M:N side by side, including the blocking call that stops N:1 dead."},
-	{Number: 6, Slug: "green-threads", Title: "Green threads and coroutines",
-		Summary: "A million goroutines, a task that never yields, and the cheapest switch there is."},
+	{Number: 6, Slug: greenthreads.Slug, Title: "Green threads and coroutines",
+		Summary: "A million goroutines, a task that never yields, and the cheapest switch there is.",
+		Content: greenthreads.Page},
 	{Number: 7, Slug: "choosing", Title: "Choosing a model",
 		Summary: "Threads, processes, async or green threads: test the rules of thumb on a workload of your own."},
 }
@@ -32,5 +34,6 @@ var Course = []ui.Lesson{
 func Registry() *lab.Registry {
 	r := lab.NewRegistry()
 	r.Register(contextswitching.Experiments()...)
+	r.Register(greenthreads.Experiments()...)
 	return r
 }
