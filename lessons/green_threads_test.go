@@ -84,6 +84,9 @@ func checkCooperative(t *testing.T, r *labtest.Run) {
 			t.Errorf("%s: worker ran with GOMAXPROCS %v, want 1", k, p)
 		}
 	}
+	if b := num(rows["off"]["beats"]); b != 0 {
+		t.Errorf("preemption off: the heartbeat ran %v times while the spinner ran; it cannot run at all", b)
+	}
 	if spin := num(rows["off"]["spin"]); off < 0.9*spin {
 		t.Errorf("preemption off: longest gap %v ms but the spinner ran %v ms", off, spin)
 	}

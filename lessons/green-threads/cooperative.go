@@ -61,9 +61,9 @@ func cooperative() *lab.Experiment {
 		Claims: []lab.Claim{claimStarves, claimYield, claimPreempt},
 		Charts: []lab.Chart{
 			{ID: "gaps", Kind: "line", Title: "Gaps between heartbeats", X: "ms since the spinner started", Y: "gap (ms)", LogY: true,
-				Note: "Each point is one heartbeat, placed where it finally ran; its height is how long it had waited since the previous one."},
+				Note: "Each step spans the time between two heartbeats, at the height of that gap: a long, high step is a heartbeat kept waiting."},
 			{ID: "timeline", Kind: "lanes", Title: "Who had the CPU", X: "ms since the spinner started",
-				Note: "Per run: the spinner's span, and the heartbeat on time or late (a gap over three ticks). off = preemption off, yield = yields every K, on = preemption on."},
+				Note: "Two lanes per run: when the spinner ran, and whether the heartbeat came on time or late (a gap of more than three ticks). off = preemption off, yield = yields every K, on = preemption on."},
 		},
 		Tables: []lab.Table{{ID: "runs", Title: "The three runs, as each worker process saw itself", Columns: []lab.Column{
 			{Key: "mode", Label: "Run"}, {Key: "godebug", Label: "GODEBUG"}, {Key: "procs", Label: "GOMAXPROCS"}, {Key: "cpu", Label: "CPU"},
@@ -188,26 +188,31 @@ func runWorker(ctx context.Context, m coopMode, cpu int, p lab.Params, late floa
 	if !started || r.t1 == 0 {
 		return r, fmt.Errorf("the worker ended before its spinner ran")
 	}
-	r.measure()
+	r.measure(float64(p.Int("tick")))
 	return r, nil
 }
 
 // measure finds the longest gap and the gaps that overlap the spinner.
-func (r *coopRun) measure() {
+// The spinner's end is read just after its loop, and reading the clock is
+// a function call: a preemption request that waited for the loop to end
+// fires right there, so a heartbeat can run a moment before the end is
+// read. Within one tick of the end counts as after the spin.
+func (r *coopRun) measure(tick float64) {
+	end := r.t1 - tick
 	for i := 1; i < len(r.beats); i++ {
 		a, b := r.beats[i-1], r.beats[i]
 		gap := b - a
 		r.longest = max(r.longest, gap)
-		if b > r.t0 && a < r.t1 {
+		if b > r.t0 && a < end {
 			r.during = append(r.during, gap)
 		}
-		if b > r.t0 && b < r.t1 {
+		if b > r.t0 && b < end {
 			r.beatsDuring++
 		}
 	}
 }
 
-// drawer turns heartbeats into chart events: a point per gap (sent ten
+// drawer turns heartbeats into chart events: a step per gap (sent ten
 // times a second) and spans for the timeline.
 type drawer struct {
 	out       *lab.Emitter
@@ -237,14 +242,16 @@ func (d *drawer) beat(t float64) {
 		d.prev, d.runStart = t, t
 		return
 	}
+	// A flat step across the gap, at the gap's height: the chart then
+	// shows for how long, and when, the heartbeat was kept waiting.
 	gap := t - d.prev
-	d.xs = append(d.xs, t-d.t0)
-	d.ys = append(d.ys, gap)
+	d.xs = append(d.xs, d.prev-d.t0, t-d.t0)
+	d.ys = append(d.ys, gap, gap)
 	if gap > d.late {
 		if d.prev > d.runStart {
-			d.out.Span("timeline", d.m.short+": beats", d.runStart-d.t0, d.prev-d.t0, "heartbeat on time")
+			d.out.Span("timeline", d.m.short+": beats", d.runStart-d.t0, d.prev-d.t0, "on time")
 		}
-		d.out.Span("timeline", d.m.short+": beats", d.prev-d.t0, t-d.t0, "heartbeat late")
+		d.out.Span("timeline", d.m.short+": beats", d.prev-d.t0, t-d.t0, "late")
 		d.runStart = t
 	}
 	d.prev = t
@@ -266,9 +273,9 @@ func (d *drawer) flush() {
 func (d *drawer) end(t0, t1 float64) {
 	d.flush()
 	if d.prev > d.runStart {
-		d.out.Span("timeline", d.m.short+": beats", d.runStart-d.t0, d.prev-d.t0, "heartbeat on time")
+		d.out.Span("timeline", d.m.short+": beats", d.runStart-d.t0, d.prev-d.t0, "on time")
 	}
 	if t1 > t0 {
-		d.out.Span("timeline", d.m.short+": spinner", t0-d.t0, t1-d.t0, "spinner running")
+		d.out.Span("timeline", d.m.short+": spinner", t0-d.t0, t1-d.t0, "spinning")
 	}
 }

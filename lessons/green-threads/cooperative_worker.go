@@ -95,6 +95,9 @@ func spinWorker(args []string) int {
 	time.Sleep(lead)
 
 	send(workerMsg{E: "start", T: now()})
+	// Let a heartbeat that fell due meanwhile run now, so the spin begins
+	// from a clean hand-over.
+	runtime.Gosched()
 	t0 := now()
 	var yields int64
 	if mode == "yield" {

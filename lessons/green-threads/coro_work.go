@@ -113,7 +113,7 @@ func onGoroutines(ctx context.Context, tasks, slices int) {
 	wg.Wait()
 }
 
-// timeWork runs f while sampling, every 50 ms, how many CPUs the process
+// timeWork runs f while sampling, every 100 ms, how many CPUs the process
 // keeps busy, and draws that on the "cpus" chart as series.
 func timeWork(out *lab.Emitter, series string, f func()) workRun {
 	stop := make(chan struct{})
@@ -122,26 +122,19 @@ func timeWork(out *lab.Emitter, series string, f func()) workRun {
 	before := probe.ProcessUsage()
 	go func() {
 		defer close(sampled)
-		tk := time.NewTicker(50 * time.Millisecond)
+		tk := time.NewTicker(100 * time.Millisecond)
 		defer tk.Stop()
 		prevT, prevCPU := start, before.CPU()
-		var xs, ys []float64
 		for {
 			select {
 			case <-stop:
-				if len(xs) > 0 {
-					out.Points("cpus", series, xs, ys)
-				}
 				return
-			case now := <-tk.C:
-				cpu := probe.ProcessUsage().CPU()
-				xs = append(xs, float64(now.Sub(start).Milliseconds()))
-				ys = append(ys, (cpu-prevCPU).Seconds()/now.Sub(prevT).Seconds())
+			case <-tk.C:
+				// The time of the reading, not of the tick: with every CPU
+				// busy, this goroutine may wait a while for its turn.
+				now, cpu := time.Now(), probe.ProcessUsage().CPU()
+				out.Point("cpus", series, float64(now.Sub(start).Milliseconds()), (cpu-prevCPU).Seconds()/now.Sub(prevT).Seconds())
 				prevT, prevCPU = now, cpu
-				if len(xs) >= 2 {
-					out.Points("cpus", series, xs, ys)
-					xs, ys = nil, nil
-				}
 			}
 		}
 	}()

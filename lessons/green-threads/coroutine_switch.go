@@ -55,7 +55,7 @@ func coroutineSwitch() *lab.Experiment {
 				Note: "Median of the timed batches, all on one CPU; whiskers from the 10th to the 90th percentile."},
 			{ID: "batches", Kind: "line", Title: "Every batch as it was timed", X: "batch", Y: "ns per switch", LogY: true},
 			{ID: "cpus", Kind: "line", Title: "CPUs kept busy by the same work", X: "ms since the work began", Y: "CPUs busy",
-				Note: "The process's CPU time (getrusage) gained in each 50 ms, divided by 50 ms."},
+				Note: "The process's CPU time (getrusage) gained in each 100 ms, divided by 100 ms."},
 		},
 		Tables: []lab.Table{{ID: "evidence", Title: "Where each switch happens: what the kernel counted (getrusage)", Columns: []lab.Column{
 			{Key: "kind", Label: "Kind"}, {Key: "rounds", Label: "Round trips"}, {Key: "ns", Label: "ns per switch (median)"},

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -60,7 +61,7 @@ func (f *feed) flush() {
 	}
 	f.out.Points("memory", f.series, f.mx, f.my)
 	f.out.Points("time", f.series, f.tx, f.ty)
-	f.out.Gauge(f.series+" parked", f.ty[len(f.ty)-1], "")
+	f.out.Gauge(strings.ToUpper(f.series[:1])+f.series[1:]+" parked", f.ty[len(f.ty)-1], "")
 	f.out.Gauge("Resident memory added, "+f.series, f.my[len(f.my)-1], "MB")
 	f.out.Progress(f.phase, int(f.ty[len(f.ty)-1]), f.total)
 	f.mx, f.my, f.tx, f.ty = nil, nil, nil, nil
