@@ -81,6 +81,7 @@ func runSpawnMany(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 		if th, err = growThreads(ctx, m, out); err != nil {
 			return err
 		}
+		showPhase(out, "threads", "OS threads", th, "/proc/self/status")
 	} else {
 		out.Log("Too little room for threads on this machine right now; the thread phase is skipped.")
 	}
@@ -98,9 +99,6 @@ func runSpawnMany(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	out.Progress("done", 1, 1)
 
 	showPhase(out, "goroutines", "goroutines", gr, "runtime.NumGoroutine")
-	if th.reached > 0 {
-		showPhase(out, "threads", "OS threads", th, "/proc/self/status")
-	}
 	c := costsOf(gr, th)
 	showPer(out, c)
 	metrics, claim := judgeSpawnMany(gr, th, c, limits, mem)
