@@ -1,0 +1,73 @@
+package greenthreads
+
+import (
+	"fmt"
+
+	"conclab/internal/lab"
+)
+
+// judgeCooperative holds the three claims against the three runs.
+func judgeCooperative(runs map[string]coopRun, every, tick int) ([]lab.Metric, []lab.Claim) {
+	off, yield, on := runs["off"], runs["yield"], runs["on"]
+	var metrics []lab.Metric
+	for _, m := range coopModes {
+		r := runs[m.key]
+		metrics = append(metrics,
+			lab.Metric{Name: "Longest heartbeat gap, " + m.label, Value: r.longest, Unit: "ms",
+				Note: fmt.Sprintf("%d heartbeats; the spinner ran %.0f ms", len(r.beats), r.spinMs())},
+			lab.Metric{Name: "Heartbeats while the spinner ran, " + m.label, Value: float64(r.beatsDuring), Unit: "beats",
+				Note: fmt.Sprintf("one every %d ms would make about %.0f", tick, r.spinMs()/float64(tick))},
+		)
+		if len(r.during) > 0 {
+			s := lab.Summarize(r.during)
+			metrics = append(metrics, s.Metric("Gap while the spinner ran, "+m.label, "ms"))
+		}
+	}
+	metrics = append(metrics, lab.Metric{Name: "Yields the spinner made, yields every K", Value: float64(yield.yields), Unit: "yields",
+		Note: fmt.Sprintf("runtime.Gosched every %d rounds", every)})
+	if on.longest > 0 {
+		metrics = append(metrics, lab.Metric{Name: "Longest gap, preemption off ÷ preemption on", Value: off.longest / on.longest, Unit: "×"})
+	}
+
+	var claims []lab.Claim
+	om := fmt.Sprintf("longest gap %.0f ms while the spinner ran %.0f ms; heartbeats during the spin: %d", off.longest, off.spinMs(), off.beatsDuring)
+	if off.longest >= 0.9*off.spinMs() {
+		claims = append(claims, claimStarves.Judge(om, lab.Holds, ""))
+	} else {
+		claims = append(claims, claimStarves.Judge(om, lab.Differs,
+			"The heartbeat got the CPU while the spinner ran, so something preempted it after all. Check the GODEBUG column: the setting only works when the process starts with it."))
+	}
+
+	yMax := lab.Summarize(yield.during).Max
+	ym := fmt.Sprintf("longest gap %.1f ms while the spinner ran %.0f ms, yielding %d times (every %d rounds, about %.2f ms of work)",
+		yMax, yield.spinMs(), yield.yields, every, float64(every)*yield.ready.NsPerIter/1e6)
+	switch {
+	case yMax < yield.spinMs()/5:
+		claims = append(claims, claimYield.Judge(ym, lab.Holds, ""))
+	case yield.yields <= 1:
+		claims = append(claims, claimYield.Judge(ym, lab.Differs,
+			"K was so large that the spinner finished before it ever yielded, so it behaved like the task that never yields. Choose a smaller K."))
+	default:
+		claims = append(claims, claimYield.Judge(ym, lab.Differs,
+			"The spinner yielded too rarely for the heartbeat: with a large K each stretch of work between yields is long, and the heartbeat waits for it. Choose a smaller K."))
+	}
+
+	onGaps := lab.Summarize(on.during)
+	pm := fmt.Sprintf("while the spinner ran %.0f ms with no yields: longest gap %.1f ms, median %.1f ms (n = %d)", on.spinMs(), onGaps.Max, onGaps.P50, onGaps.N)
+	switch {
+	case onGaps.N == 0:
+		claims = append(claims, claimPreempt.Judge(pm, lab.Inconclusive, "No heartbeat was recorded around the spin, so there is nothing to judge."))
+	case onGaps.Max < on.spinMs()/5 && onGaps.P50 <= 25:
+		claims = append(claims, claimPreempt.Judge(pm, lab.Holds, ""))
+	case onGaps.P50 <= 25:
+		claims = append(claims, claimPreempt.Judge(pm, lab.Differs, fmt.Sprintf(
+			"The typical gap was what preemption promises, but one stall lasted %.0f ms. The worker shares its CPU with the rest of the machine; while the kernel runs something else there, neither goroutine runs, and no runtime can help with that.", onGaps.Max)))
+	case onGaps.Max < on.spinMs()/5:
+		claims = append(claims, claimPreempt.Judge(pm, lab.Differs,
+			"Preemption bounded the stall, but the typical gap was longer than the runtime's 10–20 ms. The worker shares its CPU with the rest of the machine, and while the kernel runs something else there, neither goroutine runs."))
+	default:
+		claims = append(claims, claimPreempt.Judge(pm, lab.Differs,
+			"The heartbeat starved even with preemption on. Asynchronous preemption needs a signal to reach the thread; a platform or build without it behaves like preemption off."))
+	}
+	return metrics, claims
+}
