@@ -93,8 +93,8 @@ func (l ThreadLimits) Headroom(ownThreads int, pthreads bool) (int64, string) {
 	return best, name
 }
 
-// Memory is what the machine and this process's cgroup say about memory.
-type Memory struct {
+// MachineMemory is what the machine and this process's cgroup say about memory.
+type MachineMemory struct {
 	Total       int64 // MemTotal, bytes
 	Available   int64 // MemAvailable: what can be used without swapping, bytes
 	KernelStack int64 // KernelStack: the kernel stacks of every thread on the machine, bytes
@@ -102,9 +102,9 @@ type Memory struct {
 	CgroupUsage int64 // the cgroup's memory usage in bytes, or -1
 }
 
-// ReadMemory reads /proc/meminfo and the memory cgroup.
-func ReadMemory() Memory {
-	m := Memory{CgroupLimit: Unlimited, CgroupUsage: -1}
+// ReadMachineMemory reads /proc/meminfo and the memory cgroup.
+func ReadMachineMemory() MachineMemory {
+	m := MachineMemory{CgroupLimit: Unlimited, CgroupUsage: -1}
 	if f, err := os.Open("/proc/meminfo"); err == nil {
 		sc := bufio.NewScanner(f)
 		for sc.Scan() {
@@ -149,7 +149,7 @@ func ReadMemory() Memory {
 
 // Usable is the memory this process could still take: what the machine
 // has available, lowered by the cgroup's remaining allowance.
-func (m Memory) Usable() int64 {
+func (m MachineMemory) Usable() int64 {
 	n := m.Available
 	if m.CgroupLimit != Unlimited && m.CgroupUsage >= 0 {
 		n = min(n, m.CgroupLimit-m.CgroupUsage)

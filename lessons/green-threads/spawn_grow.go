@@ -94,7 +94,7 @@ func growThreads(ctx context.Context, m int, out *lab.Emitter) (grown, error) {
 	if err != nil {
 		return g, err
 	}
-	kbase := probe.ReadMemory().KernelStack
+	kbase := probe.ReadMachineMemory().KernelStack
 	faults, usage := minorFaults(), probe.ProcessUsage()
 
 	release := make(chan struct{})
@@ -152,7 +152,7 @@ func growThreads(ctx context.Context, m int, out *lab.Emitter) (grown, error) {
 	g.before, g.peak = base.Threads, peak.Threads
 	g.distinct = len(seen)
 	g.rss, g.vm = peak.RSS-base.RSS, peak.VM-base.VM
-	g.kstack = probe.ReadMemory().KernelStack - kbase
+	g.kstack = probe.ReadMachineMemory().KernelStack - kbase
 	g.faults, g.cpu = minorFaults()-faults, probe.ProcessUsage().Sub(usage)
 	out.Log(fmt.Sprintf("%d OS threads parked in %s: /proc/self/status counts %d threads (%d before), and %d distinct thread ids answered gettid.",
 		g.reached, g.wall.Round(time.Millisecond), peak.Threads, base.Threads, g.distinct))

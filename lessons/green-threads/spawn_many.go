@@ -62,7 +62,7 @@ func spawnMany() *lab.Experiment {
 
 func runSpawnMany(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	limits := probe.ReadThreadLimits()
-	mem := probe.ReadMemory()
+	mem := probe.ReadMachineMemory()
 	showLimits(out, limits, mem)
 
 	// Threads: stay well inside whatever limit is nearest, and inside Go's
@@ -87,7 +87,7 @@ func runSpawnMany(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	}
 
 	// Goroutines: at most half of the memory that is free, and 4 GB.
-	allow := min(int64(4)<<30, probe.ReadMemory().Usable()/2)
+	allow := min(int64(4)<<30, probe.ReadMachineMemory().Usable()/2)
 	out.Log(fmt.Sprintf("This run may use up to %s for goroutines (half of the memory free now, at most 4 GB); it stops adding them before that.", mib(allow)))
 	n := p.Int("goroutines")
 	budget := time.Duration(p.Int("budget")) * time.Second
@@ -117,7 +117,7 @@ func showPhase(out *lab.Emitter, key, kind string, g grown, how string) {
 	})
 }
 
-func showLimits(out *lab.Emitter, l probe.ThreadLimits, mem probe.Memory) {
+func showLimits(out *lab.Emitter, l probe.ThreadLimits, mem probe.MachineMemory) {
 	row := func(key, limit string, v int64, meaning string) {
 		val := any(v)
 		if v == probe.Unlimited {
@@ -186,7 +186,7 @@ func showPer(out *lab.Emitter, c costs) {
 }
 
 // judgeSpawnMany turns the two phases into metrics and the verdict.
-func judgeSpawnMany(gr, th grown, c costs, limits probe.ThreadLimits, mem probe.Memory) ([]lab.Metric, lab.Claim) {
+func judgeSpawnMany(gr, th grown, c costs, limits probe.ThreadLimits, mem probe.MachineMemory) ([]lab.Metric, lab.Claim) {
 	kb := func(b float64) float64 { return b / 1024 }
 	metrics := []lab.Metric{
 		{Name: "Goroutines counted at the peak", Value: float64(gr.peak), Unit: "goroutines", Note: fmt.Sprintf("runtime.NumGoroutine; %d before", gr.before)},

@@ -285,7 +285,7 @@ class LaneChart extends Chart {
     const lh = Math.min(36, (H - M.top - M.bottom) / this.lanes.length);
     const root = this.frame();
     // A few lanes need little height: fit the drawing to them.
-    root.setAttribute('viewBox', `0 0 ${W} ${Math.ceil(M.top + lh * this.lanes.length + 44)}`);
+    root.setAttribute('viewBox', `0 0 ${this.W} ${Math.ceil(M.top + lh * this.lanes.length + 44)}`);
     const g = svg('g', { class: 'axes' });
     for (const t of x.ticks()) {
       g.append(svg('line', { x1: x(t), x2: x(t), y1: M.top, y2: M.top + lh * this.lanes.length, class: 'grid' }));
