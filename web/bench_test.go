@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"conclab/internal/lab"
+	"conclab/lessons"
 )
 
 // BenchmarkLessonPage renders a lesson page through the router.
@@ -65,8 +66,13 @@ func pageWeight(t testing.TB, h http.Handler, path string) (int, []string) {
 func TestPageWeight(t *testing.T) {
 	t.Parallel()
 	h := handler(t)
-	for _, path := range []string{"/", "/lessons/context-switching"} {
+	paths := []string{"/"}
+	for _, l := range lessons.Course {
+		paths = append(paths, "/lessons/"+l.Slug)
+	}
+	for _, path := range paths {
 		n, files := pageWeight(t, h, path)
+		t.Logf("%s: %d KB", path, n>>10)
 		if n > 150<<10 {
 			t.Errorf("%s weighs %d KB with %v, over the 150 KB budget", path, n>>10, files)
 		}

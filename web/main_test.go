@@ -14,6 +14,7 @@ import (
 	"conclab/internal/probe"
 	"conclab/lessons"
 	"conclab/web"
+	"conclab/web/ui"
 )
 
 // registry is the course's experiments plus one the websocket tests can
@@ -65,11 +66,15 @@ func newServer(t *testing.T, cfg lab.Config) *server {
 
 // newHandler is the course's router with a real runner and scheduler.
 func newHandler(t testing.TB, cfg lab.Config) (http.Handler, *lab.Scheduler) {
+	return newHandlerWithCourse(t, cfg, lessons.Course)
+}
+
+func newHandlerWithCourse(t testing.TB, cfg lab.Config, course []ui.Lesson) (http.Handler, *lab.Scheduler) {
 	reg := registry()
 	log := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	sched := lab.NewScheduler((&lab.Runner{Registry: reg, Log: log}).Run, cfg, log)
 	t.Cleanup(sched.Close)
-	srv := &web.Server{Course: lessons.Course, Registry: reg, Scheduler: sched, Host: probe.ReadHost(), Log: log}
+	srv := &web.Server{Course: course, Registry: reg, Scheduler: sched, Host: probe.ReadHost(), Log: log}
 	return srv.Routes(), sched
 }
 
