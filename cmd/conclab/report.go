@@ -8,6 +8,7 @@ import (
 
 	"conclab/internal/lab"
 	"conclab/internal/probe"
+	"conclab/web/ui"
 )
 
 // reporter prints a run's events for a person at a terminal.
@@ -64,9 +65,9 @@ func (r *reporter) event(ev lab.Event) {
 		}
 		for _, m := range e.Metrics {
 			pad := strings.Repeat(" ", width-len([]rune(m.Name)))
-			line := fmt.Sprintf("  %s%s  %s %s", m.Name, pad, fmtValue(m.Value), m.Unit)
+			line := fmt.Sprintf("  %s%s  %s %s", m.Name, pad, ui.Figure(m.Value, ""), m.Unit)
 			if m.Min != nil && m.P99 != nil && m.Max != nil {
-				line += fmt.Sprintf("   (min %s · p99 %s · max %s, n=%d)", fmtValue(*m.Min), fmtValue(*m.P99), fmtValue(*m.Max), m.N)
+				line += fmt.Sprintf("   (min %s · p99 %s · max %s, n=%d)", ui.Figure(*m.Min, ""), ui.Figure(*m.P99, ""), ui.Figure(*m.Max, ""), m.N)
 			}
 			fmt.Fprintln(w, line)
 		}
@@ -80,27 +81,4 @@ func (r *reporter) event(ev lab.Event) {
 	case "done":
 		fmt.Fprintf(w, "\n%s after %.2f s\n", e.Status, e.T/1000)
 	}
-}
-
-// fmtValue prints a figure with about three significant digits.
-func fmtValue(v float64) string {
-	switch a := abs(v); {
-	case a == 0:
-		return "0"
-	case a >= 1e6:
-		return fmt.Sprintf("%.3g", v)
-	case a >= 100:
-		return fmt.Sprintf("%.0f", v)
-	case a >= 1:
-		return fmt.Sprintf("%.2f", v)
-	default:
-		return fmt.Sprintf("%.3g", v)
-	}
-}
-
-func abs(v float64) float64 {
-	if v < 0 {
-		return -v
-	}
-	return v
 }

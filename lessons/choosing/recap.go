@@ -1,9 +1,6 @@
 package choosing
 
 import (
-	"encoding/json"
-	"math"
-	"strconv"
 	"strings"
 	"time"
 
@@ -98,8 +95,8 @@ func recapLines(latest func(string) (lab.Info, bool)) []recapGroupLines {
 			if latest != nil {
 				if info, ok := latest(row.exp); ok {
 					line.ran, line.ended = true, info.Ended
-					if m, ok := findMetric(info.Result, row.words); ok {
-						line.found, line.value, line.metric, line.n = true, formatValue(m.Value, m.Unit), m.Name, m.N
+					if m, ok := ui.FindMetric(info.Result, row.words); ok {
+						line.found, line.value, line.metric, line.n = true, ui.Figure(m.Value, m.Unit), m.Name, m.N
 					}
 				}
 			}
@@ -113,74 +110,6 @@ func recapLines(latest func(string) (lab.Info, bool)) []recapGroupLines {
 type recapGroupLines struct {
 	title string
 	lines []recapLine
-}
-
-// findMetric decodes a result event and finds the first metric whose name
-// contains every word, ignoring case.
-func findMetric(result json.RawMessage, words []string) (lab.Metric, bool) {
-	var body struct {
-		Metrics []lab.Metric `json:"metrics"`
-	}
-	if len(result) == 0 || json.Unmarshal(result, &body) != nil {
-		return lab.Metric{}, false
-	}
-	for _, m := range body.Metrics {
-		name := strings.ToLower(m.Name)
-		ok := true
-		for _, w := range words {
-			ok = ok && strings.Contains(name, strings.ToLower(w))
-		}
-		if ok {
-			return m, true
-		}
-	}
-	return lab.Metric{}, false
-}
-
-// formatValue prints a figure with about three significant digits, as
-// static/js/format.js does on the page.
-func formatValue(v float64, unit string) string {
-	var s string
-	a := math.Abs(v)
-	switch {
-	case math.IsNaN(v) || math.IsInf(v, 0):
-		s = "–"
-	case a == 0:
-		s = "0"
-	case a >= 1e9:
-		s = strconv.FormatFloat(v/1e9, 'g', 3, 64) + " G"
-	case a >= 1e6:
-		s = strconv.FormatFloat(v/1e6, 'g', 3, 64) + " M"
-	case a >= 1e4:
-		s = thousands(int64(math.Round(v)))
-	case a >= 100:
-		s = strconv.FormatFloat(v, 'f', 0, 64)
-	case a >= 1:
-		s = strings.TrimRight(strings.TrimRight(strconv.FormatFloat(v, 'f', 2, 64), "0"), ".")
-	default:
-		s = strconv.FormatFloat(v, 'g', 3, 64)
-	}
-	if unit != "" {
-		s += " " + unit
-	}
-	return s
-}
-
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 func (r recapRow) link() templ.SafeURL {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"conclab/internal/lab"
+	"conclab/internal/pingpong"
 	"conclab/internal/probe"
 )
 
@@ -34,20 +35,22 @@ type pingKind struct {
 	label string
 	cross bool // across two CPUs: a wake-up latency, not a switch
 	per   int  // round trips per timed batch
-	run   func(ctx context.Context, a, b int, batches, per int, tick func([]float64)) (pingResult, error)
+	run   func(ctx context.Context, a, b int, batches, per int, tick pingpong.Tick) (pingpong.Result, error)
 }
 
 var pingKinds = []pingKind{
-	{key: "goroutine", label: "goroutines, same CPU", per: 2000, run: func(ctx context.Context, a, b, n, per int, tick func([]float64)) (pingResult, error) {
-		return goroutinePingPong(ctx, a, b, true, n, per, tick)
-	}},
-	{key: "thread", label: "OS threads, same CPU", per: 100, run: threadPingPong},
+	{key: "goroutine", label: "goroutines, same CPU", per: 2000, run: pingpong.Goroutines},
+	{key: "thread", label: "OS threads, same CPU", per: 100, run: pingpong.Threads},
 	{key: "process", label: "processes, same CPU", per: 100, run: processPingPong},
-	{key: "goroutine-x", label: "goroutines, across CPUs", cross: true, per: 100, run: func(ctx context.Context, a, b, n, per int, tick func([]float64)) (pingResult, error) {
-		return goroutinePingPong(ctx, a, b, false, n, per, tick)
-	}},
-	{key: "thread-x", label: "OS threads, across CPUs", cross: true, per: 100, run: threadPingPong},
+	{key: "goroutine-x", label: "goroutines, across CPUs", cross: true, per: 100, run: pingpong.Goroutines},
+	{key: "thread-x", label: "OS threads, across CPUs", cross: true, per: 100, run: pingpong.Threads},
 	{key: "process-x", label: "processes, across CPUs", cross: true, per: 100, run: processPingPong},
+}
+
+// measured is one kind's result, its figures in µs per switch.
+type measured struct {
+	pingpong.Result
+	pinned [2]int // the CPUs the two parties were pinned to
 }
 
 func switchCost() *lab.Experiment {
@@ -101,37 +104,31 @@ func runSwitchCost(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 		b = cpus[1]
 	}
 
-	results := map[string]pingResult{}
+	results := map[string]measured{}
 	for i, k := range kinds {
 		out.Progress(k.label, i, len(kinds))
 		cpuB := a
 		if k.cross {
 			cpuB = b
 		}
-		sent := 0
-		tick := func(vals []float64) {
-			xs := make([]float64, 0, len(vals)-sent)
-			for j := sent; j < len(vals); j++ {
-				xs = append(xs, float64(j+1))
-			}
-			out.Points("batches", k.label, xs, vals[sent:])
-			sent = len(vals)
-		}
-		res, err := k.run(ctx, a, cpuB, batches, k.per, tick)
-		res.pinned = [2]int{a, cpuB}
+		r, err := k.run(ctx, a, cpuB, batches, k.per, pingpong.Live(out, "batches", k.label, 1e-3))
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 			return fmt.Errorf("%s: %w", k.label, err)
 		}
+		res := measured{Result: r, pinned: [2]int{a, cpuB}}
+		for i := range res.PerSwitch {
+			res.PerSwitch[i] /= 1e3 // ns → µs
+		}
 		results[k.key] = res
-		s := lab.Summarize(res.perSwitch)
+		s := lab.Summarize(res.PerSwitch)
 		out.Bar("median", "", k.label, s.P50, s.P10, s.P90)
-		out.Hist("hist", k.label, lab.Histogram(res.perSwitch, 0.01, 1000, 50, true))
+		out.Hist("hist", k.label, lab.Histogram(res.PerSwitch, 0.01, 1000, 50, true))
 		out.Row("evidence", k.key, map[string]any{
-			"kind": k.label, "rounds": res.rounds, "voluntary": res.switches.Voluntary,
-			"involuntary": res.switches.Involuntary, "cpus": fmt.Sprintf("%d and %d", res.cpus[0], res.cpus[1]),
+			"kind": k.label, "rounds": res.Rounds, "voluntary": res.Kernel.Voluntary,
+			"involuntary": res.Kernel.Involuntary, "cpus": fmt.Sprintf("%d and %d", res.CPUs[0], res.CPUs[1]),
 		})
 	}
 	// A reference from a standard tool, measured now on the same CPU.
@@ -163,14 +160,14 @@ func runSwitchCost(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 		if k.cross {
 			name = "Wake-up latency, " + k.label
 		}
-		m := lab.Summarize(res.perSwitch).Metric(name, "µs")
-		m.Note = fmt.Sprintf("%d batches of %d round trips, pinned to CPU %d and %d; per switch = round trip / 2", len(res.perSwitch), k.per, res.pinned[0], res.pinned[1])
+		m := lab.Summarize(res.PerSwitch).Metric(name, "µs")
+		m.Note = fmt.Sprintf("%d batches of %d round trips, pinned to CPU %d and %d; per switch = round trip / 2", len(res.PerSwitch), k.per, res.pinned[0], res.pinned[1])
 		metrics = append(metrics, m)
-		metrics = append(metrics, lab.Metric{Name: "Switches the kernel counted, " + k.label, Value: float64(res.switches.Switches()), Unit: "switches",
-			Note: fmt.Sprintf("voluntary %d + involuntary %d, for %d round trips", res.switches.Voluntary, res.switches.Involuntary, res.rounds)})
+		metrics = append(metrics, lab.Metric{Name: "Switches the kernel counted, " + k.label, Value: float64(res.Kernel.Switches()), Unit: "switches",
+			Note: fmt.Sprintf("voluntary %d + involuntary %d, for %d round trips", res.Kernel.Voluntary, res.Kernel.Involuntary, res.Rounds)})
 	}
 	claims := judgeSwitchCost(results)
-	claims = append(claims, judgePerf(ref, perfErr, lab.Summarize(results["thread"].perSwitch).P50, lab.Summarize(results["process"].perSwitch).P50))
+	claims = append(claims, judgePerf(ref, perfErr, lab.Summarize(results["thread"].PerSwitch).P50, lab.Summarize(results["process"].PerSwitch).P50))
 	if ref != nil {
 		loops := batches * 100
 		metrics = append(metrics,
@@ -182,10 +179,10 @@ func runSwitchCost(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 }
 
 // judgeSwitchCost holds the four claims against the same-CPU medians.
-func judgeSwitchCost(r map[string]pingResult) []lab.Claim {
-	g := lab.Summarize(r["goroutine"].perSwitch)
-	t := lab.Summarize(r["thread"].perSwitch)
-	p := lab.Summarize(r["process"].perSwitch)
+func judgeSwitchCost(r map[string]measured) []lab.Claim {
+	g := lab.Summarize(r["goroutine"].PerSwitch)
+	t := lab.Summarize(r["thread"].PerSwitch)
+	p := lab.Summarize(r["process"].PerSwitch)
 	var claims []lab.Claim
 
 	tm := fmt.Sprintf("%.2f µs (median of %d batches, p10–p90 %.2f–%.2f µs)", t.P50, t.N, t.P10, t.P90)

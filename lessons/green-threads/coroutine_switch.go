@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"conclab/internal/lab"
+	"conclab/internal/pingpong"
 	"conclab/internal/probe"
 )
 
@@ -24,14 +25,19 @@ var (
 type switchKind struct {
 	key, label string
 	per        int // round trips per timed batch
-	run        func(ctx context.Context, cpu, batches, per int, tick func([]float64)) (switchRun, error)
+	run        func(ctx context.Context, cpu, batches, per int, tick pingpong.Tick) (pingpong.Result, error)
 	where      string
 }
 
+// Every kind runs on one CPU, so every hand-off really is a switch.
 var switchKinds = []switchKind{
-	{"coroutine", "coroutines (iter.Pull)", 20_000, coroutineSwitches, "user space: the runtime swaps stacks directly"},
-	{"goroutine", "goroutines (channels)", 5_000, goroutineSwitches, "user space: through the Go scheduler"},
-	{"thread", "OS threads (pipes)", 200, threadSwitches, "the kernel: sleep in read, wake on write"},
+	{"coroutine", "coroutines (iter.Pull)", 20_000, pingpong.Coroutines, "user space: the runtime swaps stacks directly"},
+	{"goroutine", "goroutines (channels)", 5_000, func(ctx context.Context, cpu, batches, per int, tick pingpong.Tick) (pingpong.Result, error) {
+		return pingpong.Goroutines(ctx, cpu, cpu, batches, per, tick)
+	}, "user space: through the Go scheduler"},
+	{"thread", "OS threads (pipes)", 200, func(ctx context.Context, cpu, batches, per int, tick pingpong.Tick) (pingpong.Result, error) {
+		return pingpong.Threads(ctx, cpu, cpu, batches, per, tick)
+	}, "the kernel: sleep in read, wake on write"},
 }
 
 func coroutineSwitch() *lab.Experiment {
@@ -74,19 +80,10 @@ func runCoroutineSwitch(ctx context.Context, p lab.Params, out *lab.Emitter) err
 	cpu := cpus[0]
 	batches := p.Int("batches")
 	steps := len(switchKinds) + 2
-	runs := map[string]switchRun{}
+	runs := map[string]pingpong.Result{}
 	for i, k := range switchKinds {
 		out.Progress(k.label, i, steps)
-		sent := 0
-		tick := func(vals []float64) {
-			xs := make([]float64, 0, len(vals)-sent)
-			for j := sent; j < len(vals); j++ {
-				xs = append(xs, float64(j+1))
-			}
-			out.Points("batches", k.label, xs, vals[sent:])
-			sent = len(vals)
-		}
-		r, err := k.run(ctx, cpu, batches, k.per, tick)
+		r, err := k.run(ctx, cpu, batches, k.per, pingpong.Live(out, "batches", k.label, 1))
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -94,11 +91,11 @@ func runCoroutineSwitch(ctx context.Context, p lab.Params, out *lab.Emitter) err
 			return fmt.Errorf("%s: %w", k.label, err)
 		}
 		runs[k.key] = r
-		s := lab.Summarize(r.perSwitch)
+		s := lab.Summarize(r.PerSwitch)
 		out.Bar("switch", "", k.label, s.P50, s.P10, s.P90)
 		out.Row("evidence", k.key, map[string]any{
-			"kind": k.label, "rounds": r.rounds, "ns": s.P50, "voluntary": r.kernel.Voluntary,
-			"involuntary": r.kernel.Involuntary, "where": k.where,
+			"kind": k.label, "rounds": r.Rounds, "ns": s.P50, "voluntary": r.Kernel.Voluntary,
+			"involuntary": r.Kernel.Involuntary, "where": k.where,
 		})
 	}
 
@@ -121,15 +118,15 @@ func runCoroutineSwitch(ctx context.Context, p lab.Params, out *lab.Emitter) err
 	return nil
 }
 
-func judgeCoroutineSwitch(runs map[string]switchRun, coro, goro workRun, usable int) ([]lab.Metric, []lab.Claim) {
+func judgeCoroutineSwitch(runs map[string]pingpong.Result, coro, goro workRun, usable int) ([]lab.Metric, []lab.Claim) {
 	var metrics []lab.Metric
 	for _, k := range switchKinds {
 		r := runs[k.key]
-		m := lab.Summarize(r.perSwitch).Metric("Switch, "+k.label, "ns")
-		m.Note = fmt.Sprintf("%d batches of %d round trips on one CPU; per switch = round trip / 2", len(r.perSwitch), k.per)
+		m := lab.Summarize(r.PerSwitch).Metric("Switch, "+k.label, "ns")
+		m.Note = fmt.Sprintf("%d batches of %d round trips on one CPU; per switch = round trip / 2", len(r.PerSwitch), k.per)
 		metrics = append(metrics, m,
-			lab.Metric{Name: "Kernel switches during the run, " + k.label, Value: float64(r.kernel.Switches()), Unit: "switches",
-				Note: fmt.Sprintf("voluntary %d + involuntary %d, for %d round trips", r.kernel.Voluntary, r.kernel.Involuntary, r.rounds)})
+			lab.Metric{Name: "Kernel switches during the run, " + k.label, Value: float64(r.Kernel.Switches()), Unit: "switches",
+				Note: fmt.Sprintf("voluntary %d + involuntary %d, for %d round trips", r.Kernel.Voluntary, r.Kernel.Involuntary, r.Rounds)})
 	}
 	metrics = append(metrics,
 		lab.Metric{Name: "Wall time, coroutines on one thread", Value: ms(coro.wall), Unit: "ms"},
@@ -138,9 +135,9 @@ func judgeCoroutineSwitch(runs map[string]switchRun, coro, goro workRun, usable 
 		lab.Metric{Name: "CPUs busy, goroutines on all CPUs", Value: goro.cpusUsed(), Unit: "CPUs", Note: "CPU time ÷ wall time"},
 	)
 
-	c := lab.Summarize(runs["coroutine"].perSwitch)
-	g := lab.Summarize(runs["goroutine"].perSwitch)
-	t := lab.Summarize(runs["thread"].perSwitch)
+	c := lab.Summarize(runs["coroutine"].PerSwitch)
+	g := lab.Summarize(runs["goroutine"].PerSwitch)
+	t := lab.Summarize(runs["thread"].PerSwitch)
 	var claims []lab.Claim
 	sm := fmt.Sprintf("coroutine %.0f ns, goroutine %.0f ns, OS thread %.0f ns per switch (medians of %d batches): a coroutine switch is %.1f× cheaper than a goroutine switch and %.0f× cheaper than a thread switch",
 		c.P50, g.P50, t.P50, c.N, g.P50/c.P50, t.P50/c.P50)

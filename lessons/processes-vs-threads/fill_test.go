@@ -11,23 +11,6 @@ import (
 	"conclab/web/ui"
 )
 
-// figure must print numbers as static/js/format.js does, so a cell filled
-// when the page is rendered reads the same as one the page script fills.
-func TestFigure(t *testing.T) {
-	t.Parallel()
-	for _, c := range []struct {
-		in   float64
-		want string
-	}{
-		{0, "0"}, {0.3614, "0.361"}, {1, "1"}, {3.5, "3.5"}, {16.104, "16.1"}, {20, "20"},
-		{99.996, "100"}, {1442.4, "1442"}, {28714.2, "28,714"}, {1.06e6, "1.06 M"}, {1.2e9, "1.2 G"},
-	} {
-		if got := figure(c.in); got != c.want {
-			t.Errorf("figure(%v) = %q, want %q", c.in, got, c.want)
-		}
-	}
-}
-
 // The comparison table shows the newest run's figures when the page is
 // rendered, and a link to the experiment when there is no run yet.
 func TestComparisonFillsFromLatestRun(t *testing.T) {

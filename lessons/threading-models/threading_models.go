@@ -120,8 +120,8 @@ func runThreadingModels(ctx context.Context, p lab.Params, out *lab.Emitter) err
 
 	out.Progress("timing switches", len(models)+1, steps)
 	batches := p.Int("batches")
-	co := coroutineSwitch(ctx, batches)
-	gr := goroutineSwitch(ctx, batches)
+	co := coroutineSwitch(ctx, batches, allowed[0])
+	gr := goroutineSwitch(ctx, batches, allowed[0])
 	th, usage, err := threadSwitch(ctx, batches, allowed[0])
 	if err != nil {
 		return err
@@ -134,7 +134,7 @@ func runThreadingModels(ctx context.Context, p lab.Params, out *lab.Emitter) err
 		vals  []float64
 		note  string
 	}{
-		{"coroutines, N:1 scheduler", co, "iter.Pull on one locked thread: resume and yield, both in user space"},
+		{"coroutines, N:1 scheduler", co, fmt.Sprintf("iter.Pull on one thread pinned to CPU %d: resume and yield, both in user space", allowed[0])},
 		{"goroutines, M:N", gr, "two goroutines and unbuffered channels, GOMAXPROCS=1"},
 		{"kernel threads, 1:1", th, fmt.Sprintf("two locked threads pinned to CPU %d, a byte through two pipes", allowed[0])},
 	}
@@ -150,7 +150,7 @@ func runThreadingModels(ctx context.Context, p lab.Params, out *lab.Emitter) err
 		metrics = append(metrics, m)
 	}
 	metrics = append(metrics, lab.Metric{Name: "Kernel switches counted, kernel threads, 1:1", Value: float64(usage.Switches()), Unit: "switches",
-		Note: fmt.Sprintf("getrusage of the timing thread: %d voluntary + %d involuntary, for %d round trips", usage.Voluntary, usage.Involuntary, 500*len(th))})
+		Note: fmt.Sprintf("getrusage of both threads: %d voluntary + %d involuntary, for %d round trips", usage.Voluntary, usage.Involuntary, 500*len(th))})
 	out.Progress("done", steps, steps)
 
 	claims := judgeModels(results, len(allowed), runtime.GOMAXPROCS(0))
