@@ -31,7 +31,10 @@ func TestContextSwitchingInBrowser(t *testing.T) {
 			if (running && points && progress) window.__live = true;
 		}).observe(p, { subtree: true, childList: true, attributes: true, characterData: true });
 	})()`)
-	b.Do(t, chromedp.Click(chromedp.CSS(`[data-experiment="switch-cost"] button.run`)))
+	// Fewer batches than the default keep the run short on a busy machine;
+	// it still takes long enough to be watched while it goes.
+	b.Do(t, chromedp.SetValue(chromedp.ID("switch-cost--batches"), "60"),
+		chromedp.Click(chromedp.CSS(`[data-experiment="switch-cost"] button.run`)))
 	b.WaitFor(t, "the run to finish", panel+`.querySelector('.status').dataset.state === 'finished'`)
 
 	if !e2e.Eval[bool](t, b, `window.__live`) {
