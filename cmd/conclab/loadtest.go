@@ -15,6 +15,7 @@ import (
 	"github.com/coder/websocket"
 
 	"conclab/internal/lab"
+	"conclab/web/ui"
 )
 
 // loadtest opens many websocket viewers on one run of a real server and
@@ -23,7 +24,10 @@ import (
 func loadtest(ctx context.Context, reg *lab.Registry, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("loadtest", stderr)
 	addr := fs.String("addr", "http://127.0.0.1:8080", "address of a running conclab server")
-	viewers := fs.Int("viewers", 100, "websocket viewers to open (1–5000)")
+	viewers := fs.Int("viewers", 100, "websocket viewers to open (0–5000)")
+	pages := fs.Int("pages", 0, "before the viewers, request a lesson page this many times a second (0–2000)")
+	page := fs.String("page", "/lessons/context-switching", "the page --pages requests")
+	duration := fs.Duration("duration", 10*time.Second, "how long --pages runs (1s–5m)")
 	expID := fs.String("experiment", "switch-cost", "experiment to run while they watch")
 	limit := fs.Duration("timeout", 3*time.Minute, "give up after this long (1s–30m)")
 	var sets setFlags
@@ -31,8 +35,17 @@ func loadtest(ctx context.Context, reg *lab.Registry, args []string, stdout, std
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *viewers < 1 || *viewers > 5000 {
-		return usageError("--viewers must be 1–5000, got %d", *viewers)
+	if *viewers < 0 || *viewers > 5000 {
+		return usageError("--viewers must be 0–5000, got %d", *viewers)
+	}
+	if *pages < 0 || *pages > 2000 {
+		return usageError("--pages must be 0–2000 requests a second, got %d", *pages)
+	}
+	if *duration < time.Second || *duration > 5*time.Minute {
+		return usageError("--duration must be 1s–5m, got %s", *duration)
+	}
+	if *viewers == 0 && *pages == 0 {
+		return usageError("nothing to do: give --viewers or --pages")
 	}
 	if *limit < time.Second || *limit > 30*time.Minute {
 		return usageError("--timeout must be 1s–30m, got %s", *limit)
@@ -55,6 +68,15 @@ func loadtest(ctx context.Context, reg *lab.Registry, args []string, stdout, std
 	before, err := serverStats(ctx, base)
 	if err != nil {
 		return &exitError{code: 1, msg: fmt.Sprintf("cannot reach %s: %v", base, err)}
+	}
+	if *pages > 0 {
+		fmt.Fprintf(stdout, "Requesting %s %d times a second for %s…\n", *page, *pages, *duration)
+		if err := pageLoad(ctx, stdout, base.String()+*page, *pages, *duration); err != nil {
+			return err
+		}
+		if *viewers == 0 {
+			return nil
+		}
 	}
 	fmt.Fprintf(stdout, "Opening %d viewers on %s and running %s…\n", *viewers, base, exp.ID)
 
@@ -83,8 +105,9 @@ func loadtest(ctx context.Context, reg *lab.Registry, args []string, stdout, std
 type viewerResult struct {
 	err        error
 	status     string
-	delays     []float64 // ms from the child's event to this viewer, live events only
-	firstEvent float64   // ms from "accepted" to the run's first event, when it started after we joined
+	metrics    []lab.Metric // what the run measured while it was watched
+	delays     []float64    // ms from the child's event to this viewer, live events only
+	firstEvent float64      // ms from "accepted" to the run's first event, when it started after we joined
 }
 
 // watchOnce asks for the run (joining it when others already did) and
@@ -113,10 +136,11 @@ func watchOnce(ctx context.Context, u string, req []byte, dials chan struct{}) v
 		}
 		now := float64(time.Now().UnixMicro()) / 1e3
 		var m struct {
-			Type    string  `json:"type"`
-			TS      float64 `json:"ts"`
-			Status  string  `json:"status"`
-			Message string  `json:"message"`
+			Type    string       `json:"type"`
+			TS      float64      `json:"ts"`
+			Status  string       `json:"status"`
+			Message string       `json:"message"`
+			Metrics []lab.Metric `json:"metrics"`
 		}
 		json.Unmarshal(b, &m)
 		switch {
@@ -130,6 +154,9 @@ func watchOnce(ctx context.Context, u string, req []byte, dials chan struct{}) v
 			if m.Type == "started" {
 				res.firstEvent = now - acceptedAt
 			}
+		}
+		if m.Type == "result" {
+			res.metrics = m.Metrics
 		}
 		if m.Type == "done" {
 			res.status = m.Status
@@ -175,10 +202,72 @@ func report(w io.Writer, results []viewerResult, before, after stats) error {
 		s := lab.Summarize(firsts)
 		fmt.Fprintf(w, "first event after the run was accepted (%d viewers): p50 %.1f ms · max %.1f ms\n", s.N, s.P50, s.Max)
 	}
+	for _, r := range results {
+		if len(r.metrics) > 0 {
+			fmt.Fprintln(w, "the run measured, while watched:")
+			for _, m := range r.metrics {
+				fmt.Fprintf(w, "  %s: %s\n", m.Name, ui.Figure(m.Value, m.Unit))
+			}
+			break
+		}
+	}
 	fmt.Fprintf(w, "server memory (RSS): %.1f MB before, %.1f MB after; peak %.1f MB\n", mb(before.RSS), mb(after.RSS), mb(max(after.Peak, after.RSS)))
 	if failed > 0 || len(delays) == 0 {
 		return &exitError{code: 1, msg: "the load test did not complete"}
 	}
+	return nil
+}
+
+// pageLoad requests url at a fixed rate (open loop: a slow answer does not
+// slow the next request down) and reports the latency distribution.
+func pageLoad(ctx context.Context, w io.Writer, url string, rate int, d time.Duration) error {
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	var (
+		mu    sync.Mutex
+		lat   []float64
+		fails int
+		wg    sync.WaitGroup
+	)
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	defer tick.Stop()
+	end := time.After(d)
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-end:
+			break loop
+		case <-tick.C:
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				t := time.Now()
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+				resp, err := client.Do(req)
+				ok := err == nil && resp.StatusCode == 200
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				ms := float64(time.Since(t).Microseconds()) / 1e3
+				mu.Lock()
+				defer mu.Unlock()
+				if ok {
+					lat = append(lat, ms)
+				} else {
+					fails++
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	if len(lat) == 0 {
+		return &exitError{code: 1, msg: fmt.Sprintf("no page request succeeded (%d failed)", fails)}
+	}
+	s := lab.Summarize(lat)
+	fmt.Fprintf(w, "page latency (%d requests, %d failed, %.0f a second): p50 %.2f ms · p99 %.2f ms · max %.1f ms\n\n",
+		s.N, fails, float64(s.N+fails)/d.Seconds(), s.P50, s.P99, s.Max)
 	return nil
 }
 

@@ -211,12 +211,16 @@ func TestLoadtest(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("loadtest exit %d: %s\n%s", code, stderr, out)
 	}
-	for _, want := range []string{"viewers: 20 finished, 0 failed", "delivery delay", "server memory"} {
+	for _, want := range []string{"viewers: 20 finished, 0 failed", "delivery delay", "server memory", "the run measured, while watched:"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("loadtest output lacks %q:\n%s", want, out)
 		}
 	}
-	if code, _, stderr := conclab(t, "loadtest", "--viewers", "0"); code != 2 || !strings.Contains(stderr, "--viewers must be 1–5000") {
+	code, out, stderr = conclab(t, "loadtest", "--addr", url, "--viewers", "0", "--pages", "50", "--duration", "1s")
+	if code != 0 || !strings.Contains(out, "page latency (") || !strings.Contains(out, " 0 failed") {
+		t.Errorf("loadtest --pages: exit %d, %s %s", code, out, stderr)
+	}
+	if code, _, stderr := conclab(t, "loadtest", "--viewers", "0"); code != 2 || !strings.Contains(stderr, "nothing to do") {
 		t.Errorf("loadtest --viewers 0: exit %d, %q", code, stderr)
 	}
 	cancel()

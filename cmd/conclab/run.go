@@ -57,8 +57,10 @@ Usage:
       --quick uses small sizes; --json prints the events, one per line.
 
   conclab loadtest [--addr http://127.0.0.1:8080] [--viewers 100] [--experiment switch-cost] [--set k=v]...
+                   [--pages 0] [--page /lessons/...] [--duration 10s]
       Open many websocket viewers on one run of a running server and report how
-      long its events take to reach them, and the server's memory.
+      long its events take to reach them, and the server's memory; --pages
+      first requests a lesson page at a fixed rate and reports its latency.
 
 Exit status of run: 0 when the run finished, 1 when it failed, 2 for bad input.
 `
