@@ -128,15 +128,16 @@ func writeLoop(ctx context.Context, c *conn) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case batch := <-c.out:
+			// One deadline for the batch: a batch is one delivery.
+			wctx, cancel := context.WithTimeout(ctx, writeTimeout)
 			for _, msg := range batch {
-				wctx, cancel := context.WithTimeout(ctx, writeTimeout)
-				err := c.ws.Write(wctx, websocket.MessageText, msg)
-				cancel()
-				if err != nil {
+				if err := c.ws.Write(wctx, websocket.MessageText, msg); err != nil {
+					cancel()
 					c.cancel(err)
 					return err
 				}
 			}
+			cancel()
 		}
 	}
 }
