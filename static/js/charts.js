@@ -93,6 +93,8 @@ class Chart {
     this.pending = true;
     requestAnimationFrame(() => {
       this.pending = false;
+      // Read the layout once per redraw, before the drawing changes it.
+      this.w = (this.plot.clientWidth || WIDE) < 520 ? NARROW : WIDE;
       this.draw();
       this.fill();
     });
@@ -107,7 +109,7 @@ class Chart {
 
   /** W is the drawing's width in SVG units: narrower on a small screen so
    *  that its text stays readable when the SVG is scaled down. */
-  get W() { return (this.plot.clientWidth || WIDE) < 520 ? NARROW : WIDE; }
+  get W() { return this.w ?? WIDE; }
 
   frame() {
     this.drawn = true;
