@@ -3,7 +3,6 @@ package lab
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -138,7 +137,3 @@ func Worker(ctx context.Context, experiment, name string, args ...string) (*exec
 	cmd.Stderr = os.Stderr
 	return cmd, nil
 }
-
-// ErrCancelled is what an experiment returns when its context ended; the
-// runner reports the run as cancelled or timed out instead of failed.
-var ErrCancelled = errors.New("run cancelled")

@@ -59,7 +59,6 @@ type Run struct {
 	requesters map[Viewer]struct{} // viewers that asked for this run
 	cancel     context.CancelCauseFunc
 	outcome    Outcome
-	started    time.Time
 	ended      time.Time
 	idle       *time.Timer
 	onIdle     func()

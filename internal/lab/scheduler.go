@@ -360,7 +360,7 @@ func (s *Scheduler) worker() {
 		s.queue = s.queue[1:]
 		ctx, cancel := context.WithCancelCause(s.ctx)
 		r.mu.Lock()
-		r.state, r.position, r.cancel, r.started = Running, 0, cancel, time.Now()
+		r.state, r.position, r.cancel = Running, 0, cancel
 		r.mu.Unlock()
 		s.updatePositionsLocked()
 		s.mu.Unlock()

@@ -48,26 +48,6 @@ func RSS() int64 {
 	return s.RSS
 }
 
-// TaskSwitches sums the voluntary and involuntary context switches of every
-// thread of this process, alive now, from /proc/self/task/*/status. Unlike
-// getrusage(RUSAGE_SELF) it is a live count that can be sampled while the
-// threads run. Switches of threads that have already exited are not in it.
-func TaskSwitches() (voluntary, involuntary int64, err error) {
-	tids, err := TaskIDs()
-	if err != nil {
-		return 0, 0, err
-	}
-	for _, tid := range tids {
-		s, err := readStatus(fmt.Sprintf("/proc/self/task/%d/status", tid))
-		if err != nil {
-			continue // the thread exited between the listing and the read
-		}
-		voluntary += s.Voluntary
-		involuntary += s.Involuntary
-	}
-	return voluntary, involuntary, nil
-}
-
 func readStatus(path string) (Status, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -136,7 +136,7 @@ func runPhase(ctx context.Context, ph phase, gap time.Duration, out *lab.Emitter
 			}
 			report(true)
 			if err := ctx.Err(); err != nil {
-				return nil, lab.ErrCancelled
+				return nil, err
 			}
 			return res, nil
 		case <-tick.C:
