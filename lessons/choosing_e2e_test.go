@@ -16,7 +16,7 @@ import (
 // shows that run from the server's side.
 func TestChoosingInBrowser(t *testing.T) {
 	b := e2e.NewBrowser(t, 120*time.Second)
-	srv := e2e.StartServer(t)
+	srv := startServer(t)
 	b.Do(t, chromedp.Navigate(srv.URL+"/lessons/choosing"))
 	panel := `document.querySelector('[data-experiment="workload-lab"]')`
 	recapRow := `document.querySelector('table.recap tr[data-recap="workload-lab"]')`

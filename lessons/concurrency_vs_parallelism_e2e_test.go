@@ -15,7 +15,7 @@ import (
 // experiment in the browser and checks its result.
 func TestConcurrencyVsParallelismInBrowser(t *testing.T) {
 	b := e2e.NewBrowser(t, 120*time.Second)
-	srv := e2e.StartServer(t)
+	srv := startServer(t)
 	b.Do(t, chromedp.Navigate(srv.URL+"/lessons/concurrency-vs-parallelism"))
 	panel := `document.querySelector('[data-experiment="cpu-timeline"]')`
 	b.WaitFor(t, "the websocket to connect", panel+`.querySelector('button.run').disabled === false`)

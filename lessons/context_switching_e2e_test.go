@@ -14,7 +14,7 @@ import (
 // browser and checks that results arrive while the run goes, then verdicts.
 func TestContextSwitchingInBrowser(t *testing.T) {
 	b := e2e.NewBrowser(t, 90*time.Second)
-	srv := e2e.StartServer(t)
+	srv := startServer(t)
 	b.Do(t, chromedp.Navigate(srv.URL+"/lessons/context-switching"))
 	panel := `document.querySelector('[data-experiment="switch-cost"]')`
 	b.WaitFor(t, "the websocket to connect", panel+`.querySelector('button.run').disabled === false`)
@@ -69,7 +69,7 @@ func TestContextSwitchingInBrowser(t *testing.T) {
 // verdicts, each event drawn once.
 func TestReconnectRewatchesTheRun(t *testing.T) {
 	b := e2e.NewBrowser(t, 90*time.Second)
-	srv := e2e.StartServer(t)
+	srv := startServer(t)
 	b.Do(t, chromedp.Navigate(srv.URL+"/lessons/context-switching"))
 	panel := `document.querySelector('[data-experiment="yield-batching"]')`
 	b.WaitFor(t, "the websocket to connect", panel+`.querySelector('button.run').disabled === false`)
@@ -93,7 +93,7 @@ func TestReconnectRewatchesTheRun(t *testing.T) {
 func TestOthersSeeARunLive(t *testing.T) {
 	instructor := e2e.NewBrowser(t, 90*time.Second)
 	student := instructor.NewTab(t)
-	srv := e2e.StartServer(t)
+	srv := startServer(t)
 	panel := `document.querySelector('[data-experiment="yield-batching"]')`
 	for _, b := range []*e2e.Browser{student, instructor} {
 		b.Do(t, chromedp.Navigate(srv.URL+"/lessons/context-switching"))

@@ -16,7 +16,7 @@ import (
 // ends with verdicts and the recap filled in.
 func TestCPUvsIOBoundInBrowser(t *testing.T) {
 	b := e2e.NewBrowser(t, 90*time.Second)
-	srv := e2e.StartServer(t)
+	srv := startServer(t)
 	b.Do(t, chromedp.Navigate(srv.URL+"/lessons/cpu-vs-io-bound"))
 	panel := `document.querySelector('[data-experiment="scaling"]')`
 	b.WaitFor(t, "the websocket to connect", panel+`.querySelector('button.run').disabled === false`)

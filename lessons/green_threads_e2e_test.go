@@ -16,7 +16,7 @@ import (
 // that every claim gets a verdict and the recap table fills in.
 func TestGreenThreadsInBrowser(t *testing.T) {
 	b := e2e.NewBrowser(t, 90*time.Second)
-	srv := e2e.StartServer(t)
+	srv := startServer(t)
 	b.Do(t, chromedp.Navigate(srv.URL+"/lessons/green-threads"))
 	panel := `document.querySelector('[data-experiment="cooperative"]')`
 	b.WaitFor(t, "the websocket to connect", panel+`.querySelector('button.run').disabled === false`)

@@ -1,9 +1,13 @@
 package lessons_test
 
 import (
+	"log/slog"
+	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 
+	"conclab/internal/app"
 	"conclab/internal/lab"
 	"conclab/lessons"
 )
@@ -15,4 +19,32 @@ func TestMain(m *testing.M) {
 		os.Exit(lab.ChildMain(lessons.Registry(), os.Args[2:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
+}
+
+// testServer is the whole course served by httptest, for the browser tests.
+type testServer struct {
+	URL string
+	App *app.App
+}
+
+// startServer serves the course with the real runner and scheduler until
+// the test ends.
+func startServer(t testing.TB) *testServer {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	a := app.New(app.Options{Course: lessons.Course(), Log: log})
+	ts := httptest.NewServer(a.Handler())
+	t.Cleanup(func() {
+		ts.CloseClientConnections()
+		ts.Close()
+		a.Close()
+	})
+	return &testServer{URL: ts.URL, App: a}
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
 }

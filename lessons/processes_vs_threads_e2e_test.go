@@ -17,7 +17,7 @@ import (
 // the end of the page fills in.
 func TestProcessesVsThreadsInBrowser(t *testing.T) {
 	b := e2e.NewBrowser(t, 120*time.Second)
-	srv := e2e.StartServer(t)
+	srv := startServer(t)
 	b.Do(t, chromedp.Navigate(srv.URL+"/lessons/processes-vs-threads"))
 	panel := `document.querySelector('[data-experiment="crash-isolation"]')`
 	b.WaitFor(t, "the websocket to connect", panel+`.querySelector('button.run').disabled === false`)

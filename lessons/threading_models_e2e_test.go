@@ -16,7 +16,7 @@ import (
 // shows in the table, and the diagrams light up with what was measured.
 func TestThreadingModelsInBrowser(t *testing.T) {
 	b := e2e.NewBrowser(t, 90*time.Second)
-	srv := e2e.StartServer(t)
+	srv := startServer(t)
 	b.Do(t, chromedp.Navigate(srv.URL+"/lessons/threading-models"))
 	panel := `document.querySelector('[data-experiment="threading-models"]')`
 	b.WaitFor(t, "the websocket to connect", panel+`.querySelector('button.run').disabled === false`)

@@ -16,33 +16,8 @@ func healthz() http.Handler {
 	})
 }
 
-// ExperimentInfo is one experiment as `conclab list --json` and
-// /api/experiments show it.
-type ExperimentInfo struct {
-	ID      string      `json:"id"`
-	Lesson  string      `json:"lesson"`
-	Title   string      `json:"title"`
-	Summary string      `json:"summary"`
-	Limit   string      `json:"time_limit"`
-	Params  []lab.Param `json:"params"`
-	Claims  []lab.Claim `json:"claims"`
-}
-
-// Experiments lists the registry for JSON.
-func Experiments(reg *lab.Registry) []ExperimentInfo {
-	var out []ExperimentInfo
-	for _, e := range reg.All() {
-		params := e.Params
-		if params == nil {
-			params = []lab.Param{}
-		}
-		out = append(out, ExperimentInfo{ID: e.ID, Lesson: e.Lesson, Title: e.Title, Summary: e.Summary, Limit: e.TimeLimit().String(), Params: params, Claims: e.Claims})
-	}
-	return out
-}
-
 func experimentsJSON(reg *lab.Registry) http.Handler {
-	list := Experiments(reg)
+	list := reg.Describe()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { writeJSON(w, list) })
 }
 

@@ -67,7 +67,7 @@ func TestPageWeight(t *testing.T) {
 	t.Parallel()
 	h := handler(t)
 	paths := []string{"/"}
-	for _, l := range lessons.Course {
+	for _, l := range lessons.All {
 		paths = append(paths, "/lessons/"+l.Slug)
 	}
 	for _, path := range paths {

@@ -6,23 +6,27 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"conclab/internal/app"
+	"conclab/internal/course"
 	"conclab/internal/lab"
-	"conclab/internal/probe"
 	"conclab/lessons"
-	"conclab/web"
-	"conclab/web/ui"
 )
 
-// registry is the course's experiments plus one the websocket tests can
-// steer: it emits a few events, then holds for `hold` ms unless cancelled.
-func registry() *lab.Registry {
-	r := lessons.Registry()
-	r.Register(&lab.Experiment{
-		ID: "ws-hold", Lesson: "context-switching", Title: "Hold",
+// benchSlug is a lesson only the tests have: its one experiment, ws-hold,
+// emits a few events, then holds for `hold` ms unless cancelled, so the
+// websocket tests can steer a run.
+const benchSlug = "test-bench"
+
+var benchLesson = course.Lesson{
+	Slug: benchSlug, Title: "Test bench", Summary: "An experiment the websocket tests steer.",
+	Experiments: []*lab.Experiment{{
+		ID: "ws-hold", Title: "Hold",
 		Params: []lab.Param{lab.Int("hold", "Hold", 100, 0, 60_000, "ms to wait before the result")},
 		Limit:  70 * time.Second,
 		Run: func(ctx context.Context, p lab.Params, out *lab.Emitter) error {
@@ -33,12 +37,24 @@ func registry() *lab.Registry {
 			case <-time.After(time.Duration(p.Int("hold")) * time.Millisecond):
 			}
 			out.Progress("holding", 1, 1)
-			out.Result([]lab.Metric{{Name: "held", Value: float64(p.Int("hold")), Unit: "ms"}}, nil)
+			out.Result([]lab.Metric{{Key: "held", Name: "held", Value: float64(p.Int("hold")), Unit: "ms"}}, nil)
 			return nil
 		},
-	})
-	return r
+	}},
 }
+
+var (
+	courseOnce sync.Once
+	testCourse *course.Course
+)
+
+// theCourse is the course's lessons and the test bench after them.
+func theCourse() *course.Course {
+	courseOnce.Do(func() { testCourse = course.MustNew(append(slices.Clone(lessons.All), benchLesson)...) })
+	return testCourse
+}
+
+func registry() *lab.Registry { return theCourse().Registry() }
 
 func TestMain(m *testing.M) {
 	if lab.IsChild(os.Args) {
@@ -66,16 +82,14 @@ func newServer(t *testing.T, cfg lab.Config) *server {
 
 // newHandler is the course's router with a real runner and scheduler.
 func newHandler(t testing.TB, cfg lab.Config) (http.Handler, *lab.Scheduler) {
-	return newHandlerWithCourse(t, cfg, lessons.Course)
+	return newHandlerWithCourse(t, cfg, theCourse())
 }
 
-func newHandlerWithCourse(t testing.TB, cfg lab.Config, course []ui.Lesson) (http.Handler, *lab.Scheduler) {
-	reg := registry()
+func newHandlerWithCourse(t testing.TB, cfg lab.Config, c *course.Course) (http.Handler, *lab.Scheduler) {
 	log := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sched := lab.NewScheduler((&lab.Runner{Registry: reg, Log: log}).Run, cfg, log)
-	t.Cleanup(sched.Close)
-	srv := &web.Server{Course: course, Registry: reg, Scheduler: sched, Host: probe.ReadHost(), Log: log}
-	return srv.Routes(), sched
+	a := app.New(app.Options{Course: c, Scheduler: cfg, Log: log})
+	t.Cleanup(a.Close)
+	return a.Handler(), a.Scheduler
 }
 
 type testLog struct{ t testing.TB }

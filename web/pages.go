@@ -12,48 +12,52 @@ import (
 
 func (s *Server) indexPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.render(w, r, http.StatusOK, ui.Index(s.Course, s.Host))
+		s.render(w, r, http.StatusOK, ui.Index(s.Course.Refs(), s.Host))
 	})
 }
 
 func (s *Server) lessonPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		slug := chi.URLParam(r, "slug")
-		i := s.lessonIndex(slug)
-		if i < 0 || !s.Course[i].Ready() {
+		i, l, ok := s.Course.Find(chi.URLParam(r, "slug"))
+		if !ok || l.Page == nil {
 			s.notFound().ServeHTTP(w, r)
 			return
 		}
-		l := s.Course[i]
-		p := ui.LessonPage{
-			Page:  ui.Page{Lesson: l, Host: s.Host, Panels: map[string]ui.PanelData{}, Latest: s.Scheduler.Latest},
-			Total: len(s.Course),
+		page := ui.Page{Lesson: s.Course.Ref(i), Host: s.Host, Panels: map[string]ui.PanelData{}, Latest: s.Scheduler.Latest, Recap: s.Course.Recap()}
+		for _, e := range l.Experiments {
+			page.Panels[e.ID] = ui.NewPanel(e)
 		}
-		for _, e := range s.Registry.ForLesson(slug) {
-			p.Panels[e.ID] = ui.NewPanel(e)
-		}
+		p := ui.LessonPage{Page: page, Content: l.Page(page), Total: s.Course.Len()}
+		p.Styles, p.Scripts = s.Course.Head(i)
 		if i > 0 {
-			p.Prev = &s.Course[i-1]
+			prev := s.Course.Ref(i - 1)
+			p.Prev = &prev
 		}
-		if i+1 < len(s.Course) {
-			p.Next = &s.Course[i+1]
+		if i+1 < s.Course.Len() {
+			next := s.Course.Ref(i + 1)
+			p.Next = &next
 		}
 		s.render(w, r, http.StatusOK, ui.LessonView(p))
 	})
 }
 
-func (s *Server) lessonIndex(slug string) int {
-	for i, l := range s.Course {
-		if l.Slug == slug {
-			return i
+// lessonAssets serves a lesson's own static files; a request carrying
+// their current version may be cached for good.
+func (s *Server) lessonAssets() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		slug := chi.URLParam(r, "slug")
+		fsys := s.Course.Assets(slug)
+		if fsys == nil {
+			s.notFound().ServeHTTP(w, r)
+			return
 		}
-	}
-	return -1
+		http.StripPrefix("/static/lessons/"+slug+"/", staticFiles(http.FS(fsys), s.Course.AssetVersion(slug))).ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) notFound() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.render(w, r, http.StatusNotFound, ui.NotFound(r.URL.Path, s.Course, s.Host))
+		s.render(w, r, http.StatusNotFound, ui.NotFound(r.URL.Path, s.Course.Refs(), s.Host))
 	})
 }
 

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -9,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"conclab/internal/course"
 	"conclab/internal/lab"
 	"conclab/lessons"
-	"conclab/web"
 )
 
 func get(t *testing.T, url string) (*http.Response, string) {
@@ -28,6 +29,8 @@ func get(t *testing.T, url string) (*http.Response, string) {
 func TestPages(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, lab.Config{})
+	i, _, _ := theCourse().Find("context-switching")
+	lessonOf := fmt.Sprintf("Lesson %d of %d", i+1, theCourse().Len())
 	tests := []struct {
 		path     string
 		status   int
@@ -37,7 +40,7 @@ func TestPages(t *testing.T) {
 		{"/", 200, []string{"Concurrency, measured on this machine", `href="/lessons/context-switching"`, "Processes vs threads", `href="/lessons/choosing"`, `data-testid="host-panel"`}, nil},
 		{"/lessons/context-switching", 200, []string{
 			"<h1>Context switching</h1>", `data-experiment="switch-cost"`, `data-experiment="switch-count"`, `data-experiment="yield-batching"`,
-			"Lesson 3 of 7", `data-testid="host-panel"`, "A switch between two threads of one process costs about 1–10 µs.",
+			lessonOf, `data-testid="host-panel"`, "A switch between two threads of one process costs about 1–10 µs.",
 			`min="10"`, `max="3000"`, "go run ./cmd/conclab run switch-cost",
 		}, nil},
 		{"/lessons/no-such-lesson", 404, []string{"There is no page at", "/lessons/no-such-lesson", `href="/lessons/context-switching"`}, nil},
@@ -64,16 +67,17 @@ func TestPages(t *testing.T) {
 // missing page, and are not served.
 func TestComingLessonsAreNotLinks(t *testing.T) {
 	t.Parallel()
-	course := slices.Clone(lessons.Course)
-	course[5].Content = nil // pretend lesson 6 is not written yet
-	h, _ := newHandlerWithCourse(t, lab.Config{}, course)
+	all := slices.Clone(lessons.All)
+	all[5].Page = nil // pretend lesson 6 is not written yet
+	h, _ := newHandlerWithCourse(t, lab.Config{}, course.MustNew(all...))
+	course := course.MustNew(all...).Refs()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
 	body := rec.Body.String()
 	for _, l := range course {
 		link := `href="/lessons/` + l.Slug + `"`
-		if l.Ready() != strings.Contains(body, link) {
-			t.Errorf("lesson %s: ready=%v but link present=%v", l.Slug, l.Ready(), !l.Ready())
+		if l.Ready != strings.Contains(body, link) {
+			t.Errorf("lesson %s: ready=%v but link present=%v", l.Slug, l.Ready, !l.Ready)
 		}
 	}
 	if !strings.Contains(body, `<span class="badge">coming</span>`) {
@@ -95,7 +99,7 @@ func TestAPI(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, lab.Config{})
 	_, body := get(t, s.url+"/api/experiments")
-	var exps []web.ExperimentInfo
+	var exps []lab.ExperimentInfo
 	if err := json.Unmarshal([]byte(body), &exps); err != nil {
 		t.Fatalf("/api/experiments: %v", err)
 	}
@@ -109,7 +113,9 @@ func TestAPI(t *testing.T) {
 		}
 	}
 	var raw []map[string]any
-	json.Unmarshal([]byte(body), &raw)
+	if err := json.Unmarshal([]byte(body), &raw); err != nil {
+		t.Fatalf("/api/experiments: %v", err)
+	}
 	p := raw[0]["params"].([]any)[0].(map[string]any)
 	for _, k := range []string{"name", "default", "min", "max", "help"} {
 		if _, ok := p[k]; !ok {

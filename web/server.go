@@ -11,16 +11,15 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"conclab/internal/course"
 	"conclab/internal/lab"
 	"conclab/internal/probe"
 	"conclab/static"
-	"conclab/web/ui"
 )
 
 // Server holds what the handlers need.
 type Server struct {
-	Course    []ui.Lesson
-	Registry  *lab.Registry
+	Course    *course.Course
 	Scheduler *lab.Scheduler
 	Host      probe.Host
 	Log       *slog.Logger
@@ -37,11 +36,12 @@ func (s *Server) Routes() http.Handler {
 	r.Method(http.MethodGet, "/", s.indexPage())
 	r.Method(http.MethodGet, "/lessons/{slug}", s.lessonPage())
 	r.Method(http.MethodGet, "/healthz", healthz())
-	r.Method(http.MethodGet, "/api/experiments", experimentsJSON(s.Registry))
+	r.Method(http.MethodGet, "/api/experiments", experimentsJSON(s.Course.Registry()))
 	r.Method(http.MethodGet, "/api/host", hostJSON(s.Host))
 	r.Method(http.MethodGet, "/api/stats", statsJSON(s.Scheduler))
 	r.Method(http.MethodGet, "/ws", s.websocket())
-	r.Method(http.MethodGet, "/static/*", http.StripPrefix("/static/", staticFiles(http.FS(static.FS))))
+	r.Method(http.MethodGet, "/static/lessons/{slug}/*", s.lessonAssets())
+	r.Method(http.MethodGet, "/static/*", http.StripPrefix("/static/", staticFiles(http.FS(static.FS), static.Version())))
 	r.NotFound(s.notFound().ServeHTTP)
 	return r
 }
@@ -61,14 +61,14 @@ func securityHeaders(next http.Handler) http.Handler {
 
 // staticFiles serves the embedded assets; a request carrying the current
 // version may be cached for good.
-func staticFiles(fsys http.FileSystem) http.Handler {
+func staticFiles(fsys http.FileSystem, version string) http.Handler {
 	files := http.FileServer(fsys)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "" || r.URL.Path[len(r.URL.Path)-1] == '/' {
 			http.NotFound(w, r) // no directory listings
 			return
 		}
-		if r.URL.Query().Get("v") == static.Version() {
+		if v := r.URL.Query().Get("v"); v != "" && v == version {
 			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		} else {
 			w.Header().Set("Cache-Control", "no-cache")

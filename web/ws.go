@@ -182,7 +182,7 @@ func (s *Server) handle(c *conn, data []byte) {
 	}
 	switch req.Op {
 	case "run":
-		exp, ok := s.Registry.Lookup(req.Experiment)
+		exp, ok := s.Course.Registry().Lookup(req.Experiment)
 		if !ok {
 			c.sendError(&req, fmt.Sprintf("unknown experiment %q", req.Experiment))
 			return

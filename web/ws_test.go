@@ -287,7 +287,7 @@ func TestOriginCheck(t *testing.T) {
 func TestLessonFollowersSeeOthersRuns(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, lab.Config{})
-	student, err := dial(t, s, "", "?lesson=context-switching")
+	student, err := dial(t, s, "", "?lesson="+benchSlug)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,8 +14,8 @@ import (
 
 	"github.com/coder/websocket"
 
+	"conclab/internal/format"
 	"conclab/internal/lab"
-	"conclab/web/ui"
 )
 
 // loadtest opens many websocket viewers on one run of a real server and
@@ -206,7 +206,7 @@ func report(w io.Writer, results []viewerResult, before, after stats) error {
 		if len(r.metrics) > 0 {
 			fmt.Fprintln(w, "the run measured, while watched:")
 			for _, m := range r.metrics {
-				fmt.Fprintf(w, "  %s: %s\n", m.Name, ui.Figure(m.Value, m.Unit))
+				fmt.Fprintf(w, "  %s: %s\n", m.Name, format.Figure(m.Value, m.Unit))
 			}
 			break
 		}

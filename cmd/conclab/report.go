@@ -6,9 +6,9 @@ import (
 	"io"
 	"strings"
 
+	"conclab/internal/format"
 	"conclab/internal/lab"
 	"conclab/internal/probe"
-	"conclab/web/ui"
 )
 
 // reporter prints a run's events for a person at a terminal.
@@ -65,9 +65,9 @@ func (r *reporter) event(ev lab.Event) {
 		}
 		for _, m := range e.Metrics {
 			pad := strings.Repeat(" ", width-len([]rune(m.Name)))
-			line := fmt.Sprintf("  %s%s  %s %s", m.Name, pad, ui.Figure(m.Value, ""), m.Unit)
+			line := fmt.Sprintf("  %s%s  %s %s", m.Name, pad, format.Figure(m.Value, ""), m.Unit)
 			if m.Min != nil && m.P99 != nil && m.Max != nil {
-				line += fmt.Sprintf("   (min %s · p99 %s · max %s, n=%d)", ui.Figure(*m.Min, ""), ui.Figure(*m.P99, ""), ui.Figure(*m.Max, ""), m.N)
+				line += fmt.Sprintf("   (min %s · p99 %s · max %s, n=%d)", format.Figure(*m.Min, ""), format.Figure(*m.P99, ""), format.Figure(*m.Max, ""), m.N)
 			}
 			fmt.Fprintln(w, line)
 		}

@@ -13,7 +13,6 @@ import (
 
 	"conclab/internal/lab"
 	"conclab/lessons"
-	"conclab/web"
 )
 
 // exitError carries an exit code: 2 for bad input, 1 for a run that
@@ -68,7 +67,8 @@ Exit status of run: 0 when the run finished, 1 when it failed, 2 for bad input.
 // run is the whole program; main only wires signals to ctx. args are
 // os.Args, the program name first.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	reg := lessons.Registry()
+	c := lessons.Course()
+	reg := c.Registry()
 	if lab.IsChild(args) {
 		if code := lab.ChildMain(reg, args[2:], stdout, stderr); code != 0 {
 			return &exitError{code: code}
@@ -82,7 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	switch cmd {
 	case "serve":
-		return serve(ctx, reg, args, stdout, stderr)
+		return serve(ctx, c, args, stdout, stderr)
 	case "list":
 		return list(reg, args, stdout)
 	case "run":
@@ -123,7 +123,7 @@ func list(reg *lab.Registry, args []string, stdout io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	infos := web.Experiments(reg)
+	infos := reg.Describe()
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

@@ -12,13 +12,12 @@ import (
 	"syscall"
 	"time"
 
+	"conclab/internal/app"
+	"conclab/internal/course"
 	"conclab/internal/lab"
-	"conclab/internal/probe"
-	"conclab/lessons"
-	"conclab/web"
 )
 
-func serve(ctx context.Context, reg *lab.Registry, args []string, stdout, stderr io.Writer) error {
+func serve(ctx context.Context, c *course.Course, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on; anything but loopback lets others start experiments here")
 	parallel := fs.Int("parallel-runs", 1, "runs that may measure at the same time (1 keeps them from disturbing each other)")
@@ -45,14 +44,13 @@ func serve(ctx context.Context, reg *lab.Registry, args []string, stdout, stderr
 		}
 		return usageError("cannot listen on %s: %v", *addr, err)
 	}
-	runner := &lab.Runner{Registry: reg, Log: log}
-	sched := lab.NewScheduler(runner.Run, lab.Config{Parallel: *parallel, Queue: *queue}, log)
-	srv := &web.Server{Course: lessons.Course, Registry: reg, Scheduler: sched, Host: probe.ReadHost(), Log: log}
+	opts := app.Options{Course: c, Scheduler: lab.Config{Parallel: *parallel, Queue: *queue}, Log: log}
 	if *origins != "" {
-		srv.OriginPatterns = strings.Split(*origins, ",")
+		opts.OriginPatterns = strings.Split(*origins, ",")
 	}
+	a := app.New(opts)
 	hs := &http.Server{
-		Handler:           srv.Routes(),
+		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -70,7 +68,7 @@ func serve(ctx context.Context, reg *lab.Registry, args []string, stdout, stderr
 	go func() { errc <- hs.Serve(ln) }()
 	select {
 	case err := <-errc:
-		sched.Close()
+		a.Close()
 		return err
 	case <-ctx.Done():
 	}
@@ -78,7 +76,7 @@ func serve(ctx context.Context, reg *lab.Registry, args []string, stdout, stderr
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	hs.Shutdown(shutdown)
-	sched.Close() // kills every run's processes
+	a.Close() // kills every run's processes
 	return nil
 }
 

@@ -1,13 +1,12 @@
-// Package e2e starts the real course server and a real headless Chromium
-// for end-to-end tests. Tests skip when no browser is installed, unless
-// CONCLAB_REQUIRE_BROWSER=1 (set by .ci/run) makes that a failure.
+// Package e2e drives a real headless Chromium for end-to-end tests; the
+// tests serve the course themselves (internal/app). Tests skip when no
+// browser is installed, unless CONCLAB_REQUIRE_BROWSER=1 (set by .ci/run)
+// makes that a failure. It knows nothing about the course.
 package e2e
 
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -20,43 +19,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
-	"conclab/internal/lab"
-	"conclab/internal/probe"
-	"conclab/lessons"
-	"conclab/web"
 )
-
-// Server is the course served by httptest, with the real registry, runner
-// and scheduler.
-type Server struct {
-	URL       string
-	Scheduler *lab.Scheduler
-}
-
-// StartServer serves the whole course for the test. The test binary must
-// run experiments as children: its TestMain calls lab.IsChild/ChildMain.
-func StartServer(t testing.TB) *Server {
-	t.Helper()
-	reg := lessons.Registry()
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	runner := &lab.Runner{Registry: reg, Log: log}
-	sched := lab.NewScheduler(runner.Run, lab.Config{}, log)
-	srv := &web.Server{Course: lessons.Course, Registry: reg, Scheduler: sched, Host: probe.ReadHost(), Log: log}
-	ts := httptest.NewServer(srv.Routes())
-	t.Cleanup(func() {
-		ts.CloseClientConnections()
-		ts.Close()
-		sched.Close()
-	})
-	return &Server{URL: ts.URL, Scheduler: sched}
-}
-
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(b []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(b)))
-	return len(b), nil
-}
 
 // FindBrowser returns the path of Chromium, or "" when there is none.
 func FindBrowser() string {

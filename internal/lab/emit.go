@@ -35,8 +35,11 @@ func (c Claim) Judge(measured, verdict, why string) Claim {
 }
 
 // Metric is one measured figure of a result, with its spread when it is a
-// distribution.
+// distribution. Key is stable and for machines: pages, the recap and the
+// command line find a figure by its key, never by the words of its Name,
+// which are for people and may change. See ValidKey.
 type Metric struct {
+	Key   string   `json:"key"`
 	Name  string   `json:"name"`
 	Value float64  `json:"value"`
 	Unit  string   `json:"unit"`

@@ -20,6 +20,12 @@ type Experiment struct {
 	Charts  []Chart // live charts the panel draws from its events
 	Tables  []Table // live tables the panel fills from row events
 
+	// Conditional lists metric keys a run emits only when the host can
+	// measure them (perf installed, python3 found); a page that shows one
+	// says "not measured here" without it. Every other key a page or the
+	// recap names must be in every run's result.
+	Conditional []string
+
 	// Limit is the run's time limit, enforced by the runner (default 60 s).
 	Limit time.Duration
 

@@ -39,10 +39,17 @@ func quantile(s []float64, q float64) float64 {
 	return s[lo] + (s[hi]-s[lo])*(pos-float64(lo))
 }
 
-// Metric turns the summary into a result metric whose value is the median.
-func (s Summary) Metric(name, unit string) Metric {
-	return Metric{Name: name, Value: s.P50, Unit: unit, P50: ptr(s.P50), P99: ptr(s.P99), Min: ptr(s.Min), Max: ptr(s.Max), N: s.N}
+// Metric turns the summary into a result metric whose value is the
+// median: key is the metric's stable machine key, name its words for people.
+func (s Summary) Metric(key, name, unit string) Metric {
+	return Metric{Key: key, Name: name, Value: s.P50, Unit: unit, P50: ptr(s.P50), P99: ptr(s.P99), Min: ptr(s.Min), Max: ptr(s.Max), N: s.N}
 }
+
+// Named is Metric without a key.
+//
+// Deprecated: every metric needs a key; use Metric. Named goes once every
+// lesson gives its metrics keys.
+func (s Summary) Named(name, unit string) Metric { return s.Metric("", name, unit) }
 
 func ptr(f float64) *float64 { return &f }
 

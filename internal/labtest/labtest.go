@@ -201,3 +201,34 @@ func CheckContract(t testing.TB, r *Run) {
 		}
 	}
 }
+
+// CheckKeys checks that every metric of the result has a well-formed key
+// (lab.ValidKey) and that no two share one.
+func CheckKeys(t testing.TB, r *Run) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, m := range r.Metrics {
+		switch {
+		case !lab.ValidKey(m.Key):
+			t.Errorf("metric %q has a malformed key %q", m.Name, m.Key)
+		case seen[m.Key]:
+			t.Errorf("two metrics have the key %q", m.Key)
+		}
+		seen[m.Key] = true
+	}
+}
+
+// Key returns the result metric with this key, failing the test when
+// there is none.
+func (r *Run) Key(t testing.TB, key string) lab.Metric {
+	t.Helper()
+	if m, ok := lab.FindMetric(r.Metrics, key); ok {
+		return m
+	}
+	var keys []string
+	for _, m := range r.Metrics {
+		keys = append(keys, m.Key)
+	}
+	t.Fatalf("no metric with key %q; keys: %q", key, keys)
+	return lab.Metric{}
+}

@@ -3,12 +3,29 @@
 // recap of what this machine measured across the course.
 package choosing
 
-import "conclab/internal/lab"
+import (
+	"embed"
+
+	"conclab/internal/course"
+	"conclab/internal/lab"
+)
 
 // Slug is the lesson's address and the Lesson of its experiments.
 const Slug = "choosing"
 
-// Experiments are the lesson's experiments, in page order.
-func Experiments() []*lab.Experiment {
-	return []*lab.Experiment{workloadLab()}
+// Lesson describes the lesson to the course (lessons/course.go).
+var Lesson = course.Lesson{
+	Slug:        Slug,
+	Title:       "Choosing a model",
+	Summary:     "Threads, processes, async or green threads: test the rules of thumb on a workload of your own.",
+	Page:        Page,
+	Experiments: []*lab.Experiment{workloadLab()},
+	Assets:      course.Sub(assets, "assets"),
+	Styles:      []string{"page.css"},
+	Scripts:     []string{"page.js"},
 }
+
+// assets are the lesson's own CSS and JavaScript.
+//
+//go:embed assets
+var assets embed.FS

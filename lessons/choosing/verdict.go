@@ -151,7 +151,7 @@ func (r *labRun) metrics(rank []*tally, share, rate float64) []lab.Metric {
 	how := fmt.Sprintf("median of %d round%s of %d tasks", r.rounds, plural(r.rounds, "s"), r.w.n)
 	for _, s := range strategies {
 		t := r.tally[s.key]
-		m := t.wall().Metric("Wall time, "+s.name, "ms")
+		m := t.wall().Named("Wall time, "+s.name, "ms")
 		m.Note = how
 		out = append(out, m)
 	}
@@ -160,7 +160,7 @@ func (r *labRun) metrics(rank []*tally, share, rate float64) []lab.Metric {
 		Note: fmt.Sprintf("%s vs sequential, %s", fastest.s.name, how)})
 	for _, s := range strategies {
 		t := r.tally[s.key]
-		m := t.cpu().Metric("CPU time, "+s.name, "ms")
+		m := t.cpu().Named("CPU time, "+s.name, "ms")
 		m.Note = "getrusage user + system; the pool's includes its worker processes"
 		out = append(out, m)
 	}
@@ -173,7 +173,7 @@ func (r *labRun) metrics(rank []*tally, share, rate float64) []lab.Metric {
 		out = append(out, lab.Metric{Name: "Peak memory, " + s.name, Value: round3(float64(t.rss) / (1 << 20)), Unit: "MB", Note: note})
 	}
 	st := lab.Summarize(r.tally[kProcesses].startups)
-	m := st.Metric("Start-up of the process pool", "ms")
+	m := st.Named("Start-up of the process pool", "ms")
 	m.Note = fmt.Sprintf("from starting %d worker process%s until the last said ready", r.env.workers, plural(r.env.workers, "es"))
 	out = append(out, m)
 

@@ -3,12 +3,29 @@
 // machine's scheduler really ran them.
 package concurrencyvsparallelism
 
-import "conclab/internal/lab"
+import (
+	"embed"
+
+	"conclab/internal/course"
+	"conclab/internal/lab"
+)
 
 // Slug is the lesson's address and the Lesson of its experiments.
 const Slug = "concurrency-vs-parallelism"
 
-// Experiments are the lesson's experiments, in page order.
-func Experiments() []*lab.Experiment {
-	return []*lab.Experiment{cpuTimeline()}
+// Lesson describes the lesson to the course (lessons/course.go).
+var Lesson = course.Lesson{
+	Slug:        Slug,
+	Title:       "Concurrency vs parallelism",
+	Summary:     "Taking turns on one CPU versus running at the same instant on several, drawn from this machine's scheduler.",
+	Page:        Page,
+	Experiments: []*lab.Experiment{cpuTimeline()},
+	Assets:      course.Sub(assets, "assets"),
+	Styles:      []string{"page.css"},
+	Scripts:     []string{"page.js"},
 }
+
+// assets are the lesson's own CSS and JavaScript.
+//
+//go:embed assets
+var assets embed.FS

@@ -43,7 +43,7 @@ func phaseMetrics(r *phaseResult) []lab.Metric {
 	m := r.mode
 	out := []lab.Metric{
 		{Name: "Wall time, " + m, Value: ms(r.wall), Unit: "ms", Note: "from the start signal to the end of the last task"},
-		lab.Summarize(cpu).Metric("CPU time per task, "+m, "ms"),
+		lab.Summarize(cpu).Named("CPU time per task, "+m, "ms"),
 		{Name: "Sum of CPU times, " + m, Value: ms(r.cpuTime()), Unit: "ms", Note: "getrusage(RUSAGE_THREAD) of each task's thread, added up"},
 		{Name: "Speedup, " + m, Value: r.speedup(), Unit: "×", Note: "sum of the tasks' CPU times ÷ wall time: how many CPUs' worth of work ran at once"},
 		{Name: "Turn changes, " + m, Value: float64(turnChanges(r)), Unit: "", Note: "times a CPU went from one task to another, from the getcpu samples"},
@@ -54,7 +54,7 @@ func phaseMetrics(r *phaseResult) []lab.Metric {
 	}
 	if lens := r.turnLengths(); len(lens) > 0 {
 		s := lab.Summarize(lens)
-		met := s.Metric("Length of a turn, "+m, "ms")
+		met := s.Named("Length of a turn, "+m, "ms")
 		met.Note = "turns that ended because another task took the CPU"
 		out = append(out, met)
 	}

@@ -2,12 +2,19 @@
 // costs on this machine, and why too many of them hurt.
 package contextswitching
 
-import "conclab/internal/lab"
+import (
+	"conclab/internal/course"
+	"conclab/internal/lab"
+)
 
 // Slug is the lesson's address and the Lesson of its experiments.
 const Slug = "context-switching"
 
-// Experiments are the lesson's experiments, in page order.
-func Experiments() []*lab.Experiment {
-	return []*lab.Experiment{switchCost(), switchCount(), yieldBatching()}
+// Lesson describes the lesson to the course (lessons/course.go).
+var Lesson = course.Lesson{
+	Slug:        Slug,
+	Title:       "Context switching",
+	Summary:     "What the CPU saves and restores when it changes threads, what that costs here, and why too many switches hurt.",
+	Page:        Page,
+	Experiments: []*lab.Experiment{switchCost(), switchCount(), yieldBatching()},
 }

@@ -160,7 +160,7 @@ func runSwitchCost(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 		if k.cross {
 			name = "Wake-up latency, " + k.label
 		}
-		m := lab.Summarize(res.PerSwitch).Metric(name, "µs")
+		m := lab.Summarize(res.PerSwitch).Named(name, "µs")
 		m.Note = fmt.Sprintf("%d batches of %d round trips, pinned to CPU %d and %d; per switch = round trip / 2", len(res.PerSwitch), k.per, res.pinned[0], res.pinned[1])
 		metrics = append(metrics, m)
 		metrics = append(metrics, lab.Metric{Name: "Switches the kernel counted, " + k.label, Value: float64(res.Kernel.Switches()), Unit: "switches",

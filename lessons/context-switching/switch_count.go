@@ -143,8 +143,8 @@ func runSwitchCount(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	metrics := []lab.Metric{
 		{Name: "Involuntary switches, " + settings[0].label, Value: inv1, Unit: "per round", Note: "getrusage(RUSAGE_THREAD) summed over the threads, mean of 3 rounds"},
 		{Name: "Involuntary switches, " + settings[1].label, Value: invK, Unit: "per round", Note: "getrusage(RUSAGE_THREAD) summed over the threads, mean of 3 rounds"},
-		base.Metric("Throughput, "+settings[0].label, "M units/s"),
-		cont.Metric("Throughput, "+settings[1].label, "M units/s"),
+		base.Named("Throughput, "+settings[0].label, "M units/s"),
+		cont.Named("Throughput, "+settings[1].label, "M units/s"),
 		{Name: "Time a thread ran between involuntary switches", Value: sliceMs, Unit: "ms", Note: "wall time × CPUs ÷ involuntary switches, contended rounds"},
 	}
 

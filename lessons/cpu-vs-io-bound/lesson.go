@@ -3,17 +3,30 @@
 package cpuvsiobound
 
 import (
+	"embed"
 	"strconv"
 
+	"conclab/internal/course"
 	"conclab/internal/lab"
 )
 
 // Slug is the lesson's address and the Lesson of its experiments.
 const Slug = "cpu-vs-io-bound"
 
-// Experiments are the lesson's experiments, in page order.
-func Experiments() []*lab.Experiment {
-	return []*lab.Experiment{scaling(), taskProfile(), mixedPipeline(), pythonGIL()}
+// Lesson describes the lesson to the course (lessons/course.go).
+var Lesson = course.Lesson{
+	Slug:        Slug,
+	Title:       "CPU-bound vs I/O-bound",
+	Summary:     "Why more workers help work that waits and not work that computes.",
+	Page:        Page,
+	Experiments: []*lab.Experiment{scaling(), taskProfile(), mixedPipeline(), pythonGIL()},
+	Assets:      course.Sub(assets, "assets"),
+	Styles:      []string{"page.css"},
 }
+
+// assets are the lesson's own CSS and JavaScript.
+//
+//go:embed assets
+var assets embed.FS
 
 func itoa(n int) string { return strconv.Itoa(n) }

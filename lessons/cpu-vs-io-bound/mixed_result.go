@@ -122,7 +122,7 @@ func mixedResult(out *lab.Emitter, rs []stratResult, n, cores int) error {
 		metrics = append(metrics,
 			lab.Metric{Name: "Throughput, " + r.s.label, Value: round2(r.throughput), Unit: "requests/s", N: r.processed,
 				Note: fmt.Sprintf("%d requests in %s; %.2f CPUs kept busy, and other programs %.2f meanwhile (/proc/stat)", r.processed, r.wall.Round(time.Millisecond/10), r.busy, r.others)},
-			r.lat.Metric("Latency, "+r.s.label, "ms"),
+			r.lat.Named("Latency, "+r.s.label, "ms"),
 			lab.Metric{Name: "Requests processed, " + r.s.label, Value: float64(r.processed), Unit: "requests", Note: fmt.Sprintf("of %d", n)},
 			lab.Metric{Name: "Queries answered by the server, " + r.s.label, Value: float64(r.queries), Unit: "queries", Note: fmt.Sprintf("%d expected: two per request", r.queriesWanted)},
 			lab.Metric{Name: "Responses received by the server, " + r.s.label, Value: float64(r.responses), Unit: "responses", Note: fmt.Sprintf("%d expected", r.respondWanted)},

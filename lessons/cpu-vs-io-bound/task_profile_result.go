@@ -69,12 +69,12 @@ func taskProfileResult(out *lab.Emitter, all [][]spanTimes, srv *slowServer, wai
 
 	metrics := []lab.Metric{
 		{Name: "Share of the request spent waiting for I/O", Value: round3(100 * share), Unit: "%", N: n, Note: "wall time of the two waits ÷ wall time of all five phases, every request"},
-		lab.Summarize(perRequest).Metric("Time per request, arrival to response", "ms"),
-		wall[1].Metric("Wait for the first query (wall)", "ms"),
-		cpu[1].Metric("CPU used during the first wait", "ms"),
-		wall[0].Metric("First compute phase (wall)", "ms"),
-		cpu[0].Metric("CPU used by the first compute phase", "ms"),
-		wall[4].Metric("Respond (wall)", "ms"),
+		lab.Summarize(perRequest).Named("Time per request, arrival to response", "ms"),
+		wall[1].Named("Wait for the first query (wall)", "ms"),
+		cpu[1].Named("CPU used during the first wait", "ms"),
+		wall[0].Named("First compute phase (wall)", "ms"),
+		cpu[0].Named("CPU used by the first compute phase", "ms"),
+		wall[4].Named("Respond (wall)", "ms"),
 		{Name: "CPU used while waiting, as a share of the waits", Value: round3(100 * cpuInWaits), Unit: "%", Note: "CLOCK_THREAD_CPUTIME_ID of the handler's thread"},
 		{Name: "Compute phases: CPU time ÷ wall time", Value: round3(computeCPU.Seconds() / computeWall.Seconds()), Unit: "",
 			Note: "below 1 when other programs took the CPU away from the handler mid-phase"},

@@ -20,7 +20,7 @@ func judgeCooperative(runs map[string]coopRun, every, tick int) ([]lab.Metric, [
 		)
 		if len(r.during) > 0 {
 			s := lab.Summarize(r.during)
-			metrics = append(metrics, s.Metric("Gap while the spinner ran, "+m.label, "ms"))
+			metrics = append(metrics, s.Named("Gap while the spinner ran, "+m.label, "ms"))
 		}
 	}
 	metrics = append(metrics, lab.Metric{Name: "Yields the spinner made, yields every K", Value: float64(yield.yields), Unit: "yields",

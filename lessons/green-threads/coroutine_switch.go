@@ -122,7 +122,7 @@ func judgeCoroutineSwitch(runs map[string]pingpong.Result, coro, goro workRun, u
 	var metrics []lab.Metric
 	for _, k := range switchKinds {
 		r := runs[k.key]
-		m := lab.Summarize(r.PerSwitch).Metric("Switch, "+k.label, "ns")
+		m := lab.Summarize(r.PerSwitch).Named("Switch, "+k.label, "ns")
 		m.Note = fmt.Sprintf("%d batches of %d round trips on one CPU; per switch = round trip / 2", len(r.PerSwitch), k.per)
 		metrics = append(metrics, m,
 			lab.Metric{Name: "Kernel switches during the run, " + k.label, Value: float64(r.Kernel.Switches()), Unit: "switches",

@@ -3,12 +3,28 @@
 // switch between them costs next to a switch between OS threads.
 package greenthreads
 
-import "conclab/internal/lab"
+import (
+	"embed"
+
+	"conclab/internal/course"
+	"conclab/internal/lab"
+)
 
 // Slug is the lesson's address and the Lesson of its experiments.
 const Slug = "green-threads"
 
-// Experiments are the lesson's experiments, in page order.
-func Experiments() []*lab.Experiment {
-	return []*lab.Experiment{spawnMany(), cooperative(), coroutineSwitch()}
+// Lesson describes the lesson to the course (lessons/course.go).
+var Lesson = course.Lesson{
+	Slug:        Slug,
+	Title:       "Green threads and coroutines",
+	Summary:     "A million goroutines, a task that never yields, and the cheapest switch there is.",
+	Page:        Page,
+	Experiments: []*lab.Experiment{spawnMany(), cooperative(), coroutineSwitch()},
+	Assets:      course.Sub(assets, "assets"),
+	Styles:      []string{"page.css"},
 }
+
+// assets are the lesson's own CSS and JavaScript.
+//
+//go:embed assets
+var assets embed.FS

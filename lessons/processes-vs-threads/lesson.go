@@ -3,12 +3,28 @@
 // measured on this machine.
 package processesvsthreads
 
-import "conclab/internal/lab"
+import (
+	"embed"
+
+	"conclab/internal/course"
+	"conclab/internal/lab"
+)
 
 // Slug is the lesson's address and the Lesson of its experiments.
 const Slug = "processes-vs-threads"
 
-// Experiments are the lesson's experiments, in page order.
-func Experiments() []*lab.Experiment {
-	return []*lab.Experiment{spawnCost(), memoryFootprint(), isolation(), messagePassing(), crashIsolation()}
+// Lesson describes the lesson to the course (lessons/course.go).
+var Lesson = course.Lesson{
+	Slug:        Slug,
+	Title:       "Processes vs threads",
+	Summary:     "What a process owns, what its threads share, and what that costs in time, memory and safety.",
+	Page:        Page,
+	Experiments: []*lab.Experiment{spawnCost(), memoryFootprint(), isolation(), messagePassing(), crashIsolation()},
+	Assets:      course.Sub(assets, "assets"),
+	Styles:      []string{"page.css"},
 }
+
+// assets are the lesson's own CSS and JavaScript.
+//
+//go:embed assets
+var assets embed.FS

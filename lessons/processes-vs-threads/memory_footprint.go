@@ -186,7 +186,7 @@ func (s procSummary) row(kind string, n int) map[string]any {
 func (s procSummary) metrics(what string) []lab.Metric {
 	m := func(name string, sum lab.Summary, note string) lab.Metric {
 		sum.Min, sum.P50, sum.P99, sum.Max = sum.Min/kib, sum.P50/kib, sum.P99/kib, sum.Max/kib
-		x := sum.Metric(name, "KiB")
+		x := sum.Named(name, "KiB")
 		x.Note = note
 		return x
 	}

@@ -164,7 +164,7 @@ func runMessagePassing(ctx context.Context, p lab.Params, out *lab.Emitter) erro
 	for _, m := range res {
 		metrics = append(metrics, lab.Metric{Name: "Throughput, " + m.t.label, Value: m.rate, Unit: "msg/s",
 			Note: fmt.Sprintf("%d-byte messages for %s; %.1f MB/s", size, dur, m.rate*float64(size)/1e6)})
-		l := m.latency.Metric("Round trip, "+m.t.label, "µs")
+		l := m.latency.Named("Round trip, "+m.t.label, "µs")
 		l.Note = fmt.Sprintf("%d batches of %d round trips", m.latency.N, m.t.per)
 		metrics = append(metrics, l)
 	}

@@ -164,7 +164,7 @@ func runSpawnCost(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 
 	var metrics []lab.Metric
 	for _, k := range kinds {
-		m := lab.Summarize(times[k.key]).Metric("Create and finish, "+k.label, "µs")
+		m := lab.Summarize(times[k.key]).Named("Create and finish, "+k.label, "µs")
 		m.Note = fmt.Sprintf("%d units, one at a time, each timed from the request until it had finished", n)
 		metrics = append(metrics, m)
 	}

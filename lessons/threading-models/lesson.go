@@ -3,12 +3,29 @@
 // costs when a task makes a blocking system call.
 package threadingmodels
 
-import "conclab/internal/lab"
+import (
+	"embed"
+
+	"conclab/internal/course"
+	"conclab/internal/lab"
+)
 
 // Slug is the lesson's address and the Lesson of its experiments.
 const Slug = "threading-models"
 
-// Experiments are the lesson's experiments, in page order.
-func Experiments() []*lab.Experiment {
-	return []*lab.Experiment{threadingModels(), blockingCall()}
+// Lesson describes the lesson to the course (lessons/course.go).
+var Lesson = course.Lesson{
+	Slug:        Slug,
+	Title:       "User-level vs kernel-level threads",
+	Summary:     "1:1, N:1 and M:N side by side, including the blocking call that stops N:1 dead.",
+	Page:        Page,
+	Experiments: []*lab.Experiment{threadingModels(), blockingCall()},
+	Assets:      course.Sub(assets, "assets"),
+	Styles:      []string{"page.css"},
+	Scripts:     []string{"page.js"},
 }
+
+// assets are the lesson's own CSS and JavaScript.
+//
+//go:embed assets
+var assets embed.FS

@@ -145,7 +145,7 @@ func runThreadingModels(ctx context.Context, p lab.Params, out *lab.Emitter) err
 	for _, s := range sw {
 		sum := lab.Summarize(s.vals)
 		out.Bar("switch", "", s.label, sum.P50, sum.P10, sum.P90)
-		m := sum.Metric("Switch, "+s.label, "µs")
+		m := sum.Named("Switch, "+s.label, "µs")
 		m.Note = fmt.Sprintf("%s; %d batches", s.note, sum.N)
 		metrics = append(metrics, m)
 	}

@@ -25,3 +25,8 @@ export function el(tag, attrs = {}, ...children) {
   for (const c of children) e.append(c);
   return e;
 }
+
+/** byKey finds the metric with this key in a result's metrics. */
+export function byKey(metrics, key) {
+  return metrics.find((m) => m.key === key);
+}

@@ -1,6 +1,6 @@
 // One experiment panel: its form, its live status, charts, tables and
 // verdicts, all driven by the events of the run it shows.
-import { fmt, el } from './format.js';
+import { fmt, el, byKey } from './format.js';
 import { makeChart } from './charts.js';
 
 const ACTIVE = new Set(['submitting', 'queued', 'running']);
@@ -224,10 +224,14 @@ export class Panel {
     }));
     // Other parts of the page (a lesson's summary table) may show figures
     // from this result: elements with data-fill="<experiment>" and
-    // data-metric="<words of a metric name>" get its value.
+    // data-key="<metric key>" get its value.
     for (const cell of document.querySelectorAll(`[data-fill="${CSS.escape(this.id)}"]`)) {
-      const words = (cell.dataset.metric || '').toLowerCase().split('|');
-      const x = m.metrics.find((x) => words.every((w) => x.name.toLowerCase().includes(w)));
+      let x;
+      if (cell.dataset.key) x = byKey(m.metrics, cell.dataset.key);
+      else { // deprecated: words of the metric's name, until every page uses keys
+        const words = (cell.dataset.metric || '').toLowerCase().split('|');
+        x = m.metrics.find((x) => words.every((w) => x.name.toLowerCase().includes(w)));
+      }
       if (x) { cell.textContent = `${fmt(x.value)} ${x.unit}`; cell.dataset.filled = 'true'; }
     }
     document.dispatchEvent(new CustomEvent('lab:result', { detail: { experiment: this.id, run: this.run, metrics: m.metrics, claims: m.claims } }));

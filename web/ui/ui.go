@@ -16,19 +16,16 @@ import (
 	"conclab/static"
 )
 
-// Lesson is one entry of the course.
+// Lesson is one entry of the course as pages show it: the index, the
+// navigation, the recap. The course (internal/course) makes them from its
+// lesson descriptors.
 type Lesson struct {
-	Number  int
+	Number  int // from 1, its place in the course
 	Slug    string
 	Title   string
 	Summary string // one sentence for the index
-	// Content renders the lesson's prose and panels; nil means the lesson
-	// is not written yet and shows as coming.
-	Content func(Page) templ.Component
+	Ready   bool   // it has a page; otherwise the index shows it as coming
 }
-
-// Ready reports whether the lesson has a page.
-func (l Lesson) Ready() bool { return l.Content != nil }
 
 // URL is the lesson's address.
 func (l Lesson) URL() templ.SafeURL { return templ.SafeURL("/lessons/" + l.Slug) }
@@ -41,7 +38,34 @@ type Page struct {
 	// Latest returns the newest run of an experiment that finished ok since
 	// the server started (for recaps); nil when there is no scheduler.
 	Latest func(experiment string) (lab.Info, bool)
+	// Recap is every figure the course's lessons offer to the recap, in
+	// course order.
+	Recap []RecapFigure
 }
+
+// RecapFigure is one figure a lesson offers to the course's recap: a
+// metric of one of its experiments, found by key.
+type RecapFigure struct {
+	Group      string // the recap's block it goes in, such as RecapSwitches
+	Experiment string // experiment id
+	Key        string // the metric's key in that experiment's result
+	What       string // what the figure is, in the recap's words
+	Claim      string // what the course claims about it, briefly
+	Lesson     Lesson // the lesson it comes from; the course fills it in
+}
+
+// The recap's blocks, in the order the recap shows them.
+const (
+	RecapSwitches      = "Switch costs"
+	RecapCreation      = "Creation costs"
+	RecapMemory        = "Memory per unit"
+	RecapCommunication = "Communication"
+	RecapSpeedups      = "Speed-ups"
+)
+
+// RecapGroups is the order of the recap's blocks; a block not listed comes
+// after these.
+var RecapGroups = []string{RecapSwitches, RecapCreation, RecapMemory, RecapCommunication, RecapSpeedups}
 
 // Panel renders the experiment panel of one of the lesson's experiments.
 func (p Page) Panel(id string) templ.Component {
@@ -55,8 +79,18 @@ func (p Page) Panel(id string) templ.Component {
 // LessonPage is the whole page around a lesson's content.
 type LessonPage struct {
 	Page
-	Total      int
-	Prev, Next *Lesson
+	Content         templ.Component // the lesson's own prose and panels
+	Total           int
+	Prev, Next      *Lesson
+	Styles, Scripts []string // addresses of the lesson's own assets, linked in the head
+}
+
+// Meta is what the frame of every page needs.
+type Meta struct {
+	Title, Description string
+	Host               probe.Host
+	Lesson             string   // the slug of the lesson shown, if any
+	Styles, Scripts    []string // extra stylesheets and module scripts for the head
 }
 
 // PanelData is the view of one experiment's panel.

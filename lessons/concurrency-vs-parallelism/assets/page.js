@@ -2,8 +2,8 @@
 // arithmetic on the page's main thread, then split across one Web Worker
 // per logical CPU the browser reports. Everything shown is measured here,
 // in this tab, when Run is pressed.
-import { fmt } from './format.js';
-import { makeChart } from './charts.js';
+import { fmt } from '/static/js/format.js';
+import { makeChart } from '/static/js/charts.js';
 import { spin, now } from './cvp-worker.js';
 
 const SLICE_MS = 16; // main-thread work between two pauses, in slices mode: about one frame at 60 Hz

@@ -1,7 +1,7 @@
 // Lesson 5: lights the three mapping diagrams with what the
 // threading-models experiment measures — live from its panel's gauges
 // while it runs, then from its result.
-import { fmt } from './format.js';
+import { fmt } from '/static/js/format.js';
 
 const maps = new Map([...document.querySelectorAll('.tm-map')].map((f) => [f.dataset.model, f]));
 const panel = document.querySelector('[data-experiment="threading-models"]');

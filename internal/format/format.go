@@ -1,0 +1,60 @@
+// Package format prints measured figures the way the pages do, for the
+// server-rendered pages and the command line alike. It matches
+// static/js/format.js, so a figure printed on the server reads the same as
+// one the page script prints.
+package format
+
+import (
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Figure prints a number with about three significant digits, and its
+// unit when there is one.
+func Figure(v float64, unit string) string {
+	s := Number(v)
+	if unit != "" {
+		s += " " + unit
+	}
+	return s
+}
+
+// Number prints a number with about three significant digits.
+func Number(v float64) string {
+	a := math.Abs(v)
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return "–"
+	case a == 0:
+		return "0"
+	case a >= 1e9:
+		return strconv.FormatFloat(v/1e9, 'g', 3, 64) + " G"
+	case a >= 1e6:
+		return strconv.FormatFloat(v/1e6, 'g', 3, 64) + " M"
+	case a >= 1e4:
+		return thousands(int64(math.Round(v)))
+	case a >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case a >= 1:
+		return strings.TrimSuffix(strings.TrimRight(strconv.FormatFloat(v, 'f', 2, 64), "0"), ".")
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
+}
+
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
