@@ -23,7 +23,7 @@ func (s *Server) lessonPage() http.Handler {
 			s.notFound().ServeHTTP(w, r)
 			return
 		}
-		page := ui.Page{Lesson: s.Course.Ref(i), Host: s.Host, Panels: map[string]ui.PanelData{}, Latest: s.Scheduler.Latest, Recap: s.Course.Recap()}
+		page := ui.Page{Lesson: s.Course.Ref(i), Host: s.Host, Panels: map[string]ui.PanelData{}, Latest: s.Runs.Latest, Recap: s.Course.Recap()}
 		for _, e := range l.Experiments {
 			page.Panels[e.ID] = ui.NewPanel(e)
 		}

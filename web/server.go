@@ -17,12 +17,32 @@ import (
 	"conclab/static"
 )
 
+// Runs is what the web layer needs of the scheduler (lab.Scheduler is the
+// real one; tests may hand it a fake).
+type Runs interface {
+	// Start asks for a run on behalf of v and makes v watch it: v is sent
+	// an accepted message, the run's events so far and each new one.
+	Start(exp *lab.Experiment, p lab.Params, v lab.Viewer) (run *lab.Run, joined bool, err error)
+	// Watch makes v a viewer of a run still kept (lab.ErrUnknownRun if not).
+	Watch(id string, v lab.Viewer) error
+	// Cancel withdraws v's request for a run.
+	Cancel(id string, v lab.Viewer) (lab.CancelResult, error)
+	// Follow sends v a live message for each run of the lesson's experiments.
+	Follow(lesson string, v lab.Viewer)
+	// Leave forgets v everywhere; called when its connection closes.
+	Leave(v lab.Viewer)
+	// Latest is the newest run of an experiment that finished ok.
+	Latest(experiment string) (lab.Info, bool)
+	// Stats counts what the runs are doing.
+	Stats() lab.Stats
+}
+
 // Server holds what the handlers need.
 type Server struct {
-	Course    *course.Course
-	Scheduler *lab.Scheduler
-	Host      probe.Host
-	Log       *slog.Logger
+	Course *course.Course
+	Runs   Runs
+	Host   probe.Host
+	Log    *slog.Logger
 	// OriginPatterns lists extra hosts (e.g. "class.example.org") whose
 	// pages may open the websocket; the server's own host always may.
 	OriginPatterns []string
@@ -38,7 +58,7 @@ func (s *Server) Routes() http.Handler {
 	r.Method(http.MethodGet, "/healthz", healthz())
 	r.Method(http.MethodGet, "/api/experiments", experimentsJSON(s.Course.Registry()))
 	r.Method(http.MethodGet, "/api/host", hostJSON(s.Host))
-	r.Method(http.MethodGet, "/api/stats", statsJSON(s.Scheduler))
+	r.Method(http.MethodGet, "/api/stats", statsJSON(s.Runs))
 	r.Method(http.MethodGet, "/ws", s.websocket())
 	r.Method(http.MethodGet, "/static/lessons/{slug}/*", s.lessonAssets())
 	r.Method(http.MethodGet, "/static/*", http.StripPrefix("/static/", staticFiles(http.FS(static.FS), static.Version())))

@@ -12,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 
 	"conclab/internal/lab"
+	"conclab/internal/protocol"
 )
 
 // Limits of one websocket connection.
@@ -20,14 +21,6 @@ const (
 	hardMessage = 1 << 20  // one larger than this closes the connection
 	outQueue    = 512      // batches waiting to be written before a viewer counts as too slow
 )
-
-// request is a message from the page.
-type request struct {
-	Op         string         `json:"op"`
-	Experiment string         `json:"experiment"`
-	Run        string         `json:"run"`
-	Params     map[string]any `json:"params"`
-}
 
 // conn is one websocket connection, and the lab.Viewer of every run it
 // watches.
@@ -61,28 +54,10 @@ func (c *conn) Send(msgs [][]byte) bool {
 	}
 }
 
-func (c *conn) sendJSON(v any) {
-	b, err := json.Marshal(v)
-	if err == nil {
-		c.Send([][]byte{b})
-	}
-}
+// send queues one message of the protocol.
+func (c *conn) send(m protocol.Message) { c.Send([][]byte{protocol.Encode(m)}) }
 
-func (c *conn) sendError(req *request, msg string) {
-	m := map[string]any{"type": "error", "message": msg}
-	if req != nil {
-		if req.Op != "" {
-			m["op"] = req.Op
-		}
-		if req.Experiment != "" {
-			m["experiment"] = req.Experiment
-		}
-		if req.Run != "" {
-			m["run"] = req.Run
-		}
-	}
-	c.sendJSON(m)
-}
+func (c *conn) sendError(req *protocol.Request, msg string) { c.send(protocol.ErrorFor(req, msg)) }
 
 func (s *Server) websocket() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -99,12 +74,10 @@ func (s *Server) websocket() http.Handler {
 		ctx, cancel := context.WithCancelCause(r.Context())
 		defer cancel(nil)
 		c := &conn{ws: ws, out: make(chan [][]byte, outQueue), cancel: cancel}
-		defer s.Scheduler.Leave(c)
+		defer s.Runs.Leave(c)
 
 		if lesson := r.URL.Query().Get("lesson"); lesson != "" {
-			for _, info := range s.Scheduler.Follow(lesson, c) {
-				c.sendJSON(map[string]any{"type": "live", "run": info.ID, "experiment": info.Experiment, "params": info.Params})
-			}
+			s.Runs.Follow(lesson, c)
 		}
 
 		go s.readLoop(ctx, c)
@@ -175,13 +148,13 @@ func (s *Server) readLoop(ctx context.Context, c *conn) {
 }
 
 func (s *Server) handle(c *conn, data []byte) {
-	var req request
+	var req protocol.Request
 	if err := json.Unmarshal(data, &req); err != nil {
 		c.sendError(nil, "malformed message: it must be a JSON object like {\"op\":\"run\",\"experiment\":\"switch-cost\",\"params\":{}}")
 		return
 	}
 	switch req.Op {
-	case "run":
+	case protocol.OpRun:
 		exp, ok := s.Course.Registry().Lookup(req.Experiment)
 		if !ok {
 			c.sendError(&req, fmt.Sprintf("unknown experiment %q", req.Experiment))
@@ -192,27 +165,23 @@ func (s *Server) handle(c *conn, data []byte) {
 			c.sendError(&req, err.Error())
 			return
 		}
-		run, joined, err := s.Scheduler.Submit(exp, params, c)
-		if err != nil {
+		// Accepted, the replay and the live events follow from the runs.
+		if _, _, err := s.Runs.Start(exp, params, c); err != nil {
 			c.sendError(&req, err.Error())
-			return
 		}
-		info := run.Info()
-		c.sendJSON(map[string]any{"type": "accepted", "run": run.ID, "experiment": exp.ID, "joined": joined, "params": params, "viewers": info.Viewers + 1})
-		s.Scheduler.Watch(run.ID, c)
-	case "watch":
-		if _, err := s.Scheduler.Watch(req.Run, c); err != nil {
+	case protocol.OpWatch:
+		if err := s.Runs.Watch(req.Run, c); err != nil {
 			c.sendError(&req, fmt.Sprintf("run %q is not on this server (it may have finished long ago, or the server restarted)", req.Run))
 		}
-	case "cancel":
-		res, err := s.Scheduler.Cancel(req.Run, c)
+	case protocol.OpCancel:
+		res, err := s.Runs.Cancel(req.Run, c)
 		switch {
 		case errors.Is(err, lab.ErrUnknownRun):
 			c.sendError(&req, fmt.Sprintf("run %q is not on this server", req.Run))
 		case err != nil:
 			c.sendError(&req, err.Error())
 		case res == lab.Left:
-			c.sendJSON(map[string]any{"type": "left", "run": req.Run, "message": "You stopped watching; the run goes on for the others who asked for it."})
+			c.send(protocol.Left{Run: req.Run, Message: "You stopped watching; the run goes on for the others who asked for it."})
 		}
 	case "":
 		c.sendError(&req, "missing op: use run, cancel or watch")

@@ -45,7 +45,7 @@ func New(o Options) *App {
 	}
 	runner := &lab.Runner{Registry: o.Course.Registry(), Exe: o.Exe, Log: log}
 	sched := lab.NewScheduler(runner.Run, o.Scheduler, log)
-	srv := &web.Server{Course: o.Course, Scheduler: sched, Host: probe.ReadHost(), Log: log, OriginPatterns: o.OriginPatterns}
+	srv := &web.Server{Course: o.Course, Runs: sched, Host: probe.ReadHost(), Log: log, OriginPatterns: o.OriginPatterns}
 	return &App{Course: o.Course, Runner: runner, Scheduler: sched, Server: srv}
 }
 

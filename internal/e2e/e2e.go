@@ -16,9 +16,9 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
-
 )
 
 // FindBrowser returns the path of Chromium, or "" when there is none.
@@ -168,5 +168,17 @@ func (b *Browser) WaitFor(t testing.TB, what, cond string) {
 	t.Helper()
 	if _, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](cond, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(0))); err != nil {
 		t.Fatalf("waiting for %s (%s): %v (console: %v)", what, cond, err, b.Errors())
+	}
+}
+
+// SlowFrames makes every page the tab opens from now on draw a frame only
+// every ms milliseconds, as a busy machine's browser does: whatever a page
+// leaves for the next animation frame lags behind by that much.
+func (b *Browser) SlowFrames(t testing.TB, ms int) {
+	t.Helper()
+	src := fmt.Sprintf(`window.requestAnimationFrame = (f) => setTimeout(() => f(performance.now()), %d);
+window.cancelAnimationFrame = (id) => clearTimeout(id);`, ms)
+	if _, err := chromedp.Call(b.Ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: src}); err != nil {
+		t.Fatalf("slow frames: %v", err)
 	}
 }

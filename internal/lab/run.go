@@ -6,12 +6,16 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"conclab/internal/protocol"
 )
 
 // Viewer receives the messages of the runs it watches. Send must never
-// block: it returns false when the viewer cannot keep up, and the run drops
-// it rather than slow down for it. Messages are JSON objects; one call may
-// carry several, in order.
+// block: it returns false when the viewer cannot keep up, and the run
+// drops it rather than slow down for it; a viewer that refuses is expected
+// to go away (its connection closes, and the web layer calls
+// Scheduler.Leave). Messages are JSON objects; one call may carry several,
+// in order.
 type Viewer interface {
 	Send(msgs [][]byte) bool
 }
@@ -31,15 +35,13 @@ const (
 // viewers are told once.
 const maxLog = 50_000
 
-// pace is the shortest time between two deliveries of a run's events to
-// its viewers. Events that arrive closer together go out in one batch, so
-// a burst of events costs each viewer one wake-up, not one per event, and
-// the server's fan-out takes little CPU from the run it is reporting on.
-var pace = 20 * time.Millisecond
-
 // Run is one execution of an experiment with fixed parameters, and the hub
 // for its events: it keeps them all, replays them to whoever starts
 // watching late, and fans each new one out to every viewer.
+//
+// Its state changes only through its own methods, under its own lock. The
+// scheduler decides when to call them (queue, start, finish, cancel); the
+// run never calls back into the scheduler.
 type Run struct {
 	ID      string
 	Exp     *Experiment
@@ -47,11 +49,13 @@ type Run struct {
 	Created time.Time
 
 	key    string
-	prefix []byte // `{"run":"ID",` spliced in front of each event
+	prefix []byte        // `{"run":"ID",` spliced in front of each event
+	pace   time.Duration // see Config.Pace
 
 	mu         sync.Mutex
 	state      State
-	position   int // 1-based place in the queue while queued
+	position   int     // 1-based place in the queue while queued
+	eta        float64 // estimated wait in seconds while queued
 	log        [][]byte
 	seq        int
 	dropped    bool
@@ -60,21 +64,22 @@ type Run struct {
 	cancel     context.CancelCauseFunc
 	outcome    Outcome
 	ended      time.Time
-	idle       *time.Timer
-	onIdle     func()
+	idleSince  time.Time // when the last viewer left; zero while watched or once finished
 	lastFlush  time.Time
 	flushTimer *time.Timer
 	done       chan struct{}
 }
 
-func newRun(id string, exp *Experiment, p Params, key string) *Run {
+func newRun(id string, exp *Experiment, p Params, key string, pace time.Duration) *Run {
 	prefix, _ := json.Marshal(id)
+	now := time.Now()
 	return &Run{
-		ID: id, Exp: exp, Params: p, Created: time.Now(), key: key,
+		ID: id, Exp: exp, Params: p, Created: now, key: key, pace: pace,
 		prefix:     append(append([]byte(`{"run":`), prefix...), ','),
 		state:      Queued,
 		viewers:    map[Viewer]int{},
 		requesters: map[Viewer]struct{}{},
+		idleSince:  now,
 		done:       make(chan struct{}),
 	}
 }
@@ -109,9 +114,69 @@ func (r *Run) Info() Info {
 	}
 }
 
+// ---- Life cycle: queued → running → finished.
+
+// setQueued updates the run's place in the queue and tells its viewers.
+func (r *Run) setQueued(pos int, eta float64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.state != Queued || (r.position == pos && r.eta == eta) {
+		return
+	}
+	r.position, r.eta = pos, eta
+	r.sendLocked([][]byte{r.queuedMsgLocked()})
+}
+
+// begin moves a queued run to running; cancel stops it.
+func (r *Run) begin(cancel context.CancelCauseFunc) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.state, r.position, r.eta, r.cancel = Running, 0, 0, cancel
+}
+
+// stop cancels a running run: the runner kills its processes and it
+// finishes as cancelled.
+func (r *Run) stop(cause error) {
+	r.mu.Lock()
+	cancel := r.cancel
+	running := r.state == Running
+	r.mu.Unlock()
+	if running && cancel != nil {
+		cancel(cause)
+	}
+}
+
+// finish records the outcome, delivers what is pending and lets the
+// viewers go. It reports false when the run had already finished.
+func (r *Run) finish(out Outcome) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.state == Finished {
+		return false
+	}
+	r.state, r.outcome, r.ended = Finished, out, time.Now()
+	r.flushLocked() // the done event goes out now; nothing is left pending
+	r.viewers = map[Viewer]int{}
+	r.idleSince = time.Time{}
+	close(r.done)
+	return true
+}
+
+// idleFor is how long a run that has not finished has had no viewer.
+func (r *Run) idleFor(now time.Time) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.state == Finished || r.idleSince.IsZero() {
+		return 0
+	}
+	return now.Sub(r.idleSince)
+}
+
+// ---- Events.
+
 // publish stamps an event with the run id and its sequence number, keeps
 // it, and has it delivered: at once when the run has been quiet, or with
-// the next batch within pace.
+// the next batch within the pace.
 func (r *Run) publish(ev Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -123,12 +188,11 @@ func (r *Run) publish(ev Event) {
 		return
 	}
 	r.appendLocked(ev)
-	final := ev.Type == "done"
 	switch {
-	case final || time.Since(r.lastFlush) >= pace:
+	case ev.Type == "done" || time.Since(r.lastFlush) >= r.pace:
 		r.flushLocked()
 	case r.flushTimer == nil:
-		r.flushTimer = time.AfterFunc(pace-time.Since(r.lastFlush), func() {
+		r.flushTimer = time.AfterFunc(r.pace-time.Since(r.lastFlush), func() {
 			r.mu.Lock()
 			defer r.mu.Unlock()
 			r.flushLocked()
@@ -177,48 +241,53 @@ func (r *Run) sendLocked(msgs [][]byte) {
 	}
 }
 
-// queuedMsg is the live queue position; it is not kept in the log.
 func (r *Run) queuedMsgLocked() []byte {
-	b, _ := json.Marshal(map[string]any{"type": "queued", "run": r.ID, "position": r.position})
-	return b
+	return protocol.Encode(protocol.Queued{Run: r.ID, Position: r.position, ETA: r.eta})
 }
 
-// setPosition updates the queue position and tells the viewers.
-func (r *Run) setPosition(pos int) {
+// ---- Viewers and requesters.
+
+// accept makes v a requester and a viewer of the run in one step: it is
+// sent the Accepted answer, then every event so far, then each new one.
+func (r *Run) accept(v Viewer, joined bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.state != Queued || r.position == pos {
-		return
+	r.requesters[v] = struct{}{}
+	viewers := len(r.viewers)
+	if _, ok := r.viewers[v]; !ok {
+		viewers++
 	}
-	r.position = pos
-	r.sendLocked([][]byte{r.queuedMsgLocked()})
+	accepted := protocol.Encode(protocol.Accepted{Run: r.ID, Experiment: r.Exp.ID, Joined: joined, Params: r.Params, Viewers: viewers})
+	r.watchLocked(v, accepted)
 }
 
 // watch adds a viewer: it gets every event so far, then each new one.
-// Replay and registration happen under one lock, so nothing is missed or
-// sent twice.
-func (r *Run) watch(v Viewer) bool {
+func (r *Run) watch(v Viewer) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	snap := make([][]byte, 0, len(r.log)+1)
+	r.watchLocked(v)
+}
+
+// watchLocked sends v first, the replay, and registers it, under one lock,
+// so nothing is missed or sent twice.
+func (r *Run) watchLocked(v Viewer, first ...[]byte) {
+	snap := make([][]byte, 0, len(first)+len(r.log)+1)
+	snap = append(snap, first...)
 	if r.state == Queued {
 		snap = append(snap, r.queuedMsgLocked())
 	}
 	snap = append(snap, r.log...)
-	if len(snap) > 0 && !v.Send(snap) {
-		return false
+	if !v.Send(snap) {
+		r.removeViewerLocked(v)
+		return
 	}
 	if r.state != Finished {
 		r.viewers[v] = len(r.log)
-		if r.idle != nil {
-			r.idle.Stop()
-			r.idle = nil
-		}
+		r.idleSince = time.Time{}
 	}
-	return true
 }
 
-// unwatch removes a viewer (and its request, if it made one).
+// unwatch removes a viewer, and its request if it made one.
 func (r *Run) unwatch(v Viewer) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -226,21 +295,30 @@ func (r *Run) unwatch(v Viewer) {
 	r.removeViewerLocked(v)
 }
 
-// removeViewerLocked drops a viewer; when none is left, the run gets a
-// grace period (for a reconnecting page) and is then cancelled.
+// withdraw takes back v's request. It reports whether v had asked, how
+// many others still ask, and whether the run had already finished.
+func (r *Run) withdraw(v Viewer) (asked bool, others int, finished bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, asked = r.requesters[v]
+	finished = r.state == Finished
+	if asked && !finished {
+		delete(r.requesters, v)
+	}
+	return asked, len(r.requesters), finished
+}
+
+// removeViewerLocked drops a viewer; when none is left, the run's idle
+// time starts (the scheduler cancels it after its grace).
 func (r *Run) removeViewerLocked(v Viewer) {
 	if _, ok := r.viewers[v]; !ok {
 		return
 	}
 	delete(r.viewers, v)
-	if len(r.viewers) == 0 && r.state != Finished && r.idle == nil && r.onIdle != nil {
-		r.idle = time.AfterFunc(idleGrace, r.onIdle)
+	if len(r.viewers) == 0 && r.state != Finished {
+		r.idleSince = time.Now()
 	}
 }
-
-// idleGrace is how long a run nobody watches lives on, so that a page that
-// lost its connection can reconnect and watch again.
-var idleGrace = 10 * time.Second
 
 func (r *Run) viewerCount() int {
 	r.mu.Lock()
@@ -252,5 +330,12 @@ func (r *Run) isRequester(v Viewer) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	_, ok := r.requesters[v]
+	return ok
+}
+
+func (r *Run) isViewer(v Viewer) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.viewers[v]
 	return ok
 }

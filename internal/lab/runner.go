@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"conclab/internal/protocol"
 )
 
 // Statuses a run ends with, in its done event.
@@ -75,12 +77,11 @@ func (r *Runner) Run(ctx context.Context, exp *Experiment, p Params, emit func(E
 			out.Error = "the run was cancelled: " + c.Error()
 		}
 	}
-	done := map[string]any{"type": "done", "status": out.Status, "t": ms(time.Since(start)), "ts": time.Now().UnixMilli()}
+	done := protocol.Done{Status: out.Status, T: ms(time.Since(start)), TS: time.Now().UnixMilli()}
 	if out.Status != StatusOK {
-		done["error"] = out.Error
+		done.Error = out.Error
 	}
-	b, _ := json.Marshal(done)
-	emit(Event{Type: "done", JSON: b})
+	emit(Event{Type: "done", JSON: protocol.Encode(done)})
 	out.Events++
 	return out
 }

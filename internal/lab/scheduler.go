@@ -4,24 +4,26 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"conclab/internal/protocol"
 )
 
 // RunFunc executes one run; Runner.Run is the real one.
 type RunFunc func(ctx context.Context, exp *Experiment, p Params, emit func(Event)) Outcome
 
-// Config bounds what a scheduler lets people do to the machine.
+// Config bounds what a scheduler lets people do to the machine. A zero
+// field takes its default.
 type Config struct {
 	// Parallel is how many runs measure at once (default 1: two runs
 	// racing for the CPUs would both measure noise).
 	Parallel int
-	// Queue is how many runs may wait (default 32); past it, Submit
+	// Queue is how many runs may wait (default 32); past it, Start
 	// refuses.
 	Queue int
 	// PerViewer is how many queued or running runs one viewer (one
@@ -29,6 +31,15 @@ type Config struct {
 	PerViewer int
 	// Keep is how many finished runs stay watchable (default 200).
 	Keep int
+	// Pace is the shortest time between two deliveries of a run's events
+	// to its viewers (default 20 ms). Events that arrive closer together
+	// go out in one batch, so a burst costs each viewer one wake-up, and
+	// the fan-out takes little CPU from the run it is reporting on.
+	Pace time.Duration
+	// IdleGrace is how long a run nobody watches lives on before it is
+	// cancelled (default 10 s), so that a page that lost its connection
+	// can reconnect and watch again.
+	IdleGrace time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -44,10 +55,16 @@ func (c Config) withDefaults() Config {
 	if c.Keep <= 0 {
 		c.Keep = 200
 	}
+	if c.Pace <= 0 {
+		c.Pace = 20 * time.Millisecond
+	}
+	if c.IdleGrace <= 0 {
+		c.IdleGrace = 10 * time.Second
+	}
 	return c
 }
 
-// Errors Submit, Watch and Cancel return; their messages are for people.
+// Errors Start, Watch and Cancel return; their messages are for people.
 var (
 	ErrQueueFull   = errors.New("the queue is full")
 	ErrTooMany     = errors.New("too many runs")
@@ -59,7 +76,9 @@ var (
 )
 
 // Scheduler queues runs, starts them in order, joins identical requests,
-// and enforces the limits of Config.
+// and enforces the limits of Config. It is the one owner of which runs
+// exist and where each is in its life; a Run only keeps its own events
+// and viewers.
 type Scheduler struct {
 	run RunFunc
 	cfg Config
@@ -69,7 +88,7 @@ type Scheduler struct {
 	stop context.CancelFunc
 	wg   sync.WaitGroup
 
-	mu        sync.Mutex
+	mu        sync.Mutex // taken before any Run's lock, never after
 	cond      *sync.Cond
 	closed    bool
 	queue     []*Run
@@ -82,7 +101,8 @@ type Scheduler struct {
 	started atomic.Int64 // runs handed to RunFunc
 }
 
-// NewScheduler starts cfg.Parallel workers that take runs from the queue.
+// NewScheduler starts cfg.Parallel workers that take runs from the queue,
+// and a janitor that cancels runs nobody watches.
 func NewScheduler(run RunFunc, cfg Config, log *slog.Logger) *Scheduler {
 	if log == nil {
 		log = slog.Default()
@@ -98,49 +118,45 @@ func NewScheduler(run RunFunc, cfg Config, log *slog.Logger) *Scheduler {
 		s.wg.Add(1)
 		go s.worker()
 	}
+	s.wg.Add(1)
+	go s.janitor()
 	return s
 }
 
-// Submit asks for a run of exp with validated params on behalf of v, who
-// should Watch it next. An identical run that is queued or running is
-// joined instead of starting another (joined is true).
-func (s *Scheduler) Submit(exp *Experiment, p Params, v Viewer) (r *Run, joined bool, err error) {
+// Start asks for a run of exp with validated params on behalf of v, and
+// makes v watch it, in one step: v is sent an Accepted message, then the
+// run's events so far, then each new one. An identical run that is queued
+// or running is joined instead of starting another (joined is true).
+func (s *Scheduler) Start(exp *Experiment, p Params, v Viewer) (r *Run, joined bool, err error) {
 	key := exp.ID + " " + p.Key()
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.closed {
-		s.mu.Unlock()
 		return nil, false, ErrClosed
 	}
 	if r = s.active[key]; r != nil {
-		s.mu.Unlock()
-		r.mu.Lock()
-		r.requesters[v] = struct{}{}
-		r.mu.Unlock()
+		r.accept(v, true)
 		return r, true, nil
 	}
-	if n := s.countFor(v); n >= s.cfg.PerViewer {
-		s.mu.Unlock()
+	if n := s.countForLocked(v); n >= s.cfg.PerViewer {
 		return nil, false, fmt.Errorf("%w: you already have %d runs queued or running; wait for one to finish or cancel it", ErrTooMany, n)
 	}
 	if len(s.queue) >= s.cfg.Queue {
-		s.mu.Unlock()
 		return nil, false, fmt.Errorf("%w: %d runs are already waiting; try again when some have finished", ErrQueueFull, len(s.queue))
 	}
-	r = newRun(newID(), exp, p, key)
-	r.requesters[v] = struct{}{}
-	r.onIdle = func() { s.cancelRun(r, errNobody) }
+	r = newRun(newID(), exp, p, key, s.cfg.Pace)
 	s.active[key] = r
 	s.byID[r.ID] = r
 	s.queue = append(s.queue, r)
-	r.position = len(s.queue)
+	r.setQueued(len(s.queue), 0)
+	r.accept(v, false)
+	s.announceLocked(r, v)
 	s.cond.Signal()
-	s.announceLocked(r)
-	s.mu.Unlock()
 	return r, false, nil
 }
 
-// countFor counts the queued or running runs v asked for; s.mu is held.
-func (s *Scheduler) countFor(v Viewer) int {
+// countForLocked counts the queued or running runs v asked for.
+func (s *Scheduler) countForLocked(v Viewer) int {
 	n := 0
 	for _, r := range s.active {
 		if r.isRequester(v) {
@@ -152,25 +168,15 @@ func (s *Scheduler) countFor(v Viewer) int {
 
 // Watch makes v a viewer of a run: it gets every event so far, then the
 // new ones.
-func (s *Scheduler) Watch(id string, v Viewer) (*Run, error) {
+func (s *Scheduler) Watch(id string, v Viewer) error {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	r := s.byID[id]
-	s.mu.Unlock()
 	if r == nil {
-		return nil, ErrUnknownRun
+		return ErrUnknownRun
 	}
 	r.watch(v)
-	return r, nil
-}
-
-// Unwatch stops sending a run's events to v.
-func (s *Scheduler) Unwatch(id string, v Viewer) {
-	s.mu.Lock()
-	r := s.byID[id]
-	s.mu.Unlock()
-	if r != nil {
-		r.unwatch(v)
-	}
+	return nil
 }
 
 // CancelResult says what a cancel request did.
@@ -193,14 +199,7 @@ func (s *Scheduler) Cancel(id string, v Viewer) (CancelResult, error) {
 	if r == nil {
 		return 0, ErrUnknownRun
 	}
-	r.mu.Lock()
-	finished := r.state == Finished
-	_, asked := r.requesters[v]
-	if asked && !finished {
-		delete(r.requesters, v)
-	}
-	others := len(r.requesters)
-	r.mu.Unlock()
+	asked, others, finished := r.withdraw(v)
 	switch {
 	case finished:
 		return AlreadyFinished, nil
@@ -217,37 +216,46 @@ func (s *Scheduler) Cancel(id string, v Viewer) (CancelResult, error) {
 // Leave forgets v everywhere: called when a connection closes.
 func (s *Scheduler) Leave(v Viewer) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	delete(s.followers, v)
-	runs := make([]*Run, 0, len(s.active))
 	for _, r := range s.active {
-		runs = append(runs, r)
-	}
-	s.mu.Unlock()
-	for _, r := range runs {
 		r.unwatch(v)
 	}
 }
 
-// Follow sends v a {"type":"live"} message whenever a run of this lesson's
-// experiments is queued, so that everyone on a lesson page can watch an
-// instructor's run. It returns the lesson's runs queued or running now.
-func (s *Scheduler) Follow(lesson string, v Viewer) []Info {
+// Follow sends v a Live message for each run of this lesson's experiments
+// queued or running now, and for each one queued from now on, so that
+// everyone on a lesson page can watch an instructor's run.
+func (s *Scheduler) Follow(lesson string, v Viewer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.followers[v] = lesson
-	var out []Info
-	for _, r := range s.active {
+	var msgs [][]byte
+	for _, r := range s.queue {
 		if r.Exp.Lesson == lesson {
-			out = append(out, r.Info())
+			msgs = append(msgs, liveMsg(r))
 		}
 	}
-	return out
+	for _, r := range s.active {
+		if r.Exp.Lesson == lesson && r.Info().State == Running {
+			msgs = append(msgs, liveMsg(r))
+		}
+	}
+	if len(msgs) > 0 && !v.Send(msgs) {
+		delete(s.followers, v)
+	}
 }
 
-func (s *Scheduler) announceLocked(r *Run) {
-	msg, _ := json.Marshal(map[string]any{"type": "live", "run": r.ID, "experiment": r.Exp.ID, "params": r.Params})
+func liveMsg(r *Run) []byte {
+	return protocol.Encode(protocol.Live{Run: r.ID, Experiment: r.Exp.ID, Params: r.Params})
+}
+
+// announceLocked tells the lesson's followers, but the one who asked, of
+// a new run.
+func (s *Scheduler) announceLocked(r *Run, asker Viewer) {
+	msg := liveMsg(r)
 	for v, lesson := range s.followers {
-		if lesson == r.Exp.Lesson && !v.Send([][]byte{msg}) {
+		if v != asker && lesson == r.Exp.Lesson && !v.Send([][]byte{msg}) {
 			delete(s.followers, v)
 		}
 	}
@@ -299,7 +307,7 @@ func (s *Scheduler) Stats() Stats {
 func (s *Scheduler) Close() {
 	s.mu.Lock()
 	s.closed = true
-	queued := s.queue
+	queued := append([]*Run(nil), s.queue...)
 	s.mu.Unlock()
 	for _, r := range queued {
 		s.cancelRun(r, ErrClosed)
@@ -315,33 +323,34 @@ func (s *Scheduler) Close() {
 // one has its processes killed by the runner.
 func (s *Scheduler) cancelRun(r *Run, cause error) {
 	s.mu.Lock()
-	r.mu.Lock()
-	state, cancel := r.state, r.cancel
-	r.mu.Unlock()
-	if state == Queued {
-		for i, q := range s.queue {
-			if q == r {
-				s.queue = append(s.queue[:i], s.queue[i+1:]...)
-				break
-			}
+	queued := false
+	for i, q := range s.queue {
+		if q == r {
+			s.queue = append(s.queue[:i], s.queue[i+1:]...)
+			queued = true
+			break
+		}
+	}
+	if queued {
+		// Gone from the queue and from what a new request may join, at once.
+		if s.active[r.key] == r {
+			delete(s.active, r.key)
 		}
 		s.updatePositionsLocked()
-		s.mu.Unlock()
-		msg := "the run was cancelled before it started: " + cause.Error()
-		b, _ := json.Marshal(map[string]any{"type": "done", "status": StatusCancelled, "error": msg, "ts": time.Now().UnixMilli()})
-		r.publish(Event{Type: "done", JSON: b})
-		s.finish(r, Outcome{Status: StatusCancelled, Error: msg})
-		return
 	}
 	s.mu.Unlock()
-	if state == Running && cancel != nil {
-		cancel(cause)
+	if !queued {
+		r.stop(cause)
+		return
 	}
+	msg := "the run was cancelled before it started: " + cause.Error()
+	r.publish(Event{Type: "done", JSON: protocol.Encode(protocol.Done{Status: StatusCancelled, Error: msg, TS: time.Now().UnixMilli()})})
+	s.finish(r, Outcome{Status: StatusCancelled, Error: msg})
 }
 
 func (s *Scheduler) updatePositionsLocked() {
 	for i, q := range s.queue {
-		q.setPosition(i + 1)
+		q.setQueued(i+1, 0)
 	}
 }
 
@@ -359,9 +368,7 @@ func (s *Scheduler) worker() {
 		r := s.queue[0]
 		s.queue = s.queue[1:]
 		ctx, cancel := context.WithCancelCause(s.ctx)
-		r.mu.Lock()
-		r.state, r.position, r.cancel = Running, 0, cancel
-		r.mu.Unlock()
+		r.begin(cancel)
 		s.updatePositionsLocked()
 		s.mu.Unlock()
 
@@ -372,22 +379,37 @@ func (s *Scheduler) worker() {
 	}
 }
 
+// janitor cancels the runs that nobody has watched for the idle grace.
+func (s *Scheduler) janitor() {
+	defer s.wg.Done()
+	every := min(max(s.cfg.IdleGrace/4, 5*time.Millisecond), time.Second)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case now := <-tick.C:
+			s.mu.Lock()
+			var idle []*Run
+			for _, r := range s.active {
+				if r.idleFor(now) >= s.cfg.IdleGrace {
+					idle = append(idle, r)
+				}
+			}
+			s.mu.Unlock()
+			for _, r := range idle {
+				s.cancelRun(r, errNobody)
+			}
+		}
+	}
+}
+
 // finish records a run's outcome and keeps it watchable for a while.
 func (s *Scheduler) finish(r *Run, out Outcome) {
-	r.mu.Lock()
-	if r.state == Finished {
-		r.mu.Unlock()
+	if !r.finish(out) {
 		return
 	}
-	r.state, r.outcome, r.ended = Finished, out, time.Now()
-	r.flushLocked() // the done event has gone out; nothing is pending
-	r.viewers = map[Viewer]int{}
-	if r.idle != nil {
-		r.idle.Stop()
-	}
-	r.mu.Unlock()
-	close(r.done)
-
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.active[r.key] == r {

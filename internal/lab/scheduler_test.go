@@ -13,12 +13,15 @@ import (
 )
 
 // viewer records what it is sent; with room > 0 it refuses once it holds
-// that many messages, like a connection that cannot keep up.
+// that many messages, like a connection that cannot keep up, and counts
+// the sends it was offered after it refused.
 type viewer struct {
-	mu   sync.Mutex
-	msgs []map[string]any
-	room int
-	note chan struct{}
+	mu      sync.Mutex
+	msgs    []map[string]any
+	room    int
+	refused int // sends refused
+	after   int // sends offered after the first refusal
+	note    chan struct{}
 }
 
 func newViewer() *viewer { return &viewer{note: make(chan struct{}, 1)} }
@@ -26,7 +29,11 @@ func newViewer() *viewer { return &viewer{note: make(chan struct{}, 1)} }
 func (v *viewer) Send(msgs [][]byte) bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if v.refused > 0 {
+		v.after++
+	}
 	if v.room > 0 && len(v.msgs)+len(msgs) > v.room {
+		v.refused++
 		return false
 	}
 	for _, b := range msgs {
@@ -133,12 +140,9 @@ func params(t *testing.T, e *Experiment, workers int) Params {
 
 func submit(t *testing.T, s *Scheduler, e *Experiment, p Params, v Viewer) *Run {
 	t.Helper()
-	r, _, err := s.Submit(e, p, v)
+	r, _, err := s.Start(e, p, v)
 	if err != nil {
-		t.Fatalf("Submit: %v", err)
-	}
-	if _, err := s.Watch(r.ID, v); err != nil {
-		t.Fatalf("Watch: %v", err)
+		t.Fatalf("Start: %v", err)
 	}
 	return r
 }
@@ -174,7 +178,7 @@ func TestIdenticalRequestsJoin(t *testing.T) {
 	for i := range 20 {
 		v := newViewer()
 		viewers = append(viewers, v)
-		r, joined, err := s.Submit(e, p, v)
+		r, joined, err := s.Start(e, p, v)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -183,7 +187,9 @@ func TestIdenticalRequestsJoin(t *testing.T) {
 		} else if !joined || r != first {
 			t.Fatalf("request %d: joined=%v, same run=%v; want it to join the first", i, joined, r == first)
 		}
-		s.Watch(r.ID, v)
+		if acc := v.waitFor(t, "accepted", isType("accepted")); acc["joined"] != (i > 0) || acc["viewers"] != float64(i+1) {
+			t.Errorf("request %d: accepted %v, want joined=%v viewers=%d", i, acc, i > 0, i+1)
+		}
 	}
 	viewers[19].waitFor(t, "the run to start", isType("started"))
 	if n := first.viewerCount(); n != 20 {
@@ -205,11 +211,11 @@ func TestLimits(t *testing.T) {
 	submit(t, s, e, params(t, e, 1), a)
 	a.waitFor(t, "start", isType("started"))
 	submit(t, s, e, params(t, e, 2), a)
-	if _, _, err := s.Submit(e, params(t, e, 3), a); !errors.Is(err, ErrTooMany) {
+	if _, _, err := s.Start(e, params(t, e, 3), a); !errors.Is(err, ErrTooMany) {
 		t.Errorf("third run of one viewer: err = %v, want ErrTooMany", err)
 	}
 	submit(t, s, e, params(t, e, 4), b)
-	_, _, err := s.Submit(e, params(t, e, 5), b)
+	_, _, err := s.Start(e, params(t, e, 5), b)
 	if !errors.Is(err, ErrQueueFull) {
 		t.Fatalf("submit to a full queue: err = %v, want ErrQueueFull", err)
 	}
@@ -217,7 +223,7 @@ func TestLimits(t *testing.T) {
 		t.Errorf("queue-full message %q does not say %q", err, want)
 	}
 	// Joining an identical run is not refused by a full queue.
-	if _, joined, err := s.Submit(e, params(t, e, 4), newViewer()); err != nil || !joined {
+	if _, joined, err := s.Start(e, params(t, e, 4), newViewer()); err != nil || !joined {
 		t.Errorf("joining with a full queue: joined=%v err=%v", joined, err)
 	}
 	for i := 1; i <= 4; i++ {
@@ -238,8 +244,9 @@ func TestCancel(t *testing.T) {
 		t.Errorf("a watcher cancelled: err = %v, want ErrNotYours", err)
 	}
 	// Someone else asked for the queued one too: cancelling leaves it to them.
-	s.Submit(e, params(t, e, 2), other)
-	s.Watch(queued.ID, other)
+	if r, joined, err := s.Start(e, params(t, e, 2), other); err != nil || !joined || r != queued {
+		t.Fatalf("the second request for the queued run: joined=%v err=%v", joined, err)
+	}
 	if res, err := s.Cancel(queued.ID, owner); err != nil || res != Left {
 		t.Errorf("cancel a shared run: %v, %v; want Left", res, err)
 	}
@@ -289,23 +296,32 @@ func TestSlowViewerIsDropped(t *testing.T) {
 	t.Parallel()
 	s, f, e := newTestScheduler(t, Config{})
 	fast, slow := newViewer(), newViewer()
-	slow.room = 1
+	slow.room = 1 // the replay (accepted or queued) fits; the next batch does not
 	p := params(t, e, 1)
 	r := submit(t, s, e, p, fast)
-	s.Watch(r.ID, slow)
+	if err := s.Watch(r.ID, slow); err != nil {
+		t.Fatal(err)
+	}
 	fast.waitFor(t, "start", isType("started"))
 	f.finish(p)
 	fast.waitFor(t, "done", isType("done"))
-	if got := slow.types(); len(got) > 1 {
-		t.Errorf("the slow viewer got %v past its room", got)
+	slow.mu.Lock()
+	refused, after := slow.refused, slow.after
+	slow.mu.Unlock()
+	if refused != 1 {
+		t.Errorf("the slow viewer refused %d sends, want 1", refused)
+	}
+	if after != 0 {
+		t.Errorf("the run went on sending to a viewer that could not keep up: %d sends after it refused", after)
+	}
+	if fast.types()[len(fast.types())-1] != "done" {
+		t.Errorf("the fast viewer did not get every event: %v", fast.types())
 	}
 }
 
 func TestUnwatchedRunIsCancelled(t *testing.T) {
-	s, _, e := newTestScheduler(t, Config{})
-	old := idleGrace
-	idleGrace = 10 * time.Millisecond
-	t.Cleanup(func() { idleGrace = old })
+	t.Parallel()
+	s, _, e := newTestScheduler(t, Config{IdleGrace: 10 * time.Millisecond})
 	v := newViewer()
 	r := submit(t, s, e, params(t, e, 1), v)
 	v.waitFor(t, "start", isType("started"))
@@ -326,9 +342,17 @@ func TestLatestAndFollow(t *testing.T) {
 	follower := newViewer()
 	s.Follow(e.Lesson, follower)
 	v := newViewer()
+	s.Follow(e.Lesson, v) // the one who asks is not told of their own run
 	p := params(t, e, 1)
 	r := submit(t, s, e, p, v)
 	follower.waitFor(t, "announcement", func(m map[string]any) bool { return m["type"] == "live" && m["run"] == r.ID })
+	v.waitFor(t, "start", isType("started"))
+	if slices.Contains(v.types(), "live") {
+		t.Errorf("the one who asked was told of their own run: %v", v.types())
+	}
+	late := newViewer()
+	s.Follow(e.Lesson, late)
+	late.waitFor(t, "the running run announced on follow", func(m map[string]any) bool { return m["type"] == "live" && m["run"] == r.ID })
 	if _, ok := s.Latest(e.ID); ok {
 		t.Error("Latest before any run finished")
 	}

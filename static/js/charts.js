@@ -91,13 +91,24 @@ class Chart {
   changed() {
     if (this.pending) return;
     this.pending = true;
-    requestAnimationFrame(() => {
-      this.pending = false;
-      // Read the layout once per redraw, before the drawing changes it.
-      this.w = (this.plot.clientWidth || WIDE) < 520 ? NARROW : WIDE;
-      this.draw();
-      this.fill();
-    });
+    this.raf = requestAnimationFrame(() => this.redraw());
+  }
+
+  redraw() {
+    this.pending = false;
+    // Read the layout once per redraw, before the drawing changes it.
+    this.w = (this.plot.clientWidth || WIDE) < 520 ? NARROW : WIDE;
+    this.draw();
+    this.fill();
+  }
+
+  /** flush draws now what waits for the next frame: when a run ends, its
+   *  chart and the table beside it are complete at once, however slowly a
+   *  busy browser draws frames. */
+  flush() {
+    if (!this.pending) return;
+    cancelAnimationFrame(this.raf);
+    this.redraw();
   }
 
   /** blank puts the placeholder back after a reset. */

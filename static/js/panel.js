@@ -252,6 +252,7 @@ export class Panel {
   }
 
   done(m) {
+    for (const c of this.charts.values()) c.flush();
     const labels = { ok: 'Finished.', failed: 'Failed: ', cancelled: 'Cancelled.', timeout: 'Stopped at its time limit.' };
     const state = m.status === 'ok' ? 'finished' : m.status;
     let text = labels[m.status] ?? m.status;

@@ -1,0 +1,122 @@
+// Package protocol defines every message of the websocket (/ws): the
+// requests a page sends and every message the server sends back. The
+// contract is in shared/DESIGN.md; this file is its one definition in
+// code, used by the engine (internal/lab) and the web layer alike.
+//
+// Besides the messages here, the server sends the events of every run a
+// page started or watches, as the experiment emitted them (progress,
+// point, row, result, done, …) with two fields added in front: "run",
+// the run's id, and "seq", the event's place in the run (1, 2, …), by
+// which a page that is sent a replay after it reconnects skips what it
+// has already drawn.
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+)
+
+// Operations a page may ask for.
+const (
+	OpRun    = "run"    // start a run, or join an identical one, and watch it
+	OpWatch  = "watch"  // watch a run: every event so far, then the new ones
+	OpCancel = "cancel" // withdraw one's request for a run (cancelling it when nobody else asked)
+)
+
+// Request is a message from the page: {"op": ..., ...}.
+type Request struct {
+	Op         string         `json:"op"`
+	Experiment string         `json:"experiment,omitempty"` // run
+	Params     map[string]any `json:"params,omitempty"`     // run: the experiment's parameters, checked on the server
+	Run        string         `json:"run,omitempty"`        // watch, cancel
+}
+
+// A Message is one message the server sends; Type names it.
+type Message interface{ Type() string }
+
+// Accepted answers a run request: the run the page now watches, new or
+// joined. Its replay follows at once.
+type Accepted struct {
+	Run        string `json:"run"`
+	Experiment string `json:"experiment"`
+	Joined     bool   `json:"joined"` // an identical run was already queued or running
+	Params     any    `json:"params"` // the validated parameters, defaults filled in
+	Viewers    int    `json:"viewers"`
+}
+
+// Queued is a waiting run's place in the queue, sent whenever it changes.
+type Queued struct {
+	Run      string  `json:"run"`
+	Position int     `json:"position"`        // 1 is next
+	ETA      float64 `json:"eta_s,omitempty"` // estimated wait, seconds
+}
+
+// Live announces a run of the lesson's experiments to the pages that
+// follow that lesson (/ws?lesson=SLUG), so they can watch it.
+type Live struct {
+	Run        string `json:"run"`
+	Experiment string `json:"experiment"`
+	Params     any    `json:"params"`
+}
+
+// Left confirms a cancel that did not stop the run: others asked for it
+// too, and it goes on for them.
+type Left struct {
+	Run     string `json:"run"`
+	Message string `json:"message"`
+}
+
+// Done ends every run: its last event. The runner sends it for a run
+// that started, the scheduler for one cancelled before it started.
+type Done struct {
+	Status string  `json:"status"`          // ok, failed, cancelled or timeout
+	Error  string  `json:"error,omitempty"` // for anything but ok: what went wrong, for a person
+	T      float64 `json:"t"`               // ms since the run started
+	TS     int64   `json:"ts"`              // Unix time, ms
+}
+
+// Error answers a request that could not be done; the connection stays
+// usable. Op, Experiment and Run repeat the request's, so the page can
+// show the error where it belongs.
+type Error struct {
+	Message    string `json:"message"`
+	Op         string `json:"op,omitempty"`
+	Experiment string `json:"experiment,omitempty"`
+	Run        string `json:"run,omitempty"`
+}
+
+func (Accepted) Type() string { return "accepted" }
+func (Queued) Type() string   { return "queued" }
+func (Live) Type() string     { return "live" }
+func (Left) Type() string     { return "left" }
+func (Done) Type() string     { return "done" }
+func (Error) Type() string    { return "error" }
+
+// ErrorFor is an Error answering req.
+func ErrorFor(req *Request, message string) Error {
+	e := Error{Message: message}
+	if req != nil {
+		e.Op, e.Experiment, e.Run = req.Op, req.Experiment, req.Run
+	}
+	return e
+}
+
+// Encode is the message as it goes on the wire: a JSON object whose first
+// field is "type".
+func Encode(m Message) []byte {
+	body, err := json.Marshal(m)
+	if err != nil || len(body) < 2 || body[0] != '{' {
+		// Every Message is a struct of plain fields; this cannot happen.
+		panic("protocol: cannot encode " + m.Type() + ": " + string(body))
+	}
+	var b bytes.Buffer
+	b.Grow(len(body) + 24)
+	b.WriteString(`{"type":`)
+	t, _ := json.Marshal(m.Type())
+	b.Write(t)
+	if len(body) > 2 {
+		b.WriteByte(',')
+	}
+	b.Write(body[1:])
+	return b.Bytes()
+}
