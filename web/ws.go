@@ -80,7 +80,10 @@ func (s *Server) websocket() http.Handler {
 			s.Runs.Follow(lesson, c)
 		}
 
-		go s.readLoop(ctx, c)
+		// The reader's context is the request's, not ctx: the library closes
+		// a connection whose read context ends, and a viewer found too slow
+		// must still be sent its close frame with the reason.
+		go s.readLoop(r.Context(), c)
 		err = writeLoop(ctx, c)
 		switch {
 		case errors.Is(context.Cause(ctx), errTooSlow):

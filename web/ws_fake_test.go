@@ -1,0 +1,220 @@
+package web_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"conclab/internal/lab"
+	"conclab/internal/probe"
+	"conclab/internal/protocol"
+	"conclab/web"
+)
+
+// fakeRuns stands in for the scheduler: it records what the web layer
+// asks of it and answers as told, so these tests check the websocket
+// handler alone — no runner, no child processes.
+type fakeRuns struct {
+	mu       sync.Mutex
+	started  []lab.Params
+	follows  []string
+	leaves   int
+	viewer   lab.Viewer
+	startErr error
+	cancel   lab.CancelResult
+	cancErr  error
+	left     chan struct{}
+}
+
+func (f *fakeRuns) Start(exp *lab.Experiment, p lab.Params, v lab.Viewer) (*lab.Run, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.viewer = v
+	if f.startErr != nil {
+		return nil, false, f.startErr
+	}
+	f.started = append(f.started, p)
+	v.Send([][]byte{protocol.Encode(protocol.Accepted{Run: "r1", Experiment: exp.ID, Params: p, Viewers: 1})})
+	return nil, false, nil
+}
+
+func (f *fakeRuns) Watch(id string, v lab.Viewer) error {
+	if id != "r1" {
+		return lab.ErrUnknownRun
+	}
+	return nil
+}
+
+func (f *fakeRuns) Cancel(id string, v lab.Viewer) (lab.CancelResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.cancel, f.cancErr
+}
+
+func (f *fakeRuns) Follow(lesson string, v lab.Viewer) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.follows = append(f.follows, lesson)
+	f.viewer = v
+}
+
+func (f *fakeRuns) Leave(v lab.Viewer) {
+	f.mu.Lock()
+	f.leaves++
+	f.mu.Unlock()
+	select {
+	case f.left <- struct{}{}:
+	default:
+	}
+}
+
+func (f *fakeRuns) Latest(string) (lab.Info, bool) { return lab.Info{}, false }
+func (f *fakeRuns) Stats() lab.Stats                { return lab.Stats{} }
+
+func fakeServer(t *testing.T, f *fakeRuns) *server {
+	t.Helper()
+	f.left = make(chan struct{}, 1)
+	srv := &web.Server{Course: theCourse(), Runs: f, Host: probe.ReadHost(),
+		Log: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	ts := httptest.NewServer(srv.Routes())
+	t.Cleanup(func() {
+		ts.CloseClientConnections()
+		ts.Close()
+	})
+	return &server{url: ts.URL}
+}
+
+// A run request reaches the runs with its parameters checked and its
+// defaults filled in; the answer (accepted) is the runs' to send.
+func TestRunRequestReachesTheRunsValidated(t *testing.T) {
+	t.Parallel()
+	f := &fakeRuns{}
+	c := mustDial(t, fakeServer(t, f))
+	c.send(map[string]any{"op": "run", "experiment": "ws-hold", "params": map[string]any{}})
+	acc := c.next("accepted", typ("accepted"))
+	if acc["run"] != "r1" {
+		t.Errorf("accepted %v", acc)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.started) != 1 || f.started[0].Int("hold") != 100 {
+		t.Errorf("the runs were asked for %v, want one run with hold=100 (the default)", f.started)
+	}
+}
+
+// What the runs refuse or report comes back as the protocol's messages.
+func TestRunsAnswersBecomeMessages(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		f    *fakeRuns
+		msg  map[string]any
+		want func(m map[string]any) bool
+	}{
+		{"queue full", &fakeRuns{startErr: lab.ErrQueueFull}, map[string]any{"op": "run", "experiment": "ws-hold"},
+			func(m map[string]any) bool {
+				return m["type"] == "error" && m["op"] == "run" && m["experiment"] == "ws-hold" && strings.Contains(m["message"].(string), "queue is full")
+			}},
+		{"not yours", &fakeRuns{cancErr: lab.ErrNotYours}, map[string]any{"op": "cancel", "run": "r1"},
+			func(m map[string]any) bool {
+				return m["type"] == "error" && m["run"] == "r1" && strings.Contains(m["message"].(string), "only someone who asked")
+			}},
+		{"unknown run", &fakeRuns{cancErr: lab.ErrUnknownRun}, map[string]any{"op": "cancel", "run": "zz"},
+			func(m map[string]any) bool {
+				return m["type"] == "error" && strings.Contains(m["message"].(string), `run "zz" is not on this server`)
+			}},
+		{"left", &fakeRuns{cancel: lab.Left}, map[string]any{"op": "cancel", "run": "r1"},
+			func(m map[string]any) bool {
+				return m["type"] == "left" && m["run"] == "r1" && strings.Contains(m["message"].(string), "goes on for the others")
+			}},
+		{"watch unknown", &fakeRuns{}, map[string]any{"op": "watch", "run": "zz"},
+			func(m map[string]any) bool {
+				return m["type"] == "error" && m["op"] == "watch" && strings.Contains(m["message"].(string), "not on this server")
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := mustDial(t, fakeServer(t, tt.f))
+			c.send(tt.msg)
+			if m := c.next("the answer", func(map[string]any) bool { return true }); !tt.want(m) {
+				t.Errorf("got %v", m)
+			}
+		})
+	}
+}
+
+// A page on a lesson follows it; a closed connection leaves the runs.
+func TestFollowAndLeave(t *testing.T) {
+	t.Parallel()
+	f := &fakeRuns{}
+	s := fakeServer(t, f)
+	c, err := dial(t, s, "", "?lesson="+benchSlug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.send(map[string]any{"op": "watch", "run": "r1"}) // a round trip: Follow came first
+	c.c.Close(websocket.StatusNormalClosure, "bye")
+	select {
+	case <-f.left:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a closed connection did not leave the runs")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.follows) != 1 || f.follows[0] != benchSlug {
+		t.Errorf("follows %v, want [%s]", f.follows, benchSlug)
+	}
+}
+
+// A page that cannot keep up with a run's events is disconnected with a
+// reason, and told to reconnect (it then catches up from the replay),
+// rather than slowing the run down or growing without bound.
+func TestTooSlowAViewerIsClosed(t *testing.T) {
+	t.Parallel()
+	f := &fakeRuns{}
+	s := fakeServer(t, f)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.url, "http")+"/ws?lesson="+benchSlug, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	// Wait until the server has the viewer, then flood it while the page reads nothing.
+	var v lab.Viewer
+	for v == nil {
+		f.mu.Lock()
+		v = f.viewer
+		f.mu.Unlock()
+		time.Sleep(time.Millisecond)
+	}
+	big := [][]byte{[]byte(`{"type":"log","message":"` + strings.Repeat("x", 16<<10) + `"}`)}
+	refused := false
+	for range 100_000 {
+		if !v.Send(big) {
+			refused = true
+			break
+		}
+	}
+	if !refused {
+		t.Fatal("the connection took 100,000 batches without refusing")
+	}
+	if v.Send(big) {
+		t.Error("a connection that refused once took more")
+	}
+	for {
+		if _, _, err := ws.Read(ctx); err != nil {
+			if got := websocket.CloseStatus(err); got != websocket.StatusPolicyViolation {
+				t.Errorf("closed with %v (%v), want policy violation", got, err)
+			}
+			break
+		}
+	}
+}
