@@ -22,6 +22,9 @@ func (p Page) Figure(exp, key string) string {
 // LatestMetric is the metric with this key in experiment exp's newest run
 // that finished ok.
 func (p Page) LatestMetric(exp, key string) (lab.Metric, bool) {
+	if p.Trace != nil {
+		p.Trace(exp, key)
+	}
 	if p.Latest == nil {
 		return lab.Metric{}, false
 	}

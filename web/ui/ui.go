@@ -41,6 +41,10 @@ type Page struct {
 	// Recap is every figure the course's lessons offer to the recap, in
 	// course order.
 	Recap []RecapFigure
+	// Trace, when set, is told of every panel and figure the page asks
+	// for while it renders: a test uses it to check that each names an
+	// experiment and a metric key that exist.
+	Trace func(experiment, key string)
 }
 
 // RecapFigure is one figure a lesson offers to the course's recap: a
@@ -69,6 +73,9 @@ var RecapGroups = []string{RecapSwitches, RecapCreation, RecapMemory, RecapCommu
 
 // Panel renders the experiment panel of one of the lesson's experiments.
 func (p Page) Panel(id string) templ.Component {
+	if p.Trace != nil {
+		p.Trace(id, "")
+	}
 	d, ok := p.Panels[id]
 	if !ok {
 		return missingPanel(id)
