@@ -32,6 +32,9 @@ func processPingPong(ctx context.Context, cpuA, cpuB int, batches, per int, tick
 	defer fromR.Close()
 	cmd, err := lab.Worker(ctx, "switch-cost", "echo", strconv.Itoa(cpuB))
 	if err != nil {
+		toR.Close()
+		toW.Close()
+		fromW.Close()
 		return res, err
 	}
 	cmd.ExtraFiles = []*os.File{toR, fromW} // fd 3 and fd 4 in the worker
@@ -49,8 +52,7 @@ func processPingPong(ctx context.Context, cpuA, cpuB int, batches, per int, tick
 	var cpuByte [1]byte
 	if _, err := fromR.Read(cpuByte[:]); err != nil {
 		toW.Close()
-		cmd.Wait()
-		return res, fmt.Errorf("worker did not start: %w", err)
+		return res, fmt.Errorf("worker did not start: %w (worker: %v)", err, cmd.Wait())
 	}
 
 	type done struct {
