@@ -73,7 +73,7 @@ func TestConcurrencyVsParallelismInBrowser(t *testing.T) {
 		t.Errorf("the browser timeline has %d lanes, want the main thread and at least one worker", workers)
 	}
 	// The server's column was filled from the cpu-timeline result.
-	if got := e2e.Eval[string](t, b, bw+`.querySelector('td[data-metric="speedup, parallel over concurrent"]').textContent`); !strings.Contains(got, "×") {
+	if got := e2e.Eval[string](t, b, bw+`.querySelector('td[data-key="speedup.parallel_over_concurrent"]').textContent`); !strings.Contains(got, "×") {
 		t.Errorf("server speedup cell reads %q", got)
 	}
 	b.NoErrors(t)

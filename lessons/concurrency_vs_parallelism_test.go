@@ -16,6 +16,14 @@ func init() {
 // checkCPUTimeline checks a quick run with the defaults, which draws all
 // three timelines, and that the spans arrived in batches while it ran.
 func checkCPUTimeline(t *testing.T, r *labtest.Run) {
+	labtest.CheckKeys(t, r)
+	// The figures the page and the course recap show are in every run of
+	// all three timelines, whatever the host.
+	for _, key := range []string{"speedup.parallel_over_concurrent", "cpus_seen.parallel", "wall_time.concurrent", "wall_time.parallel"} {
+		if m := r.Key(t, key); m.Value <= 0 {
+			t.Errorf("%s = %v", m.Name, m.Value)
+		}
+	}
 	for _, mode := range []string{"concurrent", "parallel", "combined"} {
 		checkTimeline(t, r, mode)
 	}
@@ -38,6 +46,7 @@ func TestCPUTimelineModes(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			r := labtest.RunQuick(t, reg, "cpu-timeline", map[string]string{"mode": mode})
 			labtest.CheckContract(t, r)
+			labtest.CheckKeys(t, r)
 			checkTimeline(t, r, mode)
 		})
 	}
@@ -123,7 +132,7 @@ func checkTimeline(t *testing.T, r *labtest.Run, mode string) {
 		if !overlap {
 			t.Error("parallel: no span of task A overlaps one of task B in time")
 		}
-		if m := r.Metric(t, "Time two or more tasks ran at once", "parallel"); m.Value <= 0 {
+		if m := r.Key(t, "overlap.parallel"); m.Value <= 0 {
 			t.Errorf("%s = %v", m.Name, m.Value)
 		}
 	}

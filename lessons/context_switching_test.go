@@ -23,6 +23,7 @@ func num(v any) float64 {
 // really switched threads and processes: a thread that blocks on an empty
 // pipe, or is pushed off its CPU for the other party, is counted.
 func checkSwitchCost(t *testing.T, r *labtest.Run) {
+	labtest.CheckKeys(t, r)
 	rows := r.Rows("evidence")
 	kinds := []string{"goroutine", "thread", "process"}
 	if cpus, _ := probe.AllowedCPUs(); len(cpus) > 1 {
@@ -43,8 +44,12 @@ func checkSwitchCost(t *testing.T, r *labtest.Run) {
 			t.Errorf("%s: the kernel counted %v switches for %v round trips; each round trip must switch at least once", k, switches, rounds)
 		}
 	}
-	for _, words := range [][]string{{"Switch,", "goroutines, same CPU"}, {"Switch,", "OS threads, same CPU"}, {"Switch,", "processes, same CPU"}} {
-		m := r.Metric(t, words...)
+	keys := []string{"switch.goroutine.same_cpu", "switch.thread.same_cpu", "switch.process.same_cpu"}
+	if len(kinds) > 3 {
+		keys = append(keys, "wakeup.goroutine.across_cpus", "wakeup.thread.across_cpus", "wakeup.process.across_cpus")
+	}
+	for _, key := range keys {
+		m := r.Key(t, key)
 		if m.Value <= 0 || m.N == 0 {
 			t.Errorf("%s: %v %s from %d batches", m.Name, m.Value, m.Unit, m.N)
 		}
@@ -57,16 +62,17 @@ func checkSwitchCost(t *testing.T, r *labtest.Run) {
 // switch-count: K threads sharing one CPU get preempted; one thread alone
 // does the same work.
 func checkSwitchCount(t *testing.T, r *labtest.Run) {
-	contended := r.Metric(t, "Involuntary switches", "threads on")
+	labtest.CheckKeys(t, r)
+	contended := r.Key(t, "involuntary_switches.contended")
 	if contended.Value <= 0 {
 		t.Errorf("%s = %v: threads sharing one CPU were never preempted", contended.Name, contended.Value)
 	}
-	for _, m := range []string{"Throughput, 1 thread", "Throughput, 4 threads"} {
-		if v := r.Metric(t, m).Value; v <= 0 {
-			t.Errorf("%s = %v", m, v)
+	for _, key := range []string{"throughput.one_per_cpu", "throughput.contended"} {
+		if m := r.Key(t, key); m.Value <= 0 {
+			t.Errorf("%s = %v", m.Name, m.Value)
 		}
 	}
-	if len(r.Of("gauge")) == 0 || len(r.Of("point")) == 0 {
+	if len(r.Of("gauge")) == 0 || len(r.Of("points")) == 0 {
 		t.Error("no live counters were emitted while the threads ran")
 	}
 }
@@ -74,9 +80,10 @@ func checkSwitchCount(t *testing.T, r *labtest.Run) {
 // yield-batching: yielding after every item is slower than after 10,000,
 // by far more than any noise (a yield costs ~100 times an item).
 func checkYieldBatching(t *testing.T, r *labtest.Run) {
-	for _, kind := range []string{"goroutines", "OS threads"} {
-		each := r.Metric(t, kind, "B = 1").Value
-		batch := r.Metric(t, kind, "B = 10000").Value
+	labtest.CheckKeys(t, r)
+	for _, kind := range []string{"goroutine", "thread"} {
+		each := r.Key(t, "throughput."+kind+".batch_1").Value
+		batch := r.Key(t, "throughput."+kind+".batch_10000").Value
 		if each <= 0 || batch <= 0 {
 			t.Fatalf("%s: rates %v and %v", kind, each, batch)
 		}
@@ -86,5 +93,8 @@ func checkYieldBatching(t *testing.T, r *labtest.Run) {
 	}
 	if got := len(r.Of("point")); got != 10 {
 		t.Errorf("%d throughput points, want %d", got, 10)
+	}
+	if m := r.Key(t, "yield_cost.goroutine"); m.Value <= 0 {
+		t.Errorf("%s = %v %s: a yield must cost something", m.Name, m.Value, m.Unit)
 	}
 }

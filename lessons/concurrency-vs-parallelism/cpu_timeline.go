@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"strings"
 	"time"
 
 	"conclab/internal/lab"
@@ -55,8 +54,9 @@ func cpuTimeline() *lab.Experiment {
 			{Key: "cpu_ms", Label: "CPU time (ms)"}, {Key: "end_ms", Label: "Finished at (ms)"},
 			{Key: "involuntary", Label: "Involuntary switches"}, {Key: "voluntary", Label: "Voluntary switches"}, {Key: "state", Label: "State"},
 		}}},
-		Limit: 90 * time.Second,
-		Run:   runCPUTimeline,
+		Conditional: timelineConditional(),
+		Limit:       90 * time.Second,
+		Run:         runCPUTimeline,
 	}
 }
 
@@ -69,55 +69,6 @@ var chartTitles = map[string][2]string{
 
 // modeLabels name the timelines in prose and tables.
 var modeLabels = map[string]string{"concurrent": "Concurrent only", "parallel": "Parallel", "combined": "Combined"}
-
-// letters name the tasks.
-const letters = "ABCDEFGH"
-
-// buildPhase lays out the tasks of one mode on cpus. n is the number of
-// tasks of the concurrent and parallel modes; combined has twice as many.
-func buildPhase(mode string, cpus []int, n int, chunks int64) phase {
-	ph := phase{mode: mode, cpus: cpus}
-	add := func(name string, on []int) {
-		ph.tasks = append(ph.tasks, &task{name: name, cpus: on, chunks: chunks})
-	}
-	switch mode {
-	case "concurrent":
-		ph.cpus = cpus[:1]
-		for i := range n {
-			add(letters[i:i+1], cpus[:1])
-		}
-	case "parallel":
-		for i := range n {
-			add(letters[i:i+1], cpus[i%len(cpus):i%len(cpus)+1])
-		}
-	case "combined":
-		for i := range n {
-			add(letters[i:i+1]+"1", cpus)
-			add(letters[i:i+1]+"2", cpus)
-		}
-	}
-	return ph
-}
-
-// describe says in words how a phase is laid out.
-func describe(ph phase) string {
-	names := make([]string, len(ph.tasks))
-	for i, t := range ph.tasks {
-		names[i] = t.name
-	}
-	cpus := cpuList(ph.cpus)
-	list := strings.Join(names, ", ")
-	switch {
-	case ph.mode == "concurrent":
-		return fmt.Sprintf("Concurrent: tasks %s, every thread pinned to CPU %s.", list, cpus)
-	case ph.mode == "parallel" && len(ph.cpus) >= len(ph.tasks):
-		return fmt.Sprintf("Parallel: tasks %s, each thread pinned to a CPU of its own (CPU %s).", list, cpus)
-	case ph.mode == "parallel":
-		return fmt.Sprintf("Parallel: tasks %s, but only CPU %s can be used, so the threads are pinned to %s in turn and some must share.", list, cpus, plural(len(ph.cpus), "it", "them"))
-	default:
-		return fmt.Sprintf("Combined: tasks %s, all allowed on CPU %s; the kernel decides which runs where.", list, cpus)
-	}
-}
 
 func runCPUTimeline(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	allowed, err := probe.AllowedCPUs()
@@ -174,9 +125,12 @@ func runCPUTimeline(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 			m, ms(res.wall), ms(res.cpuTime()), turnChanges(res)))
 	}
 	out.Progress("done", 100, 100)
-	metrics, claims := judge(results, verdictContext{cpus: n, allowed: len(allowed), quota: host.Quota, asked: p.Int("cpus")})
-	metrics = append(metrics, lab.Metric{Name: "Cost of one getcpu sample", Value: us(cost), Unit: "µs",
-		Note: fmt.Sprintf("mean of 20,000 calls; one sample per %.1f µs chunk of work", us(chunk))})
+	metrics, claims := timelineResult(timelineMeasured{
+		phases:     results,
+		host:       verdictContext{cpus: n, allowed: len(allowed), quota: host.Quota, asked: p.Int("cpus")},
+		sampleCost: cost,
+		chunk:      chunk,
+	})
 	out.Result(metrics, claims)
 	return nil
 }

@@ -138,6 +138,11 @@ func runPhase(ctx context.Context, ph phase, gap time.Duration, out *lab.Emitter
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
+			for _, t := range ph.tasks {
+				if t.err != nil {
+					return nil, fmt.Errorf("task %s: %w", t.name, t.err)
+				}
+			}
 			return res, nil
 		case <-tick.C:
 			report(false)

@@ -2,13 +2,19 @@ package concurrencyvsparallelism
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"conclab/internal/kit"
 	"conclab/internal/probe"
 )
+
+// errGetcpu is a task's error when the kernel would not say which CPU it
+// was on: without that answer there is no timeline to draw.
+var errGetcpu = errors.New("getcpu failed: the kernel did not say which CPU the task ran on")
 
 // chunkIters is how many loop iterations a task does between two looks at
 // which CPU it is on and what time it is: about 20–40 µs of work, short
@@ -83,10 +89,17 @@ func (t *task) run(ctx context.Context, ready func(), start <-chan struct{}, t0 
 	x := uint64(len(t.name)) | 0x9e3779b97f4a7c15
 	now := time.Since(base)
 	cur := span{start: now, end: now, cpu: probe.CurrentCPU()}
+	if cur.cpu < 0 {
+		t.err = errGetcpu
+	}
 	samples := 1
-	for i := int64(1); i <= t.chunks; i++ {
+	for i := int64(1); i <= t.chunks && t.err == nil; i++ {
 		x = mix(x, chunkIters)
 		cpu := probe.CurrentCPU()
+		if cpu < 0 {
+			t.err = errGetcpu
+			break
+		}
 		now := time.Since(base)
 		samples++
 		switch {
@@ -109,7 +122,9 @@ func (t *task) run(ctx context.Context, ready func(), start <-chan struct{}, t0 
 			}
 		}
 	}
-	t.push(cur)
+	if cur.cpu >= 0 {
+		t.push(cur)
+	}
 	t.usage = probe.ThreadUsage().Sub(before)
 	t.end = time.Since(base)
 	t.samples = samples
@@ -135,32 +150,14 @@ func mix(x uint64, n int) uint64 {
 // millisecond of its own CPU time (not wall time, so that a busy machine
 // does not shrink the work), and how long one chunk takes.
 func calibrate(cpu int) (perMs float64, chunk time.Duration) {
-	type res struct {
-		perMs float64
-		chunk time.Duration
-	}
-	ch := make(chan res)
-	go func() {
-		runtime.LockOSThread() // exits locked: the pinned thread goes with it
-		probe.PinThread(cpu)
-		n := 16
-		x := uint64(1)
-		for {
-			before := probe.ThreadUsage()
-			for range n {
-				x = mix(x, chunkIters)
-			}
-			used := probe.ThreadUsage().Sub(before).CPU()
-			if used > 40*time.Millisecond {
-				sink.Add(x)
-				ch <- res{float64(n) / (float64(used.Nanoseconds()) / 1e6), used / time.Duration(n)}
-				return
-			}
-			n *= 2
+	x := uint64(1)
+	r := kit.Calibrate(kit.Calibration{CPU: cpu, Clock: kit.ThreadCPU, Start: 16, Min: 40 * time.Millisecond}, func(n int) {
+		for range n {
+			x = mix(x, chunkIters)
 		}
-	}()
-	r := <-ch
-	return r.perMs, r.chunk
+	})
+	sink.Add(x)
+	return r.PerMs, r.Per()
 }
 
 // sampleCost is the mean time of one getcpu call on this thread.

@@ -17,50 +17,6 @@ type verdictContext struct {
 	asked   int     // CPUs the learner asked for
 }
 
-// judge turns the timelines into metrics and verdicts.
-func judge(results map[string]*phaseResult, vc verdictContext) ([]lab.Metric, []lab.Claim) {
-	var metrics []lab.Metric
-	for _, m := range modes {
-		if r := results[m]; r != nil {
-			metrics = append(metrics, phaseMetrics(r)...)
-		}
-	}
-	conc, par := results["concurrent"], results["parallel"]
-	if conc != nil && par != nil && par.wall > 0 {
-		metrics = append(metrics, lab.Metric{Name: "Speedup, parallel over concurrent", Value: float64(conc.wall) / float64(par.wall), Unit: "×",
-			Note: "wall time of the concurrent timeline ÷ wall time of the parallel one: the same tasks, one CPU vs one CPU each"})
-	}
-	claims := []lab.Claim{judgeTurns(conc), judgeOverlap(results, vc)}
-	return metrics, claims
-}
-
-func phaseMetrics(r *phaseResult) []lab.Metric {
-	cpu := make([]float64, len(r.tasks))
-	for i, t := range r.tasks {
-		cpu[i] = ms(t.usage.CPU())
-	}
-	inv, vol := r.switches()
-	m := r.mode
-	out := []lab.Metric{
-		{Name: "Wall time, " + m, Value: ms(r.wall), Unit: "ms", Note: "from the start signal to the end of the last task"},
-		lab.Summarize(cpu).Named("CPU time per task, "+m, "ms"),
-		{Name: "Sum of CPU times, " + m, Value: ms(r.cpuTime()), Unit: "ms", Note: "getrusage(RUSAGE_THREAD) of each task's thread, added up"},
-		{Name: "Speedup, " + m, Value: r.speedup(), Unit: "×", Note: "sum of the tasks' CPU times ÷ wall time: how many CPUs' worth of work ran at once"},
-		{Name: "Turn changes, " + m, Value: float64(turnChanges(r)), Unit: "", Note: "times a CPU went from one task to another, from the getcpu samples"},
-		{Name: "Time two or more tasks ran at once, " + m, Value: ms(r.overlap()), Unit: "ms", Note: "from the spans of every task"},
-		{Name: "CPUs the tasks ran on, " + m, Value: float64(len(r.cpusSeen())), Unit: "", Note: "distinct answers of getcpu"},
-		{Name: "Involuntary switches, " + m, Value: float64(inv), Unit: "", Note: "getrusage: the kernel took the CPU away (time slice over)"},
-		{Name: "Voluntary switches, " + m, Value: float64(vol), Unit: "", Note: "getrusage: the thread gave up the CPU itself. The tasks never wait, so these come from the Go runtime, which parks a locked thread for a moment when it preempts a goroutine that has run for 10 ms"},
-	}
-	if lens := r.turnLengths(); len(lens) > 0 {
-		s := lab.Summarize(lens)
-		met := s.Named("Length of a turn, "+m, "ms")
-		met.Note = "turns that ended because another task took the CPU"
-		out = append(out, met)
-	}
-	return out
-}
-
 // judgeTurns holds the concurrent timeline against the first claim.
 func judgeTurns(r *phaseResult) lab.Claim {
 	if r == nil {

@@ -32,6 +32,9 @@ func processPingPong(ctx context.Context, cpuA, cpuB int, batches, per int, tick
 	defer fromR.Close()
 	cmd, err := lab.Worker(ctx, "switch-cost", "echo", strconv.Itoa(cpuB))
 	if err != nil {
+		toR.Close()
+		toW.Close()
+		fromW.Close()
 		return res, err
 	}
 	cmd.ExtraFiles = []*os.File{toR, fromW} // fd 3 and fd 4 in the worker
@@ -49,8 +52,7 @@ func processPingPong(ctx context.Context, cpuA, cpuB int, batches, per int, tick
 	var cpuByte [1]byte
 	if _, err := fromR.Read(cpuByte[:]); err != nil {
 		toW.Close()
-		cmd.Wait()
-		return res, fmt.Errorf("worker did not start: %w", err)
+		return res, fmt.Errorf("worker did not start: %w (worker: %v)", err, cmd.Wait())
 	}
 
 	type done struct {
@@ -62,7 +64,10 @@ func processPingPong(ctx context.Context, cpuA, cpuB int, batches, per int, tick
 	result := make(chan done, 1)
 	go func() {
 		runtime.LockOSThread() // exits locked: the pinned thread goes with it
-		probe.PinThread(cpuA)
+		if err := probe.PinThread(cpuA); err != nil {
+			result <- done{err: fmt.Errorf("pin to CPU %d: %w", cpuA, err)}
+			return
+		}
 		before := probe.ThreadUsage()
 		cpu := probe.CurrentCPU()
 		vals, err := pingpong.TimeBatches(ctx, batches, per, pingpong.PipeRounds(int(toW.Fd()), int(fromR.Fd())), tick)
@@ -71,17 +76,22 @@ func processPingPong(ctx context.Context, cpuA, cpuB int, batches, per int, tick
 	d := <-result
 	toW.Close() // the worker reads end of file and exits
 	werr := cmd.Wait()
-	res.PerSwitch, res.Rounds = d.vals, len(d.vals)*per
-	var worker probe.Usage
-	if cmd.ProcessState != nil {
-		worker = probe.FromRusage(sysUsage(cmd.ProcessState))
+	if d.err != nil {
+		return res, d.err
 	}
+	if werr != nil {
+		return res, fmt.Errorf("worker: %w", werr)
+	}
+	// Without the worker's own count the evidence table would show only
+	// half the switches.
+	worker, ok := workerUsage(cmd.ProcessState)
+	if !ok {
+		return res, fmt.Errorf("the kernel gave no resource usage for the worker process")
+	}
+	res.PerSwitch, res.Rounds = d.vals, len(d.vals)*per
 	res.Kernel = pingpong.Add(d.usage, worker)
 	res.CPUs = [2]int{d.cpu, int(cpuByte[0])}
-	if d.err == nil && werr != nil {
-		d.err = fmt.Errorf("worker: %w", werr)
-	}
-	return res, d.err
+	return res, nil
 }
 
 // echoWorker is the worker process of processPingPong: pin to the CPU in

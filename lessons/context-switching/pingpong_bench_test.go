@@ -7,7 +7,7 @@ import (
 // BenchmarkChannelPingPong is the plain Go reference for switch-cost's
 // goroutine figure: two goroutines passing a value over unbuffered
 // channels. Run it with -cpu 1 (GOMAXPROCS=1, as switch-cost does) and
-// compare ns/switch with the experiment's "Switch, goroutines, same CPU".
+// compare ns/switch with the experiment's switch.goroutine.same_cpu.
 func BenchmarkChannelPingPong(b *testing.B) {
 	ping, pong := make(chan struct{}), make(chan struct{})
 	go func() {

@@ -3,9 +3,19 @@ package contextswitching
 import (
 	"os"
 	"syscall"
+
+	"conclab/internal/probe"
 )
 
-func sysUsage(ps *os.ProcessState) *syscall.Rusage {
-	ru, _ := ps.SysUsage().(*syscall.Rusage)
-	return ru
+// workerUsage is what the kernel counted for a finished worker process;
+// false when it gave nothing.
+func workerUsage(ps *os.ProcessState) (probe.Usage, bool) {
+	if ps == nil {
+		return probe.Usage{}, false
+	}
+	ru, ok := ps.SysUsage().(*syscall.Rusage)
+	if !ok || ru == nil {
+		return probe.Usage{}, false
+	}
+	return probe.FromRusage(ru), true
 }

@@ -1,0 +1,128 @@
+package contextswitching
+
+import (
+	"fmt"
+	"time"
+
+	"conclab/internal/lab"
+)
+
+// countMeasured is everything a switch-count run measured: the rules
+// below turn it into metrics and verdicts without measuring anything.
+type countMeasured struct {
+	k, nCPU int       // contending threads, and the CPUs both settings used
+	units   int64     // work units per round
+	labels  [2]string // one thread per CPU, then K threads
+	rounds  [2][]countRound
+}
+
+// countRound is one round of switch-count.
+type countRound struct {
+	wall        time.Duration
+	voluntary   int64
+	involuntary int64
+}
+
+// throughput summarises a setting's rounds in million units per second.
+func (m countMeasured) throughput(setting int) lab.Summary {
+	v := make([]float64, 0, len(m.rounds[setting]))
+	for _, r := range m.rounds[setting] {
+		if r.wall > 0 {
+			v = append(v, float64(m.units)/r.wall.Seconds()/1e6)
+		}
+	}
+	return lab.Summarize(v)
+}
+
+// involuntary is a setting's mean involuntary switches per round.
+func (m countMeasured) involuntary(setting int) float64 {
+	rs := m.rounds[setting]
+	if len(rs) == 0 {
+		return 0
+	}
+	var sum float64
+	for _, r := range rs {
+		sum += float64(r.involuntary)
+	}
+	return sum / float64(len(rs))
+}
+
+// sliceMs is how long a contended thread ran, on average, between two
+// involuntary switches: wall time × CPUs ÷ switches; 0 without switches.
+func (m countMeasured) sliceMs() float64 {
+	rs := m.rounds[1]
+	invK := m.involuntary(1)
+	if len(rs) == 0 || invK <= 0 {
+		return 0
+	}
+	var wall time.Duration
+	for _, r := range rs {
+		wall += r.wall
+	}
+	wall /= time.Duration(len(rs))
+	return wall.Seconds() * 1e3 * float64(m.nCPU) / invK
+}
+
+// switchCountResult turns a run's measurements into its metrics and claims.
+func switchCountResult(m countMeasured) ([]lab.Metric, []lab.Claim) {
+	const note = "getrusage(RUSAGE_THREAD) summed over the threads, mean of 3 rounds"
+	metrics := []lab.Metric{
+		{Key: "involuntary_switches.one_per_cpu", Name: "Involuntary switches, " + m.labels[0], Value: m.involuntary(0), Unit: "per round", Note: note},
+		{Key: "involuntary_switches.contended", Name: "Involuntary switches, " + m.labels[1], Value: m.involuntary(1), Unit: "per round", Note: note},
+		m.throughput(0).Metric("throughput.one_per_cpu", "Throughput, "+m.labels[0], "M units/s"),
+		m.throughput(1).Metric("throughput.contended", "Throughput, "+m.labels[1], "M units/s"),
+		{Key: "time_between_switches.contended", Name: "Time a thread ran between involuntary switches", Value: m.sliceMs(), Unit: "ms", Note: "wall time × CPUs ÷ involuntary switches, contended rounds"},
+	}
+	return metrics, []lab.Claim{judgeInvoluntary(m), judgeLostThroughput(m)}
+}
+
+// judgeInvoluntary holds the involuntary switches of K threads against
+// those of one thread per CPU.
+func judgeInvoluntary(m countMeasured) lab.Claim {
+	inv1, invK, k := m.involuntary(0), m.involuntary(1), m.k
+	im := fmt.Sprintf("%.0f involuntary switches per round with %d threads vs %.0f with one thread per CPU", invK, k, inv1)
+	switch {
+	case len(m.rounds[0]) == 0 || len(m.rounds[1]) == 0:
+		return claimInvoluntary.Judge("not measured", lab.Inconclusive, "A setting ran no round, so there are no switches to compare. Run it again.")
+	// "Many" means several times what one thread per CPU gets from the
+	// rest of the machine (timers, kernel threads, other programs).
+	case invK >= 4*max(inv1, 1) && invK >= float64(k):
+		return claimInvoluntary.Judge(im, lab.Holds, "")
+	case k <= m.nCPU:
+		return claimInvoluntary.Judge(im, lab.Inconclusive,
+			"There were no more threads than CPUs, so there was nothing to contend for. Choose more threads than CPUs.")
+	case inv1 >= invK:
+		return claimInvoluntary.Judge(im, lab.Differs,
+			"Even one thread per CPU was pushed off its CPU at least as often: other programs on this machine were competing for the same CPUs during the run, so the contention was everywhere. Run it again when the machine is idle.")
+	default:
+		return claimInvoluntary.Judge(im, lab.Differs,
+			fmt.Sprintf("The contended threads were switched only %.1f× as often as one thread per CPU, not several times as often. The kernel may have given each thread long time slices, or something else kept these CPUs busy in both settings; run it again with more threads.", invK/max(inv1, 1)))
+	}
+}
+
+// judgeLostThroughput holds the throughput of K threads against that of
+// one thread per CPU, with the spread of the latter's rounds as the noise.
+func judgeLostThroughput(m countMeasured) lab.Claim {
+	base, cont := m.throughput(0), m.throughput(1)
+	if base.N == 0 || cont.N == 0 {
+		return claimLostThroughput.Judge("not measured", lab.Inconclusive, "A setting has no timed round, so there is no throughput to compare. Run it again.")
+	}
+	sliceMs := m.sliceMs()
+	loss := 1 - cont.P50/base.P50
+	noise := (base.Max - base.Min) / base.P50
+	change := fmt.Sprintf("%.1f%% less work per second", 100*loss)
+	if loss < 0 {
+		change = fmt.Sprintf("%.1f%% more work per second", -100*loss)
+	}
+	lm := fmt.Sprintf("%s with %d threads (rounds of one thread per CPU varied by %.1f%%); a thread ran %.1f ms between switches", change, m.k, 100*noise, sliceMs)
+	switch {
+	case loss > max(0.02, 2*noise):
+		return claimLostThroughput.Judge(lm, lab.Holds, "")
+	case loss < noise:
+		return claimLostThroughput.Judge(lm, lab.Differs, fmt.Sprintf(
+			"No loss beyond the noise. The kernel let each thread run about %.1f ms before switching, so a few µs per switch is well under 1%% of the time. Switching eats throughput when it happens thousands of times more often (see yield-batching), or when every switch means refilling caches.", sliceMs))
+	default:
+		return claimLostThroughput.Judge(lm, lab.Inconclusive,
+			"Some loss, but not clearly more than the difference between rounds. Run it again with more work per round.")
+	}
+}

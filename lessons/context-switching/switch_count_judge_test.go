@@ -1,0 +1,96 @@
+package contextswitching
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// rounds makes switch-count rounds from wall times in seconds, each with
+// inv involuntary switches.
+func rounds(inv int64, walls ...float64) []countRound {
+	out := make([]countRound, len(walls))
+	for i, w := range walls {
+		out[i] = countRound{wall: time.Duration(w * float64(time.Second)), involuntary: inv}
+	}
+	return out
+}
+
+// contention is a switch-count run of k threads on nCPU CPUs in which
+// one thread per CPU was switched inv1 times a round and the K threads
+// invK times, each round taking one second.
+func contention(k, nCPU int, inv1, invK int64) countMeasured {
+	return countMeasured{k: k, nCPU: nCPU, units: 1e6, labels: [2]string{"one", "K"},
+		rounds: [2][]countRound{rounds(inv1, 1, 1, 1), rounds(invK, 1, 1, 1)}}
+}
+
+func TestJudgeInvoluntary(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		m       countMeasured
+		verdict string
+		whyHas  string
+	}{
+		{"many more", contention(8, 1, 2, 100), "holds", ""},
+		{"exactly four times", contention(8, 1, 10, 40), "holds", ""},
+		{"none without contention, enough with", contention(8, 1, 0, 8), "holds", ""},
+		{"fewer than the threads", contention(8, 1, 0, 7), "differs", "only 7.0×"},
+		{"no more threads than CPUs", contention(2, 2, 3, 4), "inconclusive", "no more threads than CPUs"},
+		{"baseline as high", contention(8, 1, 50, 40), "differs", "Even one thread per CPU"},
+		{"baseline equal", contention(8, 1, 40, 40), "differs", "Even one thread per CPU"},
+		{"only a little more", contention(8, 1, 20, 40), "differs", "only 2.0×"},
+		{"no rounds", countMeasured{k: 8, nCPU: 1}, "inconclusive", "ran no round"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			checkVerdict(t, judgeInvoluntary(tt.m), tt.verdict, tt.whyHas)
+		})
+	}
+}
+
+func TestJudgeLostThroughput(t *testing.T) {
+	t.Parallel()
+	run := func(base, cont []float64) countMeasured {
+		return countMeasured{k: 8, nCPU: 1, units: 1e6, labels: [2]string{"one", "K"},
+			rounds: [2][]countRound{rounds(1, base...), rounds(400, cont...)}}
+	}
+	steady := []float64{1, 1, 1}      // no noise
+	noisy := []float64{0.95, 1, 1.05} // about 10% between rounds
+	tests := []struct {
+		name    string
+		m       countMeasured
+		verdict string
+		whyHas  string
+	}{
+		{"clear loss", run(steady, []float64{1.1, 1.1, 1.1}), "holds", ""},
+		{"loss above twice the noise", run(noisy, []float64{1.3, 1.3, 1.3}), "holds", ""},
+		{"loss under 2% without noise", run(steady, []float64{1.01, 1.01, 1.01}), "inconclusive", "not clearly more"},
+		{"loss within twice the noise", run(noisy, []float64{1.15, 1.15, 1.15}), "inconclusive", "not clearly more"},
+		{"no loss", run(noisy, []float64{1, 1, 1}), "differs", "No loss beyond the noise"},
+		{"a gain", run(steady, []float64{0.9, 0.9, 0.9}), "differs", "No loss beyond the noise"},
+		{"no rounds", countMeasured{k: 8, nCPU: 1, units: 1e6}, "inconclusive", "no timed round"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := judgeLostThroughput(tt.m)
+			checkVerdict(t, got, tt.verdict, tt.whyHas)
+			if tt.name == "a gain" && !strings.Contains(got.Measured, "more work per second") {
+				t.Errorf("measured = %q, want it to say more work per second", got.Measured)
+			}
+		})
+	}
+}
+
+func TestSliceMs(t *testing.T) {
+	t.Parallel()
+	m := contention(8, 2, 0, 400) // 1 s rounds on 2 CPUs, 400 switches each
+	if got, want := m.sliceMs(), 5.0; got != want {
+		t.Errorf("sliceMs = %v, want %v", got, want)
+	}
+	if got := contention(8, 2, 0, 0).sliceMs(); got != 0 {
+		t.Errorf("sliceMs without switches = %v, want 0", got)
+	}
+}
