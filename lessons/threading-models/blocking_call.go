@@ -1,6 +1,7 @@
 package threadingmodels
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"runtime"
@@ -187,21 +188,36 @@ func runBlockingCall(ctx context.Context, p lab.Params, out *lab.Emitter) error 
 	defer unix.Close(pipe[0])
 	defer release()
 	out.Mark("threads", float64(time.Since(w.t0).Microseconds())/1e3, "blocking")
+	var readErr error // the first read() that failed rather than blocked
+	var readMu sync.Mutex
 	for range nb {
 		wg.Go(func() {
 			inRead.Add(1)
 			defer inRead.Add(-1)
 			var b [1]byte
 			for {
-				if _, err := syscall.Read(pipe[0], b[:]); err != syscall.EINTR {
-					return
+				_, err := syscall.Read(pipe[0], b[:])
+				if err == syscall.EINTR {
+					continue
 				}
+				if err != nil {
+					readMu.Lock()
+					readErr = cmp.Or(readErr, err)
+					readMu.Unlock()
+				}
+				return
 			}
 		})
 	}
 	blocked, err := w.watch(ctx, phase)
 	if err != nil {
 		return err
+	}
+	readMu.Lock()
+	failed := readErr
+	readMu.Unlock()
+	if failed != nil {
+		return fmt.Errorf("a goroutine's read() failed instead of blocking: %w", failed)
 	}
 	out.Row("phases", "block", map[string]any{"phase": "blocked in read()", "goroutines": nb, "peak": blocked.total, "running": blocked.running})
 

@@ -195,6 +195,9 @@ func runModel(ctx context.Context, m *model, out *lab.Emitter, chart string) (*m
 	if m.readTo.IsZero() {
 		return nil, fmt.Errorf("%s: the reader never made its read", m.name)
 	}
+	if m.readErr != nil {
+		return nil, fmt.Errorf("%s: the reader's read() failed, so it never blocked: %w", m.name, m.readErr)
+	}
 	r := summarise(m, s)
 	out.Row("models", m.key, r.row())
 	r.spans(out)
