@@ -66,6 +66,15 @@ func TestGreenThreadsInBrowser(t *testing.T) {
 	if n := e2e.Eval[int](t, b, `document.querySelectorAll('[data-fill="cooperative"][data-filled]').length`); n != 2 {
 		t.Errorf("%d recap cells filled from cooperative, want 2", n)
 	}
+	// The recap cells find their figures by metric key, never by the words of a name.
+	for _, key := range []string{"heartbeat.longest_gap.preemption_off", "heartbeat.longest_gap.preemption_on"} {
+		if !e2e.Eval[bool](t, b, `!!document.querySelector('[data-fill="cooperative"][data-key="`+key+`"][data-filled]')`) {
+			t.Errorf("the recap cell for %s was not filled", key)
+		}
+	}
+	if n := e2e.Eval[int](t, b, `document.querySelectorAll('[data-metric]').length`); n != 0 {
+		t.Errorf("%d cells still find their figure by words (data-metric)", n)
+	}
 	if path := os.Getenv("CONCLAB_SCREENSHOT"); path != "" {
 		png, err := chromedp.Run(b.Ctx, chromedp.FullScreenshot(90))
 		if err == nil {

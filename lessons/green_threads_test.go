@@ -16,6 +16,7 @@ func init() {
 // the kernel counted them, and every parked thread answered with an id of
 // its own. Then it let them all go.
 func checkSpawnMany(t *testing.T, r *labtest.Run) {
+	labtest.CheckKeys(t, r)
 	rows := r.Rows("counted")
 	g, ok := rows["goroutines"]
 	if !ok {
@@ -43,7 +44,7 @@ func checkSpawnMany(t *testing.T, r *labtest.Run) {
 	if peak := num(th["peak"]); peak < m {
 		t.Errorf("the kernel counted %v threads at the peak, want at least %v", peak, m)
 	}
-	if d := r.Metric(t, "Distinct thread ids").Value; d != m {
+	if d := r.Key(t, "threads.distinct_ids").Value; d != m {
 		t.Errorf("%v distinct thread ids for %v locked goroutines", d, m)
 	}
 	if num(th["left"]) != 0 {
@@ -52,8 +53,8 @@ func checkSpawnMany(t *testing.T, r *labtest.Run) {
 
 	// A goroutine costs a few KB; a thread clearly more (the margin is
 	// wide: about 2.5 KB against about 20 KB plus an 8 MB reservation).
-	perG := r.Metric(t, "Memory per goroutine, resident").Value
-	perT := r.Metric(t, "Memory per OS thread, resident").Value
+	perG := r.Key(t, "memory.goroutine.resident").Value
+	perT := r.Key(t, "memory.thread.resident").Value
 	if perG <= 0 || perG > 64 {
 		t.Errorf("%v KB per goroutine", perG)
 	}
@@ -70,8 +71,9 @@ func checkSpawnMany(t *testing.T, r *labtest.Run) {
 // median, not the longest: on a busy machine the kernel may hold the whole
 // worker off its CPU for a while, and that stall is nobody's preemption.)
 func checkCooperative(t *testing.T, r *labtest.Run) {
-	off := r.Metric(t, "Longest heartbeat gap, preemption off").Value
-	on := r.Metric(t, "Gap while the spinner ran, preemption on").Value
+	labtest.CheckKeys(t, r)
+	off := r.Key(t, "heartbeat.longest_gap.preemption_off").Value
+	on := r.Key(t, "heartbeat.gap_during_spin.preemption_on").Value
 	if on <= 0 || off < 3*on {
 		t.Errorf("longest gap %v ms with preemption off and a median gap of %v ms with it on; want off at least 3× on", off, on)
 	}
@@ -98,6 +100,7 @@ func checkCooperative(t *testing.T, r *labtest.Run) {
 // coroutine-switch measured all three kinds, and only the OS threads made
 // the kernel switch: coroutines and goroutines switch in user space.
 func checkCoroutineSwitch(t *testing.T, r *labtest.Run) {
+	labtest.CheckKeys(t, r)
 	rows := r.Rows("evidence")
 	for _, k := range []string{"coroutine", "goroutine", "thread"} {
 		row, ok := rows[k]
@@ -117,12 +120,12 @@ func checkCoroutineSwitch(t *testing.T, r *labtest.Run) {
 			t.Errorf("%s: the kernel counted %v switches for %v round trips; these switch in user space", k, switches, rounds)
 		}
 	}
-	for _, words := range [][]string{{"Switch,", "coroutines"}, {"Switch,", "goroutines"}, {"Switch,", "OS threads"}} {
-		if m := r.Metric(t, words...); m.Value <= 0 || m.N == 0 {
+	for _, key := range []string{"switch.coroutine.same_cpu", "switch.goroutine.same_cpu", "switch.thread.same_cpu"} {
+		if m := r.Key(t, key); m.Value <= 0 || m.N == 0 {
 			t.Errorf("%s: %v %s from %d batches", m.Name, m.Value, m.Unit, m.N)
 		}
 	}
-	if c := r.Metric(t, "CPUs busy, coroutines").Value; c <= 0 || c > 1.5 {
+	if c := r.Key(t, "work.cpus_busy.coroutines_one_thread").Value; c <= 0 || c > 1.5 {
 		t.Errorf("coroutines on one thread kept %v CPUs busy", c)
 	}
 }

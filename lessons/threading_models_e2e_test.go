@@ -2,6 +2,7 @@ package lessons_test
 
 import (
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +70,16 @@ func TestThreadingModelsInBrowser(t *testing.T) {
 	}
 	if n := e2e.Eval[int](t, b, `document.querySelectorAll('.tm-map[data-model="N:1"] .tm-thread.on').length`); n != 1 {
 		t.Errorf("N:1 diagram lights %d kernel threads, want 1", n)
+	}
+	// Every diagram shows the figures of the result (found by key), not the
+	// last live gauge reading.
+	for _, model := range []string{"1:1", "N:1", "M:N"} {
+		for _, what := range []string{"threads", "cpus"} {
+			got := e2e.Eval[string](t, b, `document.querySelector('.tm-map[data-model="`+model+`"] .tm-value[data-what="`+what+`"]').textContent`)
+			if _, err := strconv.ParseFloat(got, 64); err != nil {
+				t.Errorf("%s diagram shows %q for %s, want the measured figure", model, got, what)
+			}
+		}
 	}
 	if path := os.Getenv("CONCLAB_SCREENSHOT"); path != "" {
 		if png, err := chromedp.Run(b.Ctx, chromedp.FullScreenshot(90)); err == nil {

@@ -39,13 +39,22 @@ func TestPinThreadAndCurrentCPU(t *testing.T) {
 }
 
 // Goroutines locked to threads and blocked raise the thread count that
-// /proc reports.
+// /proc reports. The runtime may keep idle threads and hand them to locked
+// goroutines, so a few locked goroutines need not start any new thread;
+// but each locked goroutine holds a thread of its own, so holding more of
+// them than the process had threads at the start forces at least n new
+// ones, on any machine and whatever the runtime kept idle.
 func TestThreadsRise(t *testing.T) {
 	before := Threads()
-	release := make(chan struct{})
-	ready := make(chan int)
+	if before < 1 {
+		t.Fatalf("Threads() = %d before the test: /proc/self/status unreadable?", before)
+	}
 	const n = 5
-	for range n {
+	held := before + n
+	release := make(chan struct{})
+	defer close(release)
+	ready := make(chan int)
+	for range held {
 		go func() {
 			runtime.LockOSThread()
 			ready <- Tid()
@@ -53,18 +62,15 @@ func TestThreadsRise(t *testing.T) {
 		}()
 	}
 	tids := map[int]bool{}
-	for range n {
+	for range held {
 		tids[<-ready] = true
 	}
 	after := Threads()
-	close(release)
-	if len(tids) != n {
-		t.Errorf("%d distinct thread ids for %d locked goroutines", len(tids), n)
+	if len(tids) != held {
+		t.Errorf("%d distinct thread ids for %d locked goroutines", len(tids), held)
 	}
-	// Each locked goroutine holds a thread of its own, and this test runs
-	// on yet another.
-	if after < n+1 {
-		t.Errorf("threads %d → %d with %d goroutines locked to threads, want at least %d", before, after, n, n+1)
+	if after < before+n {
+		t.Errorf("threads %d → %d with %d goroutines locked to threads, want at least %d", before, after, held, before+n)
 	}
 }
 

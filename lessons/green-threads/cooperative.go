@@ -31,13 +31,21 @@ var (
 // coopMode is one of the three settings of the cooperative experiment.
 type coopMode struct {
 	key, label, short string
+	metric            string   // the last word of its metrics' keys
 	env               []string // added to the worker's environment
 }
 
 var coopModes = []coopMode{
-	{"off", "preemption off", "off", []string{"GOMAXPROCS=1", "GODEBUG=asyncpreemptoff=1"}},
-	{"yield", "yields every K", "yield", []string{"GOMAXPROCS=1"}},
-	{"on", "preemption on", "on", []string{"GOMAXPROCS=1"}},
+	{"off", "preemption off", "off", "preemption_off", []string{"GOMAXPROCS=1", "GODEBUG=asyncpreemptoff=1"}},
+	{"yield", "yields every K", "yield", "yielding", []string{"GOMAXPROCS=1"}},
+	{"on", "preemption on", "on", "preemption_on", []string{"GOMAXPROCS=1"}},
+}
+
+// coopConditional are the metrics a run has only when heartbeats came
+// around the spin (gaps during it) or with preemption on (the ratio).
+var coopConditional = []string{
+	"heartbeat.gap_during_spin.preemption_off", "heartbeat.gap_during_spin.yielding", "heartbeat.gap_during_spin.preemption_on",
+	"heartbeat.longest_gap.off_over_on",
 }
 
 // leadMs is how long the heartbeat ticks alone before and after the spin.
@@ -70,8 +78,9 @@ func cooperative() *lab.Experiment {
 			{Key: "spin", Label: "Spinner ran (ms)"}, {Key: "yields", Label: "Yields"}, {Key: "beats", Label: "Heartbeats while it ran"},
 			{Key: "longest", Label: "Longest gap (ms)"},
 		}}},
-		Limit: 90 * time.Second,
-		Run:   runCooperative,
+		Conditional: coopConditional,
+		Limit:       90 * time.Second,
+		Run:         runCooperative,
 		Workers: map[string]func([]string) int{
 			"spin": spinWorker,
 		},
@@ -124,7 +133,7 @@ func runCooperative(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 		})
 	}
 	out.Progress("done", len(coopModes), len(coopModes))
-	metrics, claims := judgeCooperative(runs, p.Int("every"), tick)
+	metrics, claims := judgeCooperative(coopMeasured{runs: runs, every: p.Int("every"), tick: tick})
 	out.Result(metrics, claims)
 	return nil
 }
@@ -159,7 +168,10 @@ func runWorker(ctx context.Context, m coopMode, cpu int, p lab.Params, late floa
 	for sc.Scan() {
 		var msg workerMsg
 		if err := json.Unmarshal(sc.Bytes(), &msg); err != nil {
-			continue
+			// A lost line may be a lost heartbeat: a gap that never was.
+			cmd.Process.Kill()
+			cmd.Wait()
+			return r, fmt.Errorf("the worker sent %q, which is not a report: %w", sc.Text(), err)
 		}
 		switch msg.E {
 		case "ready":
@@ -180,8 +192,15 @@ func runWorker(ctx context.Context, m coopMode, cpu int, p lab.Params, late floa
 			r.t0 = msg.T0
 		}
 	}
+	serr := sc.Err()
+	if serr != nil {
+		cmd.Process.Kill()
+	}
 	werr := cmd.Wait()
 	d.end(r.t0, r.t1)
+	if serr != nil {
+		return r, fmt.Errorf("reading the worker's report: %w", serr)
+	}
 	if werr != nil {
 		return r, fmt.Errorf("worker: %w", werr)
 	}
@@ -212,21 +231,20 @@ func (r *coopRun) measure(tick float64) {
 	}
 }
 
-// drawer turns heartbeats into chart events: a step per gap (sent ten
-// times a second) and spans for the timeline.
+// drawer turns heartbeats into chart events: a step per gap (a series
+// sent at most ten times a second) and spans for the timeline.
 type drawer struct {
-	out       *lab.Emitter
-	m         coopMode
-	late      float64
-	t0        float64 // spinner start, the zero of both charts
-	prev      float64 // last heartbeat
-	runStart  float64 // first heartbeat of the current on-time stretch
-	xs, ys    []float64
-	lastFlush time.Time
+	out      *lab.Emitter
+	m        coopMode
+	late     float64
+	t0       float64 // spinner start, the zero of both charts
+	prev     float64 // last heartbeat
+	runStart float64 // first heartbeat of the current on-time stretch
+	gaps     *lab.Series
 }
 
 func newDrawer(out *lab.Emitter, m coopMode, late float64) *drawer {
-	return &drawer{out: out, m: m, late: late, prev: -1}
+	return &drawer{out: out, m: m, late: late, prev: -1, gaps: out.Series("gaps", m.label)}
 }
 
 // begin is called when the spinner starts, with the beats so far.
@@ -245,8 +263,8 @@ func (d *drawer) beat(t float64) {
 	// A flat step across the gap, at the gap's height: the chart then
 	// shows for how long, and when, the heartbeat was kept waiting.
 	gap := t - d.prev
-	d.xs = append(d.xs, d.prev-d.t0, t-d.t0)
-	d.ys = append(d.ys, gap, gap)
+	d.gaps.Add(d.prev-d.t0, gap)
+	d.gaps.Add(t-d.t0, gap)
 	if gap > d.late {
 		if d.prev > d.runStart {
 			d.out.Span("timeline", d.m.short+": beats", d.runStart-d.t0, d.prev-d.t0, "on time")
@@ -255,23 +273,12 @@ func (d *drawer) beat(t float64) {
 		d.runStart = t
 	}
 	d.prev = t
-	if time.Since(d.lastFlush) >= 100*time.Millisecond {
-		d.flush()
-	}
-}
-
-func (d *drawer) flush() {
-	if len(d.xs) > 0 {
-		d.out.Points("gaps", d.m.label, d.xs, d.ys)
-		d.xs, d.ys = nil, nil
-	}
-	d.lastFlush = time.Now()
 }
 
 // end draws what is left, and the spinner's own span last, so that the
 // timeline's colours come out the same in every run.
 func (d *drawer) end(t0, t1 float64) {
-	d.flush()
+	d.gaps.Flush()
 	if d.prev > d.runStart {
 		d.out.Span("timeline", d.m.short+": beats", d.runStart-d.t0, d.prev-d.t0, "on time")
 	}

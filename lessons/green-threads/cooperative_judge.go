@@ -6,34 +6,50 @@ import (
 	"conclab/internal/lab"
 )
 
+// The figures and verdict rules of cooperative: what the three workers
+// reported goes in, metrics and claims come out. Nothing here measures
+// (cooperative_judge_test.go tries every branch).
+
+// coopMeasured is what the three runs of cooperative measured.
+type coopMeasured struct {
+	runs  map[string]coopRun // by coopMode key: off, yield, on
+	every int                // K: rounds between the yields of the second run
+	tick  int                // the heartbeat's interval, ms
+}
+
 // judgeCooperative holds the three claims against the three runs.
-func judgeCooperative(runs map[string]coopRun, every, tick int) ([]lab.Metric, []lab.Claim) {
+func judgeCooperative(cm coopMeasured) ([]lab.Metric, []lab.Claim) {
+	runs, every, tick := cm.runs, cm.every, cm.tick
 	off, yield, on := runs["off"], runs["yield"], runs["on"]
 	var metrics []lab.Metric
 	for _, m := range coopModes {
 		r := runs[m.key]
 		metrics = append(metrics,
-			lab.Metric{Name: "Longest heartbeat gap, " + m.label, Value: r.longest, Unit: "ms",
+			lab.Metric{Key: "heartbeat.longest_gap." + m.metric, Name: "Longest heartbeat gap, " + m.label, Value: r.longest, Unit: "ms",
 				Note: fmt.Sprintf("%d heartbeats; the spinner ran %.0f ms", len(r.beats), r.spinMs())},
-			lab.Metric{Name: "Heartbeats while the spinner ran, " + m.label, Value: float64(r.beatsDuring), Unit: "beats",
+			lab.Metric{Key: "heartbeat.beats_during_spin." + m.metric, Name: "Heartbeats while the spinner ran, " + m.label, Value: float64(r.beatsDuring), Unit: "beats",
 				Note: fmt.Sprintf("one every %d ms would make about %.0f", tick, r.spinMs()/float64(tick))},
 		)
 		if len(r.during) > 0 {
 			s := lab.Summarize(r.during)
-			metrics = append(metrics, s.Named("Gap while the spinner ran, "+m.label, "ms"))
+			metrics = append(metrics, s.Metric("heartbeat.gap_during_spin."+m.metric, "Gap while the spinner ran, "+m.label, "ms"))
 		}
 	}
-	metrics = append(metrics, lab.Metric{Name: "Yields the spinner made, yields every K", Value: float64(yield.yields), Unit: "yields",
+	metrics = append(metrics, lab.Metric{Key: "spinner.yields", Name: "Yields the spinner made, yields every K", Value: float64(yield.yields), Unit: "yields",
 		Note: fmt.Sprintf("runtime.Gosched every %d rounds", every)})
 	if on.longest > 0 {
-		metrics = append(metrics, lab.Metric{Name: "Longest gap, preemption off ÷ preemption on", Value: off.longest / on.longest, Unit: "×"})
+		metrics = append(metrics, lab.Metric{Key: "heartbeat.longest_gap.off_over_on", Name: "Longest gap, preemption off ÷ preemption on", Value: off.longest / on.longest, Unit: "×"})
 	}
 
 	var claims []lab.Claim
 	om := fmt.Sprintf("longest gap %.0f ms while the spinner ran %.0f ms; heartbeats during the spin: %d", off.longest, off.spinMs(), off.beatsDuring)
-	if off.longest >= 0.9*off.spinMs() {
+	switch {
+	case len(off.beats) < 2 || off.spinMs() <= 0:
+		claims = append(claims, claimStarves.Judge(om, lab.Inconclusive,
+			"Fewer than two heartbeats were recorded, or the spinner did not run, so there is no gap to hold against the spin."))
+	case off.longest >= 0.9*off.spinMs():
 		claims = append(claims, claimStarves.Judge(om, lab.Holds, ""))
-	} else {
+	default:
 		claims = append(claims, claimStarves.Judge(om, lab.Differs,
 			"The heartbeat got the CPU while the spinner ran, so something preempted it after all. Check the GODEBUG column: the setting only works when the process starts with it."))
 	}
@@ -42,6 +58,8 @@ func judgeCooperative(runs map[string]coopRun, every, tick int) ([]lab.Metric, [
 	ym := fmt.Sprintf("longest gap %.1f ms while the spinner ran %.0f ms, yielding %d times (every %d rounds, about %.2f ms of work)",
 		yMax, yield.spinMs(), yield.yields, every, float64(every)*yield.ready.NsPerIter/1e6)
 	switch {
+	case len(yield.during) == 0:
+		claims = append(claims, claimYield.Judge(ym, lab.Inconclusive, "No heartbeat was recorded around the spin, so there is nothing to judge."))
 	case yMax < yield.spinMs()/5:
 		claims = append(claims, claimYield.Judge(ym, lab.Holds, ""))
 	case yield.yields <= 1:

@@ -23,8 +23,8 @@ var (
 
 // switchKind is one kind of party in the switch ping-pong.
 type switchKind struct {
-	key, label string
-	per        int // round trips per timed batch
+	key, label string // key: the middle word of its metrics' keys
+	per        int    // round trips per timed batch
 	run        func(ctx context.Context, cpu, batches, per int, tick pingpong.Tick) (pingpong.Result, error)
 	where      string
 }
@@ -113,61 +113,10 @@ func runCoroutineSwitch(ctx context.Context, p lab.Params, out *lab.Emitter) err
 	}
 	out.Progress("done", steps, steps)
 
-	metrics, claims := judgeCoroutineSwitch(runs, coro, goro, probe.ReadHost().EffectiveCPUs())
+	metrics, claims := judgeCoroutineSwitch(coroMeasured{switches: runs, coro: coro, goro: goro, usable: probe.ReadHost().EffectiveCPUs()})
 	out.Result(metrics, claims)
 	return nil
 }
 
-func judgeCoroutineSwitch(runs map[string]pingpong.Result, coro, goro workRun, usable int) ([]lab.Metric, []lab.Claim) {
-	var metrics []lab.Metric
-	for _, k := range switchKinds {
-		r := runs[k.key]
-		m := lab.Summarize(r.PerSwitch).Named("Switch, "+k.label, "ns")
-		m.Note = fmt.Sprintf("%d batches of %d round trips on one CPU; per switch = round trip / 2", len(r.PerSwitch), k.per)
-		metrics = append(metrics, m,
-			lab.Metric{Name: "Kernel switches during the run, " + k.label, Value: float64(r.Kernel.Switches()), Unit: "switches",
-				Note: fmt.Sprintf("voluntary %d + involuntary %d, for %d round trips", r.Kernel.Voluntary, r.Kernel.Involuntary, r.Rounds)})
-	}
-	metrics = append(metrics,
-		lab.Metric{Name: "Wall time, coroutines on one thread", Value: ms(coro.wall), Unit: "ms"},
-		lab.Metric{Name: "Wall time, goroutines on all CPUs", Value: ms(goro.wall), Unit: "ms"},
-		lab.Metric{Name: "CPUs busy, coroutines on one thread", Value: coro.cpusUsed(), Unit: "CPUs", Note: "CPU time ÷ wall time"},
-		lab.Metric{Name: "CPUs busy, goroutines on all CPUs", Value: goro.cpusUsed(), Unit: "CPUs", Note: "CPU time ÷ wall time"},
-	)
-
-	c := lab.Summarize(runs["coroutine"].PerSwitch)
-	g := lab.Summarize(runs["goroutine"].PerSwitch)
-	t := lab.Summarize(runs["thread"].PerSwitch)
-	var claims []lab.Claim
-	sm := fmt.Sprintf("coroutine %.0f ns, goroutine %.0f ns, OS thread %.0f ns per switch (medians of %d batches): a coroutine switch is %.1f× cheaper than a goroutine switch and %.0f× cheaper than a thread switch",
-		c.P50, g.P50, t.P50, c.N, g.P50/c.P50, t.P50/c.P50)
-	switch {
-	case c.P50 < g.P50 && c.P50 < t.P50 && c.P75 < g.P25 && c.P75 < t.P25:
-		claims = append(claims, claimCheapest.Judge(sm, lab.Holds, ""))
-	case c.P50 < g.P50 && c.P50 < t.P50:
-		claims = append(claims, claimCheapest.Judge(sm, lab.Inconclusive,
-			"The coroutine median is the lowest, but its batches overlap the others', so the gap is within this machine's noise. Run it again with more batches."))
-	default:
-		claims = append(claims, claimCheapest.Judge(sm, lab.Differs,
-			"A coroutine switch was not the cheapest here. Both coroutines and goroutines switch in user space; if the goroutine switch won, the runtime's direct hand-off between a sender and a parked receiver was as quick as the coroutine's stack swap on this CPU."))
-	}
-
-	om := fmt.Sprintf("coroutines kept %.2f CPUs busy (%.0f ms of wall time); goroutines kept %.2f busy (%.0f ms): %.2f× faster, with %d usable CPUs",
-		coro.cpusUsed(), ms(coro.wall), goro.cpusUsed(), ms(goro.wall), coro.wall.Seconds()/goro.wall.Seconds(), usable)
-	switch {
-	case usable < 2:
-		claims = append(claims, claimOneCPU.Judge(om, lab.Inconclusive,
-			"Only one CPU is usable here, so goroutines cannot use more than one either: the difference cannot be shown on this machine."))
-	case coro.cpusUsed() > 1.15:
-		claims = append(claims, claimOneCPU.Judge(om, lab.Differs,
-			"The process kept more than one CPU busy while the coroutines ran. The coroutines themselves share one thread, so the extra time went to something else in the process, such as the garbage collector."))
-	case goro.cpusUsed() < 1.4:
-		claims = append(claims, claimOneCPU.Judge(om, lab.Inconclusive,
-			"The goroutines did not get more than one CPU either, which means the machine's other CPUs were busy with other work during the run. Run it again when the machine is quieter."))
-	default:
-		claims = append(claims, claimOneCPU.Judge(om, lab.Holds, ""))
-	}
-	return metrics, claims
-}
-
+// ms is a duration in milliseconds.
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 }

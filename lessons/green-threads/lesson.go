@@ -8,6 +8,7 @@ import (
 
 	"conclab/internal/course"
 	"conclab/internal/lab"
+	"conclab/web/ui"
 )
 
 // Slug is the lesson's address and the Lesson of its experiments.
@@ -22,6 +23,12 @@ var Lesson = course.Lesson{
 	Experiments: []*lab.Experiment{spawnMany(), cooperative(), coroutineSwitch()},
 	Assets:      course.Sub(assets, "assets"),
 	Styles:      []string{"page.css"},
+	Recap: []ui.RecapFigure{
+		{Group: ui.RecapSwitches, Experiment: "coroutine-switch", Key: "switch.coroutine.same_cpu",
+			What: "Coroutine switch (iter.Pull)", Claim: "the cheapest switch there is"},
+		{Group: ui.RecapMemory, Experiment: "spawn-many", Key: "memory.goroutine.resident",
+			What: "Memory per goroutine, many alive", Claim: "a few KB"},
+	},
 }
 
 // assets are the lesson's own CSS and JavaScript.

@@ -34,15 +34,19 @@ type grown struct {
 }
 
 // feed sends a phase's samples to the two line charts and the gauges,
-// at most ten times a second.
+// together and at most ten times a second (lab.LiveEvery).
 type feed struct {
 	out        *lab.Emitter
 	series     string
 	phase      string
 	total      int
-	last       time.Time
+	every      *lab.Throttle
 	mx, my, tx []float64
 	ty         []float64
+}
+
+func newFeed(out *lab.Emitter, series, phase string, total int) *feed {
+	return &feed{out: out, series: series, phase: phase, total: total, every: lab.NewThrottle(0)}
 }
 
 func (f *feed) add(count int, rssGrowth int64, since time.Duration) {
@@ -50,7 +54,7 @@ func (f *feed) add(count int, rssGrowth int64, since time.Duration) {
 	f.my = append(f.my, float64(rssGrowth)/(1<<20))
 	f.tx = append(f.tx, since.Seconds())
 	f.ty = append(f.ty, float64(count))
-	if time.Since(f.last) >= 100*time.Millisecond {
+	if f.every.Due() {
 		f.flush()
 	}
 }
@@ -65,7 +69,6 @@ func (f *feed) flush() {
 	f.out.Gauge("Resident memory added, "+f.series, f.my[len(f.my)-1], "MB")
 	f.out.Progress(f.phase, int(f.ty[len(f.ty)-1]), f.total)
 	f.mx, f.my, f.tx, f.ty = nil, nil, nil, nil
-	f.last = time.Now()
 }
 
 // settle collects garbage and hands free memory back to the OS, so that a
@@ -75,12 +78,23 @@ func settle() {
 	debug.FreeOSMemory()
 }
 
-func minorFaults() int64 {
+// minorFaults is the process's minor page faults so far.
+func minorFaults() (int64, error) {
 	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, fmt.Errorf("counting page faults: %w", err)
 	}
-	return ru.Minflt
+	return ru.Minflt, nil
+}
+
+// memNow reads the process's memory and thread count; a failed reading is
+// returned, never taken for zero.
+func memNow() (probe.Status, error) {
+	s, err := probe.Self()
+	if err != nil {
+		return s, fmt.Errorf("reading the process's memory: %w", err)
+	}
+	return s, nil
 }
 
 // growThreads parks m OS threads: each is a goroutine locked to its thread
@@ -90,12 +104,16 @@ func minorFaults() int64 {
 func growThreads(ctx context.Context, m int, out *lab.Emitter) (grown, error) {
 	g := grown{target: m}
 	settle()
-	base, err := probe.Self()
+	base, err := memNow()
 	if err != nil {
 		return g, err
 	}
 	kbase := probe.ReadMachineMemory().KernelStack
-	faults, usage := minorFaults(), probe.ProcessUsage()
+	faults, err := minorFaults()
+	if err != nil {
+		return g, err
+	}
+	usage := probe.ProcessUsage()
 
 	release := make(chan struct{})
 	tids := make(chan int, m)
@@ -121,7 +139,7 @@ func growThreads(ctx context.Context, m int, out *lab.Emitter) (grown, error) {
 	}
 	defer free()
 
-	f := &feed{out: out, series: "OS threads", phase: "parking OS threads", total: m}
+	f := newFeed(out, "OS threads", "parking OS threads", m)
 	batch := max(m/50, 5)
 	start := time.Now()
 	for g.reached < m {
@@ -142,18 +160,28 @@ func growThreads(ctx context.Context, m int, out *lab.Emitter) (grown, error) {
 			seen[<-tids] = true
 		}
 		g.reached += n
-		s, _ := probe.Self()
+		s, err := memNow()
+		if err != nil {
+			return g, err
+		}
 		f.add(g.reached, s.RSS-base.RSS, time.Since(start))
 	}
 	g.wall = time.Since(start)
 	f.flush()
 
-	peak, _ := probe.Self()
+	peak, err := memNow()
+	if err != nil {
+		return g, err
+	}
 	g.before, g.peak = base.Threads, peak.Threads
 	g.distinct = len(seen)
 	g.rss, g.vm = peak.RSS-base.RSS, peak.VM-base.VM
 	g.kstack = probe.ReadMachineMemory().KernelStack - kbase
-	g.faults, g.cpu = minorFaults()-faults, probe.ProcessUsage().Sub(usage)
+	if g.faults, err = minorFaults(); err != nil {
+		return g, err
+	}
+	g.faults -= faults
+	g.cpu = probe.ProcessUsage().Sub(usage)
 	out.Log(fmt.Sprintf("%d OS threads parked in %s: /proc/self/status counts %d threads (%d before), and %d distinct thread ids answered gettid.",
 		g.reached, g.wall.Round(time.Millisecond), peak.Threads, base.Threads, g.distinct))
 	out.Log(cpuNote(g))
@@ -186,13 +214,20 @@ func alive(tids map[int]bool) []int {
 func growGoroutines(ctx context.Context, n int, budget time.Duration, allow int64, out *lab.Emitter) (grown, error) {
 	g := grown{target: n}
 	settle()
-	base, err := probe.Self()
+	base, err := memNow()
 	if err != nil {
 		return g, err
 	}
 	gbase := runtime.NumGoroutine()
-	sbase := stackBytes()
-	faults, usage := minorFaults(), probe.ProcessUsage()
+	sbase, err := stackBytes()
+	if err != nil {
+		return g, err
+	}
+	faults, err := minorFaults()
+	if err != nil {
+		return g, err
+	}
+	usage := probe.ProcessUsage()
 
 	release := make(chan struct{})
 	var ready, exited sync.WaitGroup
@@ -215,7 +250,7 @@ func growGoroutines(ctx context.Context, n int, budget time.Duration, allow int6
 	}
 	defer free()
 
-	f := &feed{out: out, series: "goroutines", phase: "parking goroutines", total: n}
+	f := newFeed(out, "goroutines", "parking goroutines", n)
 	chunk := max(n/200, 500)
 	start := time.Now()
 	for g.reached < n {
@@ -224,7 +259,10 @@ func growGoroutines(ctx context.Context, n int, budget time.Duration, allow int6
 		}
 		k := min(chunk, n-g.reached)
 		if g.reached >= 10_000 {
-			s, _ := probe.Self()
+			s, err := memNow()
+			if err != nil {
+				return g, err
+			}
 			per := float64(s.RSS-base.RSS) / float64(g.reached)
 			if need := int64(per * float64(g.reached+k)); need > allow {
 				g.stopped = fmt.Sprintf("the next %d would take the memory past this run's allowance of %s", k, mib(allow))
@@ -246,17 +284,30 @@ func growGoroutines(ctx context.Context, n int, budget time.Duration, allow int6
 		}
 		ready.Wait() // every goroutine of the chunk has run and is about to park
 		g.reached += k
-		s, _ := probe.Self()
+		s, err := memNow()
+		if err != nil {
+			return g, err
+		}
 		f.add(g.reached, s.RSS-base.RSS, time.Since(start))
 	}
 	g.wall = time.Since(start)
 	f.flush()
 
-	peak, _ := probe.Self()
+	peak, err := memNow()
+	if err != nil {
+		return g, err
+	}
 	g.before, g.peak = gbase, runtime.NumGoroutine()
 	g.rss, g.vm = peak.RSS-base.RSS, peak.VM-base.VM
-	g.stacks = stackBytes() - sbase
-	g.faults, g.cpu = minorFaults()-faults, probe.ProcessUsage().Sub(usage)
+	if g.stacks, err = stackBytes(); err != nil {
+		return g, err
+	}
+	g.stacks -= sbase
+	if g.faults, err = minorFaults(); err != nil {
+		return g, err
+	}
+	g.faults -= faults
+	g.cpu = probe.ProcessUsage().Sub(usage)
 	out.Log(fmt.Sprintf("%d goroutines parked in %s; runtime.NumGoroutine counts %d (%d before). The process still has %d OS threads.",
 		g.reached, g.wall.Round(time.Millisecond), g.peak, gbase, peak.Threads))
 	out.Log(cpuNote(g))
@@ -280,13 +331,13 @@ func cpuNote(g grown) string {
 }
 
 // stackBytes is the memory the runtime holds for goroutine stacks.
-func stackBytes() int64 {
+func stackBytes() (int64, error) {
 	s := []metrics.Sample{{Name: "/memory/classes/heap/stacks:bytes"}}
 	metrics.Read(s)
 	if s[0].Value.Kind() != metrics.KindUint64 {
-		return 0
+		return 0, fmt.Errorf("this Go runtime does not report %s", s[0].Name)
 	}
-	return int64(s[0].Value.Uint64())
+	return int64(s[0].Value.Uint64()), nil
 }
 
 // mib formats bytes for a person.

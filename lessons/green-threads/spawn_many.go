@@ -55,8 +55,10 @@ func spawnMany() *lab.Experiment {
 				{Key: "limit", Label: "Limit"}, {Key: "value", Label: "Value"}, {Key: "meaning", Label: "What it means"},
 			}},
 		},
-		Limit: 120 * time.Second,
-		Run:   runSpawnMany,
+		// The thread phase runs only when the host leaves room for threads.
+		Conditional: threadKeys,
+		Limit:       120 * time.Second,
+		Run:         runSpawnMany,
 	}
 }
 
@@ -99,18 +101,22 @@ func runSpawnMany(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	out.Progress("done", 1, 1)
 
 	showPhase(out, "goroutines", "goroutines", gr, "runtime.NumGoroutine")
-	c := costsOf(gr, th)
-	showPer(out, c)
-	metrics, claim := judgeSpawnMany(gr, th, c, limits, mem)
+	showPer(out, costsOf(gr, th))
+	metrics, claim := judgeSpawnMany(spawnMeasured{goroutines: gr, threads: th, limits: limits, mem: mem})
 	out.Result(metrics, []lab.Claim{claim})
 	return nil
 }
 
-func showPhase(out *lab.Emitter, key, kind string, g grown, how string) {
-	rate := 0.0
-	if g.wall > 0 {
-		rate = float64(g.reached) / g.wall.Seconds()
+// perSecond is a rate, 0 when no time was measured.
+func perSecond(n int, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
 	}
+	return float64(n) / d.Seconds()
+}
+
+func showPhase(out *lab.Emitter, key, kind string, g grown, how string) {
+	rate := perSecond(g.reached, g.wall)
 	out.Row("counted", key, map[string]any{
 		"kind": kind, "target": g.target, "reached": g.reached, "before": g.before, "peak": g.peak, "how": how,
 		"seconds": g.wall.Seconds(), "rate": rate, "faults": g.faults, "left": g.left,
@@ -144,33 +150,6 @@ func showLimits(out *lab.Emitter, l probe.ThreadLimits, mem probe.MachineMemory)
 	}
 }
 
-// costs are the per-unit figures of spawn-many, in bytes.
-type costs struct {
-	perG, stackG  float64 // resident memory and stack per goroutine
-	perT, kT, vmT float64 // resident memory, kernel stack and address space per OS thread
-	pthreads      bool    // each thread got a reserved C stack (a binary linked with cgo)
-	gMillion      float64 // a million goroutines, bytes
-	tMillion      float64 // a million OS threads, resident memory and kernel stacks, bytes
-}
-
-func costsOf(gr, th grown) costs {
-	c := costs{perG: float64(gr.rss) / float64(max(gr.reached, 1)), stackG: float64(gr.stacks) / float64(max(gr.reached, 1))}
-	c.gMillion = c.perG * million
-	if th.reached > 0 {
-		n := float64(th.reached)
-		c.perT, c.vmT, c.kT = float64(th.rss)/n, float64(th.vm)/n, float64(th.kstack)/n
-		c.pthreads = c.vmT >= 1<<20
-		per := c.perT
-		// The kernel's figure covers the whole machine; count it only when
-		// it is believable for one thread.
-		if c.kT > 0 && c.kT < 256<<10 {
-			per += c.kT
-		}
-		c.tMillion = per * million
-	}
-	return c
-}
-
 // showPer draws the per-unit bars.
 func showPer(out *lab.Emitter, c costs) {
 	bar := func(label string, b float64) {
@@ -183,59 +162,6 @@ func showPer(out *lab.Emitter, c costs) {
 	bar("OS thread, resident", c.perT)
 	bar("OS thread, kernel stack", c.kT)
 	bar("OS thread, address space", c.vmT)
-}
-
-// judgeSpawnMany turns the two phases into metrics and the verdict.
-func judgeSpawnMany(gr, th grown, c costs, limits probe.ThreadLimits, mem probe.MachineMemory) ([]lab.Metric, lab.Claim) {
-	kb := func(b float64) float64 { return b / 1024 }
-	metrics := []lab.Metric{
-		{Name: "Goroutines counted at the peak", Value: float64(gr.peak), Unit: "goroutines", Note: fmt.Sprintf("runtime.NumGoroutine; %d before", gr.before)},
-		{Name: "Memory per goroutine, resident", Value: kb(c.perG), Unit: "KB", N: gr.reached, Note: fmt.Sprintf("VmRSS grew by %s for %d goroutines", mib(gr.rss), gr.reached)},
-		{Name: "Stack per goroutine", Value: kb(c.stackG), Unit: "KB", Note: "growth of the runtime's stack memory (runtime/metrics)"},
-		{Name: "Goroutines made per second", Value: float64(gr.reached) / gr.wall.Seconds(), Unit: "per s", Note: fmt.Sprintf("%d in %s, one goroutine starting them all", gr.reached, gr.wall.Round(time.Millisecond))},
-		{Name: "Goroutines left after release", Value: float64(gr.left), Unit: "goroutines"},
-	}
-	usable := float64(mem.Usable())
-	cpm := fmt.Sprintf("%d goroutines: %.2f KB each (%s in all)", gr.reached, kb(c.perG), mib(gr.rss))
-	if th.reached == 0 {
-		return metrics, claimMillion.Judge(cpm, lab.Inconclusive,
-			"There was no room to start OS threads on this machine during the run, so there is nothing to compare the goroutines with.")
-	}
-	capN, capName := limits.Cap(c.pthreads)
-	ratio := c.perT / c.perG
-	metrics = append(metrics,
-		lab.Metric{Name: "OS threads counted at the peak", Value: float64(th.peak), Unit: "threads", Note: fmt.Sprintf("Threads in /proc/self/status; %d before", th.before)},
-		lab.Metric{Name: "Distinct thread ids of the parked threads", Value: float64(th.distinct), Unit: "threads", Note: "gettid, answered by each locked goroutine"},
-		lab.Metric{Name: "Memory per OS thread, resident", Value: kb(c.perT), Unit: "KB", N: th.reached, Note: fmt.Sprintf("VmRSS grew by %s for %d threads", mib(th.rss), th.reached)},
-		lab.Metric{Name: "Kernel stack per OS thread", Value: kb(c.kT), Unit: "KB", Note: "KernelStack in /proc/meminfo (whole machine); not part of the process's resident memory"},
-		lab.Metric{Name: "Address space reserved per OS thread", Value: kb(c.vmT), Unit: "KB", Note: "growth of VmSize: mostly a stack reserved but never touched"},
-		lab.Metric{Name: "OS threads made per second", Value: float64(th.reached) / th.wall.Seconds(), Unit: "per s", Note: fmt.Sprintf("%d in %s", th.reached, th.wall.Round(time.Millisecond))},
-		lab.Metric{Name: "OS threads left after release", Value: float64(th.left), Unit: "threads"},
-		lab.Metric{Name: "OS thread vs goroutine, resident memory", Value: ratio, Unit: "×"},
-		lab.Metric{Name: "A million goroutines would take", Value: c.gMillion / (1 << 30), Unit: "GB", Note: extrapolated(gr.reached)},
-		lab.Metric{Name: "A million OS threads would take", Value: c.tMillion / (1 << 30), Unit: "GB", Note: fmt.Sprintf("extrapolated from %d threads: resident memory and kernel stacks", th.reached)},
-	)
-
-	measured := fmt.Sprintf("%s; %d OS threads: %.1f KB each resident + %.1f KB kernel stack, %s of address space reserved: %.1f× a goroutine's resident memory. "+
-		"A million goroutines: %s (%s); a million OS threads: %s, and this host caps a process at %d threads (%s)",
-		cpm, th.reached, kb(c.perT), kb(c.kT), mib(int64(c.vmT)), ratio, mib(int64(c.gMillion)), extrapolated(gr.reached), mib(int64(c.tMillion)), capN, capName)
-	gFits := c.gMillion <= usable/2
-	tFits := c.tMillion <= usable && capN >= million
-	switch {
-	case gFits && !tFits && ratio >= 3:
-		return metrics, claimMillion.Judge(measured, lab.Holds, "")
-	case !gFits:
-		return metrics, claimMillion.Judge(measured, lab.Differs, fmt.Sprintf(
-			"Even goroutines would not fit comfortably: a million would need %s and this machine has %s free. Small as a goroutine is, a million of anything adds up on a small machine.",
-			mib(int64(c.gMillion)), mib(int64(usable))))
-	case tFits:
-		return metrics, claimMillion.Judge(measured, lab.Differs, fmt.Sprintf(
-			"This machine could hold a million threads: it has %s free and lets a process have %d threads. They would still cost %.0f× the memory of goroutines, and Go itself would refuse more than %d.",
-			mib(int64(usable)), capN, ratio, goMaxThreads))
-	default:
-		return metrics, claimMillion.Judge(measured, lab.Differs, fmt.Sprintf(
-			"An OS thread cost only %.1f× a goroutine here. Threads still run into the host's limit of %d, but memory alone does not make the case.", ratio, capN))
-	}
 }
 
 func extrapolated(reached int) string {

@@ -1,6 +1,7 @@
 package threadingmodels
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"runtime"
@@ -62,17 +63,21 @@ type threadWatch struct {
 	n              int
 }
 
-// peaks are the highest counts seen in a phase.
-type peaks struct{ total, running int }
+// peaks are the highest counts seen in a phase, and how many readings
+// they come from.
+type peaks struct{ total, running, samples int }
 
-func (w *threadWatch) sample(p *peaks) {
+// sample reads the threads once. A failed reading is returned, never
+// counted as zero threads.
+func (w *threadWatch) sample(p *peaks) error {
 	x := float64(time.Since(w.t0).Microseconds()) / 1e3
 	tids, total, err := probe.ThreadStates()
 	if err != nil {
-		return
+		return fmt.Errorf("counting the process's threads: %w", err)
 	}
 	running := len(tids)
 	p.total, p.running = max(p.total, total), max(p.running, running)
+	p.samples++
 	w.xs = append(w.xs, x)
 	w.th = append(w.th, float64(total))
 	w.ru = append(w.ru, float64(running))
@@ -80,6 +85,7 @@ func (w *threadWatch) sample(p *peaks) {
 	if w.n++; w.n%5 == 0 {
 		w.flush()
 	}
+	return nil
 }
 
 func (w *threadWatch) flush() {
@@ -101,9 +107,11 @@ func (w *threadWatch) flush() {
 }
 
 // watch samples until d has passed or ctx ends, and returns the peaks.
-func (w *threadWatch) watch(ctx context.Context, d time.Duration) peaks {
+func (w *threadWatch) watch(ctx context.Context, d time.Duration) (peaks, error) {
 	var p peaks
-	w.sample(&p)
+	if err := w.sample(&p); err != nil {
+		return p, err
+	}
 	tick := time.NewTicker(sampleEvery)
 	defer tick.Stop()
 	end := time.After(d)
@@ -111,13 +119,16 @@ func (w *threadWatch) watch(ctx context.Context, d time.Duration) peaks {
 		select {
 		case <-ctx.Done():
 			w.flush()
-			return p
+			return p, nil
 		case <-end:
-			w.sample(&p)
+			err := w.sample(&p)
 			w.flush()
-			return p
+			return p, err
 		case <-tick.C:
-			w.sample(&p)
+			if err := w.sample(&p); err != nil {
+				w.flush()
+				return p, err
+			}
 		}
 	}
 }
@@ -132,7 +143,10 @@ func runBlockingCall(ctx context.Context, p lab.Params, out *lab.Emitter) error 
 
 	// Phase 1: goroutines that compute and never block.
 	out.Progress(fmt.Sprintf("%d goroutines computing", nc), 0, 3)
-	before := probe.Threads()
+	start, err := probe.Self()
+	if err != nil {
+		return fmt.Errorf("counting the process's threads: %w", err)
+	}
 	out.Mark("threads", 0, "computing")
 	var stop atomic.Bool
 	var wg sync.WaitGroup
@@ -143,9 +157,12 @@ func runBlockingCall(ctx context.Context, p lab.Params, out *lab.Emitter) error 
 			}
 		})
 	}
-	compute := w.watch(ctx, phase)
+	compute, err := w.watch(ctx, phase)
 	stop.Store(true)
 	wg.Wait()
+	if err != nil {
+		return err
+	}
 	out.Row("phases", "compute", map[string]any{"phase": "computing", "goroutines": nc, "peak": compute.total, "running": compute.running})
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -171,19 +188,37 @@ func runBlockingCall(ctx context.Context, p lab.Params, out *lab.Emitter) error 
 	defer unix.Close(pipe[0])
 	defer release()
 	out.Mark("threads", float64(time.Since(w.t0).Microseconds())/1e3, "blocking")
+	var readErr error // the first read() that failed rather than blocked
+	var readMu sync.Mutex
 	for range nb {
 		wg.Go(func() {
 			inRead.Add(1)
 			defer inRead.Add(-1)
 			var b [1]byte
 			for {
-				if _, err := syscall.Read(pipe[0], b[:]); err != syscall.EINTR {
-					return
+				_, err := syscall.Read(pipe[0], b[:])
+				if err == syscall.EINTR {
+					continue
 				}
+				if err != nil {
+					readMu.Lock()
+					readErr = cmp.Or(readErr, err)
+					readMu.Unlock()
+				}
+				return
 			}
 		})
 	}
-	blocked := w.watch(ctx, phase)
+	blocked, err := w.watch(ctx, phase)
+	if err != nil {
+		return err
+	}
+	readMu.Lock()
+	failed := readErr
+	readMu.Unlock()
+	if failed != nil {
+		return fmt.Errorf("a goroutine's read() failed instead of blocking: %w", failed)
+	}
 	out.Row("phases", "block", map[string]any{"phase": "blocked in read()", "goroutines": nb, "peak": blocked.total, "running": blocked.running})
 
 	// Phase 3: release every reader and watch what happens to the threads.
@@ -191,7 +226,10 @@ func runBlockingCall(ctx context.Context, p lab.Params, out *lab.Emitter) error 
 	out.Mark("threads", float64(time.Since(w.t0).Microseconds())/1e3, "released")
 	release()
 	wg.Wait()
-	after := w.watch(ctx, min(phase/2, 500*time.Millisecond))
+	after, err := w.watch(ctx, min(phase/2, 500*time.Millisecond))
+	if err != nil {
+		return err
+	}
 	out.Row("phases", "after", map[string]any{"phase": "after release", "goroutines": 0, "peak": after.total, "running": after.running})
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -200,55 +238,7 @@ func runBlockingCall(ctx context.Context, p lab.Params, out *lab.Emitter) error 
 	if after.total > compute.total+nb/2 {
 		out.Log(fmt.Sprintf("After the release the process still has %d threads: Go keeps threads it no longer needs, parked, for reuse rather than ending them.", after.total))
 	}
-	out.Result(blockingMetrics(gmp, before, nc, nb, compute, blocked, after), judgeBlocking(gmp, before, nc, nb, compute, blocked))
+	m := blockingMeasured{gomaxprocs: gmp, before: start.Threads, computing: nc, blocking: nb, compute: compute, block: blocked, after: after}
+	out.Result(blockingMetrics(m), judgeBlocking(m))
 	return nil
-}
-
-func blockingMetrics(gmp, before, nc, nb int, compute, blocked, after peaks) []lab.Metric {
-	return []lab.Metric{
-		{Name: "GOMAXPROCS", Value: float64(gmp), Unit: "", Note: "threads that may run Go code at once"},
-		{Name: "Threads before the run", Value: float64(before), Unit: "threads", Note: "the child process as it started, /proc/self/status"},
-		{Name: "Threads while goroutines compute, peak", Value: float64(compute.total), Unit: "threads",
-			Note: fmt.Sprintf("%d computing goroutines; /proc/self/task every 20 ms", nc)},
-		{Name: "Threads running while goroutines compute, peak", Value: float64(compute.running), Unit: "threads",
-			Note: "threads in state R (running or ready); the counting goroutine's thread is one of them"},
-		{Name: "Threads while goroutines block, peak", Value: float64(blocked.total), Unit: "threads",
-			Note: fmt.Sprintf("%d goroutines in read(); /proc/self/task every 20 ms", nb)},
-		{Name: "Threads running while goroutines block, peak", Value: float64(blocked.running), Unit: "threads",
-			Note: "threads in state R; the ones in read() sleep (state S)"},
-		{Name: "Threads added per blocked goroutine", Value: float64(blocked.total-compute.total) / float64(nb), Unit: "threads",
-			Note: "(peak while blocked − peak while computing) ÷ blocked goroutines"},
-		{Name: "Threads after release, peak", Value: float64(after.total), Unit: "threads", Note: "once every reader had returned"},
-	}
-}
-
-func judgeBlocking(gmp, before, nc, nb int, compute, blocked peaks) []lab.Claim {
-	var claims []lab.Claim
-	cm := fmt.Sprintf("%d computing goroutines: the process went from %d to at most %d threads, at most %d running at once (GOMAXPROCS %d)",
-		nc, before, compute.total, compute.running, gmp)
-	switch {
-	case compute.total-before <= 2 && compute.running <= gmp+1:
-		claims = append(claims, claimComputeThreads.Judge(cm, lab.Holds, ""))
-	case compute.total < nc/2:
-		claims = append(claims, claimComputeThreads.Judge(cm, lab.Differs, fmt.Sprintf(
-			"Still far fewer threads than goroutines, but the runtime started %d more or had more running than GOMAXPROCS allows Go code on: its own helpers (the garbage collector, the monitor thread) were busy too.",
-			compute.total-before)))
-	default:
-		claims = append(claims, claimComputeThreads.Judge(cm, lab.Differs,
-			"The process had about as many threads as computing goroutines: Go's scheduler was not multiplexing them."))
-	}
-	added := blocked.total - compute.total
-	bm := fmt.Sprintf("%d goroutines blocked in read() took the process from %d to %d threads: %.2f added per blocked goroutine, while at most %d ran at once",
-		nb, compute.total, blocked.total, float64(added)/float64(nb), blocked.running)
-	switch {
-	case float64(added) >= 0.8*float64(nb):
-		claims = append(claims, claimBlockThreads.Judge(bm, lab.Holds, ""))
-	case float64(added) >= 0.25*float64(nb):
-		claims = append(claims, claimBlockThreads.Judge(bm, lab.Inconclusive,
-			"Threads grew, but by fewer than one per blocked goroutine before the phase ended. The runtime replaces a blocked thread only when its monitor notices the block; give the phase more time."))
-	default:
-		claims = append(claims, claimBlockThreads.Judge(bm, lab.Differs,
-			"The thread count hardly grew while goroutines sat in read(): these reads did not hold a thread each, so the runtime must have waited for them some other way."))
-	}
-	return claims
 }

@@ -4,7 +4,7 @@ import "fmt"
 
 // The mapping diagrams: user threads on top, kernel threads in the middle,
 // CPUs at the bottom. The geometry is fixed here so the template only
-// draws; static/js/threading-models.js lights the kernel threads and CPUs
+// draws; assets/page.js lights the kernel threads and CPUs
 // the experiment measured.
 
 // node is one circle or box of a diagram, centred on X, Y.

@@ -31,6 +31,7 @@ type model struct {
 	onMark   func(x float64, label string)
 	readFrom time.Time // when the reader entered read()
 	readTo   time.Time // when read() returned
+	readErr  error     // why read() failed, if it did: then it never blocked
 	before   int64     // other tasks' chunks when read() started
 	after    int64     // other tasks' chunks when read() returned
 }
@@ -107,6 +108,7 @@ func (m *model) read() {
 	for {
 		_, err := syscall.Read(m.pipe[0], b[:])
 		if err != syscall.EINTR {
+			m.readErr = err
 			break
 		}
 	}

@@ -1,6 +1,8 @@
 package threadingmodels
 
 import (
+	"cmp"
+	"fmt"
 	"time"
 
 	"conclab/internal/lab"
@@ -20,6 +22,7 @@ type sampler struct {
 	base, peak int       // threads in the process: before the model, highest seen
 	spread     []float64 // kernel threads the tasks were on, one value per sample
 	busyPeak   float64   // most CPUs busy over any 100 ms window
+	err        error     // the first failed reading of the thread count; read after stop
 	stopped    chan struct{}
 	finished   chan struct{}
 }
@@ -29,11 +32,14 @@ const (
 	sendEvery   = 5 // samples per batch of events
 )
 
-func newSampler(m *model, out *lab.Emitter, chart string) *sampler {
+func newSampler(m *model, out *lab.Emitter, chart string) (*sampler, error) {
+	st, err := probe.Self()
+	if err != nil {
+		return nil, fmt.Errorf("%s: counting the process's threads: %w", m.name, err)
+	}
 	s := &sampler{m: m, out: out, chart: chart, stopped: make(chan struct{}), finished: make(chan struct{})}
-	s.base = probe.Threads()
-	s.peak = s.base
-	return s
+	s.base, s.peak = st.Threads, st.Threads
+	return s, nil
 }
 
 // start begins sampling; the model's t0 must be set.
@@ -72,7 +78,11 @@ func (s *sampler) loop() {
 		}
 		s.spread = append(s.spread, float64(len(on)))
 		ru = append(ru, float64(len(on)))
-		s.peak = max(s.peak, probe.Threads())
+		if st, err := probe.Self(); err != nil {
+			s.err = cmp.Or(s.err, err)
+		} else {
+			s.peak = max(s.peak, st.Threads)
+		}
 		if i%sendEvery != 0 && !final {
 			continue
 		}

@@ -120,8 +120,14 @@ func runThreadingModels(ctx context.Context, p lab.Params, out *lab.Emitter) err
 
 	out.Progress("timing switches", len(models)+1, steps)
 	batches := p.Int("batches")
-	co := coroutineSwitch(ctx, batches, allowed[0])
-	gr := goroutineSwitch(ctx, batches, allowed[0])
+	co, err := coroutineSwitch(ctx, batches, allowed[0])
+	if err != nil {
+		return err
+	}
+	gr, err := goroutineSwitch(ctx, batches, allowed[0])
+	if err != nil {
+		return err
+	}
 	th, usage, err := threadSwitch(ctx, batches, allowed[0])
 	if err != nil {
 		return err
@@ -130,13 +136,13 @@ func runThreadingModels(ctx context.Context, p lab.Params, out *lab.Emitter) err
 		return ctx.Err()
 	}
 	sw := []struct {
-		label string
-		vals  []float64
-		note  string
+		key, label string
+		vals       []float64
+		note       string
 	}{
-		{"coroutines, N:1 scheduler", co, fmt.Sprintf("iter.Pull on one thread pinned to CPU %d: resume and yield, both in user space", allowed[0])},
-		{"goroutines, M:N", gr, "two goroutines and unbuffered channels, GOMAXPROCS=1"},
-		{"kernel threads, 1:1", th, fmt.Sprintf("two locked threads pinned to CPU %d, a byte through two pipes", allowed[0])},
+		{"switch.coroutine.same_cpu", "coroutines, N:1 scheduler", co, fmt.Sprintf("iter.Pull on one thread pinned to CPU %d: resume and yield, both in user space", allowed[0])},
+		{"switch.goroutine.same_cpu", "goroutines, M:N", gr, "two goroutines and unbuffered channels, GOMAXPROCS=1"},
+		{"switch.thread.same_cpu", "kernel threads, 1:1", th, fmt.Sprintf("two locked threads pinned to CPU %d, a byte through two pipes", allowed[0])},
 	}
 	var metrics []lab.Metric
 	for _, d := range models {
@@ -145,16 +151,17 @@ func runThreadingModels(ctx context.Context, p lab.Params, out *lab.Emitter) err
 	for _, s := range sw {
 		sum := lab.Summarize(s.vals)
 		out.Bar("switch", "", s.label, sum.P50, sum.P10, sum.P90)
-		m := sum.Named("Switch, "+s.label, "µs")
+		m := sum.Metric(s.key, "Switch, "+s.label, "µs")
 		m.Note = fmt.Sprintf("%s; %d batches", s.note, sum.N)
 		metrics = append(metrics, m)
 	}
-	metrics = append(metrics, lab.Metric{Name: "Kernel switches counted, kernel threads, 1:1", Value: float64(usage.Switches()), Unit: "switches",
+	metrics = append(metrics, lab.Metric{Key: "kernel_switches.thread.same_cpu", Name: "Kernel switches counted, kernel threads, 1:1", Value: float64(usage.Switches()), Unit: "switches",
 		Note: fmt.Sprintf("getrusage of both threads: %d voluntary + %d involuntary, for %d round trips", usage.Voluntary, usage.Involuntary, 500*len(th))})
 	out.Progress("done", steps, steps)
 
-	claims := judgeModels(results, len(allowed), runtime.GOMAXPROCS(0))
-	claims = append(claims, judgeSwitch(lab.Summarize(co), lab.Summarize(gr), lab.Summarize(th)))
+	claims := judgeModels(modelsMeasured{one: *results["1to1"], n1: *results["nto1"], mn: *results["mton"],
+		usable: len(allowed), gomaxprocs: runtime.GOMAXPROCS(0)})
+	claims = append(claims, judgeSwitch(switchMeasured{co: lab.Summarize(co), gr: lab.Summarize(gr), th: lab.Summarize(th)}))
 	out.Result(metrics, claims)
 	return nil
 }
@@ -171,16 +178,25 @@ func runModel(ctx context.Context, m *model, out *lab.Emitter, chart string) (*m
 		defer runtime.GOMAXPROCS(prev)
 	}
 	out.Row("models", m.key, map[string]any{"model": m.name, "threads": "running…"})
-	s := newSampler(m, out, chart)
+	s, err := newSampler(m, out, chart)
+	if err != nil {
+		return nil, err
+	}
 	m.t0 = time.Now()
 	s.start()
-	err := m.run(ctx)
+	err = m.run(ctx)
 	s.stop()
 	if err != nil {
 		return nil, err
 	}
+	if s.err != nil {
+		return nil, fmt.Errorf("%s: counting the process's threads: %w", m.name, s.err)
+	}
 	if m.readTo.IsZero() {
 		return nil, fmt.Errorf("%s: the reader never made its read", m.name)
+	}
+	if m.readErr != nil {
+		return nil, fmt.Errorf("%s: the reader's read() failed, so it never blocked: %w", m.name, m.readErr)
 	}
 	r := summarise(m, s)
 	out.Row("models", m.key, r.row())

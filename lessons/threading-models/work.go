@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"conclab/internal/kit"
 	"conclab/internal/probe"
 )
 
@@ -27,24 +28,10 @@ func spin(n int) {
 }
 
 // calibrate returns how many rounds of spin take about d on one thread of
-// this machine. It runs on a locked goroutine that exits locked, so the
-// thread it measured on goes away with it and leaves no idle thread behind.
+// this machine, timed on the wall clock on a thread that is not pinned:
+// the tasks themselves run unpinned, wherever the kernel puts them.
 func calibrate(d time.Duration) int {
-	ch := make(chan int)
-	go func() {
-		runtime.LockOSThread() // exits locked on purpose, see above
-		n := 1 << 12
-		for {
-			t := time.Now()
-			spin(n)
-			if el := time.Since(t); el > 20*time.Millisecond {
-				ch <- max(1, int(float64(n)*float64(d)/float64(el)))
-				return
-			}
-			n *= 2
-		}
-	}()
-	return <-ch
+	return kit.Calibrate(kit.Calibration{CPU: -1, Clock: kit.Wall, Start: 1 << 12, Min: 20 * time.Millisecond}, spin).Units(d)
 }
 
 // interval is a stretch of time in ms since a model started.

@@ -1,7 +1,7 @@
 // Lesson 5: lights the three mapping diagrams with what the
 // threading-models experiment measures — live from its panel's gauges
 // while it runs, then from its result.
-import { fmt } from '/static/js/format.js';
+import { byKey, fmt } from '/static/js/format.js';
 
 const maps = new Map([...document.querySelectorAll('.tm-map')].map((f) => [f.dataset.model, f]));
 const panel = document.querySelector('[data-experiment="threading-models"]');
@@ -58,9 +58,10 @@ if (panel && maps.size > 0) {
   new MutationObserver(update).observe(panel.querySelector('.gauges'), { subtree: true, childList: true, characterData: true });
   document.addEventListener('lab:result', (e) => {
     if (e.detail.experiment !== 'threading-models') return;
-    const metric = (model, words) => e.detail.metrics.find((m) => m.name.startsWith(`${model}, `) && m.name.toLowerCase().includes(words))?.value;
-    for (const model of maps.keys()) {
-      show(model, metric(model, 'kernel threads in use'), metric(model, 'cpus busy'), 'measured');
+    // Each model's figures have keys ending in its key (1to1, nto1, mton).
+    const metric = (fig, key) => byKey(e.detail.metrics, `${key}.${fig.dataset.modelKey}`)?.value;
+    for (const [model, fig] of maps) {
+      show(model, metric(fig, 'kernel_threads.at_once'), metric(fig, 'cpus_busy.peak'), 'measured');
     }
   });
 }

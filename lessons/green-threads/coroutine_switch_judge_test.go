@@ -1,0 +1,92 @@
+package greenthreads
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"conclab/internal/lab"
+	"conclab/internal/pingpong"
+)
+
+// pp is a ping-pong whose batches gave these ns per switch.
+func pp(ns ...float64) pingpong.Result {
+	return pingpong.Result{PerSwitch: ns, Rounds: 1000 * len(ns)}
+}
+
+// holdingCoro is a quiet two-CPU run in which both claims hold.
+func holdingCoro() coroMeasured {
+	return coroMeasured{
+		switches: map[string]pingpong.Result{
+			"coroutine": pp(38, 39, 40, 41, 42),
+			"goroutine": pp(120, 125, 130, 135, 140),
+			"thread":    pp(2500, 2600, 2700, 2800, 2900),
+		},
+		coro:   workRun{wall: 1200 * time.Millisecond, cpu: 1200 * time.Millisecond},
+		goro:   workRun{wall: 620 * time.Millisecond, cpu: 1210 * time.Millisecond},
+		usable: 2,
+	}
+}
+
+func TestJudgeCoroutineSwitch(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		claim int
+		edit  func(m *coroMeasured)
+		want  string
+		why   string // words of the reason that tell the branches apart
+	}{
+		{"cheapest: holds", 0, func(*coroMeasured) {}, lab.Holds, ""},
+		{"cheapest: lowest median, overlapping batches", 0, func(m *coroMeasured) {
+			m.switches["goroutine"] = pp(39, 40, 45, 50, 60)
+		}, lab.Inconclusive, "within this machine's noise"},
+		{"cheapest: the goroutine switch won", 0, func(m *coroMeasured) { m.switches["goroutine"] = pp(30, 31, 32, 33, 34) }, lab.Differs, "was not the cheapest"},
+		{"cheapest: a kind not timed", 0, func(m *coroMeasured) { m.switches["thread"] = pingpong.Result{} }, lab.Inconclusive, "Not every kind"},
+
+		{"one CPU: holds", 1, func(*coroMeasured) {}, lab.Holds, ""},
+		{"one CPU: one usable CPU", 1, func(m *coroMeasured) { m.usable = 1 }, lab.Inconclusive, "Only one CPU"},
+		{"one CPU: the coroutines' process used more", 1, func(m *coroMeasured) { m.coro.cpu = 1400 * time.Millisecond }, lab.Differs, "more than one CPU busy"},
+		{"one CPU: the goroutines got no second CPU", 1, func(m *coroMeasured) { m.goro.cpu = 860 * time.Millisecond }, lab.Inconclusive, "quieter"},
+		{"one CPU: work not timed", 1, func(m *coroMeasured) { m.goro = workRun{} }, lab.Inconclusive, "not timed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m := holdingCoro()
+			tt.edit(&m)
+			metrics, claims := judgeCoroutineSwitch(m)
+			if len(claims) != 2 {
+				t.Fatalf("got %d claims, want 2", len(claims))
+			}
+			c := claims[tt.claim]
+			if c.Verdict != tt.want {
+				t.Errorf("%q: got %s (%s; measured %s), want %s", c.Claim, c.Verdict, c.Why, c.Measured, tt.want)
+			}
+			if c.Verdict != lab.Holds && c.Why == "" {
+				t.Errorf("%q is %s without a why", c.Claim, c.Verdict)
+			}
+			if !strings.Contains(c.Why, tt.why) {
+				t.Errorf("why %q, want it to say %q", c.Why, tt.why)
+			}
+			checkMetricKeys(t, metrics, nil)
+		})
+	}
+}
+
+// The recap finds the coroutine switch, and the memory per goroutine, by
+// the keys the lesson offers it.
+func TestRecapKeys(t *testing.T) {
+	t.Parallel()
+	coro, _ := judgeCoroutineSwitch(holdingCoro())
+	spawn, _ := judgeSpawnMany(holdingSpawn())
+	results := map[string][]lab.Metric{"coroutine-switch": coro, "spawn-many": spawn}
+	if len(Lesson.Recap) != 2 {
+		t.Errorf("the lesson offers %d recap figures, want 2", len(Lesson.Recap))
+	}
+	for _, f := range Lesson.Recap {
+		if _, ok := lab.FindMetric(results[f.Experiment], f.Key); !ok {
+			t.Errorf("recap figure %q: %s has no metric %q", f.What, f.Experiment, f.Key)
+		}
+	}
+}

@@ -1,0 +1,90 @@
+package threadingmodels
+
+import (
+	"fmt"
+
+	"conclab/internal/lab"
+)
+
+// The figures and verdict rules of blocking-call: the thread counts of the
+// three phases go in, metrics and claims come out. Nothing here measures
+// (blocking_call_judge_test.go tries every branch).
+
+// blockingMeasured is what blocking-call measured.
+type blockingMeasured struct {
+	gomaxprocs            int
+	before                int   // threads in the process as the run began
+	computing, blocking   int   // goroutines in the computing and the blocking phase
+	compute, block, after peaks // thread counts while computing, while blocked in read(), after the release
+}
+
+// minSamples is the fewest readings of the thread count that can stand
+// for a phase's peak.
+const minSamples = 3
+
+func blockingMetrics(m blockingMeasured) []lab.Metric {
+	return []lab.Metric{
+		{Key: "gomaxprocs", Name: "GOMAXPROCS", Value: float64(m.gomaxprocs), Unit: "", Note: "threads that may run Go code at once"},
+		{Key: "threads.before", Name: "Threads before the run", Value: float64(m.before), Unit: "threads", Note: "the child process as it started, /proc/self/status"},
+		{Key: "threads.computing.peak", Name: "Threads while goroutines compute, peak", Value: float64(m.compute.total), Unit: "threads",
+			Note: fmt.Sprintf("%d computing goroutines; /proc/self/task every 20 ms", m.computing)},
+		{Key: "threads.computing.running_peak", Name: "Threads running while goroutines compute, peak", Value: float64(m.compute.running), Unit: "threads",
+			Note: "threads in state R (running or ready); the counting goroutine's thread is one of them"},
+		{Key: "threads.blocking.peak", Name: "Threads while goroutines block, peak", Value: float64(m.block.total), Unit: "threads",
+			Note: fmt.Sprintf("%d goroutines in read(); /proc/self/task every 20 ms", m.blocking)},
+		{Key: "threads.blocking.running_peak", Name: "Threads running while goroutines block, peak", Value: float64(m.block.running), Unit: "threads",
+			Note: "threads in state R; the ones in read() sleep (state S)"},
+		{Key: "threads.added_per_blocked", Name: "Threads added per blocked goroutine", Value: float64(m.block.total-m.compute.total) / float64(max(m.blocking, 1)), Unit: "threads",
+			Note: "(peak while blocked − peak while computing) ÷ blocked goroutines"},
+		{Key: "threads.after_release.peak", Name: "Threads after release, peak", Value: float64(m.after.total), Unit: "threads", Note: "once every reader had returned"},
+	}
+}
+
+func judgeBlocking(m blockingMeasured) []lab.Claim {
+	return []lab.Claim{judgeComputeThreads(m), judgeBlockThreads(m)}
+}
+
+// judgeComputeThreads: computing goroutines add (almost) no threads, and
+// no more than GOMAXPROCS of them run at once.
+func judgeComputeThreads(m blockingMeasured) lab.Claim {
+	c := m.compute
+	measured := fmt.Sprintf("%d computing goroutines: the process went from %d to at most %d threads, at most %d running at once (GOMAXPROCS %d)",
+		m.computing, m.before, c.total, c.running, m.gomaxprocs)
+	switch {
+	case c.samples < minSamples:
+		return claimComputeThreads.Judge(measured, lab.Inconclusive, fmt.Sprintf(
+			"The threads were counted only %d times while the goroutines computed: too few readings to stand for the phase's peak.", c.samples))
+	case c.total-m.before <= 2 && c.running <= m.gomaxprocs+1:
+		return claimComputeThreads.Judge(measured, lab.Holds, "")
+	case c.total < m.computing/2:
+		return claimComputeThreads.Judge(measured, lab.Differs, fmt.Sprintf(
+			"Still far fewer threads than goroutines, but the runtime started %d more or had more running than GOMAXPROCS allows Go code on: its own helpers (the garbage collector, the monitor thread) were busy too.",
+			c.total-m.before))
+	default:
+		return claimComputeThreads.Judge(measured, lab.Differs,
+			"The process had about as many threads as computing goroutines: Go's scheduler was not multiplexing them.")
+	}
+}
+
+// judgeBlockThreads: about one thread added per goroutine blocked in
+// read().
+func judgeBlockThreads(m blockingMeasured) lab.Claim {
+	added := m.block.total - m.compute.total
+	nb := float64(m.blocking)
+	measured := fmt.Sprintf("%d goroutines blocked in read() took the process from %d to %d threads: %.2f added per blocked goroutine, while at most %d ran at once",
+		m.blocking, m.compute.total, m.block.total, float64(added)/nb, m.block.running)
+	switch {
+	case m.compute.samples < minSamples || m.block.samples < minSamples:
+		return claimBlockThreads.Judge(measured, lab.Inconclusive, fmt.Sprintf(
+			"The threads were counted only %d times while the goroutines computed and %d times while they sat in read(): too few readings to stand for the peaks.",
+			m.compute.samples, m.block.samples))
+	case float64(added) >= 0.8*nb:
+		return claimBlockThreads.Judge(measured, lab.Holds, "")
+	case float64(added) >= 0.25*nb:
+		return claimBlockThreads.Judge(measured, lab.Inconclusive,
+			"Threads grew, but by fewer than one per blocked goroutine before the phase ended. The runtime replaces a blocked thread only when its monitor notices the block; give the phase more time.")
+	default:
+		return claimBlockThreads.Judge(measured, lab.Differs,
+			"The thread count hardly grew while goroutines sat in read(): these reads did not hold a thread each, so the runtime must have waited for them some other way.")
+	}
+}
