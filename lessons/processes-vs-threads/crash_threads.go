@@ -3,7 +3,9 @@ package processesvsthreads
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -140,8 +142,14 @@ func runThreadProc(ctx context.Context, out *lab.Emitter, a crashArgs, n, victim
 	res.detail = stderr.firstLines(2)
 	out.Gauge("Threads in the worker process", 0, "")
 	for i, tid := range res.tids {
-		if tid > 0 && threadOf(tid) == res.pid {
-			res.aliveAfter++
+		if tid > 0 {
+			pid, err := threadOf(tid)
+			if err != nil {
+				return res, fmt.Errorf("checking whether thread %d outlived its process: %w", tid, err)
+			}
+			if pid == res.pid {
+				res.aliveAfter++
+			}
 		}
 		what := "died with its process"
 		if i+1 == victim {
@@ -154,17 +162,24 @@ func runThreadProc(ctx context.Context, out *lab.Emitter, a crashArgs, n, victim
 }
 
 // threadOf returns the process (thread group) that thread id tid belongs
-// to, or 0 when no such thread exists.
-func threadOf(tid int) int {
+// to, or 0 when no such thread exists. Any other failure to read it is an
+// error: taken for "gone", it would count a living thread as dead.
+func threadOf(tid int) (int, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ESRCH) {
+		return 0, nil
+	}
 	if err != nil {
-		return 0
+		return 0, err
 	}
 	for l := range strings.Lines(string(b)) {
 		if v, ok := strings.CutPrefix(l, "Tgid:"); ok {
-			pid, _ := strconv.Atoi(strings.TrimSpace(v))
-			return pid
+			pid, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return 0, fmt.Errorf("thread %d: Tgid %q: %w", tid, strings.TrimSpace(v), err)
+			}
+			return pid, nil
 		}
 	}
-	return 0
+	return 0, fmt.Errorf("thread %d: no Tgid in its status", tid)
 }
