@@ -2,6 +2,7 @@ package lessons_test
 
 import (
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -67,9 +68,10 @@ func TestProcessesVsThreadsInBrowser(t *testing.T) {
 			t.Errorf("claim %d has verdict %q, want holds", i+1, v)
 		}
 	}
-	filled := e2e.Eval[[]string](t, b, `[...document.querySelectorAll('[data-fill="crash-isolation"][data-filled="true"]')].map(c => c.textContent)`)
-	if len(filled) != 2 {
-		t.Errorf("the comparison table's crash row shows %q, want two measured cells", filled)
+	filled := e2e.Eval[[]string](t, b, `[...document.querySelectorAll('[data-fill="crash-isolation"][data-filled="true"]')].map(c => c.dataset.key + ' = ' + c.textContent)`)
+	wantFilled := []string{"crash.processes.siblings_finished = 3 of 3", "crash.threads.alive_after = 0 of 4"}
+	if !slices.Equal(filled, wantFilled) {
+		t.Errorf("the comparison table's crash row shows %q, want %q", filled, wantFilled)
 	}
 	if path := os.Getenv("CONCLAB_SCREENSHOT"); path != "" {
 		png, err := chromedp.Run(b.Ctx, chromedp.FullScreenshot(90))

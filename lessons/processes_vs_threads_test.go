@@ -1,14 +1,20 @@
 package lessons_test
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"os"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"conclab/internal/labtest"
 	"conclab/lessons"
+	processesvsthreads "conclab/lessons/processes-vs-threads"
+	"conclab/web/ui"
 )
 
 func init() {
@@ -17,6 +23,35 @@ func init() {
 	checks["isolation"] = checkIsolation
 	checks["message-passing"] = checkMessagePassing
 	checks["crash-isolation"] = checkCrashIsolation
+}
+
+// checkNamedKeys checks that every metric key the lesson's page or its
+// recap figures name for this experiment is in the run's result, unless
+// the experiment declares it Conditional: a figure the page looks for
+// must not silently stay empty.
+func checkNamedKeys(t *testing.T, r *labtest.Run) {
+	t.Helper()
+	var page bytes.Buffer
+	if err := processesvsthreads.Lesson.Page(ui.Page{}).Render(context.Background(), &page); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	cell := regexp.MustCompile(`data-fill="([^"]+)" data-key="([^"]+)"`)
+	for _, m := range cell.FindAllStringSubmatch(page.String(), -1) {
+		if m[1] == r.Exp.ID {
+			keys = append(keys, m[2])
+		}
+	}
+	for _, f := range processesvsthreads.Lesson.Recap {
+		if f.Experiment == r.Exp.ID {
+			keys = append(keys, f.Key)
+		}
+	}
+	for _, k := range keys {
+		if !slices.Contains(r.Exp.Conditional, k) {
+			r.Key(t, k)
+		}
+	}
 }
 
 // kid reads a PID or thread id from a table cell, where it is text.
@@ -30,6 +65,8 @@ func kid(v any) float64 {
 // distinct thread ids for the threads. A process costs far more than a
 // goroutine (milliseconds against a microsecond: the margin is huge).
 func checkSpawnCost(t *testing.T, r *labtest.Run) {
+	labtest.CheckKeys(t, r)
+	checkNamedKeys(t, r)
 	rows := r.Rows("evidence")
 	kinds := []string{"thread", "process"}
 	if _, err := os.Stat("/bin/true"); err == nil {
@@ -49,8 +86,11 @@ func checkSpawnCost(t *testing.T, r *labtest.Run) {
 			t.Errorf("%s: only %v of %v ids were new to the run", k, fresh, units)
 		}
 	}
-	g := r.Metric(t, "Create and finish, goroutine").Value
-	p := r.Metric(t, "Create and finish, process (this program)").Value
+	g := r.Key(t, "spawn.goroutine").Value
+	p := r.Key(t, "spawn.process").Value
+	if th := r.Key(t, "spawn.thread").Value; th <= 0 {
+		t.Errorf("a thread took %v µs to create and finish", th)
+	}
 	if g <= 0 || p < 10*g {
 		t.Errorf("a process took %v µs and a goroutine %v µs; want the process at least 10× dearer", p, g)
 	}
@@ -62,6 +102,8 @@ func checkSpawnCost(t *testing.T, r *labtest.Run) {
 // memory-footprint held its units alive at once: distinct PIDs, a thread
 // count that rose by the threads held, and memory that grew.
 func checkMemoryFootprint(t *testing.T, r *labtest.Run) {
+	labtest.CheckKeys(t, r)
+	checkNamedKeys(t, r)
 	rows := r.Rows("units")
 	if got := num(rows["process"]["ids"]); got != 6 {
 		t.Errorf("%v distinct PIDs held alive, want 6", rows["process"]["ids"])
@@ -69,17 +111,20 @@ func checkMemoryFootprint(t *testing.T, r *labtest.Run) {
 	if got := num(rows["thread"]["ids"]); got != 40 {
 		t.Errorf("%v distinct thread ids held alive, want 40", rows["thread"]["ids"])
 	}
-	before := r.Metric(t, "Threads in this process before").Value
-	peak := r.Metric(t, "Threads in this process with all alive").Value
+	before := r.Key(t, "threads.before").Value
+	peak := r.Key(t, "threads.all_alive").Value
 	if peak < before || peak < 40 {
 		t.Errorf("threads in the process went from %v to %v while 40 were held alive", before, peak)
 	}
-	own := r.Metric(t, "Own memory per process (this program)").Value
-	rss := r.Metric(t, "Resident per process (this program)").Value
+	own := r.Key(t, "memory.process.own").Value
+	rss := r.Key(t, "memory.process.resident").Value
 	if own <= 0 || rss < own {
 		t.Errorf("a process: %v KiB own, %v KiB resident", own, rss)
 	}
-	if s := r.Metric(t, "Stack in use per goroutine").Value; s <= 0 {
+	if m := r.Key(t, "memory.thread.resident"); m.Unit != "KiB" || m.N != 40 {
+		t.Errorf("resident per thread: %v %s over %d threads, want KiB over 40", m.Value, m.Unit, m.N)
+	}
+	if s := r.Key(t, "memory.goroutine.stack").Value; s <= 0 {
 		t.Errorf("stack per goroutine %v KiB", s)
 	}
 	if len(r.Of("points")) == 0 || len(r.Of("gauge")) == 0 {
@@ -90,6 +135,8 @@ func checkMemoryFootprint(t *testing.T, r *labtest.Run) {
 // isolation: the children's changes stayed in the children; the threads'
 // changes reached the parent; processes and threads had distinct ids.
 func checkIsolation(t *testing.T, r *labtest.Run) {
+	labtest.CheckKeys(t, r)
+	checkNamedKeys(t, r)
 	rows := r.Rows("views")
 	parent := kid(rows["parent-start"]["pid"])
 	if v := num(rows["parent-procs"]["value"]); v != 100 {
@@ -122,22 +169,29 @@ func checkIsolation(t *testing.T, r *labtest.Run) {
 	if len(pids) != 3 || len(tids) != 3 {
 		t.Errorf("%d distinct PIDs and %d distinct thread ids, want 3 and 3", len(pids), len(tids))
 	}
+	for key, want := range map[string]float64{"parent.after_processes": 100, "parent.after_threads": 103, "parent.shared_page": 103,
+		"processes.distinct_pids": 3, "threads.distinct_tids": 3} {
+		if got := r.Key(t, key).Value; got != want {
+			t.Errorf("%s = %v, want %v", key, got, want)
+		}
+	}
 }
 
 // message-passing measured all five ways. A pipe round trip (two system
 // calls and two wake-ups) is slower than a channel's, by tens of times.
 func checkMessagePassing(t *testing.T, r *labtest.Run) {
-	for _, k := range []string{"pipe between processes", "unix socket between processes", "shared memory between processes",
-		"channel between goroutines", "mutex-guarded memory between threads"} {
-		if v := r.Metric(t, "Throughput, "+k).Value; v <= 0 {
+	labtest.CheckKeys(t, r)
+	checkNamedKeys(t, r)
+	for _, k := range []string{"pipe", "socket", "shared_memory", "channel", "mutex"} {
+		if v := r.Key(t, "throughput."+k).Value; v <= 0 {
 			t.Errorf("throughput of %s: %v", k, v)
 		}
-		if m := r.Metric(t, "Round trip, "+k); m.Value <= 0 || m.N < 3 {
+		if m := r.Key(t, "round_trip."+k); m.Value <= 0 || m.N < 3 {
 			t.Errorf("round trip of %s: %v µs over %d batches", k, m.Value, m.N)
 		}
 	}
-	pipe := r.Metric(t, "Round trip, pipe").Value
-	ch := r.Metric(t, "Round trip, channel").Value
+	pipe := r.Key(t, "round_trip.pipe").Value
+	ch := r.Key(t, "round_trip.channel").Value
 	if pipe <= ch {
 		t.Errorf("a pipe round trip (%v µs) was not slower than a channel's (%v µs)", pipe, ch)
 	}
@@ -156,6 +210,8 @@ func checkCrashIsolation(t *testing.T, r *labtest.Run) {
 // in the one process, every thread ended and none is left.
 func checkCrash(t *testing.T, r *labtest.Run, n, victim int, exit string) {
 	t.Helper()
+	labtest.CheckKeys(t, r)
+	checkNamedKeys(t, r)
 	procs := r.Rows("processes")
 	if len(procs) != n {
 		t.Errorf("%d worker rows, want %d", len(procs), n)
@@ -192,14 +248,20 @@ func checkCrash(t *testing.T, r *labtest.Run, n, victim int, exit string) {
 	if len(tids) != n {
 		t.Errorf("%d distinct thread ids, want %d", len(tids), n)
 	}
-	if v := r.Metric(t, "Sibling processes that finished").Value; v != float64(n-1) {
+	if v := r.Key(t, "crash.processes.siblings_finished").Value; v != float64(n-1) {
 		t.Errorf("%v siblings finished, want %d", v, n-1)
 	}
-	if v := r.Metric(t, "Threads still running after one crashed").Value; v != 0 {
+	if v := r.Key(t, "crash.processes.distinct_pids").Value; v != float64(n) {
+		t.Errorf("%v distinct worker PIDs in the result, want %d", v, n)
+	}
+	if v := r.Key(t, "crash.threads.alive_after").Value; v != 0 {
 		t.Errorf("%v threads outlived their process, want 0", v)
 	}
-	if v := r.Metric(t, "Threads that finished their steps").Value; v != 0 {
+	if v := r.Key(t, "crash.threads.finished").Value; v != 0 {
 		t.Errorf("%v threads finished their steps in a crashed process, want 0", v)
+	}
+	if v := r.Key(t, "crash.threads.distinct_tids").Value; v != float64(n) {
+		t.Errorf("%v distinct thread ids in the result, want %d", v, n)
 	}
 	if got := len(r.Of("span")); got != 2*n {
 		t.Errorf("%d timeline spans, want %d", got, 2*n)

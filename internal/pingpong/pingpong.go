@@ -35,8 +35,29 @@ type Tick func(nsPerSwitch []float64)
 // It calls tick at most every 100 ms, and once at the end.
 func TimeBatches(ctx context.Context, batches, per int, rounds func(n int) error, tick Tick) ([]float64, error) {
 	vals := make([]float64, 0, batches)
-	last := time.Now()
-	for range batches {
+	return timeBatches(ctx, vals, per, func(done int) bool { return done < batches }, rounds, tick)
+}
+
+// MinBatches is how many batches TimeFor runs at the least, however short
+// the time it was given: enough for a median with a spread around it.
+const MinBatches = 3
+
+// TimeFor is TimeBatches for a length of time rather than a number of
+// batches: it runs batches of per round trips until dur has passed (and
+// at least MinBatches of them), and records ns per switch, one value per
+// batch. It calls tick at most every 100 ms, and once at the end.
+func TimeFor(ctx context.Context, dur time.Duration, per int, rounds func(n int) error, tick Tick) ([]float64, error) {
+	start := time.Now()
+	return timeBatches(ctx, nil, per, func(done int) bool { return time.Since(start) < dur || done < MinBatches }, rounds, tick)
+}
+
+// timeBatches times batches of per round trips while more says to go on,
+// appending ns per switch to vals. The clock is read only between
+// batches, never inside one.
+func timeBatches(ctx context.Context, vals []float64, per int, more func(done int) bool, rounds func(n int) error, tick Tick) ([]float64, error) {
+	every := lab.NewThrottle(lab.LiveEvery)
+	every.Due() // the first tick comes an interval after the start, not at once
+	for more(len(vals)) {
 		if err := ctx.Err(); err != nil {
 			return vals, err
 		}
@@ -45,9 +66,8 @@ func TimeBatches(ctx context.Context, batches, per int, rounds func(n int) error
 			return vals, err
 		}
 		vals = append(vals, float64(time.Since(t).Nanoseconds())/float64(2*per))
-		if tick != nil && time.Since(last) >= 100*time.Millisecond {
+		if tick != nil && every.Due() {
 			tick(vals)
-			last = time.Now()
 		}
 	}
 	if tick != nil {

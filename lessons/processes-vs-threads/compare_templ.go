@@ -12,7 +12,11 @@ import templruntime "github.com/a-h/templ/runtime"
 import "conclab/web/ui"
 
 // comparison is the closing table; its "measured here" columns fill in
-// from this lesson's runs.
+// from this lesson's runs (and, for the context switch, the
+// context-switching lesson's). The page script fills a cell when a run
+// finishes while the page is open; measuredCell fills it when the page
+// is rendered, from the newest run since the server started, so a reload
+// keeps the figures.
 func comparison(p ui.Page) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -34,11 +38,11 @@ func comparison(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = measuredCell(p, "memory-footprint", "own memory per process|this program", "#exp-memory-footprint", "Measured here: a process").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = measuredCell(p, "memory-footprint", "memory.process.own", "#exp-memory-footprint", "Measured here: a process").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = measuredCell(p, "memory-footprint", "resident per thread", "#exp-memory-footprint", "Measured here: a thread").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = measuredCell(p, "memory-footprint", "memory.thread.resident", "#exp-memory-footprint", "Measured here: a thread").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -46,11 +50,11 @@ func comparison(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = measuredCell(p, "spawn-cost", "create and finish|this program", "#exp-spawn-cost", "Measured here: a process").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = measuredCell(p, "spawn-cost", "spawn.process", "#exp-spawn-cost", "Measured here: a process").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = measuredCell(p, "spawn-cost", "create and finish|os thread", "#exp-spawn-cost", "Measured here: a thread").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = measuredCell(p, "spawn-cost", "spawn.thread", "#exp-spawn-cost", "Measured here: a thread").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -58,11 +62,11 @@ func comparison(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = measuredCell(p, "message-passing", "round trip|pipe", "#exp-message-passing", "Measured here: a process").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = measuredCell(p, "message-passing", "round_trip.pipe", "#exp-message-passing", "Measured here: a process").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = measuredCell(p, "message-passing", "round trip|mutex", "#exp-message-passing", "Measured here: a thread").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = measuredCell(p, "message-passing", "round_trip.mutex", "#exp-message-passing", "Measured here: a thread").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -70,11 +74,11 @@ func comparison(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = measuredCell(p, "switch-cost", "switch,|processes, same cpu", "/lessons/context-switching#exp-switch-cost", "Measured here: a process").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = measuredCell(p, "switch-cost", "switch.process.same_cpu", "/lessons/context-switching#exp-switch-cost", "Measured here: a process").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = measuredCell(p, "switch-cost", "switch,|os threads, same cpu", "/lessons/context-switching#exp-switch-cost", "Measured here: a thread").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = measuredCell(p, "switch-cost", "switch.thread.same_cpu", "/lessons/context-switching#exp-switch-cost", "Measured here: a thread").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -82,11 +86,11 @@ func comparison(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = measuredCell(p, "crash-isolation", "sibling processes that finished", "#exp-crash-isolation", "Measured here: a process").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = measuredCell(p, "crash-isolation", "crash.processes.siblings_finished", "#exp-crash-isolation", "Measured here: a process").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = measuredCell(p, "crash-isolation", "threads still running after", "#exp-crash-isolation", "Measured here: a thread").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = measuredCell(p, "crash-isolation", "crash.threads.alive_after", "#exp-crash-isolation", "Measured here: a thread").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -98,9 +102,9 @@ func comparison(p ui.Page) templ.Component {
 	})
 }
 
-// measuredCell shows a figure from the newest run of exp whose metric
-// name holds all of words; the page script replaces it when a run ends.
-func measuredCell(p ui.Page, exp, words, href, label string) templ.Component {
+// measuredCell shows the figure with this metric key from the newest run
+// of exp; the page script replaces it when a run ends.
+func measuredCell(p ui.Page, exp, key, href, label string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -117,7 +121,7 @@ func measuredCell(p ui.Page, exp, words, href, label string) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		if v := latestFigure(p, exp, words); v != "" {
+		if v := p.Figure(exp, key); v != "" {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<td class=\"pvt-measured\" data-label=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -125,7 +129,7 @@ func measuredCell(p ui.Page, exp, words, href, label string) templ.Component {
 			var templ_7745c5c3_Var3 string
 			templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression(label).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/compare.templ`, Line: 86, Col: 45}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/compare.templ`, Line: 90, Col: 45}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var3)
 			if templ_7745c5c3_Err != nil {
@@ -138,20 +142,20 @@ func measuredCell(p ui.Page, exp, words, href, label string) templ.Component {
 			var templ_7745c5c3_Var4 string
 			templ_7745c5c3_Var4, templ_7745c5c3_Err = templruntime.NewAttributeExpression(exp).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/compare.templ`, Line: 86, Col: 63}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/compare.templ`, Line: 90, Col: 63}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var4)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "\" data-metric=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "\" data-key=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var5 string
-			templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression(words).Resolve(ctx)
+			templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression(key).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/compare.templ`, Line: 86, Col: 85}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/compare.templ`, Line: 90, Col: 80}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var5)
 			if templ_7745c5c3_Err != nil {
@@ -164,7 +168,7 @@ func measuredCell(p ui.Page, exp, words, href, label string) templ.Component {
 			var templ_7745c5c3_Var6 string
 			templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(v)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/compare.templ`, Line: 86, Col: 110}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/compare.templ`, Line: 90, Col: 105}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
 			if templ_7745c5c3_Err != nil {
@@ -182,7 +186,7 @@ func measuredCell(p ui.Page, exp, words, href, label string) templ.Component {
 			var templ_7745c5c3_Var7 string
 			templ_7745c5c3_Var7, templ_7745c5c3_Err = templruntime.NewAttributeExpression(label).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/compare.templ`, Line: 88, Col: 45}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/compare.templ`, Line: 92, Col: 45}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var7)
 			if templ_7745c5c3_Err != nil {
@@ -195,20 +199,20 @@ func measuredCell(p ui.Page, exp, words, href, label string) templ.Component {
 			var templ_7745c5c3_Var8 string
 			templ_7745c5c3_Var8, templ_7745c5c3_Err = templruntime.NewAttributeExpression(exp).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/compare.templ`, Line: 88, Col: 63}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/compare.templ`, Line: 92, Col: 63}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var8)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "\" data-metric=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "\" data-key=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var9 string
-			templ_7745c5c3_Var9, templ_7745c5c3_Err = templruntime.NewAttributeExpression(words).Resolve(ctx)
+			templ_7745c5c3_Var9, templ_7745c5c3_Err = templruntime.NewAttributeExpression(key).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/compare.templ`, Line: 88, Col: 85}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/compare.templ`, Line: 92, Col: 80}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var9)
 			if templ_7745c5c3_Err != nil {
@@ -221,7 +225,7 @@ func measuredCell(p ui.Page, exp, words, href, label string) templ.Component {
 			var templ_7745c5c3_Var10 string
 			templ_7745c5c3_Var10, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(href)).ResolveURL(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/compare.templ`, Line: 88, Col: 117}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/compare.templ`, Line: 92, Col: 112}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var10)
 			if templ_7745c5c3_Err != nil {
@@ -234,7 +238,7 @@ func measuredCell(p ui.Page, exp, words, href, label string) templ.Component {
 			var templ_7745c5c3_Var11 string
 			templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs("run " + exp)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/compare.templ`, Line: 88, Col: 134}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/compare.templ`, Line: 92, Col: 129}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var11))
 			if templ_7745c5c3_Err != nil {

@@ -83,73 +83,14 @@ func runCrashIsolation(ctx context.Context, p lab.Params, out *lab.Emitter) erro
 		return err
 	}
 	out.Log(fmt.Sprintf("The threads' process (PID %d) ended: %s. %s", th.pid, th.exit, th.detail))
-	out.Log(fmt.Sprintf("After it died and before it was reaped, /proc/%d/task listed %d task(s): a dead process keeps only its exit status until its parent collects it. After reaping, %d of its %d thread ids still existed.",
-		th.pid, th.zombieTasks, th.aliveAfter, n))
+	if th.zombieTasks >= 0 {
+		out.Log(fmt.Sprintf("After it died and before it was reaped, /proc/%d/task listed %d task(s): a dead process keeps only its exit status until its parent collects it. After reaping, %d of its %d thread ids still existed.",
+			th.pid, th.zombieTasks, th.aliveAfter, n))
+	} else {
+		out.Log(fmt.Sprintf("After it died, /proc/%d/task could not be read before it was reaped. After reaping, %d of its %d thread ids still existed.", th.pid, th.aliveAfter, n))
+	}
 	out.Progress("done", 2, 2)
-	return finishCrash(out, procs, th, a, n, victim)
-}
-
-func finishCrash(out *lab.Emitter, procs []procOutcome, th threadOutcome, a crashArgs, n, victim int) error {
-	pids := map[int]bool{}
-	finished, after := 0, 0
-	victimCrashed, siblingCrashed := false, false
-	var victimExit string
-	for _, o := range procs {
-		pids[o.pid] = true
-		if o.index == victim {
-			victimCrashed, victimExit = o.crashed, o.exit
-			continue
-		}
-		if o.crashed || o.steps < a.steps {
-			siblingCrashed = true
-		} else {
-			finished++
-			after += o.afterCrash
-		}
-	}
-	tids := map[int]bool{}
-	threadsDone := 0
-	for i, tid := range th.tids {
-		if tid > 0 {
-			tids[tid] = true
-		}
-		if th.steps[i] >= a.steps {
-			threadsDone++
-		}
-	}
-	metrics := []lab.Metric{
-		{Name: "Sibling processes that finished after the crash", Value: float64(finished), Unit: fmt.Sprintf("of %d", n-1),
-			Note: fmt.Sprintf("worker %d: %s", victim, victimExit)},
-		{Name: "Steps the siblings did after the crash", Value: float64(after), Unit: "steps"},
-		{Name: "Distinct PIDs of the worker processes", Value: float64(len(pids)), Unit: "PIDs"},
-		{Name: "Threads still running after one crashed", Value: float64(th.aliveAfter), Unit: fmt.Sprintf("of %d", n),
-			Note: fmt.Sprintf("process %d: %s", th.pid, th.exit)},
-		{Name: "Threads that finished their steps", Value: float64(threadsDone), Unit: fmt.Sprintf("of %d", n)},
-		{Name: "Distinct thread ids in the one process", Value: float64(len(tids)), Unit: "threads"},
-		{Name: "Most threads seen in that process", Value: float64(th.peak), Unit: "threads", Note: "the N working threads plus the Go runtime's own"},
-	}
-
-	var claims []lab.Claim
-	pm := fmt.Sprintf("worker %d: %s; %d of %d other workers finished all %d steps, %d steps between them after the crash; %d distinct PIDs",
-		victim, victimExit, finished, n-1, a.steps, after, len(pids))
-	switch {
-	case victimCrashed && !siblingCrashed && finished == n-1:
-		claims = append(claims, claimProcCrash.Judge(pm, lab.Holds, ""))
-	case !victimCrashed:
-		claims = append(claims, claimProcCrash.Judge(pm, lab.Inconclusive, "The chosen worker did not crash, so there was nothing to survive."))
-	default:
-		claims = append(claims, claimProcCrash.Judge(pm, lab.Differs, "Another worker did not finish. Processes cannot reach into each other, so look at the run log: something outside this run may have killed it."))
-	}
-	tm := fmt.Sprintf("process %d: %s; %d of %d threads finished their steps; %d of %d thread ids left afterwards",
-		th.pid, th.exit, threadsDone, n, th.aliveAfter, n)
-	switch {
-	case th.crashed && threadsDone == 0 && th.aliveAfter == 0 && len(tids) == n:
-		claims = append(claims, claimThreadCrash.Judge(tm, lab.Holds, ""))
-	case !th.crashed:
-		claims = append(claims, claimThreadCrash.Judge(tm, lab.Inconclusive, "The process did not crash, so there was nothing to take down."))
-	default:
-		claims = append(claims, claimThreadCrash.Judge(tm, lab.Differs, "Some thread outlived the fault or finished its work, which a crashing process should not allow; see the threads table."))
-	}
-	out.Result(metrics, claims)
+	m := crashMeasured{n: n, victim: victim, steps: a.steps, procs: procs, th: th}
+	out.Result(crashMetrics(m), judgeCrash(m))
 	return nil
 }

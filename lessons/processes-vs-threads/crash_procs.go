@@ -23,15 +23,17 @@ type procOutcome struct {
 	exit       string // how it ended, as the kernel reported it
 	detail     string
 	start, end time.Time
-	lastRow    time.Time
+	rows       *lab.Throttle // live rows of its steps, at most ten a second
 }
 
 // procEvent is a line from a worker, or its end.
 type procEvent struct {
-	i    int
-	step int
-	at   time.Time
-	end  *os.ProcessState // set when the worker has ended
+	i     int
+	step  int
+	at    time.Time
+	ended bool             // the worker has ended: end says how, or err why that is not known
+	end   *os.ProcessState // how it ended; nil if waiting for it failed
+	err   error
 }
 
 // describeExit says how a process ended and whether that was a crash.
@@ -78,7 +80,7 @@ func runWorkerProcs(ctx context.Context, out *lab.Emitter, a crashArgs, n, victi
 			return nil, time.Time{}, fmt.Errorf("start worker %d: %w", i+1, err)
 		}
 		cmds = append(cmds, cmd)
-		res[i] = procOutcome{index: i + 1, pid: cmd.Process.Pid, start: time.Now()}
+		res[i] = procOutcome{index: i + 1, pid: cmd.Process.Pid, start: time.Now(), rows: lab.NewThrottle(lab.LiveEvery)}
 		procRow(out, &res[i], a.steps, "running", "")
 		go func() {
 			sc := bufio.NewScanner(stdout)
@@ -88,8 +90,8 @@ func runWorkerProcs(ctx context.Context, out *lab.Emitter, a crashArgs, n, victi
 					evs <- procEvent{i: i, step: k, at: time.Now()}
 				}
 			}
-			cmd.Wait() // after every line is read, as StdoutPipe requires
-			evs <- procEvent{i: i, at: time.Now(), end: cmd.ProcessState}
+			err := cmd.Wait() // after every line is read, as StdoutPipe requires
+			evs <- procEvent{i: i, at: time.Now(), ended: true, end: cmd.ProcessState, err: err}
 		}()
 	}
 
@@ -102,15 +104,18 @@ func runWorkerProcs(ctx context.Context, out *lab.Emitter, a crashArgs, n, victi
 			return nil, time.Time{}, ctx.Err() // the workers die with the run's context
 		}
 		o := &res[e.i]
-		if e.end == nil {
+		if !e.ended {
 			o.steps = e.step
 			if !crashTime.IsZero() {
 				o.afterCrash++
 			}
-			if time.Since(o.lastRow) >= 100*time.Millisecond {
+			if o.rows.Due() {
 				procRow(out, o, a.steps, "running", "")
 			}
 			continue
+		}
+		if e.end == nil { // it was never waited for, so how it ended is not known
+			return nil, time.Time{}, fmt.Errorf("waiting for worker %d (PID %d): %w", o.index, o.pid, e.err)
 		}
 		left--
 		o.end = e.at
@@ -140,7 +145,6 @@ func runWorkerProcs(ctx context.Context, out *lab.Emitter, a crashArgs, n, victi
 }
 
 func procRow(out *lab.Emitter, o *procOutcome, steps int, state, exit string) {
-	o.lastRow = time.Now()
 	out.Row("processes", fmt.Sprintf("w%d", o.index), map[string]any{
 		"worker": fmt.Sprintf("worker %d", o.index), "pid": kid(o.pid), "state": state,
 		"steps": fmt.Sprintf("%d / %d", o.steps, steps), "exit": exit, "detail": o.detail,

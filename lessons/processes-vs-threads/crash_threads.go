@@ -3,7 +3,9 @@ package processesvsthreads
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -24,7 +26,7 @@ type threadOutcome struct {
 	exit        string
 	detail      string
 	peak        int // most threads seen in the process while it ran
-	zombieTasks int // tasks listed under /proc/<pid>/task after it died, before it was reaped
+	zombieTasks int // tasks listed under /proc/<pid>/task after it died, before it was reaped; -1: not readable
 	aliveAfter  int // reported thread ids that still existed afterwards in that process
 	start, end  time.Time
 }
@@ -67,15 +69,17 @@ func runThreadProc(ctx context.Context, out *lab.Emitter, a crashArgs, n, victim
 		lines <- line{kind: 2} // every thread is gone: nobody holds the pipe open
 	}()
 
-	lastRow := make([]time.Time, n)
+	rowEvery := make([]*lab.Throttle, n) // each thread's live row, at most ten a second
+	for i := range rowEvery {
+		rowEvery[i] = lab.NewThrottle(lab.LiveEvery)
+	}
 	row := func(i int, state, what string) {
-		lastRow[i] = time.Now()
 		out.Row("threads", fmt.Sprintf("t%d", i+1), map[string]any{
 			"thread": fmt.Sprintf("thread %d", i+1), "tid": kid(res.tids[i]), "state": state,
 			"steps": fmt.Sprintf("%d / %d", res.steps[i], a.steps), "what": what,
 		})
 	}
-	lastGauge := time.Time{}
+	gauge := lab.NewThrottle(lab.LiveEvery)
 	known := 0
 	for ended := false; !ended; {
 		var l line
@@ -101,38 +105,51 @@ func runThreadProc(ctx context.Context, out *lab.Emitter, a crashArgs, n, victim
 			}
 		default:
 			res.steps[l.i-1] = l.v
-			if time.Since(lastRow[l.i-1]) >= 100*time.Millisecond {
+			if rowEvery[l.i-1].Due() {
 				row(l.i-1, "running", "")
 			}
 		}
-		if time.Since(lastGauge) >= 100*time.Millisecond {
+		if gauge.Due() {
+			// It fails once the process has died, which is what this run
+			// waits for; the peak is of the reads that worked.
 			if st, err := probe.Process(res.pid); err == nil {
 				res.peak = max(res.peak, st.Threads)
 				out.Gauge("Threads in the worker process", float64(st.Threads), "")
 			}
-			lastGauge = time.Now()
 		}
 	}
 
 	// The process has died. Before reaping it, look at what is left of it.
 	var info unix.Siginfo
-	for {
-		err := unix.Waitid(unix.P_PID, res.pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
-		if err != unix.EINTR {
-			break
-		}
+	var werr error = unix.EINTR
+	for werr == unix.EINTR {
+		werr = unix.Waitid(unix.P_PID, res.pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
+	}
+	if werr != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return res, fmt.Errorf("waiting for the threads' process %d to die: %w", res.pid, werr)
 	}
 	res.end = time.Now()
+	res.zombieTasks = -1
 	if tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", res.pid)); err == nil {
 		res.zombieTasks = len(tasks)
 	}
-	cmd.Wait()
+	if err := cmd.Wait(); cmd.ProcessState == nil {
+		return res, fmt.Errorf("reaping the threads' process %d: %w", res.pid, err)
+	}
 	res.crashed, res.exit = describeExit(cmd.ProcessState)
 	res.detail = stderr.firstLines(2)
 	out.Gauge("Threads in the worker process", 0, "")
 	for i, tid := range res.tids {
-		if tid > 0 && threadOf(tid) == res.pid {
-			res.aliveAfter++
+		if tid > 0 {
+			pid, err := threadOf(tid)
+			if err != nil {
+				return res, fmt.Errorf("checking whether thread %d outlived its process: %w", tid, err)
+			}
+			if pid == res.pid {
+				res.aliveAfter++
+			}
 		}
 		what := "died with its process"
 		if i+1 == victim {
@@ -145,17 +162,24 @@ func runThreadProc(ctx context.Context, out *lab.Emitter, a crashArgs, n, victim
 }
 
 // threadOf returns the process (thread group) that thread id tid belongs
-// to, or 0 when no such thread exists.
-func threadOf(tid int) int {
+// to, or 0 when no such thread exists. Any other failure to read it is an
+// error: taken for "gone", it would count a living thread as dead.
+func threadOf(tid int) (int, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ESRCH) {
+		return 0, nil
+	}
 	if err != nil {
-		return 0
+		return 0, err
 	}
 	for l := range strings.Lines(string(b)) {
 		if v, ok := strings.CutPrefix(l, "Tgid:"); ok {
-			pid, _ := strconv.Atoi(strings.TrimSpace(v))
-			return pid
+			pid, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return 0, fmt.Errorf("thread %d: Tgid %q: %w", tid, strings.TrimSpace(v), err)
+			}
+			return pid, nil
 		}
 	}
-	return 0
+	return 0, fmt.Errorf("thread %d: no Tgid in its status", tid)
 }

@@ -16,8 +16,8 @@ import (
 func TestComparisonFillsFromLatestRun(t *testing.T) {
 	t.Parallel()
 	result, _ := json.Marshal(map[string]any{"type": "result", "metrics": []lab.Metric{
-		{Name: "Sibling processes that finished after the crash", Value: 3, Unit: "of 3"},
-		{Name: "Threads still running after one crashed", Value: 0, Unit: "of 4"},
+		{Key: "crash.processes.siblings_finished", Name: "Sibling processes that finished after the crash", Value: 3, Unit: "of 3"},
+		{Key: "crash.threads.alive_after", Name: "Threads still running after one crashed", Value: 0, Unit: "of 4"},
 	}})
 	p := ui.Page{Latest: func(exp string) (lab.Info, bool) {
 		if exp != "crash-isolation" {
@@ -31,9 +31,9 @@ func TestComparisonFillsFromLatestRun(t *testing.T) {
 	}
 	html := buf.String()
 	for _, want := range []string{
-		`data-fill="crash-isolation" data-metric="sibling processes that finished" data-filled="true">3 of 3<`,
-		`data-fill="crash-isolation" data-metric="threads still running after" data-filled="true">0 of 4<`,
-		`data-fill="spawn-cost" data-metric="create and finish|this program"><a href="#exp-spawn-cost">run spawn-cost</a>`,
+		`data-fill="crash-isolation" data-key="crash.processes.siblings_finished" data-filled="true">3 of 3<`,
+		`data-fill="crash-isolation" data-key="crash.threads.alive_after" data-filled="true">0 of 4<`,
+		`data-fill="spawn-cost" data-key="spawn.process"><a href="#exp-spawn-cost">run spawn-cost</a>`,
 		`<a href="/lessons/context-switching#exp-switch-cost">run switch-cost</a>`,
 	} {
 		if !strings.Contains(html, want) {

@@ -111,37 +111,74 @@ func (h *heldProcs) stop() {
 
 // procMemory measures n processes held alive at once: start them one by
 // one (drawing the total of their own memory as it grows), then read each
-// one's memory with all of them alive.
-func procMemory(ctx context.Context, out *lab.Emitter, label string, n int, start func() (int, error)) ([]probe.Memory, error) {
-	s := newSeries(out, "growth", label)
-	s.log = true
+// one's memory with all of them alive. It returns their memory and PIDs.
+func procMemory(ctx context.Context, out *lab.Emitter, label string, n int, start func() (int, error)) ([]probe.Memory, []int, error) {
+	s := out.Series("growth", label)
+	gauge := lab.NewThrottle(lab.LiveEvery)
 	pids := make([]int, 0, n)
 	var own float64
 	for i := range n {
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		}
 		pid, err := start()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		pids = append(pids, pid)
-		if m, err := probe.ProcessMemory(pid); err == nil {
-			own += float64(m.Private)
+		m, err := probe.ProcessMemory(pid)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading the memory of process %d: %w", pid, err)
 		}
-		if s.add(float64(i+1), own/(1<<20)) {
+		own += float64(m.Private)
+		if own > 0 { // nothing to draw on a log axis
+			s.Add(float64(i+1), own/(1<<20))
+		}
+		if gauge.Due() {
 			out.Gauge(label+" alive", float64(i+1), "")
 		}
 	}
-	s.flush()
+	s.Flush()
 	out.Gauge(label+" alive", float64(n), "")
 	mems := make([]probe.Memory, 0, n)
 	for _, pid := range pids {
 		m, err := probe.ProcessMemory(pid)
 		if err != nil {
-			return nil, fmt.Errorf("reading the memory of process %d: %w", pid, err)
+			return nil, nil, fmt.Errorf("reading the memory of process %d: %w", pid, err)
 		}
 		mems = append(mems, m)
 	}
-	return mems, nil
+	return mems, pids, nil
+}
+
+// procSummary is what N processes held alive measured.
+type procSummary struct {
+	rss, pss, private, tables, threads lab.Summary
+	distinct                           int // distinct PIDs among them
+}
+
+func summarizeProcs(mems []probe.Memory, pids []int) procSummary {
+	var rss, pss, priv, tab, thr []float64
+	for _, m := range mems {
+		rss = append(rss, float64(m.RSS))
+		pss = append(pss, float64(m.PSS))
+		priv = append(priv, float64(m.Private))
+		tab = append(tab, float64(m.PageTables))
+		thr = append(thr, float64(m.Threads))
+	}
+	distinct := map[int]bool{}
+	for _, pid := range pids {
+		distinct[pid] = true
+	}
+	return procSummary{rss: lab.Summarize(rss), pss: lab.Summarize(pss), private: lab.Summarize(priv),
+		tables: lab.Summarize(tab), threads: lab.Summarize(thr), distinct: len(distinct)}
+}
+
+func (s procSummary) row(kind string, n int) map[string]any {
+	return map[string]any{
+		"kind": kind, "alive": n, "ids": s.distinct,
+		"resident": fmt.Sprintf("%s (own %s, fair share %s)", human(s.rss.P50), human(s.private.P50), human(s.pss.P50)),
+		"reserved": "–",
+		"note":     fmt.Sprintf("/proc/<pid>/smaps_rollup of each, all alive; medians; %.0f threads each", s.threads.P50),
+	}
 }

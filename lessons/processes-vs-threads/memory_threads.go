@@ -2,6 +2,7 @@ package processesvsthreads
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"sync"
 	"time"
@@ -19,6 +20,7 @@ type threadMem struct {
 	stacks       int     // new stack regions found in the address space
 	stackSize    float64 // bytes reserved by each
 	stackRSS     float64 // bytes resident in each, on average
+	mapsErr      error   // why the address space could not be read, so no stacks were looked for
 }
 
 // threadMemory starts n goroutines that each lock themselves to an OS
@@ -31,16 +33,18 @@ func threadMemory(ctx context.Context, out *lab.Emitter, n int) (threadMem, erro
 		return res, err
 	}
 	res.before = before.Threads
-	maps0, _ := probe.Mappings()
+	maps0, mapsErr := probe.Mappings()
 
 	release := make(chan struct{})
 	tids := make(chan int)
 	defer func() {
 		close(release)
-		awaitThreads(res.before + 4) // the runtime may keep a few more threads than before
+		if !awaitThreads(res.before + 4) { // the runtime may keep a few more threads than before
+			out.Log(fmt.Sprintf("The threads had not all ended a second after they were let go (%d threads left); the goroutines' figures may be a little low.", probe.Threads()))
+		}
 	}()
-	s := newSeries(out, "growth", "OS threads")
-	s.log = true
+	s := out.Series("growth", "OS threads")
+	gauge := lab.NewThrottle(lab.LiveEvery)
 	seen := map[int]bool{}
 	for i := range n {
 		if ctx.Err() != nil {
@@ -53,22 +57,27 @@ func threadMemory(ctx context.Context, out *lab.Emitter, n int) (threadMem, erro
 		}()
 		seen[<-tids] = true
 		if (i+1)%max(1, n/50) == 0 {
-			if s.add(float64(i+1), float64(probe.RSS()-before.RSS)/(1<<20)) {
+			if grown := float64(probe.RSS()-before.RSS) / (1 << 20); grown > 0 { // nothing to draw on a log axis
+				s.Add(float64(i+1), grown)
+			}
+			if gauge.Due() {
 				out.Gauge("Threads in this process", float64(probe.Threads()), "")
 			}
 		}
 	}
-	s.flush()
+	s.Flush()
 	after, err := probe.ProcessMemory(0)
 	if err != nil {
 		return res, err
 	}
 	out.Gauge("Threads in this process", float64(after.Threads), "")
-	maps1, _ := probe.Mappings()
 	res.peak, res.distinct = after.Threads, len(seen)
 	res.rss = float64(after.RSS-before.RSS) / float64(n)
 	res.vm = float64(after.VM-before.VM) / float64(n)
-	res.stacks, res.stackSize, res.stackRSS = newStacks(maps0, maps1)
+	maps1, err := probe.Mappings()
+	if res.mapsErr = firstError(mapsErr, err); res.mapsErr == nil {
+		res.stacks, res.stackSize, res.stackRSS = newStacks(maps0, maps1)
+	}
 	return res, nil
 }
 
@@ -106,13 +115,17 @@ func newStacks(before, after []probe.Mapping) (count int, size, rss float64) {
 
 // awaitThreads waits (up to a second) until this process is back to at
 // most n threads, so the threads' memory is gone before the next part
-// measures. The kernel gives no signal when another thread has exited, so
-// it polls /proc/self/status.
-func awaitThreads(n int) {
+// measures, and reports whether it is. The kernel gives no signal when
+// another thread has exited, so it polls /proc/self/status.
+func awaitThreads(n int) bool {
 	deadline := time.Now().Add(time.Second)
-	for probe.Threads() > n && time.Now().Before(deadline) {
+	for probe.Threads() > n {
+		if !time.Now().Before(deadline) {
+			return false
+		}
 		time.Sleep(time.Millisecond)
 	}
+	return true
 }
 
 // goroutineMem is what holding N goroutines alive added to this process.
@@ -130,8 +143,8 @@ func goroutineMemory(ctx context.Context, out *lab.Emitter, n int) (goroutineMem
 	release := make(chan struct{})
 	defer close(release)
 	var running sync.WaitGroup
-	s := newSeries(out, "growth", "goroutines")
-	s.log = true
+	s := out.Series("growth", "goroutines")
+	gauge := lab.NewThrottle(lab.LiveEvery)
 	for i := range n {
 		if i%1000 == 0 && ctx.Err() != nil {
 			return res, ctx.Err()
@@ -141,12 +154,17 @@ func goroutineMemory(ctx context.Context, out *lab.Emitter, n int) (goroutineMem
 			running.Done()
 			<-release
 		}()
-		if (i+1)%max(1, n/50) == 0 && s.add(float64(i+1), float64(probe.RSS()-rss0)/(1<<20)) {
-			out.Gauge("Goroutines", float64(runtime.NumGoroutine()), "")
+		if (i+1)%max(1, n/50) == 0 {
+			if grown := float64(probe.RSS()-rss0) / (1 << 20); grown > 0 { // nothing to draw on a log axis
+				s.Add(float64(i+1), grown)
+			}
+			if gauge.Due() {
+				out.Gauge("Goroutines", float64(runtime.NumGoroutine()), "")
+			}
 		}
 	}
 	running.Wait() // every one has run, so its stack has been touched
-	s.flush()
+	s.Flush()
 	out.Gauge("Goroutines", float64(runtime.NumGoroutine()), "")
 	res.rss = float64(probe.RSS()-rss0) / float64(n)
 	res.stack = (runtimeStack() - stack0) / float64(n)

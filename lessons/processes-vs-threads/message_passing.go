@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"conclab/internal/lab"
+	"conclab/internal/pingpong"
 	"conclab/internal/probe"
 )
 
@@ -27,7 +28,10 @@ type transport struct {
 	per        int  // round trips per timed batch
 	pinned     bool // run the two sides on CPUs of their own
 	throughput func(ctx context.Context, size int, dur time.Duration, pl placement) (int64, time.Duration, error)
-	latency    func(ctx context.Context, size, per int, dur time.Duration, tick func([]float64), pl placement) ([]float64, error)
+	// latency times round trips in batches of per for dur (see
+	// pingpong.TimeFor) and returns ns per hand-off, one value per batch:
+	// a round trip is two hand-offs, there and back.
+	latency func(ctx context.Context, size, per int, dur time.Duration, tick pingpong.Tick, pl placement) ([]float64, error)
 }
 
 // placement says where the two sides of a transport run: the sending side
@@ -46,17 +50,17 @@ var transports = []transport{
 		throughput: func(ctx context.Context, size int, d time.Duration, pl placement) (int64, time.Duration, error) {
 			return kernelThroughput(ctx, false, size, d, pl)
 		},
-		latency: func(ctx context.Context, size, per int, d time.Duration, tick func([]float64), pl placement) ([]float64, error) {
+		latency: func(ctx context.Context, size, per int, d time.Duration, tick pingpong.Tick, pl placement) ([]float64, error) {
 			return kernelLatency(ctx, false, size, per, d, tick, pl)
 		}},
 	{key: "socket", label: "unix socket between processes", per: 50,
 		throughput: func(ctx context.Context, size int, d time.Duration, pl placement) (int64, time.Duration, error) {
 			return kernelThroughput(ctx, true, size, d, pl)
 		},
-		latency: func(ctx context.Context, size, per int, d time.Duration, tick func([]float64), pl placement) ([]float64, error) {
+		latency: func(ctx context.Context, size, per int, d time.Duration, tick pingpong.Tick, pl placement) ([]float64, error) {
 			return kernelLatency(ctx, true, size, per, d, tick, pl)
 		}},
-	{key: "shm", label: "shared memory between processes", per: 500, pinned: true, throughput: shmThroughput, latency: shmLatency},
+	{key: "shared_memory", label: "shared memory between processes", per: 500, pinned: true, throughput: shmThroughput, latency: shmLatency},
 	// Goroutines are not pinned: the Go runtime decides which thread, and
 	// so which CPU, runs each.
 	{key: "channel", label: "channel between goroutines", per: 500,
@@ -66,13 +70,29 @@ var transports = []transport{
 			}
 			return chanThroughput[msg4k](ctx, d)
 		},
-		latency: func(ctx context.Context, size, per int, d time.Duration, tick func([]float64), _ placement) ([]float64, error) {
+		latency: func(ctx context.Context, size, per int, d time.Duration, tick pingpong.Tick, _ placement) ([]float64, error) {
 			if size == 64 {
 				return chanLatency[msg64](ctx, per, d, tick)
 			}
 			return chanLatency[msg4k](ctx, per, d, tick)
 		}},
 	{key: "mutex", label: "mutex-guarded memory between threads", per: 500, pinned: true, throughput: mutexThroughput, latency: mutexLatency},
+}
+
+// nsPerHandOffToRTT turns pingpong's ns per hand-off into µs per round
+// trip, the unit this experiment shows.
+const nsPerHandOffToRTT = 2 / 1e3
+
+// eachRound makes one round trip into what pingpong times: n of them.
+func eachRound(roundTrip func() error) func(n int) error {
+	return func(n int) error {
+		for range n {
+			if err := roundTrip(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 func messagePassing() *lab.Experiment {
@@ -104,18 +124,18 @@ func messagePassing() *lab.Experiment {
 	}
 }
 
-// measured is what one transport measured.
-type measured struct {
-	t       transport
-	rate    float64 // messages per second
-	latency lab.Summary
-}
-
 func runMessagePassing(ctx context.Context, p lab.Params, out *lab.Emitter) error {
-	size, _ := strconv.Atoi(p.String("size"))
+	size, err := strconv.Atoi(p.String("size"))
+	if err != nil {
+		return fmt.Errorf("message size %q is not a number", p.String("size"))
+	}
 	dur := time.Duration(p.Int("ms")) * time.Millisecond
+	cpus, err := probe.AllowedCPUs()
+	if err != nil {
+		return fmt.Errorf("reading the CPUs this run may use: %w", err)
+	}
 	pl := placement{a: -1, b: -1}
-	if cpus, _ := probe.AllowedCPUs(); len(cpus) < 2 {
+	if len(cpus) < 2 {
 		spinFor = 0
 		out.Log("Only one CPU is usable here, so the two sides must take turns on it: a side that waits sleeps at once instead of spinning, and every figure includes the switches.")
 	} else {
@@ -124,7 +144,7 @@ func runMessagePassing(ctx context.Context, p lab.Params, out *lab.Emitter) erro
 			"The shared-memory ways, whose waiting side spins, get a CPU each: CPU %d sends, CPU %d answers; a side that waits spins for up to %s, then sleeps until woken. "+
 			"Goroutines go where the Go runtime puts them.", pl.a, pl.b, spinFor))
 	}
-	var res []measured
+	m := msgMeasured{size: size, dur: dur}
 	steps := 2 * len(transports)
 	for i, t := range transports {
 		out.Progress("throughput: "+t.label, 2*i, steps)
@@ -141,34 +161,19 @@ func runMessagePassing(ctx context.Context, p lab.Params, out *lab.Emitter) erro
 		out.Gauge("Messages, "+t.label, float64(n), "")
 
 		out.Progress("round trips: "+t.label, 2*i+1, steps)
-		sent := 0
-		tick := func(vals []float64) {
-			xs := make([]float64, 0, len(vals)-sent)
-			for j := sent; j < len(vals); j++ {
-				xs = append(xs, float64(j+1))
-			}
-			out.Points("batches", t.label, xs, vals[sent:])
-			sent = len(vals)
-		}
-		vals, err := t.latency(ctx, size, t.per, dur, tick, where)
+		vals, err := t.latency(ctx, size, t.per, dur, pingpong.Live(out, "batches", t.label, nsPerHandOffToRTT), where)
 		if err != nil {
 			return stopped(ctx, t.label, err)
 		}
+		for j := range vals {
+			vals[j] *= nsPerHandOffToRTT
+		}
 		s := lab.Summarize(vals)
 		out.Bar("latency", "", t.label, s.P50, s.P10, s.P90)
-		res = append(res, measured{t: t, rate: rate, latency: s})
+		m.ways = append(m.ways, measured{key: t.key, label: t.label, per: t.per, rate: rate, latency: s})
 	}
 	out.Progress("done", steps, steps)
-
-	var metrics []lab.Metric
-	for _, m := range res {
-		metrics = append(metrics, lab.Metric{Name: "Throughput, " + m.t.label, Value: m.rate, Unit: "msg/s",
-			Note: fmt.Sprintf("%d-byte messages for %s; %.1f MB/s", size, dur, m.rate*float64(size)/1e6)})
-		l := m.latency.Named("Round trip, "+m.t.label, "µs")
-		l.Note = fmt.Sprintf("%d batches of %d round trips", m.latency.N, m.t.per)
-		metrics = append(metrics, l)
-	}
-	out.Result(metrics, judgeMessages(res))
+	out.Result(msgMetrics(m), judgeMessages(m))
 	return nil
 }
 
@@ -177,57 +182,4 @@ func stopped(ctx context.Context, label string, err error) error {
 		return ctx.Err()
 	}
 	return fmt.Errorf("%s: %w", label, err)
-}
-
-func judgeMessages(res []measured) []lab.Claim {
-	by := map[string]measured{}
-	for _, m := range res {
-		by[m.t.key] = m
-	}
-	pipe, sock, shm, ch, mu := by["pipe"], by["socket"], by["shm"], by["channel"], by["mutex"]
-	kernelRTT := min(pipe.latency.P50, sock.latency.P50)
-	memRTT := max(shm.latency.P50, ch.latency.P50, mu.latency.P50)
-	kernelRate := max(pipe.rate, sock.rate)
-	memRate := min(shm.rate, ch.rate, mu.rate)
-	rtt := func(m measured) string { return micro(m.latency.P50) }
-	rate := func(m measured) string { return fmt.Sprintf("%.3g/s", m.rate) }
-
-	m1 := fmt.Sprintf("round trip: pipe %s, socket %s vs shared memory %s, channel %s, mutex %s; messages: pipe %s, socket %s vs shared memory %s, channel %s, mutex %s",
-		rtt(pipe), rtt(sock), rtt(shm), rtt(ch), rtt(mu), rate(pipe), rate(sock), rate(shm), rate(ch), rate(mu))
-	vsMutex := "in the same range as"
-	switch {
-	case shm.latency.P50*3 < mu.latency.P50:
-		vsMutex = "even quicker than"
-	case shm.latency.P50 > 3*mu.latency.P50:
-		vsMutex = "though slower than"
-	}
-	vsKernel := ratio(kernelRTT, shm.latency.P50) + " quicker than"
-	if shm.latency.P50 >= kernelRTT {
-		vsKernel = "no quicker than"
-	}
-	nuance := fmt.Sprintf("The nuance: shared memory between two processes took %s a round trip, %s the quickest path through the kernel and %s the threads' mutex (%s). Once the region is mapped, the kernel is out of the way; what processes pay for is setting it up and agreeing on how to take turns without one program's locks.",
-		rtt(shm), vsKernel, vsMutex, rtt(mu))
-	var c1 lab.Claim
-	switch {
-	case kernelRTT > memRTT && kernelRate < memRate:
-		c1 = claimKernelSlower.Judge(m1, lab.Holds, nuance)
-	case kernelRTT > memRTT || kernelRate < memRate:
-		c1 = claimKernelSlower.Judge(m1, lab.Differs,
-			"Only partly: one of the shared-memory ways was not faster than the kernel on one of the two measures here. Spinning waits suffer when the machine is busy and the two sides cannot run at the same time. "+nuance)
-	default:
-		c1 = claimKernelSlower.Judge(m1, lab.Differs,
-			"The kernel's pipes and sockets were not slower here, which points at a machine too busy for the spinning waits of shared memory. "+nuance)
-	}
-
-	m2 := fmt.Sprintf("round trip: shared memory between processes %s vs mutex between threads %s (%s); messages per second: %s vs %s",
-		rtt(shm), rtt(mu), ratio(shm.latency.P50, mu.latency.P50), rate(shm), rate(mu))
-	var c2 lab.Claim
-	switch {
-	case shm.latency.P50 <= 3*mu.latency.P50 && shm.rate*3 >= mu.rate:
-		c2 = claimShmFast.Judge(m2, lab.Holds, "")
-	default:
-		c2 = claimShmFast.Judge(m2, lab.Differs,
-			"Shared memory between the processes was clearly slower than the threads' here. Both wait by spinning; if one of the two processes was made to wait for a CPU, every message waited with it.")
-	}
-	return []lab.Claim{c1, c2}
 }

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"conclab/internal/lab"
+	"conclab/internal/pingpong"
 	"conclab/internal/probe"
 )
 
@@ -63,7 +64,8 @@ func (k *kernelLink) start(ctx context.Context, role string, size int, pl placem
 		return nil, err
 	}
 	cmd.ExtraFiles = k.child
-	if err := cmd.Start(); err != nil {
+	w, err := startWorker(cmd)
+	if err != nil {
 		return nil, err
 	}
 	k.child[0].Close() // the worker has its own copies now
@@ -71,10 +73,10 @@ func (k *kernelLink) start(ctx context.Context, role string, size int, pl placem
 	var b [1]byte
 	if err := readFull(k.r, b[:]); err != nil {
 		cmd.Process.Kill()
-		cmd.Wait()
+		w.wait()
 		return nil, fmt.Errorf("worker did not start: %w", err)
 	}
-	return &workerProc{cmd}, nil
+	return w, nil
 }
 
 // endWrite tells the worker no more messages come. Calling it again does
@@ -100,8 +102,8 @@ func (k *kernelLink) close() {
 // kernelThroughput sends messages of size bytes to a sink worker until
 // dur has passed, then waits for the worker's count of what arrived.
 func kernelThroughput(ctx context.Context, socket bool, size int, dur time.Duration, pl placement) (n int64, elapsed time.Duration, err error) {
-	<-onThread(pl.a, func() { n, elapsed, err = kernelSend(ctx, socket, size, dur, pl) })
-	return n, elapsed, err
+	pinErr := <-onThread(pl.a, func() { n, elapsed, err = kernelSend(ctx, socket, size, dur, pl) })
+	return n, elapsed, firstError(pinErr, err)
 }
 
 func kernelSend(ctx context.Context, socket bool, size int, dur time.Duration, pl placement) (int64, time.Duration, error) {
@@ -140,12 +142,12 @@ func kernelSend(ctx context.Context, socket bool, size int, dur time.Duration, p
 
 // kernelLatency sends one message to an echo worker and waits for it to
 // come back, in timed batches of per round trips, until dur has passed.
-func kernelLatency(ctx context.Context, socket bool, size, per int, dur time.Duration, tick func([]float64), pl placement) (vals []float64, err error) {
-	<-onThread(pl.a, func() { vals, err = kernelPingPong(ctx, socket, size, per, dur, tick, pl) })
-	return vals, err
+func kernelLatency(ctx context.Context, socket bool, size, per int, dur time.Duration, tick pingpong.Tick, pl placement) (vals []float64, err error) {
+	pinErr := <-onThread(pl.a, func() { vals, err = kernelPingPong(ctx, socket, size, per, dur, tick, pl) })
+	return vals, firstError(pinErr, err)
 }
 
-func kernelPingPong(ctx context.Context, socket bool, size, per int, dur time.Duration, tick func([]float64), pl placement) ([]float64, error) {
+func kernelPingPong(ctx context.Context, socket bool, size, per int, dur time.Duration, tick pingpong.Tick, pl placement) ([]float64, error) {
 	k, err := newKernelLink(socket)
 	if err != nil {
 		return nil, err
@@ -160,12 +162,12 @@ func kernelPingPong(ctx context.Context, socket bool, size, per int, dur time.Du
 		w.wait()
 	}()
 	msg := make([]byte, size)
-	return timeRoundTrips(ctx, per, dur, tick, func() error {
+	return pingpong.TimeFor(ctx, dur, per, eachRound(func() error {
 		if err := writeFull(k.w, msg); err != nil {
 			return err
 		}
 		return readFull(k.r, msg)
-	})
+	}), tick)
 }
 
 // peerArgs are the arguments of a peer worker.

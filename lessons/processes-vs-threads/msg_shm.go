@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"conclab/internal/lab"
+	"conclab/internal/pingpong"
 )
 
 // Shared memory between processes: this process and a worker map the same
@@ -51,10 +52,48 @@ func shmSize(size int) int { return slotsOff + nSlots*size }
 
 func word(b []byte, off int) *uint32 { return (*uint32)(unsafe.Pointer(&b[off])) }
 
-// workerProc is a running worker process of message-passing.
-type workerProc struct{ cmd *exec.Cmd }
+// workerProc is a running worker process of message-passing. A
+// goroutine waits for it from the start, so a side waiting on shared
+// memory for an answer that will never come (the worker failed) notices
+// its exit through exited instead of waiting until the run's time limit.
+type workerProc struct {
+	cmd    *exec.Cmd
+	exited uint32        // 1 once the worker has exited; a stop flag for await
+	done   chan struct{} // closed once it has exited
+	err    error         // how it exited; read after done
+}
 
-func (w *workerProc) wait() error { return w.cmd.Wait() }
+// startWorker starts cmd and begins waiting for it.
+func startWorker(cmd *exec.Cmd) (*workerProc, error) {
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	w := &workerProc{cmd: cmd, done: make(chan struct{})}
+	go func() {
+		w.err = cmd.Wait()
+		atomic.StoreUint32(&w.exited, 1)
+		close(w.done)
+	}()
+	return w, nil
+}
+
+// wait waits for the worker to exit and says how it did.
+func (w *workerProc) wait() error {
+	<-w.done
+	return w.err
+}
+
+// gone reports whether the worker has exited; the error says how, for a
+// side that was still waiting for it.
+func (w *workerProc) gone() error {
+	if atomic.LoadUint32(&w.exited) == 0 {
+		return nil
+	}
+	if err := w.wait(); err != nil {
+		return fmt.Errorf("the worker process ended early: %w", err)
+	}
+	return fmt.Errorf("the worker process ended early")
+}
 
 // startShm maps a fresh shared region and starts a worker in role on it,
 // waiting until it is ready.
@@ -73,12 +112,16 @@ func startShm(ctx context.Context, role string, size int, pl placement) ([]byte,
 		return nil, nil, nil, err
 	}
 	cmd.ExtraFiles = []*os.File{f}
-	if err := cmd.Start(); err != nil {
+	w, err := startWorker(cmd)
+	if err != nil {
 		cleanup()
 		return nil, nil, nil, err
 	}
-	w := &workerProc{cmd}
-	if err := await(ctx, word(mem, offReady), 0, word(mem, offReadySlp), nil); err != nil {
+	err = await(ctx, word(mem, offReady), 0, word(mem, offReadySlp), &w.exited)
+	if err == nil && atomic.LoadUint32(word(mem, offReady)) == 0 {
+		err = w.gone()
+	}
+	if err != nil {
 		cmd.Process.Kill()
 		w.wait()
 		cleanup()
@@ -90,8 +133,8 @@ func startShm(ctx context.Context, role string, size int, pl placement) ([]byte,
 // shmThroughput writes messages into the ring until dur has passed, while
 // the worker reads them, and then waits for the worker's count.
 func shmThroughput(ctx context.Context, size int, dur time.Duration, pl placement) (n int64, elapsed time.Duration, err error) {
-	<-onThread(pl.a, func() { n, elapsed, err = shmSend(ctx, size, dur, pl) })
-	return n, elapsed, err
+	pinErr := <-onThread(pl.a, func() { n, elapsed, err = shmSend(ctx, size, dur, pl) })
+	return n, elapsed, firstError(pinErr, err)
 }
 
 func shmSend(ctx context.Context, size int, dur time.Duration, pl placement) (int64, time.Duration, error) {
@@ -115,7 +158,10 @@ func shmSend(ctx context.Context, size int, dur time.Duration, pl placement) (in
 			break
 		}
 		for t := atomic.LoadUint32(tail); i-t >= nSlots; t = atomic.LoadUint32(tail) { // full: wait for the reader
-			if err := await(ctx, tail, t, word(mem, offTailSleep), nil); err != nil {
+			if err := await(ctx, tail, t, word(mem, offTailSleep), &w.exited); err != nil {
+				return 0, 0, err
+			}
+			if err := w.gone(); err != nil {
 				return 0, 0, err
 			}
 		}
@@ -125,8 +171,11 @@ func shmSend(ctx context.Context, size int, dur time.Duration, pl placement) (in
 	}
 	atomic.StoreUint32(done, 1)
 	notify(head, word(mem, offHeadSleep))
-	if err := await(ctx, word(mem, offFinished), 0, word(mem, offFinSleep), nil); err != nil {
+	if err := await(ctx, word(mem, offFinished), 0, word(mem, offFinSleep), &w.exited); err != nil {
 		return 0, 0, err
+	}
+	if atomic.LoadUint32(word(mem, offFinished)) == 0 {
+		return 0, 0, w.gone()
 	}
 	n := atomic.LoadUint64((*uint64)(unsafe.Pointer(&mem[offCount])))
 	return int64(n), time.Since(t0), nil
@@ -134,12 +183,12 @@ func shmSend(ctx context.Context, size int, dur time.Duration, pl placement) (in
 
 // shmLatency puts one message in the shared region, raises the ping
 // counter and waits for the worker to copy it back and raise pong.
-func shmLatency(ctx context.Context, size, per int, dur time.Duration, tick func([]float64), pl placement) (vals []float64, err error) {
-	<-onThread(pl.a, func() { vals, err = shmPingPong(ctx, size, per, dur, tick, pl) })
-	return vals, err
+func shmLatency(ctx context.Context, size, per int, dur time.Duration, tick pingpong.Tick, pl placement) (vals []float64, err error) {
+	pinErr := <-onThread(pl.a, func() { vals, err = shmPingPong(ctx, size, per, dur, tick, pl) })
+	return vals, firstError(pinErr, err)
 }
 
-func shmPingPong(ctx context.Context, size, per int, dur time.Duration, tick func([]float64), pl placement) ([]float64, error) {
+func shmPingPong(ctx context.Context, size, per int, dur time.Duration, tick pingpong.Tick, pl placement) ([]float64, error) {
 	mem, w, cleanup, err := startShm(ctx, "echo", size, pl)
 	if err != nil {
 		return nil, err
@@ -154,19 +203,22 @@ func shmPingPong(ctx context.Context, size, per int, dur time.Duration, tick fun
 	msg := make([]byte, size)
 	in, back := mem[slotsOff:slotsOff+size], mem[slotsOff+size:slotsOff+2*size]
 	var seq uint32
-	return timeRoundTrips(ctx, per, dur, tick, func() error {
+	return pingpong.TimeFor(ctx, dur, per, eachRound(func() error {
 		seq++
 		copy(in, msg)
 		atomic.StoreUint32(ping, seq)
 		notify(ping, word(mem, offPingSleep))
 		for p := atomic.LoadUint32(pong); p != seq; p = atomic.LoadUint32(pong) {
-			if err := await(ctx, pong, p, word(mem, offPongSleep), nil); err != nil {
+			if err := await(ctx, pong, p, word(mem, offPongSleep), &w.exited); err != nil {
+				return err
+			}
+			if err := w.gone(); err != nil {
 				return err
 			}
 		}
 		copy(msg, back)
 		return nil
-	})
+	}), tick)
 }
 
 // shmPeer is the worker side of shared memory: the region is fd 3.
@@ -226,30 +278,4 @@ func shmPeer(role string, size int) int {
 		}
 	}
 	return 2
-}
-
-// timeRoundTrips runs round trips in timed batches of per until dur has
-// passed, and returns µs per round trip for each batch. tick gets the
-// values so far about ten times a second, between batches.
-func timeRoundTrips(ctx context.Context, per int, dur time.Duration, tick func([]float64), roundTrip func() error) ([]float64, error) {
-	var out []float64
-	start, last := time.Now(), time.Now()
-	for time.Since(start) < dur || len(out) < 3 {
-		if ctx.Err() != nil {
-			return out, ctx.Err()
-		}
-		t0 := time.Now()
-		for range per {
-			if err := roundTrip(); err != nil {
-				return out, err
-			}
-		}
-		out = append(out, float64(time.Since(t0).Nanoseconds())/1e3/float64(per))
-		if time.Since(last) >= 100*time.Millisecond {
-			tick(out)
-			last = time.Now()
-		}
-	}
-	tick(out)
-	return out, nil
 }

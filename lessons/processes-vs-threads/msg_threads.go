@@ -2,11 +2,13 @@ package processesvsthreads
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"conclab/internal/pingpong"
 	"conclab/internal/probe"
 )
 
@@ -48,7 +50,7 @@ func chanThroughput[M any](ctx context.Context, dur time.Duration) (int64, time.
 
 // chanLatency passes one message to a goroutine and back over two
 // unbuffered channels.
-func chanLatency[M any](ctx context.Context, per int, dur time.Duration, tick func([]float64)) ([]float64, error) {
+func chanLatency[M any](ctx context.Context, per int, dur time.Duration, tick pingpong.Tick) ([]float64, error) {
 	ping, pong := make(chan M), make(chan M)
 	go func() {
 		for m := range ping {
@@ -57,11 +59,11 @@ func chanLatency[M any](ctx context.Context, per int, dur time.Duration, tick fu
 	}()
 	defer close(ping)
 	var m M
-	return timeRoundTrips(ctx, per, dur, tick, func() error {
+	return pingpong.TimeFor(ctx, dur, per, eachRound(func() error {
 		ping <- m
 		m = <-pong
 		return nil
-	})
+	}), tick)
 }
 
 // lockedRing is a ring of message slots in ordinary memory, guarded by
@@ -77,18 +79,35 @@ type lockedRing struct {
 }
 
 // onThread runs f on a goroutine locked to its own OS thread, pinned to
-// cpu unless it is negative; the thread ends with it.
-func onThread(cpu int, f func()) <-chan struct{} {
-	done := make(chan struct{})
+// cpu unless it is negative; the thread ends with it. The channel gets
+// one value once f has returned: nil, or why the thread could not be
+// pinned. f runs even then, so a partner thread waiting for it is not
+// left hanging; but it did not run where the run log says, so the caller
+// fails with the error instead of reporting what f measured.
+func onThread(cpu int, f func()) <-chan error {
+	done := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
-		defer close(done)
+		var err error
 		if cpu >= 0 {
-			probe.PinThread(cpu)
+			if perr := probe.PinThread(cpu); perr != nil {
+				err = fmt.Errorf("pinning a thread to CPU %d: %w", cpu, perr)
+			}
 		}
 		f()
+		done <- err
 	}()
 	return done
+}
+
+// firstError is the first of errs that is not nil.
+func firstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // mutexThroughput: one thread writes messages into the ring, another reads
@@ -145,9 +164,8 @@ func mutexThroughput(ctx context.Context, size int, dur time.Duration, pl placem
 			notify(&r.head, &r.headSleep)
 		}
 	})
-	<-writer
-	<-reader
-	return got, time.Since(t0), ctx.Err()
+	werr, rerr := <-writer, <-reader
+	return got, time.Since(t0), firstError(werr, rerr, ctx.Err())
 }
 
 // lockedTurn is one message slot guarded by a mutex, and a turn counter:
@@ -163,7 +181,7 @@ type lockedTurn struct {
 
 // mutexLatency passes one message between two OS threads through the
 // guarded slot and back.
-func mutexLatency(ctx context.Context, size, per int, dur time.Duration, tick func([]float64), pl placement) ([]float64, error) {
+func mutexLatency(ctx context.Context, size, per int, dur time.Duration, tick pingpong.Tick, pl placement) ([]float64, error) {
 	t := &lockedTurn{slot: make([]byte, size), reply: make([]byte, size)}
 	echo := onThread(pl.b, func() {
 		for atomic.LoadUint32(&t.stop) == 0 {
@@ -184,9 +202,9 @@ func mutexLatency(ctx context.Context, size, per int, dur time.Duration, tick fu
 		err  error
 	}
 	res := make(chan result, 1)
-	onThread(pl.a, func() {
+	sender := onThread(pl.a, func() {
 		msg := make([]byte, size)
-		vals, err := timeRoundTrips(ctx, per, dur, tick, func() error {
+		vals, err := pingpong.TimeFor(ctx, dur, per, eachRound(func() error {
 			t.mu.Lock()
 			copy(t.slot, msg)
 			t.mu.Unlock()
@@ -201,12 +219,11 @@ func mutexLatency(ctx context.Context, size, per int, dur time.Duration, tick fu
 			copy(msg, t.reply)
 			t.mu.Unlock()
 			return nil
-		})
+		}), tick)
 		res <- result{vals, err}
 	})
 	r := <-res
 	atomic.StoreUint32(&t.stop, 1)
 	notify(&t.seq, &t.echoSleep)
-	<-echo
-	return r.vals, r.err
+	return r.vals, firstError(<-sender, <-echo, r.err)
 }

@@ -39,6 +39,8 @@ func spawnCost() *lab.Experiment {
 				"How many goroutines, threads and processes to create. More give a fuller distribution.").WithQuick(20),
 		},
 		Claims: []lab.Claim{claimSpawnOrder},
+		// Only where /bin/true exists is there a bare process to compare with.
+		Conditional: []string{"spawn.process.bin_true", "spawn.ratio.program_bin_true"},
 		Charts: []lab.Chart{
 			{ID: "each", Kind: "line", Title: "Every unit, as it was created", X: "unit", Y: "µs to create and finish", LogY: true,
 				Note: "One point per unit, timed with the monotonic clock from the request to the moment it had finished."},
@@ -127,12 +129,16 @@ func runSpawnCost(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 		truePath = ""
 		out.Log("/bin/true is missing on this machine, so there is no bare-process reference; only this program's own start is timed.")
 	}
-	startTids, _ := probe.TaskIDs()
+	startTids, err := probe.TaskIDs()
+	if err != nil {
+		return fmt.Errorf("listing this process's threads, to tell new thread ids from old: %w", err)
+	}
 	kinds := spawnKinds(truePath)
-	times := map[string][]float64{}
+	m := spawnMeasured{n: n}
 	for i, k := range kinds {
 		out.Progress("creating: "+k.label, i*n, len(kinds)*n)
-		s := newSeries(out, "each", k.label)
+		s := out.Series("each", k.label)
+		progress := lab.NewThrottle(lab.LiveEvery)
 		ids := make([]int, 0, n)
 		vals := make([]float64, 0, n)
 		for j := range n {
@@ -149,35 +155,20 @@ func runSpawnCost(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 			us := float64(d.Nanoseconds()) / 1e3
 			vals = append(vals, us)
 			ids = append(ids, id)
-			if s.add(float64(j+1), us) {
+			s.Add(float64(j+1), us)
+			if progress.Due() {
 				out.Progress("creating: "+k.label, i*n+j+1, len(kinds)*n)
 			}
 		}
-		s.flush()
-		times[k.key] = vals
+		s.Flush()
 		sum := lab.Summarize(vals)
+		m.set(k.key, sum)
 		out.Bar("median", "", k.label, sum.P50, sum.P10, sum.P90)
 		out.Hist("hist", k.label, lab.Histogram(vals, 0.05, 1e6, 70, true))
 		out.Row("evidence", k.key, evidenceRow(k, ids, startTids))
 	}
 	out.Progress("done", len(kinds)*n, len(kinds)*n)
-
-	var metrics []lab.Metric
-	for _, k := range kinds {
-		m := lab.Summarize(times[k.key]).Named("Create and finish, "+k.label, "µs")
-		m.Note = fmt.Sprintf("%d units, one at a time, each timed from the request until it had finished", n)
-		metrics = append(metrics, m)
-	}
-	g, t, pr := lab.Summarize(times["goroutine"]), lab.Summarize(times["thread"]), lab.Summarize(times["process"])
-	metrics = append(metrics,
-		lab.Metric{Name: "Ratio process / thread", Value: pr.P50 / t.P50, Unit: "×", Note: "medians"},
-		lab.Metric{Name: "Ratio thread / goroutine", Value: t.P50 / g.P50, Unit: "×", Note: "medians"},
-	)
-	if tr, ok := times["true"]; ok {
-		metrics = append(metrics, lab.Metric{Name: "Ratio this program / /bin/true", Value: pr.P50 / lab.Summarize(tr).P50, Unit: "×",
-			Note: "what the Go runtime and this program's start-up add to a bare fork, exec and exit"})
-	}
-	out.Result(metrics, []lab.Claim{judgeSpawn(g, t, pr)})
+	out.Result(spawnMetrics(m), []lab.Claim{judgeSpawnCost(m)})
 	return nil
 }
 
@@ -205,24 +196,4 @@ func evidenceRow(k spawnKind, ids, startTids []int) map[string]any {
 		row["note"] = "the PID of each child, as the kernel gave it"
 	}
 	return row
-}
-
-func judgeSpawn(g, t, p lab.Summary) lab.Claim {
-	m := fmt.Sprintf("process %s, thread %s, goroutine %s (medians of %d each): a process costs %s a thread, a thread %s a goroutine",
-		micro(p.P50), micro(t.P50), micro(g.P50), p.N, ratio(p.P50, t.P50), ratio(t.P50, g.P50))
-	ordered := p.P50 > t.P50 && t.P50 > g.P50
-	apart := p.P25 > t.P75 && t.P25 > g.P75
-	switch {
-	case ordered && apart:
-		return claimSpawnOrder.Judge(m, lab.Holds, "")
-	case ordered:
-		return claimSpawnOrder.Judge(m, lab.Inconclusive,
-			"The medians are in the expected order, but the spreads overlap, so this run cannot tell them apart with confidence. The machine was probably busy; run it again.")
-	case t.P50 <= g.P50:
-		return claimSpawnOrder.Judge(m, lab.Differs,
-			"A goroutine did not come out cheaper than a thread here. That would mean the thread was not really new; look at the evidence table's distinct ids.")
-	default:
-		return claimSpawnOrder.Judge(m, lab.Differs,
-			"A process did not cost more than a thread here, which would be very unusual; a heavily loaded machine can distort single timings, so run it again.")
-	}
 }

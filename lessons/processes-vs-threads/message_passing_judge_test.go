@@ -1,0 +1,79 @@
+package processesvsthreads
+
+import (
+	"testing"
+	"time"
+
+	"conclab/internal/lab"
+)
+
+// way is one way of passing messages that carried rate messages a second
+// and took rtt µs a round trip.
+func way(key string, rate, rtt float64) measured {
+	return measured{key: key, label: wayLabel(key), per: 50, rate: rate, latency: spread(20, rtt*0.9, rtt, rtt*1.1)}
+}
+
+// msgRun is five ways as this lesson expects them: the kernel's slower
+// on both measures, shared memory between processes near the mutex.
+func msgRun(pipe, socket, shm, channel, mutex measured) msgMeasured {
+	return msgMeasured{size: 64, dur: 300 * time.Millisecond, ways: []measured{pipe, socket, shm, channel, mutex}}
+}
+
+func TestJudgeMessages(t *testing.T) {
+	t.Parallel()
+	pipe, socket := way("pipe", 8.7e5, 6.3), way("socket", 3.5e5, 14)
+	shm, channel, mutex := way("shared_memory", 5e6, 0.5), way("channel", 1.5e7, 0.37), way("mutex", 1.3e7, 0.2)
+	for _, tc := range []struct {
+		name          string
+		m             msgMeasured
+		kernel, equal string
+	}{
+		{"as the lesson says", msgRun(pipe, socket, shm, channel, mutex), lab.Holds, lab.Holds},
+		{"shared memory 4× the mutex", msgRun(pipe, socket, way("shared_memory", 5e6, 0.8), channel, mutex), lab.Holds, lab.Differs},
+		{"shared memory carries a third of the mutex's messages", msgRun(pipe, socket, way("shared_memory", 4e6, 0.5), channel, way("mutex", 1.3e7, 0.2)), lab.Holds, lab.Differs},
+		{"shared memory slower than a pipe per round trip", msgRun(pipe, socket, way("shared_memory", 5e6, 7), channel, mutex), lab.Differs, lab.Differs},
+		{"the kernel faster on both measures", msgRun(way("pipe", 2e7, 0.1), socket, way("shared_memory", 1e6, 7), channel, mutex), lab.Differs, lab.Differs},
+		{"a way missing", msgRun(pipe, socket, shm, channel, mutex).without("socket"), lab.Inconclusive, lab.Inconclusive},
+		{"no messages through a way", msgRun(pipe, socket, way("shared_memory", 0, 0.5), channel, mutex), lab.Inconclusive, lab.Inconclusive},
+		{"too few round-trip batches", msgRun(pipe, socket, shm, channel, measured{key: "mutex", label: wayLabel("mutex"), rate: 1e7, latency: spread(2, 0.1, 0.2, 0.3)}), lab.Inconclusive, lab.Inconclusive},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			claims := judgeMessages(tc.m)
+			if len(claims) != 2 {
+				t.Fatalf("got %d claims, want 2", len(claims))
+			}
+			checkClaim(t, claims[0], claimKernelSlower, tc.kernel)
+			checkClaim(t, claims[1], claimShmFast, tc.equal)
+		})
+	}
+}
+
+// without drops one way, as if it had not been measured.
+func (m msgMeasured) without(key string) msgMeasured {
+	var ways []measured
+	for _, w := range m.ways {
+		if w.key != key {
+			ways = append(ways, w)
+		}
+	}
+	m.ways = ways
+	return m
+}
+
+// Every way gives two figures, throughput.<way> and round_trip.<way>; the
+// recap's pipe and channel figures are their throughputs.
+func TestMsgMetricsKeys(t *testing.T) {
+	t.Parallel()
+	m := msgRun(way("pipe", 8.7e5, 6.3), way("socket", 3.5e5, 14), way("shared_memory", 4e6, 0.5), way("channel", 1.5e7, 0.37), way("mutex", 1.3e7, 0.2))
+	metrics := msgMetrics(m)
+	checkMetricKeys(t, messagePassing(), metrics)
+	for _, k := range msgWays {
+		if tp, ok := lab.FindMetric(metrics, "throughput."+k); !ok || tp.Unit != "msg/s" {
+			t.Errorf("throughput.%s: got %+v (found %v), want msg/s", k, tp, ok)
+		}
+		if rt, ok := lab.FindMetric(metrics, "round_trip."+k); !ok || rt.Unit != "µs" || rt.N != 20 {
+			t.Errorf("round_trip.%s: got %+v (found %v), want µs over 20 batches", k, rt, ok)
+		}
+	}
+}
