@@ -8,6 +8,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"conclab/internal/e2e"
+	"conclab/lessons"
 )
 
 // TestChoosingInBrowser runs workload-lab from the lesson page in a real
@@ -25,8 +26,14 @@ func TestChoosingInBrowser(t *testing.T) {
 	if got := e2e.Eval[string](t, b, recapRow+`.dataset.state`); got != "none" {
 		t.Errorf("before any run the recap's workload-lab row is %q, want none", got)
 	}
-	if n := e2e.Eval[int](t, b, `document.querySelectorAll('table.recap tr[data-state="none"] a[href*="#exp-"]').length`); n < 10 {
-		t.Errorf("%d recap rows link to where they run, want at least 10", n)
+	// Every figure the course offers is a row, and before any run each
+	// links to where its experiment runs.
+	rows := len(lessons.Course().Recap())
+	if rows < 3 {
+		t.Fatalf("the course offers %d recap figures, want at least lesson 4's two and this lesson's own", rows)
+	}
+	if n := e2e.Eval[int](t, b, `document.querySelectorAll('table.recap tr[data-state="none"] a[href*="#exp-"]').length`); n != rows {
+		t.Errorf("%d recap rows link to where they run, want all %d", n, rows)
 	}
 
 	// A small workload keeps the test quick on a busy machine.
@@ -62,8 +69,14 @@ func TestChoosingInBrowser(t *testing.T) {
 	if verdict != "holds" && verdict != "differs" && verdict != "inconclusive" {
 		t.Errorf("verdict %q, want holds, differs or inconclusive", verdict)
 	}
-	if !e2e.Eval[bool](t, b, recapRow+`.querySelector('.figure').dataset.filled === 'true'`) {
+	if !e2e.Eval[bool](t, b, recapRow+`.querySelector('.figure[data-key="speedup.fastest_over_sequential"]').dataset.filled === 'true'`) {
 		t.Error("the recap's workload-lab row was not filled by the run on the page")
+	}
+	if got := e2e.Eval[string](t, b, recapRow+`.dataset.state`); got != "ran" {
+		t.Errorf("after the run on the page the recap's workload-lab row is %q, want ran", got)
+	}
+	if !e2e.Eval[bool](t, b, recapRow+`.querySelector('.recap-when time') !== null`) {
+		t.Error("the recap's workload-lab row was not stamped with the time of the run")
 	}
 	if path := os.Getenv("CONCLAB_SCREENSHOT"); path != "" {
 		if png, err := chromedp.Run(b.Ctx, chromedp.FullScreenshot(90)); err == nil {

@@ -3,14 +3,10 @@ package lessons_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
 
-	"conclab/internal/lab"
 	"conclab/internal/labtest"
 	"conclab/lessons"
 	"conclab/lessons/choosing"
@@ -22,7 +18,11 @@ func init() { checks["workload-lab"] = checkWorkloadLab }
 var workloadStrategies = []string{"sequential", "one-cpu", "all-cpus", "processes", "mixed"}
 
 // workload-lab in quick mode: 12 tasks.
-func checkWorkloadLab(t *testing.T, r *labtest.Run) { checkWorkloadRun(t, r, 12) }
+func checkWorkloadLab(t *testing.T, r *labtest.Run) {
+	labtest.CheckKeys(t, r)
+	checkPageAndRecapKeys(t, r, choosing.Lesson)
+	checkWorkloadRun(t, r, 12)
+}
 
 // checkWorkloadRun checks what holds on any machine: every strategy
 // completed every task with the same results, all five are ranked by
@@ -79,10 +79,10 @@ func checkWorkloadRun(t *testing.T, r *labtest.Run, tasks int) {
 	if len(r.Claims) != 1 || r.Claims[0].Verdict == "" {
 		t.Errorf("want one claim with a verdict, got %+v", r.Claims)
 	}
-	if s := r.Metric(t, "Speed-up", "fastest").Value; s < 1 {
+	if s := r.Key(t, "speedup.fastest_over_sequential").Value; s < 1 {
 		t.Errorf("fastest strategy is %v× sequential; sequential is one of the strategies, so it cannot be below 1", s)
 	}
-	if st := r.Metric(t, "Start-up of the process pool"); st.Value <= 0 {
+	if st := r.Key(t, "processes.startup"); st.Value <= 0 {
 		t.Errorf("process pool start-up %v ms", st.Value)
 	}
 	if len(r.Of("bar")) < 2*len(workloadStrategies) || len(r.Of("points")) < len(workloadStrategies) {
@@ -108,6 +108,7 @@ func TestWorkloadLabClasses(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			r := labtest.RunQuick(t, reg, "workload-lab", c.set)
 			labtest.CheckContract(t, r)
+			labtest.CheckKeys(t, r)
 			var n int
 			fmt.Sscan(c.set["tasks"], &n)
 			checkWorkloadRun(t, r, n)
@@ -118,102 +119,43 @@ func TestWorkloadLabClasses(t *testing.T) {
 	}
 }
 
-// renderPage renders the lesson's content as the server would, with
-// latest standing in for the scheduler.
-func renderPage(t *testing.T, latest func(string) (lab.Info, bool)) string {
-	t.Helper()
+// The course's recap holds what the lessons offer, in course order, each
+// with its lesson filled in; this lesson's own figure and lesson 4's two
+// speedups are among them, by key, and the page renders them all.
+func TestCourseRecapOffersTheseFigures(t *testing.T) {
+	t.Parallel()
+	recap := lessons.Course().Recap()
+	want := map[string]ui.RecapFigure{
+		"I/O-bound tasks, most workers":                 {Group: ui.RecapSpeedups, Experiment: "scaling", Key: "speedup.io_bound.all_cpus.most_workers"},
+		"CPU-bound tasks, most workers":                 {Group: ui.RecapSpeedups, Experiment: "scaling", Key: "speedup.cpu_bound.all_cpus.most_workers"},
+		"Your workload, fastest strategy vs sequential": {Group: ui.RecapSpeedups, Experiment: "workload-lab", Key: "speedup.fastest_over_sequential"},
+	}
+	last := 0
+	for _, f := range recap {
+		if f.Lesson.Number < last || f.Lesson.Slug == "" || f.Lesson.Title == "" {
+			t.Errorf("recap figure %q: lesson %+v after lesson %d, want the course's lessons in order", f.What, f.Lesson, last)
+		}
+		last = f.Lesson.Number
+		w, ok := want[f.What]
+		if !ok {
+			continue
+		}
+		delete(want, f.What)
+		if f.Group != w.Group || f.Experiment != w.Experiment || f.Key != w.Key {
+			t.Errorf("recap figure %q = %s %s %s, want %s %s %s", f.What, f.Group, f.Experiment, f.Key, w.Group, w.Experiment, w.Key)
+		}
+	}
+	for what := range want {
+		t.Errorf("the course's recap has no figure %q", what)
+	}
+
 	exp, _ := lessons.Registry().Lookup("workload-lab")
-	p := ui.Page{Panels: map[string]ui.PanelData{"workload-lab": ui.NewPanel(exp)}, Latest: latest}
+	p := ui.Page{Panels: map[string]ui.PanelData{"workload-lab": ui.NewPanel(exp)}, Recap: recap}
 	var buf bytes.Buffer
 	if err := choosing.Page(p).Render(context.Background(), &buf); err != nil {
 		t.Fatal(err)
 	}
-	return buf.String()
-}
-
-var recapRowRE = regexp.MustCompile(`(?s)<tr data-recap="([^"]+)" data-state="([^"]+)">(.*?)</tr>`)
-
-type recapHTMLRow struct{ exp, state, html string }
-
-func recapRows(t *testing.T, page string) []recapHTMLRow {
-	t.Helper()
-	var rows []recapHTMLRow
-	for _, m := range recapRowRE.FindAllStringSubmatch(page, -1) {
-		rows = append(rows, recapHTMLRow{m[1], m[2], m[3]})
-	}
-	if len(rows) < 10 {
-		t.Fatalf("the recap has %d rows, want at least 10", len(rows))
-	}
-	return rows
-}
-
-// Without any run (no scheduler, or one that has seen no runs), every row
-// says so and links to where its experiment runs.
-func TestRecapWithoutRuns(t *testing.T) {
-	t.Parallel()
-	none := func(string) (lab.Info, bool) { return lab.Info{}, false }
-	for name, latest := range map[string]func(string) (lab.Info, bool){"nil Latest": nil, "no runs": none} {
-		t.Run(name, func(t *testing.T) {
-			page := renderPage(t, latest)
-			for _, row := range recapRows(t, page) {
-				if row.state != "none" || !strings.Contains(row.html, "no run yet") {
-					t.Errorf("%s: state %q, want none with \"no run yet\"", row.exp, row.state)
-				}
-				if !strings.Contains(row.html, `#exp-`+row.exp+`"`) {
-					t.Errorf("%s: no link to the experiment: %s", row.exp, row.html)
-				}
-			}
-			for _, link := range []string{`href="/lessons/context-switching#exp-switch-cost"`, `href="/lessons/processes-vs-threads#exp-spawn-cost"`, `href="/lessons/choosing#exp-workload-lab"`} {
-				if !strings.Contains(page, link) {
-					t.Errorf("the recap has no link %s", link)
-				}
-			}
-		})
-	}
-}
-
-// With runs, a row shows the figure of the latest run by its metric words,
-// with the run's time; a run without that figure says so; experiments
-// without runs still say "no run yet". The switch-cost result comes from
-// a real quick run, so the recap's words match the real metric names.
-func TestRecapWithRuns(t *testing.T) {
-	r := labtest.RunQuick(t, lessons.Registry(), "switch-cost", map[string]string{"across": "false"})
-	result, err := json.Marshal(r.Last("result"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ended := time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
-	runs := map[string]lab.Info{
-		"switch-cost": {Experiment: "switch-cost", Ended: ended, Result: result},
-		// A run whose result lacks the figure the recap looks for.
-		"yield-batching": {Experiment: "yield-batching", Ended: ended, Result: json.RawMessage(`{"type":"result","metrics":[{"name":"Something else","value":1,"unit":"x"}]}`)},
-	}
-	latest := func(id string) (lab.Info, bool) { i, ok := runs[id]; return i, ok }
-	page := renderPage(t, latest)
-
-	goroutine := r.Metric(t, "Switch,", "goroutines, same CPU")
-	counts := map[string]int{}
-	for _, row := range recapRows(t, page) {
-		counts[row.exp+"/"+row.state]++
-		switch row.exp {
-		case "switch-cost":
-			if row.state != "ran" || !strings.Contains(row.html, "Mar 14, 09:26:53 UTC") || !strings.Contains(row.html, `datetime="2025-03-14T09:26:53Z"`) {
-				t.Errorf("switch-cost row: state %q, want ran with the run's time: %s", row.state, row.html)
-			}
-		case "yield-batching":
-			if row.state != "missing" || !strings.Contains(row.html, "not in the last run") {
-				t.Errorf("yield-batching row: state %q, want missing: %s", row.state, row.html)
-			}
-		default:
-			if row.state != "none" || !strings.Contains(row.html, "no run yet") {
-				t.Errorf("%s row: state %q, want none", row.exp, row.state)
-			}
-		}
-	}
-	if counts["switch-cost/ran"] != 3 {
-		t.Errorf("%d switch-cost rows filled, want 3 (goroutine, thread, process switch): %v", counts["switch-cost/ran"], counts)
-	}
-	if !strings.Contains(page, goroutine.Name) {
-		t.Errorf("the recap does not name the metric %q it shows", goroutine.Name)
+	if n, want := strings.Count(buf.String(), `<tr data-recap="`), len(recap); n != want {
+		t.Errorf("the page's recap has %d rows, want one per figure the course offers (%d)", n, want)
 	}
 }

@@ -1,14 +1,21 @@
 package lessons_test
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"conclab/internal/course"
 	"conclab/internal/lab"
 	"conclab/internal/labtest"
 	"conclab/lessons"
+	cpuvsiobound "conclab/lessons/cpu-vs-io-bound"
+	"conclab/web/ui"
 )
 
 func init() {
@@ -36,6 +43,36 @@ func seriesPoints(r *labtest.Run, chart string) map[string]int {
 	return out
 }
 
+var fillKeyRE = regexp.MustCompile(`data-fill="([^"]+)" data-key="([^"]+)"`)
+
+// checkPageAndRecapKeys checks that every figure the lesson's page fills
+// from this run's experiment (data-fill with data-key), and every recap
+// figure the lesson offers of it, names a key the run reported or one the
+// experiment declares Conditional.
+func checkPageAndRecapKeys(t *testing.T, r *labtest.Run, l course.Lesson) {
+	t.Helper()
+	var page bytes.Buffer
+	if err := l.Page(ui.Page{}).Render(context.Background(), &page); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, m := range fillKeyRE.FindAllStringSubmatch(page.String(), -1) {
+		if m[1] == r.Exp.ID {
+			keys = append(keys, m[2])
+		}
+	}
+	for _, f := range l.Recap {
+		if f.Experiment == r.Exp.ID {
+			keys = append(keys, f.Key)
+		}
+	}
+	for _, k := range keys {
+		if _, ok := lab.FindMetric(r.Metrics, k); !ok && !slices.Contains(r.Exp.Conditional, k) {
+			t.Errorf("lesson %s shows the figure %q of %s, which the run did not report and the experiment does not declare Conditional", l.Slug, k, r.Exp.ID)
+		}
+	}
+}
+
 func logged(r *labtest.Run, words string) bool {
 	for _, e := range r.Of("log") {
 		if msg, _ := e["message"].(string); strings.Contains(msg, words) {
@@ -50,8 +87,10 @@ func logged(r *labtest.Run, words string) bool {
 // count marked, and waiting work gained from workers even on one CPU (it
 // should gain about 8× with the quick settings; 1.5× is far below that).
 func checkScaling(t *testing.T, r *labtest.Run) {
-	sent := r.Metric(t, "I/O queries sent").Value
-	answered := r.Metric(t, "Queries answered by the local server").Value
+	labtest.CheckKeys(t, r)
+	checkPageAndRecapKeys(t, r, cpuvsiobound.Lesson)
+	sent := r.Key(t, "io.queries_sent").Value
+	answered := r.Key(t, "io.queries_answered").Value
 	// Quick: 16 tasks per batch, at least 4 worker counts (1, 2, 4, 8), two curves.
 	if sent < 2*4*16 || answered != sent {
 		t.Errorf("I/O queries: %v sent, %v answered by the server; want every one of at least 128 answered", sent, answered)
@@ -61,7 +100,7 @@ func checkScaling(t *testing.T, r *labtest.Run) {
 			t.Errorf("%s: %v tasks done but the server answered %v", key, row["done"], row["answered"])
 		}
 	}
-	if n := r.Metric(t, "CPU-bound tasks completed").Value; n < 2*4*16 {
+	if n := r.Key(t, "cpu.tasks_done").Value; n < 2*4*16 {
 		t.Errorf("%v CPU-bound tasks completed, want at least 128", n)
 	}
 	pts := seriesPoints(r, "speedup")
@@ -73,7 +112,7 @@ func checkScaling(t *testing.T, r *labtest.Run) {
 	if len(r.Of("mark")) != 1 {
 		t.Errorf("%d marks on the chart, want one at the core count", len(r.Of("mark")))
 	}
-	if s := r.Metric(t, "Speedup with the most workers", "I/O-bound, one CPU").Value; s < 1.5 {
+	if s := r.Key(t, "speedup.io_bound.one_cpu.most_workers").Value; s < 1.5 {
 		t.Errorf("I/O-bound speedup with the most workers on one CPU = %v, want well above 1", s)
 	}
 }
@@ -82,6 +121,8 @@ func checkScaling(t *testing.T, r *labtest.Run) {
 // each request went to the server and came back no sooner than its delay,
 // every response arrived, and the waits used next to no CPU.
 func checkTaskProfile(t *testing.T, r *labtest.Run) {
+	labtest.CheckKeys(t, r)
+	checkPageAndRecapKeys(t, r, cpuvsiobound.Lesson)
 	const requests, delayMs = 2, 3 // the quick values
 	spans := r.Of("span")
 	if len(spans) != 5*requests {
@@ -98,13 +139,13 @@ func checkTaskProfile(t *testing.T, r *labtest.Run) {
 	if labels["compute"] != 2*requests || labels["wait for I/O"] != 2*requests || labels["respond"] != requests {
 		t.Errorf("span labels %v", labels)
 	}
-	if q := r.Metric(t, "Queries answered by the local server").Value; q != 2*requests {
+	if q := r.Key(t, "server.queries_answered").Value; q != 2*requests {
 		t.Errorf("the server answered %v queries, want %d", q, 2*requests)
 	}
-	if n := r.Metric(t, "Responses received by the local server").Value; n != requests {
+	if n := r.Key(t, "server.responses_received").Value; n != requests {
 		t.Errorf("the server received %v responses, want %d", n, requests)
 	}
-	if share := r.Metric(t, "CPU used while waiting").Value; share >= 50 {
+	if share := r.Key(t, "wait.cpu_share").Value; share >= 50 {
 		t.Errorf("the handler used %v%% of a CPU while waiting; waiting should cost next to nothing", share)
 	}
 	if rows := r.Rows("phases"); len(rows) != 5 {
@@ -117,16 +158,18 @@ func checkTaskProfile(t *testing.T, r *labtest.Run) {
 // single-CPU strategy shares its one CPU with whatever else is pinned
 // there, so even its lead over sequential is not safe on a busy machine.
 func checkMixedPipeline(t *testing.T, r *labtest.Run) {
-	const requests = 12 // the quick value
-	strategies := []string{"sequential", "concurrent, one CPU", "concurrent I/O + CPU pool"}
+	labtest.CheckKeys(t, r)
+	checkPageAndRecapKeys(t, r, cpuvsiobound.Lesson)
+	const requests = 12                                                 // the quick value
+	strategies := []string{"sequential", "concurrent_one_cpu", "mixed"} // as metric keys
 	for _, s := range strategies {
-		if n := r.Metric(t, "Requests processed, "+s).Value; n != requests {
+		if n := r.Key(t, "requests.processed."+s).Value; n != requests {
 			t.Errorf("%s processed %v requests, want %d", s, n, requests)
 		}
-		if q := r.Metric(t, "Queries answered by the server, "+s).Value; q != 2*requests {
+		if q := r.Key(t, "server.queries_answered."+s).Value; q != 2*requests {
 			t.Errorf("%s: the server answered %v queries, want %d", s, q, 2*requests)
 		}
-		if n := r.Metric(t, "Responses received by the server, "+s).Value; n != requests {
+		if n := r.Key(t, "server.responses_received."+s).Value; n != requests {
 			t.Errorf("%s: the server received %v responses, want %d", s, n, requests)
 		}
 	}
@@ -141,7 +184,7 @@ func checkMixedPipeline(t *testing.T, r *labtest.Run) {
 		t.Errorf("the progress chart has series %v, want all three strategies", pts)
 	}
 	for _, s := range strategies {
-		if v := r.Metric(t, "Throughput, "+s).Value; v <= 0 {
+		if v := r.Key(t, "throughput."+s).Value; v <= 0 {
 			t.Errorf("throughput of %s = %v", s, v)
 		}
 	}
@@ -150,7 +193,9 @@ func checkMixedPipeline(t *testing.T, r *labtest.Run) {
 // python-gil: either python3 ran all four variants, or the run said why it
 // could not and still ended ok.
 func checkPythonGIL(t *testing.T, r *labtest.Run) {
-	if r.Metric(t, "python3 found").Value == 0 {
+	labtest.CheckKeys(t, r)
+	checkPageAndRecapKeys(t, r, cpuvsiobound.Lesson)
+	if r.Key(t, "python.found").Value == 0 {
 		if !logged(r, "python3 was not found") {
 			t.Error("python3 is missing, but the log does not say so")
 		}
@@ -175,8 +220,8 @@ func checkPythonGIL(t *testing.T, r *labtest.Run) {
 	if kinds["threads"] < 3 || kinds["threads"] != kinds["processes"] {
 		t.Errorf("worker spans %v: want 1 + N threads and as many processes", kinds)
 	}
-	r.Metric(t, "Speedup with", "threads")
-	r.Metric(t, "Speedup with", "processes")
+	r.Key(t, "speedup.threads")
+	r.Key(t, "speedup.processes")
 }
 
 // TestPythonGILWithoutPython runs python-gil with nothing on the PATH: the
@@ -204,7 +249,9 @@ func TestPythonGILWithoutGIL(t *testing.T) {
 
 func checkNothingMeasured(t *testing.T, r *labtest.Run, found float64, says string) {
 	t.Helper()
-	if v := r.Metric(t, "python3 found").Value; v != found {
+	labtest.CheckKeys(t, r)
+	checkPageAndRecapKeys(t, r, cpuvsiobound.Lesson)
+	if v := r.Key(t, "python.found").Value; v != found {
 		t.Errorf("python3 found = %v, want %v", v, found)
 	}
 	if !logged(r, says) {

@@ -4,16 +4,65 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"conclab/internal/lab"
 )
+
+// labMeasured is what the lab measured, as its verdict reads it: the
+// workload as set, the CPUs the pools used, and every strategy's rounds.
+type labMeasured struct {
+	cpuMs, ioMs float64       // a task's computation and wait, as set
+	tasks       int           // tasks in the workload
+	delay       time.Duration // the server's delay per task
+	workers     int           // the pools' size: the CPUs work can really run on
+	rounds      int           // rounds every strategy ran
+	tally       map[string]*tally
+}
+
+// judgeWorkload holds the rule of thumb for the workload's class against
+// the strategies' measured wall times.
+func judgeWorkload(m labMeasured) lab.Claim {
+	class, share := classify(m.cpuMs, m.ioMs)
+	for _, s := range strategies {
+		if t := m.tally[s.key]; t == nil || len(t.walls) == 0 {
+			return claimRule.Judge(fmt.Sprintf("%s workload (%.0f%% computing, as set); %s has no finished round", class, share*100, s.name), lab.Inconclusive,
+				fmt.Sprintf("%s never finished a round, so there is no ranking of all five strategies to hold the rule against.", capital(s.name)))
+		}
+	}
+	rank := m.ranked()
+	return m.judge(class, share, rank, m.pick(class, rank))
+}
+
+// ranked returns the strategies from fastest to slowest median wall time.
+func (m labMeasured) ranked() []*tally {
+	out := make([]*tally, 0, len(strategies))
+	for _, s := range strategies {
+		out = append(out, m.tally[s.key])
+	}
+	slices.SortStableFunc(out, func(a, b *tally) int {
+		switch wa, wb := a.wall().P50, b.wall().P50; {
+		case wa < wb:
+			return -1
+		case wa > wb:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// pick is the fastest of the strategies the rule recommends for class.
+func (m labMeasured) pick(class string, rank []*tally) *tally {
+	return rank[slices.IndexFunc(rank, func(t *tally) bool { return slices.Contains(picks(class), t.s.key) })]
+}
 
 // judge holds the rule of thumb against the ranking. pick is the fastest
 // of the strategies the rule recommends. The claim holds when it finished
 // first or within noise of first; a tie is called a tie, with the reason
 // it is one. When the pick lost by more than noise the verdict is differs,
 // and why says what cost it the race.
-func (r *labRun) judge(class string, share float64, rank []*tally, pick *tally) lab.Claim {
+func (m labMeasured) judge(class string, share float64, rank []*tally, pick *tally) lab.Claim {
 	fastest := rank[0]
 	measured := fmt.Sprintf("%s workload (%.0f%% computing, as set). The rule picks %s", class, share*100, pickNames(class))
 	if len(picks(class)) > 1 {
@@ -26,8 +75,8 @@ func (r *labRun) judge(class string, share float64, rank []*tally, pick *tally) 
 	} else {
 		measured += fmt.Sprintf(". Fastest: %s, %.1f ms.", fastest.s.name, fastest.wall().P50)
 	}
-	measured += fmt.Sprintf(" Medians of %d round%s of %d tasks.", r.rounds, plural(r.rounds, "s"), r.w.n)
-	if r.env.workers < 2 && class != ioBound {
+	measured += fmt.Sprintf(" Medians of %d round%s of %d tasks.", m.rounds, plural(m.rounds, "s"), m.tasks)
+	if m.workers < 2 && class != ioBound {
 		return claimRule.Judge(measured, lab.Inconclusive,
 			"Only one CPU is usable on this host, so no strategy can compute in parallel and the rule's advice for computation cannot be tested here.")
 	}
@@ -42,7 +91,7 @@ func (r *labRun) judge(class string, share float64, rank []*tally, pick *tally) 
 	case pick == fastest && len(others) == 0:
 		next := rank[1]
 		measured += fmt.Sprintf(" The next, %s, took %s.", next.s.name, longer(pick, next))
-		return claimRule.Judge(measured, lab.Holds, r.asides(class, pick))
+		return claimRule.Judge(measured, lab.Holds, m.asides(class, pick))
 	case pick == fastest || tied(fastest, pick):
 		var names []string
 		for _, t := range others {
@@ -50,10 +99,10 @@ func (r *labRun) judge(class string, share float64, rank []*tally, pick *tally) 
 		}
 		measured += " Within noise of it: " + strings.Join(names, ", ") + "."
 		why := "A tie rather than a clear win: these finished within this machine's noise of each other (under 10% apart, " +
-			"or the slower one's best round was as fast as the other's median). " + r.tieReason(class, pick, others)
-		return claimRule.Judge(measured, lab.Holds, strings.TrimSpace(why+" "+r.asides(class, pick)))
+			"or the slower one's best round was as fast as the other's median). " + m.tieReason(class, pick, others)
+		return claimRule.Judge(measured, lab.Holds, strings.TrimSpace(why+" "+m.asides(class, pick)))
 	}
-	return claimRule.Judge(measured, lab.Differs, r.missReason(class, pick, fastest))
+	return claimRule.Judge(measured, lab.Differs, m.missReason(class, pick, fastest))
 }
 
 // longer says how much longer b took than a: "19% longer" or, past
@@ -70,7 +119,7 @@ func has(ts []*tally, key string) bool {
 }
 
 // tieReason says why strategies came out level.
-func (r *labRun) tieReason(class string, pick *tally, others []*tally) string {
+func (m labMeasured) tieReason(class string, pick *tally, others []*tally) string {
 	keys := []string{pick.s.key}
 	for _, t := range others {
 		keys = append(keys, t.s.key)
@@ -78,10 +127,10 @@ func (r *labRun) tieReason(class string, pick *tally, others []*tally) string {
 	both := func(a, b string) bool { return slices.Contains(keys, a) && slices.Contains(keys, b) }
 	switch {
 	case pick.s.key == kOneCPU:
-		total := float64(r.w.n) * r.cpuPerTask()
-		if total < ms(r.w.delay) {
+		total := float64(m.tasks) * m.cpuPerTask()
+		if total < ms(m.delay) {
 			return fmt.Sprintf("With this little computation (%.1f ms for all %d tasks, less than one wait of %.1f ms) one CPU keeps up: "+
-				"while the tasks wait, more CPUs have nothing to do.", total, r.w.n, ms(r.w.delay))
+				"while the tasks wait, more CPUs have nothing to do.", total, m.tasks, ms(m.delay))
 		}
 		return fmt.Sprintf("One CPU kept pace with all of them although the computation added up to %.1f ms. The other CPUs may have been "+
 			"busy with other programs: this machine is shared, and the host panel says how many CPUs it has.", total)
@@ -96,37 +145,37 @@ func (r *labRun) tieReason(class string, pick *tally, others []*tally) string {
 
 // cpuPerTask is the time one task spent hashing in the first sequential
 // round, in ms.
-func (r *labRun) cpuPerTask() float64 {
-	first := r.tally[kSequential].first
+func (m labMeasured) cpuPerTask() float64 {
+	first := m.tally[kSequential].first
 	return ms(first.cpuWall) / max(float64(first.done), 1)
 }
 
 // asides say what cost the strategies the rule allowed but that lost:
 // the process pool's start-up for CPU-bound work, and the one CPU of
 // async for I/O-bound work whose computation adds up.
-func (r *labRun) asides(class string, pick *tally) string {
+func (m labMeasured) asides(class string, pick *tally) string {
 	var out []string
-	if pool := r.tally[kProcesses]; class == cpuBound && pick != pool && !tied(pick, pool) {
+	if pool := m.tally[kProcesses]; class == cpuBound && pick != pool && !tied(pick, pool) {
 		out = append(out, fmt.Sprintf("The process pool took %s: starting its %d process%s took %.1f ms, and every task crossed a pipe twice.",
-			longer(pick, pool), r.env.workers, plural(r.env.workers, "es"), lab.Summarize(pool.startups).P50))
+			longer(pick, pool), m.workers, plural(m.workers, "es"), lab.Summarize(pool.startups).P50))
 	}
-	if one := r.tally[kOneCPU]; class == ioBound && pick != one && !tied(pick, one) {
-		out = append(out, fmt.Sprintf("Async on one CPU took %s. %s", longer(pick, one), r.overlapNote()))
+	if one := m.tally[kOneCPU]; class == ioBound && pick != one && !tied(pick, one) {
+		out = append(out, fmt.Sprintf("Async on one CPU took %s. %s", longer(pick, one), m.overlapNote()))
 	}
 	return strings.Join(out, " ")
 }
 
 // overlapNote explains why one CPU falls behind on work that mostly
 // waits: the waits overlap, the computation does not.
-func (r *labRun) overlapNote() string {
+func (m labMeasured) overlapNote() string {
 	return fmt.Sprintf("Each task mostly waits, but the waits overlap: all %d tasks together waited about one wait (%.1f ms), "+
 		"while their computation added up to %.1f ms, which one CPU has to do one task after another and all CPUs share out.",
-		r.w.n, ms(r.w.delay), float64(r.w.n)*r.cpuPerTask())
+		m.tasks, ms(m.delay), float64(m.tasks)*m.cpuPerTask())
 }
 
 // missReason explains why the rule's pick lost by more than noise.
-func (r *labRun) missReason(class string, pick, fastest *tally) string {
-	seqTotal := r.tally[kSequential].wall().P50
+func (m labMeasured) missReason(class string, pick, fastest *tally) string {
+	seqTotal := m.tally[kSequential].wall().P50
 	head := fmt.Sprintf("%s finished in %.1f ms; the rule's pick, %s, took %s (%.1f ms), which is more than this machine's noise. ",
 		capital(fastest.s.name), fastest.wall().P50, pick.s.name, longer(fastest, pick), pick.wall().P50)
 	var why string
@@ -137,7 +186,7 @@ func (r *labRun) missReason(class string, pick, fastest *tally) string {
 	case class == cpuBound && fastest.s.key == kAllCPUs:
 		why = fmt.Sprintf("Goroutines on all CPUs are already parallel workers: Go's scheduler runs them on every core. The process pool "+
 			"also paid %.1f ms to start its processes and a pipe round trip per task; the CPU pool a hand-off per task.",
-			lab.Summarize(r.tally[kProcesses].startups).P50)
+			lab.Summarize(m.tally[kProcesses].startups).P50)
 	case class == mixed && fastest.s.key == kAllCPUs:
 		why = "Go's scheduler already runs the goroutines' computation in parallel on every core, so handing it to a separate pool " +
 			"only added a hand-off per task and a queue in front of the CPUs."
@@ -146,7 +195,7 @@ func (r *labRun) missReason(class string, pick, fastest *tally) string {
 	default:
 		why = "The machine may have been busy with other work during some strategies; run it again to see whether the order repeats."
 	}
-	if r.rounds == 1 {
+	if m.rounds == 1 {
 		why += " With one round there is no spread to judge the noise by; more rounds show whether this repeats."
 	}
 	return head + why

@@ -8,6 +8,7 @@ import (
 
 	"conclab/internal/course"
 	"conclab/internal/lab"
+	"conclab/web/ui"
 )
 
 // Slug is the lesson's address and the Lesson of its experiments.
@@ -23,6 +24,9 @@ var Lesson = course.Lesson{
 	Assets:      course.Sub(assets, "assets"),
 	Styles:      []string{"page.css"},
 	Scripts:     []string{"page.js"},
+	Recap: []ui.RecapFigure{
+		{Group: ui.RecapSpeedups, Experiment: ID, Key: keySpeedup, What: "Your workload, fastest strategy vs sequential", Claim: "depends on the workload"},
+	},
 }
 
 // assets are the lesson's own CSS and JavaScript.

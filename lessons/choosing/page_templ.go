@@ -58,7 +58,7 @@ func Page(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = recapTableView(recapFor(p)).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = recapTableView(recapBlocks(p)).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -1,139 +1,112 @@
 package choosing
 
 import (
-	"strings"
+	"fmt"
 	"time"
 
 	"github.com/a-h/templ"
 
-	"conclab/internal/lab"
+	"conclab/internal/format"
 	"conclab/web/ui"
 )
 
 // The recap is a table of what this machine measured across the course.
-// Each row names an experiment and the words of the metric it shows; the
-// figure comes from the experiment's latest run that finished since the
-// server started. An experiment that has not run, or does not exist yet,
-// shows "no run yet" and a link to where it runs. Words match the way
-// lessons/README.md's data-fill does: the first metric whose name contains
-// every word, ignoring case.
-
-// recapRow is one line of the recap.
-type recapRow struct {
-	exp    string   // experiment id
-	lesson string   // slug of the lesson it belongs to
-	what   string   // what the figure is, in the table's words
-	claim  string   // what the course claims about it, briefly
-	words  []string // words of the metric's name, lower case
-}
-
-// recapGroup is a titled block of rows.
-type recapGroup struct {
-	title string
-	rows  []recapRow
-}
-
-var recapTable = []recapGroup{
-	{"Switch costs", []recapRow{
-		{"switch-cost", "context-switching", "Goroutine switch, same CPU", "far below a thread switch", []string{"switch,", "goroutines, same cpu"}},
-		{"switch-cost", "context-switching", "OS thread switch, same CPU", "1–10 µs", []string{"switch,", "os threads, same cpu"}},
-		{"switch-cost", "context-switching", "Process switch, same CPU", "10–100 µs", []string{"switch,", "processes, same cpu"}},
-		{"coroutine-switch", "green-threads", "Coroutine switch (iter.Pull)", "the cheapest switch there is", []string{"coroutine", "switch"}},
-		{"yield-batching", "context-switching", "One yield between goroutines", "costs far more than a tiny task", []string{"cost of one yield", "goroutines"}},
-	}},
-	{"Creation costs", []recapRow{
-		{"spawn-cost", "processes-vs-threads", "Creating a process", "slowest to create", []string{"process"}},
-		{"spawn-cost", "processes-vs-threads", "Creating an OS thread", "cheaper than a process", []string{"thread"}},
-		{"spawn-cost", "processes-vs-threads", "Creating a goroutine", "cheapest of the three", []string{"goroutine"}},
-	}},
-	{"Memory per unit", []recapRow{
-		{"memory-footprint", "processes-vs-threads", "Memory per process", "far more than a thread", []string{"memory", "process"}},
-		{"memory-footprint", "processes-vs-threads", "Memory per OS thread", "stack reserved, mostly not resident", []string{"memory", "thread"}},
-		{"spawn-many", "green-threads", "Memory per goroutine, many alive", "a few KB", []string{"memory", "goroutine"}},
-	}},
-	{"Communication", []recapRow{
-		{"message-passing", "processes-vs-threads", "Pipe between processes", "slower than shared memory", []string{"pipe"}},
-		{"message-passing", "processes-vs-threads", "Channel between goroutines", "shared memory inside one process", []string{"channel"}},
-	}},
-	{"Speed-ups", []recapRow{
-		{"cpu-timeline", "concurrency-vs-parallelism", "CPU-bound tasks, all CPUs vs one", "towards the number of CPUs", []string{"speed-up"}},
-		{"scaling", "cpu-vs-io-bound", "I/O-bound tasks, most workers", "grows far past the core count", []string{"speed-up", "i/o"}},
-		{"scaling", "cpu-vs-io-bound", "CPU-bound tasks, most workers", "stops at the core count", []string{"speed-up", "cpu"}},
-		{"workload-lab", Slug, "Your workload, fastest strategy vs sequential", "depends on the workload", []string{"speed-up", "fastest"}},
-	}},
-}
-
-// lessonNames are the lessons the recap links to, as the course numbers them.
-var lessonNames = map[string]string{
-	"processes-vs-threads":       "1. Processes vs threads",
-	"concurrency-vs-parallelism": "2. Concurrency vs parallelism",
-	"context-switching":          "3. Context switching",
-	"cpu-vs-io-bound":            "4. CPU-bound vs I/O-bound",
-	"green-threads":              "6. Green threads and coroutines",
-	Slug:                         "7. Choosing a model (above)",
-}
+// Its rows are the figures the lessons offer to it (ui.Page.Recap, in
+// course order, each naming an experiment and a metric key), gathered in
+// blocks in the order of ui.RecapGroups. Each figure comes from its
+// experiment's latest run that finished since the server started, found
+// by its key. A figure whose experiment has not run says "no run yet" and
+// links to where it runs; one whose last run has no metric with its key
+// says so. Nothing here names a lesson or a metric: the lessons do.
 
 // recapLine is a row as the page shows it.
 type recapLine struct {
-	recapRow
+	ui.RecapFigure
 	ran    bool      // the experiment has a finished run since the server started
-	found  bool      // and its result has a metric with the row's words
+	found  bool      // and its result has a metric with the figure's key
 	ended  time.Time // when that run ended
 	value  string    // the figure with its unit
-	metric string    // the metric's full name
+	metric string    // the metric's name
 	n      int       // samples behind the figure, when it says
 }
 
-// recapLines fills the table from the latest runs. latest may be nil (a
-// page rendered without a scheduler): every row then has no run.
-func recapLines(latest func(string) (lab.Info, bool)) []recapGroupLines {
-	var out []recapGroupLines
-	for _, g := range recapTable {
-		gl := recapGroupLines{title: g.title}
-		for _, row := range g.rows {
-			line := recapLine{recapRow: row}
-			if latest != nil {
-				if info, ok := latest(row.exp); ok {
-					line.ran, line.ended = true, info.Ended
-					if m, ok := ui.FindMetric(info.Result, row.words); ok {
-						line.found, line.value, line.metric, line.n = true, ui.Figure(m.Value, m.Unit), m.Name, m.N
-					}
-				}
-			}
-			gl.lines = append(gl.lines, line)
-		}
-		out = append(out, gl)
-	}
-	return out
-}
-
-type recapGroupLines struct {
+// recapBlock is a titled block of rows.
+type recapBlock struct {
 	title string
 	lines []recapLine
 }
 
-func (r recapRow) link() templ.SafeURL {
-	return templ.SafeURL("/lessons/" + r.lesson + "#exp-" + r.exp)
-}
-
-func (r recapRow) lessonName() string {
-	if n, ok := lessonNames[r.lesson]; ok {
-		return n
+// recapBlocks is the recap of the page's figures and latest runs: blocks
+// in the order of ui.RecapGroups, then any group not listed there in the
+// order its first figure comes; rows in course order; no empty blocks.
+func recapBlocks(p ui.Page) []recapBlock {
+	var blocks []recapBlock
+	at := map[string]int{}
+	for _, g := range ui.RecapGroups {
+		at[g] = len(blocks)
+		blocks = append(blocks, recapBlock{title: g})
 	}
-	return r.lesson
+	for _, f := range p.Recap {
+		i, ok := at[f.Group]
+		if !ok {
+			i = len(blocks)
+			at[f.Group] = i
+			blocks = append(blocks, recapBlock{title: f.Group})
+		}
+		blocks[i].lines = append(blocks[i].lines, recapLineOf(p, f))
+	}
+	out := blocks[:0]
+	for _, b := range blocks {
+		if len(b.lines) > 0 {
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
-func (r recapRow) metricWords() string { return strings.Join(r.words, "|") }
+// recapLineOf fills one figure's row from its experiment's latest run.
+// p.Latest may be nil (a page rendered without a scheduler): the row then
+// has no run.
+func recapLineOf(p ui.Page, f ui.RecapFigure) recapLine {
+	l := recapLine{RecapFigure: f}
+	if p.Latest != nil {
+		if info, ok := p.Latest(f.Experiment); ok {
+			l.ran, l.ended = true, info.Ended
+		}
+	}
+	if m, ok := p.LatestMetric(f.Experiment, f.Key); ok && l.ran {
+		l.found, l.value, l.metric, l.n = true, format.Figure(m.Value, m.Unit), m.Name, m.N
+	}
+	return l
+}
+
+// link is where the figure's experiment runs.
+func (l recapLine) link() templ.SafeURL {
+	return templ.SafeURL("/lessons/" + l.Lesson.Slug + "#exp-" + l.Experiment)
+}
+
+// lessonName is the figure's lesson as the course numbers it; this
+// lesson's own figures say they are measured above.
+func (l recapLine) lessonName() string {
+	name := l.Lesson.Title
+	switch {
+	case name == "":
+		name = l.Lesson.Slug
+	case l.Lesson.Number > 0:
+		name = fmt.Sprintf("%d. %s", l.Lesson.Number, name)
+	}
+	if l.Lesson.Slug == Slug {
+		name += " (above)"
+	}
+	return name
+}
 
 func (l recapLine) when() string     { return l.ended.UTC().Format("Jan 2, 15:04:05") + " UTC" }
 func (l recapLine) datetime() string { return l.ended.UTC().Format(time.RFC3339) }
 
-// recapFor is the recap of the page's latest runs.
-func recapFor(p ui.Page) []recapGroupLines { return recapLines(p.Latest) }
-
-// lineState is a row's data-state: ran (with its figure), missing (ran,
-// but no figure by the row's words) or none (no run yet).
-func lineState(l recapLine) string {
+// state is a row's data-state: ran (with its figure), missing (ran, but
+// no metric with the figure's key) or none (no run yet).
+func (l recapLine) state() string {
 	switch {
 	case l.found:
 		return "ran"

@@ -10,23 +10,16 @@ import (
 )
 
 // sampler watches a strategy while it runs: every 25 ms it reads how many
-// tasks are done and the process's resident memory; every 100 ms it sends
-// what it saw to the page. It runs beside the strategy and never inside
-// a task, so its cost is a few microseconds per tick.
+// tasks are done and the process's resident memory; at most every 100 ms
+// it sends what it saw to the page. It runs beside the strategy and never
+// inside a task, so its cost is a few microseconds per tick.
 type sampler struct {
-	stopc chan struct{}
-	final chan sampled
-	out   *lab.Emitter
-	chart string
-	live  bool
-	start time.Time
-	n     int // tasks in the workload
-}
-
-// sampled is what the sampler hands back when it stops.
-type sampled struct {
-	peak   int64 // largest resident memory seen, bytes
-	xs, ys []float64
+	stopc  chan struct{}
+	final  chan int64 // the peak resident memory, when it stops
+	out    *lab.Emitter
+	series *lab.Series // the progress line; nil when not drawn
+	start  time.Time
+	n      int // tasks in the workload
 }
 
 const (
@@ -38,38 +31,31 @@ const (
 // first round only, so the chart has one line per strategy); base and
 // total place the run in the whole lab's progress bar.
 func startSampler(out *lab.Emitter, series string, live bool, phase string, done *atomic.Int64, base, total, n int) *sampler {
-	s := &sampler{stopc: make(chan struct{}), final: make(chan sampled, 1), out: out, chart: series, live: live, start: time.Now(), n: n}
+	s := &sampler{stopc: make(chan struct{}), final: make(chan int64, 1), out: out, start: time.Now(), n: n}
+	if live {
+		s.series = out.Series("progress", series)
+		s.series.Add(0, 0)
+	}
+	every := lab.NewThrottle(emitEvery)
 	go func() {
 		tick := time.NewTicker(sampleEvery)
 		defer tick.Stop()
-		smp := sampled{peak: probe.RSS()}
-		if live {
-			smp.xs, smp.ys = []float64{0}, []float64{0}
-		}
-		last := s.start
+		peak := probe.RSS()
 		for {
 			select {
 			case <-s.stopc:
-				smp.peak = max(smp.peak, probe.RSS())
-				s.final <- smp
+				s.final <- max(peak, probe.RSS())
 				return
 			case now := <-tick.C:
 				k := done.Load()
-				smp.peak = max(smp.peak, probe.RSS())
-				if live {
-					smp.xs = append(smp.xs, ms(now.Sub(s.start)))
-					smp.ys = append(smp.ys, float64(k))
+				peak = max(peak, probe.RSS())
+				if s.series != nil {
+					s.series.Add(ms(now.Sub(s.start)), float64(k))
 				}
-				if now.Sub(last) < emitEvery {
-					continue
+				if every.Due() {
+					out.Progress(phase, base+int(k), total)
+					out.Gauge("Tasks done", float64(k), fmt.Sprintf("of %d", n))
 				}
-				last = now
-				if live && len(smp.xs) > 0 {
-					out.Points("progress", series, smp.xs, smp.ys)
-					smp.xs, smp.ys = smp.xs[:0], smp.ys[:0]
-				}
-				out.Progress(phase, base+int(k), total)
-				out.Gauge("Tasks done", float64(k), fmt.Sprintf("of %d", n))
 			}
 		}
 	}()
@@ -80,10 +66,11 @@ func startSampler(out *lab.Emitter, series string, live bool, phase string, done
 // and its final count) and returns the peak resident memory.
 func (s *sampler) stop(wall time.Duration, done int) int64 {
 	close(s.stopc)
-	smp := <-s.final
-	if s.live {
-		s.out.Points("progress", s.chart, append(smp.xs, ms(wall)), append(smp.ys, float64(done)))
+	peak := <-s.final
+	if s.series != nil {
+		s.series.Add(ms(wall), float64(done))
+		s.series.Flush()
 	}
 	s.out.Gauge("Tasks done", float64(done), fmt.Sprintf("of %d", s.n))
-	return smp.peak
+	return peak
 }

@@ -30,7 +30,7 @@ type strategy struct {
 	name  string // in sentences
 	// prepare changes the process for the strategy before the clock starts
 	// and returns what undoes it; nil means nothing to change.
-	prepare func(e *labEnv) (restore func(), err error)
+	prepare func(e *labEnv) (restore func() error, err error)
 	run     func(ctx context.Context, e *labEnv, w workload, done *atomic.Int64) (runStats, error)
 	units   func(e *labEnv, w workload) string
 }
@@ -91,6 +91,10 @@ var strategies = []strategy{
 		}},
 }
 
+// metric is the strategy's part of the metric keys: its key with '_' for
+// '-', such as one_cpu.
+func (s strategy) metric() string { return strings.ReplaceAll(s.key, "-", "_") }
+
 func strategyByKey(key string) strategy {
 	for _, s := range strategies {
 		if s.key == key {
@@ -133,14 +137,19 @@ func runSequential(ctx context.Context, _ *labEnv, w workload, done *atomic.Int6
 // (GOMAXPROCS 1) and every thread stays on one CPU. Waiting on sockets
 // goes through the runtime's network poller (epoll), an event loop like
 // the one under async/await.
-func pinToOneCPU(e *labEnv) (func(), error) {
+// A restore that fails is an error: the strategies after it would run on
+// one CPU while claiming all of them.
+func pinToOneCPU(e *labEnv) (func() error, error) {
 	if err := probe.PinProcess(e.cpus[0]); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("pin the process to CPU %d: %w", e.cpus[0], err)
 	}
 	prev := runtime.GOMAXPROCS(1)
-	return func() {
+	return func() error {
 		runtime.GOMAXPROCS(prev)
-		probe.PinProcess(e.cpus...)
+		if err := probe.PinProcess(e.cpus...); err != nil {
+			return fmt.Errorf("give the process back all its CPUs: %w", err)
+		}
+		return nil
 	}, nil
 }
 
@@ -318,12 +327,16 @@ func runPool(ctx context.Context, e *labEnv, w workload, done *atomic.Int64) (ru
 				errs <- fmt.Errorf("worker process %d: %w", i+1, err)
 				return
 			}
-			ru, _ := p.cmd.ProcessState.SysUsage().(*syscall.Rusage)
+			ru, ok := p.cmd.ProcessState.SysUsage().(*syscall.Rusage)
+			if !ok || ru == nil {
+				// Without it the pool's CPU time and memory would leave
+				// its workers out.
+				errs <- fmt.Errorf("worker process %d: no resource usage from the kernel", i+1)
+				return
+			}
 			mu.Lock()
 			st.children = addUsage(st.children, probe.FromRusage(ru))
-			if ru != nil {
-				st.childRSS += ru.Maxrss * 1024 // kilobytes on Linux
-			}
+			st.childRSS += ru.Maxrss * 1024 // kilobytes on Linux
 			mu.Unlock()
 		})
 	}

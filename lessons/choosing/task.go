@@ -6,15 +6,13 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
-	"net"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"conclab/internal/kit"
 )
 
 // One task of the workload is what a request handler does: ask a server
@@ -60,24 +58,22 @@ func compute(seed digest, iters int) digest {
 // comes after delay. ctx ending interrupts the wait.
 func fetch(ctx context.Context, addr string, id int, delay time.Duration) (digest, error) {
 	var seed digest
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", addr)
+	c, err := kit.DialSlow(ctx, addr)
 	if err != nil {
 		return seed, err
 	}
 	defer c.Close()
-	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Now()) })
-	defer stop()
-	c.SetDeadline(time.Now().Add(delay + 30*time.Second))
-	if _, err := fmt.Fprintf(c, "%d %d\n", id, delay.Microseconds()); err != nil {
-		return seed, err
-	}
-	if _, err := io.ReadFull(c, seed[:]); err != nil {
+	ans, err := c.Query(delay, strconv.AppendInt(nil, int64(id), 10))
+	if err != nil {
 		if ctx.Err() != nil {
 			return seed, ctx.Err()
 		}
-		return seed, fmt.Errorf("task %d: reading the server's answer: %w", id, err)
+		return seed, fmt.Errorf("task %d: %w", id, err)
 	}
+	if len(ans) != len(seed) {
+		return seed, fmt.Errorf("task %d: the server answered %d bytes, not a %d-byte seed", id, len(ans), len(seed))
+	}
+	copy(seed[:], ans)
 	return seed, nil
 }
 
@@ -93,50 +89,34 @@ func (w workload) runTask(ctx context.Context, id int) (digest, error) {
 // seedOf is what the server answers for task id.
 func seedOf(id int) digest { return sha256.Sum256([]byte("workload-lab task " + strconv.Itoa(id))) }
 
-// serverWorker is the I/O side of the workload, in a process of its own so
-// that a strategy's computation, even pinned to one CPU, never delays its
-// answers: it listens on 127.0.0.1:0, prints its address, and answers each
-// request "<id> <delay µs>" with the task's 32-byte seed after the delay.
-// It stops when its stdin closes.
+// serverWorker is the I/O side of the workload: the kit's slow server, in
+// a process of its own so that a strategy's computation, even pinned to one
+// CPU, never delays its answers. It prints the server's address, answers
+// each query (a task id) with that task's seed after the delay the query
+// asks for, and stops when its stdin closes.
 func serverWorker(args []string) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	srv, err := kit.StartSlowServer(answerSeed)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	fmt.Println(ln.Addr().String())
-	go func() {
-		io.Copy(io.Discard, os.Stdin)
-		os.Exit(0)
-	}()
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		go answer(c)
-	}
+	fmt.Println(srv.Addr())
+	io.Copy(io.Discard, os.Stdin) // the lab closes it when every strategy is done
+	now, cancel := context.WithCancel(context.Background())
+	cancel()
+	srv.Close(now) // nothing waits on the server any more: drop what is open at once
+	return 0
 }
 
-func answer(c net.Conn) {
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(2 * time.Minute))
-	line, err := bufio.NewReader(c).ReadString('\n')
+// answerSeed is the server's answer to a query for a task id: that task's
+// seed; nothing for a query that is not an id.
+func answerSeed(query []byte) []byte {
+	id, err := strconv.Atoi(string(query))
 	if err != nil {
-		return
-	}
-	var id int
-	var us int64
-	if _, err := fmt.Sscanf(line, "%d %d", &id, &us); err != nil || us < 0 {
-		return
-	}
-	if us > 0 {
-		t := time.NewTimer(time.Duration(us) * time.Microsecond)
-		<-t.C
+		return nil
 	}
 	s := seedOf(id)
-	c.Write(s[:])
+	return s[:]
 }
 
 // taskWorker is one process of the process pool: args are the server
@@ -180,43 +160,29 @@ func taskWorker(args []string) int {
 // sink holds the last calibration digest.
 var sink digest
 
-// threadCPU is the CPU time the calling thread has used. Hold
-// runtime.LockOSThread between two readings.
-func threadCPU() time.Duration {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-		return 0
-	}
-	return time.Duration(ts.Nano())
-}
+// maxCalibration bounds a calibration batch: a thread CPU clock that never
+// advances must fail the run, not double the batch for ever.
+const maxCalibration = 1 << 22
 
-// calibrate measures how many hashing rounds fit in one millisecond of
-// this thread's CPU time (not wall time, so that other programs taking
-// turns on the CPU do not make the rounds look slower). It takes the
-// median of three trials of about budget each.
+// calibrate measures how many hashing rounds fit in one millisecond of one
+// thread's CPU time (not wall time, so that other programs taking turns on
+// the CPU do not make the rounds look slower): the median of three
+// calibrations, each doubling a batch until it takes at least budget.
 func calibrate(ctx context.Context, budget time.Duration) (float64, error) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	const chunk = 500
 	var rates []float64
 	seed := seedOf(0)
 	for range 3 {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
-		start := threadCPU()
-		rounds := 0
-		for threadCPU()-start < budget {
-			seed = compute(seed, chunk)
-			rounds += chunk
+		r := kit.Calibrate(kit.Calibration{CPU: -1, Clock: kit.ThreadCPU, Start: 500, Min: budget, Max: maxCalibration},
+			func(n int) { seed = compute(seed, n) })
+		if r.Took < budget {
+			return 0, fmt.Errorf("calibration measured no CPU time: %d rounds of hashing took %s of thread CPU time", r.N, r.Took)
 		}
-		used := threadCPU() - start
-		rates = append(rates, float64(rounds)/(float64(used)/float64(time.Millisecond)))
+		rates = append(rates, r.PerMs)
 	}
 	sink = seed // keep the chain observable so it is not optimised away
 	slices.Sort(rates)
-	if rates[1] <= 0 {
-		return 0, fmt.Errorf("calibration measured no CPU time")
-	}
 	return rates[1], nil
 }

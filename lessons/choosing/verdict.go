@@ -83,31 +83,13 @@ func rel(a, b *tally) string {
 	return fmt.Sprintf("×%.1f", b.wall().P50/a.wall().P50)
 }
 
-// ranked returns the strategies from fastest to slowest median wall time.
-func (r *labRun) ranked() []*tally {
-	out := make([]*tally, 0, len(strategies))
-	for _, s := range strategies {
-		out = append(out, r.tally[s.key])
-	}
-	slices.SortStableFunc(out, func(a, b *tally) int {
-		switch wa, wb := a.wall().P50, b.wall().P50; {
-		case wa < wb:
-			return -1
-		case wa > wb:
-			return 1
-		}
-		return 0
-	})
-	return out
-}
-
 // finish ranks the strategies, emits the ranking table and ends the run
 // with the metrics and the verdict.
 func (r *labRun) finish(cpuMs, ioMs, rate float64) error {
+	m := labMeasured{cpuMs: cpuMs, ioMs: ioMs, tasks: r.w.n, delay: r.w.delay, workers: r.env.workers, rounds: r.rounds, tally: r.tally}
 	class, share := classify(cpuMs, ioMs)
-	rank := r.ranked()
+	rank := m.ranked()
 	fastest := rank[0]
-	pick := rank[slices.IndexFunc(rank, func(t *tally) bool { return slices.Contains(picks(class), t.s.key) })]
 	r.out.Log(fmt.Sprintf("The workload is %s: a task computes %.0f%% of its time as set. The rule of thumb picks %s.", class, share*100, pickNames(class)))
 
 	for i, t := range rank {
@@ -132,7 +114,7 @@ func (r *labRun) finish(cpuMs, ioMs, rate float64) error {
 	}
 
 	metrics := r.metrics(rank, share, rate)
-	r.out.Result(metrics, []lab.Claim{r.judge(class, share, rank, pick)})
+	r.out.Result(metrics, []lab.Claim{judgeWorkload(m)})
 	return nil
 }
 
@@ -144,6 +126,10 @@ func pickNames(class string) string {
 	return strings.Join(names, " or ")
 }
 
+// keySpeedup is the key of the fastest strategy's speed-up over
+// sequential, the figure the lab offers to the course's recap.
+const keySpeedup = "speedup.fastest_over_sequential"
+
 // metrics are the run's figures: each strategy's wall time, CPU time and
 // memory, the speed-up of the fastest, and the workload as measured.
 func (r *labRun) metrics(rank []*tally, share, rate float64) []lab.Metric {
@@ -151,16 +137,16 @@ func (r *labRun) metrics(rank []*tally, share, rate float64) []lab.Metric {
 	how := fmt.Sprintf("median of %d round%s of %d tasks", r.rounds, plural(r.rounds, "s"), r.w.n)
 	for _, s := range strategies {
 		t := r.tally[s.key]
-		m := t.wall().Named("Wall time, "+s.name, "ms")
+		m := t.wall().Metric("wall."+s.metric(), "Wall time, "+s.name, "ms")
 		m.Note = how
 		out = append(out, m)
 	}
 	seq, fastest := r.tally[kSequential], rank[0]
-	out = append(out, lab.Metric{Name: "Speed-up of the fastest strategy over sequential", Value: round3(seq.wall().P50 / fastest.wall().P50), Unit: "×",
+	out = append(out, lab.Metric{Key: keySpeedup, Name: "Speed-up of the fastest strategy over sequential", Value: round3(seq.wall().P50 / fastest.wall().P50), Unit: "×",
 		Note: fmt.Sprintf("%s vs sequential, %s", fastest.s.name, how)})
 	for _, s := range strategies {
 		t := r.tally[s.key]
-		m := t.cpu().Named("CPU time, "+s.name, "ms")
+		m := t.cpu().Metric("cpu_time."+s.metric(), "CPU time, "+s.name, "ms")
 		m.Note = "getrusage user + system; the pool's includes its worker processes"
 		out = append(out, m)
 	}
@@ -170,20 +156,20 @@ func (r *labRun) metrics(rank []*tally, share, rate float64) []lab.Metric {
 		if s.key == kProcesses {
 			note = "this process's sampled peak plus each worker process's peak (getrusage maxrss)"
 		}
-		out = append(out, lab.Metric{Name: "Peak memory, " + s.name, Value: round3(float64(t.rss) / (1 << 20)), Unit: "MB", Note: note})
+		out = append(out, lab.Metric{Key: "memory.peak." + s.metric(), Name: "Peak memory, " + s.name, Value: round3(float64(t.rss) / (1 << 20)), Unit: "MB", Note: note})
 	}
 	st := lab.Summarize(r.tally[kProcesses].startups)
-	m := st.Named("Start-up of the process pool", "ms")
+	m := st.Metric("processes.startup", "Start-up of the process pool", "ms")
 	m.Note = fmt.Sprintf("from starting %d worker process%s until the last said ready", r.env.workers, plural(r.env.workers, "es"))
 	out = append(out, m)
 
 	first := seq.first
 	n := float64(max(first.done, 1))
 	out = append(out,
-		lab.Metric{Name: "Computing share of a task, as set", Value: round3(share * 100), Unit: "%"},
-		lab.Metric{Name: "Computation per task, measured", Value: round3(ms(first.cpuWall) / n), Unit: "ms", Note: "wall time hashing, first sequential round"},
-		lab.Metric{Name: "I/O wait per task, measured", Value: round3(ms(first.ioWall) / n), Unit: "ms", Note: "connect, request and answer from the server, first sequential round"},
-		lab.Metric{Name: "Hashing rate, one thread", Value: round3(rate), Unit: "SHA-256 rounds/ms", Note: "median of 3 calibration trials, CPU time of one thread"},
+		lab.Metric{Key: "workload.cpu_share", Name: "Computing share of a task, as set", Value: round3(share * 100), Unit: "%"},
+		lab.Metric{Key: "workload.cpu_per_task", Name: "Computation per task, measured", Value: round3(ms(first.cpuWall) / n), Unit: "ms", Note: "wall time hashing, first sequential round"},
+		lab.Metric{Key: "workload.io_per_task", Name: "I/O wait per task, measured", Value: round3(ms(first.ioWall) / n), Unit: "ms", Note: "connect, request and answer from the server, first sequential round"},
+		lab.Metric{Key: "hash.rate", Name: "Hashing rate, one thread", Value: round3(rate), Unit: "SHA-256 rounds/ms", Note: "median of 3 calibration trials, CPU time of one thread"},
 	)
 	return out
 }

@@ -3,6 +3,7 @@ package choosing
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -110,18 +111,21 @@ func runWorkloadLab(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 		out.Log("Only one CPU is usable here: goroutines on all CPUs and the pools run on that one CPU, so nothing computes in parallel.")
 	}
 
+	// Calibrate before any worker process starts: kit.Calibrate ends its
+	// OS thread, and a worker started from that thread would die with it
+	// (lab.Worker sets Pdeathsig, which follows the thread, not the process).
+	out.Progress("calibrating the computation", 0, 1)
+	rate, err := calibrate(ctx, 15*time.Millisecond)
+	if err != nil {
+		return err
+	}
+
 	out.Progress("starting the I/O server", 0, 1)
 	addr, stopServer, err := startServer(ctx)
 	if err != nil {
 		return err
 	}
 	defer stopServer()
-
-	out.Progress("calibrating the computation", 0, 1)
-	rate, err := calibrate(ctx, 15*time.Millisecond)
-	if err != nil {
-		return err
-	}
 	iters := int(math.Round(cpuMs * rate))
 	if cpuMs > 0 {
 		iters = max(iters, 1)
@@ -212,7 +216,7 @@ func (r *labRun) measure(ctx context.Context, s strategy, round int) error {
 	r.out.Row("strategies", s.key, r.cells(t, "running"))
 	r.out.Progress(phase, base, total)
 
-	restore := func() {}
+	restore := func() error { return nil }
 	if s.prepare != nil {
 		undo, err := s.prepare(r.env)
 		if err != nil {
@@ -228,8 +232,7 @@ func (r *labRun) measure(ctx context.Context, s strategy, round int) error {
 	wall := time.Since(start)
 	usage := probe.ProcessUsage().Sub(before)
 	peak := smp.stop(wall, st.done)
-	restore()
-	if err != nil {
+	if err := errors.Join(err, restore()); err != nil {
 		return err
 	}
 

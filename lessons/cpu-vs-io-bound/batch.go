@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"conclab/internal/kit"
 	"conclab/internal/probe"
 )
 
@@ -59,7 +60,7 @@ func runBatch(ctx context.Context, tasks int, workers []*workerState, task func(
 
 // workerState is what one worker keeps between its tasks: its own
 // connection to the slow server, for I/O-bound work.
-type workerState struct{ cl *client }
+type workerState struct{ cl *kit.SlowConn }
 
 // newWorkers makes n workers; with an address, each gets a connection of
 // its own, opened before the clock starts, as a connection pool would
@@ -71,7 +72,7 @@ func newWorkers(ctx context.Context, n int, addr string) ([]*workerState, error)
 		if addr == "" {
 			continue
 		}
-		cl, err := dial(ctx, addr)
+		cl, err := kit.DialSlow(ctx, addr)
 		if err != nil {
 			closeWorkers(ws)
 			return nil, err
@@ -92,7 +93,10 @@ func closeWorkers(ws []*workerState) {
 // ioTask sends one query to the slow server and waits on the socket for
 // its answer, which comes after delay.
 func ioTask(delay time.Duration) func(*workerState) error {
-	return func(st *workerState) error { return st.cl.Query(delay, nil) }
+	return func(st *workerState) error {
+		_, err := st.cl.Query(delay, nil)
+		return err
+	}
 }
 
 // cpuTask hashes n blocks.

@@ -8,6 +8,7 @@ import (
 
 	"conclab/internal/course"
 	"conclab/internal/lab"
+	"conclab/web/ui"
 )
 
 // Slug is the lesson's address and the Lesson of its experiments.
@@ -22,6 +23,10 @@ var Lesson = course.Lesson{
 	Experiments: []*lab.Experiment{scaling(), taskProfile(), mixedPipeline(), pythonGIL()},
 	Assets:      course.Sub(assets, "assets"),
 	Styles:      []string{"page.css"},
+	Recap: []ui.RecapFigure{
+		{Group: ui.RecapSpeedups, Experiment: "scaling", Key: keyIOMost, What: "I/O-bound tasks, most workers", Claim: "grows far past the core count"},
+		{Group: ui.RecapSpeedups, Experiment: "scaling", Key: keyCPUMost, What: "CPU-bound tasks, most workers", Claim: "stops at the core count"},
+	},
 }
 
 // assets are the lesson's own CSS and JavaScript.

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"conclab/internal/kit"
 	"conclab/internal/lab"
 	"conclab/internal/probe"
 )
@@ -17,15 +18,16 @@ var claimMixedWins = lab.Claim{
 
 // A strategy is one way to serve the same burst of requests.
 type strategy struct {
-	key, label string
-	one        bool // restricted to one CPU
+	key, label string // its table row, and its name on the charts
+	metric     string // its part of the metric keys
+	one        bool   // restricted to one CPU
 	serve      func(ctx context.Context, env *pipeline) error
 }
 
 var strategies = []strategy{
-	{"sequential", "sequential", false, serveSequential},
-	{"concurrent-1cpu", "concurrent, one CPU", true, serveConcurrent},
-	{"mixed", "concurrent I/O + CPU pool", false, serveMixed},
+	{"sequential", "sequential", "sequential", false, serveSequential},
+	{"concurrent-1cpu", "concurrent, one CPU", "concurrent_one_cpu", true, serveConcurrent},
+	{"mixed", "concurrent I/O + CPU pool", "mixed", false, serveMixed},
 }
 
 func mixedPipeline() *lab.Experiment {
@@ -77,19 +79,19 @@ type pipeline struct {
 // handle serves request id: query, compute, query, respond. compute does
 // the hashing; strategies differ in where it runs.
 func (pl *pipeline) handle(ctx context.Context, compute func() [32]byte) error {
-	cl, err := dial(ctx, pl.addr)
+	cl, err := kit.DialSlow(ctx, pl.addr)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	if err := cl.Query(pl.wait, nil); err != nil {
+	if _, err := cl.Query(pl.wait, nil); err != nil {
 		return err
 	}
 	if ctx.Err() != nil { // a stopped run does not queue its computing
 		return ctx.Err()
 	}
 	sum := compute()
-	if err := cl.Query(pl.wait, sum[:]); err != nil {
+	if _, err := cl.Query(pl.wait, sum[:]); err != nil {
 		return err
 	}
 	if err := cl.Respond(sum[:]); err != nil {
@@ -179,7 +181,7 @@ func runMixedPipeline(ctx context.Context, p lab.Params, out *lab.Emitter) error
 	cores := probe.ReadHost().EffectiveCPUs()
 	n := p.Int("requests")
 	out.Progress("calibrating the hashing", 0, len(strategies))
-	blocks := blocksFor(float64(p.Int("compute")), calibrateHash(single))
+	blocks := blocksFor(p.Int("compute"), calibrateHash(single))
 	out.Log(fmt.Sprintf("%d requests arrive together. Each makes two queries the server answers after %d ms and hashes %d × 16 KiB (about %d ms of computing); the pool has %d worker%s, one per usable CPU.",
 		n, p.Int("wait"), blocks, p.Int("compute"), cores, plural(cores)))
 	if cores < 2 {

@@ -55,6 +55,10 @@ func pythonGIL() *lab.Experiment {
 			{Key: "variant", Label: "Variant"}, {Key: "wall", Label: "Fastest wall time (ms)"}, {Key: "cpu", Label: "CPU time of its workers (ms)"},
 			{Key: "busy", Label: "CPUs busy"}, {Key: "rounds", Label: "Rounds"},
 		}}},
+		// Without a python3 that has a GIL, a run reports only keyPythonFound.
+		Conditional: []string{keySpeedupThreads, keySpeedupProcesses,
+			"wall.threads.one", "wall.threads.many", "wall.processes.one", "wall.processes.many",
+			"cpus_busy.threads.many", "cpus_busy.processes.many"},
 		Limit: 90 * time.Second,
 		Run:   runPythonGIL,
 	}
@@ -118,14 +122,13 @@ func runPython(ctx context.Context, exe string, f func(pyLine) error, args ...st
 // variant is one way of splitting the loop.
 type variant struct {
 	key, label string
+	metric     string // its part of the metric keys, such as threads.many
 	worker     string // what one worker is called: thread or process
 	n          int
-	best       time.Duration // fastest round
-	cpu        time.Duration // workers' CPU time in the fastest round
-	slowest    time.Duration // slowest round
-	roundCPU   float64       // seconds, this round so far
-	spans      []pyLine      // workers of the first round, to draw when it ends
-	rounds     int
+	variantTimes
+	roundCPU float64  // seconds, this round so far
+	spans    []pyLine // workers of the first round, to draw when it ends
+	rounds   int
 }
 
 // kind names the variant's workers in the timeline's legend.
@@ -149,10 +152,10 @@ func runPythonGIL(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	}
 	rounds := p.Int("rounds")
 	vs := map[string]*variant{
-		"t1": {key: "t1", label: "1 thread", worker: "thread", n: 1},
-		"tn": {key: "tn", label: fmt.Sprintf("%d threads", n), worker: "thread", n: n},
-		"p1": {key: "p1", label: "1 process", worker: "process", n: 1},
-		"pn": {key: "pn", label: fmt.Sprintf("%d processes", n), worker: "process", n: n},
+		"t1": {key: "t1", label: "1 thread", metric: "threads.one", worker: "thread", n: 1},
+		"tn": {key: "tn", label: fmt.Sprintf("%d threads", n), metric: "threads.many", worker: "thread", n: n},
+		"p1": {key: "p1", label: "1 process", metric: "processes.one", worker: "process", n: 1},
+		"pn": {key: "pn", label: fmt.Sprintf("%d processes", n), metric: "processes.many", worker: "process", n: n},
 	}
 	var info pyLine
 	step, steps := 0, 4*rounds

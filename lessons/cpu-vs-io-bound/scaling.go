@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"conclab/internal/kit"
 	"conclab/internal/lab"
 	"conclab/internal/probe"
 )
@@ -27,17 +28,16 @@ var (
 
 // A curve of the scaling experiment: one kind of task on one set of CPUs.
 type curve struct {
-	key, label string
-	io         bool          // I/O-bound (else CPU-bound)
-	one        bool          // restricted to one CPU
-	base       time.Duration // fastest one-worker batch seen
-	speedup    map[int]float64
-	busyAt     map[int]float64 // CPUs kept busy by the fastest batch of each point
-	noise      float64         // largest slowest-to-fastest spread of a batch over its rounds, minus 1
-	last       batchResult     // the latest point's fastest batch
-	lastBase   time.Duration   // the one-worker time the latest point was compared with
-	done       int             // tasks done over every round
-	answered   int64           // queries the server answered for this curve
+	key, label string // its table row and its line on the chart
+	metric     string // its part of the metric keys, such as io_bound.all_cpus
+	io         bool   // I/O-bound (else CPU-bound)
+	one        bool   // restricted to one CPU
+	curveFigures
+	base     time.Duration // fastest one-worker batch seen
+	last     batchResult   // the latest point's fastest batch
+	lastBase time.Duration // the one-worker time the latest point was compared with
+	done     int           // tasks done over every round
+	answered int64         // queries the server answered for this curve
 }
 
 func scaling() *lab.Experiment {
@@ -65,8 +65,10 @@ func scaling() *lab.Experiment {
 			{Key: "base", Label: "1 worker (ms)"}, {Key: "most", Label: "Latest point (ms)"}, {Key: "best", Label: "Best speedup"},
 			{Key: "busy", Label: "CPUs busy, latest point"},
 		}}},
-		Limit: 120 * time.Second, // the largest settings take about 70 s on two idle cores
-		Run:   runScaling,
+		// A run with fewer workers than cores has no point at the core count.
+		Conditional: []string{keyCPUAtCores},
+		Limit:       120 * time.Second, // the largest settings take about 70 s on two idle cores
+		Run:         runScaling,
 	}
 }
 
@@ -102,7 +104,7 @@ func runScaling(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 		out.Log("Only one CPU is usable here: \"all CPUs\" and \"one CPU\" are the same machine, so the computing curves cannot rise above 1.")
 	}
 
-	srv, err := startServer()
+	srv, err := kit.StartSlowServer(nil)
 	if err != nil {
 		return err
 	}
@@ -111,15 +113,15 @@ func runScaling(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 
 	out.Progress("calibrating the hashing", 0, 1)
 	rate := calibrateHash(single)
-	blocks := blocksFor(float64(p.Int("compute")), rate)
-	out.Log(fmt.Sprintf("One thread hashes %.0f MB/s here; a CPU-bound task hashes %d × 16 KiB (about %d ms).", rate*blockSize/1e3, blocks, p.Int("compute")))
+	blocks := blocksFor(p.Int("compute"), rate)
+	out.Log(fmt.Sprintf("One thread hashes %.0f MB/s here; a CPU-bound task hashes %d × 16 KiB (about %d ms).", rate.PerMs*blockSize/1e3, blocks, p.Int("compute")))
 	out.Mark("speedup", float64(cores), fmt.Sprintf("%d cores", cores))
 
 	curves := []*curve{
-		{key: "io-all", label: "I/O-bound, all CPUs", io: true},
-		{key: "io-one", label: "I/O-bound, one CPU", io: true, one: true},
-		{key: "cpu-all", label: "CPU-bound, all CPUs"},
-		{key: "cpu-one", label: "CPU-bound, one CPU", one: true},
+		{key: "io-all", label: "I/O-bound, all CPUs", metric: "io_bound.all_cpus", io: true},
+		{key: "io-one", label: "I/O-bound, one CPU", metric: "io_bound.one_cpu", io: true, one: true},
+		{key: "cpu-all", label: "CPU-bound, all CPUs", metric: "cpu_bound.all_cpus"},
+		{key: "cpu-one", label: "CPU-bound, one CPU", metric: "cpu_bound.one_cpu", one: true},
 	}
 	ws := workerCounts(most, cores)
 	step, steps := 0, len(ws)*len(curves)
@@ -147,5 +149,5 @@ func runScaling(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 		out.Gauge("Queries answered by the local server", float64(srv.Answered()), "")
 	}
 	out.Progress("done", steps, steps)
-	return scalingResult(out, curves, ws, cores, tasks, srv)
+	return scalingResult(out, curves, most, cores, tasks, srv.Answered())
 }

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"time"
 
+	"conclab/internal/kit"
 	"conclab/internal/lab"
 	"conclab/internal/probe"
 )
@@ -77,14 +78,14 @@ func runTaskProfile(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	}
 	n := p.Int("requests")
 	wait := time.Duration(p.Int("wait")) * time.Millisecond
-	srv, err := startServer()
+	srv, err := kit.StartSlowServer(nil)
 	if err != nil {
 		return err
 	}
 	defer srv.Close(ctx)
 
 	out.Progress("calibrating the hashing", 0, n)
-	blocks := blocksFor(float64(p.Int("compute")), calibrateHash(allowed[len(allowed)-1]))
+	blocks := blocksFor(p.Int("compute"), calibrateHash(allowed[len(allowed)-1]))
 	out.Log(fmt.Sprintf("Each compute phase hashes %d × 16 KiB; each query waits on a socket to %s, whose answer comes after %s.", blocks, srv.Addr(), wait))
 
 	all := make([][]spanTimes, 0, n)
@@ -109,7 +110,7 @@ func runTaskProfile(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	}
 	out.Progress("done", n, n)
 	srv.Close(ctx) // counts every response before they are reported
-	return taskProfileResult(out, all, srv, wait)
+	return taskProfileResult(out, all, srv.Answered(), srv.Responses(), wait)
 }
 
 // handleOne handles one request on a thread of its own, so the thread's
@@ -123,7 +124,7 @@ func handleOne(ctx context.Context, addr string, blocks int, wait time.Duration,
 	go func() {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
-		cl, err := dial(ctx, addr) // a pooled connection, open before the request arrives
+		cl, err := kit.DialSlow(ctx, addr) // a pooled connection, open before the request arrives
 		if err != nil {
 			ch <- answer{err: err}
 			return
@@ -139,13 +140,20 @@ func handleOne(ctx context.Context, addr string, blocks int, wait time.Duration,
 			spans = append(spans, s)
 			return err
 		}
+		query := func() error {
+			_, err := cl.Query(wait, sum[:])
+			return err
+		}
 		steps := []func() error{
 			func() error { sum = hashBlocks(blocks); return nil },
-			func() error { return cl.Query(wait, sum[:]) },
+			query,
 			func() error { sum = hashBlocks(blocks); return nil },
-			func() error { return cl.Query(wait, sum[:]) },
+			query,
 			func() error {
-				body, _ := json.Marshal(map[string]any{"request": id, "status": "ok", "digest": hex.EncodeToString(sum[:])})
+				body, err := json.Marshal(map[string]any{"request": id, "status": "ok", "digest": hex.EncodeToString(sum[:])})
+				if err != nil {
+					return err
+				}
 				return cl.Respond(body)
 			},
 		}

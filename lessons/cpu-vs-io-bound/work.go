@@ -2,10 +2,13 @@ package cpuvsiobound
 
 import (
 	"crypto/sha256"
+	"errors"
+	"fmt"
 	"runtime"
 	"sync/atomic"
 	"time"
 
+	"conclab/internal/kit"
 	"conclab/internal/probe"
 )
 
@@ -47,39 +50,33 @@ func hashBlocks(n int) [32]byte {
 // 20 ms. It reads the thread's CPU clock, not the wall clock: on a busy
 // machine another program may take the CPU away mid-batch, and that time
 // must not count as hashing.
-func calibrateHash(cpu int) float64 {
-	ch := make(chan float64)
-	go func() {
-		runtime.LockOSThread() // exits locked: the pinned thread goes with it
-		probe.PinThread(cpu)
-		n := 16
-		for {
-			c0 := probe.ThreadCPUTime()
-			hashBlocks(n)
-			if d := probe.ThreadCPUTime() - c0; d > 20*time.Millisecond || n > 1<<22 {
-				ch <- float64(n) / (float64(max(d, time.Microsecond).Nanoseconds()) / 1e6)
-				return
-			}
-			n *= 2
-		}
-	}()
-	return <-ch
+func calibrateHash(cpu int) kit.Rate {
+	return kit.Calibrate(kit.Calibration{CPU: cpu, Clock: kit.ThreadCPU, Start: 16, Min: 20 * time.Millisecond, Max: 1 << 23},
+		func(n int) { hashBlocks(n) })
 }
 
-// blocksFor is the number of blocks that take about ms milliseconds at rate
-// blocks per millisecond; at least one.
-func blocksFor(ms, rate float64) int { return max(1, int(ms*rate+0.5)) }
+// blocksFor is the number of blocks that take about ms milliseconds at
+// rate; at least one.
+func blocksFor(ms int, rate kit.Rate) int { return rate.Units(time.Duration(ms) * time.Millisecond) }
 
 // oneCPU restricts the process to a single CPU: one P for goroutines, and
-// every thread pinned to cpu. The returned func undoes both.
-func oneCPU(cpu int) (restore func()) {
-	allowed, _ := probe.AllowedCPUs()
-	prev := runtime.GOMAXPROCS(1)
-	probe.PinProcess(cpu)
-	return func() {
-		runtime.GOMAXPROCS(prev)
-		if len(allowed) > 0 {
-			probe.PinProcess(allowed...)
-		}
+// every thread pinned to cpu. The returned func undoes both. A pin that
+// fails is an error, never a curve measured on more CPUs than it says.
+func oneCPU(cpu int) (restore func() error, err error) {
+	allowed, err := probe.AllowedCPUs()
+	if err != nil {
+		return nil, err
 	}
+	prev := runtime.GOMAXPROCS(1)
+	restore = func() error {
+		runtime.GOMAXPROCS(prev)
+		if err := probe.PinProcess(allowed...); err != nil {
+			return fmt.Errorf("give the process back all its CPUs: %w", err)
+		}
+		return nil
+	}
+	if err := probe.PinProcess(cpu); err != nil {
+		return nil, errors.Join(fmt.Errorf("pin the process to CPU %d: %w", cpu, err), restore())
+	}
+	return restore, nil
 }

@@ -1,7 +1,11 @@
 // Lesson 7: keep the recap's times readable. The server writes them in
 // UTC; this shows them in the reader's own time zone, and when an
-// experiment on this page finishes (panel.js fills its figure through
-// data-fill), it stamps that row with the time it arrived.
+// experiment on this page finishes (panel.js fills its figures through
+// data-fill and data-key), it stamps each of that experiment's rows with
+// the time the result arrived, or says plainly that the run had no such
+// figure.
+
+import { byKey } from '/static/js/format.js';
 
 const timeFmt = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
@@ -14,15 +18,26 @@ for (const t of document.querySelectorAll('table.recap time[datetime]')) localis
 
 document.addEventListener('lab:result', (e) => {
   const now = new Date();
-  for (const row of document.querySelectorAll(`table.recap tr[data-recap="${CSS.escape(e.detail.experiment)}"]`)) {
-    if (!row.querySelector('.figure[data-filled]')) continue;
-    row.dataset.state = 'ran';
-    const cell = row.querySelector('.recap-when');
+  const exp = CSS.escape(e.detail.experiment);
+  for (const figure of document.querySelectorAll(`table.recap tr[data-recap="${exp}"] .figure[data-key]`)) {
+    const row = figure.closest('tr');
+    let small = row.querySelector('.recap-value small');
+    if (byKey(e.detail.metrics, figure.dataset.key)) {
+      row.dataset.state = 'ran';
+      if (small) small.textContent = 'from the run you just watched';
+    } else {
+      row.dataset.state = 'missing';
+      figure.textContent = 'not in the last run';
+      delete figure.dataset.filled;
+      if (!small) {
+        small = document.createElement('small');
+        figure.after(small);
+      }
+      small.textContent = `The run you just watched reported no figure with the key ${figure.dataset.key}.`;
+    }
     const t = document.createElement('time');
     t.dateTime = now.toISOString();
     localise(t);
-    cell.replaceChildren(t);
-    const small = row.querySelector('.recap-value small');
-    if (small) small.textContent = 'from the run you just watched';
+    row.querySelector('.recap-when').replaceChildren(t);
   }
 });

@@ -1,0 +1,44 @@
+package cpuvsiobound
+
+import (
+	"fmt"
+	"time"
+
+	"conclab/internal/lab"
+)
+
+// Keys of the scaling experiment's figures that the page or the recap
+// show.
+const (
+	keyIOMost     = "speedup.io_bound.all_cpus.most_workers"
+	keyCPUMost    = "speedup.cpu_bound.all_cpus.most_workers"
+	keyCPUAtCores = "speedup.cpu_bound.all_cpus.core_count"
+)
+
+// scalingResult ends the run: the figures of every curve and the verdicts.
+// answered is what the slow server counted over the whole run.
+func scalingResult(out *lab.Emitter, curves []*curve, most, cores, tasks int, answered int64) error {
+	ioAll, ioOne, cpuAll, cpuOne := curves[0], curves[1], curves[2], curves[3]
+
+	metrics := []lab.Metric{
+		{Key: "io.queries_sent", Name: "I/O queries sent", Value: float64(ioAll.done + ioOne.done), Unit: "queries", Note: "every I/O-bound task of every round"},
+		{Key: "io.queries_answered", Name: "Queries answered by the local server", Value: float64(answered), Unit: "queries", Note: "counted by the server itself"},
+		{Key: "cpu.tasks_done", Name: "CPU-bound tasks completed", Value: float64(cpuAll.done + cpuOne.done), Unit: "tasks"},
+	}
+	for _, c := range curves {
+		metrics = append(metrics, lab.Metric{Key: "speedup." + c.metric + ".most_workers", Name: fmt.Sprintf("Speedup with the most workers (%d), %s", most, c.label),
+			Value: round2(c.speedup[most]), Unit: "×", Note: fmt.Sprintf("%s with 1 worker, %s with %d", c.lastBase.Round(time.Millisecond/10), c.last.wall.Round(time.Millisecond/10), most)})
+	}
+	if s, ok := cpuAll.speedup[cores]; ok {
+		metrics = append(metrics, lab.Metric{Key: keyCPUAtCores, Name: fmt.Sprintf("Speedup at the core count (%d), CPU-bound, all CPUs", cores), Value: round2(s), Unit: "×"})
+	}
+	for _, c := range curves {
+		metrics = append(metrics, lab.Metric{Key: "cpus_busy." + c.metric + ".most_workers", Name: fmt.Sprintf("CPUs kept busy with %d workers, %s", most, c.label), Value: round2(c.last.busy()), Unit: "CPUs",
+			Note: "CPU time of the whole process ÷ wall time of the batch"})
+	}
+
+	claims := judgeScaling(scalingMeasured{ioAll: ioAll.curveFigures, ioOne: ioOne.curveFigures, cpuAll: cpuAll.curveFigures, cpuOne: cpuOne.curveFigures,
+		most: most, cores: cores, tasks: tasks})
+	out.Result(metrics, claims)
+	return nil
+}

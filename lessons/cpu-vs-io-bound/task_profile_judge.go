@@ -1,0 +1,69 @@
+package cpuvsiobound
+
+import (
+	"fmt"
+	"time"
+
+	"conclab/internal/lab"
+)
+
+// profileMeasured is what task-profile measured, as its verdicts read it.
+type profileMeasured struct {
+	requests                int
+	waitWall, total         float64    // seconds: wall time in the waits, and in all phases, every request
+	requestP50              float64    // ms, median request from arrival to response
+	waitP50, computeP50     [2]float64 // ms, median of the first and second wait, and compute phase
+	waitCPU                 time.Duration
+	computeWall, computeCPU time.Duration
+	wait                    time.Duration // the server's delay per query, as set
+}
+
+// share is the part of the requests' wall time spent waiting.
+func (m profileMeasured) share() float64 { return m.waitWall / m.total }
+
+// cpuInWaits is the CPU the handler's thread used while waiting, as a
+// share of the waits' wall time.
+func (m profileMeasured) cpuInWaits() float64 { return m.waitCPU.Seconds() / m.waitWall }
+
+// judgeTaskProfile holds the two claims against the measured phases.
+func judgeTaskProfile(m profileMeasured) []lab.Claim {
+	return []lab.Claim{judgeMostlyWaiting(m), judgeWaitIsFree(m)}
+}
+
+func judgeMostlyWaiting(m profileMeasured) lab.Claim {
+	if m.requests == 0 || m.total <= 0 {
+		why := "No request was measured, so there is no time to share out between waiting and computing."
+		return claimMostlyWaiting.Judge("nothing: no request was measured", lab.Inconclusive, why)
+	}
+	share := m.share()
+	mm := fmt.Sprintf("%.1f%% of the wall time waiting over %d request%s (median request %.1f ms: two waits of %.1f and %.1f ms, compute phases of %.1f and %.1f ms)",
+		100*share, m.requests, plural(m.requests), m.requestP50, m.waitP50[0], m.waitP50[1], m.computeP50[0], m.computeP50[1])
+	if share <= 0.5 {
+		return claimMostlyWaiting.Judge(mm, lab.Differs, fmt.Sprintf(
+			"With these settings the request computes for longer than it waits (%.1f ms of computing per phase against a %s delay per query), so this one is CPU-bound. Many real handlers wait far longer than they compute; raise the delay or lower the computing to see that shape.",
+			m.computeP50[0], m.wait))
+	}
+	return claimMostlyWaiting.Judge(mm, lab.Holds, "")
+}
+
+func judgeWaitIsFree(m profileMeasured) lab.Claim {
+	if m.requests == 0 || m.waitWall <= 0 {
+		why := "No wait was measured, so there is no CPU time during the waits to judge."
+		return claimWaitIsFree.Judge("nothing: no wait was measured", lab.Inconclusive, why)
+	}
+	cpuInWaits := m.cpuInWaits()
+	wm := fmt.Sprintf("%.3f ms of CPU in %.1f ms of waiting (%.2f%%), against %.1f ms of CPU in %.1f ms of computing",
+		m.waitCPU.Seconds()*1e3, m.waitWall*1e3, 100*cpuInWaits, m.computeCPU.Seconds()*1e3, m.computeWall.Seconds()*1e3)
+	if m.computeCPU <= 0 && m.computeWall > 0 {
+		// Hashing for milliseconds cannot take no CPU: the thread's CPU
+		// clock is not working here, and a zero during the waits means
+		// nothing either.
+		return claimWaitIsFree.Judge(wm, lab.Inconclusive,
+			"The thread's CPU clock read no time at all during the compute phases, which cannot be right, so its reading of the waits cannot be trusted either. This host's CLOCK_THREAD_CPUTIME_ID does not seem to work.")
+	}
+	if cpuInWaits >= 0.05 {
+		return claimWaitIsFree.Judge(wm, lab.Differs,
+			"The thread used a noticeable share of a CPU while it waited. With very short waits the work of sending the query and waking up again is no longer small next to the wait itself.")
+	}
+	return claimWaitIsFree.Judge(wm, lab.Holds, "")
+}
