@@ -5,6 +5,7 @@
 package kit
 
 import (
+	"fmt"
 	"runtime"
 	"time"
 
@@ -57,7 +58,9 @@ type Calibration struct {
 // takes at least c.Min. It runs on a fresh goroutine locked to its OS
 // thread (pinned to c.CPU unless it is negative), which exits locked, so
 // the pinned thread goes away with it and leaves no idle thread behind.
-func Calibrate(c Calibration, work func(n int)) Rate {
+// It fails only when the thread cannot be pinned: a rate measured on
+// another CPU than asked would be a wrong figure, not a rough one.
+func Calibrate(c Calibration, work func(n int)) (Rate, error) {
 	if c.Start <= 0 {
 		c.Start = 16
 	}
@@ -67,11 +70,18 @@ func Calibrate(c Calibration, work func(n int)) Rate {
 	if c.Max <= 0 {
 		c.Max = 1 << 30
 	}
-	ch := make(chan Rate)
+	type answer struct {
+		r   Rate
+		err error
+	}
+	ch := make(chan answer)
 	go func() {
 		runtime.LockOSThread() // exits locked on purpose, see above
 		if c.CPU >= 0 {
-			probe.PinThread(c.CPU)
+			if err := probe.PinThread(c.CPU); err != nil {
+				ch <- answer{err: fmt.Errorf("calibrate: pin to CPU %d: %w", c.CPU, err)}
+				return
+			}
 		}
 		now := time.Now
 		if c.Clock == ThreadCPU {
@@ -82,10 +92,11 @@ func Calibrate(c Calibration, work func(n int)) Rate {
 			work(n)
 			took := max(now().Sub(t), time.Microsecond)
 			if took >= c.Min || n >= c.Max {
-				ch <- Rate{PerMs: float64(n) / (float64(took) / float64(time.Millisecond)), N: n, Took: took}
+				ch <- answer{r: Rate{PerMs: float64(n) / (float64(took) / float64(time.Millisecond)), N: n, Took: took}}
 				return
 			}
 		}
 	}()
-	return <-ch
+	a := <-ch
+	return a.r, a.err
 }

@@ -285,7 +285,7 @@ func runPool(ctx context.Context, e *labEnv, w workload, done *atomic.Int64) (ru
 		if err != nil {
 			return st, err
 		}
-		if err := cmd.Start(); err != nil {
+		if err := lab.Start(cmd); err != nil {
 			return st, fmt.Errorf("start worker process: %w", err)
 		}
 		procs = append(procs, &poolWorker{cmd: cmd, in: in, out: bufio.NewReader(out)})

@@ -175,8 +175,11 @@ func calibrate(ctx context.Context, budget time.Duration) (float64, error) {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
-		r := kit.Calibrate(kit.Calibration{CPU: -1, Clock: kit.ThreadCPU, Start: 500, Min: budget, Max: maxCalibration},
+		r, err := kit.Calibrate(kit.Calibration{CPU: -1, Clock: kit.ThreadCPU, Start: 500, Min: budget, Max: maxCalibration},
 			func(n int) { seed = compute(seed, n) })
+		if err != nil {
+			return 0, err
+		}
 		if r.Took < budget {
 			return 0, fmt.Errorf("calibration measured no CPU time: %d rounds of hashing took %s of thread CPU time", r.N, r.Took)
 		}

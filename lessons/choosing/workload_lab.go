@@ -181,7 +181,7 @@ func startServer(ctx context.Context) (string, func(), error) {
 	if err != nil {
 		return "", nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	if err := lab.Start(cmd); err != nil {
 		return "", nil, fmt.Errorf("start the I/O server: %w", err)
 	}
 	stop := func() {

@@ -99,7 +99,10 @@ func runCPUTimeline(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	defer runtime.GOMAXPROCS(prev)
 
 	out.Progress("calibrating the work", 0, 1)
-	perMs, chunk := calibrate(cpus[0])
+	perMs, chunk, err := calibrate(cpus[0])
+	if err != nil {
+		return err
+	}
 	chunks := max(1, int64(float64(p.Int("work"))*perMs))
 	gap := max(200*time.Microsecond, 10*chunk)
 	cost := sampleCost()

@@ -149,15 +149,15 @@ func mix(x uint64, n int) uint64 {
 // calibrate measures how many chunks one thread pinned to cpu does per
 // millisecond of its own CPU time (not wall time, so that a busy machine
 // does not shrink the work), and how long one chunk takes.
-func calibrate(cpu int) (perMs float64, chunk time.Duration) {
+func calibrate(cpu int) (perMs float64, chunk time.Duration, err error) {
 	x := uint64(1)
-	r := kit.Calibrate(kit.Calibration{CPU: cpu, Clock: kit.ThreadCPU, Start: 16, Min: 40 * time.Millisecond}, func(n int) {
+	r, err := kit.Calibrate(kit.Calibration{CPU: cpu, Clock: kit.ThreadCPU, Start: 16, Min: 40 * time.Millisecond}, func(n int) {
 		for range n {
 			x = mix(x, chunkIters)
 		}
 	})
 	sink.Add(x)
-	return r.PerMs, r.Per()
+	return r.PerMs, r.Per(), err
 }
 
 // sampleCost is the mean time of one getcpu call on this thread.

@@ -33,9 +33,10 @@ func work(n int64) {
 
 // calibrateWork measures work units per millisecond of wall time on one
 // thread pinned to cpu.
-func calibrateWork(cpu int) float64 {
-	return kit.Calibrate(kit.Calibration{CPU: cpu, Clock: kit.Wall, Start: 64, Min: 30 * time.Millisecond},
-		func(n int) { work(int64(n)) }).PerMs
+func calibrateWork(cpu int) (float64, error) {
+	r, err := kit.Calibrate(kit.Calibration{CPU: cpu, Clock: kit.Wall, Start: 64, Min: 30 * time.Millisecond},
+		func(n int) { work(int64(n)) })
+	return r.PerMs, err
 }
 
 // sampleEvery is how often countOnce reads the threads' switch counters.

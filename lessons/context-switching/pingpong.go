@@ -38,7 +38,7 @@ func processPingPong(ctx context.Context, cpuA, cpuB int, batches, per int, tick
 		return res, err
 	}
 	cmd.ExtraFiles = []*os.File{toR, fromW} // fd 3 and fd 4 in the worker
-	if err := cmd.Start(); err != nil {
+	if err := lab.Start(cmd); err != nil {
 		toR.Close()
 		toW.Close()
 		fromW.Close()

@@ -70,7 +70,10 @@ func runSwitchCount(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	}
 
 	out.Progress("calibrating the work unit", 0, 1)
-	perMs := calibrateWork(cpus[0])
+	perMs, err := calibrateWork(cpus[0])
+	if err != nil {
+		return err
+	}
 	units := int64(float64(p.Int("work")) * perMs * float64(nCPU))
 	out.Log(fmt.Sprintf("One work unit is %d rounds of integer mixing; a thread does about %.0f units per ms here. Each round is %d units.", unitIters, perMs, units))
 

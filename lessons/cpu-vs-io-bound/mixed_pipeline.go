@@ -181,7 +181,11 @@ func runMixedPipeline(ctx context.Context, p lab.Params, out *lab.Emitter) error
 	cores := probe.ReadHost().EffectiveCPUs()
 	n := p.Int("requests")
 	out.Progress("calibrating the hashing", 0, len(strategies))
-	blocks := blocksFor(p.Int("compute"), calibrateHash(single))
+	rate, err := calibrateHash(single)
+	if err != nil {
+		return err
+	}
+	blocks := blocksFor(p.Int("compute"), rate)
 	out.Log(fmt.Sprintf("%d requests arrive together. Each makes two queries the server answers after %d ms and hashes %d × 16 KiB (about %d ms of computing); the pool has %d worker%s, one per usable CPU.",
 		n, p.Int("wait"), blocks, p.Int("compute"), cores, plural(cores)))
 	if cores < 2 {

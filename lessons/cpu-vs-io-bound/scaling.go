@@ -112,7 +112,10 @@ func runScaling(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	out.Log(fmt.Sprintf("The slow server listens on %s and answers each query after %s.", srv.Addr(), delay))
 
 	out.Progress("calibrating the hashing", 0, 1)
-	rate := calibrateHash(single)
+	rate, err := calibrateHash(single)
+	if err != nil {
+		return err
+	}
 	blocks := blocksFor(p.Int("compute"), rate)
 	out.Log(fmt.Sprintf("One thread hashes %.0f MB/s here; a CPU-bound task hashes %d × 16 KiB (about %d ms).", rate.PerMs*blockSize/1e3, blocks, p.Int("compute")))
 	out.Mark("speedup", float64(cores), fmt.Sprintf("%d cores", cores))

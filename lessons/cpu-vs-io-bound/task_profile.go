@@ -85,7 +85,11 @@ func runTaskProfile(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	defer srv.Close(ctx)
 
 	out.Progress("calibrating the hashing", 0, n)
-	blocks := blocksFor(p.Int("compute"), calibrateHash(allowed[len(allowed)-1]))
+	rate, err := calibrateHash(allowed[len(allowed)-1])
+	if err != nil {
+		return err
+	}
+	blocks := blocksFor(p.Int("compute"), rate)
 	out.Log(fmt.Sprintf("Each compute phase hashes %d × 16 KiB; each query waits on a socket to %s, whose answer comes after %s.", blocks, srv.Addr(), wait))
 
 	all := make([][]spanTimes, 0, n)

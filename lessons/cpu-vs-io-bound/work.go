@@ -50,7 +50,7 @@ func hashBlocks(n int) [32]byte {
 // 20 ms. It reads the thread's CPU clock, not the wall clock: on a busy
 // machine another program may take the CPU away mid-batch, and that time
 // must not count as hashing.
-func calibrateHash(cpu int) kit.Rate {
+func calibrateHash(cpu int) (kit.Rate, error) {
 	return kit.Calibrate(kit.Calibration{CPU: cpu, Clock: kit.ThreadCPU, Start: 16, Min: 20 * time.Millisecond, Max: 1 << 23},
 		func(n int) { hashBlocks(n) })
 }

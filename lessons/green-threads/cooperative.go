@@ -159,7 +159,7 @@ func runWorker(ctx context.Context, m coopMode, cpu int, p lab.Params, late floa
 	if err != nil {
 		return r, err
 	}
-	if err := cmd.Start(); err != nil {
+	if err := lab.Start(cmd); err != nil {
 		return r, fmt.Errorf("start worker: %w", err)
 	}
 	d := newDrawer(out, m, late)

@@ -73,7 +73,7 @@ func runWorkerProcs(ctx context.Context, out *lab.Emitter, a crashArgs, n, victi
 		if err != nil {
 			return nil, time.Time{}, err
 		}
-		if err := cmd.Start(); err != nil {
+		if err := lab.Start(cmd); err != nil {
 			for _, c := range cmds {
 				c.Process.Kill()
 			}

@@ -49,7 +49,7 @@ func runThreadProc(ctx context.Context, out *lab.Emitter, a crashArgs, n, victim
 	if err != nil {
 		return res, err
 	}
-	if err := cmd.Start(); err != nil {
+	if err := lab.Start(cmd); err != nil {
 		return res, fmt.Errorf("start the threads worker: %w", err)
 	}
 	res.pid, res.start = cmd.Process.Pid, time.Now()

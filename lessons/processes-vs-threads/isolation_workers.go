@@ -98,7 +98,7 @@ func runIsolateWorker(ctx context.Context, memfd *os.File) (view, error) {
 	if err != nil {
 		return v, err
 	}
-	if err := cmd.Start(); err != nil {
+	if err := lab.Start(cmd); err != nil {
 		return v, err
 	}
 	sc := bufio.NewScanner(stdout)

@@ -45,7 +45,7 @@ func (h *heldProcs) startHeld(ctx context.Context, stdin *os.File) (int, error) 
 	if err != nil {
 		return 0, err
 	}
-	if err := cmd.Start(); err != nil {
+	if err := lab.Start(cmd); err != nil {
 		return 0, err
 	}
 	h.cmds = append(h.cmds, cmd)
@@ -62,7 +62,7 @@ func (h *heldProcs) startHeld(ctx context.Context, stdin *os.File) (int, error) 
 func (h *heldProcs) startSleep(ctx context.Context, path string) (int, error) {
 	cmd := exec.CommandContext(ctx, path, "600")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	if err := lab.Start(cmd); err != nil {
 		return 0, err
 	}
 	h.cmds = append(h.cmds, cmd)

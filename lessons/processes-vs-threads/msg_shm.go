@@ -65,7 +65,7 @@ type workerProc struct {
 
 // startWorker starts cmd and begins waiting for it.
 func startWorker(cmd *exec.Cmd) (*workerProc, error) {
-	if err := cmd.Start(); err != nil {
+	if err := lab.Start(cmd); err != nil {
 		return nil, err
 	}
 	w := &workerProc{cmd: cmd, done: make(chan struct{})}

@@ -114,7 +114,10 @@ func oneWorker(ctx context.Context) (time.Duration, int, error) {
 		return 0, 0, err
 	}
 	t0 := time.Now()
-	err = cmd.Run()
+	err = lab.Start(cmd)
+	if err == nil {
+		err = cmd.Wait()
+	}
 	d := time.Since(t0)
 	if err != nil {
 		return d, 0, fmt.Errorf("worker: %w", err)

@@ -98,7 +98,10 @@ func runThreadingModels(ctx context.Context, p lab.Params, out *lab.Emitter) err
 	steps := len(models) + 2
 
 	out.Progress("calibrating a chunk of work", 0, steps)
-	unit := calibrate(chunkTime)
+	unit, err := calibrate(chunkTime)
+	if err != nil {
+		return err
+	}
 	gap := max(3*time.Millisecond, 3*time.Duration(k+1)*chunkTime)
 	out.Log(fmt.Sprintf("A chunk of work is %d rounds of integer mixing, about %v of CPU here. A task that finishes no chunk for %v counts as stalled.", unit, chunkTime, gap))
 	if len(allowed) < 2 {

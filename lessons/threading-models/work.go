@@ -30,8 +30,9 @@ func spin(n int) {
 // calibrate returns how many rounds of spin take about d on one thread of
 // this machine, timed on the wall clock on a thread that is not pinned:
 // the tasks themselves run unpinned, wherever the kernel puts them.
-func calibrate(d time.Duration) int {
-	return kit.Calibrate(kit.Calibration{CPU: -1, Clock: kit.Wall, Start: 1 << 12, Min: 20 * time.Millisecond}, spin).Units(d)
+func calibrate(d time.Duration) (int, error) {
+	r, err := kit.Calibrate(kit.Calibration{CPU: -1, Clock: kit.Wall, Start: 1 << 12, Min: 20 * time.Millisecond}, spin)
+	return r.Units(d), err
 }
 
 // interval is a stretch of time in ms since a model started.
