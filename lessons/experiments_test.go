@@ -1,10 +1,23 @@
 package lessons_test
 
 import (
+	"bytes"
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
 	"testing"
 
+	"conclab/internal/course"
+	"conclab/internal/lab"
 	"conclab/internal/labtest"
+	"conclab/internal/probe"
 	"conclab/lessons"
+	"conclab/web/ui"
 )
 
 // checks holds, for each experiment, what its quick run must show on any
@@ -12,11 +25,15 @@ import (
 var checks = map[string]func(t *testing.T, r *labtest.Run){}
 
 // TestEveryExperimentQuick runs every registered experiment in quick mode
-// through the real runner, checks the event contract, and then the
-// experiment's own checks. Like the Go tour's test that runs every
-// snippet, nothing in the registry escapes it.
+// through the real runner, checks the event contract, then the
+// experiment's own checks, then that every metric key a page, a cell, a
+// script or the recap names is in its result. Like the Go tour's test that
+// runs every snippet, nothing in the registry escapes it.
 func TestEveryExperimentQuick(t *testing.T) {
-	reg := lessons.Registry()
+	c := lessons.Course()
+	reg := c.Registry()
+	refs := references(t, c)
+	keysOf := map[string][]string{} // experiment → keys its quick run emitted
 	for _, e := range reg.All() {
 		t.Run(e.ID, func(t *testing.T) {
 			check, ok := checks[e.ID]
@@ -28,6 +45,121 @@ func TestEveryExperimentQuick(t *testing.T) {
 			if ok {
 				check(t, r)
 			}
+			for _, m := range r.Metrics {
+				keysOf[e.ID] = append(keysOf[e.ID], m.Key)
+			}
+			for _, ref := range refs.keys[e.ID] {
+				if !slices.Contains(keysOf[e.ID], ref.key) && !slices.Contains(e.Conditional, ref.key) {
+					t.Errorf("%s names metric %q of %s, which its result does not have (keys: %q)", ref.where, ref.key, e.ID, keysOf[e.ID])
+				}
+			}
 		})
 	}
+	// A lesson's script may read any of its experiments' results.
+	for slug, keys := range refs.scripts {
+		_, l, _ := c.Find(slug)
+		var have []string
+		for _, e := range l.Experiments {
+			have = append(have, keysOf[e.ID]...)
+			have = append(have, e.Conditional...)
+		}
+		for _, ref := range keys {
+			if !slices.Contains(have, ref.key) {
+				t.Errorf("%s names metric %q, which no experiment of %s emits", ref.where, ref.key, slug)
+			}
+		}
+	}
+}
+
+type keyRef struct{ key, where string }
+
+// refs is what the course's pages, scripts and recap name.
+type refs struct {
+	keys    map[string][]keyRef // experiment → metric keys named for it
+	scripts map[string][]keyRef // lesson slug → metric keys its scripts name
+}
+
+var (
+	tagWithFill = regexp.MustCompile(`<[^>]*\bdata-fill="[^"]*"[^>]*>`)
+	attr        = func(name string) *regexp.Regexp { return regexp.MustCompile(`\b` + name + `="([^"]*)"`) }
+	scriptKey   = regexp.MustCompile(`byKey\([^,()]+,\s*'([^']+)'\)`)
+)
+
+// references renders every lesson's page and reads every script, and
+// returns each metric key they name. Along the way it fails the test for
+// a panel or figure of an experiment the course does not have, a cell that
+// finds its figure by words (data-metric) instead of a key, or a malformed
+// key.
+func references(t *testing.T, c *course.Course) refs {
+	t.Helper()
+	out := refs{keys: map[string][]keyRef{}, scripts: map[string][]keyRef{}}
+	add := func(exp, key, where string) {
+		if _, ok := c.Registry().Lookup(exp); !ok {
+			t.Errorf("%s names experiment %q, which the course does not have", where, exp)
+			return
+		}
+		if key == "" {
+			return
+		}
+		if !lab.ValidKey(key) {
+			t.Errorf("%s names %q of %s, which is not a metric key", where, key, exp)
+		}
+		out.keys[exp] = append(out.keys[exp], keyRef{key, where})
+	}
+	for i, l := range c.Lessons() {
+		if l.Page == nil {
+			continue
+		}
+		where := "the page of " + l.Slug
+		p := ui.Page{Lesson: c.Ref(i), Host: probe.ReadHost(), Panels: map[string]ui.PanelData{}, Recap: c.Recap(),
+			Trace: func(exp, key string) { add(exp, key, where) }}
+		for _, e := range l.Experiments {
+			p.Panels[e.ID] = ui.NewPanel(e)
+		}
+		var buf bytes.Buffer
+		if err := l.Page(p).Render(context.Background(), &buf); err != nil {
+			t.Fatalf("%s: %v", where, err)
+		}
+		for _, tag := range tagWithFill.FindAllString(buf.String(), -1) {
+			exp := attr("data-fill").FindStringSubmatch(tag)[1]
+			if attr("data-metric").MatchString(tag) {
+				t.Errorf("%s: a cell finds its figure by the words of a name, not a key: %s", where, tag)
+			}
+			k := attr("data-key").FindStringSubmatch(tag)
+			if k == nil {
+				t.Errorf("%s: a cell to fill names no metric key: %s", where, tag)
+				continue
+			}
+			add(exp, k[1], where+", a cell")
+		}
+		if l.Assets == nil {
+			continue
+		}
+		fs.WalkDir(l.Assets, ".", func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".js") {
+				return err
+			}
+			b, err := fs.ReadFile(l.Assets, path)
+			if err != nil {
+				return err
+			}
+			for _, m := range scriptKey.FindAllStringSubmatch(string(b), -1) {
+				out.scripts[l.Slug] = append(out.scripts[l.Slug], keyRef{m[1], "lessons/" + l.Slug + "/assets/" + path})
+			}
+			return nil
+		})
+	}
+	for _, f := range c.Recap() {
+		add(f.Experiment, f.Key, "the recap's row "+f.What)
+	}
+	// The shared scripts name no experiment's keys: figures are the lessons'.
+	files, _ := filepath.Glob("../static/js/*.js")
+	sort.Strings(files)
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		if m := scriptKey.FindStringSubmatch(string(b)); m != nil {
+			t.Errorf("%s names metric key %q; a shared script must not know a lesson's figures", f, m[1])
+		}
+	}
+	return out
 }
