@@ -19,8 +19,6 @@ var workloadStrategies = []string{"sequential", "one-cpu", "all-cpus", "processe
 
 // workload-lab in quick mode: 12 tasks.
 func checkWorkloadLab(t *testing.T, r *labtest.Run) {
-	labtest.CheckKeys(t, r)
-	checkPageAndRecapKeys(t, r, choosing.Lesson)
 	checkWorkloadRun(t, r, 12)
 }
 

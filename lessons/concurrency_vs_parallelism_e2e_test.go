@@ -51,7 +51,7 @@ func TestConcurrencyVsParallelismInBrowser(t *testing.T) {
 			t.Errorf("claim %d has verdict %q", i, v)
 		}
 	}
-	if n := e2e.Eval[int](t, b, `document.querySelectorAll('[data-testid="cvp-measured"] td[data-filled]').length`); n < 12 {
+	if n := e2e.Eval[int](t, b, `document.querySelectorAll('[data-testid="cvp-measured"] td[data-filled="true"]').length`); n < 12 {
 		t.Errorf("%d cells of the measured table were filled, want at least 12", n)
 	}
 

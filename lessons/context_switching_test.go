@@ -23,7 +23,6 @@ func num(v any) float64 {
 // really switched threads and processes: a thread that blocks on an empty
 // pipe, or is pushed off its CPU for the other party, is counted.
 func checkSwitchCost(t *testing.T, r *labtest.Run) {
-	labtest.CheckKeys(t, r)
 	rows := r.Rows("evidence")
 	kinds := []string{"goroutine", "thread", "process"}
 	if cpus, _ := probe.AllowedCPUs(); len(cpus) > 1 {
@@ -62,7 +61,6 @@ func checkSwitchCost(t *testing.T, r *labtest.Run) {
 // switch-count: K threads sharing one CPU get preempted; one thread alone
 // does the same work.
 func checkSwitchCount(t *testing.T, r *labtest.Run) {
-	labtest.CheckKeys(t, r)
 	contended := r.Key(t, "involuntary_switches.contended")
 	if contended.Value <= 0 {
 		t.Errorf("%s = %v: threads sharing one CPU were never preempted", contended.Name, contended.Value)
@@ -80,7 +78,6 @@ func checkSwitchCount(t *testing.T, r *labtest.Run) {
 // yield-batching: yielding after every item is slower than after 10,000,
 // by far more than any noise (a yield costs ~100 times an item).
 func checkYieldBatching(t *testing.T, r *labtest.Run) {
-	labtest.CheckKeys(t, r)
 	for _, kind := range []string{"goroutine", "thread"} {
 		each := r.Key(t, "throughput."+kind+".batch_1").Value
 		batch := r.Key(t, "throughput."+kind+".batch_10000").Value

@@ -63,7 +63,7 @@ func TestGreenThreadsInBrowser(t *testing.T) {
 			t.Errorf("claim %d has verdict %q, want holds, differs or inconclusive", i, v)
 		}
 	}
-	if n := e2e.Eval[int](t, b, `document.querySelectorAll('[data-fill="cooperative"][data-filled]').length`); n != 2 {
+	if n := e2e.Eval[int](t, b, `document.querySelectorAll('[data-fill="cooperative"][data-filled="true"]').length`); n != 2 {
 		t.Errorf("%d recap cells filled from cooperative, want 2", n)
 	}
 	// The recap cells find their figures by metric key, never by the words of a name.

@@ -16,7 +16,6 @@ func init() {
 // the kernel counted them, and every parked thread answered with an id of
 // its own. Then it let them all go.
 func checkSpawnMany(t *testing.T, r *labtest.Run) {
-	labtest.CheckKeys(t, r)
 	rows := r.Rows("counted")
 	g, ok := rows["goroutines"]
 	if !ok {
@@ -71,7 +70,6 @@ func checkSpawnMany(t *testing.T, r *labtest.Run) {
 // median, not the longest: on a busy machine the kernel may hold the whole
 // worker off its CPU for a while, and that stall is nobody's preemption.)
 func checkCooperative(t *testing.T, r *labtest.Run) {
-	labtest.CheckKeys(t, r)
 	off := r.Key(t, "heartbeat.longest_gap.preemption_off").Value
 	on := r.Key(t, "heartbeat.gap_during_spin.preemption_on").Value
 	if on <= 0 || off < 3*on {
@@ -100,7 +98,6 @@ func checkCooperative(t *testing.T, r *labtest.Run) {
 // coroutine-switch measured all three kinds, and only the OS threads made
 // the kernel switch: coroutines and goroutines switch in user space.
 func checkCoroutineSwitch(t *testing.T, r *labtest.Run) {
-	labtest.CheckKeys(t, r)
 	rows := r.Rows("evidence")
 	for _, k := range []string{"coroutine", "goroutine", "thread"} {
 		row, ok := rows[k]

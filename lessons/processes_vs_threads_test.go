@@ -1,20 +1,14 @@
 package lessons_test
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"os"
-	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"conclab/internal/labtest"
 	"conclab/lessons"
-	processesvsthreads "conclab/lessons/processes-vs-threads"
-	"conclab/web/ui"
 )
 
 func init() {
@@ -23,35 +17,6 @@ func init() {
 	checks["isolation"] = checkIsolation
 	checks["message-passing"] = checkMessagePassing
 	checks["crash-isolation"] = checkCrashIsolation
-}
-
-// checkNamedKeys checks that every metric key the lesson's page or its
-// recap figures name for this experiment is in the run's result, unless
-// the experiment declares it Conditional: a figure the page looks for
-// must not silently stay empty.
-func checkNamedKeys(t *testing.T, r *labtest.Run) {
-	t.Helper()
-	var page bytes.Buffer
-	if err := processesvsthreads.Lesson.Page(ui.Page{}).Render(context.Background(), &page); err != nil {
-		t.Fatal(err)
-	}
-	var keys []string
-	cell := regexp.MustCompile(`data-fill="([^"]+)" data-key="([^"]+)"`)
-	for _, m := range cell.FindAllStringSubmatch(page.String(), -1) {
-		if m[1] == r.Exp.ID {
-			keys = append(keys, m[2])
-		}
-	}
-	for _, f := range processesvsthreads.Lesson.Recap {
-		if f.Experiment == r.Exp.ID {
-			keys = append(keys, f.Key)
-		}
-	}
-	for _, k := range keys {
-		if !slices.Contains(r.Exp.Conditional, k) {
-			r.Key(t, k)
-		}
-	}
 }
 
 // kid reads a PID or thread id from a table cell, where it is text.
@@ -65,8 +30,6 @@ func kid(v any) float64 {
 // distinct thread ids for the threads. A process costs far more than a
 // goroutine (milliseconds against a microsecond: the margin is huge).
 func checkSpawnCost(t *testing.T, r *labtest.Run) {
-	labtest.CheckKeys(t, r)
-	checkNamedKeys(t, r)
 	rows := r.Rows("evidence")
 	kinds := []string{"thread", "process"}
 	if _, err := os.Stat("/bin/true"); err == nil {
@@ -102,8 +65,6 @@ func checkSpawnCost(t *testing.T, r *labtest.Run) {
 // memory-footprint held its units alive at once: distinct PIDs, a thread
 // count that rose by the threads held, and memory that grew.
 func checkMemoryFootprint(t *testing.T, r *labtest.Run) {
-	labtest.CheckKeys(t, r)
-	checkNamedKeys(t, r)
 	rows := r.Rows("units")
 	if got := num(rows["process"]["ids"]); got != 6 {
 		t.Errorf("%v distinct PIDs held alive, want 6", rows["process"]["ids"])
@@ -135,8 +96,6 @@ func checkMemoryFootprint(t *testing.T, r *labtest.Run) {
 // isolation: the children's changes stayed in the children; the threads'
 // changes reached the parent; processes and threads had distinct ids.
 func checkIsolation(t *testing.T, r *labtest.Run) {
-	labtest.CheckKeys(t, r)
-	checkNamedKeys(t, r)
 	rows := r.Rows("views")
 	parent := kid(rows["parent-start"]["pid"])
 	if v := num(rows["parent-procs"]["value"]); v != 100 {
@@ -180,8 +139,6 @@ func checkIsolation(t *testing.T, r *labtest.Run) {
 // message-passing measured all five ways. A pipe round trip (two system
 // calls and two wake-ups) is slower than a channel's, by tens of times.
 func checkMessagePassing(t *testing.T, r *labtest.Run) {
-	labtest.CheckKeys(t, r)
-	checkNamedKeys(t, r)
 	for _, k := range []string{"pipe", "socket", "shared_memory", "channel", "mutex"} {
 		if v := r.Key(t, "throughput."+k).Value; v <= 0 {
 			t.Errorf("throughput of %s: %v", k, v)
@@ -210,8 +167,6 @@ func checkCrashIsolation(t *testing.T, r *labtest.Run) {
 // in the one process, every thread ended and none is left.
 func checkCrash(t *testing.T, r *labtest.Run, n, victim int, exit string) {
 	t.Helper()
-	labtest.CheckKeys(t, r)
-	checkNamedKeys(t, r)
 	procs := r.Rows("processes")
 	if len(procs) != n {
 		t.Errorf("%d worker rows, want %d", len(procs), n)

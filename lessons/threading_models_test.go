@@ -15,7 +15,6 @@ func init() {
 // threading-models: what the three mappings must show on any machine,
 // however busy. Quick mode runs 3 computing tasks plus the reader.
 func checkThreadingModels(t *testing.T, r *labtest.Run) {
-	labtest.CheckKeys(t, r)
 	tasks := num(r.Of("started")[0]["params"].(map[string]any)["tasks"]) + 1
 
 	// 1:1: every task on a kernel thread of its own, all of them new.
@@ -86,7 +85,6 @@ func checkThreadingModels(t *testing.T, r *labtest.Run) {
 // blocking-call: goroutines sitting in read() make the runtime add
 // threads; computing goroutines do not.
 func checkBlockingCall(t *testing.T, r *labtest.Run) {
-	labtest.CheckKeys(t, r)
 	blocked := num(r.Of("started")[0]["params"].(map[string]any)["blocked"])
 	compute := r.Key(t, "threads.computing.peak").Value
 	block := r.Key(t, "threads.blocking.peak").Value

@@ -25,7 +25,7 @@ import (
 func eighth() course.Lesson {
 	return course.Lesson{
 		Slug: "eighth-lesson", Title: "The eighth lesson", Summary: "A lesson added by one line in the course's list.",
-		Page: func(p ui.Page) templ.Component { return p.Panel("eighth-exp") },
+		Page:        func(p ui.Page) templ.Component { return p.Panel("eighth-exp") },
 		Experiments: []*lab.Experiment{{ID: "eighth-exp", Title: "Eighth", Run: func(context.Context, lab.Params, *lab.Emitter) error { return nil }}},
 		Assets:      fstest.MapFS{"page.css": {Data: []byte(".eighth{color:red}")}},
 		Styles:      []string{"page.css"},

@@ -75,7 +75,7 @@ func (f *fakeRuns) Leave(v lab.Viewer) {
 }
 
 func (f *fakeRuns) Latest(string) (lab.Info, bool) { return lab.Info{}, false }
-func (f *fakeRuns) Stats() lab.Stats                { return lab.Stats{} }
+func (f *fakeRuns) Stats() lab.Stats               { return lab.Stats{} }
 
 func fakeServer(t *testing.T, f *fakeRuns) *server {
 	t.Helper()

@@ -45,12 +45,6 @@ func (s Summary) Metric(key, name, unit string) Metric {
 	return Metric{Key: key, Name: name, Value: s.P50, Unit: unit, P50: ptr(s.P50), P99: ptr(s.P99), Min: ptr(s.Min), Max: ptr(s.Max), N: s.N}
 }
 
-// Named is Metric without a key.
-//
-// Deprecated: every metric needs a key; use Metric. Named goes once every
-// lesson gives its metrics keys.
-func (s Summary) Named(name, unit string) Metric { return s.Metric("", name, unit) }
-
 func ptr(f float64) *float64 { return &f }
 
 // Bin is one bar of a histogram: samples in [Lo, Hi).

@@ -103,26 +103,6 @@ func (r *Run) Last(typ string) map[string]any {
 	return evs[len(evs)-1]
 }
 
-// Metric finds a result metric whose name contains all the words.
-func (r *Run) Metric(t testing.TB, words ...string) lab.Metric {
-	t.Helper()
-	for _, m := range r.Metrics {
-		ok := true
-		for _, w := range words {
-			ok = ok && strings.Contains(m.Name, w)
-		}
-		if ok {
-			return m
-		}
-	}
-	var names []string
-	for _, m := range r.Metrics {
-		names = append(names, m.Name)
-	}
-	t.Fatalf("no metric named with %q; metrics: %q", words, names)
-	return lab.Metric{}
-}
-
 // Rows returns the latest cells of every row of a live table, by key.
 func (r *Run) Rows(table string) map[string]map[string]any {
 	out := map[string]map[string]any{}
@@ -138,7 +118,8 @@ func (r *Run) Rows(table string) map[string]map[string]any {
 // CheckContract checks what every run must do, whatever the experiment:
 // start with "started", end with exactly one result followed by exactly one
 // done with status ok; give every declared claim a verdict, with a reason
-// when it does not hold; and report finite, named metrics.
+// when it does not hold; and report finite, named metrics, each with a
+// well-formed key of its own.
 func CheckContract(t testing.TB, r *Run) {
 	t.Helper()
 	evs := r.Events
@@ -173,6 +154,7 @@ func CheckContract(t testing.TB, r *Run) {
 			t.Errorf("bad metric %+v", m)
 		}
 	}
+	CheckKeys(t, r)
 	verdicts := []string{lab.Holds, lab.Differs, lab.Inconclusive}
 	for _, want := range r.Exp.Claims {
 		i := slices.IndexFunc(r.Claims, func(c lab.Claim) bool { return c.Claim == want.Claim })

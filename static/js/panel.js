@@ -226,13 +226,9 @@ export class Panel {
     // from this result: elements with data-fill="<experiment>" and
     // data-key="<metric key>" get its value.
     for (const cell of document.querySelectorAll(`[data-fill="${CSS.escape(this.id)}"]`)) {
-      let x;
-      if (cell.dataset.key) x = byKey(m.metrics, cell.dataset.key);
-      else { // deprecated: words of the metric's name, until every page uses keys
-        const words = (cell.dataset.metric || '').toLowerCase().split('|');
-        x = m.metrics.find((x) => words.every((w) => x.name.toLowerCase().includes(w)));
-      }
+      const x = byKey(m.metrics, cell.dataset.key);
       if (x) { cell.textContent = `${fmt(x.value)} ${x.unit}`; cell.dataset.filled = 'true'; }
+      else { cell.textContent = 'not measured here'; cell.dataset.filled = 'missing'; } // a figure this host cannot give
     }
     document.dispatchEvent(new CustomEvent('lab:result', { detail: { experiment: this.id, run: this.run, metrics: m.metrics, claims: m.claims } }));
     const items = [...this.root.querySelectorAll('.claim')];

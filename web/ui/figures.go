@@ -1,9 +1,6 @@
 package ui
 
 import (
-	"encoding/json"
-	"strings"
-
 	"conclab/internal/format"
 	"conclab/internal/lab"
 )
@@ -38,48 +35,3 @@ func (p Page) LatestMetric(exp, key string) (lab.Metric, bool) {
 	}
 	return lab.FindMetric(body.Metrics, key)
 }
-
-// LatestFigure finds a figure by the words of its metric's name.
-//
-// Deprecated: names are for people; find figures by key with Figure.
-// LatestFigure goes once every lesson page uses keys.
-func (p Page) LatestFigure(exp, words string) string {
-	if p.Latest == nil {
-		return ""
-	}
-	info, ok := p.Latest(exp)
-	if !ok {
-		return ""
-	}
-	m, ok := FindMetric(info.Result, strings.Split(words, "|"))
-	if !ok {
-		return ""
-	}
-	return format.Figure(m.Value, m.Unit)
-}
-
-// FindMetric finds the first metric whose name holds every word.
-//
-// Deprecated: find metrics by key with lab.FindMetric.
-func FindMetric(result json.RawMessage, words []string) (lab.Metric, bool) {
-	body, err := lab.DecodeResult(result)
-	if err != nil {
-		return lab.Metric{}, false
-	}
-	for _, m := range body.Metrics {
-		name := strings.ToLower(m.Name)
-		ok := true
-		for _, w := range words {
-			ok = ok && strings.Contains(name, strings.ToLower(w))
-		}
-		if ok {
-			return m, true
-		}
-	}
-	return lab.Metric{}, false
-}
-
-// Figure prints a number and its unit.
-//
-// Deprecated: use format.Figure.
-func Figure(v float64, unit string) string { return format.Figure(v, unit) }
