@@ -88,12 +88,13 @@ func TestReconnectRewatchesTheRun(t *testing.T) {
 	b.NoErrors(t)
 }
 
-// TestOthersSeeARunLive: a run one person starts plays live on the page of
-// everyone else on the lesson, as an instructor's run does for a class.
+// TestOthersSeeARunLive: a run the instructor starts plays live on the
+// page of everyone else on the lesson.
 func TestOthersSeeARunLive(t *testing.T) {
 	instructor := e2e.NewBrowser(t, 90*time.Second)
-	student := instructor.NewTab(t)
+	student := instructor.NewPerson(t)
 	srv := startServer(t)
+	instructor.Do(t, chromedp.Navigate(srv.URL+"/class?key="+srv.App.InstructorKey))
 	panel := `document.querySelector('[data-experiment="yield-batching"]')`
 	for _, b := range []*e2e.Browser{student, instructor} {
 		b.Do(t, chromedp.Navigate(srv.URL+"/lessons/context-switching"))

@@ -9,7 +9,7 @@ import (
 	"conclab/internal/e2e"
 )
 
-// TestAFollowerSeesTheWholeRun: a page that follows a run someone else
+// TestAFollowerSeesTheWholeRun: a page that follows a run the instructor
 // started ends with all of it — every point in the chart's table — the
 // moment it says the run finished, even when the browser draws frames
 // slowly, as it does on a busy machine. (The table was filled on the next
@@ -17,9 +17,10 @@ import (
 // miss the last rows.)
 func TestAFollowerSeesTheWholeRun(t *testing.T) {
 	starter := e2e.NewBrowser(t, 90*time.Second)
-	follower := starter.NewTab(t)
+	follower := starter.NewPerson(t)
 	follower.SlowFrames(t, 3000)
 	srv := startServer(t)
+	starter.Do(t, chromedp.Navigate(srv.URL+"/class?key="+srv.App.InstructorKey)) // the instructor's runs are the ones followed
 	panel := `document.querySelector('[data-experiment="yield-batching"]')`
 	for _, b := range []*e2e.Browser{follower, starter} {
 		b.Do(t, chromedp.Navigate(srv.URL+"/lessons/context-switching"))

@@ -18,6 +18,9 @@ import (
 	"conclab/lessons"
 )
 
+// testKey is the instructor key of every test server.
+const testKey = "test-instructor-key"
+
 // benchSlug is a lesson only the tests have: its one experiment, ws-hold,
 // emits a few events, then holds for `hold` ms unless cancelled, so the
 // websocket tests can steer a run.
@@ -87,7 +90,7 @@ func newHandler(t testing.TB, cfg lab.Config) (http.Handler, *lab.Scheduler) {
 
 func newHandlerWithCourse(t testing.TB, cfg lab.Config, c *course.Course) (http.Handler, *lab.Scheduler) {
 	log := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a := app.New(app.Options{Course: c, Scheduler: cfg, Log: log})
+	a := app.New(app.Options{Course: c, Scheduler: cfg, Log: log, InstructorKey: testKey})
 	t.Cleanup(a.Close)
 	return a.Handler(), a.Scheduler
 }

@@ -13,24 +13,36 @@ import (
 
 	"conclab/internal/course"
 	"conclab/internal/lab"
+	"conclab/internal/learner"
 	"conclab/internal/probe"
+	"conclab/internal/protocol"
 	"conclab/static"
 )
 
 // Runs is what the web layer needs of the scheduler (lab.Scheduler is the
 // real one; tests may hand it a fake).
 type Runs interface {
-	// Start asks for a run on behalf of v and makes v watch it: v is sent
-	// an accepted message, the run's events so far and each new one.
-	Start(exp *lab.Experiment, p lab.Params, v lab.Viewer) (run *lab.Run, joined bool, err error)
+	// Start answers a request for a run and makes v watch what it answers
+	// with: v is sent accepted or offer, then the run's events.
+	Start(req lab.Request, v lab.Viewer) (lab.Started, error)
 	// Watch makes v a viewer of a run still kept (lab.ErrUnknownRun if not).
 	Watch(id string, v lab.Viewer) error
-	// Cancel withdraws v's request for a run.
-	Cancel(id string, v lab.Viewer) (lab.CancelResult, error)
-	// Follow sends v a live message for each run of the lesson's experiments.
-	Follow(lesson string, v lab.Viewer)
+	// Cancel withdraws a learner's request for a run; the instructor's
+	// cancel stops any run.
+	Cancel(id, learner string, instructor bool, v lab.Viewer) (lab.CancelResult, error)
+	// Follow makes v a follower of a lesson: the instructor's runs of it
+	// are announced to v, and the instructor's present messages sent.
+	Follow(lesson, learner string, v lab.Viewer)
 	// Leave forgets v everywhere; called when its connection closes.
 	Leave(v lab.Viewer)
+	// Present sends every follower to a lesson and a place on it.
+	Present(lesson, anchor string)
+	// Pause holds students' runs (true) or lets them go on (false).
+	Pause(paused bool)
+	// WatchClass sends v the class view now and as it changes.
+	WatchClass(v lab.Viewer)
+	// Class is the class view now.
+	Class() protocol.Class
 	// Latest is the newest run of an experiment that finished ok.
 	Latest(experiment string) (lab.Info, bool)
 	// Stats counts what the runs are doing.
@@ -43,18 +55,26 @@ type Server struct {
 	Runs   Runs
 	Host   probe.Host
 	Log    *slog.Logger
+	// Signer signs learner cookies and the instructor's cookie.
+	Signer *learner.Signer
+	// InstructorKey is what /class?key= must be to make someone the
+	// instructor; empty means nobody can be.
+	InstructorKey string
 	// OriginPatterns lists extra hosts (e.g. "class.example.org") whose
 	// pages may open the websocket; the server's own host always may.
 	OriginPatterns []string
+
+	guesses guessLimit
 }
 
 // Routes lists every route of the course in one place.
 func (s *Server) Routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.Recoverer, securityHeaders)
+	r.Use(middleware.Recoverer, securityHeaders, s.identify)
 
 	r.Method(http.MethodGet, "/", s.indexPage())
 	r.Method(http.MethodGet, "/lessons/{slug}", s.lessonPage())
+	r.Method(http.MethodGet, "/class", s.classPage())
 	r.Method(http.MethodGet, "/healthz", healthz())
 	r.Method(http.MethodGet, "/api/experiments", experimentsJSON(s.Course.Registry()))
 	r.Method(http.MethodGet, "/api/host", hostJSON(s.Host))

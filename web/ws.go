@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"sync"
 
 	"github.com/coder/websocket"
@@ -28,6 +29,7 @@ type conn struct {
 	ws     *websocket.Conn
 	out    chan [][]byte
 	cancel context.CancelCauseFunc
+	who    Identity
 
 	mu     sync.Mutex
 	closed bool
@@ -73,11 +75,18 @@ func (s *Server) websocket() http.Handler {
 
 		ctx, cancel := context.WithCancelCause(r.Context())
 		defer cancel(nil)
-		c := &conn{ws: ws, out: make(chan [][]byte, outQueue), cancel: cancel}
+		c := &conn{ws: ws, out: make(chan [][]byte, outQueue), cancel: cancel, who: identityOf(r)}
 		defer s.Runs.Leave(c)
 
 		if lesson := r.URL.Query().Get("lesson"); lesson != "" {
-			s.Runs.Follow(lesson, c)
+			s.Runs.Follow(lesson, c.countAs(), c)
+		}
+		if r.URL.Query().Has("class") {
+			if c.who.Instructor {
+				s.Runs.WatchClass(c)
+			} else {
+				c.sendError(nil, "the class view is the instructor's: open the instructor link printed by conclab serve first")
+			}
 		}
 
 		// The reader's context is the request's, not ctx: the library closes
@@ -150,6 +159,18 @@ func (s *Server) readLoop(ctx context.Context, c *conn) {
 	}
 }
 
+// countAs is who the connection counts as on the instructor's pages: its
+// learner, or the connection itself when it carries no learner cookie.
+func (c *conn) countAs() string {
+	if c.who.Learner != "" {
+		return string(c.who.Learner)
+	}
+	return fmt.Sprintf("connection-%p", c)
+}
+
+// anchorPattern is what an element id on a lesson page looks like.
+var anchorPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,63}$`)
+
 func (s *Server) handle(c *conn, data []byte) {
 	var req protocol.Request
 	if err := json.Unmarshal(data, &req); err != nil {
@@ -158,6 +179,9 @@ func (s *Server) handle(c *conn, data []byte) {
 	}
 	switch req.Op {
 	case protocol.OpRun:
+		if !s.needLearner(c, &req) {
+			return
+		}
 		exp, ok := s.Course.Registry().Lookup(req.Experiment)
 		if !ok {
 			c.sendError(&req, fmt.Sprintf("unknown experiment %q", req.Experiment))
@@ -168,8 +192,9 @@ func (s *Server) handle(c *conn, data []byte) {
 			c.sendError(&req, err.Error())
 			return
 		}
-		// Accepted, the replay and the live events follow from the runs.
-		if _, _, err := s.Runs.Start(exp, params, c); err != nil {
+		// Accepted or an offer, then the run's events, come from the runs.
+		lr := lab.Request{Exp: exp, Params: params, Learner: string(c.who.Learner), Instructor: c.who.Instructor, Fresh: req.Fresh}
+		if _, err := s.Runs.Start(lr, c); err != nil {
 			c.sendError(&req, err.Error())
 		}
 	case protocol.OpWatch:
@@ -177,7 +202,10 @@ func (s *Server) handle(c *conn, data []byte) {
 			c.sendError(&req, fmt.Sprintf("run %q is not on this server (it may have finished long ago, or the server restarted)", req.Run))
 		}
 	case protocol.OpCancel:
-		res, err := s.Runs.Cancel(req.Run, c)
+		if !s.needLearner(c, &req) {
+			return
+		}
+		res, err := s.Runs.Cancel(req.Run, string(c.who.Learner), c.who.Instructor, c)
 		switch {
 		case errors.Is(err, lab.ErrUnknownRun):
 			c.sendError(&req, fmt.Sprintf("run %q is not on this server", req.Run))
@@ -186,9 +214,51 @@ func (s *Server) handle(c *conn, data []byte) {
 		case res == lab.Left:
 			c.send(protocol.Left{Run: req.Run, Message: "You stopped watching; the run goes on for the others who asked for it."})
 		}
+	case protocol.OpPauseStudents, protocol.OpResumeStudents:
+		if s.needInstructor(c, &req) {
+			s.Runs.Pause(req.Op == protocol.OpPauseStudents)
+		}
+	case protocol.OpPresent:
+		if !s.needInstructor(c, &req) {
+			return
+		}
+		if _, l, ok := s.Course.Find(req.Lesson); !ok || l.Page == nil {
+			c.sendError(&req, fmt.Sprintf("unknown lesson %q", req.Lesson))
+			return
+		}
+		if req.Anchor != "" && !anchorPattern.MatchString(req.Anchor) {
+			c.sendError(&req, fmt.Sprintf("anchor %q is not an element id (letters, digits, - and _, at most 64)", req.Anchor))
+			return
+		}
+		s.Runs.Present(req.Lesson, req.Anchor)
+		c.send(protocol.Present{Lesson: req.Lesson, Anchor: req.Anchor})
 	case "":
 		c.sendError(&req, "missing op: use run, cancel or watch")
 	default:
 		c.sendError(&req, fmt.Sprintf("unknown op %q: use run, cancel or watch", req.Op))
 	}
+}
+
+// needLearner reports whether the connection has a learner to act for,
+// telling it why not when it has none.
+func (s *Server) needLearner(c *conn, req *protocol.Request) bool {
+	switch {
+	case c.who.Learner != "":
+		return true
+	case c.who.Refused != "":
+		c.sendError(req, "your learner cookie was refused ("+c.who.Refused+"): reload the page to get a new one")
+	default:
+		c.sendError(req, "this connection has no learner cookie: open a lesson page first, which gives your browser one")
+	}
+	return false
+}
+
+// needInstructor reports whether the connection is the instructor's,
+// telling it plainly when it is not.
+func (s *Server) needInstructor(c *conn, req *protocol.Request) bool {
+	if c.who.Instructor {
+		return true
+	}
+	c.sendError(req, fmt.Sprintf("only the instructor may %s: open the instructor link printed by conclab serve", req.Op))
+	return false
 }

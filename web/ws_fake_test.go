@@ -2,7 +2,9 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -12,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 
 	"conclab/internal/lab"
+	"conclab/internal/learner"
 	"conclab/internal/probe"
 	"conclab/internal/protocol"
 	"conclab/web"
@@ -21,27 +24,33 @@ import (
 // asks of it and answers as told, so these tests check the websocket
 // handler alone — no runner, no child processes.
 type fakeRuns struct {
-	mu       sync.Mutex
-	started  []lab.Params
-	follows  []string
-	leaves   int
-	viewer   lab.Viewer
-	startErr error
-	cancel   lab.CancelResult
-	cancErr  error
-	left     chan struct{}
+	mu            sync.Mutex
+	requests      []lab.Request
+	cancels       []string
+	presents      []string
+	pauses        []bool
+	classWatchers int
+	started       []lab.Params
+	follows       []string
+	leaves        int
+	viewer        lab.Viewer
+	startErr      error
+	cancel        lab.CancelResult
+	cancErr       error
+	left          chan struct{}
 }
 
-func (f *fakeRuns) Start(exp *lab.Experiment, p lab.Params, v lab.Viewer) (*lab.Run, bool, error) {
+func (f *fakeRuns) Start(req lab.Request, v lab.Viewer) (lab.Started, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.viewer = v
+	f.requests = append(f.requests, req)
 	if f.startErr != nil {
-		return nil, false, f.startErr
+		return lab.Started{}, f.startErr
 	}
-	f.started = append(f.started, p)
-	v.Send([][]byte{protocol.Encode(protocol.Accepted{Run: "r1", Experiment: exp.ID, Params: p, Viewers: 1})})
-	return nil, false, nil
+	f.started = append(f.started, req.Params)
+	v.Send([][]byte{protocol.Encode(protocol.Accepted{Run: "r1", Experiment: req.Exp.ID, Params: req.Params, Viewers: 1})})
+	return lab.Started{}, nil
 }
 
 func (f *fakeRuns) Watch(id string, v lab.Viewer) error {
@@ -51,18 +60,40 @@ func (f *fakeRuns) Watch(id string, v lab.Viewer) error {
 	return nil
 }
 
-func (f *fakeRuns) Cancel(id string, v lab.Viewer) (lab.CancelResult, error) {
+func (f *fakeRuns) Cancel(id, learner string, instructor bool, v lab.Viewer) (lab.CancelResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.cancels = append(f.cancels, fmt.Sprintf("%s by %s instructor=%v", id, learner, instructor))
 	return f.cancel, f.cancErr
 }
 
-func (f *fakeRuns) Follow(lesson string, v lab.Viewer) {
+func (f *fakeRuns) Follow(lesson, learner string, v lab.Viewer) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.follows = append(f.follows, lesson)
 	f.viewer = v
 }
+
+func (f *fakeRuns) Present(lesson, anchor string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.presents = append(f.presents, lesson+"#"+anchor)
+}
+
+func (f *fakeRuns) Pause(paused bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pauses = append(f.pauses, paused)
+}
+
+func (f *fakeRuns) WatchClass(v lab.Viewer) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.classWatchers++
+	v.Send([][]byte{protocol.Encode(protocol.Class{})})
+}
+
+func (f *fakeRuns) Class() protocol.Class { return protocol.Class{} }
 
 func (f *fakeRuns) Leave(v lab.Viewer) {
 	f.mu.Lock()
@@ -80,7 +111,7 @@ func (f *fakeRuns) Stats() lab.Stats               { return lab.Stats{} }
 func fakeServer(t *testing.T, f *fakeRuns) *server {
 	t.Helper()
 	f.left = make(chan struct{}, 1)
-	srv := &web.Server{Course: theCourse(), Runs: f, Host: probe.ReadHost(),
+	srv := &web.Server{Course: theCourse(), Runs: f, Host: probe.ReadHost(), Signer: learner.NewSigner(learner.Secret()), InstructorKey: testKey,
 		Log: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	ts := httptest.NewServer(srv.Routes())
 	t.Cleanup(func() {
@@ -182,7 +213,7 @@ func TestTooSlowAViewerIsClosed(t *testing.T) {
 	s := fakeServer(t, f)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.url, "http")+"/ws?lesson="+benchSlug, nil)
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.url, "http")+"/ws?lesson="+benchSlug, &websocket.DialOptions{HTTPHeader: http.Header{"Cookie": {cookiesOf(t, s.url)}}})
 	if err != nil {
 		t.Fatal(err)
 	}

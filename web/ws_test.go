@@ -22,13 +22,63 @@ type client struct {
 	msgs chan map[string]any
 }
 
+// cookiesOf opens the course's front page as a new browser would and
+// returns the cookies it is given: a learner's.
+func cookiesOf(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var parts []string
+	for _, c := range resp.Cookies() {
+		parts = append(parts, c.Name+"="+c.Value)
+	}
+	if len(parts) == 0 {
+		t.Fatal("the front page set no learner cookie")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// instructorCookies logs in at /class?key= as the instructor would, and
+// returns the cookies that gives: the instructor's and a learner's.
+func instructorCookies(t *testing.T, url string) string {
+	t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(url + "/class?key=" + testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("/class?key=<the key>: %d, want 303", resp.StatusCode)
+	}
+	var parts []string
+	for _, c := range resp.Cookies() {
+		parts = append(parts, c.Name+"="+c.Value)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// dial opens the websocket as a new learner (a browser that opened the
+// front page first).
 func dial(t *testing.T, s *server, origin, query string) (*client, error) {
+	t.Helper()
+	return dialAs(t, s, origin, query, cookiesOf(t, s.url))
+}
+
+// dialAs opens the websocket with these cookies ("" for none).
+func dialAs(t *testing.T, s *server, origin, query, cookies string) (*client, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
-	opts := &websocket.DialOptions{}
+	opts := &websocket.DialOptions{HTTPHeader: http.Header{}}
 	if origin != "" {
-		opts.HTTPHeader = http.Header{"Origin": {origin}}
+		opts.HTTPHeader.Set("Origin", origin)
+	}
+	if cookies != "" {
+		opts.HTTPHeader.Set("Cookie", cookies)
 	}
 	c, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.url, "http")+"/ws"+query, opts)
 	if err != nil {
@@ -291,7 +341,10 @@ func TestLessonFollowersSeeOthersRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	instructor := mustDial(t, s)
+	instructor, err := dialAs(t, s, "", "", instructorCookies(t, s.url))
+	if err != nil {
+		t.Fatal(err)
+	}
 	instructor.send(run(20))
 	id := instructor.next("accepted", typ("accepted"))["run"]
 	live := student.next("live", typ("live"))

@@ -83,7 +83,9 @@ func loadtest(ctx context.Context, reg *lab.Registry, args []string, stdout, std
 	wsURL := *base
 	wsURL.Scheme = map[string]string{"http": "ws", "https": "wss"}[base.Scheme]
 	wsURL.Path = "/ws"
-	req, _ := json.Marshal(map[string]any{"op": "run", "experiment": exp.ID, "params": params})
+	// fresh: a load test measures a run it watches live, never the replay
+	// of a recent one.
+	req, _ := json.Marshal(map[string]any{"op": "run", "experiment": exp.ID, "params": params, "fresh": true})
 
 	results := make([]viewerResult, *viewers)
 	var wg sync.WaitGroup
@@ -93,7 +95,13 @@ func loadtest(ctx context.Context, reg *lab.Registry, args []string, stdout, std
 		go func() {
 			defer wg.Done()
 			dials <- struct{}{}
-			results[i] = watchOnce(ctx, wsURL.String(), req, dials)
+			cookie, err := learnerCookie(ctx, base)
+			if err != nil {
+				<-dials
+				results[i] = viewerResult{err: err}
+				return
+			}
+			results[i] = watchOnce(ctx, wsURL.String(), cookie, req, dials)
 		}()
 	}
 	wg.Wait()
@@ -113,9 +121,9 @@ type viewerResult struct {
 // watchOnce asks for the run (joining it when others already did) and
 // reads its events until done. Events that existed before this viewer
 // joined arrive as a replay and are not counted.
-func watchOnce(ctx context.Context, u string, req []byte, dials chan struct{}) viewerResult {
+func watchOnce(ctx context.Context, u, cookie string, req []byte, dials chan struct{}) viewerResult {
 	var res viewerResult
-	c, _, err := websocket.Dial(ctx, u, nil)
+	c, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Cookie": {cookie}}})
 	<-dials
 	if err != nil {
 		res.err = err
@@ -272,6 +280,26 @@ loop:
 }
 
 func mb(b int64) float64 { return float64(b) / (1 << 20) }
+
+// learnerCookie opens the course's front page as a new browser would and
+// returns the learner cookie it is given, as a Cookie header.
+func learnerCookie(ctx context.Context, base *url.URL) (string, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base.String()+"/", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	var parts []string
+	for _, c := range resp.Cookies() {
+		parts = append(parts, c.Name+"="+c.Value)
+	}
+	if len(parts) == 0 {
+		return "", errors.New("the server gave no learner cookie")
+	}
+	return strings.Join(parts, "; "), nil
+}
 
 // stats is what loadtest reads from /api/stats.
 type stats struct {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -23,6 +24,7 @@ func serve(ctx context.Context, c *course.Course, args []string, stdout, stderr 
 	parallel := fs.Int("parallel-runs", 1, "runs that may measure at the same time (1 keeps them from disturbing each other)")
 	queue := fs.Int("queue", 32, "runs that may wait for their turn; past it, new runs are refused")
 	origins := fs.String("allow-origin", "", "comma-separated extra hosts whose pages may open the websocket (behind a proxy)")
+	key := fs.String("instructor-key", os.Getenv("CONCLAB_INSTRUCTOR_KEY"), "the instructor's key (default $CONCLAB_INSTRUCTOR_KEY, else a random one printed at start)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -31,6 +33,11 @@ func serve(ctx context.Context, c *course.Course, args []string, stdout, stderr 
 	}
 	if *queue < 1 || *queue > 1000 {
 		return usageError("--queue must be 1–1000, got %d", *queue)
+	}
+	if *key != "" {
+		if err := app.CheckKey(*key); err != nil {
+			return usageError("--instructor-key: %v", err)
+		}
 	}
 
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -44,7 +51,7 @@ func serve(ctx context.Context, c *course.Course, args []string, stdout, stderr 
 		}
 		return usageError("cannot listen on %s: %v", *addr, err)
 	}
-	opts := app.Options{Course: c, Scheduler: lab.Config{Parallel: *parallel, Queue: *queue}, Log: log}
+	opts := app.Options{Course: c, Scheduler: lab.Config{Parallel: *parallel, Queue: *queue}, Log: log, InstructorKey: *key}
 	if *origins != "" {
 		opts.OriginPatterns = strings.Split(*origins, ",")
 	}
@@ -63,6 +70,8 @@ func serve(ctx context.Context, c *course.Course, args []string, stdout, stderr 
 			"  Runs are queued and bounded, but only do this on a network you trust (a classroom), or behind a proxy.\n\n", ln.Addr())
 	}
 	fmt.Fprintf(stdout, "Concurrency Lab is running at %s/\nOpen it in a browser. Press Ctrl+C to stop.\n", url)
+	// The one place the key is shown: it is never logged.
+	fmt.Fprintf(stdout, "Instructor link (keep it to yourself): %s/class?key=%s\n", url, a.InstructorKey)
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

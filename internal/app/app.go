@@ -5,11 +5,15 @@
 package app
 
 import (
+	"crypto/rand"
+	"encoding/base32"
+	"fmt"
 	"log/slog"
 	"net/http"
 
 	"conclab/internal/course"
 	"conclab/internal/lab"
+	"conclab/internal/learner"
 	"conclab/internal/probe"
 	"conclab/web"
 )
@@ -27,6 +31,12 @@ type Options struct {
 	Exe string
 	// OriginPatterns are extra hosts whose pages may open the websocket.
 	OriginPatterns []string
+	// InstructorKey is what /class?key= must be to become the instructor;
+	// empty makes a random one (App.InstructorKey says which).
+	InstructorKey string
+	// Secret signs learners' and the instructor's cookies; nil makes a
+	// random one, so cookies last as long as the process.
+	Secret []byte
 }
 
 // App is the assembled course server.
@@ -35,6 +45,29 @@ type App struct {
 	Runner    *lab.Runner
 	Scheduler *lab.Scheduler
 	Server    *web.Server
+	// InstructorKey is the key of the instructor link /class?key=KEY.
+	InstructorKey string
+}
+
+// NewKey makes a random instructor key: 24 characters, 120 bits.
+func NewKey() string {
+	b := make([]byte, 15)
+	rand.Read(b)
+	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
+}
+
+// CheckKey says what is wrong with an instructor key someone chose, if
+// anything.
+func CheckKey(key string) error {
+	if len(key) < 12 || len(key) > 128 {
+		return fmt.Errorf("an instructor key must be 12–128 characters, got %d", len(key))
+	}
+	for _, c := range key {
+		if c < '!' || c > '~' || c == '&' || c == '#' || c == '?' || c == '%' || c == '+' {
+			return fmt.Errorf("an instructor key may hold letters, digits and punctuation other than & # ? %% +, so that it reads the same in an address; got %q", c)
+		}
+	}
+	return nil
 }
 
 // New assembles the server. Close it to stop every run.
@@ -43,10 +76,17 @@ func New(o Options) *App {
 	if log == nil {
 		log = slog.Default()
 	}
+	if o.InstructorKey == "" {
+		o.InstructorKey = NewKey()
+	}
+	if o.Secret == nil {
+		o.Secret = learner.Secret()
+	}
 	runner := &lab.Runner{Registry: o.Course.Registry(), Exe: o.Exe, Log: log}
 	sched := lab.NewScheduler(runner.Run, o.Scheduler, log)
-	srv := &web.Server{Course: o.Course, Runs: sched, Host: probe.ReadHost(), Log: log, OriginPatterns: o.OriginPatterns}
-	return &App{Course: o.Course, Runner: runner, Scheduler: sched, Server: srv}
+	srv := &web.Server{Course: o.Course, Runs: sched, Host: probe.ReadHost(), Log: log, OriginPatterns: o.OriginPatterns,
+		Signer: learner.NewSigner(o.Secret), InstructorKey: o.InstructorKey}
+	return &App{Course: o.Course, Runner: runner, Scheduler: sched, Server: srv, InstructorKey: o.InstructorKey}
 }
 
 // Handler is the server's every route.

@@ -163,12 +163,29 @@ func Eval[T any](t testing.TB, b *Browser, expr string) T {
 // WaitFor polls a JavaScript condition until it is true or the browser's
 // time runs out. chromedp's own 30-second polling limit is turned off:
 // the timeout given to NewBrowser is the one that counts, and a run on a
-// busy machine may need longer than 30 seconds.
+// busy machine may need longer than 30 seconds. A page that navigates
+// while it is polled (as a follower does when the instructor presents
+// another lesson) is polled again on its new page.
 func (b *Browser) WaitFor(t testing.TB, what, cond string) {
 	t.Helper()
-	if _, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](cond, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(0))); err != nil {
+	for {
+		_, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](cond, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(0)))
+		if err == nil {
+			return
+		}
+		if b.Ctx.Err() == nil && navigated(err) {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
 		t.Fatalf("waiting for %s (%s): %v (console: %v)", what, cond, err, b.Errors())
 	}
+}
+
+// navigated reports whether err says the page went away under a script:
+// it navigated, or its execution context was replaced.
+func navigated(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "navigated or closed") || strings.Contains(msg, "context was destroyed") || strings.Contains(msg, "Cannot find context")
 }
 
 // SlowFrames makes every page the tab opens from now on draw a frame only
@@ -181,4 +198,14 @@ window.cancelAnimationFrame = (id) => clearTimeout(id);`, ms)
 	if _, err := chromedp.Call(b.Ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: src}); err != nil {
 		t.Fatalf("slow frames: %v", err)
 	}
+}
+
+// NewPerson opens a tab in a browser context of its own — its own cookies
+// and storage — as another person on another computer would: a second
+// learner, or the instructor.
+func (b *Browser) NewPerson(t testing.TB) *Browser {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(b.Ctx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	return watch(t, ctx)
 }

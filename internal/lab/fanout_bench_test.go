@@ -25,7 +25,7 @@ func BenchmarkFanout(b *testing.B) {
 	event := Event{Type: "points", JSON: []byte(`{"type":"points","chart":"batches","series":"OS threads, same CPU","x":[1,2,3,4,5,6,7,8],"y":[3.9,4.1,3.8,4.0,4.2,3.9,4.0,4.1],"t":120.5,"ts":1795738954758.123}`)}
 	for _, n := range []int{1, 300, 1000} {
 		b.Run(fmt.Sprintf("viewers=%d", n), func(b *testing.B) {
-			r := newRun("bench", testExperiment(), Params{}, "k", 20*time.Millisecond)
+			r := newRun("bench", testExperiment(), Params{}, "k", 20*time.Millisecond, "learner", false)
 			done := make(chan struct{})
 			for range n {
 				v := make(chanViewer, 1024)

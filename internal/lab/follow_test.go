@@ -27,13 +27,13 @@ func streamRun(n int) RunFunc {
 
 // follower is a page on a lesson: when it is told of a live run it asks
 // to watch it, from another goroutine, as a page answers a message.
-type follower struct {
+type followingPage struct {
 	*viewer
 	s    *Scheduler
 	once sync.Once
 }
 
-func (f *follower) Send(msgs [][]byte) bool {
+func (f *followingPage) Send(msgs [][]byte) bool {
 	ok := f.viewer.Send(msgs)
 	for _, m := range f.viewer.snapshot() {
 		if m["type"] == "live" {
@@ -50,29 +50,33 @@ func (v *viewer) snapshot() []map[string]any {
 	return append([]map[string]any(nil), v.msgs...)
 }
 
-// Every page that follows a lesson and watches a run when it is announced
-// gets every event of that run exactly once, in order, wherever in the
-// run it joined.
+// Every page that follows a lesson and watches the instructor's run when
+// it is announced gets every event of that run exactly once, in order,
+// wherever in the run it joined.
 func TestFollowersGetEveryEventOnce(t *testing.T) {
 	t.Parallel()
 	const events = 400
 	s := NewScheduler(streamRun(events), Config{Pace: time.Millisecond}, nil)
 	t.Cleanup(s.Close)
 	e := testExperiment()
-	var followers []*follower
+	var followers []*followingPage
 	for range 30 {
-		f := &follower{viewer: newViewer(), s: s}
-		s.Follow(e.Lesson, f)
+		f := &followingPage{viewer: newViewer(), s: s}
+		s.Follow(e.Lesson, "page", f)
 		followers = append(followers, f)
 	}
 	starter := newViewer()
 	p := params(t, e, 1)
-	r := submit(t, s, e, p, starter)
+	st, err := s.Start(Request{Exp: e, Params: p, Learner: "teacher", Instructor: true}, starter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := st.Run
 	// Some pages arrive while the run goes: they are told of it on Follow.
 	for range 10 {
 		time.Sleep(2 * time.Millisecond)
-		f := &follower{viewer: newViewer(), s: s}
-		s.Follow(e.Lesson, f)
+		f := &followingPage{viewer: newViewer(), s: s}
+		s.Follow(e.Lesson, "page", f)
 		followers = append(followers, f)
 	}
 	<-r.Done()

@@ -51,34 +51,42 @@ type Run struct {
 	key    string
 	prefix []byte        // `{"run":"ID",` spliced in front of each event
 	pace   time.Duration // see Config.Pace
+	owner  string        // the learner who first asked for it
+
+	// presenter is true for a run the instructor asked for: it goes first
+	// and plays on every follower's page. It is written under both the
+	// scheduler's lock and the run's, so either may read it.
+	presenter bool
 
 	mu         sync.Mutex
 	state      State
 	position   int     // 1-based place in the queue while queued
 	eta        float64 // estimated wait in seconds while queued
+	held       bool    // queued, and waiting for the instructor to resume students' runs
 	log        [][]byte
 	seq        int
 	dropped    bool
 	viewers    map[Viewer]int      // viewer → how much of log it has been sent
-	requesters map[Viewer]struct{} // viewers that asked for this run
+	requesters map[string]struct{} // learners who asked for this run
 	cancel     context.CancelCauseFunc
 	outcome    Outcome
 	ended      time.Time
+	began      time.Time // when it started running
 	idleSince  time.Time // when the last viewer left; zero while watched or once finished
 	lastFlush  time.Time
 	flushTimer *time.Timer
 	done       chan struct{}
 }
 
-func newRun(id string, exp *Experiment, p Params, key string, pace time.Duration) *Run {
+func newRun(id string, exp *Experiment, p Params, key string, pace time.Duration, owner string, presenter bool) *Run {
 	prefix, _ := json.Marshal(id)
 	now := time.Now()
 	return &Run{
-		ID: id, Exp: exp, Params: p, Created: now, key: key, pace: pace,
+		ID: id, Exp: exp, Params: p, Created: now, key: key, pace: pace, owner: owner, presenter: presenter,
 		prefix:     append(append([]byte(`{"run":`), prefix...), ','),
 		state:      Queued,
 		viewers:    map[Viewer]int{},
-		requesters: map[Viewer]struct{}{},
+		requesters: map[string]struct{}{},
 		idleSince:  now,
 		done:       make(chan struct{}),
 	}
@@ -97,7 +105,10 @@ type Info struct {
 	Position   int       `json:"position,omitempty"`
 	Viewers    int       `json:"viewers"`
 	Params     Params    `json:"params"`
+	Owner      string    `json:"-"` // the learner who first asked for it
+	Presenter  bool      `json:"presenter,omitempty"`
 	Created    time.Time `json:"created"`
+	Began      time.Time `json:"began,omitzero"`
 	Ended      time.Time `json:"ended,omitzero"`
 	// Result is the result event of a run that finished ok.
 	Result json.RawMessage `json:"result,omitempty"`
@@ -110,20 +121,21 @@ func (r *Run) Info() Info {
 	return Info{
 		ID: r.ID, Experiment: r.Exp.ID, Lesson: r.Exp.Lesson, State: r.state,
 		Status: r.outcome.Status, Position: r.position, Viewers: len(r.viewers),
-		Params: r.Params, Created: r.Created, Ended: r.ended, Result: r.outcome.Result,
+		Params: r.Params, Owner: r.owner, Presenter: r.presenter,
+		Created: r.Created, Began: r.began, Ended: r.ended, Result: r.outcome.Result,
 	}
 }
 
 // ---- Life cycle: queued → running → finished.
 
 // setQueued updates the run's place in the queue and tells its viewers.
-func (r *Run) setQueued(pos int, eta float64) {
+func (r *Run) setQueued(pos int, eta float64, held bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.state != Queued || (r.position == pos && r.eta == eta) {
+	if r.state != Queued || (r.position == pos && r.eta == eta && r.held == held) {
 		return
 	}
-	r.position, r.eta = pos, eta
+	r.position, r.eta, r.held = pos, eta, held
 	r.sendLocked([][]byte{r.queuedMsgLocked()})
 }
 
@@ -131,7 +143,14 @@ func (r *Run) setQueued(pos int, eta float64) {
 func (r *Run) begin(cancel context.CancelCauseFunc) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.state, r.position, r.eta, r.cancel = Running, 0, 0, cancel
+	r.state, r.position, r.eta, r.cancel, r.began = Running, 0, 0, cancel, time.Now()
+}
+
+// markPresenter makes it the instructor's run; the scheduler's lock is held.
+func (r *Run) markPresenter() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.presenter = true
 }
 
 // stop cancels a running run: the runner kills its processes and it
@@ -242,17 +261,18 @@ func (r *Run) sendLocked(msgs [][]byte) {
 }
 
 func (r *Run) queuedMsgLocked() []byte {
-	return protocol.Encode(protocol.Queued{Run: r.ID, Position: r.position, ETA: r.eta})
+	return protocol.Encode(protocol.Queued{Run: r.ID, Position: r.position, ETA: r.eta, Paused: r.held})
 }
 
 // ---- Viewers and requesters.
 
-// accept makes v a requester and a viewer of the run in one step: it is
-// sent the Accepted answer, then every event so far, then each new one.
-func (r *Run) accept(v Viewer, joined bool) {
+// accept makes learner a requester of the run and v its viewer in one
+// step: v is sent the Accepted answer, then every event so far, then each
+// new one.
+func (r *Run) accept(v Viewer, learner string, joined bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.requesters[v] = struct{}{}
+	r.requesters[learner] = struct{}{}
 	viewers := len(r.viewers)
 	if _, ok := r.viewers[v]; !ok {
 		viewers++
@@ -261,11 +281,12 @@ func (r *Run) accept(v Viewer, joined bool) {
 	r.watchLocked(v, accepted)
 }
 
-// watch adds a viewer: it gets every event so far, then each new one.
-func (r *Run) watch(v Viewer) {
+// watch adds a viewer: it gets first, then every event so far, then each
+// new one.
+func (r *Run) watch(v Viewer, first ...[]byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.watchLocked(v)
+	r.watchLocked(v, first...)
 }
 
 // watchLocked sends v first, the replay, and registers it, under one lock,
@@ -287,23 +308,24 @@ func (r *Run) watchLocked(v Viewer, first ...[]byte) {
 	}
 }
 
-// unwatch removes a viewer, and its request if it made one.
+// unwatch removes a viewer. A learner's request stays when one of their
+// tabs closes: another may still watch, and a run nobody watches is
+// cancelled after the idle grace anyway.
 func (r *Run) unwatch(v Viewer) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	delete(r.requesters, v)
 	r.removeViewerLocked(v)
 }
 
-// withdraw takes back v's request. It reports whether v had asked, how
-// many others still ask, and whether the run had already finished.
-func (r *Run) withdraw(v Viewer) (asked bool, others int, finished bool) {
+// withdraw takes back learner's request. It reports whether they had
+// asked, how many others still ask, and whether the run had finished.
+func (r *Run) withdraw(learner string) (asked bool, others int, finished bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	_, asked = r.requesters[v]
+	_, asked = r.requesters[learner]
 	finished = r.state == Finished
 	if asked && !finished {
-		delete(r.requesters, v)
+		delete(r.requesters, learner)
 	}
 	return asked, len(r.requesters), finished
 }
@@ -326,10 +348,10 @@ func (r *Run) viewerCount() int {
 	return len(r.viewers)
 }
 
-func (r *Run) isRequester(v Viewer) bool {
+func (r *Run) isRequester(learner string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	_, ok := r.requesters[v]
+	_, ok := r.requesters[learner]
 	return ok
 }
 

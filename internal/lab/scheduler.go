@@ -23,12 +23,13 @@ type Config struct {
 	// Parallel is how many runs measure at once (default 1: two runs
 	// racing for the CPUs would both measure noise).
 	Parallel int
-	// Queue is how many runs may wait (default 32); past it, Start
-	// refuses.
+	// Queue is how many students' runs may wait (default 32); past it, a
+	// request is offered a finished run of the experiment, or refused.
 	Queue int
-	// PerViewer is how many queued or running runs one viewer (one
-	// websocket connection) may have asked for (default 2).
-	PerViewer int
+	// PerLearner is how many queued or running runs one learner may have
+	// asked for, across all their tabs and reconnects (default 2). The
+	// instructor is not limited by it.
+	PerLearner int
 	// Keep is how many finished runs stay watchable (default 200).
 	Keep int
 	// Pace is the shortest time between two deliveries of a run's events
@@ -40,40 +41,70 @@ type Config struct {
 	// cancelled (default 10 s), so that a page that lost its connection
 	// can reconnect and watch again.
 	IdleGrace time.Duration
+	// Recent is how long a finished run is offered to a request identical
+	// to it instead of measuring again (default 10 minutes).
+	Recent time.Duration
+	// Guess is the duration expected of an experiment that has not run
+	// yet, for queue waits (default 10 s); after a run, its recent
+	// durations are used.
+	Guess time.Duration
 }
 
 func (c Config) withDefaults() Config {
-	if c.Parallel <= 0 {
-		c.Parallel = 1
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
 	}
-	if c.Queue <= 0 {
-		c.Queue = 32
+	dur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
 	}
-	if c.PerViewer <= 0 {
-		c.PerViewer = 2
-	}
-	if c.Keep <= 0 {
-		c.Keep = 200
-	}
-	if c.Pace <= 0 {
-		c.Pace = 20 * time.Millisecond
-	}
-	if c.IdleGrace <= 0 {
-		c.IdleGrace = 10 * time.Second
-	}
+	def(&c.Parallel, 1)
+	def(&c.Queue, 32)
+	def(&c.PerLearner, 2)
+	def(&c.Keep, 200)
+	dur(&c.Pace, 20*time.Millisecond)
+	dur(&c.IdleGrace, 10*time.Second)
+	dur(&c.Recent, 10*time.Minute)
+	dur(&c.Guess, 10*time.Second)
 	return c
 }
 
 // Errors Start, Watch and Cancel return; their messages are for people.
 var (
-	ErrQueueFull   = errors.New("the queue is full")
-	ErrTooMany     = errors.New("too many runs")
-	ErrUnknownRun  = errors.New("no such run")
-	ErrNotYours    = errors.New("only someone who asked for this run can cancel it")
-	ErrClosed      = errors.New("the server is shutting down")
-	errNobody      = errors.New("nobody was watching it any more")
-	errLeftByOwner = errors.New("everyone who asked for it cancelled")
+	ErrQueueFull    = errors.New("the queue is full")
+	ErrTooMany      = errors.New("too many runs")
+	ErrPaused       = errors.New("the instructor has paused runs")
+	ErrUnknownRun   = errors.New("no such run")
+	ErrNotYours     = errors.New("only someone who asked for this run can cancel it")
+	ErrClosed       = errors.New("the server is shutting down")
+	errNobody       = errors.New("nobody was watching it any more")
+	errLeftByOwner  = errors.New("everyone who asked for it cancelled")
+	errByInstructor = errors.New("the instructor cancelled it")
 )
+
+// Request is one ask for a run.
+type Request struct {
+	Exp    *Experiment
+	Params Params // validated
+	// Learner is who asks: the anonymous learner id (limits and
+	// cancelling are per learner, across tabs and reconnects).
+	Learner string
+	// Instructor marks the instructor's request: it goes first, and plays
+	// live on every follower's page.
+	Instructor bool
+	// Fresh skips the offer of a recent identical run.
+	Fresh bool
+}
+
+// Started says how Start answered a request.
+type Started struct {
+	Run    *Run
+	Joined bool   // an identical run was queued or running: the request joined it
+	Offer  string // not "": a finished run was offered instead, for this reason (protocol.Offer*)
+}
 
 // Scheduler queues runs, starts them in order, joins identical requests,
 // and enforces the limits of Config. It is the one owner of which runs
@@ -91,26 +122,35 @@ type Scheduler struct {
 	mu        sync.Mutex // taken before any Run's lock, never after
 	cond      *sync.Cond
 	closed    bool
-	queue     []*Run
+	paused    bool // students' runs wait
+	queue     *queue
+	running   map[*Run]struct{}
 	active    map[string]*Run // queued or running, by key
 	byID      map[string]*Run // every run still kept
 	finished  []*Run          // oldest first
 	latest    map[string]*Run // newest ok run of each experiment
-	followers map[Viewer]string
+	took      map[string][]time.Duration
+	followers map[Viewer]follower
+	class     classWatch
 
 	started atomic.Int64 // runs handed to RunFunc
 }
 
+// follower is a page on a lesson.
+type follower struct{ lesson, learner string }
+
 // NewScheduler starts cfg.Parallel workers that take runs from the queue,
-// and a janitor that cancels runs nobody watches.
+// a janitor that cancels runs nobody watches, and the class view's
+// updates.
 func NewScheduler(run RunFunc, cfg Config, log *slog.Logger) *Scheduler {
 	if log == nil {
 		log = slog.Default()
 	}
 	s := &Scheduler{
-		run: run, cfg: cfg.withDefaults(), log: log,
+		run: run, cfg: cfg.withDefaults(), log: log, queue: newQueue(), running: map[*Run]struct{}{},
 		active: map[string]*Run{}, byID: map[string]*Run{}, latest: map[string]*Run{},
-		followers: map[Viewer]string{},
+		took: map[string][]time.Duration{}, followers: map[Viewer]follower{},
+		class: classWatch{viewers: map[Viewer]struct{}{}},
 	}
 	s.cond = sync.NewCond(&s.mu)
 	s.ctx, s.stop = context.WithCancel(context.Background())
@@ -118,48 +158,119 @@ func NewScheduler(run RunFunc, cfg Config, log *slog.Logger) *Scheduler {
 		s.wg.Add(1)
 		go s.worker()
 	}
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.janitor()
+	go s.classLoop()
 	return s
 }
 
-// Start asks for a run of exp with validated params on behalf of v, and
-// makes v watch it, in one step: v is sent an Accepted message, then the
-// run's events so far, then each new one. An identical run that is queued
-// or running is joined instead of starting another (joined is true).
-func (s *Scheduler) Start(exp *Experiment, p Params, v Viewer) (r *Run, joined bool, err error) {
-	key := exp.ID + " " + p.Key()
+// Start answers a request for a run and makes v watch what it answers
+// with, in one step. An identical run that is queued or running is joined
+// (v is sent Accepted with joined, then its events); an identical run that
+// finished recently, or when the queue is full or students' runs are
+// paused the newest run of the experiment, is offered (v is sent Offer,
+// then its replay); otherwise a new run is queued (Accepted, its place in
+// the queue, then its events as they come).
+func (s *Scheduler) Start(req Request, v Viewer) (Started, error) {
+	key := req.Exp.ID + " " + req.Params.Key()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return nil, false, ErrClosed
+		return Started{}, ErrClosed
 	}
-	if r = s.active[key]; r != nil {
-		r.accept(v, true)
-		return r, true, nil
+	if r := s.active[key]; r != nil {
+		if req.Instructor && !r.presenter {
+			s.presentLocked(r)
+		}
+		r.accept(v, req.Learner, true)
+		return Started{Run: r, Joined: true}, nil
 	}
-	if n := s.countForLocked(v); n >= s.cfg.PerViewer {
-		return nil, false, fmt.Errorf("%w: you already have %d runs queued or running; wait for one to finish or cancel it", ErrTooMany, n)
+	student := !req.Instructor
+	if student && !req.Fresh {
+		if f := s.recentLocked(key); f != nil {
+			return s.offerLocked(f, protocol.OfferRecent, v), nil
+		}
 	}
-	if len(s.queue) >= s.cfg.Queue {
-		return nil, false, fmt.Errorf("%w: %d runs are already waiting; try again when some have finished", ErrQueueFull, len(s.queue))
+	if student && s.paused {
+		if f := s.newestLocked(key, req.Exp.ID); f != nil {
+			return s.offerLocked(f, protocol.OfferPaused, v), nil
+		}
+		return Started{}, fmt.Errorf("%w: the instructor has paused students' runs for now; there is no earlier run of this experiment to show you yet", ErrPaused)
 	}
-	r = newRun(newID(), exp, p, key, s.cfg.Pace)
+	if n := s.countForLocked(req.Learner); student && n >= s.cfg.PerLearner {
+		return Started{}, fmt.Errorf("%w: you already have %d runs queued or running; wait for one to finish or cancel it", ErrTooMany, n)
+	}
+	if waiting := s.queue.len(); waiting >= s.cfg.Queue && (student || len(s.queue.first) >= s.cfg.Queue) {
+		if f := s.newestLocked(key, req.Exp.ID); student && f != nil {
+			return s.offerLocked(f, protocol.OfferQueueFull, v), nil
+		}
+		wait := s.waitLocked()
+		return Started{}, fmt.Errorf("%w: %d runs are already waiting, and no earlier run of this experiment can be shown instead; a new one could start in about %s — try again then", ErrQueueFull, waiting, wait.Round(time.Second))
+	}
+	r := newRun(newID(), req.Exp, req.Params, key, s.cfg.Pace, req.Learner, req.Instructor)
 	s.active[key] = r
 	s.byID[r.ID] = r
-	s.queue = append(s.queue, r)
-	r.setQueued(len(s.queue), 0)
-	r.accept(v, false)
-	s.announceLocked(r, v)
+	s.queue.push(r)
+	s.updatePositionsLocked()
+	r.accept(v, req.Learner, false)
+	if r.presenter {
+		s.announceLocked(r, v)
+	}
+	s.class.dirty = true
 	s.cond.Signal()
-	return r, false, nil
+	return Started{Run: r}, nil
 }
 
-// countForLocked counts the queued or running runs v asked for.
-func (s *Scheduler) countForLocked(v Viewer) int {
+// presentLocked makes a student's run the instructor's: it moves to the
+// front and is announced to the lesson's followers.
+func (s *Scheduler) presentLocked(r *Run) {
+	s.queue.promote(r) // when it is still waiting
+	r.markPresenter()
+	s.updatePositionsLocked()
+	s.announceLocked(r, nil)
+	s.class.dirty = true
+	s.cond.Signal()
+}
+
+// offerLocked makes v watch a finished run, after an Offer that says why.
+func (s *Scheduler) offerLocked(f *Run, reason string, v Viewer) Started {
+	info := f.Info()
+	f.watch(v, protocol.Encode(protocol.Offer{Run: f.ID, Experiment: f.Exp.ID, Params: f.Params,
+		FinishedAt: info.Ended.UTC().Format(time.RFC3339), Reason: reason}))
+	return Started{Run: f, Offer: reason}
+}
+
+// recentLocked is an identical run that finished ok within cfg.Recent.
+func (s *Scheduler) recentLocked(key string) *Run {
+	for i := len(s.finished) - 1; i >= 0; i-- {
+		f := s.finished[i]
+		info := f.Info()
+		if time.Since(info.Ended) > s.cfg.Recent {
+			return nil
+		}
+		if f.key == key && info.Status == StatusOK {
+			return f
+		}
+	}
+	return nil
+}
+
+// newestLocked is the newest identical run that finished ok, else the
+// newest ok run of the experiment, else nil.
+func (s *Scheduler) newestLocked(key, exp string) *Run {
+	for i := len(s.finished) - 1; i >= 0; i-- {
+		if f := s.finished[i]; f.key == key && f.Info().Status == StatusOK {
+			return f
+		}
+	}
+	return s.latest[exp]
+}
+
+// countForLocked counts the queued or running runs learner asked for.
+func (s *Scheduler) countForLocked(learner string) int {
 	n := 0
 	for _, r := range s.active {
-		if r.isRequester(v) {
+		if r.isRequester(learner) {
 			n++
 		}
 	}
@@ -185,24 +296,28 @@ type CancelResult int
 // What Cancel can do.
 const (
 	Cancelled       CancelResult = iota // the run was stopped and its processes killed
-	Left                                // others asked for it too: it goes on, without v
+	Left                                // others asked for it too: it goes on, without this learner
 	AlreadyFinished                     // nothing to do
 )
 
-// Cancel withdraws v's request for a run. When nobody else asked for it,
-// the run is cancelled (its processes killed); otherwise it goes on for
-// the others and v stops watching it.
-func (s *Scheduler) Cancel(id string, v Viewer) (CancelResult, error) {
+// Cancel withdraws learner's request for a run, and v stops watching it.
+// When nobody else asked for it, the run is cancelled (its processes
+// killed); otherwise it goes on for the others. The instructor may cancel
+// any run.
+func (s *Scheduler) Cancel(id, learner string, instructor bool, v Viewer) (CancelResult, error) {
 	s.mu.Lock()
 	r := s.byID[id]
 	s.mu.Unlock()
 	if r == nil {
 		return 0, ErrUnknownRun
 	}
-	asked, others, finished := r.withdraw(v)
+	asked, others, finished := r.withdraw(learner)
 	switch {
 	case finished:
 		return AlreadyFinished, nil
+	case instructor:
+		s.cancelRun(r, errByInstructor)
+		return Cancelled, nil
 	case !asked:
 		return 0, ErrNotYours
 	case others > 0:
@@ -217,27 +332,32 @@ func (s *Scheduler) Cancel(id string, v Viewer) (CancelResult, error) {
 func (s *Scheduler) Leave(v Viewer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.followers, v)
+	if _, ok := s.followers[v]; ok {
+		delete(s.followers, v)
+		s.class.dirty = true
+	}
+	delete(s.class.viewers, v)
 	for _, r := range s.active {
 		r.unwatch(v)
 	}
 }
 
-// Follow sends v a Live message for each run of this lesson's experiments
-// queued or running now, and for each one queued from now on, so that
-// everyone on a lesson page can watch an instructor's run.
-func (s *Scheduler) Follow(lesson string, v Viewer) {
+// Follow makes v a follower of a lesson's page: it is sent a Live message
+// for each of the instructor's runs of the lesson's experiments, queued or
+// running now and from now on, and the instructor's Present messages.
+func (s *Scheduler) Follow(lesson, learner string, v Viewer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.followers[v] = lesson
+	s.followers[v] = follower{lesson: lesson, learner: learner}
+	s.class.dirty = true
 	var msgs [][]byte
-	for _, r := range s.queue {
-		if r.Exp.Lesson == lesson {
+	for r := range s.running {
+		if r.presenter && r.Exp.Lesson == lesson {
 			msgs = append(msgs, liveMsg(r))
 		}
 	}
-	for _, r := range s.active {
-		if r.Exp.Lesson == lesson && r.Info().State == Running {
+	for _, r := range s.queue.order() {
+		if r.presenter && r.Exp.Lesson == lesson {
 			msgs = append(msgs, liveMsg(r))
 		}
 	}
@@ -247,18 +367,45 @@ func (s *Scheduler) Follow(lesson string, v Viewer) {
 }
 
 func liveMsg(r *Run) []byte {
-	return protocol.Encode(protocol.Live{Run: r.ID, Experiment: r.Exp.ID, Params: r.Params})
+	return protocol.Encode(protocol.Live{Run: r.ID, Experiment: r.Exp.ID, Params: r.Params, Presenter: true})
 }
 
 // announceLocked tells the lesson's followers, but the one who asked, of
-// a new run.
+// the instructor's run.
 func (s *Scheduler) announceLocked(r *Run, asker Viewer) {
 	msg := liveMsg(r)
-	for v, lesson := range s.followers {
-		if v != asker && lesson == r.Exp.Lesson && !v.Send([][]byte{msg}) {
+	for v, f := range s.followers {
+		if v != asker && f.lesson == r.Exp.Lesson && !v.Send([][]byte{msg}) {
 			delete(s.followers, v)
 		}
 	}
+}
+
+// Present sends every follower, whatever lesson they are on, to a lesson
+// and a place on its page.
+func (s *Scheduler) Present(lesson, anchor string) {
+	msg := protocol.Encode(protocol.Present{Lesson: lesson, Anchor: anchor})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for v := range s.followers {
+		if !v.Send([][]byte{msg}) {
+			delete(s.followers, v)
+		}
+	}
+}
+
+// Pause holds students' runs in the queue (and answers their new requests
+// with an offer or ErrPaused) until it is called with false.
+func (s *Scheduler) Pause(paused bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.paused == paused {
+		return
+	}
+	s.paused = paused
+	s.updatePositionsLocked()
+	s.class.dirty = true
+	s.cond.Broadcast()
 }
 
 // Lookup returns a run that is still kept.
@@ -288,14 +435,14 @@ type Stats struct {
 	Started  int64 `json:"started"` // runs started since the server started
 	Viewers  int   `json:"viewers"` // viewers of queued and running runs
 	Finished int   `json:"finished_kept"`
+	Paused   bool  `json:"students_paused"`
 }
 
 // Stats returns the scheduler's counts now.
 func (s *Scheduler) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := Stats{Queued: len(s.queue), Started: s.started.Load(), Finished: len(s.finished)}
-	st.Running = len(s.active) - len(s.queue)
+	st := Stats{Queued: s.queue.len(), Running: len(s.running), Started: s.started.Load(), Finished: len(s.finished), Paused: s.paused}
 	for _, r := range s.active {
 		st.Viewers += r.viewerCount()
 	}
@@ -307,7 +454,7 @@ func (s *Scheduler) Stats() Stats {
 func (s *Scheduler) Close() {
 	s.mu.Lock()
 	s.closed = true
-	queued := append([]*Run(nil), s.queue...)
+	queued := s.queue.all()
 	s.mu.Unlock()
 	for _, r := range queued {
 		s.cancelRun(r, ErrClosed)
@@ -323,20 +470,14 @@ func (s *Scheduler) Close() {
 // one has its processes killed by the runner.
 func (s *Scheduler) cancelRun(r *Run, cause error) {
 	s.mu.Lock()
-	queued := false
-	for i, q := range s.queue {
-		if q == r {
-			s.queue = append(s.queue[:i], s.queue[i+1:]...)
-			queued = true
-			break
-		}
-	}
+	queued := s.queue.remove(r)
 	if queued {
 		// Gone from the queue and from what a new request may join, at once.
 		if s.active[r.key] == r {
 			delete(s.active, r.key)
 		}
 		s.updatePositionsLocked()
+		s.class.dirty = true
 	}
 	s.mu.Unlock()
 	if !queued {
@@ -348,28 +489,26 @@ func (s *Scheduler) cancelRun(r *Run, cause error) {
 	s.finish(r, Outcome{Status: StatusCancelled, Error: msg})
 }
 
-func (s *Scheduler) updatePositionsLocked() {
-	for i, q := range s.queue {
-		q.setQueued(i+1, 0)
-	}
-}
-
 func (s *Scheduler) worker() {
 	defer s.wg.Done()
 	for {
 		s.mu.Lock()
-		for len(s.queue) == 0 && !s.closed {
+		var r *Run
+		for !s.closed {
+			if r = s.queue.pop(!s.paused); r != nil {
+				break
+			}
 			s.cond.Wait()
 		}
 		if s.closed {
 			s.mu.Unlock()
 			return
 		}
-		r := s.queue[0]
-		s.queue = s.queue[1:]
 		ctx, cancel := context.WithCancelCause(s.ctx)
 		r.begin(cancel)
+		s.running[r] = struct{}{}
 		s.updatePositionsLocked()
+		s.class.dirty = true
 		s.mu.Unlock()
 
 		s.started.Add(1)
@@ -415,6 +554,12 @@ func (s *Scheduler) finish(r *Run, out Outcome) {
 	if s.active[r.key] == r {
 		delete(s.active, r.key)
 	}
+	if _, ok := s.running[r]; ok {
+		delete(s.running, r)
+		if info := r.Info(); out.Status == StatusOK {
+			s.recordDurationLocked(r.Exp.ID, info.Ended.Sub(info.Began))
+		}
+	}
 	if out.Status == StatusOK {
 		s.latest[r.Exp.ID] = r
 	}
@@ -426,6 +571,8 @@ func (s *Scheduler) finish(r *Run, out Outcome) {
 			delete(s.byID, old.ID)
 		}
 	}
+	s.updatePositionsLocked()
+	s.class.dirty = true
 	s.log.Info("run finished", "run", r.ID, "experiment", r.Exp.ID, "status", out.Status, "error", out.Error)
 }
 

@@ -90,12 +90,14 @@ func isType(typ string) func(map[string]any) bool {
 type fakeRuns struct {
 	mu      sync.Mutex
 	started int
+	order   []string                 // params keys, in the order they started
 	release map[string]chan struct{} // by params key
 }
 
 func (f *fakeRuns) run(ctx context.Context, exp *Experiment, p Params, emit func(Event)) Outcome {
 	f.mu.Lock()
 	f.started++
+	f.order = append(f.order, p.Key())
 	ch := f.release[p.Key()]
 	if ch == nil {
 		ch = make(chan struct{})
@@ -105,6 +107,11 @@ func (f *fakeRuns) run(ctx context.Context, exp *Experiment, p Params, emit func
 	emit(Event{Type: "started", JSON: []byte(`{"type":"started"}`)})
 	select {
 	case <-ch:
+		f.mu.Lock()
+		if f.release[p.Key()] == ch {
+			delete(f.release, p.Key()) // the next run with these parameters waits again
+		}
+		f.mu.Unlock()
 		emit(Event{Type: "result", JSON: []byte(`{"type":"result","metrics":[],"claims":[]}`)})
 		emit(Event{Type: "done", JSON: []byte(`{"type":"done","status":"ok"}`)})
 		return Outcome{Status: StatusOK, Result: []byte(`{"type":"result"}`)}
@@ -114,13 +121,23 @@ func (f *fakeRuns) run(ctx context.Context, exp *Experiment, p Params, emit func
 	}
 }
 
+// finish lets the run with these parameters (running, or the next to
+// start) finish ok.
 func (f *fakeRuns) finish(p Params) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.release[p.Key()] == nil {
-		f.release[p.Key()] = make(chan struct{})
+	ch := f.release[p.Key()]
+	if ch == nil {
+		ch = make(chan struct{})
+		f.release[p.Key()] = ch
 	}
-	close(f.release[p.Key()])
+	select {
+	case <-ch: // already let go: let the next one go too
+		ch = make(chan struct{})
+		f.release[p.Key()] = ch
+	default:
+	}
+	close(ch)
 }
 
 func newTestScheduler(t *testing.T, cfg Config) (*Scheduler, *fakeRuns, *Experiment) {
@@ -138,13 +155,22 @@ func params(t *testing.T, e *Experiment, workers int) Params {
 	return p
 }
 
+// submit asks for a run as learner "v<address of v>" unless said otherwise.
 func submit(t *testing.T, s *Scheduler, e *Experiment, p Params, v Viewer) *Run {
 	t.Helper()
-	r, _, err := s.Start(e, p, v)
+	st, err := s.Start(Request{Exp: e, Params: p, Learner: learnerOf(v)}, v)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
-	return r
+	return st.Run
+}
+
+// learnerOf gives each test viewer a learner id of its own.
+func learnerOf(v Viewer) string { return fmt.Sprintf("learner-%p", v) }
+
+func start(s *Scheduler, e *Experiment, p Params, v Viewer) (*Run, bool, error) {
+	st, err := s.Start(Request{Exp: e, Params: p, Learner: learnerOf(v)}, v)
+	return st.Run, st.Joined, err
 }
 
 func TestQueueIsFIFOWithLivePositions(t *testing.T) {
@@ -178,7 +204,7 @@ func TestIdenticalRequestsJoin(t *testing.T) {
 	for i := range 20 {
 		v := newViewer()
 		viewers = append(viewers, v)
-		r, joined, err := s.Start(e, p, v)
+		r, joined, err := start(s, e, p, v)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -206,16 +232,16 @@ func TestIdenticalRequestsJoin(t *testing.T) {
 
 func TestLimits(t *testing.T) {
 	t.Parallel()
-	s, f, e := newTestScheduler(t, Config{Queue: 2, PerViewer: 2})
+	s, f, e := newTestScheduler(t, Config{Queue: 2, PerLearner: 2})
 	a, b := newViewer(), newViewer()
 	submit(t, s, e, params(t, e, 1), a)
 	a.waitFor(t, "start", isType("started"))
 	submit(t, s, e, params(t, e, 2), a)
-	if _, _, err := s.Start(e, params(t, e, 3), a); !errors.Is(err, ErrTooMany) {
+	if _, _, err := start(s, e, params(t, e, 3), a); !errors.Is(err, ErrTooMany) {
 		t.Errorf("third run of one viewer: err = %v, want ErrTooMany", err)
 	}
 	submit(t, s, e, params(t, e, 4), b)
-	_, _, err := s.Start(e, params(t, e, 5), b)
+	_, _, err := start(s, e, params(t, e, 5), b)
 	if !errors.Is(err, ErrQueueFull) {
 		t.Fatalf("submit to a full queue: err = %v, want ErrQueueFull", err)
 	}
@@ -223,7 +249,7 @@ func TestLimits(t *testing.T) {
 		t.Errorf("queue-full message %q does not say %q", err, want)
 	}
 	// Joining an identical run is not refused by a full queue.
-	if _, joined, err := s.Start(e, params(t, e, 4), newViewer()); err != nil || !joined {
+	if _, joined, err := start(s, e, params(t, e, 4), newViewer()); err != nil || !joined {
 		t.Errorf("joining with a full queue: joined=%v err=%v", joined, err)
 	}
 	for i := 1; i <= 4; i++ {
@@ -240,25 +266,25 @@ func TestCancel(t *testing.T) {
 	queued := submit(t, s, e, params(t, e, 2), owner)
 	s.Watch(running.ID, watcher)
 
-	if _, err := s.Cancel(running.ID, watcher); !errors.Is(err, ErrNotYours) {
+	if _, err := s.Cancel(running.ID, learnerOf(watcher), false, watcher); !errors.Is(err, ErrNotYours) {
 		t.Errorf("a watcher cancelled: err = %v, want ErrNotYours", err)
 	}
 	// Someone else asked for the queued one too: cancelling leaves it to them.
-	if r, joined, err := s.Start(e, params(t, e, 2), other); err != nil || !joined || r != queued {
+	if r, joined, err := start(s, e, params(t, e, 2), other); err != nil || !joined || r != queued {
 		t.Fatalf("the second request for the queued run: joined=%v err=%v", joined, err)
 	}
-	if res, err := s.Cancel(queued.ID, owner); err != nil || res != Left {
+	if res, err := s.Cancel(queued.ID, learnerOf(owner), false, owner); err != nil || res != Left {
 		t.Errorf("cancel a shared run: %v, %v; want Left", res, err)
 	}
-	if res, err := s.Cancel(queued.ID, other); err != nil || res != Cancelled {
+	if res, err := s.Cancel(queued.ID, learnerOf(other), false, other); err != nil || res != Cancelled {
 		t.Errorf("cancel by the last requester: %v, %v; want Cancelled", res, err)
 	}
 	other.waitFor(t, "the queued run cancelled", func(m map[string]any) bool { return m["type"] == "done" && m["status"] == "cancelled" })
-	if res, err := s.Cancel(running.ID, owner); err != nil || res != Cancelled {
+	if res, err := s.Cancel(running.ID, learnerOf(owner), false, owner); err != nil || res != Cancelled {
 		t.Errorf("cancel the running run: %v, %v", res, err)
 	}
 	watcher.waitFor(t, "the running run cancelled", func(m map[string]any) bool { return m["type"] == "done" && m["status"] == "cancelled" })
-	if _, err := s.Cancel("nope", owner); !errors.Is(err, ErrUnknownRun) {
+	if _, err := s.Cancel("nope", learnerOf(owner), false, owner); !errors.Is(err, ErrUnknownRun) {
 		t.Errorf("cancel unknown: %v", err)
 	}
 }
@@ -340,18 +366,22 @@ func TestLatestAndFollow(t *testing.T) {
 	t.Parallel()
 	s, f, e := newTestScheduler(t, Config{})
 	follower := newViewer()
-	s.Follow(e.Lesson, follower)
+	s.Follow(e.Lesson, "student", follower)
 	v := newViewer()
-	s.Follow(e.Lesson, v) // the one who asks is not told of their own run
+	s.Follow(e.Lesson, "teacher", v) // the one who asks is not told of their own run
 	p := params(t, e, 1)
-	r := submit(t, s, e, p, v)
+	st, err := s.Start(Request{Exp: e, Params: p, Learner: "teacher", Instructor: true}, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := st.Run
 	follower.waitFor(t, "announcement", func(m map[string]any) bool { return m["type"] == "live" && m["run"] == r.ID })
 	v.waitFor(t, "start", isType("started"))
 	if slices.Contains(v.types(), "live") {
 		t.Errorf("the one who asked was told of their own run: %v", v.types())
 	}
 	late := newViewer()
-	s.Follow(e.Lesson, late)
+	s.Follow(e.Lesson, "late", late)
 	late.waitFor(t, "the running run announced on follow", func(m map[string]any) bool { return m["type"] == "live" && m["run"] == r.ID })
 	if _, ok := s.Latest(e.ID); ok {
 		t.Error("Latest before any run finished")

@@ -23,12 +23,22 @@ const (
 	OpCancel = "cancel" // withdraw one's request for a run (cancelling it when nobody else asked)
 )
 
+// Operations only the instructor may ask for (the instructor's cookie).
+const (
+	OpPauseStudents  = "pause-students"  // students' runs wait; their new requests get an offer or an error
+	OpResumeStudents = "resume-students" // students' runs go on
+	OpPresent        = "present"         // bring every follower's page to a lesson and a place on it
+)
+
 // Request is a message from the page: {"op": ..., ...}.
 type Request struct {
 	Op         string         `json:"op"`
 	Experiment string         `json:"experiment,omitempty"` // run
 	Params     map[string]any `json:"params,omitempty"`     // run: the experiment's parameters, checked on the server
+	Fresh      bool           `json:"fresh,omitempty"`      // run: measure again rather than be offered a recent identical run
 	Run        string         `json:"run,omitempty"`        // watch, cancel
+	Lesson     string         `json:"lesson,omitempty"`     // present
+	Anchor     string         `json:"anchor,omitempty"`     // present: an element id on the lesson's page
 }
 
 // A Message is one message the server sends; Type names it.
@@ -47,16 +57,75 @@ type Accepted struct {
 // Queued is a waiting run's place in the queue, sent whenever it changes.
 type Queued struct {
 	Run      string  `json:"run"`
-	Position int     `json:"position"`        // 1 is next
-	ETA      float64 `json:"eta_s,omitempty"` // estimated wait, seconds
+	Position int     `json:"position"`         // 1 is next
+	ETA      float64 `json:"eta_s"`            // estimated wait, seconds, from this experiment's recent durations
+	Paused   bool    `json:"paused,omitempty"` // the instructor has paused students' runs: it waits for them
 }
 
-// Live announces a run of the lesson's experiments to the pages that
-// follow that lesson (/ws?lesson=SLUG), so they can watch it.
+// Live announces a run the instructor started to the pages that follow
+// its lesson (/ws?lesson=SLUG), so they can watch it beside their own.
+// Students' runs are never announced.
 type Live struct {
 	Run        string `json:"run"`
 	Experiment string `json:"experiment"`
 	Params     any    `json:"params"`
+	Presenter  bool   `json:"presenter"` // always true: only the instructor's runs are announced
+}
+
+// Offer answers a run request with a run already measured, whose replay
+// follows at once: an identical run that finished here recently
+// ("recent"), or, when the queue is full or the instructor has paused
+// students' runs ("queue-full", "paused"), the newest run of that
+// experiment. {"op":"run",...,"fresh":true} asks for a new one anyway.
+type Offer struct {
+	Run        string `json:"run"`
+	Experiment string `json:"experiment"`
+	Params     any    `json:"params"`
+	FinishedAt string `json:"finished_at"` // RFC 3339
+	Reason     string `json:"reason"`      // recent, queue-full or paused
+}
+
+// Reasons for an Offer.
+const (
+	OfferRecent    = "recent"
+	OfferQueueFull = "queue-full"
+	OfferPaused    = "paused"
+)
+
+// Present brings a follower's page to a lesson and a place on it, unless
+// the learner chose to stop following the instructor.
+type Present struct {
+	Lesson string `json:"lesson"`
+	Anchor string `json:"anchor,omitempty"`
+}
+
+// Class is the instructor's view of the class, sent to the instructor's
+// pages whenever it changes (at most a few times a second). Learners show
+// under short generated names only.
+type Class struct {
+	Paused   bool          `json:"paused"`
+	Queue    []ClassRun    `json:"queue"`   // waiting, in the order they will start
+	Running  []ClassRun    `json:"running"` // measuring now
+	Lessons  []LessonCount `json:"lessons"` // learners on each lesson page, now
+	Learners int           `json:"learners"`
+}
+
+// ClassRun is a queued or running run as the instructor sees it.
+type ClassRun struct {
+	Run        string  `json:"run"`
+	Experiment string  `json:"experiment"`
+	Learner    string  `json:"learner"` // short name, or "instructor"
+	Presenter  bool    `json:"presenter"`
+	Position   int     `json:"position,omitempty"`
+	ETA        float64 `json:"eta_s,omitempty"`
+	Elapsed    float64 `json:"elapsed_s,omitempty"`
+	Viewers    int     `json:"viewers"`
+}
+
+// LessonCount is how many learners are on a lesson's page.
+type LessonCount struct {
+	Lesson   string `json:"lesson"`
+	Learners int    `json:"learners"`
 }
 
 // Left confirms a cancel that did not stop the run: others asked for it
@@ -86,6 +155,9 @@ type Error struct {
 }
 
 func (Accepted) Type() string { return "accepted" }
+func (Offer) Type() string    { return "offer" }
+func (Present) Type() string  { return "present" }
+func (Class) Type() string    { return "class" }
 func (Queued) Type() string   { return "queued" }
 func (Live) Type() string     { return "live" }
 func (Left) Type() string     { return "left" }

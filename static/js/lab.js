@@ -1,7 +1,11 @@
-// Entry point of every page: one websocket to the server, shared by all
-// the experiment panels on the page; it reconnects on its own and the
-// panels re-watch their runs.
+// Entry point of every lesson page: one websocket to the server, shared by
+// all the experiment panels on the page; it reconnects on its own and the
+// panels re-watch their runs. It also follows the instructor, unless the
+// learner chooses not to: the instructor's runs show beside the learner's
+// own, and the instructor can bring the page to a place in the course.
 import { Panel } from './panel.js';
+
+const FOLLOW = 'conclab.follow'; // sessionStorage: "no" when the learner stopped following
 
 class Connection {
   constructor(lesson) {
@@ -11,6 +15,8 @@ class Connection {
     this.open = false;
     this.delay = 500;
     this.queue = [];
+    this.following = sessionStorage.getItem(FOLLOW) !== 'no';
+    this.lives = new Map(); // experiment → the instructor's latest live message
   }
 
   url() {
@@ -48,16 +54,58 @@ class Connection {
   panelFor(id) { return this.panels.find((p) => p.id === id); }
 
   dispatch(m) {
-    if (m.type === 'live') { this.panelFor(m.experiment)?.watchLive(m); return; }
-    if (m.type === 'accepted') { this.panelFor(m.experiment)?.handle(m); return; }
-    if (m.type === 'error') {
-      const p = (m.run && this.byRun.get(m.run)) || (m.experiment && this.panelFor(m.experiment));
-      if (p) p.handle(m);
-      else console.warn('server:', m.message);
-      return;
+    switch (m.type) {
+      case 'live':
+        this.lives.set(m.experiment, m);
+        showClassBar();
+        if (this.following) this.panelFor(m.experiment)?.presenterLive(m);
+        return;
+      case 'present':
+        this.presented = m; // what the instructor last presented, followed or not
+        showClassBar();
+        if (this.following) present(m);
+        return;
+      case 'accepted': case 'offer':
+        this.panelFor(m.experiment)?.handle(m);
+        return;
+      case 'error': {
+        const p = (m.run && this.byRun.get(m.run)) || (m.experiment && this.panelFor(m.experiment));
+        if (p) p.handle(m);
+        else console.warn('server:', m.message);
+        return;
+      }
     }
     if (m.run) this.byRun.get(m.run)?.handle(m);
   }
+
+  /** follow turns following the instructor on or off. */
+  follow(on) {
+    this.following = on;
+    sessionStorage.setItem(FOLLOW, on ? 'yes' : 'no');
+    for (const p of this.panels) {
+      if (!on) p.stopFollowing();
+      else if (this.lives.has(p.id)) p.presenterLive(this.lives.get(p.id));
+    }
+  }
+}
+
+function showClassBar() {
+  const bar = document.querySelector('.classbar');
+  if (bar) bar.hidden = false;
+}
+
+/** present brings the page to the lesson and place the instructor chose. */
+function present(m) {
+  const hash = m.anchor ? `#${m.anchor}` : '';
+  if (m.lesson !== document.body.dataset.lesson) {
+    location.assign(`/lessons/${encodeURIComponent(m.lesson)}${hash}`);
+    return;
+  }
+  const target = m.anchor ? document.getElementById(m.anchor) : document.querySelector('main');
+  if (!target) return;
+  if (m.anchor) history.replaceState(null, '', hash);
+  target.scrollIntoView({ behavior: 'smooth', block: 'start' });
+  target.dataset.presented = String(Date.now());
 }
 
 function main() {
@@ -66,6 +114,11 @@ function main() {
   if (roots.length === 0) return;
   const conn = new Connection(document.body.dataset.lesson);
   for (const r of roots) conn.panels.push(new Panel(r, conn));
+  const follow = document.querySelector('.classbar input.follow');
+  if (follow) {
+    follow.checked = conn.following;
+    follow.addEventListener('change', () => conn.follow(follow.checked));
+  }
   conn.connect();
   // A handle for the browser console and the end-to-end tests.
   window.conclab = conn;

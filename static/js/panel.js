@@ -1,9 +1,41 @@
 // One experiment panel: its form, its live status, charts, tables and
-// verdicts, all driven by the events of the run it shows.
+// verdicts, all drawn from the events of the run it shows. A panel holds
+// up to two runs — the learner's own, and the one the instructor is
+// presenting — and shows one at a time; the learner switches between
+// them, and neither ever replaces the other.
 import { fmt, el, byKey } from './format.js';
 import { makeChart } from './charts.js';
 
 const ACTIVE = new Set(['submitting', 'queued', 'running']);
+
+/** A source is one of the runs a panel holds, with everything it was sent. */
+class Source {
+  constructor(kind) {
+    this.kind = kind; // 'own' or 'presenter'
+    this.reset(null);
+  }
+
+  reset(run) {
+    this.run = run;
+    this.events = []; // what to replay when the panel switches to it
+    this.seq = 0;
+    this.state = 'idle';
+    this.text = '';
+    this.offer = null; // the offer message, when this run was offered
+  }
+
+  active() { return ACTIVE.has(this.state); }
+
+  /** take keeps a message, unless it was seen already; false means skip. */
+  take(m) {
+    if (m.seq) {
+      if (m.seq <= this.seq) return false; // replayed after a reconnect
+      this.seq = m.seq;
+    }
+    this.events.push(m);
+    return true;
+  }
+}
 
 export class Panel {
   constructor(root, conn) {
@@ -15,6 +47,8 @@ export class Panel {
     this.cancelBtn = root.querySelector('button.cancel');
     this.status = root.querySelector('.status');
     this.formError = root.querySelector('.form-error');
+    this.offerBox = root.querySelector('.offer');
+    this.views = root.querySelector('.views');
     this.live = root.querySelector('.live');
     this.progress = root.querySelector('progress');
     this.progressLabel = root.querySelector('.progress-label');
@@ -29,39 +63,61 @@ export class Panel {
     }
     this.tables = new Map();
     for (const t of root.querySelectorAll('.live-table')) this.tables.set(t.dataset.table, t);
-    this.state = 'idle';
-    this.run = null;
-    this.seq = 0;
-    this.form.addEventListener('submit', (e) => { e.preventDefault(); this.start(); });
+    this.own = new Source('own');
+    this.presenter = new Source('presenter');
+    this.shown = this.own;
+    this.form.addEventListener('submit', (e) => { e.preventDefault(); this.start(false); });
     this.cancelBtn.addEventListener('click', () => this.cancel());
-    this.setState('idle', 'Ready. Press Run to measure this machine.');
+    this.offerBox.querySelector('button.fresh').addEventListener('click', () => this.start(true));
+    for (const b of this.views.querySelectorAll('button.view')) {
+      b.addEventListener('click', () => this.show(b.dataset.view === 'presenter' ? this.presenter : this.own));
+    }
+    this.setState(this.own, 'idle', 'Ready. Press Run to measure this machine.');
   }
 
-  setState(state, text) {
-    this.state = state;
-    this.status.dataset.state = state;
-    this.status.textContent = text;
-    const active = ACTIVE.has(state);
-    this.runBtn.disabled = active || !this.conn.open;
-    this.cancelBtn.disabled = !active || state === 'submitting';
-    this.root.toggleAttribute('data-busy', active);
+  /** run is the id of the run this panel shows. */
+  get run() { return this.shown.run; }
+
+  /** state is the state of the run this panel shows. */
+  get state() { return this.shown.state; }
+
+  active() { return this.own.active(); }
+
+  sources() { return [this.own, this.presenter]; }
+
+  /** setState records a source's state, and shows it if it is on screen. */
+  setState(src, state, text) {
+    src.state = state;
+    src.text = text;
+    if (src === this.shown) this.paintStatus();
   }
 
-  active() { return ACTIVE.has(this.state); }
+  paintStatus() {
+    const src = this.shown;
+    this.status.dataset.state = src.state;
+    this.status.textContent = src.text;
+    this.root.dataset.showing = src.kind;
+    const busy = this.own.active();
+    this.runBtn.disabled = busy || !this.conn.open;
+    this.cancelBtn.disabled = src !== this.own || !busy || this.own.state === 'submitting';
+    this.root.toggleAttribute('data-busy', src.active());
+    this.root.dataset.origin = src === this.presenter ? 'other' : 'self';
+    const offer = src.offer;
+    this.offerBox.hidden = !offer;
+    if (offer) this.offerBox.querySelector('.offer-text').textContent = offerText(offer);
+  }
 
   /** connection reports the websocket going up or down. */
   connection(open) {
-    if (open && this.run && this.active()) {
-      this.conn.send({ op: 'watch', run: this.run });
-      this.setState(this.state, 'Reconnected; catching up with the run…');
-    } else if (!open && this.active()) {
-      this.status.textContent = 'Connection lost; reconnecting…';
-    } else if (open && this.state === 'idle') {
-      this.setState('idle', 'Ready. Press Run to measure this machine.');
-    } else if (!open && this.state === 'idle') {
-      this.setState('idle', 'Connecting to the server…');
+    for (const src of this.sources()) {
+      if (open && src.run && src.active()) this.conn.send({ op: 'watch', run: src.run });
     }
-    this.runBtn.disabled = this.active() || !open;
+    const src = this.own;
+    if (open && src.active()) this.setState(src, src.state, 'Reconnected; catching up with the run…');
+    else if (!open && src.active()) this.setState(src, src.state, 'Connection lost; reconnecting…');
+    else if (open && src.state === 'idle') this.setState(src, 'idle', 'Ready. Press Run to measure this machine.');
+    else if (!open && src.state === 'idle') this.setState(src, 'idle', 'Connecting to the server…');
+    this.paintStatus();
   }
 
   params() {
@@ -83,36 +139,77 @@ export class Panel {
     return out;
   }
 
-  start() {
+  /** start asks for a run of the learner's own; fresh refuses an offer. */
+  start(fresh) {
     this.formError.hidden = true;
     let params;
     try { params = this.params(); } catch (e) { this.showError(e.message); return; }
-    this.reset(null);
-    this.root.dataset.origin = 'self';
-    this.setState('submitting', 'Sending the request…');
-    this.conn.send({ op: 'run', experiment: this.id, params });
+    this.bindSource(this.own, null);
+    this.show(this.own);
+    this.setState(this.own, 'submitting', 'Sending the request…');
+    const msg = { op: 'run', experiment: this.id, params };
+    if (fresh) msg.fresh = true;
+    this.conn.send(msg);
   }
 
   cancel() {
-    if (this.run) this.conn.send({ op: 'cancel', run: this.run });
+    if (this.own.run) this.conn.send({ op: 'cancel', run: this.own.run });
     this.cancelBtn.disabled = true;
     this.status.textContent = 'Cancelling…';
   }
 
-  /** watchLive follows a run someone else started, if this panel is free. */
-  watchLive(msg) {
-    if (this.active() || msg.run === this.run) return;
-    this.reset(msg.run);
-    this.root.dataset.origin = 'other';
-    this.setState('queued', 'Watching a run someone else started…');
+  /** presenterLive shows beside the learner's own results a run the
+   *  instructor started: at once when the panel holds nothing of the
+   *  learner's, otherwise behind the "Live from the instructor" switch. */
+  presenterLive(msg) {
+    if (msg.run === this.presenter.run) return;
+    this.bindSource(this.presenter, msg.run);
+    this.setState(this.presenter, 'queued', 'Live from the instructor: waiting for it to start…');
+    this.views.hidden = false;
     this.conn.send({ op: 'watch', run: msg.run });
+    if (this.own.state === 'idle' && this.own.run === null) this.show(this.presenter);
+    else this.markNews();
   }
 
-  reset(run) {
-    if (this.run) this.conn.forget(this.run, this);
-    this.run = run;
-    this.seq = 0;
+  /** stopFollowing hides the instructor's run; the learner's own stays. */
+  stopFollowing() {
+    if (this.presenter.run) this.conn.forget(this.presenter.run, this);
+    this.presenter.reset(null);
+    this.views.hidden = true;
+    if (this.shown === this.presenter) this.show(this.own);
+  }
+
+  markNews() {
+    const b = this.views.querySelector('[data-view="presenter"]');
+    if (this.shown !== this.presenter) b.dataset.news = 'true';
+  }
+
+  /** bindSource makes src hold run (null: nothing yet), forgetting what it held. */
+  bindSource(src, run) {
+    const other = src === this.own ? this.presenter : this.own;
+    if (src.run && src.run !== other.run) this.conn.forget(src.run, this);
+    src.reset(run);
     if (run) this.conn.bind(run, this);
+    if (src === this.shown) this.clear();
+  }
+
+  /** show puts one source on screen, redrawn from everything it was sent. */
+  show(src) {
+    for (const b of this.views.querySelectorAll('button.view')) {
+      const on = (b.dataset.view === 'presenter') === (src === this.presenter);
+      b.setAttribute('aria-pressed', String(on));
+      if (on) delete b.dataset.news;
+    }
+    if (src === this.shown && src.events.length === 0) { this.paintStatus(); return; }
+    this.shown = src;
+    this.clear();
+    for (const m of src.events) this.draw(m, src);
+    for (const c of this.charts.values()) c.flush();
+    this.paintStatus();
+  }
+
+  /** clear empties what the panel draws. */
+  clear() {
     for (const c of this.charts.values()) c.reset();
     for (const t of this.tables.values()) t.querySelector('tbody').replaceChildren();
     this.gauges.replaceChildren();
@@ -136,32 +233,81 @@ export class Panel {
     this.formError.hidden = false;
   }
 
-  /** handle takes one message of this panel's run. */
+  /** handle takes one message of one of this panel's runs. */
   handle(m) {
-    if (m.seq) {
-      if (m.seq <= this.seq) return; // already seen (replayed after a reconnect)
-      this.seq = m.seq;
+    if (m.type === 'accepted' || m.type === 'offer') {
+      // The answer to the learner's own request: the run it will show.
+      this.bindSource(this.own, m.run);
+      this.own.offer = m.type === 'offer' ? m : null;
+      this.own.take(m);
+      this.state_(this.own, m);
+      if (this.shown === this.own) this.draw(m, this.own);
+      this.paintStatus();
+      return;
     }
+    if (m.type === 'error') {
+      this.showError(m.message);
+      if (this.own.state === 'submitting' || (m.op === 'watch' && m.run === this.own.run)) this.setState(this.own, 'failed', 'Not started.');
+      return;
+    }
+    for (const src of this.sources()) {
+      if (src.run !== m.run || !src.take(m)) continue;
+      this.state_(src, m);
+      if (src === this.shown) this.draw(m, src);
+      else if (src === this.presenter) this.markNews();
+    }
+    this.paintStatus();
+  }
+
+  /** state_ follows a source's life from its messages, shown or not. */
+  state_(src, m) {
+    const who = src === this.presenter ? 'Live from the instructor: ' : '';
     switch (m.type) {
       case 'accepted':
-        this.reset(m.run);
-        this.setState('queued', m.joined
+        this.setState(src, 'queued', m.joined
           ? `Joined an identical run already under way (${m.viewers} watching).`
           : 'Accepted; waiting for its turn…');
-        this.logLine(m.joined ? 'Someone asked for the same run a moment ago, so you are watching theirs.' : 'Run accepted.');
+        break;
+      case 'offer':
+        this.setState(src, 'finished', offerText(m));
         break;
       case 'queued':
-        this.setState('queued', m.position === 1 ? 'Queued: next in line.' : `Queued: position ${m.position}.`);
+        this.setState(src, 'queued', who + queuedText(m));
+        break;
+      case 'started': case 'progress':
+        if (src.state !== 'running') this.setState(src, 'running', src === this.presenter ? 'Live from the instructor: running on the server…' : 'Running on the server…');
+        break;
+      case 'left':
+        this.setState(src, 'cancelled', m.message);
+        break;
+      case 'done': {
+        const labels = { ok: 'Finished.', failed: 'Failed: ', cancelled: 'Cancelled.', timeout: 'Stopped at its time limit.' };
+        let text = labels[m.status] ?? m.status;
+        if (m.status === 'failed') text += m.error;
+        if (src.offer) text = offerText(src.offer);
+        else if (src === this.presenter) text = who + text;
+        this.setState(src, m.status === 'ok' ? 'finished' : m.status, text);
+        break;
+      }
+    }
+  }
+
+  /** draw puts one message of the shown run on the page. */
+  draw(m, src) {
+    switch (m.type) {
+      case 'accepted':
+        this.logLine(m.joined ? 'Someone asked for the same run a moment ago, so you are watching theirs.' : 'Run accepted.');
+        break;
+      case 'offer':
+        this.logLine(offerText(m));
         break;
       case 'started':
-        this.setState('running', this.runningText());
         this.logLine(`Started in process ${m.pid}; GOMAXPROCS ${m.child?.gomaxprocs}${m.child?.cpus?.length ? `, pinned to CPUs ${m.child.cpus.join(', ')}` : ''}.`);
         break;
       case 'progress':
         this.progress.max = Math.max(1, m.total);
         this.progress.value = m.done;
         this.progressLabel.textContent = `${m.phase} (${m.done}/${m.total})`;
-        if (this.state !== 'running') this.setState('running', this.runningText());
         break;
       case 'log':
         this.logLine(m.message);
@@ -171,20 +317,9 @@ export class Panel {
       case 'point': case 'points': case 'bar': case 'hist': case 'span': case 'mark':
         this.charts.get(m.chart)?.handle(m);
         break;
-      case 'result': this.result(m); break;
+      case 'result': this.result(m, src); break;
       case 'done': this.done(m); break;
-      case 'left':
-        this.setState('cancelled', m.message);
-        break;
-      case 'error':
-        this.showError(m.message);
-        if (this.state === 'submitting' || (m.op === 'watch' && m.run === this.run)) this.setState('failed', 'Not started.');
-        break;
     }
-  }
-
-  runningText() {
-    return this.root.dataset.origin === 'other' ? 'Running: a run someone else started, shown live here.' : 'Running on the server…';
   }
 
   logLine(text) {
@@ -214,13 +349,13 @@ export class Panel {
     if (m.cells.state) tr.dataset.state = m.cells.state;
   }
 
-  result(m) {
+  result(m, src) {
     this.results.hidden = false;
     this.metrics.replaceChildren(...m.metrics.map((x) => {
       const spread = x.min !== undefined ? `${fmt(x.min)} · ${fmt(x.p99)} · ${fmt(x.max)}` : '–';
       const name = el('th', { scope: 'row', text: x.name });
       if (x.note) name.append(el('small', { text: x.note }));
-      return el('tr', {}, name, el('td', { text: `${fmt(x.value)} ${x.unit}` }), el('td', { text: spread }), el('td', { text: x.n ? String(x.n) : '–' }));
+      return el('tr', { 'data-metric-key': x.key }, name, el('td', { text: `${fmt(x.value)} ${x.unit}` }), el('td', { text: spread }), el('td', { text: x.n ? String(x.n) : '–' }));
     }));
     // Other parts of the page (a lesson's summary table) may show figures
     // from this result: elements with data-fill="<experiment>" and
@@ -230,7 +365,7 @@ export class Panel {
       if (x) { cell.textContent = `${fmt(x.value)} ${x.unit}`; cell.dataset.filled = 'true'; }
       else { cell.textContent = 'not measured here'; cell.dataset.filled = 'missing'; } // a figure this host cannot give
     }
-    document.dispatchEvent(new CustomEvent('lab:result', { detail: { experiment: this.id, run: this.run, metrics: m.metrics, claims: m.claims } }));
+    document.dispatchEvent(new CustomEvent('lab:result', { detail: { experiment: this.id, run: src.run, source: src.kind, metrics: m.metrics, claims: m.claims } }));
     const items = [...this.root.querySelectorAll('.claim')];
     for (const c of m.claims) {
       let li = items.find((x) => x.dataset.claim === c.claim);
@@ -249,13 +384,29 @@ export class Panel {
 
   done(m) {
     for (const c of this.charts.values()) c.flush();
-    const labels = { ok: 'Finished.', failed: 'Failed: ', cancelled: 'Cancelled.', timeout: 'Stopped at its time limit.' };
-    const state = m.status === 'ok' ? 'finished' : m.status;
-    let text = labels[m.status] ?? m.status;
-    if (m.status === 'failed') text += m.error;
-    else if (m.error && m.status !== 'ok') this.logLine(m.error);
+    if (m.error && m.status !== 'ok' && m.status !== 'failed') this.logLine(m.error);
     if (m.status === 'ok') this.progress.value = this.progress.max;
-    this.setState(state, text);
     for (const li of this.root.querySelectorAll('.claim .verdict[data-verdict="pending"]')) li.textContent = 'no verdict';
   }
+}
+
+/** queuedText says where a waiting run is and how long it may wait. */
+function queuedText(m) {
+  if (m.paused) return 'Waiting: the instructor has paused students’ runs for now.';
+  const where = m.position === 1 ? 'next in line' : `position ${m.position}`;
+  const wait = m.eta_s > 0 ? `, about ${m.eta_s < 60 ? Math.round(m.eta_s) + ' s' : Math.round(m.eta_s / 60) + ' min'}` : '';
+  return `Queued: ${where}${wait}.`;
+}
+
+/** offerText says what an offered run is and when it was measured. */
+function offerText(m) {
+  const at = new Date(m.finished_at);
+  const mins = Math.max(0, Math.round((Date.now() - at.getTime()) / 60000));
+  const when = `measured here at ${at.toLocaleTimeString()}${mins > 0 ? ` (${mins} min ago)` : ' (just now)'}`;
+  const why = {
+    recent: 'An identical run finished a moment ago, so you are seeing it',
+    'queue-full': 'The queue is full, so you are seeing the newest run of this experiment',
+    paused: 'The instructor has paused students’ runs, so you are seeing the newest run of this experiment',
+  }[m.reason] ?? 'You are seeing an earlier run';
+  return `${why}, ${when}.`;
 }

@@ -1,0 +1,102 @@
+// The instructor's dashboard: one websocket (/ws?class) that receives the
+// class view as it changes and sends the instructor's operations.
+import { el } from './format.js';
+
+const $ = (sel) => document.querySelector(sel);
+
+function seconds(s) {
+  return s < 60 ? `${Math.round(s)} s` : `${Math.floor(s / 60)} min ${String(Math.round(s % 60)).padStart(2, '0')} s`;
+}
+
+class Dashboard {
+  constructor() {
+    this.open = false;
+    this.delay = 500;
+    this.status = $('[data-testid="present-status"]');
+    $('form.present').addEventListener('submit', (e) => { e.preventDefault(); this.present(); });
+    $('#present-lesson').addEventListener('change', () => this.anchors());
+    this.anchors();
+    for (const b of document.querySelectorAll('button[data-op]')) {
+      b.addEventListener('click', () => this.send({ op: b.dataset.op }));
+    }
+    document.addEventListener('click', (e) => {
+      const run = e.target.closest('button[data-cancel]')?.dataset.cancel;
+      if (run) this.send({ op: 'cancel', run });
+    });
+  }
+
+  connect() {
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(`${proto}//${location.host}/ws?class`);
+    this.ws = ws;
+    ws.addEventListener('open', () => { this.open = true; this.delay = 500; });
+    ws.addEventListener('message', (e) => this.dispatch(JSON.parse(e.data)));
+    ws.addEventListener('close', () => {
+      this.open = false;
+      setTimeout(() => this.connect(), this.delay);
+      this.delay = Math.min(this.delay * 2, 8000);
+    });
+  }
+
+  send(msg) {
+    if (this.open) this.ws.send(JSON.stringify(msg));
+    else this.status.textContent = 'Not connected yet; try again in a moment.';
+  }
+
+  /** anchors shows only the places of the chosen lesson. */
+  anchors() {
+    const lesson = $('#present-lesson').value;
+    const sel = $('#present-anchor');
+    for (const o of sel.options) o.hidden = o.dataset.lesson !== lesson;
+    const chosen = sel.options[sel.selectedIndex];
+    if (!chosen || chosen.hidden) sel.selectedIndex = [...sel.options].findIndex((o) => !o.hidden);
+  }
+
+  present() {
+    const lesson = $('#present-lesson').value;
+    const anchor = $('#present-anchor').value;
+    this.send({ op: 'present', lesson, anchor });
+  }
+
+  dispatch(m) {
+    switch (m.type) {
+      case 'class': this.render(m); break;
+      case 'present': this.status.textContent = `Sent: every follower is on ${m.lesson}${m.anchor ? ' at ' + m.anchor : ''}.`; break;
+      case 'error': this.status.textContent = m.message; break;
+    }
+  }
+
+  render(c) {
+    const state = $('[data-testid="paused-state"]');
+    state.dataset.paused = String(c.paused);
+    state.textContent = c.paused
+      ? 'Paused: students’ runs wait, and a new request is offered an earlier run.'
+      : 'Running: students’ runs are taken in turn, after yours.';
+    this.runs('running', c.running, false);
+    this.runs('queue', c.queue, true);
+    $('[data-testid="learners"]').textContent = String(c.learners);
+    $('[data-testid="lessons-table"] tbody').replaceChildren(...c.lessons.map((l) =>
+      el('tr', {}, el('th', { scope: 'row', text: l.lesson }), el('td', { text: String(l.learners) }))));
+  }
+
+  runs(id, runs, queued) {
+    const body = $(`[data-runs="${id}"] tbody`);
+    if (runs.length === 0) {
+      body.replaceChildren(el('tr', { class: 'empty' }, el('td', { colspan: '6', text: 'Nothing.' })));
+      return;
+    }
+    body.replaceChildren(...runs.map((r) => {
+      const cells = [];
+      if (queued) cells.push(el('td', { text: String(r.position) }));
+      cells.push(el('td', { text: r.learner }), el('td', {}, el('code', { text: r.experiment })));
+      cells.push(el('td', { text: queued ? `about ${seconds(r.eta_s ?? 0)}` : seconds(r.elapsed_s ?? 0) }));
+      cells.push(el('td', { text: String(r.viewers) }));
+      cells.push(el('td', {}, el('button', { type: 'button', class: 'cancel', 'data-cancel': r.run, text: 'Cancel' })));
+      return el('tr', { 'data-run': r.run, 'data-presenter': r.presenter ? 'true' : null }, ...cells);
+    }));
+  }
+}
+
+const d = new Dashboard();
+d.connect();
+window.conclabClass = d;

@@ -1,0 +1,33 @@
+package ui
+
+import (
+	"fmt"
+
+	"conclab/internal/probe"
+	"conclab/internal/protocol"
+)
+
+// ClassPage is the instructor's dashboard: what to present, the queue,
+// the runs measuring now, and where the learners are.
+type ClassPage struct {
+	Host    probe.Host
+	Lessons []ClassLesson
+	Class   protocol.Class // as it is when the page is rendered; the page script keeps it live
+}
+
+// ClassLesson is a lesson the instructor can bring the class to, with the
+// places on its page.
+type ClassLesson struct {
+	Lesson  Lesson
+	Anchors []Anchor
+}
+
+// Anchor is a place on a lesson's page: an element id and its label.
+type Anchor struct{ ID, Label string }
+
+func seconds(s float64) string {
+	if s < 60 {
+		return fmt.Sprintf("%.0f s", s)
+	}
+	return fmt.Sprintf("%d min %02d s", int(s)/60, int(s)%60)
+}
