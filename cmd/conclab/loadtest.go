@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -30,10 +31,24 @@ func loadtest(ctx context.Context, reg *lab.Registry, args []string, stdout, std
 	duration := fs.Duration("duration", 10*time.Second, "how long --pages runs (1s–5m)")
 	expID := fs.String("experiment", "switch-cost", "experiment to run while they watch")
 	limit := fs.Duration("timeout", 3*time.Minute, "give up after this long (1s–30m)")
+	students := fs.Int("students", 0, "play a class of this many students instead of --viewers (0–1000)")
+	key := fs.String("instructor-key", os.Getenv("CONCLAB_INSTRUCTOR_KEY"), "with --students: the server's instructor key")
+	lesson := fs.String("lesson", "", "with --students: the lesson page the class is on (default: the experiment's)")
+	identical := fs.Float64("identical", 0.5, "with --students: the share of students asking for the instructor's very run (0–1)")
+	drop := fs.Float64("drop", 0.1, "with --students: the share of students who drop their connection and come back (0–1)")
 	var sets setFlags
 	fs.Var(&sets, "set", "experiment parameter name=value (repeatable)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *students < 0 || *students > 1000 {
+		return usageError("--students must be 0–1000, got %d", *students)
+	}
+	if *identical < 0 || *identical > 1 || *drop < 0 || *drop > 1 {
+		return usageError("--identical and --drop are shares from 0 to 1, got %v and %v", *identical, *drop)
+	}
+	if *students > 0 {
+		*viewers = 0
 	}
 	if *viewers < 0 || *viewers > 5000 {
 		return usageError("--viewers must be 0–5000, got %d", *viewers)
@@ -44,8 +59,8 @@ func loadtest(ctx context.Context, reg *lab.Registry, args []string, stdout, std
 	if *duration < time.Second || *duration > 5*time.Minute {
 		return usageError("--duration must be 1s–5m, got %s", *duration)
 	}
-	if *viewers == 0 && *pages == 0 {
-		return usageError("nothing to do: give --viewers or --pages")
+	if *viewers == 0 && *pages == 0 && *students == 0 {
+		return usageError("nothing to do: give --viewers, --students or --pages")
 	}
 	if *limit < time.Second || *limit > 30*time.Minute {
 		return usageError("--timeout must be 1s–30m, got %s", *limit)
@@ -74,9 +89,16 @@ func loadtest(ctx context.Context, reg *lab.Registry, args []string, stdout, std
 		if err := pageLoad(ctx, stdout, base.String()+*page, *pages, *duration); err != nil {
 			return err
 		}
-		if *viewers == 0 {
+		if *viewers == 0 && *students == 0 {
 			return nil
 		}
+	}
+	if *students > 0 {
+		if *lesson == "" {
+			*lesson = exp.Lesson
+		}
+		return classLoad(ctx, stdout, &classPlan{base: base, students: *students, key: *key, lesson: *lesson,
+			exp: exp, params: params, identical: *identical, drop: *drop})
 	}
 	fmt.Fprintf(stdout, "Opening %d viewers on %s and running %s…\n", *viewers, base, exp.ID)
 

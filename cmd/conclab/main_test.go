@@ -198,7 +198,9 @@ func TestLoadtest(t *testing.T) {
 	defer cancel()
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"conclab", "serve", "--addr", "127.0.0.1:0"}, pw, io.Discard) }()
+	go func() {
+		done <- run(ctx, []string{"conclab", "serve", "--addr", "127.0.0.1:0", "--instructor-key", "a-test-instructor-key"}, pw, io.Discard)
+	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
 		t.Fatal(err)
@@ -219,6 +221,20 @@ func TestLoadtest(t *testing.T) {
 	code, out, stderr = conclab(t, "loadtest", "--addr", url, "--viewers", "0", "--pages", "50", "--duration", "1s")
 	if code != 0 || !strings.Contains(out, "page latency (") || !strings.Contains(out, " 0 failed") {
 		t.Errorf("loadtest --pages: exit %d, %s %s", code, out, stderr)
+	}
+	// A small class: every request answered, nothing lost.
+	code, out, stderr = conclab(t, "loadtest", "--addr", url, "--students", "12", "--instructor-key", "a-test-instructor-key",
+		"--experiment", "yield-batching", "--set", "items=10000", "--set", "budget=100")
+	if code != 0 {
+		t.Fatalf("loadtest --students exit %d: %s\n%s", code, stderr, out)
+	}
+	for _, want := range []string{"requests: 12 answered, 0 unanswered", "events of the instructor's run lost: 0", "sent twice or out of order: 0", "moved by the instructor's present"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("loadtest --students output lacks %q:\n%s", want, out)
+		}
+	}
+	if code, _, stderr := conclab(t, "loadtest", "--addr", url, "--students", "2", "--instructor-key", "wrong-key-wrong-key"); code != 1 || !strings.Contains(stderr, "refused") {
+		t.Errorf("loadtest with a wrong key: exit %d, %q", code, stderr)
 	}
 	if code, _, stderr := conclab(t, "loadtest", "--viewers", "0"); code != 2 || !strings.Contains(stderr, "nothing to do") {
 		t.Errorf("loadtest --viewers 0: exit %d, %q", code, stderr)
