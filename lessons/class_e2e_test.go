@@ -98,3 +98,36 @@ func TestAClassInBrowser(t *testing.T) {
 		b.NoErrors(t)
 	}
 }
+
+// TestARecentRunIsOfferedInBrowser: asking again for a run that just
+// finished shows that run at once, labelled with when it was measured,
+// with a button that measures it again.
+func TestARecentRunIsOfferedInBrowser(t *testing.T) {
+	b := e2e.NewBrowser(t, 90*time.Second)
+	srv := startServer(t)
+	panel := `document.querySelector('[data-experiment="yield-batching"]')`
+	b.Do(t, chromedp.Navigate(srv.URL+"/lessons/context-switching"))
+	b.WaitFor(t, "the websocket to connect", panel+`.querySelector('button.run').disabled === false`)
+	b.Do(t, chromedp.SetValue(chromedp.ID("yield-batching--items"), "40000"),
+		chromedp.SetValue(chromedp.ID("yield-batching--budget"), "300"),
+		chromedp.Click(chromedp.CSS(`[data-experiment="yield-batching"] button.run`)))
+	b.WaitFor(t, "the first run to finish", panel+`.querySelector('.status').dataset.state === 'finished'`)
+	first := e2e.Eval[string](t, b, `window.conclab.panelFor('yield-batching').own.run`)
+
+	b.Do(t, chromedp.Click(chromedp.CSS(`[data-experiment="yield-batching"] button.run`)))
+	b.WaitFor(t, "the offer", panel+`.querySelector('.offer').hidden === false`)
+	if got := e2e.Eval[string](t, b, `window.conclab.panelFor('yield-batching').own.run`); got != first {
+		t.Errorf("the offer shows run %s, want the finished one %s", got, first)
+	}
+	if text := e2e.Eval[string](t, b, panel+`.querySelector('.offer-text').textContent`); !strings.Contains(text, "measured here at") {
+		t.Errorf("the offer says %q; it must say when the run was measured", text)
+	}
+	b.WaitFor(t, "the offered run's results, at once", panel+`.querySelectorAll('[data-chart="rate"] tbody tr').length === 10`)
+
+	b.Do(t, chromedp.Click(chromedp.CSS(`[data-experiment="yield-batching"] button.fresh`)))
+	b.WaitFor(t, "a fresh run to finish", panel+`.querySelector('.status').dataset.state === 'finished' && window.conclab.panelFor('yield-batching').own.run !== '`+first+`'`)
+	if e2e.Eval[bool](t, b, panel+`.querySelector('.offer').hidden === false`) {
+		t.Error("the offer is still shown over a fresh run")
+	}
+	b.NoErrors(t)
+}
