@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"sync"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -27,6 +28,7 @@ const (
 // watches.
 type conn struct {
 	ws     *websocket.Conn
+	raw    *corkConn // the connection under ws, corked for each batch
 	out    chan [][]byte
 	cancel context.CancelCauseFunc
 	who    Identity
@@ -65,7 +67,8 @@ func (s *Server) websocket() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Accept checks that a browser's Origin is this server's own host
 		// (or one of OriginPatterns): another site's page cannot drive runs.
-		ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.OriginPatterns})
+		cw := &corking{ResponseWriter: w}
+		ws, err := websocket.Accept(cw, r, &websocket.AcceptOptions{OriginPatterns: s.OriginPatterns})
 		if err != nil {
 			s.Log.Info("websocket refused", "origin", r.Header.Get("Origin"), "err", err)
 			return
@@ -75,7 +78,7 @@ func (s *Server) websocket() http.Handler {
 
 		ctx, cancel := context.WithCancelCause(r.Context())
 		defer cancel(nil)
-		c := &conn{ws: ws, out: make(chan [][]byte, outQueue), cancel: cancel, who: identityOf(r)}
+		c := &conn{ws: ws, raw: cw.conn, out: make(chan [][]byte, outQueue), cancel: cancel, who: identityOf(r)}
 		defer s.Runs.Leave(c)
 
 		if lesson := r.URL.Query().Get("lesson"); lesson != "" {
@@ -106,23 +109,32 @@ func (s *Server) websocket() http.Handler {
 	})
 }
 
-// writeLoop writes queued messages until the connection ends.
+// writeLoop writes queued messages until the connection ends. A batch is
+// one delivery: its messages go out corked, in one write, with one
+// deadline.
 func writeLoop(ctx context.Context, c *conn) error {
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case batch := <-c.out:
-			// One deadline for the batch: a batch is one delivery.
-			wctx, cancel := context.WithTimeout(ctx, writeTimeout)
+			deadline := time.Now().Add(writeTimeout)
+			wctx, cancel := context.WithDeadline(ctx, deadline)
+			c.raw.cork()
+			var err error
 			for _, msg := range batch {
-				if err := c.ws.Write(wctx, websocket.MessageText, msg); err != nil {
-					cancel()
-					c.cancel(err)
-					return err
+				if err = c.ws.Write(wctx, websocket.MessageText, msg); err != nil {
+					break
 				}
 			}
+			if uerr := c.raw.uncork(deadline); err == nil {
+				err = uerr
+			}
 			cancel()
+			if err != nil {
+				c.cancel(err)
+				return err
+			}
 		}
 	}
 }
