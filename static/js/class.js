@@ -75,8 +75,9 @@ class Dashboard {
     this.runs('running', c.running, false);
     this.runs('queue', c.queue, true);
     $('[data-testid="learners"]').textContent = String(c.learners);
+    const titles = new Map([...$('#present-lesson').options].map((o) => [o.value, o.textContent]));
     $('[data-testid="lessons-table"] tbody').replaceChildren(...c.lessons.map((l) =>
-      el('tr', {}, el('th', { scope: 'row', text: l.lesson }), el('td', { text: String(l.learners) }))));
+      el('tr', {}, el('th', { scope: 'row', text: titles.get(l.lesson) ?? l.lesson }), el('td', { text: String(l.learners) }))));
   }
 
   runs(id, runs, queued) {

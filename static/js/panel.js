@@ -269,7 +269,7 @@ export class Panel {
           : 'Accepted; waiting for its turn…');
         break;
       case 'offer':
-        this.setState(src, 'finished', offerText(m));
+        this.setState(src, 'finished', 'Showing a run measured earlier (see below).');
         break;
       case 'queued':
         this.setState(src, 'queued', who + queuedText(m));
@@ -284,7 +284,7 @@ export class Panel {
         const labels = { ok: 'Finished.', failed: 'Failed: ', cancelled: 'Cancelled.', timeout: 'Stopped at its time limit.' };
         let text = labels[m.status] ?? m.status;
         if (m.status === 'failed') text += m.error;
-        if (src.offer) text = offerText(src.offer);
+        if (src.offer) text = 'Showing a run measured earlier (see below).';
         else if (src === this.presenter) text = who + text;
         this.setState(src, m.status === 'ok' ? 'finished' : m.status, text);
         break;

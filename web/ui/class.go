@@ -25,6 +25,16 @@ type ClassLesson struct {
 // Anchor is a place on a lesson's page: an element id and its label.
 type Anchor struct{ ID, Label string }
 
+// title is a lesson's number and title, for its slug.
+func (p ClassPage) title(slug string) string {
+	for _, l := range p.Lessons {
+		if l.Lesson.Slug == slug {
+			return itoa(l.Lesson.Number) + ". " + l.Lesson.Title
+		}
+	}
+	return slug
+}
+
 func seconds(s float64) string {
 	if s < 60 {
 		return fmt.Sprintf("%.0f s", s)
