@@ -10,6 +10,8 @@ type ExperimentInfo struct {
 	Limit   string  `json:"time_limit"`
 	Params  []Param `json:"params"`
 	Claims  []Claim `json:"claims"`
+	// Predictions are what a learner may guess before a run.
+	Predictions []Prediction `json:"predictions"`
 }
 
 // Describe lists the registry for `conclab list --json` and
@@ -21,7 +23,11 @@ func (r *Registry) Describe() []ExperimentInfo {
 		if params == nil {
 			params = []Param{}
 		}
-		out = append(out, ExperimentInfo{ID: e.ID, Lesson: e.Lesson, Title: e.Title, Summary: e.Summary, Limit: e.TimeLimit().String(), Params: params, Claims: e.Claims})
+		preds := e.Predictions
+		if preds == nil {
+			preds = []Prediction{}
+		}
+		out = append(out, ExperimentInfo{ID: e.ID, Lesson: e.Lesson, Title: e.Title, Summary: e.Summary, Limit: e.TimeLimit().String(), Params: params, Claims: e.Claims, Predictions: preds})
 	}
 	return out
 }

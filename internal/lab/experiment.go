@@ -17,8 +17,11 @@ type Experiment struct {
 	Summary string  // one or two sentences: what it does and how
 	Params  []Param // bounded parameters, in form order
 	Claims  []Claim // the claims it tests, with Claim and Expected filled in
-	Charts  []Chart // live charts the panel draws from its events
-	Tables  []Table // live tables the panel fills from row events
+	// Predictions are what a learner may guess before a run, at least for
+	// the headline claim: declared here, beside the claims.
+	Predictions []Prediction
+	Charts      []Chart // live charts the panel draws from its events
+	Tables      []Table // live tables the panel fills from row events
 
 	// Conditional lists metric keys a run emits only when the host can
 	// measure them (perf installed, python3 found); a page that shows one
@@ -175,6 +178,11 @@ func (e *Experiment) check() error {
 	for _, c := range e.Claims {
 		if c.Claim == "" || c.Expected == "" {
 			return fmt.Errorf("%s: every declared claim needs its statement and expected value", e.ID)
+		}
+	}
+	for _, p := range e.Predictions {
+		if err := p.check(len(e.Claims)); err != nil {
+			return fmt.Errorf("%s: %v", e.ID, err)
 		}
 	}
 	return nil
