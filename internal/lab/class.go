@@ -72,6 +72,7 @@ func (s *Scheduler) classLocked() protocol.Class {
 		return 1
 	})
 	c.Learners = len(everyone)
+	c.Guesses = s.classGuessesLocked()
 	return c
 }
 

@@ -48,6 +48,9 @@ type Config struct {
 	// yet, for queue waits (default 10 s); after a run, its recent
 	// durations are used.
 	Guess time.Duration
+	// Guesses keeps learners' scored guesses (the store); nil keeps them
+	// in memory only.
+	Guesses GuessLog
 }
 
 func (c Config) withDefaults() Config {
@@ -132,6 +135,7 @@ type Scheduler struct {
 	took      map[string][]time.Duration
 	followers map[Viewer]follower
 	class     classWatch
+	guesses   guessBook
 
 	started atomic.Int64 // runs handed to RunFunc
 }
@@ -150,7 +154,7 @@ func NewScheduler(run RunFunc, cfg Config, log *slog.Logger) *Scheduler {
 		run: run, cfg: cfg.withDefaults(), log: log, queue: newQueue(), running: map[*Run]struct{}{},
 		active: map[string]*Run{}, byID: map[string]*Run{}, latest: map[string]*Run{},
 		took: map[string][]time.Duration{}, followers: map[Viewer]follower{},
-		class: classWatch{viewers: map[Viewer]struct{}{}},
+		class: classWatch{viewers: map[Viewer]struct{}{}}, guesses: newGuessBook(),
 	}
 	s.cond = sync.NewCond(&s.mu)
 	s.ctx, s.stop = context.WithCancel(context.Background())
@@ -178,22 +182,28 @@ func (s *Scheduler) Start(req Request, v Viewer) (Started, error) {
 	if s.closed {
 		return Started{}, ErrClosed
 	}
+	if req.Instructor {
+		s.openRoundLocked(req.Exp)
+	}
 	if r := s.active[key]; r != nil {
 		if req.Instructor && !r.presenter {
 			s.presentLocked(r)
 		}
 		r.accept(v, req.Learner, true)
+		if r.Info().State == Running {
+			s.lockLocked(r, req.Learner) // the learner sees its numbers from now on
+		}
 		return Started{Run: r, Joined: true}, nil
 	}
 	student := !req.Instructor
 	if student && !req.Fresh {
 		if f := s.recentLocked(key); f != nil {
-			return s.offerLocked(f, protocol.OfferRecent, v), nil
+			return s.offerLocked(f, protocol.OfferRecent, req.Learner, v), nil
 		}
 	}
 	if student && s.paused {
 		if f := s.newestLocked(key, req.Exp.ID); f != nil {
-			return s.offerLocked(f, protocol.OfferPaused, v), nil
+			return s.offerLocked(f, protocol.OfferPaused, req.Learner, v), nil
 		}
 		return Started{}, fmt.Errorf("%w: the instructor has paused students' runs for now; there is no earlier run of this experiment to show you yet", ErrPaused)
 	}
@@ -202,7 +212,7 @@ func (s *Scheduler) Start(req Request, v Viewer) (Started, error) {
 	}
 	if waiting := s.queue.len(); waiting >= s.cfg.Queue && (student || len(s.queue.first) >= s.cfg.Queue) {
 		if f := s.newestLocked(key, req.Exp.ID); student && f != nil {
-			return s.offerLocked(f, protocol.OfferQueueFull, v), nil
+			return s.offerLocked(f, protocol.OfferQueueFull, req.Learner, v), nil
 		}
 		wait := s.waitLocked()
 		return Started{}, fmt.Errorf("%w: %d runs are already waiting, and no earlier run of this experiment can be shown instead; a new one could start in about %s — try again then", ErrQueueFull, waiting, wait.Round(time.Second))
@@ -233,10 +243,22 @@ func (s *Scheduler) presentLocked(r *Run) {
 }
 
 // offerLocked makes v watch a finished run, after an Offer that says why.
-func (s *Scheduler) offerLocked(f *Run, reason string, v Viewer) Started {
+// The learner sees its numbers at once, so a guess they made is scored
+// against it now.
+func (s *Scheduler) offerLocked(f *Run, reason, learnerID string, v Viewer) Started {
 	info := f.Info()
 	f.watch(v, protocol.Encode(protocol.Offer{Run: f.ID, Experiment: f.Exp.ID, Params: f.Params,
 		FinishedAt: info.Ended.UTC().Format(time.RFC3339), Reason: reason}))
+	var gs []*guess
+	for k, g := range s.guesses.open {
+		if k.learner == learnerID && k.exp == f.Exp.ID {
+			gs = append(gs, g)
+			delete(s.guesses.open, k)
+		}
+	}
+	if body, err := DecodeResult(info.Result); err == nil && len(gs) > 0 {
+		s.scoreLocked(f, gs, body)
+	}
 	return Started{Run: f, Offer: reason}
 }
 
@@ -394,6 +416,14 @@ func (s *Scheduler) Present(lesson, anchor string) {
 	}
 }
 
+// OpenRound starts collecting the class's guesses for an experiment the
+// instructor presents (a round that is still to be run stays open).
+func (s *Scheduler) OpenRound(exp *Experiment) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.openRoundLocked(exp)
+}
+
 // Pause holds students' runs in the queue (and answers their new requests
 // with an offer or ErrPaused) until it is called with false.
 func (s *Scheduler) Pause(paused bool) {
@@ -507,6 +537,7 @@ func (s *Scheduler) worker() {
 		ctx, cancel := context.WithCancelCause(s.ctx)
 		r.begin(cancel)
 		s.running[r] = struct{}{}
+		s.runBeganLocked(r)
 		s.updatePositionsLocked()
 		s.class.dirty = true
 		s.mu.Unlock()
@@ -571,6 +602,7 @@ func (s *Scheduler) finish(r *Run, out Outcome) {
 			delete(s.byID, old.ID)
 		}
 	}
+	s.runEndedLocked(r, out)
 	s.updatePositionsLocked()
 	s.class.dirty = true
 	s.log.Info("run finished", "run", r.ID, "experiment", r.Exp.ID, "status", out.Status, "error", out.Error)

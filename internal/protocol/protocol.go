@@ -28,7 +28,13 @@ const (
 	OpPauseStudents  = "pause-students"  // students' runs wait; their new requests get an offer or an error
 	OpResumeStudents = "resume-students" // students' runs go on
 	OpPresent        = "present"         // bring every follower's page to a lesson and a place on it
+	OpReveal         = "reveal"          // show every follower the class's guesses for an experiment
+	OpResetGuesses   = "reset-guesses"   // start a new round of guesses for an experiment
 )
+
+// OpPredict is a learner's guess, before a run, for one of an
+// experiment's claims: {"op":"predict","experiment":ID,"claim":N,"value":V}.
+const OpPredict = "predict"
 
 // Request is a message from the page: {"op": ..., ...}.
 type Request struct {
@@ -39,6 +45,8 @@ type Request struct {
 	Run        string         `json:"run,omitempty"`        // watch, cancel
 	Lesson     string         `json:"lesson,omitempty"`     // present
 	Anchor     string         `json:"anchor,omitempty"`     // present: an element id on the lesson's page
+	Claim      *int           `json:"claim,omitempty"`      // predict: the claim's index
+	Value      any            `json:"value,omitempty"`      // predict: a number, or the text of a choice
 }
 
 // A Message is one message the server sends; Type names it.
@@ -108,6 +116,7 @@ type Class struct {
 	Running  []ClassRun    `json:"running"` // measuring now
 	Lessons  []LessonCount `json:"lessons"` // learners on each lesson page, now
 	Learners int           `json:"learners"`
+	Guesses  []Guesses     `json:"guesses"` // the rounds of guesses the instructor has opened
 }
 
 // ClassRun is a queued or running run as the instructor sees it.
@@ -120,6 +129,56 @@ type ClassRun struct {
 	ETA        float64 `json:"eta_s,omitempty"`
 	Elapsed    float64 `json:"elapsed_s,omitempty"`
 	Viewers    int     `json:"viewers"`
+}
+
+// Predicted acknowledges a guess: it is kept, and scored against the run
+// it is locked to when that run starts — the learner's own next run of the
+// experiment, or, while the instructor presents it (Class true), the
+// instructor's.
+type Predicted struct {
+	Experiment string `json:"experiment"`
+	Claim      int    `json:"claim"`
+	Value      any    `json:"value"`
+	Class      bool   `json:"class"`
+}
+
+// Scored tells a learner how their guess fared, once the run it was
+// locked to has finished.
+type Scored struct {
+	Experiment string  `json:"experiment"`
+	Claim      int     `json:"claim"`
+	Run        string  `json:"run"`
+	Value      any     `json:"value"`    // the guess
+	Measured   any     `json:"measured"` // the figure, or the right choice
+	Unit       string  `json:"unit,omitempty"`
+	Right      bool    `json:"right"`
+	Factor     float64 `json:"factor,omitempty"`
+	Score      string  `json:"score"`  // "within 1.3×", "4× too high", "right"
+	Lesson     string  `json:"lesson"` // one sentence on what the gap teaches
+}
+
+// Guesses is the class's guesses for one claim of an experiment: the
+// instructor sees them live; followers only once the instructor reveals
+// them (with Yours, their own guess, if they made one).
+type Guesses struct {
+	Experiment string         `json:"experiment"`
+	Claim      int            `json:"claim"`
+	Question   string         `json:"question"`
+	Kind       string         `json:"kind"` // number or choice
+	Unit       string         `json:"unit,omitempty"`
+	Log        bool           `json:"log,omitempty"`
+	Count      int            `json:"count"`
+	Bins       [][3]float64   `json:"bins,omitempty"`   // a number: [lo, hi, guesses] from low to high
+	Counts     map[string]int `json:"counts,omitempty"` // a choice: guesses per choice
+	Measured   any            `json:"measured,omitempty"`
+	Revealed   bool           `json:"revealed"`
+	Yours      any            `json:"yours,omitempty"`
+}
+
+// Reveal shows followers the class's guesses for an experiment.
+type Reveal struct {
+	Experiment string    `json:"experiment"`
+	Guesses    []Guesses `json:"guesses"`
 }
 
 // LessonCount is how many learners are on a lesson's page.
@@ -154,15 +213,18 @@ type Error struct {
 	Run        string `json:"run,omitempty"`
 }
 
-func (Accepted) Type() string { return "accepted" }
-func (Offer) Type() string    { return "offer" }
-func (Present) Type() string  { return "present" }
-func (Class) Type() string    { return "class" }
-func (Queued) Type() string   { return "queued" }
-func (Live) Type() string     { return "live" }
-func (Left) Type() string     { return "left" }
-func (Done) Type() string     { return "done" }
-func (Error) Type() string    { return "error" }
+func (Accepted) Type() string  { return "accepted" }
+func (Offer) Type() string     { return "offer" }
+func (Present) Type() string   { return "present" }
+func (Class) Type() string     { return "class" }
+func (Predicted) Type() string { return "predicted" }
+func (Scored) Type() string    { return "scored" }
+func (Reveal) Type() string    { return "reveal" }
+func (Queued) Type() string    { return "queued" }
+func (Live) Type() string      { return "live" }
+func (Left) Type() string      { return "left" }
+func (Done) Type() string      { return "done" }
+func (Error) Type() string     { return "error" }
 
 // ErrorFor is an Error answering req.
 func ErrorFor(req *Request, message string) Error {
