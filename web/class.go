@@ -1,7 +1,11 @@
 package web
 
 import (
+	"encoding/csv"
+	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 
 	"conclab/web/ui"
 )
@@ -31,5 +35,37 @@ func (s *Server) classPage() http.Handler {
 			p.Lessons = append(p.Lessons, cl)
 		}
 		s.render(w, r, http.StatusOK, ui.ClassView(p))
+	})
+}
+
+// classPredictionsCSV exports the class's guesses, for the instructor:
+// one row per guess, learners by their short names.
+func (s *Server) classPredictionsCSV() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !identityOf(r).Instructor {
+			plain(w, http.StatusForbidden, "The class's guesses are the instructor's. Open the instructor link that conclab serve printed when it started.")
+			return
+		}
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="predictions.csv"`)
+		w.Header().Set("Cache-Control", "no-store")
+		cw := csv.NewWriter(w)
+		cw.Write([]string{"learner", "experiment", "claim", "question", "value", "measured", "score", "run", "at"})
+		for _, g := range s.Runs.ClassGuesses() {
+			question := ""
+			if exp, ok := s.Course.Registry().Lookup(g.Experiment); ok {
+				for _, p := range exp.Predictions {
+					if p.Claim == g.Claim {
+						question = p.Question
+					}
+				}
+			}
+			measured := ""
+			if g.Run != "" {
+				measured = fmt.Sprint(g.Score.Measured)
+			}
+			cw.Write([]string{g.Learner, g.Experiment, strconv.Itoa(g.Claim), question, fmt.Sprint(g.Value), measured, g.Score.Text, g.Run, g.At.UTC().Format(time.RFC3339)})
+		}
+		cw.Flush()
 	})
 }

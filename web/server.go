@@ -43,6 +43,16 @@ type Runs interface {
 	WatchClass(v lab.Viewer)
 	// Class is the class view now.
 	Class() protocol.Class
+	// Predict takes a learner's guess for a claim of an experiment.
+	Predict(exp *lab.Experiment, claim int, value any, learner string, v lab.Viewer) (protocol.Predicted, error)
+	// OpenRound starts collecting the class's guesses for an experiment.
+	OpenRound(exp *lab.Experiment)
+	// Reveal shows the followers of the experiment's lesson the class's guesses.
+	Reveal(exp *lab.Experiment) error
+	// ResetGuesses starts a new round of guesses for an experiment.
+	ResetGuesses(exp *lab.Experiment)
+	// ClassGuesses is every class guess, for the instructor's CSV.
+	ClassGuesses() []lab.ScoredGuess
 	// Latest is the newest run of an experiment that finished ok.
 	Latest(experiment string) (lab.Info, bool)
 	// Stats counts what the runs are doing.
@@ -75,6 +85,7 @@ func (s *Server) Routes() http.Handler {
 	r.Method(http.MethodGet, "/", s.indexPage())
 	r.Method(http.MethodGet, "/lessons/{slug}", s.lessonPage())
 	r.Method(http.MethodGet, "/class", s.classPage())
+	r.Method(http.MethodGet, "/class/predictions.csv", s.classPredictionsCSV())
 	r.Method(http.MethodGet, "/healthz", healthz())
 	r.Method(http.MethodGet, "/api/experiments", experimentsJSON(s.Course.Registry()))
 	r.Method(http.MethodGet, "/api/host", hostJSON(s.Host))

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -243,11 +244,47 @@ func (s *Server) handle(c *conn, data []byte) {
 			return
 		}
 		s.Runs.Present(req.Lesson, req.Anchor)
+		if exp, ok := s.Course.Registry().Lookup(strings.TrimPrefix(req.Anchor, "exp-")); ok && exp.Lesson == req.Lesson {
+			s.Runs.OpenRound(exp) // the class guesses what it will measure
+		}
 		c.send(protocol.Present{Lesson: req.Lesson, Anchor: req.Anchor})
+	case protocol.OpPredict:
+		if !s.needLearner(c, &req) {
+			return
+		}
+		exp, ok := s.Course.Registry().Lookup(req.Experiment)
+		if !ok {
+			c.sendError(&req, fmt.Sprintf("unknown experiment %q", req.Experiment))
+			return
+		}
+		if req.Claim == nil {
+			c.sendError(&req, "a guess needs the claim it is for: {\"op\":\"predict\",\"experiment\":ID,\"claim\":N,\"value\":V}")
+			return
+		}
+		ack, err := s.Runs.Predict(exp, *req.Claim, req.Value, string(c.who.Learner), c)
+		if err != nil {
+			c.sendError(&req, err.Error())
+			return
+		}
+		c.send(ack)
+	case protocol.OpReveal, protocol.OpResetGuesses:
+		if !s.needInstructor(c, &req) {
+			return
+		}
+		exp, ok := s.Course.Registry().Lookup(req.Experiment)
+		if !ok {
+			c.sendError(&req, fmt.Sprintf("unknown experiment %q", req.Experiment))
+			return
+		}
+		if req.Op == protocol.OpResetGuesses {
+			s.Runs.ResetGuesses(exp)
+		} else if err := s.Runs.Reveal(exp); err != nil {
+			c.sendError(&req, err.Error())
+		}
 	case "":
-		c.sendError(&req, "missing op: use run, cancel or watch")
+		c.sendError(&req, "missing op: use run, cancel, watch or predict")
 	default:
-		c.sendError(&req, fmt.Sprintf("unknown op %q: use run, cancel or watch", req.Op))
+		c.sendError(&req, fmt.Sprintf("unknown op %q: use run, cancel, watch or predict", req.Op))
 	}
 }
 

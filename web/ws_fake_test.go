@@ -30,6 +30,9 @@ type fakeRuns struct {
 	presents      []string
 	pauses        []bool
 	classWatchers int
+	guesses       []string
+	rounds        []string
+	predictErr    error
 	started       []lab.Params
 	follows       []string
 	leaves        int
@@ -94,6 +97,42 @@ func (f *fakeRuns) WatchClass(v lab.Viewer) {
 }
 
 func (f *fakeRuns) Class() protocol.Class { return protocol.Class{} }
+
+func (f *fakeRuns) Predict(exp *lab.Experiment, claim int, value any, learner string, v lab.Viewer) (protocol.Predicted, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.guesses = append(f.guesses, fmt.Sprintf("%s/%d=%v by %s", exp.ID, claim, value, learner))
+	if f.predictErr != nil {
+		return protocol.Predicted{}, f.predictErr
+	}
+	return protocol.Predicted{Experiment: exp.ID, Claim: claim, Value: value}, nil
+}
+
+func (f *fakeRuns) OpenRound(exp *lab.Experiment) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rounds = append(f.rounds, "open "+exp.ID)
+}
+
+func (f *fakeRuns) Reveal(exp *lab.Experiment) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rounds = append(f.rounds, "reveal "+exp.ID)
+	return nil
+}
+
+func (f *fakeRuns) ResetGuesses(exp *lab.Experiment) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rounds = append(f.rounds, "reset "+exp.ID)
+}
+
+func (f *fakeRuns) ClassGuesses() []lab.ScoredGuess {
+	return []lab.ScoredGuess{
+		{Learner: "amber-otter-17", Experiment: "ws-hold", Claim: 0, Run: "r1", Class: true, Value: 3.0, Score: lab.ScoreNumber(3, 1)},
+		{Learner: "brisk-heron-02", Experiment: "ws-hold", Claim: 0, Class: true, Value: 1.1},
+	}
+}
 
 func (f *fakeRuns) Leave(v lab.Viewer) {
 	f.mu.Lock()
