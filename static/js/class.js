@@ -1,6 +1,7 @@
 // The instructor's dashboard: one websocket (/ws?class) that receives the
 // class view as it changes and sends the instructor's operations.
 import { el } from './format.js';
+import { guessesFigure } from './guess.js';
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -22,6 +23,8 @@ class Dashboard {
     document.addEventListener('click', (e) => {
       const run = e.target.closest('button[data-cancel]')?.dataset.cancel;
       if (run) this.send({ op: 'cancel', run });
+      const round = e.target.closest('button[data-round-op]');
+      if (round) this.send({ op: round.dataset.roundOp, experiment: round.dataset.experiment });
     });
   }
 
@@ -75,9 +78,26 @@ class Dashboard {
     this.runs('running', c.running, false);
     this.runs('queue', c.queue, true);
     $('[data-testid="learners"]').textContent = String(c.learners);
+    this.rounds(c.guesses || []);
     const titles = new Map([...$('#present-lesson').options].map((o) => [o.value, o.textContent]));
     $('[data-testid="lessons-table"] tbody').replaceChildren(...c.lessons.map((l) =>
       el('tr', {}, el('th', { scope: 'row', text: titles.get(l.lesson) ?? l.lesson }), el('td', { text: String(l.learners) }))));
+  }
+
+  /** rounds shows each round of guesses: what was asked, how many guessed, the spread. */
+  rounds(guesses) {
+    const box = $('[data-testid="rounds"]');
+    if (guesses.length === 0) {
+      box.replaceChildren(el('p', { class: 'empty', text: 'No round of guesses yet: present an experiment that asks for one.' }));
+      return;
+    }
+    box.replaceChildren(...guesses.map((g) => el('div', { class: 'round', 'data-experiment': g.experiment, 'data-claim': String(g.claim), 'data-count': String(g.count) },
+      el('h3', {}, g.question, ' ', el('small', {}, el('code', { text: g.experiment }))),
+      el('p', { text: `${g.count} guess${g.count === 1 ? '' : 'es'}${g.revealed ? ', revealed to the class' : ', hidden from the students'}${g.measured !== undefined && g.measured !== null ? '; measured' : ''}.` }),
+      ...(g.count > 0 ? guessesFigure(g) : []),
+      el('p', { class: 'actions' },
+        el('button', { type: 'button', 'data-round-op': 'reveal', 'data-experiment': g.experiment, text: 'Reveal to the class' }),
+        el('button', { type: 'button', class: 'cancel', 'data-round-op': 'reset-guesses', 'data-experiment': g.experiment, text: 'New round' })))));
   }
 
   runs(id, runs, queued) {

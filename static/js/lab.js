@@ -68,6 +68,9 @@ class Connection {
       case 'accepted': case 'offer':
         this.panelFor(m.experiment)?.handle(m);
         return;
+      case 'predicted': case 'scored': case 'reveal':
+        this.panelFor(m.experiment)?.guessMessage(m);
+        return;
       case 'error': {
         const p = (m.run && this.byRun.get(m.run)) || (m.experiment && this.panelFor(m.experiment));
         if (p) p.handle(m);

@@ -5,6 +5,7 @@
 // them, and neither ever replaces the other.
 import { fmt, el, byKey } from './format.js';
 import { makeChart } from './charts.js';
+import { Guess } from './guess.js';
 
 const ACTIVE = new Set(['submitting', 'queued', 'running']);
 
@@ -63,6 +64,9 @@ export class Panel {
     }
     this.tables = new Map();
     for (const t of root.querySelectorAll('.live-table')) this.tables.set(t.dataset.table, t);
+    this.guesses = [...root.querySelectorAll('.guess-item')].map((fs) => new Guess(fs, this));
+    const block = root.querySelector('.guess');
+    if (block) block.hidden = false;
     this.own = new Source('own');
     this.presenter = new Source('presenter');
     this.shown = this.own;
@@ -171,6 +175,16 @@ export class Panel {
     else this.markNews();
   }
 
+  /** guessMessage takes the server's answers about this panel's guesses. */
+  guessMessage(m) {
+    if (m.type === 'reveal') {
+      for (const g of m.guesses) this.guesses.find((x) => x.claim === g.claim)?.reveal(g);
+      return;
+    }
+    const g = m.claim === undefined ? this.guesses[0] : this.guesses.find((x) => x.claim === m.claim);
+    g?.handle(m);
+  }
+
   /** stopFollowing hides the instructor's run; the learner's own stays. */
   stopFollowing() {
     if (this.presenter.run) this.conn.forget(this.presenter.run, this);
@@ -245,6 +259,10 @@ export class Panel {
       this.paintStatus();
       return;
     }
+    if (m.type === 'error' && m.op === 'predict') {
+      this.guessMessage(m);
+      return;
+    }
     if (m.type === 'error') {
       this.showError(m.message);
       if (this.own.state === 'submitting' || (m.op === 'watch' && m.run === this.own.run)) this.setState(this.own, 'failed', 'Not started.');
@@ -276,6 +294,7 @@ export class Panel {
         break;
       case 'started': case 'progress':
         if (src.state !== 'running') this.setState(src, 'running', src === this.presenter ? 'Live from the instructor: running on the server…' : 'Running on the server…');
+        if (src === this.own) for (const g of this.guesses) g.lock(); // no editing after seeing the number
         break;
       case 'left':
         this.setState(src, 'cancelled', m.message);

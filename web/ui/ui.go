@@ -106,8 +106,9 @@ type PanelData struct {
 	Title   string
 	Summary string
 	Params  []ParamView
-	Claims  []lab.Claim
-	Charts  []lab.Chart
+	Claims      []lab.Claim
+	Predictions []lab.Prediction
+	Charts      []lab.Chart
 	Tables  []lab.Table
 	Limit   string
 }
@@ -127,7 +128,7 @@ func (p ParamView) InputID(exp string) string { return exp + "--" + p.Name }
 
 // NewPanel builds the panel view of an experiment.
 func NewPanel(e *lab.Experiment) PanelData {
-	d := PanelData{ID: e.ID, Title: e.Title, Summary: e.Summary, Claims: e.Claims, Charts: e.Charts, Tables: e.Tables, Limit: e.TimeLimit().String()}
+	d := PanelData{ID: e.ID, Title: e.Title, Summary: e.Summary, Claims: e.Claims, Predictions: e.Predictions, Charts: e.Charts, Tables: e.Tables, Limit: e.TimeLimit().String()}
 	for _, p := range e.Params {
 		v := ParamView{Name: p.Name, Label: p.Label, Help: p.Help, Unit: p.Unit, Kind: p.Kind, Choices: p.Choices, Range: p.Range(), Value: fmt.Sprint(p.Default)}
 		switch p.Kind {
@@ -169,3 +170,14 @@ func plural(n int) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// guessID is the element id of a guess input of panel exp.
+func guessID(exp string, claim int) string { return exp + "--guess-" + itoa(claim) }
+
+func guessSliderLabel(p lab.Prediction) string {
+	scale := "a linear scale"
+	if p.Log {
+		scale = "a log scale"
+	}
+	return "My guess on " + scale + " from " + num(p.Min) + " to " + num(p.Max) + " " + p.Unit
+}
