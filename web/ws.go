@@ -119,19 +119,20 @@ func writeLoop(ctx context.Context, c *conn) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case batch := <-c.out:
-			deadline := time.Now().Add(writeTimeout)
-			wctx, cancel := context.WithDeadline(ctx, deadline)
+			// Corked, the library's writes only fill memory and cannot
+			// block: they need no context of their own (which would cost a
+			// timer per message), and the one real write below has the
+			// batch's deadline.
 			c.raw.cork()
 			var err error
 			for _, msg := range batch {
-				if err = c.ws.Write(wctx, websocket.MessageText, msg); err != nil {
+				if err = c.ws.Write(context.Background(), websocket.MessageText, msg); err != nil {
 					break
 				}
 			}
-			if uerr := c.raw.uncork(deadline); err == nil {
+			if uerr := c.raw.uncork(time.Now().Add(writeTimeout)); err == nil {
 				err = uerr
 			}
-			cancel()
 			if err != nil {
 				c.cancel(err)
 				return err

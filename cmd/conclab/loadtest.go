@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -157,10 +159,18 @@ func watchOnce(ctx context.Context, u, cookie string, req []byte, dials chan str
 		res.err = err
 		return res
 	}
+	// The load generator shares the server's CPUs, so it reads lightly: one
+	// timer for the whole connection rather than one per read, and a full
+	// decode only of the few messages whose body it needs.
+	stop := context.AfterFunc(ctx, func() { c.CloseNow() })
+	defer stop()
 	var acceptedAt float64
 	for {
-		_, b, err := c.Read(ctx)
+		_, b, err := c.Read(context.Background())
 		if err != nil {
+			if ctx.Err() != nil {
+				err = ctx.Err()
+			}
 			res.err = err
 			return res
 		}
@@ -172,7 +182,11 @@ func watchOnce(ctx context.Context, u, cookie string, req []byte, dials chan str
 			Message string       `json:"message"`
 			Metrics []lab.Metric `json:"metrics"`
 		}
-		json.Unmarshal(b, &m)
+		if typ, ts, ok := scanEvent(b); ok && typ != "error" && typ != "accepted" && typ != "result" && typ != "done" {
+			m.Type, m.TS = typ, ts
+		} else {
+			json.Unmarshal(b, &m)
+		}
 		switch {
 		case m.Type == "error":
 			res.err = errors.New(m.Message)
@@ -356,4 +370,31 @@ func (s setFlags) values() map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// scanEvent reads an event's type and ts without decoding it: the server
+// writes "type" first (protocol.Encode, or the experiment's emitter) and
+// "ts" as a plain number.
+func scanEvent(b []byte) (typ string, ts float64, ok bool) {
+	i := bytes.Index(b, []byte(`"type":"`))
+	if i < 0 {
+		return "", 0, false
+	}
+	rest := b[i+8:]
+	j := bytes.IndexByte(rest, '"')
+	if j < 0 {
+		return "", 0, false
+	}
+	typ = string(rest[:j])
+	k := bytes.LastIndex(b, []byte(`"ts":`))
+	if k < 0 {
+		return typ, 0, true
+	}
+	num := b[k+5:]
+	end := bytes.IndexAny(num, ",}")
+	if end < 0 {
+		return "", 0, false
+	}
+	ts, err := strconv.ParseFloat(string(num[:end]), 64)
+	return typ, ts, err == nil
 }
