@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -53,6 +54,11 @@ type student struct {
 	ownRun    string
 	presenter string // the instructor's run, once announced
 	presented bool
+	guessed   time.Time // when its guess was sent
+	guessMs   float64   // how long the acknowledgement took
+	guessErr  string
+	scored    bool
+	revealed  bool
 	asked     time.Time
 }
 
@@ -67,6 +73,16 @@ type classResult struct {
 	unanswered     int
 	presenterSeqs  int
 	presenterState string
+	guesses        *guessRound
+}
+
+// guessRound is how the class's guesses went.
+type guessRound struct {
+	sent, acked, refused, scored, revealed int
+	ackMs                                  []float64
+	seenByInstructor                       int
+	histogramMs                            float64 // from the last guess sent to the instructor's view counting them all
+	firstRefusal                           string
 }
 
 func classLoad(ctx context.Context, w io.Writer, p *classPlan) error {
@@ -112,6 +128,21 @@ func classLoad(ctx context.Context, w io.Writer, p *classPlan) error {
 		return &exitError{code: 1, msg: "a student could not connect: " + err.Error()}
 	}
 
+	// The instructor presents the experiment, and the class guesses.
+	dash, _, err := websocket.Dial(ctx, classURL(p.base), &websocket.DialOptions{HTTPHeader: http.Header{"Cookie": {teacherCookie}}})
+	if err != nil {
+		return &exitError{code: 1, msg: "the instructor's dashboard could not connect: " + err.Error()}
+	}
+	defer dash.CloseNow()
+	dash.SetReadLimit(1 << 20)
+	board := watchBoard(ctx, dash, p.exp.ID)
+	present, _ := json.Marshal(map[string]any{"op": "present", "lesson": p.lesson, "anchor": "exp-" + p.exp.ID})
+	dash.Write(ctx, websocket.MessageText, present)
+	var round *guessRound
+	if len(p.exp.Predictions) > 0 {
+		round = classGuess(ctx, p, students, conns, board)
+	}
+
 	// The instructor presents a run.
 	teacher, _, err := websocket.Dial(ctx, wsURL(p.base, p.lesson), &websocket.DialOptions{HTTPHeader: http.Header{"Cookie": {teacherCookie}}})
 	if err != nil {
@@ -133,9 +164,14 @@ func classLoad(ctx context.Context, w io.Writer, p *classPlan) error {
 	case <-ctx.Done():
 		return &exitError{code: 1, msg: "the class did not finish in time"}
 	}
-	time.Sleep(2 * time.Second) // let the last events reach every follower
+	if round != nil {
+		time.Sleep(500 * time.Millisecond) // the scores go out as the run ends
+		reveal, _ := json.Marshal(map[string]any{"op": "reveal", "experiment": p.exp.ID})
+		dash.Write(ctx, websocket.MessageText, reveal)
+	}
+	time.Sleep(2 * time.Second) // let the last events, and the reveal, reach every follower
 
-	res := classResult{answers: map[string]int{}, presenterSeqs: lastSeq, presenterState: state}
+	res := classResult{answers: map[string]int{}, presenterSeqs: lastSeq, presenterState: state, guesses: round}
 	for i, s := range students {
 		s.mu.Lock()
 		missing := 0
@@ -158,6 +194,14 @@ func classLoad(ctx context.Context, w io.Writer, p *classPlan) error {
 		}
 		if s.presented {
 			res.presented++
+		}
+		if round != nil {
+			if s.scored {
+				round.scored++
+			}
+			if s.revealed {
+				round.revealed++
+			}
 		}
 		own := s.ownRun
 		s.mu.Unlock()
@@ -233,9 +277,6 @@ func classActions(ctx context.Context, teacher *websocket.Conn, p *classPlan, st
 			}
 		}()
 	}
-	time.Sleep(time.Second)
-	b, _ := json.Marshal(map[string]any{"op": "present", "lesson": p.lesson, "anchor": "exp-" + p.exp.ID})
-	teacher.Write(ctx, websocket.MessageText, b)
 	wg.Wait()
 }
 
@@ -319,11 +360,11 @@ func (s *student) read(ctx context.Context, c *websocket.Conn, opened float64) {
 		}
 		now := float64(time.Now().UnixMicro()) / 1e3
 		var m struct {
-			Type, Run, Reason, Message string
-			Seq                        int
-			TS                         float64
-			Joined                     bool
-			Presenter                  bool
+			Type, Run, Reason, Message, Op string
+			Seq                            int
+			TS                             float64
+			Joined                         bool
+			Presenter                      bool
 		}
 		json.Unmarshal(b, &m)
 		s.mu.Lock()
@@ -336,7 +377,17 @@ func (s *student) read(ctx context.Context, c *websocket.Conn, opened float64) {
 			}
 		case "present":
 			s.presented = true
+		case "predicted":
+			s.guessMs = float64(time.Since(s.guessed).Microseconds()) / 1e3
+		case "scored":
+			s.scored = true
+		case "reveal":
+			s.revealed = true
 		case "accepted", "offer", "error":
+			if m.Type == "error" && m.Op == "predict" {
+				s.guessErr = m.Message
+				break
+			}
 			if s.answer == "" && !s.asked.IsZero() {
 				s.answerMs = float64(time.Since(s.asked).Microseconds()) / 1e3
 				switch {
@@ -418,8 +469,137 @@ func (r classResult) report(w io.Writer, n int, before, after stats) error {
 	}
 	fmt.Fprintf(w, "moved by the instructor's present: %d of %d\n", r.presented, n)
 	fmt.Fprintf(w, "server memory (RSS): %.1f MB before, %.1f MB after; peak %.1f MB\n", mb(before.RSS), mb(after.RSS), mb(max(after.Peak, after.RSS)))
-	if r.unanswered > 0 || r.lost > 0 || r.dups > 0 || r.presenterState != lab.StatusOK {
+	if g := r.guesses; g != nil {
+		fmt.Fprintf(w, "guesses: %d sent, %d acknowledged, %d refused", g.sent, g.acked, g.refused)
+		if g.firstRefusal != "" {
+			fmt.Fprintf(w, " (first refusal: %s)", g.firstRefusal)
+		}
+		fmt.Fprintln(w)
+		if len(g.ackMs) > 0 {
+			s := lab.Summarize(g.ackMs)
+			fmt.Fprintf(w, "guess acknowledged: p50 %.1f ms · p99 %.1f ms · max %.1f ms\n", s.P50, s.P99, s.Max)
+		}
+		fmt.Fprintf(w, "the instructor's view counted %d of %d guesses, %.0f ms after the last was sent\n", g.seenByInstructor, g.sent, g.histogramMs)
+		fmt.Fprintf(w, "scored: %d of %d; revealed to: %d of %d\n", g.scored, g.sent, g.revealed, n)
+	}
+	if r.unanswered > 0 || r.lost > 0 || r.dups > 0 || r.presenterState != lab.StatusOK ||
+		(r.guesses != nil && (r.guesses.acked != r.guesses.sent || r.guesses.seenByInstructor != r.guesses.sent)) {
 		return &exitError{code: 1, msg: "the class did not go through cleanly"}
 	}
 	return nil
+}
+
+func classURL(base *url.URL) string {
+	u := *base
+	u.Scheme = map[string]string{"http": "ws", "https": "wss"}[base.Scheme]
+	u.Path = "/ws"
+	u.RawQuery = "class"
+	return u.String()
+}
+
+// board is the instructor's dashboard: how many guesses it has counted
+// for the experiment, as its class view arrives.
+type board struct {
+	mu    sync.Mutex
+	count int
+	at    time.Time // when count last changed
+}
+
+func watchBoard(ctx context.Context, c *websocket.Conn, exp string) *board {
+	b := &board{}
+	go func() {
+		for {
+			_, msg, err := c.Read(ctx)
+			if err != nil {
+				return
+			}
+			var m struct {
+				Type    string
+				Guesses []struct {
+					Experiment string
+					Count      int
+				}
+			}
+			json.Unmarshal(msg, &m)
+			if m.Type != "class" {
+				continue
+			}
+			n := 0
+			for _, g := range m.Guesses {
+				if g.Experiment == exp {
+					n = max(n, g.Count)
+				}
+			}
+			b.mu.Lock()
+			if n != b.count {
+				b.count, b.at = n, time.Now()
+			}
+			b.mu.Unlock()
+		}
+	}()
+	return b
+}
+
+// classGuess has every student guess within the same second, and waits for
+// the acknowledgements and the instructor's view to count them all.
+func classGuess(ctx context.Context, p *classPlan, students []*student, conns []*websocket.Conn, b *board) *guessRound {
+	time.Sleep(300 * time.Millisecond) // the present has opened the round
+	decl := p.exp.Predictions[0]
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var last time.Time
+	for i, s := range students {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			time.Sleep(time.Duration(rand.IntN(1000)) * time.Millisecond)
+			var v any
+			if decl.Kind == lab.PredictChoice {
+				v = decl.Choices[rand.IntN(len(decl.Choices))]
+			} else {
+				v = decl.Min * math.Pow(decl.Max/decl.Min, rand.Float64())
+			}
+			msg, _ := json.Marshal(map[string]any{"op": "predict", "experiment": p.exp.ID, "claim": decl.Claim, "value": v})
+			s.mu.Lock()
+			s.guessed = time.Now()
+			s.mu.Unlock()
+			conns[i].Write(ctx, websocket.MessageText, msg)
+			mu.Lock()
+			last = time.Now()
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	g := &guessRound{sent: len(students)}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		b.mu.Lock()
+		done := b.count >= g.sent
+		b.mu.Unlock()
+		if done {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	b.mu.Lock()
+	g.seenByInstructor = b.count
+	if b.count > 0 {
+		g.histogramMs = float64(b.at.Sub(last).Microseconds()) / 1e3
+	}
+	b.mu.Unlock()
+	for _, s := range students {
+		s.mu.Lock()
+		switch {
+		case s.guessErr != "":
+			g.refused++
+			if g.firstRefusal == "" {
+				g.firstRefusal = s.guessErr
+			}
+		case s.guessMs > 0:
+			g.acked++
+			g.ackMs = append(g.ackMs, s.guessMs)
+		}
+		s.mu.Unlock()
+	}
+	return g
 }
