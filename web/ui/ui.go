@@ -25,6 +25,9 @@ type Lesson struct {
 	Title   string
 	Summary string // one sentence for the index
 	Ready   bool   // it has a page; otherwise the index shows it as coming
+	// Ran of Of experiments of the lesson this learner has run (Of is 0
+	// when the page does not show progress).
+	Ran, Of int
 }
 
 // URL is the lesson's address.
@@ -90,6 +93,8 @@ type LessonPage struct {
 	Total           int
 	Prev, Next      *Lesson
 	Styles, Scripts []string // addresses of the lesson's own assets, linked in the head
+	// Ticks are the lesson's experiments, each run by this learner or not.
+	Ticks []ExpTick
 }
 
 // Meta is what the frame of every page needs.
@@ -110,6 +115,9 @@ type PanelData struct {
 	Charts  []lab.Chart
 	Tables  []lab.Table
 	Limit   string
+	// Runs is how many of this learner's runs of it finished ok; the panel
+	// links to them.
+	Runs int
 }
 
 // ParamView is one bounded input of a panel's form.
