@@ -142,7 +142,9 @@ func TestServe(t *testing.T) {
 	pr, pw := io.Pipe()
 	var stderr lockedBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"conclab", "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, pw, &stderr) }()
+	go func() {
+		done <- run(ctx, []string{"conclab", "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, pw, &stderr)
+	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
 		t.Fatal(err)
@@ -174,7 +176,9 @@ func TestServeWarnsBeyondLoopback(t *testing.T) {
 	pr, pw := io.Pipe()
 	var stderr lockedBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"conclab", "serve", "--addr", "0.0.0.0:0", "--data", ""}, pw, &stderr) }()
+	go func() {
+		done <- run(ctx, []string{"conclab", "serve", "--addr", "0.0.0.0:0", "--data", ""}, pw, &stderr)
+	}()
 	// The warning comes before the address line on stdout.
 	if _, err := bufio.NewReader(pr).ReadString('\n'); err != nil {
 		t.Fatal(err)
@@ -212,7 +216,9 @@ func TestLoadtest(t *testing.T) {
 	defer cancel()
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"conclab", "serve", "--addr", "127.0.0.1:0", "--data", ""}, pw, io.Discard) }()
+	go func() {
+		done <- run(ctx, []string{"conclab", "serve", "--addr", "127.0.0.1:0", "--data", ""}, pw, io.Discard)
+	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
 		t.Fatal(err)
