@@ -57,7 +57,7 @@ func serve(ctx context.Context, c *course.Course, args []string, stdout, stderr 
 		}
 		return usageError("cannot listen on %s: %v", *addr, err)
 	}
-	st := openServeStore(*data, *keep, log)
+	st := openServeStore(c, *data, *keep, log)
 	opts := app.Options{Course: c, Scheduler: lab.Config{Parallel: *parallel, Queue: *queue}, Log: log, InstructorKey: *key, Store: st}
 	if *origins != "" {
 		opts.OriginPatterns = strings.Split(*origins, ",")
@@ -105,8 +105,8 @@ func serve(ctx context.Context, c *course.Course, args []string, stdout, stderr 
 // openServeStore opens the run store of a server. One that cannot be
 // opened never stops the course: the server keeps its runs in memory, and
 // says on every page and in the log why they are not saved.
-func openServeStore(dir string, keep int, log *slog.Logger) *store.Store {
-	o := store.Options{Dir: dir, Serve: true, Keep: keep, Log: log}
+func openServeStore(c *course.Course, dir string, keep int, log *slog.Logger) *store.Store {
+	o := store.Options{Dir: dir, Serve: true, Keep: keep, Log: log, LessonOf: app.LessonOf(c)}
 	if dir == "" {
 		return store.Memory(o)
 	}

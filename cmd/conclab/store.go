@@ -12,10 +12,12 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"conclab/internal/app"
 	"conclab/internal/format"
 	"conclab/internal/lab"
 	"conclab/internal/learner"
 	"conclab/internal/store"
+	"conclab/lessons"
 )
 
 // The commands on stored runs: history, show, export, import; and the
@@ -41,7 +43,7 @@ func dataFlag(fs *flag.FlagSet) *string { return fs.String("data", defaultData()
 // openCLIStore opens the store for a command other than serve.
 func openCLIStore(dir string, stderr io.Writer) (*store.Store, error) {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return store.Open(store.Options{Dir: dir, Source: store.SourceCLI, Log: log})
+	return store.Open(store.Options{Dir: dir, Source: store.SourceCLI, Log: log, LessonOf: app.LessonOf(lessons.Course())})
 }
 
 // idArg parses `<command> ID [flags]`.

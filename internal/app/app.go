@@ -90,7 +90,7 @@ func New(o Options) *App {
 	}
 	st := o.Store
 	if st == nil {
-		st = store.Memory(store.Options{Log: log})
+		st = store.Memory(store.Options{Log: log, LessonOf: LessonOf(o.Course)})
 	}
 	cfg := o.Scheduler
 	cfg.Recorder = st
@@ -99,6 +99,18 @@ func New(o Options) *App {
 	srv := &web.Server{Course: o.Course, Runs: sched, Store: st, Host: probe.ReadHost(), Log: log, OriginPatterns: o.OriginPatterns,
 		Signer: learner.NewSigner(o.Secret), InstructorKey: o.InstructorKey}
 	return &App{Course: o.Course, Runner: runner, Scheduler: sched, Server: srv, Store: st, InstructorKey: o.InstructorKey}
+}
+
+// LessonOf names the lesson of each of the course's experiments, for the
+// store (store.Options.LessonOf).
+func LessonOf(c *course.Course) func(experiment string) string {
+	reg := c.Registry()
+	return func(experiment string) string {
+		if e, ok := reg.Lookup(experiment); ok {
+			return e.Lesson
+		}
+		return ""
+	}
 }
 
 // Handler is the server's every route.

@@ -74,6 +74,10 @@ type Options struct {
 	// BusyTimeout is how long a write waits for a database locked by
 	// another program before it fails (default 5 s).
 	BusyTimeout time.Duration
+	// LessonOf names the lesson of an experiment, for imported runs that
+	// do not say (the output of `conclab run --json`); nil leaves them
+	// without one.
+	LessonOf func(experiment string) string
 	// Log receives what the store did not manage; nil means slog.Default().
 	Log *slog.Logger
 }

@@ -219,8 +219,8 @@ func (s *Store) parse(rd io.Reader) (parsed, error) {
 		if p.h.Ended.IsZero() {
 			p.h.Ended = p.h.Started
 		}
-		if p.h.Lesson == "" {
-			p.h.Lesson = "unknown"
+		if s.o.LessonOf != nil {
+			p.h.Lesson = s.o.LessonOf(p.h.Experiment)
 		}
 	}
 	if !expPattern.MatchString(p.h.Experiment) {
