@@ -339,7 +339,7 @@ func TestProgressTicksAndMove(t *testing.T) {
 	s.put(t, fixture(t, "switch-cost"), learnerOf(me))
 
 	_, page := getAs(t, s.url+"/progress", me)
-	if !strings.Contains(page, `data-experiment="switch-cost" data-done`) || !strings.Contains(page, "You have run 1 of") {
+	if !strings.Contains(page, `data-tick="switch-cost" data-done`) || !strings.Contains(page, "You have run 1 of") {
 		t.Errorf("/progress does not tick switch-cost")
 	}
 	_, index := getAs(t, s.url+"/", me)
@@ -347,7 +347,7 @@ func TestProgressTicksAndMove(t *testing.T) {
 		t.Errorf("the index has no tick for the lesson")
 	}
 	_, lesson := getAs(t, s.url+"/lessons/context-switching", me)
-	for _, want := range []string{`data-testid="lesson-progress"`, `data-experiment="switch-cost" data-done`, `href="/runs?experiment=switch-cost"`, "(1 finished)", "(none yet)"} {
+	for _, want := range []string{`data-testid="lesson-progress"`, `data-tick="switch-cost" data-done`, `href="/runs?experiment=switch-cost"`, "(1 finished)", "(none yet)"} {
 		if !strings.Contains(lesson, want) {
 			t.Errorf("the lesson page lacks %q", want)
 		}
