@@ -52,7 +52,7 @@ func (s *Server) comparePage() http.Handler {
 			if err == nil {
 				var eb []store.Event
 				if eb, err = s.Store.Events(b.ID, drawn...); err == nil {
-					p.Charts = overlays(exp.Charts, runEvents{id: a.ID, label: "A", evs: ea}, runEvents{id: b.ID, label: "B", evs: eb})
+					p.Charts = overlays(exp.Charts, runEvents{id: a.ID, label: "A", evs: decode(ea)}, runEvents{id: b.ID, label: "B", evs: decode(eb)})
 				}
 			}
 			if err != nil {

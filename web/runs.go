@@ -23,7 +23,7 @@ import (
 // export file, and the upload that imports a run from another machine.
 
 // listLimit is how many runs each list of the history shows.
-const listLimit = 200
+const listLimit = 100
 
 var expParam = regexp.MustCompile(`^[a-z][a-z0-9-]{1,40}$`)
 

@@ -47,12 +47,14 @@ func newStoredServer(t *testing.T) *storedServer {
 // fixture is a real run's events, as `conclab run --json` printed them.
 func fixture(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile("testdata/" + name + ".ndjson")
+	b, err := readFixture(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
 }
+
+func readFixture(name string) ([]byte, error) { return os.ReadFile("testdata/" + name + ".ndjson") }
 
 // learnerOf is the learner id in a learner cookie.
 func learnerOf(cookie string) string {

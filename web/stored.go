@@ -29,10 +29,11 @@ const maxRows = 400
 const compareLimit = 50
 
 func (s *Server) storedRun(r store.Run, me learner.ID) (ui.StoredRun, error) {
-	evs, err := s.Store.Events(r.ID, drawn...)
+	stored, err := s.Store.Events(r.ID, drawn...)
 	if err != nil {
 		return ui.StoredRun{}, err
 	}
+	evs := decode(stored)
 	v := ui.StoredRun{Host: s.Host, Run: s.row(r, me, false), Measured: r.Host, Error: r.Error, Source: r.Source,
 		Created: r.Created, Started: r.Started, Ended: r.Ended, Imported: r.Imported,
 		Events: r.Events, Dropped: r.Dropped, Lost: r.Lost, Running: !r.Finished()}
@@ -59,10 +60,7 @@ func (s *Server) storedRun(r store.Run, me learner.ID) (ui.StoredRun, error) {
 	v.Params = paramsOf(exp, r.Params)
 	for _, e := range evs {
 		if e.Type == "log" {
-			var m struct{ Message string }
-			if json.Unmarshal(e.JSON, &m) == nil {
-				v.Log = append(v.Log, m.Message)
-			}
+			v.Log = append(v.Log, e.Message)
 		}
 	}
 	if r.Finished() {
@@ -117,7 +115,40 @@ func cell(v any) string {
 // overlay of several.
 type runEvents struct {
 	id, label string
-	evs       []store.Event
+	evs       []drawnEvent
+}
+
+// drawnEvent is any event a stored panel draws, decoded once.
+type drawnEvent struct {
+	Type    string          `json:"type"`
+	Chart   string          `json:"chart"`
+	Series  string          `json:"series"`
+	Label   string          `json:"label"`
+	Lane    string          `json:"lane"`
+	X       json.RawMessage `json:"x"`
+	Y       json.RawMessage `json:"y"`
+	Value   float64         `json:"value"`
+	Lo      float64         `json:"lo"`
+	Hi      float64         `json:"hi"`
+	Bins    [][3]float64    `json:"bins"`
+	Start   float64         `json:"start"`
+	End     float64         `json:"end"`
+	Table   string          `json:"table"`
+	Key     string          `json:"key"`
+	Cells   map[string]any  `json:"cells"`
+	Message string          `json:"message"`
+}
+
+// decode reads the events a stored panel draws.
+func decode(evs []store.Event) []drawnEvent {
+	out := make([]drawnEvent, 0, len(evs))
+	for _, e := range evs {
+		var d drawnEvent
+		if json.Unmarshal(e.JSON, &d) == nil {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 type histSeries struct {
@@ -153,23 +184,8 @@ func chartView(c lab.Chart, runs []runEvents) ui.ChartView {
 		}
 		bySeries := map[string][][]string{}
 		var order []string
-		for _, e := range run.evs {
-			var ev struct {
-				Type   string          `json:"type"`
-				Chart  string          `json:"chart"`
-				Series string          `json:"series"`
-				Label  string          `json:"label"`
-				Lane   string          `json:"lane"`
-				X      json.RawMessage `json:"x"`
-				Y      json.RawMessage `json:"y"`
-				Value  float64         `json:"value"`
-				Lo     float64         `json:"lo"`
-				Hi     float64         `json:"hi"`
-				Bins   [][3]float64    `json:"bins"`
-				Start  float64         `json:"start"`
-				End    float64         `json:"end"`
-			}
-			if json.Unmarshal(e.JSON, &ev) != nil || ev.Chart != c.ID {
+		for _, ev := range run.evs {
+			if ev.Chart != c.ID {
 				continue
 			}
 			switch {
@@ -265,19 +281,11 @@ func numbers(raw json.RawMessage) []float64 {
 
 // tableView is a live table as the run's row events left it: each row
 // replaced by the next with its key, in the order rows first came.
-func tableView(t lab.Table, evs []store.Event) ui.TableView {
+func tableView(t lab.Table, evs []drawnEvent) ui.TableView {
 	v := ui.TableView{Table: t}
 	at := map[string]int{}
-	for _, e := range evs {
-		if e.Type != "row" {
-			continue
-		}
-		var ev struct {
-			Table string         `json:"table"`
-			Key   string         `json:"key"`
-			Cells map[string]any `json:"cells"`
-		}
-		if json.Unmarshal(e.JSON, &ev) != nil || ev.Table != t.ID {
+	for _, ev := range evs {
+		if ev.Type != "row" || ev.Table != t.ID {
 			continue
 		}
 		row := make([]string, len(t.Columns))

@@ -178,7 +178,8 @@ type Listing struct {
 	MineTotal, OthersTotal int // how many there are in all, beyond Limit
 }
 
-// List returns the runs a query selects.
+// List returns the runs a query selects. Their Host holds only the CPU
+// model, the usable CPUs, the quota and the virtualization (Get has all).
 func (s *Store) List(q Query) (Listing, error) {
 	if q.Limit <= 0 {
 		q.Limit = 100
@@ -207,12 +208,18 @@ func (s *Store) List(q Query) (Listing, error) {
 	return l, err
 }
 
+// listColumns are runColumns with only the host facts a listing shows:
+// decoding every run's whole host would cost most of a history page.
+var listColumns = strings.Replace(prefixed("r.", runColumns), "r.host",
+	`CASE WHEN r.host = '' THEN '' ELSE json_object('cpu_model', r.host ->> '$.cpu_model', 'usable_cpus', r.host ->> '$.usable_cpus',
+		'cpu_quota', r.host ->> '$.cpu_quota', 'virtualization', r.host ->> '$.virtualization') END`, 1)
+
 func (s *Store) list(where string, args []any, limit int) ([]Run, int, error) {
 	var total int
 	if err := s.r.QueryRow(`SELECT count(*) FROM runs AS r WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, describe(err)
 	}
-	rows, err := s.r.Query(`SELECT `+prefixed("r.", runColumns)+` FROM runs AS r WHERE `+where+` ORDER BY r.created_ms DESC, r.rowid DESC LIMIT ?`, append(args, limit)...)
+	rows, err := s.r.Query(`SELECT `+listColumns+` FROM runs AS r WHERE `+where+` ORDER BY r.created_ms DESC, r.rowid DESC LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, 0, describe(err)
 	}
@@ -244,16 +251,31 @@ func (s *Store) Count() (int, error) {
 }
 
 // Others lists the finished runs of an experiment other than id, this
-// learner's first: what a run may be compared with.
+// learner's first, newest first: what a run may be compared with.
 func (s *Store) Others(experiment, id, learner string, limit int) ([]Run, error) {
-	l, err := s.List(Query{Learner: learner, Experiment: experiment, Limit: limit + 1})
-	if err != nil {
-		return nil, err
-	}
+	where := `r.experiment = ? AND r.id != ? AND r.status NOT IN (?, ?) AND `
+	mine := `EXISTS (SELECT 1 FROM run_learners AS l WHERE l.run = r.id AND l.learner = ?)`
 	var out []Run
-	for _, r := range append(l.Mine, l.Others...) {
-		if r.ID != id && r.Finished() && len(out) < limit {
+	for _, w := range []string{where + mine, where + "NOT " + mine} {
+		if len(out) >= limit {
+			break
+		}
+		rows, err := s.r.Query(`SELECT `+listColumns+` FROM runs AS r WHERE `+w+` ORDER BY r.created_ms DESC, r.rowid DESC LIMIT ?`,
+			experiment, id, StatusQueued, StatusRunning, learner, limit-len(out))
+		if err != nil {
+			return nil, describe(err)
+		}
+		for rows.Next() {
+			r, err := scanRun(rows, false)
+			if err != nil {
+				rows.Close()
+				return nil, describe(err)
+			}
 			out = append(out, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, describe(err)
 		}
 	}
 	return out, nil
