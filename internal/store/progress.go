@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -70,7 +72,7 @@ func (s *Store) ExportProgress(learner string, w io.Writer) error {
 	for _, d := range p {
 		f.Experiments = append(f.Experiments, d)
 	}
-	sortDone(f.Experiments)
+	slices.SortFunc(f.Experiments, func(a, b Done) int { return strings.Compare(a.Experiment, b.Experiment) })
 	rows, err := s.r.Query(`SELECT run FROM run_learners WHERE learner = ? ORDER BY run`, learner)
 	if err != nil {
 		return describe(err)
@@ -85,14 +87,6 @@ func (s *Store) ExportProgress(learner string, w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(f)
-}
-
-func sortDone(ds []Done) {
-	for i := 1; i < len(ds); i++ {
-		for j := i; j > 0 && ds[j].Experiment < ds[j-1].Experiment; j-- {
-			ds[j], ds[j-1] = ds[j-1], ds[j]
-		}
-	}
 }
 
 // ProgressImported says what an import of progress did.

@@ -299,7 +299,7 @@ func (s *Store) failed(err error, snaps []snapshot) {
 		s.health.lose(lost)
 	}
 	why := reason(err)
-	if s.health.fail(why, true) {
+	if s.health.fail(why) {
 		s.o.Log.Warn("runs are not being saved", "why", why, "db", s.path, "err", err)
 	}
 }

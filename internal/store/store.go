@@ -139,7 +139,7 @@ func Open(o Options) (*Store, error) {
 		return nil, fmt.Errorf("marking interrupted runs: %w", describe(err))
 	}
 	if s.path == "" {
-		s.health.memory()
+		s.health.memory(`this server keeps runs in memory only (it was started with --data ""); they are gone when it stops`)
 	}
 	s.writer.init()
 	go s.writeLoop()
@@ -162,7 +162,7 @@ func Memory(o Options) *Store {
 // says why they are not saved.
 func NotSaving(o Options, why error) *Store {
 	s := Memory(o)
-	s.health.fail(fmt.Sprintf("the data directory %s could not be used (%v); runs are kept in memory until the server stops", o.Dir, why), false)
+	s.health.memory(fmt.Sprintf("the data directory %s could not be used (%v); runs are kept in memory until the server stops", o.Dir, why))
 	return s
 }
 
@@ -319,23 +319,22 @@ var _ lab.Recorder = (*Store)(nil)
 
 // health is whether runs are being saved, and why not.
 type health struct {
-	mu       sync.Mutex
-	memOnly  bool
-	failing  string // why writes fail now; "" when they do not
-	since    time.Time
-	lost     int64     // events not stored because the disk could not keep up
-	lostAt   time.Time // the latest such loss
-	reported bool      // the failure was logged
+	mu      sync.Mutex
+	memOnly string // why runs are kept in memory only; "" when they are not
+	failing string // why writes fail now; "" when they do not
+	since   time.Time
+	lost    int64     // events not stored because the disk could not keep up
+	lostAt  time.Time // the latest such loss
 }
 
-func (h *health) memory() {
+func (h *health) memory(why string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.memOnly = true
+	h.memOnly = why
 }
 
 // fail records why writes fail; it reports whether that is news.
-func (h *health) fail(why string, transient bool) bool {
+func (h *health) fail(why string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	news := h.failing != why
@@ -379,12 +378,12 @@ func (s *Store) Health() Health {
 	h := &s.health
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	out := Health{Memory: h.memOnly, Lost: h.lost, LostAt: h.lostAt, Since: h.since}
+	out := Health{Memory: h.memOnly != "", Lost: h.lost, LostAt: h.lostAt, Since: h.since}
 	switch {
 	case h.failing != "":
 		out.Reason = h.failing
-	case h.memOnly:
-		out.Reason = `this server keeps runs in memory only (it was started with --data ""); they are gone when it stops`
+	case h.memOnly != "":
+		out.Reason = h.memOnly
 	default:
 		out.Saving = true
 	}

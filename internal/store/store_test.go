@@ -254,6 +254,9 @@ func TestReadOnlyDataDir(t *testing.T) {
 	if r, err := s.Get("dddddddddd01"); err != nil || r.Status != lab.StatusOK {
 		t.Errorf("the run was not kept in memory: %v", err)
 	}
+	if h := s.Health(); h.Saving || !strings.Contains(h.Reason, dir) {
+		t.Errorf("after a run, health is %+v: it must still say why nothing is saved", h)
+	}
 }
 
 // A database locked by another program: writes fail, the runs go on,
