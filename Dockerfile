@@ -3,7 +3,10 @@
 # experiment, coreutils' /bin/true as the bare process-spawn reference).
 #
 #   docker build -t conclab .
-#   docker run --rm -p 8080:8080 conclab
+#   docker run --rm -p 8080:8080 -v conclab-data:/data conclab
+#
+# Runs are kept in the /data volume (an SQLite file, conclab.db); name a
+# volume, as above, to keep them when the container is replaced.
 #
 # Give it the CPUs you want measured (e.g. --cpus 2 or --cpuset-cpus 0,1);
 # the host panel shows what the container sees.
@@ -23,10 +26,12 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 tini \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin conclab
+ && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin conclab \
+ && mkdir /data && chown conclab:conclab /data
 COPY --from=build /out/conclab /usr/local/bin/conclab
 USER conclab
+VOLUME /data
 EXPOSE 8080
 # tini reaps any stray process as PID 1; conclab also reaps its own runs.
 ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/conclab"]
-CMD ["serve", "--addr", "0.0.0.0:8080"]
+CMD ["serve", "--addr", "0.0.0.0:8080", "--data", "/data"]

@@ -9,6 +9,7 @@ import (
 
 	"conclab/internal/app"
 	"conclab/internal/lab"
+	"conclab/internal/store"
 	"conclab/lessons"
 )
 
@@ -28,11 +29,25 @@ type testServer struct {
 }
 
 // startServer serves the course with the real runner and scheduler until
-// the test ends.
-func startServer(t testing.TB) *testServer {
+// the test ends. Its runs are kept in memory only.
+func startServer(t testing.TB) *testServer { return serveCourse(t, nil) }
+
+// startStoredServer is startServer with a run store in a temporary data
+// directory, as conclab serve --data has.
+func startStoredServer(t testing.TB) *testServer {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a := app.New(app.Options{Course: lessons.Course(), Log: log})
+	st, err := store.Open(store.Options{Dir: t.TempDir(), Serve: true, Log: log, LessonOf: app.LessonOf(lessons.Course())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serveCourse(t, st)
+}
+
+func serveCourse(t testing.TB, st *store.Store) *testServer {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	a := app.New(app.Options{Course: lessons.Course(), Log: log, Store: st})
 	ts := httptest.NewServer(a.Handler())
 	t.Cleanup(func() {
 		ts.CloseClientConnections()

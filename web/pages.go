@@ -12,7 +12,9 @@ import (
 
 func (s *Server) indexPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.render(w, r, http.StatusOK, ui.Index(s.Course.Refs(), s.Host))
+		refs := s.lessonRefs(s.progressOf(identityOf(r).Learner))
+		w.Header().Set("Cache-Control", "private, no-cache") // its ticks are this learner's
+		s.render(w, r, http.StatusOK, ui.Index(refs, s.Host))
 	})
 }
 
@@ -23,11 +25,16 @@ func (s *Server) lessonPage() http.Handler {
 			s.notFound().ServeHTTP(w, r)
 			return
 		}
-		page := ui.Page{Lesson: s.Course.Ref(i), Host: s.Host, Panels: map[string]ui.PanelData{}, Latest: s.Runs.Latest, Recap: s.Course.Recap()}
+		prog := s.progressOf(identityOf(r).Learner)
+		page := ui.Page{Lesson: s.lessonRefs(prog)[i], Host: s.Host, Panels: map[string]ui.PanelData{}, Latest: s.Runs.Latest, Recap: s.Course.Recap()}
+		var ticks []ui.ExpTick
 		for _, e := range l.Experiments {
-			page.Panels[e.ID] = ui.NewPanel(e)
+			d := ui.NewPanel(e)
+			d.Runs = prog[e.ID].Runs
+			page.Panels[e.ID] = d
+			ticks = append(ticks, ui.ExpTick{ID: e.ID, Title: e.Title, Runs: d.Runs})
 		}
-		p := ui.LessonPage{Page: page, Content: l.Page(page), Total: s.Course.Len()}
+		p := ui.LessonPage{Page: page, Content: l.Page(page), Total: s.Course.Len(), Ticks: ticks}
 		p.Styles, p.Scripts = s.Course.Head(i)
 		if i > 0 {
 			prev := s.Course.Ref(i - 1)
@@ -37,6 +44,7 @@ func (s *Server) lessonPage() http.Handler {
 			next := s.Course.Ref(i + 1)
 			p.Next = &next
 		}
+		w.Header().Set("Cache-Control", "private, no-cache") // its ticks and links are this learner's
 		s.render(w, r, http.StatusOK, ui.LessonView(p))
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"conclab/internal/learner"
 	"conclab/internal/probe"
 	"conclab/internal/protocol"
+	"conclab/internal/store"
 	"conclab/static"
 )
 
@@ -63,8 +64,10 @@ type Runs interface {
 type Server struct {
 	Course *course.Course
 	Runs   Runs
-	Host   probe.Host
-	Log    *slog.Logger
+	// Store keeps runs and progress; nil keeps them in memory only.
+	Store Store
+	Host  probe.Host
+	Log   *slog.Logger
 	// Signer signs learner cookies and the instructor's cookie.
 	Signer *learner.Signer
 	// InstructorKey is what /class?key= must be to make someone the
@@ -79,11 +82,24 @@ type Server struct {
 
 // Routes lists every route of the course in one place.
 func (s *Server) Routes() http.Handler {
+	if s.Store == nil {
+		s.Store = store.Memory(store.Options{Log: s.Log})
+	}
 	r := chi.NewRouter()
-	r.Use(middleware.Recoverer, securityHeaders, s.identify)
+	r.Use(middleware.Recoverer, securityHeaders, s.identify, s.storeNotice)
 
 	r.Method(http.MethodGet, "/", s.indexPage())
 	r.Method(http.MethodGet, "/lessons/{slug}", s.lessonPage())
+	r.Method(http.MethodGet, "/runs", s.historyPage())
+	r.Method(http.MethodPost, "/runs/import", s.importRuns())
+	r.Method(http.MethodGet, "/runs/{id}", s.runPage())
+	r.Method(http.MethodGet, "/runs/{id}.json", s.runEvents())   // as `conclab run --json` prints them
+	r.Method(http.MethodGet, "/runs/{id}.csv", s.runMetrics())   // key,name,value,unit,p50,p99,min,max,n
+	r.Method(http.MethodGet, "/runs/{id}.ndjson", s.runExport()) // as `conclab export` writes it, to import elsewhere
+	r.Method(http.MethodGet, "/compare", s.comparePage())
+	r.Method(http.MethodGet, "/progress", s.progressPage())
+	r.Method(http.MethodGet, "/progress.json", s.progressExport())
+	r.Method(http.MethodPost, "/progress/import", s.progressImport())
 	r.Method(http.MethodGet, "/class", s.classPage())
 	r.Method(http.MethodGet, "/class/predictions.csv", s.classPredictionsCSV())
 	r.Method(http.MethodGet, "/healthz", healthz())

@@ -18,11 +18,25 @@ import (
 
 // TestMain lets the test binary act as the run's child process, which the
 // runner starts by re-executing its own binary.
+//
+// It also keeps every test away from the real data directory: a test that
+// forgets --data keeps its runs in a temporary one, never in
+// ~/.local/share.
 func TestMain(m *testing.M) {
 	if lab.IsChild(os.Args) {
 		os.Exit(exitCode(run(context.Background(), os.Args, os.Stdout, os.Stderr), os.Stderr))
 	}
-	os.Exit(m.Run())
+	if os.Getenv(serveEnv) == "1" {
+		os.Exit(serveMain())
+	}
+	tmp, err := os.MkdirTemp("", "conclab-test-data-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_DATA_HOME", tmp)
+	code := m.Run()
+	os.RemoveAll(tmp)
+	os.Exit(code)
 }
 
 func conclab(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -91,7 +105,7 @@ func TestList(t *testing.T) {
 // `conclab run <id> --quick --json` prints events ending with a result and
 // then a done with status ok, and exits 0.
 func TestRunQuickJSON(t *testing.T) {
-	code, out, stderr := conclab(t, "run", "switch-cost", "--quick", "--json")
+	code, out, stderr := conclab(t, "run", "switch-cost", "--quick", "--json", "--no-save")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -111,7 +125,7 @@ func TestRunQuickJSON(t *testing.T) {
 }
 
 func TestRunReport(t *testing.T) {
-	code, out, stderr := conclab(t, "run", "yield-batching", "--quick")
+	code, out, stderr := conclab(t, "run", "yield-batching", "--quick", "--data", "")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -128,7 +142,9 @@ func TestServe(t *testing.T) {
 	pr, pw := io.Pipe()
 	var stderr lockedBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"conclab", "serve", "--addr", "127.0.0.1:0"}, pw, &stderr) }()
+	go func() {
+		done <- run(ctx, []string{"conclab", "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, pw, &stderr)
+	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
 		t.Fatal(err)
@@ -160,7 +176,9 @@ func TestServeWarnsBeyondLoopback(t *testing.T) {
 	pr, pw := io.Pipe()
 	var stderr lockedBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"conclab", "serve", "--addr", "0.0.0.0:0"}, pw, &stderr) }()
+	go func() {
+		done <- run(ctx, []string{"conclab", "serve", "--addr", "0.0.0.0:0", "--data", ""}, pw, &stderr)
+	}()
 	// The warning comes before the address line on stdout.
 	if _, err := bufio.NewReader(pr).ReadString('\n'); err != nil {
 		t.Fatal(err)
@@ -199,7 +217,7 @@ func TestLoadtest(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"conclab", "serve", "--addr", "127.0.0.1:0", "--instructor-key", "a-test-instructor-key"}, pw, io.Discard)
+		done <- run(ctx, []string{"conclab", "serve", "--addr", "127.0.0.1:0", "--instructor-key", "a-test-instructor-key", "--data", ""}, pw, io.Discard)
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {

@@ -10,8 +10,10 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"conclab/internal/lab"
+	"conclab/internal/store"
 	"conclab/lessons"
 )
 
@@ -47,13 +49,25 @@ func exitCode(err error, stderr io.Writer) int {
 const usage = `Concurrency Lab: a course on concurrency whose lessons measure this machine.
 
 Usage:
-  conclab [serve] [--addr 127.0.0.1:8080] [--parallel-runs 1] [--queue 32]
+  conclab [serve] [--addr 127.0.0.1:8080] [--parallel-runs 1] [--queue 32] [--data DIR] [--keep-runs 1000]
       Serve the course. Open the address it prints in a browser.
   conclab list [--json]
       List every experiment with its parameters and their allowed ranges.
-  conclab run <id> [--set name=value]... [--quick] [--json]
-      Run one experiment here and print what it measured.
+  conclab run <id> [--set name=value]... [--quick] [--json] [--no-save] [--data DIR]
+      Run one experiment here and print what it measured; the run is kept
+      in the run store unless --no-save.
       --quick uses small sizes; --json prints the events, one per line.
+  conclab history [--json] [--experiment ID] [--lesson SLUG] [--limit 50] [--data DIR]
+      List the runs kept, newest first.
+  conclab show ID [--data DIR]
+      Print a kept run as conclab run printed it.
+  conclab export ID [--data DIR] > run.ndjson
+  conclab import FILE [--data DIR]
+      Carry a run to another machine, keeping the host it was measured on.
+
+  The run store: --data DIR (default $XDG_DATA_HOME/conclab, else
+  ~/.local/share/conclab); --data "" keeps runs in memory only. conclab serve
+  takes --data and --keep-runs N (default 1000) too.
 
   conclab loadtest [--addr http://127.0.0.1:8080] [--viewers 100] [--experiment switch-cost] [--set k=v]...
                    [--pages 0] [--page /lessons/...] [--duration 10s]
@@ -89,11 +103,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runOne(ctx, reg, args, stdout, stderr)
 	case "loadtest":
 		return loadtest(ctx, reg, args, stdout, stderr)
+	case "history":
+		return history(args, stdout, stderr)
+	case "show":
+		return show(reg, args, stdout, stderr)
+	case "export":
+		return export(args, stdout, stderr)
+	case "import":
+		return importRun(args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return usageError("unknown command %q; the commands are serve, list and run (see conclab help)", cmd)
+	return usageError("unknown command %q; the commands are serve, list, run, history, show, export, import and loadtest (see conclab help)", cmd)
 }
 
 // newFlags returns a flag set whose errors come back as exit code 2.
@@ -144,11 +166,14 @@ type runArgs struct {
 	set    map[string]any
 	quick  bool
 	asJSON bool
+	noSave bool
+	data   string
 }
 
-// parseRunArgs reads `<id> [--set k=v]... [--quick] [--json]` in any order.
+// parseRunArgs reads `<id> [--set k=v]... [--quick] [--json] [--no-save]
+// [--data DIR]` in any order.
 func parseRunArgs(args []string) (runArgs, error) {
-	ra := runArgs{set: map[string]any{}}
+	ra := runArgs{set: map[string]any{}, data: defaultData()}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
@@ -162,6 +187,17 @@ func parseRunArgs(args []string) (runArgs, error) {
 			ra.quick = true
 		case name == "json" && !hasVal:
 			ra.asJSON = true
+		case name == "no-save" && !hasVal:
+			ra.noSave = true
+		case name == "data":
+			if !hasVal {
+				if i+1 >= len(args) {
+					return ra, usageError("--data needs a directory (\"\" keeps the run in memory only)")
+				}
+				i++
+				val = args[i]
+			}
+			ra.data = val
 		case name == "set":
 			if !hasVal {
 				if i+1 >= len(args) {
@@ -176,7 +212,7 @@ func parseRunArgs(args []string) (runArgs, error) {
 			}
 			ra.set[k] = v
 		default:
-			return ra, usageError("unknown flag %q for run; it takes --set name=value, --quick and --json", a)
+			return ra, usageError("unknown flag %q for run; it takes --set name=value, --quick, --json, --no-save and --data DIR", a)
 		}
 	}
 	if ra.id == "" {
@@ -208,15 +244,40 @@ func runOne(ctx context.Context, reg *lab.Registry, args []string, stdout, stder
 	}
 	runner := &lab.Runner{Registry: reg, Log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	var report *reporter
-	emit := func(ev lab.Event) {
+	show := func(ev lab.Event) {
 		stdout.Write(ev.JSON)
 		stdout.Write([]byte{'\n'})
 	}
 	if !ra.asJSON {
 		report = &reporter{w: stdout, exp: exp}
-		emit = report.event
+		show = report.event
+	}
+	// The run is kept through the same store code as the server's runs,
+	// off the measuring path; a store that cannot be opened costs the run
+	// nothing but its record.
+	var st *store.Store
+	if !ra.noSave && ra.data != "" {
+		if st, err = openCLIStore(ra.data, stderr); err != nil {
+			fmt.Fprintf(stderr, "conclab: this run will not be saved: %v\n", err)
+		}
+	}
+	emit, tape, id := show, lab.Tape(nil), lab.NewID()
+	if st != nil {
+		tape = st.Record(lab.RunRecord{ID: id, Experiment: exp.ID, Lesson: exp.Lesson, Params: params, Created: time.Now()})
+		emit = func(ev lab.Event) { show(ev); tape.Event(ev) }
 	}
 	out := runner.Run(ctx, exp, params, emit)
+	if st != nil {
+		tape.End(out)
+		st.Flush()
+		h := st.Health()
+		st.Close()
+		if h.Reason != "" {
+			fmt.Fprintf(stderr, "conclab: this run was not saved: %s\n", h.Reason)
+		} else {
+			fmt.Fprintf(stderr, "Saved as run %s in %s: `conclab show %s` prints it again.\n", id, st.Where(), id)
+		}
+	}
 	if out.Status != lab.StatusOK {
 		return &exitError{code: 1, msg: out.Error}
 	}

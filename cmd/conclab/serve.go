@@ -16,6 +16,7 @@ import (
 	"conclab/internal/app"
 	"conclab/internal/course"
 	"conclab/internal/lab"
+	"conclab/internal/store"
 )
 
 func serve(ctx context.Context, c *course.Course, args []string, stdout, stderr io.Writer) error {
@@ -25,6 +26,8 @@ func serve(ctx context.Context, c *course.Course, args []string, stdout, stderr 
 	queue := fs.Int("queue", 32, "runs that may wait for their turn; past it, new runs are refused")
 	origins := fs.String("allow-origin", "", "comma-separated extra hosts whose pages may open the websocket (behind a proxy)")
 	key := fs.String("instructor-key", os.Getenv("CONCLAB_INSTRUCTOR_KEY"), "the instructor's key (default $CONCLAB_INSTRUCTOR_KEY, else a random one printed at start)")
+	data := dataFlag(fs)
+	keep := fs.Int("keep-runs", 1000, "runs the store keeps; past it, the oldest are pruned")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -33,6 +36,9 @@ func serve(ctx context.Context, c *course.Course, args []string, stdout, stderr 
 	}
 	if *queue < 1 || *queue > 1000 {
 		return usageError("--queue must be 1–1000, got %d", *queue)
+	}
+	if *keep < 1 || *keep > 1_000_000 {
+		return usageError("--keep-runs must be 1–1000000, got %d", *keep)
 	}
 	if *key != "" {
 		if err := app.CheckKey(*key); err != nil {
@@ -51,7 +57,8 @@ func serve(ctx context.Context, c *course.Course, args []string, stdout, stderr 
 		}
 		return usageError("cannot listen on %s: %v", *addr, err)
 	}
-	opts := app.Options{Course: c, Scheduler: lab.Config{Parallel: *parallel, Queue: *queue}, Log: log, InstructorKey: *key}
+	st := openServeStore(c, *data, *keep, log)
+	opts := app.Options{Course: c, Scheduler: lab.Config{Parallel: *parallel, Queue: *queue}, Log: log, InstructorKey: *key, Store: st}
 	if *origins != "" {
 		opts.OriginPatterns = strings.Split(*origins, ",")
 	}
@@ -72,6 +79,12 @@ func serve(ctx context.Context, c *course.Course, args []string, stdout, stderr 
 	fmt.Fprintf(stdout, "Concurrency Lab is running at %s/\nOpen it in a browser. Press Ctrl+C to stop.\n", url)
 	// The one place the key is shown: it is never logged.
 	fmt.Fprintf(stdout, "Instructor link (keep it to yourself): %s/class?key=%s\n", url, a.InstructorKey)
+	switch h := st.Health(); {
+	case h.Saving:
+		fmt.Fprintf(stdout, "Runs are kept in %s (choose with --data DIR; --data \"\" keeps them in memory only).\n", st.Where())
+	default:
+		fmt.Fprintf(stdout, "Runs are not being saved: %s.\n", h.Reason)
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -87,6 +100,22 @@ func serve(ctx context.Context, c *course.Course, args []string, stdout, stderr 
 	hs.Shutdown(shutdown)
 	a.Close() // kills every run's processes
 	return nil
+}
+
+// openServeStore opens the run store of a server. One that cannot be
+// opened never stops the course: the server keeps its runs in memory, and
+// says on every page and in the log why they are not saved.
+func openServeStore(c *course.Course, dir string, keep int, log *slog.Logger) *store.Store {
+	o := store.Options{Dir: dir, Serve: true, Keep: keep, Log: log, LessonOf: app.LessonOf(c)}
+	if dir == "" {
+		return store.Memory(o)
+	}
+	st, err := store.Open(o)
+	if err != nil {
+		log.Warn("runs are not being saved", "data", dir, "err", err)
+		return store.NotSaving(o, err)
+	}
+	return st
 }
 
 // isLoopback reports whether the listener only accepts this machine.

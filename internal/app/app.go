@@ -1,6 +1,6 @@
 // Package app assembles the course server: the course's registry, the
 // runner that executes runs as child processes, the scheduler that queues
-// them, and the web server in front. `conclab serve`, the end-to-end tests
+// them, the store that keeps them, and the web server in front. `conclab serve`, the end-to-end tests
 // and the web tests all build the server here, the one way it is built.
 package app
 
@@ -15,6 +15,7 @@ import (
 	"conclab/internal/lab"
 	"conclab/internal/learner"
 	"conclab/internal/probe"
+	"conclab/internal/store"
 	"conclab/web"
 )
 
@@ -37,6 +38,10 @@ type Options struct {
 	// Secret signs learners' and the instructor's cookies; nil makes a
 	// random one, so cookies last as long as the process.
 	Secret []byte
+	// Store keeps every run, and learners' progress; nil keeps them in
+	// memory only (store.Memory), so nothing is ever written to disk
+	// unless the caller opened a store on purpose. App.Close closes it.
+	Store *store.Store
 }
 
 // App is the assembled course server.
@@ -45,6 +50,7 @@ type App struct {
 	Runner    *lab.Runner
 	Scheduler *lab.Scheduler
 	Server    *web.Server
+	Store     *store.Store
 	// InstructorKey is the key of the instructor link /class?key=KEY.
 	InstructorKey string
 }
@@ -82,16 +88,40 @@ func New(o Options) *App {
 	if o.Secret == nil {
 		o.Secret = learner.Secret()
 	}
+	st := o.Store
+	if st == nil {
+		st = store.Memory(store.Options{Log: log, LessonOf: LessonOf(o.Course)})
+	}
+	cfg := o.Scheduler
+	cfg.Recorder = st
 	runner := &lab.Runner{Registry: o.Course.Registry(), Exe: o.Exe, Log: log}
-	sched := lab.NewScheduler(runner.Run, o.Scheduler, log)
-	srv := &web.Server{Course: o.Course, Runs: sched, Host: probe.ReadHost(), Log: log, OriginPatterns: o.OriginPatterns,
+	sched := lab.NewScheduler(runner.Run, cfg, log)
+	srv := &web.Server{Course: o.Course, Runs: sched, Store: st, Host: probe.ReadHost(), Log: log, OriginPatterns: o.OriginPatterns,
 		Signer: learner.NewSigner(o.Secret), InstructorKey: o.InstructorKey}
-	return &App{Course: o.Course, Runner: runner, Scheduler: sched, Server: srv, InstructorKey: o.InstructorKey}
+	return &App{Course: o.Course, Runner: runner, Scheduler: sched, Server: srv, Store: st, InstructorKey: o.InstructorKey}
+}
+
+// LessonOf names the lesson of each of the course's experiments, for the
+// store (store.Options.LessonOf).
+func LessonOf(c *course.Course) func(experiment string) string {
+	reg := c.Registry()
+	return func(experiment string) string {
+		if e, ok := reg.Lookup(experiment); ok {
+			return e.Lesson
+		}
+		return ""
+	}
 }
 
 // Handler is the server's every route.
 func (a *App) Handler() http.Handler { return a.Server.Routes() }
 
-// Close cancels every queued and running run and waits until their
-// processes are gone.
-func (a *App) Close() { a.Scheduler.Close() }
+// Close cancels every queued and running run, waits until their
+// processes are gone, then writes what the store still holds and closes
+// it.
+func (a *App) Close() {
+	a.Scheduler.Close()
+	if err := a.Store.Close(); err != nil {
+		a.Server.Log.Warn("closing the store", "err", err)
+	}
+}

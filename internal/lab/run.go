@@ -52,6 +52,7 @@ type Run struct {
 	prefix []byte        // `{"run":"ID",` spliced in front of each event
 	pace   time.Duration // see Config.Pace
 	owner  string        // the learner who first asked for it
+	tape   Tape          // its record beyond this process (see Recorder)
 
 	// presenter is true for a run the instructor asked for: it goes first
 	// and plays on every follower's page. It is written under both the
@@ -85,6 +86,7 @@ func newRun(id string, exp *Experiment, p Params, key string, pace time.Duration
 		ID: id, Exp: exp, Params: p, Created: now, key: key, pace: pace, owner: owner, presenter: presenter,
 		prefix:     append(append([]byte(`{"run":`), prefix...), ','),
 		state:      Queued,
+		tape:       nopTape{},
 		viewers:    map[Viewer]int{},
 		requesters: map[string]struct{}{},
 		idleSince:  now,
@@ -175,6 +177,7 @@ func (r *Run) finish(out Outcome) bool {
 	}
 	r.state, r.outcome, r.ended = Finished, out, time.Now()
 	r.flushLocked() // the done event goes out now; nothing is left pending
+	r.tape.End(out)
 	r.viewers = map[Viewer]int{}
 	r.idleSince = time.Time{}
 	close(r.done)
@@ -195,7 +198,8 @@ func (r *Run) idleFor(now time.Time) time.Duration {
 
 // publish stamps an event with the run id and its sequence number, keeps
 // it, and has it delivered: at once when the run has been quiet, or with
-// the next batch within the pace.
+// the next batch within the pace. Its tape is handed the event as it came
+// (the tape never blocks: see Recorder).
 func (r *Run) publish(ev Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -207,6 +211,7 @@ func (r *Run) publish(ev Event) {
 		return
 	}
 	r.appendLocked(ev)
+	r.tape.Event(ev)
 	switch {
 	case ev.Type == "done" || time.Since(r.lastFlush) >= r.pace:
 		r.flushLocked()
@@ -272,6 +277,9 @@ func (r *Run) queuedMsgLocked() []byte {
 func (r *Run) accept(v Viewer, learner string, joined bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if _, ok := r.requesters[learner]; !ok && joined {
+		r.tape.Asked(learner)
+	}
 	r.requesters[learner] = struct{}{}
 	viewers := len(r.viewers)
 	if _, ok := r.viewers[v]; !ok {

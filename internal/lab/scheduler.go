@@ -51,6 +51,9 @@ type Config struct {
 	// Guesses keeps learners' scored guesses (the store); nil keeps them
 	// in memory only.
 	Guesses GuessLog
+	// Recorder keeps every run beyond this process (default nil: runs live
+	// in memory only, Keep of them). See Recorder.
+	Recorder Recorder
 }
 
 func (c Config) withDefaults() Config {
@@ -218,6 +221,10 @@ func (s *Scheduler) Start(req Request, v Viewer) (Started, error) {
 		return Started{}, fmt.Errorf("%w: %d runs are already waiting, and no earlier run of this experiment can be shown instead; a new one could start in about %s — try again then", ErrQueueFull, waiting, wait.Round(time.Second))
 	}
 	r := newRun(newID(), req.Exp, req.Params, key, s.cfg.Pace, req.Learner, req.Instructor)
+	if s.cfg.Recorder != nil {
+		r.tape = s.cfg.Recorder.Record(RunRecord{ID: r.ID, Experiment: r.Exp.ID, Lesson: r.Exp.Lesson, Params: r.Params,
+			Learner: req.Learner, Instructor: req.Instructor, Created: r.Created})
+	}
 	s.active[key] = r
 	s.byID[r.ID] = r
 	s.queue.push(r)

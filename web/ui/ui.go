@@ -25,6 +25,9 @@ type Lesson struct {
 	Title   string
 	Summary string // one sentence for the index
 	Ready   bool   // it has a page; otherwise the index shows it as coming
+	// Ran of Of experiments of the lesson this learner has run (Of is 0
+	// when the page does not show progress).
+	Ran, Of int
 }
 
 // URL is the lesson's address.
@@ -90,6 +93,8 @@ type LessonPage struct {
 	Total           int
 	Prev, Next      *Lesson
 	Styles, Scripts []string // addresses of the lesson's own assets, linked in the head
+	// Ticks are the lesson's experiments, each run by this learner or not.
+	Ticks []ExpTick
 }
 
 // Meta is what the frame of every page needs.
@@ -102,15 +107,18 @@ type Meta struct {
 
 // PanelData is the view of one experiment's panel.
 type PanelData struct {
-	ID      string
-	Title   string
-	Summary string
-	Params  []ParamView
+	ID          string
+	Title       string
+	Summary     string
+	Params      []ParamView
 	Claims      []lab.Claim
 	Predictions []lab.Prediction
 	Charts      []lab.Chart
-	Tables  []lab.Table
-	Limit   string
+	Tables      []lab.Table
+	Limit       string
+	// Runs is how many of this learner's runs of it finished ok; the panel
+	// links to them.
+	Runs int
 }
 
 // ParamView is one bounded input of a panel's form.

@@ -1,0 +1,118 @@
+package web
+
+import (
+	"fmt"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"conclab/internal/learner"
+	"conclab/internal/store"
+	"conclab/web/ui"
+)
+
+// A learner's progress: the experiments they have run, the lessons they
+// have completed, and the file that carries it to another browser or
+// server.
+
+// progressOf is a learner's progress, or none when it cannot be read (the
+// pages then show no ticks rather than fail).
+func (s *Server) progressOf(me learner.ID) store.Progress {
+	if me == "" {
+		return store.Progress{}
+	}
+	p, err := s.Store.Progress(string(me))
+	if err != nil {
+		s.Log.Warn("reading progress", "err", err)
+		return store.Progress{}
+	}
+	return p
+}
+
+// lessonRefs are the course's lessons with this learner's progress.
+func (s *Server) lessonRefs(p store.Progress) []ui.Lesson {
+	refs := s.Course.Refs()
+	for i, l := range s.Course.Lessons() {
+		for _, e := range l.Experiments {
+			refs[i].Of++
+			if p[e.ID].Runs > 0 {
+				refs[i].Ran++
+			}
+		}
+	}
+	return refs
+}
+
+func (s *Server) progressPage() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		prog := s.progressOf(identityOf(r).Learner)
+		p := ui.ProgressPage{Host: s.Host}
+		for i, l := range s.Course.Lessons() {
+			if l.Page == nil || len(l.Experiments) == 0 {
+				continue
+			}
+			lp := ui.LessonProgress{Lesson: s.Course.Ref(i)}
+			for _, e := range l.Experiments {
+				d := prog[e.ID]
+				lp.Experiments = append(lp.Experiments, ui.ExpTick{ID: e.ID, Title: e.Title, Runs: d.Runs, Last: d.Last, LastRun: d.LastRun})
+				p.Of++
+				if d.Runs > 0 {
+					p.Ran++
+				}
+			}
+			if lp.Complete() {
+				p.Done++
+			}
+			p.Lessons = append(p.Lessons, lp)
+		}
+		q := r.URL.Query()
+		if q.Has("merged") {
+			merged, _ := strconv.Atoi(q.Get("merged"))
+			runs, _ := strconv.Atoi(q.Get("runs"))
+			p.Message = fmt.Sprintf("Imported: %d experiment%s merged into your progress", merged, plural(merged))
+			if runs > 0 {
+				p.Message += fmt.Sprintf(", and %d run%s of this server are now listed as yours", runs, plural(runs))
+			}
+			p.Message += "."
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		s.render(w, r, http.StatusOK, ui.ProgressView(p))
+	})
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func (s *Server) progressExport() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		me := identityOf(r).Learner
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": "conclab-progress.json"}))
+		if err := s.Store.ExportProgress(string(me), w); err != nil {
+			s.Log.Error("exporting progress", "err", err)
+		}
+	})
+}
+
+func (s *Server) progressImport() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !sameOrigin(r) {
+			plain(w, http.StatusForbidden, "Progress is imported from this server's own page, /progress.")
+			return
+		}
+		file, err := uploaded(w, r, 8<<20)
+		if err == nil {
+			var res store.ProgressImported
+			if res, err = s.Store.ImportProgress(string(identityOf(r).Learner), file); err == nil {
+				http.Redirect(w, r, fmt.Sprintf("/progress?merged=%d&runs=%d", res.Experiments, res.Runs), http.StatusSeeOther)
+				return
+			}
+		}
+		s.render(w, r, http.StatusBadRequest, ui.RunProblem(s.Host, "The progress was not imported", "The file was refused: "+err.Error()+". Nothing was changed."))
+	})
+}
