@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"conclab/internal/format"
 	"conclab/internal/learner"
 	"conclab/internal/store"
 	"conclab/web/ui"
@@ -65,6 +66,7 @@ func (s *Server) progressPage() http.Handler {
 			}
 			p.Lessons = append(p.Lessons, lp)
 		}
+		p.Calibration, p.Guesses = s.guessesOf(identityOf(r).Learner)
 		q := r.URL.Query()
 		if q.Has("merged") {
 			merged, _ := strconv.Atoi(q.Get("merged"))
@@ -115,4 +117,45 @@ func (s *Server) progressImport() http.Handler {
 		}
 		s.render(w, r, http.StatusBadRequest, ui.RunProblem(s.Host, "The progress was not imported", "The file was refused: "+err.Error()+". Nothing was changed."))
 	})
+}
+
+// guessesOf sums up a learner's scored guesses for /progress.
+func (s *Server) guessesOf(me learner.ID) (ui.GuessSummary, []ui.GuessLine) {
+	gs, err := s.Store.Guesses(string(me))
+	if err != nil {
+		s.Log.Warn("reading guesses", "err", err)
+		return ui.GuessSummary{}, nil
+	}
+	line := func(g store.Guess) ui.GuessLine {
+		l := ui.GuessLine{Experiment: g.Experiment, Score: g.Score, Run: g.Run, Right: g.Right, Class: g.Class, At: g.At,
+			Value: fmt.Sprint(g.Value), Measured: fmt.Sprint(g.Measured)}
+		if exp, ok := s.Course.Registry().Lookup(g.Experiment); ok {
+			for _, p := range exp.Predictions {
+				if p.Claim == g.Claim {
+					l.Question = p.Question
+					if v, ok := g.Value.(float64); ok {
+						l.Value = format.Figure(v, p.Unit)
+					}
+					if v, ok := g.Measured.(float64); ok {
+						l.Measured = format.Figure(v, p.Unit)
+					}
+				}
+			}
+		}
+		return l
+	}
+	c := store.Calibrate(gs)
+	sum := ui.GuessSummary{Guesses: c.Guesses, Right: c.Right, Numbers: c.Numbers, MedianFactor: c.MedianFactor}
+	if c.Worst != nil {
+		w := line(*c.Worst)
+		sum.Worst = &w
+	}
+	var lines []ui.GuessLine
+	for i, g := range gs {
+		if i == 50 {
+			break
+		}
+		lines = append(lines, line(g))
+	}
+	return sum, lines
 }

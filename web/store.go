@@ -31,6 +31,8 @@ type Store interface {
 	Others(experiment, id, learner string, limit int) ([]store.Run, error)
 	// Progress is what a learner has run.
 	Progress(learner string) (store.Progress, error)
+	// Guesses are a learner's scored guesses, newest first.
+	Guesses(learner string) ([]store.Guess, error)
 	// ExportProgress writes a learner's progress as one JSON file.
 	ExportProgress(learner string, w io.Writer) error
 	// ImportProgress merges such a file into a learner's progress.

@@ -35,8 +35,8 @@ type Options struct {
 	// InstructorKey is what /class?key= must be to become the instructor;
 	// empty makes a random one (App.InstructorKey says which).
 	InstructorKey string
-	// Secret signs learners' and the instructor's cookies; nil makes a
-	// random one, so cookies last as long as the process.
+	// Secret signs learners' and the instructor's cookies; nil takes the
+	// store's (made once and kept, so learners outlast a restart).
 	Secret []byte
 	// Store keeps every run, and learners' progress; nil keeps them in
 	// memory only (store.Memory), so nothing is ever written to disk
@@ -85,15 +85,16 @@ func New(o Options) *App {
 	if o.InstructorKey == "" {
 		o.InstructorKey = NewKey()
 	}
-	if o.Secret == nil {
-		o.Secret = learner.Secret()
-	}
 	st := o.Store
 	if st == nil {
 		st = store.Memory(store.Options{Log: log, LessonOf: LessonOf(o.Course)})
 	}
+	if o.Secret == nil {
+		o.Secret = st.Secret(learner.Secret)
+	}
 	cfg := o.Scheduler
 	cfg.Recorder = st
+	cfg.Guesses = st
 	runner := &lab.Runner{Registry: o.Course.Registry(), Exe: o.Exe, Log: log}
 	sched := lab.NewScheduler(runner.Run, cfg, log)
 	srv := &web.Server{Course: o.Course, Runs: sched, Store: st, Host: probe.ReadHost(), Log: log, OriginPatterns: o.OriginPatterns,

@@ -60,7 +60,12 @@ type progressFile struct {
 	// Runs are the ids of the learner's runs kept where it was exported:
 	// imported on the same server, they become the importer's runs too.
 	Runs []string `json:"runs"`
+	// Guesses are the learner's scored guesses (from format 2).
+	Guesses []Guess `json:"guesses"`
 }
+
+// progressFormat is the newest format of progress files this writes.
+const progressFormat = 2
 
 // ExportProgress writes a learner's progress as one JSON file.
 func (s *Store) ExportProgress(learner string, w io.Writer) error {
@@ -68,7 +73,12 @@ func (s *Store) ExportProgress(learner string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	f := progressFile{Type: ProgressFormat, Format: 1, Exported: time.Now().UTC(), Experiments: []Done{}, Runs: []string{}}
+	f := progressFile{Type: ProgressFormat, Format: progressFormat, Exported: time.Now().UTC(), Experiments: []Done{}, Runs: []string{}, Guesses: []Guess{}}
+	gs, err := s.Guesses(learner)
+	if err != nil {
+		return err
+	}
+	f.Guesses = append(f.Guesses, gs...)
 	for _, d := range p {
 		f.Experiments = append(f.Experiments, d)
 	}
@@ -93,6 +103,7 @@ func (s *Store) ExportProgress(learner string, w io.Writer) error {
 type ProgressImported struct {
 	Experiments int // experiments merged into the learner's progress
 	Runs        int // runs of this server that became the learner's
+	Guesses     int // scored guesses added
 }
 
 // ImportProgress merges a progress file into learner's progress. Merging
@@ -111,9 +122,9 @@ func (s *Store) ImportProgress(learner string, rd io.Reader) (ProgressImported, 
 	switch {
 	case f.Type != ProgressFormat:
 		return res, fmt.Errorf("this is not a progress file: its type is %q, not %q (a run file imports on /runs instead)", f.Type, ProgressFormat)
-	case f.Format > 1:
-		return res, fmt.Errorf("this progress file is of format %d, newer than this conclab knows (1)", f.Format)
-	case len(f.Experiments) > 1000 || len(f.Runs) > 100_000:
+	case f.Format > progressFormat:
+		return res, fmt.Errorf("this progress file is of format %d, newer than this conclab knows (%d)", f.Format, progressFormat)
+	case len(f.Experiments) > 1000 || len(f.Runs) > 100_000 || len(f.Guesses) > 100_000:
 		return res, fmt.Errorf("this progress file lists more than any learner can have")
 	}
 	for i, d := range f.Experiments {
@@ -121,11 +132,29 @@ func (s *Store) ImportProgress(learner string, rd io.Reader) (ProgressImported, 
 			return res, fmt.Errorf("experiment %d of the file is malformed: it needs an experiment id, runs of at least 1, and first and last times", i+1)
 		}
 	}
+	for i, g := range f.Guesses {
+		if !expPattern.MatchString(g.Experiment) || g.Claim < 0 || !ValidID(g.Run) || g.Score == "" || g.At.IsZero() || g.Value == nil {
+			return res, fmt.Errorf("guess %d of the file is malformed: it needs an experiment id, a claim, the run it was scored on, a value, a score and a time", i+1)
+		}
+	}
 	tx, err := s.w.Begin()
 	if err != nil {
 		return res, describe(err)
 	}
 	defer tx.Rollback()
+	for _, g := range f.Guesses {
+		value, _ := json.Marshal(g.Value)
+		measured, _ := json.Marshal(g.Measured)
+		r, err := tx.Exec(`INSERT OR IGNORE INTO guesses (learner, experiment, claim, run, class, value, measured, factor, right, score, at_ms)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			learner, g.Experiment, g.Claim, g.Run, b2i(g.Class), string(value), string(measured), g.Factor, b2i(g.Right), g.Score, g.At.UnixMilli())
+		if err != nil {
+			return res, describe(err)
+		}
+		if n, _ := r.RowsAffected(); n > 0 {
+			res.Guesses++
+		}
+	}
 	for _, d := range f.Experiments {
 		if _, err := tx.Exec(`INSERT INTO progress (learner, experiment, runs, first_ms, last_ms, last_run) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (learner, experiment) DO UPDATE SET runs = max(runs, excluded.runs), first_ms = min(first_ms, excluded.first_ms),

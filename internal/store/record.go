@@ -104,14 +104,16 @@ func (t *tape) End(out lab.Outcome) {
 
 // writer gathers the tapes with something to write.
 type writer struct {
-	mu      sync.Mutex
-	dirty   []*tape
-	urgent  bool
-	pending int // bytes of events waiting, across tapes
-	kick    chan struct{}
-	flushes chan chan struct{}
-	quit    chan struct{}
-	once    sync.Once
+	mu          sync.Mutex
+	guesses     []lab.ScoredGuess // scored guesses to write
+	lostGuesses int
+	dirty       []*tape
+	urgent      bool
+	pending     int // bytes of events waiting, across tapes
+	kick        chan struct{}
+	flushes     chan chan struct{}
+	quit        chan struct{}
+	once        sync.Once
 }
 
 func (w *writer) init() {
@@ -234,6 +236,15 @@ type snapshot struct {
 // whether it worked.
 func (s *Store) writeAll() bool {
 	batch := s.writer.take()
+	if gs := s.writer.takeGuesses(); len(gs) > 0 {
+		if err := s.writeGuesses(gs); err != nil {
+			s.writer.putBack(gs)
+			if len(batch) == 0 {
+				s.failed(err, nil)
+				return false
+			}
+		}
+	}
 	if len(batch) == 0 {
 		return true
 	}

@@ -2,7 +2,9 @@ package ui
 
 import (
 	"context"
+	"math"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -157,6 +159,24 @@ type ProgressPage struct {
 	Done    int // lessons completed
 	Message string
 	Problem string
+	// Calibration sums up the learner's guesses; Guesses are the newest.
+	Calibration GuessSummary
+	Guesses     []GuessLine
+}
+
+// GuessSummary is how well a learner's guesses matched this machine.
+type GuessSummary struct {
+	Guesses, Right, Numbers int
+	MedianFactor            float64 // how far off a guessed number was, as a factor (the median)
+	Worst                   *GuessLine
+}
+
+// GuessLine is one scored guess.
+type GuessLine struct {
+	Experiment, Question, Score, Run string
+	Value, Measured                  string // with the unit
+	Right, Class                     bool
+	At                               time.Time
 }
 
 // Complete reports whether every experiment of the lesson has been run.
@@ -253,3 +273,9 @@ func orDash(s string) string {
 	}
 	return s
 }
+
+func factorText(f float64) string {
+	return strconv.FormatFloat(math.Round(f*10)/10, 'f', -1, 64) + "×"
+}
+
+func boolText(b bool) string { return strconv.FormatBool(b) }

@@ -1,0 +1,59 @@
+package store
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"conclab/internal/lab"
+)
+
+// Guesses are kept with the run they were scored on, outlast a restart,
+// and sum up into the learner's calibration.
+func TestGuessesAreKept(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := open(t, Options{Dir: dir})
+	at := time.UnixMilli(1_700_000_000_000)
+	s.Scored(lab.ScoredGuess{Learner: "ann", Experiment: "switch-cost", Claim: 0, Run: "aaaaaaaaaaaa", Value: 8.0, Score: lab.ScoreNumber(8, 2), At: at})
+	s.Scored(lab.ScoredGuess{Learner: "ann", Experiment: "spawn-cost", Claim: 1, Run: "bbbbbbbbbbbb", Class: true, Value: 1.1, Score: lab.ScoreNumber(1.1, 1), At: at.Add(time.Second)})
+	s.Scored(lab.ScoredGuess{Learner: "ann", Experiment: "cpu-timeline", Claim: 0, Run: "cccccccccccc", Value: "threads",
+		Score: lab.Score{Measured: "processes", Text: "wrong: it was processes"}, At: at.Add(2 * time.Second)})
+	s.Scored(lab.ScoredGuess{Learner: "bob", Experiment: "switch-cost", Claim: 0, Run: "aaaaaaaaaaaa", Value: 2.0, Score: lab.ScoreNumber(2, 2), At: at})
+	s.Flush()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, Options{Dir: dir})
+	defer s.Close()
+	gs, err := s.Guesses("ann")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gs) != 3 || gs[0].Experiment != "cpu-timeline" || gs[2].Value != 8.0 || gs[2].Measured != 2.0 || gs[2].Score != "4× too high" || !gs[1].Class {
+		t.Fatalf("ann's guesses after a restart: %+v", gs)
+	}
+	c := Calibrate(gs)
+	if c.Guesses != 3 || c.Right != 1 || c.Numbers != 2 || c.MedianFactor != 2.55 || c.Worst == nil || c.Worst.Experiment != "switch-cost" {
+		t.Errorf("calibration %+v", c)
+	}
+	if c := Calibrate(nil); c.Guesses != 0 || c.Worst != nil || c.MedianFactor != 0 {
+		t.Errorf("calibration of no guesses: %+v", c)
+	}
+}
+
+// The secret that signs learners' cookies is made once and kept.
+func TestTheLearnerSecretIsKept(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	made := 0
+	fresh := func() []byte { made++; return bytes.Repeat([]byte{byte(made)}, 32) }
+	s := open(t, Options{Dir: dir})
+	first := s.Secret(fresh)
+	s.Close()
+	s = open(t, Options{Dir: dir})
+	defer s.Close()
+	if again := s.Secret(fresh); !bytes.Equal(first, again) || made != 1 {
+		t.Errorf("the secret after a restart is %x (made %d times), want %x", again, made, first)
+	}
+}
