@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"conclab/internal/lab"
 	"net/http"
 
 	"github.com/a-h/templ"
@@ -26,7 +27,7 @@ func (s *Server) lessonPage() http.Handler {
 			return
 		}
 		prog := s.progressOf(identityOf(r).Learner)
-		page := ui.Page{Lesson: s.lessonRefs(prog)[i], Host: s.Host, Panels: map[string]ui.PanelData{}, Latest: s.Runs.Latest, Recap: s.Course.Recap()}
+		page := ui.Page{Lesson: s.lessonRefs(prog)[i], Host: s.Host, Panels: map[string]ui.PanelData{}, Latest: s.latest, Recap: s.Course.Recap()}
 		var ticks []ui.ExpTick
 		for _, e := range l.Experiments {
 			d := ui.NewPanel(e)
@@ -81,4 +82,19 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+}
+
+// latest is the newest run of an experiment that finished ok: this
+// process's, else the newest kept in the store, so a lesson's summary and
+// the recap keep their figures across a restart.
+func (s *Server) latest(experiment string) (lab.Info, bool) {
+	if info, ok := s.Runs.Latest(experiment); ok {
+		return info, true
+	}
+	r, ok := s.Store.LatestOK(experiment)
+	if !ok {
+		return lab.Info{}, false
+	}
+	return lab.Info{ID: r.ID, Experiment: r.Experiment, Lesson: r.Lesson, State: lab.Finished, Status: r.Status,
+		Params: r.Params, Created: r.Created, Began: r.Started, Ended: r.Ended, Result: r.Result}, true
 }

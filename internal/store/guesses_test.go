@@ -57,3 +57,24 @@ func TestTheLearnerSecretIsKept(t *testing.T) {
 		t.Errorf("the secret after a restart is %x (made %d times), want %x", again, made, first)
 	}
 }
+
+// The newest ok run of an experiment outlasts a restart, for the recap;
+// a failed run is not it.
+func TestLatestOK(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := open(t, Options{Dir: dir, Serve: true})
+	record(s, "dddddddddd01", "hold", "ann", 2, lab.StatusOK)
+	time.Sleep(2 * time.Millisecond) // ended_ms must differ
+	record(s, "dddddddddd02", "hold", "ann", 2, lab.StatusFailed)
+	s.Close()
+	s = open(t, Options{Dir: dir, Serve: true})
+	defer s.Close()
+	r, ok := s.LatestOK("hold")
+	if !ok || r.ID != "dddddddddd01" || len(r.Result) == 0 {
+		t.Errorf("LatestOK = %s %v, want the ok run with its result", r.ID, ok)
+	}
+	if _, ok := s.LatestOK("nothing"); ok {
+		t.Error("LatestOK found a run of an experiment that never ran")
+	}
+}
