@@ -41,8 +41,8 @@ func TestContextSwitchingInBrowser(t *testing.T) {
 		t.Error("no live progress and chart points were seen while the run was going")
 	}
 	verdicts := e2e.Eval[[]string](t, b, `[...`+panel+`.querySelectorAll('.claim .verdict')].map(v => v.dataset.verdict)`)
-	if len(verdicts) != 5 {
-		t.Fatalf("got %d claims on the panel, want 5", len(verdicts))
+	if len(verdicts) != 6 {
+		t.Fatalf("got %d claims on the panel, want 6", len(verdicts))
 	}
 	for i, v := range verdicts {
 		if v != "holds" && v != "differs" && v != "inconclusive" {

@@ -14,6 +14,11 @@ import (
 // other programs held a good share of those CPUs is partly theirs, so the
 // verdict rule (Decide) calls a timing claim inconclusive on a busy
 // machine rather than holding it against the textbook.
+//
+// The kernel's tick accounting in /proc/stat can miss time on CPUs that
+// switch thousands of times a second, while the run's own figure
+// (getrusage) is exact, so the figure errs low: toward calling a machine
+// quiet, never busy by a quirk of its own accounting.
 type Load struct {
 	Known  bool          // false when it could not be measured (see Why)
 	Others float64       // CPUs' worth of time other programs used, on average
@@ -53,8 +58,8 @@ func (l Load) Text() string {
 	if !l.Known {
 		return "how busy the rest of the machine was is not known: " + l.Why
 	}
-	return fmt.Sprintf("other programs used %.2f of the %d CPU%s this run may use (%.0f%%), on average over %s",
-		l.Others, l.CPUs, plural(l.CPUs), 100*l.Others/float64(max(l.CPUs, 1)), l.Wall.Round(100*time.Millisecond))
+	return fmt.Sprintf("other programs used %.2f of the %d CPU%s this run may use (%.0f%%), on average over %.1f s",
+		l.Others, l.CPUs, plural(l.CPUs), 100*l.Others/float64(max(l.CPUs, 1)), l.Wall.Seconds())
 }
 
 // Metric is the load as a result's metric.
@@ -65,8 +70,8 @@ func (l Load) Metric() Metric {
 		return m
 	}
 	m.Value = math.Round(l.Others*100) / 100
-	m.Note = fmt.Sprintf("average over %s on the %d CPU%s this run may use, from /proc/stat minus the run's own CPU time; %.0f%% or more counts as a busy machine",
-		l.Wall.Round(100*time.Millisecond), l.CPUs, plural(l.CPUs), 100*BusyShare)
+	m.Note = fmt.Sprintf("average over %.1f s on the %d CPU%s this run may use: their busy time in /proc/stat minus the run's own CPU time; %.0f%% of them or more counts as a busy machine",
+		l.Wall.Seconds(), l.CPUs, plural(l.CPUs), 100*BusyShare)
 	return m
 }
 
