@@ -24,7 +24,7 @@ func TestEveryLessonExplainsVerdicts(t *testing.T) {
 		if n := strings.Count(body, `data-testid="how-verdicts"`); n != 1 {
 			t.Errorf("%s: %d explanations of the verdicts, want 1", l.Slug, n)
 		}
-		for _, want := range []string{"How verdicts are decided", "25% of slack", "15% or more of the run's CPUs", "10th to the 90th percentile"} {
+		for _, want := range []string{"How verdicts are decided", "25% of slack", "15% or more of the run's CPUs", "25th to the 75th percentile"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("%s: the explanation lacks %q", l.Slug, want)
 			}

@@ -13,7 +13,7 @@ import (
 // measurement gets the same verdict in every lesson, and the rule the pages
 // explain (web/ui's "how verdicts are decided") is the rule the code runs.
 //
-// A figure is read as a Band: its median and the band the middle 80% of
+// A figure is read as a Band: its median and the band the middle half of
 // its samples fell in. A claim is an Expect: a range, widened by the
 // tolerance the claim's words deserve. Then:
 //
@@ -28,8 +28,13 @@ import (
 // a margin beyond the noise of both.
 
 // Band is a figure as the verdict rule reads it: its median (Mid) and the
-// band the middle 80% of its samples fell in (Lo–Hi, the 10th to the 90th
-// percentile). A figure measured once has no spread: Lo = Mid = Hi.
+// band the middle half of its samples fell in (Lo–Hi, the 25th to the 75th
+// percentile). A band inside a claim's range means that at least three
+// samples in four fell on the right side of each of its edges. The
+// quartiles are used rather than the extremes because they are steady
+// from one run to the next even with a few dozen samples, where the 10th
+// and 90th percentiles jump with every stall. A figure measured once has
+// no spread: Lo = Mid = Hi.
 type Band struct {
 	Mid, Lo, Hi float64
 	N           int    // samples behind it; 0 means not measured
@@ -38,7 +43,7 @@ type Band struct {
 
 // BandOf reads a distribution as a Band.
 func BandOf(s Summary, unit string) Band {
-	return Band{Mid: s.P50, Lo: s.P10, Hi: s.P90, N: s.N, Unit: unit}
+	return Band{Mid: s.P50, Lo: s.P25, Hi: s.P75, N: s.N, Unit: unit}
 }
 
 // BandOfValues reads samples as a Band.
@@ -56,8 +61,8 @@ func (b Band) measured() bool {
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
-// String writes the band for a claim's measured text: "3.06 µs (p10–p90
-// 2.54–3.52 µs, n = 300)", or the figure alone when it has no spread.
+// String writes the band for a claim's measured text: "3.06 µs (p25–p75
+// 2.84–3.32 µs, n = 300)", or the figure alone when it has no spread.
 func (b Band) String() string {
 	if !b.measured() {
 		return "not measured"
@@ -65,7 +70,7 @@ func (b Band) String() string {
 	if b.N == 1 || b.Lo == b.Hi {
 		return fig(b.Mid, b.Unit)
 	}
-	return fmt.Sprintf("%s (p10–p90 %s, n = %d)", fig(b.Mid, b.Unit), span(b.Lo, b.Hi, b.Unit), b.N)
+	return fmt.Sprintf("%s (p25–p75 %s, n = %d)", fig(b.Mid, b.Unit), span(b.Lo, b.Hi, b.Unit), b.N)
 }
 
 // fig prints a figure with its unit, a ratio as "1.9×".
@@ -173,9 +178,13 @@ func Decide(b Band, e Expect, load Load) Decision {
 	if b.Hi > hi {
 		edge = hi
 	}
+	tol := ""
+	if e.Slack > 0 {
+		tol = " (its tolerance included)"
+	}
 	return Decision{Inconclusive, Straddles, fmt.Sprintf(
-		"The measurement's spread, %s, reaches across the claim's edge at %s (tolerance included), so this run cannot tell on which side it lies. Run it again, or with more samples.",
-		span(b.Lo, b.Hi, b.Unit), fig(edge, b.Unit))}
+		"The middle half of the samples, %s, reaches across the claim's edge at %s%s, so this run cannot tell on which side it lies. Run it again, or with more samples.",
+		span(b.Lo, b.Hi, b.Unit), fig(edge, b.Unit), tol)}
 }
 
 // Compare holds the ratio a/b against a claim: AtLeast(1.2) for "a costs

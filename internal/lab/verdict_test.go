@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// band is a measurement with median mid and p10–p90 lo–hi.
+// band is a measurement with median mid and p25–p75 lo–hi.
 func band(lo, mid, hi float64) Band { return Band{Mid: mid, Lo: lo, Hi: hi, N: 100, Unit: "µs"} }
 
 var (
@@ -34,8 +34,8 @@ func TestDecide(t *testing.T) {
 		{"clearly above", band(11, 12, 14), oneToTen, idle, Differs, Above},
 		{"straddling the upper edge", band(8, 10, 13), oneToTen, idle, Inconclusive, Straddles},
 		{"wider than the range", band(0.5, 3, 20), oneToTen, idle, Inconclusive, Straddles},
-		// The issue's own case: a median of 0.98 µs, spread 0.95–1.33 µs,
-		// against "about 1–10 µs" holds, and does not flip at 1.04.
+		// A median of 0.98 µs, spread 0.95–1.33 µs, against "about
+		// 1–10 µs" holds, as it does at 1.04: no flip at the words' edge.
 		{"about: just under the words", band(0.95, 0.98, 1.33), about, idle, Holds, Inside},
 		{"about: at the tolerance's edge", band(0.8, 1, 12.5), about, idle, Holds, Inside},
 		{"about: past the tolerance", band(0.5, 0.6, 0.79), about, idle, Differs, Below},
@@ -78,7 +78,7 @@ func TestDecideSaysWhy(t *testing.T) {
 		want []string
 	}{
 		{Decide(band(8, 10, 13), Between(1, 10), idle), []string{"8–13 µs", "edge at 10 µs"}},
-		{Decide(band(0.7, 0.9, 1.1), Between(1, 10).About(), idle), []string{"0.7–1.1 µs", "edge at 0.8 µs", "tolerance"}},
+		{Decide(band(0.7, 0.9, 1.1), Between(1, 10).About(), idle), []string{"0.7–1.1 µs", "edge at 0.8 µs", "its tolerance included"}},
 		{Decide(band(2, 3, 4), Between(1, 10), busy), []string{"busy", "0.60 of the 2 CPUs", "30%"}},
 		{Compare(band(2, 3, 4), band(2.5, 3, 3.5), AtLeast(1.2), idle), []string{"0.571–1.6×", "1.2×"}},
 	}
@@ -189,7 +189,7 @@ func TestBandString(t *testing.T) {
 		b    Band
 		want string
 	}{
-		{band(2.54, 3.06, 3.52), "3.06 µs (p10–p90 2.54–3.52 µs, n = 100)"},
+		{band(2.54, 3.06, 3.52), "3.06 µs (p25–p75 2.54–3.52 µs, n = 100)"},
 		{Once(1.9, "×"), "1.9×"},
 		{Band{}, "not measured"},
 	}

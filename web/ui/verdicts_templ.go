@@ -31,7 +31,7 @@ func HowVerdicts() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section class=\"verdict-rule\" id=\"how-verdicts\" data-testid=\"how-verdicts\" aria-labelledby=\"how-verdicts-title\"><h2 id=\"how-verdicts-title\">How verdicts are decided</h2><p>A single timing says little: run the same ping-pong twice and the figures move. So every figure a claim is held against is a band, not a point — the median, and the range where the middle 80% of the samples fell (the 10th to the 90th percentile). A claim that says “about” gets ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section class=\"verdict-rule\" id=\"how-verdicts\" data-testid=\"how-verdicts\" aria-labelledby=\"how-verdicts-title\"><h2 id=\"how-verdicts-title\">How verdicts are decided</h2><p>A single timing says little: run the same ping-pong twice and the figures move. So every figure a claim is held against is a band, not a point — the median, and the range where the middle half of the samples fell (the 25th to the 75th percentile). A claim that says “about” gets ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
