@@ -11,10 +11,10 @@ import (
 
 // verdictContext is what the verdicts need to know about the host.
 type verdictContext struct {
-	cpus    int     // CPUs the parallel and combined timelines were given
-	allowed int     // CPUs in the affinity mask
-	quota   float64 // cgroup quota in CPUs, 0 for none
-	asked   int     // CPUs the learner asked for
+	cpus    int      // CPUs the parallel and combined timelines were given
+	allowed int      // CPUs in the affinity mask
+	quota   float64  // cgroup quota in CPUs, 0 for none
+	asked   int      // CPUs the learner asked for
 	load    lab.Load // what other programs used of the CPUs meanwhile
 }
 
