@@ -117,7 +117,7 @@ func checkTaskProfile(t *testing.T, r *labtest.Run) {
 // single-CPU strategy shares its one CPU with whatever else is pinned
 // there, so even its lead over sequential is not safe on a busy machine.
 func checkMixedPipeline(t *testing.T, r *labtest.Run) {
-	const requests = 12                                                 // the quick value
+	const requests = 12                                                                        // the quick value
 	strategies := []string{"sequential", "concurrent_one_cpu", "concurrent_all_cpus", "mixed"} // as metric keys
 	for _, s := range strategies {
 		if n := r.Key(t, "requests.processed."+s).Value; n != requests {
