@@ -54,6 +54,11 @@ Usage:
   conclab run <id> [--set name=value]... [--quick] [--json]
       Run one experiment here and print what it measured.
       --quick uses small sizes; --json prints the events, one per line.
+  conclab check [--repeat N] [--quick] [--json] [--only id,id]
+      Before a class: look at the machine (load, busy programs, CPU quota,
+      usable CPUs, python3, perf) and warn, then run every experiment N times
+      (default 1) and print each one's duration, verdicts per run, flips and
+      failures. Exit 0 when every run finished, 1 otherwise.
 
   conclab loadtest [--addr http://127.0.0.1:8080] [--viewers 100] [--experiment switch-cost] [--set k=v]...
                    [--pages 0] [--page /lessons/...] [--duration 10s]
@@ -89,11 +94,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runOne(ctx, reg, args, stdout, stderr)
 	case "loadtest":
 		return loadtest(ctx, reg, args, stdout, stderr)
+	case "check":
+		return check(ctx, reg, args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return usageError("unknown command %q; the commands are serve, list and run (see conclab help)", cmd)
+	return usageError("unknown command %q; the commands are serve, list, run and check (see conclab help)", cmd)
 }
 
 // newFlags returns a flag set whose errors come back as exit code 2.
