@@ -80,6 +80,15 @@ func checkSwitchCount(t *testing.T, r *labtest.Run) {
 	}
 }
 
+// yieldRows is how many points yield-batching's rate chart has: five batch
+// sizes for goroutines and threads, and for asyncio where python3 is.
+func yieldRows() int {
+	if kit.Python3() != "" {
+		return 15
+	}
+	return 10
+}
+
 // yield-batching: yielding after every item is slower than after 10,000,
 // by far more than any noise (a yield costs ~100 times an item) — in
 // asyncio too, when python3 is here.
