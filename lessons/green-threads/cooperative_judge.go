@@ -70,13 +70,16 @@ func judgeCooperative(cm coopMeasured) ([]lab.Metric, []lab.Claim) {
 	switch {
 	case len(yield.during) == 0:
 		claims = append(claims, claimYield.Judge(ym, lab.Inconclusive, "No heartbeat was recorded around the spin, so there is nothing to judge."))
+	case yield.yields <= 1:
+		// The bound is then longer than the spin itself: true, and empty.
+		claims = append(claims, claimYield.Judge(ym, lab.Inconclusive,
+			"K was so large that the spinner finished before it ever yielded, so it behaved like the task that never yields and there was no stretch between two yields to measure. Choose a smaller K."))
 	default:
 		// A bound is about the longest gap, so the figure is that one gap.
-		why := fmt.Sprintf("The heartbeat waited longer than the work between two yields accounts for (%.1f ms against %.1f ms): other programs on this machine took the CPU from the spinner mid-stretch, or the runtime did more than a hand-over at a yield.", yMax, bound)
-		if yield.yields <= 1 {
-			why = "K was so large that the spinner finished before it ever yielded, so it behaved like the task that never yields. Choose a smaller K."
-		}
-		claims = append(claims, claimYield.Decided(ym, lab.Decide(lab.Once(yMax, "ms"), lab.AtMost(bound).About(), cm.load), why))
+		// The bound moves with K, so no setting makes it hold by itself:
+		// what decides is whether the heartbeat got in at the next yield.
+		claims = append(claims, claimYield.Decided(ym, lab.Decide(lab.Once(yMax, "ms"), lab.AtMost(bound).About(), cm.load), fmt.Sprintf(
+			"The heartbeat waited longer than the work between two yields accounts for (%.1f ms against %.1f ms): other programs on this machine took the CPU from the spinner mid-stretch, or the runtime did more than a hand-over at a yield.", yMax, bound)))
 	}
 
 	onGaps := lab.Summarize(on.during)
