@@ -49,7 +49,7 @@ func checkWorkloadRun(t *testing.T, r *labtest.Run, tasks int) {
 			t.Errorf("%s: checksum %v, sequential's %v: the strategies did not compute the same results", k, row["checksum"], sum)
 		}
 		if num(row["wall"]) <= 0 || num(row["cpu"]) <= 0 || num(row["memory"]) <= 0 {
-			t.Errorf("%s: wall %v ms, CPU %v ms, memory %v MB", k, row["wall"], row["cpu"], row["memory"])
+			t.Errorf("%s: wall %v ms, CPU %v ms, memory %v MiB", k, row["wall"], row["cpu"], row["memory"])
 		}
 	}
 

@@ -43,8 +43,8 @@ func TestAClassInBrowser(t *testing.T) {
 	ann.WaitFor(t, "ann's run to finish", finished)
 	annRun := e2e.Eval[string](t, ann, `window.conclab.panelFor('yield-batching').own.run`)
 	annFigures := e2e.Eval[string](t, ann, panel+`.querySelector('table.metrics tbody').textContent`)
-	if n := e2e.Eval[int](t, ann, rows); n != 10 {
-		t.Fatalf("ann's rate table has %d rows, want 10", n)
+	if n := e2e.Eval[int](t, ann, rows); n != yieldRows() {
+		t.Fatalf("ann's rate table has %d rows, want %d", n, yieldRows())
 	}
 
 	// Another student's run is not broadcast: ann's panel is untouched.
@@ -69,16 +69,16 @@ func TestAClassInBrowser(t *testing.T) {
 	ann.Do(t, chromedp.Click(chromedp.CSS(`[data-experiment="yield-batching"] button.view[data-view="presenter"]`)))
 	ann.WaitFor(t, "the instructor's run, live, on ann's page", panel+`.dataset.origin === 'other'`)
 	ann.WaitFor(t, "the instructor's run to finish on ann's page", finished)
-	if n := e2e.Eval[int](t, ann, rows); n != 10 {
-		t.Errorf("the instructor's rate table on ann's page has %d rows, want 10", n)
+	if n := e2e.Eval[int](t, ann, rows); n != yieldRows() {
+		t.Errorf("the instructor's rate table on ann's page has %d rows, want %d", n, yieldRows())
 	}
 	ann.Do(t, chromedp.Click(chromedp.CSS(`[data-experiment="yield-batching"] button.view[data-view="own"]`)))
 	ann.WaitFor(t, "ann's own results back", panel+`.dataset.showing === 'own'`)
 	if got := e2e.Eval[string](t, ann, panel+`.querySelector('table.metrics tbody').textContent`); got != annFigures {
 		t.Error("switching back did not bring back ann's own figures")
 	}
-	if n := e2e.Eval[int](t, ann, rows); n != 10 {
-		t.Errorf("ann's own rate table has %d rows after switching back, want 10", n)
+	if n := e2e.Eval[int](t, ann, rows); n != yieldRows() {
+		t.Errorf("ann's own rate table has %d rows after switching back, want %d", n, yieldRows())
 	}
 	bob.WaitFor(t, "bob to be offered the instructor's run too", panel+`.querySelector('.views').hidden === false`)
 

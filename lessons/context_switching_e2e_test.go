@@ -41,8 +41,8 @@ func TestContextSwitchingInBrowser(t *testing.T) {
 		t.Error("no live progress and chart points were seen while the run was going")
 	}
 	verdicts := e2e.Eval[[]string](t, b, `[...`+panel+`.querySelectorAll('.claim .verdict')].map(v => v.dataset.verdict)`)
-	if len(verdicts) != 5 {
-		t.Fatalf("got %d claims on the panel, want 5", len(verdicts))
+	if len(verdicts) != 6 {
+		t.Fatalf("got %d claims on the panel, want 6", len(verdicts))
 	}
 	for i, v := range verdicts {
 		if v != "holds" && v != "differs" && v != "inconclusive" {
@@ -79,8 +79,8 @@ func TestReconnectRewatchesTheRun(t *testing.T) {
 	b.WaitFor(t, "a new connection", `window.conclab.ws !== window.__first && window.conclab.open`)
 	b.WaitFor(t, "the run to finish", panel+`.querySelector('.status').dataset.state === 'finished'`)
 	// One throughput point per batch size and kind, none drawn twice.
-	if n := e2e.Eval[int](t, b, panel+`.querySelectorAll('[data-chart="rate"] tbody tr').length`); n != 10 {
-		t.Errorf("the rate table has %d rows after the reconnect, want 10", n)
+	if n := e2e.Eval[int](t, b, panel+`.querySelectorAll('[data-chart="rate"] tbody tr').length`); n != yieldRows() {
+		t.Errorf("the rate table has %d rows after the reconnect, want %d", n, yieldRows())
 	}
 	if v := e2e.Eval[string](t, b, panel+`.querySelector('.claim .verdict').dataset.verdict`); v == "pending" {
 		t.Error("no verdict after the reconnect")
@@ -103,8 +103,8 @@ func TestOthersSeeARunLive(t *testing.T) {
 	instructor.Do(t, chromedp.Click(chromedp.CSS(`[data-experiment="yield-batching"] button.run`)))
 	student.WaitFor(t, "the student's page to follow the run", panel+`.dataset.origin === 'other'`)
 	student.WaitFor(t, "the run to finish on the student's page", panel+`.querySelector('.status').dataset.state === 'finished'`)
-	if n := e2e.Eval[int](t, student, panel+`.querySelectorAll('[data-chart="rate"] tbody tr').length`); n != 10 {
-		t.Errorf("the student's rate table has %d rows, want 10", n)
+	if n := e2e.Eval[int](t, student, panel+`.querySelectorAll('[data-chart="rate"] tbody tr').length`); n != yieldRows() {
+		t.Errorf("the student's rate table has %d rows, want %d", n, yieldRows())
 	}
 	student.NoErrors(t)
 	instructor.NoErrors(t)

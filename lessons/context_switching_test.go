@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"conclab/internal/kit"
+	"conclab/internal/lab"
 	"conclab/internal/labtest"
 	"conclab/internal/probe"
 )
@@ -24,7 +26,7 @@ func num(v any) float64 {
 // pipe, or is pushed off its CPU for the other party, is counted.
 func checkSwitchCost(t *testing.T, r *labtest.Run) {
 	rows := r.Rows("evidence")
-	kinds := []string{"goroutine", "thread", "process"}
+	kinds := []string{"goroutine", "thread", "process", "bare-thread", "bare-process"}
 	if cpus, _ := probe.AllowedCPUs(); len(cpus) > 1 {
 		kinds = append(kinds, "goroutine-x", "thread-x", "process-x")
 	}
@@ -43,8 +45,8 @@ func checkSwitchCost(t *testing.T, r *labtest.Run) {
 			t.Errorf("%s: the kernel counted %v switches for %v round trips; each round trip must switch at least once", k, switches, rounds)
 		}
 	}
-	keys := []string{"switch.goroutine.same_cpu", "switch.thread.same_cpu", "switch.process.same_cpu"}
-	if len(kinds) > 3 {
+	keys := []string{"switch.goroutine.same_cpu", "switch.thread.same_cpu", "switch.process.same_cpu", "switch.bare_thread.same_cpu", "switch.bare_process.same_cpu"}
+	if len(kinds) > 5 {
 		keys = append(keys, "wakeup.goroutine.across_cpus", "wakeup.thread.across_cpus", "wakeup.process.across_cpus")
 	}
 	for _, key := range keys {
@@ -53,7 +55,10 @@ func checkSwitchCost(t *testing.T, r *labtest.Run) {
 			t.Errorf("%s: %v %s from %d batches", m.Name, m.Value, m.Unit, m.N)
 		}
 	}
-	if len(r.Of("points")) == 0 || len(r.Of("hist")) < 3 || len(r.Of("bar")) < 3 {
+	if load := r.Key(t, lab.KeyLoad); load.Unit != "CPUs" {
+		t.Errorf("%s in %q, want CPUs", load.Name, load.Unit)
+	}
+	if len(r.Of("points")) == 0 || len(r.Of("hist")) < 5 || len(r.Of("bar")) < 5 {
 		t.Errorf("live chart events: %d points, %d hist, %d bar", len(r.Of("points")), len(r.Of("hist")), len(r.Of("bar")))
 	}
 }
@@ -75,10 +80,24 @@ func checkSwitchCount(t *testing.T, r *labtest.Run) {
 	}
 }
 
+// yieldRows is how many points yield-batching's rate chart has: five batch
+// sizes for goroutines and threads, and for asyncio where python3 is.
+func yieldRows() int {
+	if kit.Python3() != "" {
+		return 15
+	}
+	return 10
+}
+
 // yield-batching: yielding after every item is slower than after 10,000,
-// by far more than any noise (a yield costs ~100 times an item).
+// by far more than any noise (a yield costs ~100 times an item) — in
+// asyncio too, when python3 is here.
 func checkYieldBatching(t *testing.T, r *labtest.Run) {
-	for _, kind := range []string{"goroutine", "thread"} {
+	kinds := []string{"goroutine", "thread"}
+	if kit.Python3() != "" {
+		kinds = append(kinds, "asyncio")
+	}
+	for _, kind := range kinds {
 		each := r.Key(t, "throughput."+kind+".batch_1").Value
 		batch := r.Key(t, "throughput."+kind+".batch_10000").Value
 		if each <= 0 || batch <= 0 {
@@ -88,8 +107,8 @@ func checkYieldBatching(t *testing.T, r *labtest.Run) {
 			t.Errorf("%s: %v items/s yielding every 10,000 items vs %v yielding after each; want batching at least twice as fast", kind, batch, each)
 		}
 	}
-	if got := len(r.Of("point")); got != 10 {
-		t.Errorf("%d throughput points, want %d", got, 10)
+	if got, want := len(r.Of("point")), 5*len(kinds); got != want {
+		t.Errorf("%d throughput points, want %d", got, want)
 	}
 	if m := r.Key(t, "yield_cost.goroutine"); m.Value <= 0 {
 		t.Errorf("%s = %v %s: a yield must cost something", m.Name, m.Value, m.Unit)

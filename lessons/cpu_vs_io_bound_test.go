@@ -117,8 +117,8 @@ func checkTaskProfile(t *testing.T, r *labtest.Run) {
 // single-CPU strategy shares its one CPU with whatever else is pinned
 // there, so even its lead over sequential is not safe on a busy machine.
 func checkMixedPipeline(t *testing.T, r *labtest.Run) {
-	const requests = 12                                                 // the quick value
-	strategies := []string{"sequential", "concurrent_one_cpu", "mixed"} // as metric keys
+	const requests = 12                                                                        // the quick value
+	strategies := []string{"sequential", "concurrent_one_cpu", "concurrent_all_cpus", "mixed"} // as metric keys
 	for _, s := range strategies {
 		if n := r.Key(t, "requests.processed."+s).Value; n != requests {
 			t.Errorf("%s processed %v requests, want %d", s, n, requests)
@@ -131,14 +131,14 @@ func checkMixedPipeline(t *testing.T, r *labtest.Run) {
 		}
 	}
 	rows := r.Rows("strategies")
-	for _, key := range []string{"sequential", "concurrent-1cpu", "mixed"} {
+	for _, key := range []string{"sequential", "concurrent-1cpu", "concurrent-all", "mixed"} {
 		if rows[key]["state"] != "finished" || num(rows[key]["processed"]) != requests {
 			t.Errorf("table row %s = %v, want finished with %d processed", key, rows[key], requests)
 		}
 	}
 	pts := seriesPoints(r, "done")
-	if len(pts) != 3 {
-		t.Errorf("the progress chart has series %v, want all three strategies", pts)
+	if len(pts) != 4 {
+		t.Errorf("the progress chart has series %v, want all four strategies", pts)
 	}
 	for _, s := range strategies {
 		if v := r.Key(t, "throughput."+s).Value; v <= 0 {
@@ -156,12 +156,19 @@ func checkPythonGIL(t *testing.T, r *labtest.Run) {
 		}
 		return
 	}
-	if logged(r, "free-threaded") {
-		return
+	ft := r.Key(t, "python.free_threaded.found").Value
+	if ft == 0 {
+		c := r.Claims[len(r.Claims)-1]
+		if c.Verdict != lab.Inconclusive || !strings.Contains(c.Why, "No free-threaded CPython") {
+			t.Errorf("without a free-threaded build the last claim is %s: %q", c.Verdict, c.Why)
+		}
+	}
+	if _, ok := lab.FindMetric(r.Metrics, "speedup.threads"); !ok && logged(r, "is a free-threaded build") {
+		return // python3 itself has no GIL: there is no default build to check
 	}
 	rows := r.Rows("variants")
-	if len(rows) != 4 {
-		t.Fatalf("%d variant rows, want 4", len(rows))
+	if want := 4 + 2*int(ft); len(rows) != want {
+		t.Fatalf("%d variant rows, want %d", len(rows), want)
 	}
 	for key, row := range rows {
 		if num(row["rounds"]) != 1 || num(row["wall"]) <= 0 {

@@ -30,8 +30,8 @@ func TestAFollowerSeesTheWholeRun(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-experiment="yield-batching"] button.run`)))
 	follower.WaitFor(t, "the follower's page to follow the run", panel+`.dataset.origin === 'other'`)
 	follower.WaitFor(t, "the run to finish on the follower's page", panel+`.querySelector('.status').dataset.state === 'finished'`)
-	if n := e2e.Eval[int](t, follower, panel+`.querySelectorAll('[data-chart="rate"] tbody tr').length`); n != 10 {
-		t.Errorf("the follower's rate table has %d rows when the run is finished, want 10", n)
+	if n := e2e.Eval[int](t, follower, panel+`.querySelectorAll('[data-chart="rate"] tbody tr').length`); n != yieldRows() {
+		t.Errorf("the follower's rate table has %d rows when the run is finished, want %d", n, yieldRows())
 	}
 	follower.NoErrors(t)
 	starter.NoErrors(t)

@@ -1,15 +1,65 @@
 package lessons_test
 
 import (
+	"strings"
 	"testing"
 
+	"conclab/internal/lab"
 	"conclab/internal/labtest"
+	"conclab/lessons"
 )
 
 func init() {
 	checks["spawn-many"] = checkSpawnMany
 	checks["cooperative"] = checkCooperative
 	checks["coroutine-switch"] = checkCoroutineSwitch
+	checks["asyncio-await"] = checkAsyncioAwait
+}
+
+// asyncio-await: with python3, every wait really waited for the server's
+// delay, all tasks shared one thread, the other tasks got on while one
+// awaited and did nothing at all while one sat in a blocking read (the
+// loop's one thread was inside it). Without python3, the run says so.
+func checkAsyncioAwait(t *testing.T, r *labtest.Run) {
+	if r.Key(t, "python.found").Value == 0 {
+		if !logged(r, "python3 is not installed") {
+			t.Error("python3 is missing, but the log does not say so")
+		}
+		return
+	}
+	const delay, waits = 20, 2 // the quick values
+	rows := r.Rows("waits")
+	if len(rows) != 2*waits {
+		t.Fatalf("%d waits in the table, want %d", len(rows), 2*waits)
+	}
+	for key, row := range rows {
+		if num(row["wait"]) < delay {
+			t.Errorf("wait %s took %v ms, less than the server's %d ms delay", key, row["wait"], delay)
+		}
+		switch {
+		case strings.HasPrefix(key, "blocking") && num(row["others"]) != 0:
+			t.Errorf("wait %s: the other tasks did %v chunks while the loop's thread sat in a blocking read", key, row["others"])
+		case strings.HasPrefix(key, "await") && num(row["others"]) <= 0:
+			t.Errorf("wait %s: the other tasks did nothing while one task awaited", key)
+		}
+	}
+	if n := r.Key(t, "event_loop.threads").Value; n != 1 {
+		t.Errorf("the event loop's tasks ran on %v threads, want 1", n)
+	}
+}
+
+// TestAsyncioAwaitWithoutPython runs asyncio-await with nothing on the
+// PATH: the run still ends ok, says python3 is missing, and judges nothing.
+func TestAsyncioAwaitWithoutPython(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	r := labtest.RunQuick(t, lessons.Registry(), "asyncio-await", nil)
+	labtest.CheckContract(t, r)
+	checkAsyncioAwait(t, r)
+	for _, c := range r.Claims {
+		if c.Verdict != lab.Inconclusive {
+			t.Errorf("claim %q: %s, want inconclusive without python3", c.Claim, c.Verdict)
+		}
+	}
 }
 
 // spawn-many really parked its N goroutines and M threads: the runtime and
@@ -50,15 +100,15 @@ func checkSpawnMany(t *testing.T, r *labtest.Run) {
 		t.Errorf("%v parked threads still alive after release", th["left"])
 	}
 
-	// A goroutine costs a few KB; a thread clearly more (the margin is
-	// wide: about 2.5 KB against about 20 KB plus an 8 MB reservation).
+	// A goroutine costs a few KiB; a thread clearly more (the margin is
+	// wide: about 2.5 KiB against about 20 KiB plus an 8 MiB reservation).
 	perG := r.Key(t, "memory.goroutine.resident").Value
 	perT := r.Key(t, "memory.thread.resident").Value
 	if perG <= 0 || perG > 64 {
-		t.Errorf("%v KB per goroutine", perG)
+		t.Errorf("%v KiB per goroutine", perG)
 	}
 	if perT <= perG {
-		t.Errorf("a thread took %v KB and a goroutine %v KB", perT, perG)
+		t.Errorf("a thread took %v KiB and a goroutine %v KiB", perT, perG)
 	}
 	if len(r.Of("points")) < 2 || len(r.Of("bar")) < 3 {
 		t.Errorf("live chart events: %d points, %d bars", len(r.Of("points")), len(r.Of("bar")))

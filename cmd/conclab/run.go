@@ -68,6 +68,11 @@ Usage:
   The run store: --data DIR (default $XDG_DATA_HOME/conclab, else
   ~/.local/share/conclab); --data "" keeps runs in memory only. conclab serve
   takes --data and --keep-runs N (default 1000) too.
+  conclab check [--repeat N] [--quick] [--json] [--only id,id]
+      Before a class: look at the machine (load, busy programs, CPU quota,
+      usable CPUs, python3, perf) and warn, then run every experiment N times
+      (default 1) and print each one's duration, verdicts per run, flips and
+      failures. Exit 0 when every run finished, 1 otherwise.
 
   conclab loadtest [--addr http://127.0.0.1:8080] [--viewers 100] [--experiment switch-cost] [--set k=v]...
                    [--pages 0] [--page /lessons/...] [--duration 10s]
@@ -111,11 +116,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return export(args, stdout, stderr)
 	case "import":
 		return importRun(args, stdout, stderr)
+	case "check":
+		return check(ctx, reg, args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return usageError("unknown command %q; the commands are serve, list, run, history, show, export, import and loadtest (see conclab help)", cmd)
+	return usageError("unknown command %q; the commands are serve, list, run, check, history, show, export, import and loadtest (see conclab help)", cmd)
 }
 
 // newFlags returns a flag set whose errors come back as exit code 2.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"slices"
 	"sync"
 	"time"
 )
@@ -61,12 +62,25 @@ type Emitter struct {
 	w     *bufio.Writer
 	start time.Time
 	err   error
+	load  *loadWatch
 }
 
 // NewEmitter writes events to w. Tests of experiment code can use it with
 // a buffer.
 func NewEmitter(w io.Writer) *Emitter {
-	return &Emitter{w: bufio.NewWriterSize(w, 64<<10), start: time.Now()}
+	return &Emitter{w: bufio.NewWriterSize(w, 64<<10), start: time.Now(), load: newLoadWatch()}
+}
+
+// Load is how much other programs competed for this run's CPUs since it
+// started (see Load). A run reads it just before it judges its claims and
+// hands it to the verdict rule; the result reports the last reading, so
+// the figure on the page is the one the verdicts used.
+func (e *Emitter) Load() Load {
+	l := e.load.read()
+	e.mu.Lock()
+	e.load.last = &l
+	e.mu.Unlock()
+	return l
 }
 
 // Since returns milliseconds since the run started, the time base of
@@ -165,10 +179,18 @@ func (e *Emitter) Gauge(name string, value float64, unit string) {
 }
 
 // Result ends the run with its metrics and the verdicts on its claims.
-// Call it once, last.
+// Call it once, last. It adds the machine's load (KeyLoad): the reading
+// the verdicts used, or one taken now when the run read none.
 func (e *Emitter) Result(metrics []Metric, claims []Claim) {
-	if metrics == nil {
-		metrics = []Metric{}
+	e.mu.Lock()
+	last := e.load.last
+	e.mu.Unlock()
+	if last == nil {
+		l := e.load.read()
+		last = &l
+	}
+	if _, ok := FindMetric(metrics, KeyLoad); !ok {
+		metrics = append(slices.Clip(metrics), last.Metric())
 	}
 	if claims == nil {
 		claims = []Claim{}

@@ -18,6 +18,7 @@ type labMeasured struct {
 	workers     int           // the pools' size: the CPUs work can really run on
 	rounds      int           // rounds every strategy ran
 	tally       map[string]*tally
+	load        lab.Load // what other programs used of the CPUs meanwhile
 }
 
 // judgeWorkload holds the rule of thumb for the workload's class against
@@ -81,6 +82,13 @@ func (m labMeasured) judge(class string, share float64, rank []*tally, pick *tal
 			"Only one CPU is usable on this host, so no strategy can compute in parallel and the rule's advice for computation cannot be tested here.")
 	}
 
+	if m.load.Busy() {
+		// The rule's busy verdict, whatever the ranking: the wall times
+		// are partly other programs'.
+		d := lab.Compare(wallBand(pick), wallBand(rank[0]), lab.AtMost(1+noise), m.load)
+		return claimRule.Judge(measured, lab.Inconclusive, d.Why)
+	}
+
 	var others []*tally // strategies within noise of first, besides the pick
 	for _, t := range rank {
 		if t != pick && tied(fastest, t) && tied(pick, t) {
@@ -92,15 +100,18 @@ func (m labMeasured) judge(class string, share float64, rank []*tally, pick *tal
 		next := rank[1]
 		measured += fmt.Sprintf(" The next, %s, took %s.", next.s.name, longer(pick, next))
 		return claimRule.Judge(measured, lab.Holds, m.asides(class, pick))
-	case pick == fastest || tied(fastest, pick):
+	case pick == fastest || within(pick, fastest).Verdict == lab.Holds:
 		var names []string
 		for _, t := range others {
 			names = append(names, fmt.Sprintf("%s (%s)", t.s.name, rel(pick, t)))
 		}
 		measured += " Within noise of it: " + strings.Join(names, ", ") + "."
-		why := "A tie rather than a clear win: these finished within this machine's noise of each other (under 10% apart, " +
-			"or the slower one's best round was as fast as the other's median). " + m.tieReason(class, pick, others)
+		why := "A tie rather than a clear win: these finished within 10% of each other, beyond the spread of their rounds. " + m.tieReason(class, pick, others)
 		return claimRule.Judge(measured, lab.Holds, strings.TrimSpace(why+" "+m.asides(class, pick)))
+	}
+	if d := within(pick, fastest); d.Verdict == lab.Inconclusive {
+		measured += fmt.Sprintf(" The pick took %s the fastest's time.", lab.Ratio(wallBand(pick), wallBand(fastest)))
+		return claimRule.Judge(measured, lab.Inconclusive, d.Why)
 	}
 	return claimRule.Judge(measured, lab.Differs, m.missReason(class, pick, fastest))
 }

@@ -51,6 +51,16 @@ func TestJudgeWorkload(t *testing.T) {
 			lab.Inconclusive, "CPU-bound workload", "Only one CPU is usable"},
 		{"one CPU is no reason for an I/O-bound workload", measured(0.1, 20, 1, map[string]float64{kSequential: 260, kOneCPU: 25, kAllCPUs: 40, kProcesses: 300, kMixed: 45}),
 			lab.Holds, "I/O-bound workload", ""},
+		{"inconclusive: the pick's rounds straddle 10% behind the fastest", func() labMeasured {
+			m := measured(6, 0, 2, map[string]float64{kSequential: 72, kOneCPU: 73, kAllCPUs: 37, kProcesses: 90, kMixed: 40})
+			m.tally[kMixed].walls = []float64{36, 40, 44}
+			return m
+		}(), lab.Inconclusive, "CPU-bound workload", "reaches across"},
+		{"inconclusive: a busy machine", func() labMeasured {
+			m := measured(2, 3, 2, map[string]float64{kSequential: 60, kOneCPU: 30, kAllCPUs: 20, kProcesses: 80, kMixed: 14})
+			m.load = lab.Load{Known: true, Others: 1, CPUs: 2, Wall: time.Second}
+			return m
+		}(), lab.Inconclusive, "the fastest", "busy"},
 		{"inconclusive: a strategy never finished a round", func() labMeasured {
 			m := measured(2, 3, 2, map[string]float64{kSequential: 60, kOneCPU: 30, kAllCPUs: 20, kProcesses: 80, kMixed: 14})
 			m.tally[kProcesses].walls = nil

@@ -55,20 +55,27 @@ func picks(class string) []string {
 // noise is the relative gap under which two wall times count as a tie.
 const noise = 0.10
 
+// wallBand is a strategy's wall time over its rounds, as the verdict rule
+// reads it.
+func wallBand(t *tally) lab.Band { return lab.BandOf(t.wall(), "ms") }
+
+// within is the verdict rule on "a took at most 10% longer than b",
+// beyond the spread of both strategies' rounds.
+func within(a, b *tally) lab.Decision {
+	return lab.Compare(wallBand(a), wallBand(b), lab.AtMost(1+noise), lab.NotTimed)
+}
+
 // tied reports whether two strategies are within this machine's noise of
-// each other: their medians differ by less than 10 % of the faster, or
-// (with several rounds) the slower one's best round was as fast as the
-// faster one's median. Interference from other programs only ever adds
-// time, so a strategy's best round is its least disturbed one.
+// each other: the slower one is not clearly more than 10% slower than the
+// faster, by the verdict rule (its rounds' spread and the other's taken
+// together). Interference from other programs only ever adds time, so a
+// spread that straddles the 10% counts as a tie, not as a loss.
 func tied(a, b *tally) bool {
-	fast, slow := a.wall(), b.wall()
-	if slow.P50 < fast.P50 {
+	fast, slow := a, b
+	if slow.wall().P50 < fast.wall().P50 {
 		fast, slow = slow, fast
 	}
-	if slow.P50-fast.P50 <= noise*fast.P50 {
-		return true
-	}
-	return slow.N > 1 && slow.Min <= fast.P50
+	return within(slow, fast).Verdict != lab.Differs
 }
 
 // gap is how much slower b was than a, in percent of a.
@@ -86,7 +93,7 @@ func rel(a, b *tally) string {
 // finish ranks the strategies, emits the ranking table and ends the run
 // with the metrics and the verdict.
 func (r *labRun) finish(cpuMs, ioMs, rate float64) error {
-	m := labMeasured{cpuMs: cpuMs, ioMs: ioMs, tasks: r.w.n, delay: r.w.delay, workers: r.env.workers, rounds: r.rounds, tally: r.tally}
+	m := labMeasured{cpuMs: cpuMs, ioMs: ioMs, tasks: r.w.n, delay: r.w.delay, workers: r.env.workers, rounds: r.rounds, tally: r.tally, load: r.out.Load()}
 	class, share := classify(cpuMs, ioMs)
 	rank := m.ranked()
 	fastest := rank[0]
@@ -156,7 +163,7 @@ func (r *labRun) metrics(rank []*tally, share, rate float64) []lab.Metric {
 		if s.key == kProcesses {
 			note = "this process's sampled peak plus each worker process's peak (getrusage maxrss)"
 		}
-		out = append(out, lab.Metric{Key: "memory.peak." + s.metric(), Name: "Peak memory, " + s.name, Value: round3(float64(t.rss) / (1 << 20)), Unit: "MB", Note: note})
+		out = append(out, lab.Metric{Key: "memory.peak." + s.metric(), Name: "Peak memory, " + s.name, Value: round3(float64(t.rss) / (1 << 20)), Unit: "MiB", Note: note})
 	}
 	st := lab.Summarize(r.tally[kProcesses].startups)
 	m := st.Metric("processes.startup", "Start-up of the process pool", "ms")

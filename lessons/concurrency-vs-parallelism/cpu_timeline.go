@@ -130,7 +130,7 @@ func runCPUTimeline(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	out.Progress("done", 100, 100)
 	metrics, claims := timelineResult(timelineMeasured{
 		phases:     results,
-		host:       verdictContext{cpus: n, allowed: len(allowed), quota: host.Quota, asked: p.Int("cpus")},
+		host:       verdictContext{cpus: n, allowed: len(allowed), quota: host.Quota, asked: p.Int("cpus"), load: out.Load()},
 		sampleCost: cost,
 		chunk:      chunk,
 	})

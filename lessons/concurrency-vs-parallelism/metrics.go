@@ -47,7 +47,7 @@ func timelineResult(tm timelineMeasured) ([]lab.Metric, []lab.Claim) {
 	}
 	metrics = append(metrics, lab.Metric{Key: "getcpu_cost", Name: "Cost of one getcpu sample", Value: us(tm.sampleCost), Unit: "µs",
 		Note: fmt.Sprintf("mean of 20,000 calls; one sample per %.1f µs chunk of work", us(tm.chunk))})
-	claims := []lab.Claim{judgeTurns(conc), judgeOverlap(tm.phases, tm.host)}
+	claims := []lab.Claim{judgeTurns(conc, tm.host.load), judgeOverlap(tm.phases, tm.host)}
 	return metrics, claims
 }
 

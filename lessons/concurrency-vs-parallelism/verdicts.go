@@ -11,14 +11,15 @@ import (
 
 // verdictContext is what the verdicts need to know about the host.
 type verdictContext struct {
-	cpus    int     // CPUs the parallel and combined timelines were given
-	allowed int     // CPUs in the affinity mask
-	quota   float64 // cgroup quota in CPUs, 0 for none
-	asked   int     // CPUs the learner asked for
+	cpus    int      // CPUs the parallel and combined timelines were given
+	allowed int      // CPUs in the affinity mask
+	quota   float64  // cgroup quota in CPUs, 0 for none
+	asked   int      // CPUs the learner asked for
+	load    lab.Load // what other programs used of the CPUs meanwhile
 }
 
 // judgeTurns holds the concurrent timeline against the first claim.
-func judgeTurns(r *phaseResult) lab.Claim {
+func judgeTurns(r *phaseResult, load lab.Load) lab.Claim {
 	if r == nil {
 		return claimTurns.Judge("not run", lab.Inconclusive, "This run had no concurrent timeline. Choose the mode concurrent or all.")
 	}
@@ -40,13 +41,12 @@ func judgeTurns(r *phaseResult) lab.Claim {
 	case ratio < 0.9:
 		return claimTurns.Judge(measured, lab.Inconclusive,
 			"The tasks' CPU time adds up to more than the wall time, which one CPU cannot do; the kernel's CPU-time accounting was too coarse for this short run.")
-	case ratio <= 1.15:
-		return claimTurns.Judge(measured, lab.Holds, "")
-	default:
-		return claimTurns.Judge(measured, lab.Differs, fmt.Sprintf(
-			"For %.0f ms of the %.0f ms none of the tasks was running on CPU %d: the kernel gave it to other programs on this machine (other runs, the system itself), so the wall time grew beyond the tasks' own CPU time.",
-			ms(others), ms(wall), cpu))
 	}
+	// One timeline gives one ratio: the rule has no spread to read, so
+	// the claim's own margin (15%) is the whole tolerance.
+	return claimTurns.Decided(measured, lab.Decide(lab.Once(ratio, "×"), lab.Between(0.9, 1.15), load), fmt.Sprintf(
+		"For %.0f ms of the %.0f ms none of the tasks was running on CPU %d: the kernel gave it to other programs on this machine (other runs, the system itself), so the wall time grew beyond the tasks' own CPU time.",
+		ms(others), ms(wall), cpu))
 }
 
 // judgeOverlap holds the parallel timeline (or else the combined one)
@@ -76,17 +76,17 @@ func judgeOverlap(results map[string]*phaseResult, vc verdictContext) lab.Claim 
 		}
 		return claimOverlap.Judge(measured, lab.Inconclusive, why)
 	}
-	switch {
-	case len(seen) >= 2 && ov > r.wall/2 && sp >= 0.8*float64(n):
-		return claimOverlap.Judge(measured, lab.Holds, "")
-	case len(seen) < 2:
+	if len(seen) < 2 {
 		return claimOverlap.Judge(measured, lab.Differs,
 			"Every sample came from one CPU, so the tasks never ran in parallel; the kernel kept them together even though they were allowed elsewhere.")
-	default:
-		return claimOverlap.Judge(measured, lab.Differs, fmt.Sprintf(
-			"The tasks did overlap, but less than %d CPUs allow: %s. On a busy host other runs and programs take CPU time the tasks were counting on.",
-			n, gaps(r)))
 	}
+	d := lab.All(
+		lab.Decide(lab.Once(sp, "×"), lab.AtLeast(0.8*float64(n)), vc.load),
+		lab.Decide(lab.Once(float64(ov)/float64(max(r.wall, 1)), ""), lab.AtLeast(0.5), vc.load),
+	)
+	return claimOverlap.Decided(measured, d, fmt.Sprintf(
+		"The tasks did overlap, but less than %d CPUs allow: %s. On a busy host other runs and programs take CPU time the tasks were counting on.",
+		n, gaps(r)))
 }
 
 // gaps says, for each CPU, how long it ran none of the tasks between the

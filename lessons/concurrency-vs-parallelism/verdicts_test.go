@@ -70,6 +70,9 @@ func checkVerdict(t *testing.T, got lab.Claim, want, whyHas string) {
 	}
 }
 
+// busyLoad is a machine whose other programs kept one of two CPUs busy.
+var busyLoad = lab.Load{Known: true, Others: 1, CPUs: 2, Wall: time.Second}
+
 func TestJudgeTurns(t *testing.T) {
 	t.Parallel()
 	moved := alternating(0, 75, 300, 600)
@@ -89,13 +92,18 @@ func TestJudgeTurns(t *testing.T) {
 		{"wall beyond the sum", alternating(0, 75, 300, 800), lab.Differs, "gave it to other programs"},
 		{"wall under the sum", alternating(0, 75, 300, 500), lab.Inconclusive, "accounting was too coarse"},
 		{"one after the other", oneAfterOther, lab.Differs, "instead of taking turns"},
+		{"on a busy machine", alternating(0, 75, 300, 610), lab.Inconclusive, "busy"},
 		{"pinning did not hold", moved, lab.Inconclusive, "pinning did not hold"},
 		{"not run", nil, lab.Inconclusive, "no concurrent timeline"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			checkVerdict(t, judgeTurns(tt.r), tt.verdict, tt.whyHas)
+			load := lab.Load{}
+			if tt.name == "on a busy machine" {
+				load = busyLoad
+			}
+			checkVerdict(t, judgeTurns(tt.r, load), tt.verdict, tt.whyHas)
 		})
 	}
 }
@@ -130,6 +138,7 @@ func TestJudgeOverlap(t *testing.T) {
 		{"one CPU chosen", map[string]*phaseResult{"parallel": together}, verdictContext{cpus: 1, allowed: 2, asked: 1}, lab.Inconclusive, "You chose one CPU"},
 		{"one CPU usable", map[string]*phaseResult{"parallel": together}, verdictContext{cpus: 1, allowed: 1, asked: 2}, lab.Inconclusive, "Only one CPU is usable here"},
 		{"one CPU of quota", map[string]*phaseResult{"parallel": together}, verdictContext{cpus: 1, allowed: 4, quota: 1, asked: 2}, lab.Inconclusive, "cgroup quota"},
+		{"in parallel on a busy machine", map[string]*phaseResult{"parallel": sideBySide("parallel", 300, 300, 0, 300)}, verdictContext{cpus: 2, allowed: 2, asked: 2, load: busyLoad}, lab.Inconclusive, "busy"},
 		{"only concurrent ran", map[string]*phaseResult{"concurrent": alternating(0, 75, 300, 610)}, two, lab.Inconclusive, "only the concurrent timeline"},
 	}
 	for _, tt := range tests {

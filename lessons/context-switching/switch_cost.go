@@ -21,32 +21,40 @@ var (
 	}
 	claimProcVsThread = lab.Claim{
 		Claim:    "A process switch costs more than a thread switch.",
-		Expected: "process switch clearly above thread switch",
+		Expected: "a Go program's process ping-pong at least 1.5× its thread ping-pong, beyond the noise of both",
 	}
 	claimGoroutine = lab.Claim{
 		Claim:    "A goroutine switch costs far less than either.",
 		Expected: "under 1 µs, at least 5× cheaper than a thread switch",
 	}
 	claimPerf = lab.Claim{
-		Claim:    "These same-CPU thread and process figures agree with perf bench sched pipe, a standard tool, within 25%.",
-		Expected: "within ±25% of perf's figures, measured in the same run",
+		Claim:    "The bare ping-pong, which does only what perf bench sched pipe does, agrees with that standard tool within 25%.",
+		Expected: "bare thread and process figures within ±25% of perf's, measured in the same run",
+	}
+	claimDirect = lab.Claim{
+		Claim:    "The switch itself costs more between processes than between threads, because the CPU has to change address space.",
+		Expected: "the bare process ping-pong at least 1.5× the bare thread one, beyond the noise of both",
 	}
 )
 
 // A kind of ping-pong in switch-cost.
 type pingKind struct {
 	key   string // row key in the evidence table
-	kind  string // goroutine, thread or process: the middle of its metric keys
+	kind  string // goroutine, thread, process, bare_thread or bare_process: the middle of its metric keys
 	label string
 	cross bool // across two CPUs: a wake-up latency, not a switch
 	per   int  // round trips per timed batch
 	run   func(ctx context.Context, a, b int, batches, per int, tick pingpong.Tick) (pingpong.Result, error)
 }
 
+// pingKinds are measured in this order: the Go ping-pongs on one CPU, the
+// bare ones (right before perf, which does the same), then across CPUs.
 var pingKinds = []pingKind{
 	{key: "goroutine", kind: "goroutine", label: "goroutines, same CPU", per: 2000, run: pingpong.Goroutines},
 	{key: "thread", kind: "thread", label: "OS threads, same CPU", per: 100, run: pingpong.Threads},
 	{key: "process", kind: "process", label: "processes, same CPU", per: 100, run: processPingPong},
+	{key: "bare-thread", kind: "bare_thread", label: "bare: OS threads, same CPU", per: 100, run: bareThreads},
+	{key: "bare-process", kind: "bare_process", label: "bare: processes, same CPU", per: 100, run: bareProcesses},
 	{key: "goroutine-x", kind: "goroutine", label: "goroutines, across CPUs", cross: true, per: 100, run: pingpong.Goroutines},
 	{key: "thread-x", kind: "thread", label: "OS threads, across CPUs", cross: true, per: 100, run: pingpong.Threads},
 	{key: "process-x", kind: "process", label: "processes, across CPUs", cross: true, per: 100, run: processPingPong},
@@ -102,6 +110,7 @@ func switchCost() *lab.Experiment {
 		Title:  "What one context switch costs",
 		Summary: "Two goroutines, two OS threads and two processes pass one byte back and forth, first pinned to the same CPU " +
 			"so that every hand-off is a real switch, then on two CPUs, where each hand-off has to wake the other CPU. " +
+			"A bare ping-pong of threads and of processes does the same with nothing but the two system calls, as perf bench sched pipe does. " +
 			"Round trips are timed in batches; one switch is half a round trip.",
 		Params: []lab.Param{
 			lab.Int("batches", "Timed batches per kind", 300, 10, 3000,
@@ -109,7 +118,7 @@ func switchCost() *lab.Experiment {
 			lab.Bool("across", "Also measure across CPUs", true,
 				"Put the two parties on different CPUs. That measures how long it takes to wake a thread on another CPU, which is not a switch."),
 		},
-		Claims: []lab.Claim{claimThread, claimProcess, claimProcVsThread, claimGoroutine, claimPerf},
+		Claims: []lab.Claim{claimThread, claimProcess, claimProcVsThread, claimGoroutine, claimPerf, claimDirect},
 		Charts: []lab.Chart{
 			{ID: "median", Kind: "bars", Title: "Cost per switch, by kind", Y: "µs per switch", LogY: true,
 				Note: "Median of the timed batches; the whiskers run from the 10th to the 90th percentile."},
@@ -125,6 +134,7 @@ func switchCost() *lab.Experiment {
 		Run:         runSwitchCost,
 		Workers: map[string]func([]string) int{
 			"echo": echoWorker,
+			"bare": bareWorker,
 		},
 	}
 }
@@ -135,21 +145,31 @@ func runSwitchCost(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 		return err
 	}
 	batches := p.Int("batches")
-	kinds := pingKinds
-	if !p.Bool("across") {
-		kinds = kinds[:3]
-	} else if len(cpus) < 2 {
+	across := p.Bool("across")
+	if across && len(cpus) < 2 {
 		out.Log("Only one CPU is usable here, so the across-CPU figures cannot be measured; only same-CPU switches are.")
-		kinds = kinds[:3]
+		across = false
+	}
+	var same, cross []pingKind
+	for _, k := range pingKinds {
+		switch {
+		case !k.cross:
+			same = append(same, k)
+		case across:
+			cross = append(cross, k)
+		}
 	}
 	a, b := cpus[0], cpus[0]
 	if len(cpus) > 1 {
 		b = cpus[1]
 	}
+	steps := len(same) + 1 + len(cross)
 
-	m := switchCostMeasured{kinds: kinds, results: map[string]measured{}}
-	for i, k := range kinds {
-		out.Progress(k.label, i, len(kinds))
+	m := switchCostMeasured{kinds: append(append([]pingKind(nil), same...), cross...), results: map[string]measured{}}
+	step := 0
+	measure := func(k pingKind) error {
+		out.Progress(k.label, step, steps)
+		step++
 		cpuB := a
 		if k.cross {
 			cpuB = b
@@ -173,12 +193,20 @@ func runSwitchCost(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 			"kind": k.label, "rounds": res.Rounds, "voluntary": res.Kernel.Voluntary,
 			"involuntary": res.Kernel.Involuntary, "cpus": fmt.Sprintf("%d and %d", res.CPUs[0], res.CPUs[1]),
 		})
+		return nil
 	}
-	// A reference from a standard tool, measured now on the same CPU.
+	for _, k := range same {
+		if err := measure(k); err != nil {
+			return err
+		}
+	}
+	// A reference from a standard tool, measured now on the same CPU,
+	// right after the bare ping-pongs that do what it does.
 	m.perf = perfMeasured{cpu: a, loops: batches * 100}
 	m.perf.pcid, m.perf.pti = probe.TLBFacts()
+	out.Progress("reference: perf bench sched pipe", step, steps)
+	step++
 	if perf := probe.ReadHost().Perf; perf != "" {
-		out.Progress("reference: perf bench sched pipe", len(kinds), len(kinds)+1)
 		r, err := perfReference(ctx, perf, a, m.perf.loops)
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -194,7 +222,13 @@ func runSwitchCost(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	} else {
 		out.Log("perf is not installed here, so there is no reference figure from a standard tool.")
 	}
-	out.Progress("done", len(kinds)+1, len(kinds)+1)
+	for _, k := range cross {
+		if err := measure(k); err != nil {
+			return err
+		}
+	}
+	out.Progress("done", steps, steps)
+	m.load = out.Load()
 	metrics, claims := switchCostResult(m)
 	out.Result(metrics, claims)
 	return nil

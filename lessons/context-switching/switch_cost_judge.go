@@ -2,7 +2,6 @@ package contextswitching
 
 import (
 	"fmt"
-	"math"
 	"strings"
 
 	"conclab/internal/lab"
@@ -14,6 +13,7 @@ type switchCostMeasured struct {
 	kinds   []pingKind          // the kinds measured, in order
 	results map[string]measured // by pingKind.key, µs per switch
 	perf    perfMeasured
+	load    lab.Load // what other programs used of the CPUs meanwhile
 }
 
 // perfMeasured is what came of running perf bench sched pipe.
@@ -22,8 +22,15 @@ type perfMeasured struct {
 	err       error    // why perf, installed, could not run
 	cpu       int      // the CPU it was pinned to
 	loops     int      // round trips it was asked for
-	pcid, pti bool     // this CPU's TLB facts, which explain a gap to perf
+	pcid, pti bool     // this CPU's TLB facts, which explain the direct cost
 }
+
+// clearlyMore is how much dearer one switch must be than another for
+// "costs more" to hold, beyond the noise of both: half as much again. The
+// textbook's ranges (10–100 µs against 1–10 µs) put a process switch at
+// ten times a thread switch; a tenth of that is a generous reading of
+// "more" that the noise of a ping-pong cannot reach on its own.
+const clearlyMore = 1.5
 
 // switchCostResult turns a run's measurements into its metrics and claims.
 func switchCostResult(m switchCostMeasured) ([]lab.Metric, []lab.Claim) {
@@ -36,58 +43,87 @@ func switchCostResult(m switchCostMeasured) ([]lab.Metric, []lab.Claim) {
 		}
 		met := lab.Summarize(res.PerSwitch).Metric(k.metricKey(), name, "µs")
 		met.Note = fmt.Sprintf("%d batches of %d round trips, pinned to CPU %d and %d; per switch = round trip / 2", len(res.PerSwitch), k.per, res.pinned[0], res.pinned[1])
+		if strings.HasPrefix(k.kind, "bare") {
+			met.Note += "; nothing but a raw write and read between switches"
+		}
 		metrics = append(metrics, met)
 		metrics = append(metrics, lab.Metric{Key: k.countKey(), Name: "Switches the kernel counted, " + k.label, Value: float64(res.Kernel.Switches()), Unit: "switches",
 			Note: fmt.Sprintf("voluntary %d + involuntary %d, for %d round trips", res.Kernel.Voluntary, res.Kernel.Involuntary, res.Rounds)})
 	}
-	same := sameCPU{
-		goroutine: lab.Summarize(m.results["goroutine"].PerSwitch),
-		thread:    lab.Summarize(m.results["thread"].PerSwitch),
-		process:   lab.Summarize(m.results["process"].PerSwitch),
+	same := sameCPU{load: m.load}
+	for _, k := range []string{"goroutine", "thread", "process", "bare-thread", "bare-process"} {
+		same.set(k, lab.BandOfValues(m.results[k].PerSwitch, "µs"))
 	}
-	claims := judgeSwitchCost(same)
-	claims = append(claims, judgePerf(m.perf, same))
+	claims := judgeSwitchCost(same, m.perf)
 	if ref := m.perf.ref; ref != nil {
-		note := fmt.Sprintf("%d round trips pinned to CPU %d; per switch = perf's usecs/op / 2", m.perf.loops, m.perf.cpu)
-		metrics = append(metrics,
-			lab.Metric{Key: keyPerfProcess, Name: "Reference: perf bench sched pipe, processes", Value: ref.process, Unit: "µs", N: m.perf.loops, Note: note},
-			lab.Metric{Key: keyPerfThread, Name: "Reference: perf bench sched pipe -T, threads", Value: ref.thread, Unit: "µs", N: m.perf.loops, Note: note})
+		note := fmt.Sprintf("median of %d runs, %d round trips in all, pinned to CPU %d; per switch = perf's usecs/op / 2", perfRounds, m.perf.loops, m.perf.cpu)
+		proc, thr := lab.Summarize(ref.processRuns).Metric(keyPerfProcess, "Reference: perf bench sched pipe, processes", "µs"),
+			lab.Summarize(ref.threadRuns).Metric(keyPerfThread, "Reference: perf bench sched pipe -T, threads", "µs")
+		proc.Note, thr.Note = note, note
+		metrics = append(metrics, proc, thr)
+	}
+	if b, t := same.bareProcess, same.bareThread; b.N > 0 && t.N > 0 && t.Mid > 0 {
+		metrics = append(metrics, lab.Metric{Key: "ratio.bare.process_thread", Name: "Direct cost: bare process switch ÷ bare thread switch", Value: b.Mid / t.Mid, Unit: "×", Note: "medians"})
+	}
+	if p, t := same.process, same.thread; p.N > 0 && t.N > 0 && t.Mid > 0 {
+		metrics = append(metrics, lab.Metric{Key: "ratio.go.process_thread", Name: "A Go program: process switch ÷ thread switch", Value: p.Mid / t.Mid, Unit: "×", Note: "medians"})
 	}
 	return metrics, claims
 }
 
-// sameCPU are the same-CPU distributions the four claims are held
-// against, in µs per switch.
+// sameCPU are the same-CPU figures the claims are held against, in µs
+// per switch, and the machine's load while they were taken.
 type sameCPU struct {
-	goroutine, thread, process lab.Summary
+	goroutine, thread, process lab.Band
+	bareThread, bareProcess    lab.Band
+	load                       lab.Load
 }
 
-// of returns the kind's distribution.
-func (s sameCPU) of(kind string) lab.Summary {
-	switch kind {
+func (s *sameCPU) set(key string, b lab.Band) {
+	switch key {
+	case "goroutine":
+		s.goroutine = b
+	case "thread":
+		s.thread = b
+	case "process":
+		s.process = b
+	case "bare-thread":
+		s.bareThread = b
+	case "bare-process":
+		s.bareProcess = b
+	}
+}
+
+// of returns the band of a kind, by its evidence key.
+func (s sameCPU) of(key string) lab.Band {
+	switch key {
 	case "goroutine":
 		return s.goroutine
 	case "thread":
 		return s.thread
+	case "process":
+		return s.process
+	case "bare-thread":
+		return s.bareThread
 	}
-	return s.process
+	return s.bareProcess
 }
 
-// untimed lists, of these kinds, those that have no timed batch.
-func (s sameCPU) untimed(kinds ...string) []string {
-	var out []string
-	for _, k := range kinds {
-		if s.of(k).N == 0 {
-			out = append(out, k)
-		}
-	}
-	return out
+// kindWords are the kinds as the reasons name them.
+var kindWords = map[string]string{
+	"goroutine": "goroutine", "thread": "thread", "process": "process",
+	"bare-thread": "bare thread", "bare-process": "bare process",
 }
 
 // notTimed is the reason a claim about these kinds cannot be judged, or
 // "" when every one of them has timed batches.
 func (s sameCPU) notTimed(kinds ...string) string {
-	u := s.untimed(kinds...)
+	var u []string
+	for _, k := range kinds {
+		if s.of(k).N == 0 {
+			u = append(u, kindWords[k])
+		}
+	}
 	switch len(u) {
 	case 0:
 		return ""
@@ -97,92 +133,142 @@ func (s sameCPU) notTimed(kinds ...string) string {
 	return fmt.Sprintf("No batch of the %s ping-pongs was timed, so there is no figure to judge. Run it again.", strings.Join(u, " or "))
 }
 
-// judgeSwitchCost holds the four claims against the same-CPU medians.
-func judgeSwitchCost(s sameCPU) []lab.Claim {
-	g, t, p := s.goroutine, s.thread, s.process
-	var claims []lab.Claim
-
-	tm := fmt.Sprintf("%.2f µs (median of %d batches, p10–p90 %.2f–%.2f µs)", t.P50, t.N, t.P10, t.P90)
-	switch {
-	case t.N == 0:
-		claims = append(claims, claimThread.Judge("not measured", lab.Inconclusive, s.notTimed("thread")))
-	case t.P50 >= 1 && t.P50 <= 10:
-		claims = append(claims, claimThread.Judge(tm, lab.Holds, ""))
-	case t.P50 < 1:
-		claims = append(claims, claimThread.Judge(tm, lab.Differs,
-			"Faster than the textbook range. The figure dates from older hardware; here a pinned core hands one byte between two threads with warm caches, and a real program would also pay for refilling caches after each switch."))
-	default:
-		claims = append(claims, claimThread.Judge(tm, lab.Differs,
-			"Slower than the textbook range. Virtual machines, busy hosts and power-saving CPUs all slow a switch down; check the host panel and run it again when the machine is idle."))
-	}
-
-	pm := fmt.Sprintf("%.2f µs (median of %d batches, p10–p90 %.2f–%.2f µs)", p.P50, p.N, p.P10, p.P90)
-	switch {
-	case p.N == 0:
-		claims = append(claims, claimProcess.Judge("not measured", lab.Inconclusive, s.notTimed("process")))
-	case p.P50 >= 10 && p.P50 <= 100:
-		claims = append(claims, claimProcess.Judge(pm, lab.Holds, ""))
-	case p.P50 < 10:
-		claims = append(claims, claimProcess.Judge(pm, lab.Differs,
-			"Far below 10 µs. The switch itself is cheap on a modern kernel: changing address space no longer has to flush the TLB (CPUs tag its entries by process). The 10–100 µs figure counts the caches and TLB a real process must refill afterwards, which a one-byte ping-pong hardly uses."))
-	default:
-		claims = append(claims, claimProcess.Judge(pm, lab.Differs,
-			"Above 100 µs, which points at a slow or heavily virtualised host rather than the switch itself; check the host panel."))
-	}
-
-	cm := fmt.Sprintf("process %.2f µs vs thread %.2f µs: %.2f×", p.P50, t.P50, p.P50/t.P50)
-	switch {
-	case s.notTimed("thread", "process") != "":
-		claims = append(claims, claimProcVsThread.Judge("not measured", lab.Inconclusive, s.notTimed("thread", "process")))
-	case p.P50 > t.P50*1.05 && p.P25 > t.P75:
-		claims = append(claims, claimProcVsThread.Judge(cm, lab.Holds, ""))
-	case p.P50 > t.P50*1.05:
-		claims = append(claims, claimProcVsThread.Judge(cm, lab.Inconclusive,
-			"The process median is higher, but the two distributions overlap, so the gap is within this machine's noise. Run it again with more batches."))
-	default:
-		claims = append(claims, claimProcVsThread.Judge(cm, lab.Differs,
-			"Here the two cost about the same. What a process switch adds — a new page table — is one register write on a CPU that tags TLB entries by process; the big extra cost appears only when the next process has to refill caches it lost."))
-	}
-
-	gm := fmt.Sprintf("%.3f µs, %.0f× cheaper than a thread switch", g.P50, t.P50/g.P50)
-	switch {
-	case s.notTimed("goroutine", "thread") != "":
-		claims = append(claims, claimGoroutine.Judge("not measured", lab.Inconclusive, s.notTimed("goroutine", "thread")))
-	case g.P50 < 1 && g.P50*5 < t.P50:
-		claims = append(claims, claimGoroutine.Judge(gm, lab.Holds, ""))
-	default:
-		claims = append(claims, claimGoroutine.Judge(gm, lab.Differs,
-			"The goroutine switch was not far below the thread switch here; that usually means the process was interrupted during the goroutine batches. Run it again."))
-	}
-	return claims
+// judgeSwitchCost holds the six claims, in the experiment's order.
+func judgeSwitchCost(s sameCPU, perf perfMeasured) []lab.Claim {
+	return []lab.Claim{judgeThread(s), judgeProcess(s), judgeProcVsThread(s, perf), judgeGoroutine(s), judgePerf(perf, s), judgeDirect(s, perf)}
 }
 
-// judgePerf compares the same-CPU medians with perf's. Without perf there
-// is nothing to compare with, and the verdict says so.
-func judgePerf(m perfMeasured, s sameCPU) lab.Claim {
-	thread, process := s.thread, s.process
+func judgeThread(s sameCPU) lab.Claim {
+	if why := s.notTimed("thread"); why != "" {
+		return claimThread.Judge("not measured", lab.Inconclusive, why)
+	}
+	m := s.thread.String()
+	if s.bareThread.N > 0 {
+		m += "; the bare ping-pong " + s.bareThread.String()
+	}
+	d := lab.Decide(s.thread, lab.Between(1, 10).About(), s.load)
+	why := "Faster than the textbook range. The figure dates from older hardware; here a pinned core hands one byte between two threads with warm caches, and a real program would also pay for refilling caches after each switch."
+	if d.Side == lab.Above {
+		why = "Slower than the textbook range. Virtual machines, busy hosts and power-saving CPUs all slow a switch down; check the host panel and run it again when the machine is idle."
+	}
+	return claimThread.Decided(m, d, why)
+}
+
+func judgeProcess(s sameCPU) lab.Claim {
+	if why := s.notTimed("process"); why != "" {
+		return claimProcess.Judge("not measured", lab.Inconclusive, why)
+	}
+	m := s.process.String()
+	if s.bareProcess.N > 0 {
+		m += "; the bare ping-pong " + s.bareProcess.String()
+	}
+	d := lab.Decide(s.process, lab.Between(10, 100).About(), s.load)
+	why := "Far below 10 µs, even for a Go program whose runtime touches memory between two switches. The textbook's 10–100 µs counts what a real process loses afterwards — the caches and TLB (the CPU's cache of address translations) it must refill after another address space has pushed its data out — and a one-byte ping-pong has little data to lose."
+	if d.Side == lab.Above {
+		why = "Above 100 µs, which points at a slow or heavily virtualised host rather than the switch itself; check the host panel."
+	}
+	return claimProcess.Decided(m, d, why)
+}
+
+func judgeProcVsThread(s sameCPU, perf perfMeasured) lab.Claim {
+	if why := s.notTimed("thread", "process"); why != "" {
+		return claimProcVsThread.Judge("not measured", lab.Inconclusive, why)
+	}
+	r := lab.Ratio(s.process, s.thread)
+	m := fmt.Sprintf("a Go program: process %s vs thread %s per switch, a ratio of %s", fig(s.process), fig(s.thread), r)
+	if b := lab.Ratio(s.bareProcess, s.bareThread); b.N > 0 {
+		m += fmt.Sprintf("; the bare ping-pong: %s", b)
+	}
+	d := lab.Decide(r, lab.AtLeast(clearlyMore), s.load)
+	return claimProcVsThread.Decided(m, d, fmt.Sprintf(
+		"Even a Go program paid hardly more for a process switch than for a thread switch here (%s). %s", fmtRatio(r), tlbWords(perf, false)))
+}
+
+func judgeGoroutine(s sameCPU) lab.Claim {
+	if why := s.notTimed("goroutine", "thread"); why != "" {
+		return claimGoroutine.Judge("not measured", lab.Inconclusive, why)
+	}
+	g, t := s.goroutine, s.thread
+	m := fmt.Sprintf("goroutine %s; thread %s: %.0f× cheaper", g, fig(t), t.Mid/g.Mid)
+	d := lab.All(lab.Decide(g, lab.AtMost(1), s.load), lab.Compare(g, t, lab.AtMost(0.2), s.load))
+	return claimGoroutine.Decided(m, d,
+		"The goroutine switch was not far below the thread switch here; that usually means the process was interrupted during the goroutine batches. Run it again.")
+}
+
+// judgePerf holds the bare figures against perf's. Without perf there is
+// nothing to compare with, and the verdict says so.
+func judgePerf(p perfMeasured, s sameCPU) lab.Claim {
 	switch {
-	case m.ref == nil && m.err != nil:
-		return claimPerf.Judge("no reference: perf was not run", lab.Inconclusive, "perf is installed but could not run here: "+m.err.Error())
-	case m.ref == nil:
+	case p.ref == nil && p.err != nil:
+		return claimPerf.Judge("no reference: perf was not run", lab.Inconclusive, "perf is installed but could not run here: "+p.err.Error())
+	case p.ref == nil:
 		return claimPerf.Judge("no reference: perf was not run", lab.Inconclusive,
 			"perf is not installed on this machine (on Debian it is the linux-perf package), so there is no reference to compare with.")
-	case s.notTimed("thread", "process") != "":
-		return claimPerf.Judge("no figure of our own to compare", lab.Inconclusive, s.notTimed("thread", "process"))
 	}
-	ref := m.ref
-	dt, dp := thread.P50/ref.thread-1, process.P50/ref.process-1
-	measured := fmt.Sprintf("threads %.2f µs vs perf %.2f µs (%+.0f%%); processes %.2f µs vs perf %.2f µs (%+.0f%%)",
-		thread.P50, ref.thread, 100*dt, process.P50, ref.process, 100*dp)
-	if math.Abs(dt) <= 0.25 && math.Abs(dp) <= 0.25 {
-		return claimPerf.Judge(measured, lab.Holds, "")
+	if why := s.notTimed("bare-thread", "bare-process"); why != "" {
+		return claimPerf.Judge("no bare figure to compare", lab.Inconclusive, why)
 	}
-	why := "The figures differ by more than 25%. Both sides ran pinned to the same CPU in the same run, so the difference is in what each side does per switch."
-	if dp > 0.25 {
-		why = "The process figure is above perf's. perf's two processes are tiny C loops; these are Go programs whose runtime touches more memory on each system call, and the next process has to bring that memory back into the TLB and caches."
-		if !m.pcid || m.pti {
-			why += " On this CPU every switch between processes flushes the TLB (no PCID, or page-table isolation is on), which makes that refill cost more."
-		}
+	ref := p.ref
+	rt := lab.Ratio(s.bareThread, ref.band(ref.threadRuns, ref.thread))
+	rp := lab.Ratio(s.bareProcess, ref.band(ref.processRuns, ref.process))
+	m := fmt.Sprintf("bare threads %s vs perf %.2f µs (%s); bare processes %s vs perf %.2f µs (%s)",
+		s.bareThread, ref.thread, pctOff(rt), s.bareProcess, ref.process, pctOff(rp))
+	if s.thread.N > 0 && s.process.N > 0 {
+		m += fmt.Sprintf(". The Go ping-pongs against perf: threads %s, processes %s", pctOff(lab.Ratio(s.thread, lab.Once(ref.thread, "µs"))), pctOff(lab.Ratio(s.process, lab.Once(ref.process, "µs"))))
 	}
-	return claimPerf.Judge(measured, lab.Differs, why)
+	within := lab.Between(0.75, 1.25)
+	d := lab.All(lab.Decide(rt, within, s.load), lab.Decide(rp, within, s.load))
+	return claimPerf.Decided(m, d,
+		"The bare ping-pong and perf do the same two system calls on the same CPU in the same run, yet their figures are more than 25% apart. perf times whole runs and reports their mean; the bare figure is a median of short batches, so a run with a few long stalls pulls perf up and not the median. Run it again when the machine is idle.")
 }
+
+// band is perf's figures as a band: its rounds when it has them, else
+// the one figure.
+func (r *perfRef) band(runs []float64, v float64) lab.Band {
+	if len(runs) > 0 {
+		return lab.BandOfValues(runs, "µs")
+	}
+	return lab.Once(v, "µs")
+}
+
+// judgeDirect holds the bare process ping-pong against the bare thread
+// one: the direct cost of changing address space.
+func judgeDirect(s sameCPU, perf perfMeasured) lab.Claim {
+	if why := s.notTimed("bare-thread", "bare-process"); why != "" {
+		return claimDirect.Judge("not measured", lab.Inconclusive, why)
+	}
+	r := lab.Ratio(s.bareProcess, s.bareThread)
+	m := fmt.Sprintf("bare: process %s vs thread %s per switch, a ratio of %s", fig(s.bareProcess), fig(s.bareThread), r)
+	goRatio := ""
+	if s.process.N > 0 && s.thread.N > 0 {
+		goRatio = fmt.Sprintf(" A Go program's process ping-pong, whose runtime works between switches, paid %.2f× its thread ping-pong: that extra is the indirect cost, the data each side finds evicted after the other address space ran.", s.process.Mid/s.thread.Mid)
+		m += fmt.Sprintf("; a Go program: %.2f×", s.process.Mid/s.thread.Mid)
+	}
+	d := lab.Decide(r, lab.AtLeast(clearlyMore), s.load)
+	return claimDirect.Decided(m, d, fmt.Sprintf(
+		"The switch itself costs about the same between processes as between threads here (%s). %s%s", fmtRatio(r), tlbWords(perf, true), goRatio))
+}
+
+// tlbWords says what changing address space costs on this CPU; cheap
+// adds that, here, even a flush was cheap next to the rest of a hand-off.
+func tlbWords(p perfMeasured, cheap bool) string {
+	if p.pcid && !p.pti {
+		return "This CPU has PCID (process-context identifiers, which tag TLB entries by address space), so a switch to another process loads its page tables without flushing the TLB: one register write, not a refill."
+	}
+	s := "This CPU flushes the TLB on a switch between processes (no PCID, or page-table isolation is on), which makes every address-space change dearer than on a CPU that tags its TLB entries"
+	if cheap {
+		return s + "; even so, the flush was cheap next to the rest of the hand-off."
+	}
+	return s + "."
+}
+
+// fig is a band's median with its unit.
+func fig(b lab.Band) string { return lab.Once(b.Mid, b.Unit).String() }
+
+// fmtRatio is a ratio's median with its spread, briefly.
+func fmtRatio(r lab.Band) string {
+	return fmt.Sprintf("%.2f×, between %.2f× and %.2f× across the spreads", r.Mid, r.Lo, r.Hi)
+}
+
+// pctOff says how far a ratio's median is from 1: "+12%".
+func pctOff(r lab.Band) string { return fmt.Sprintf("%+.0f%%", 100*(r.Mid-1)) }

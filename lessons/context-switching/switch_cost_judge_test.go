@@ -4,12 +4,10 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"conclab/internal/lab"
 )
-
-// at is a distribution of batch timings, in µs per switch.
-func at(v ...float64) lab.Summary { return lab.Summarize(v) }
 
 // verdictOf finds a claim's verdict among judged claims.
 func verdictOf(t *testing.T, claims []lab.Claim, c lab.Claim) lab.Claim {
@@ -41,10 +39,30 @@ func checkVerdict(t *testing.T, got lab.Claim, want, whyHas string) {
 	}
 }
 
+// b is a band of µs per switch: p10, median, p90 of 100 batches.
+func b(lo, mid, hi float64) lab.Band { return lab.Band{Mid: mid, Lo: lo, Hi: hi, N: 100, Unit: "µs"} }
+
+var (
+	idle = lab.Load{Known: true, Others: 0.02, CPUs: 2, Wall: 8 * time.Second}
+	busy = lab.Load{Known: true, Others: 0.9, CPUs: 2, Wall: 8 * time.Second}
+)
+
+// typical are figures with which every claim holds unless a case changes
+// them: a cheap goroutine, threads within 1–10 µs, processes within
+// 10–100 µs, a process switch clearly dearer than a thread switch both
+// bare and in Go.
+func typical() sameCPU {
+	return sameCPU{
+		goroutine: b(0.1, 0.12, 0.15), thread: b(2, 2.2, 2.4), process: b(20, 22, 24),
+		bareThread: b(1.9, 2, 2.1), bareProcess: b(3.5, 3.8, 4.1), load: idle,
+	}
+}
+
+func with(f func(*sameCPU)) sameCPU { s := typical(); f(&s); return s }
+
 func TestJudgeSwitchCost(t *testing.T) {
 	t.Parallel()
-	// Typical figures: every claim holds with these unless a case changes them.
-	g, th, p := at(0.1, 0.12, 0.15), at(2, 2.2, 2.4), at(20, 22, 24)
+	pcid := perfMeasured{pcid: true}
 	tests := []struct {
 		name    string
 		s       sameCPU
@@ -52,48 +70,79 @@ func TestJudgeSwitchCost(t *testing.T) {
 		verdict string
 		whyHas  string
 	}{
-		{"thread inside", sameCPU{g, th, p}, claimThread, lab.Holds, ""},
-		{"thread at 1 µs", sameCPU{g, at(1), p}, claimThread, lab.Holds, ""},
-		{"thread at 10 µs", sameCPU{g, at(10), p}, claimThread, lab.Holds, ""},
-		{"thread below", sameCPU{g, at(0.9), p}, claimThread, lab.Differs, "Faster than the textbook"},
-		{"thread above", sameCPU{g, at(10.5), p}, claimThread, lab.Differs, "Slower than the textbook"},
-		{"thread not timed", sameCPU{g, at(), p}, claimThread, lab.Inconclusive, "thread ping-pong"},
+		{"thread inside", typical(), claimThread, lab.Holds, ""},
+		{"thread at 1 µs", with(func(s *sameCPU) { s.thread = b(1, 1.1, 1.3) }), claimThread, lab.Holds, ""},
+		{"thread just under 1 µs, about", with(func(s *sameCPU) { s.thread = b(0.95, 0.98, 1.33) }), claimThread, lab.Holds, ""},
+		{"thread at 10 µs", with(func(s *sameCPU) { s.thread = b(9, 10, 12) }), claimThread, lab.Holds, ""},
+		{"thread below", with(func(s *sameCPU) { s.thread = b(0.5, 0.6, 0.7) }), claimThread, lab.Differs, "Faster than the textbook"},
+		{"thread above", with(func(s *sameCPU) { s.thread = b(14, 15, 16) }), claimThread, lab.Differs, "Slower than the textbook"},
+		{"thread straddling", with(func(s *sameCPU) { s.thread = b(0.6, 0.9, 1.2) }), claimThread, lab.Inconclusive, "reaches across"},
+		{"thread on a busy machine", with(func(s *sameCPU) { s.load = busy }), claimThread, lab.Inconclusive, "busy"},
+		{"thread not timed", with(func(s *sameCPU) { s.thread = lab.Band{} }), claimThread, lab.Inconclusive, "thread ping-pong"},
 
-		{"process inside", sameCPU{g, th, p}, claimProcess, lab.Holds, ""},
-		{"process at 10 µs", sameCPU{g, th, at(10)}, claimProcess, lab.Holds, ""},
-		{"process at 100 µs", sameCPU{g, th, at(100)}, claimProcess, lab.Holds, ""},
-		{"process below", sameCPU{g, th, at(3)}, claimProcess, lab.Differs, "Far below 10 µs"},
-		{"process above", sameCPU{g, th, at(150)}, claimProcess, lab.Differs, "Above 100 µs"},
-		{"process not timed", sameCPU{g, th, at()}, claimProcess, lab.Inconclusive, "process ping-pong"},
+		{"process inside", typical(), claimProcess, lab.Holds, ""},
+		{"process below", with(func(s *sameCPU) { s.process = b(2.5, 3, 3.5) }), claimProcess, lab.Differs, "Far below 10 µs"},
+		{"process above", with(func(s *sameCPU) { s.process = b(140, 150, 160) }), claimProcess, lab.Differs, "Above 100 µs"},
+		{"process straddling", with(func(s *sameCPU) { s.process = b(6, 9, 12) }), claimProcess, lab.Inconclusive, "reaches across"},
+		{"process on a busy machine", with(func(s *sameCPU) { s.load = busy }), claimProcess, lab.Inconclusive, "busy"},
+		{"process not timed", with(func(s *sameCPU) { s.process = lab.Band{} }), claimProcess, lab.Inconclusive, "process ping-pong"},
 
-		{"process clearly dearer", sameCPU{g, th, p}, claimProcVsThread, lab.Holds, ""},
-		{"process dearer but overlapping", sameCPU{g, at(2, 2.5, 3), at(1, 3, 10)}, claimProcVsThread, lab.Inconclusive, "overlap"},
-		{"process within 5%", sameCPU{g, at(2, 2.2, 2.4), at(2.1, 2.25, 2.4)}, claimProcVsThread, lab.Differs, "about the same"},
-		{"process cheaper", sameCPU{g, th, at(1.5)}, claimProcVsThread, lab.Differs, "about the same"},
-		{"compare without threads", sameCPU{g, at(), p}, claimProcVsThread, lab.Inconclusive, "No batch of the thread ping-pong"},
-		{"compare without either", sameCPU{g, at(), at()}, claimProcVsThread, lab.Inconclusive, "thread or process ping-pongs"},
+		{"process clearly dearer", typical(), claimProcVsThread, lab.Holds, ""},
+		{"process dearer but within the noise", with(func(s *sameCPU) { s.thread, s.process = b(2, 2.5, 3), b(2.5, 3.4, 4) }), claimProcVsThread, lab.Inconclusive, "reaches across"},
+		{"process about the same", with(func(s *sameCPU) { s.thread, s.process = b(2.1, 2.2, 2.3), b(2.15, 2.25, 2.35) }), claimProcVsThread, lab.Differs, "hardly more"},
+		{"process cheaper", with(func(s *sameCPU) { s.process = b(1.4, 1.5, 1.6) }), claimProcVsThread, lab.Differs, "hardly more"},
+		{"compare on a busy machine", with(func(s *sameCPU) { s.load = busy }), claimProcVsThread, lab.Inconclusive, "busy"},
+		{"compare without threads", with(func(s *sameCPU) { s.thread = lab.Band{} }), claimProcVsThread, lab.Inconclusive, "No batch of the thread ping-pong"},
+		{"compare without either", with(func(s *sameCPU) { s.thread, s.process = lab.Band{}, lab.Band{} }), claimProcVsThread, lab.Inconclusive, "thread or process ping-pongs"},
 
-		{"goroutine far cheaper", sameCPU{g, th, p}, claimGoroutine, lab.Holds, ""},
-		{"goroutine under 1 µs but close", sameCPU{at(0.5), at(2), p}, claimGoroutine, lab.Differs, "not far below"},
-		{"goroutine over 1 µs", sameCPU{at(1.2), at(20), p}, claimGoroutine, lab.Differs, "not far below"},
-		{"goroutine not timed", sameCPU{at(), th, p}, claimGoroutine, lab.Inconclusive, "goroutine ping-pong"},
+		{"goroutine far cheaper", typical(), claimGoroutine, lab.Holds, ""},
+		{"goroutine under 1 µs but close", with(func(s *sameCPU) { s.goroutine, s.thread = b(0.45, 0.5, 0.55), b(1.9, 2, 2.1) }), claimGoroutine, lab.Differs, "not far below"},
+		{"goroutine over 1 µs", with(func(s *sameCPU) { s.goroutine, s.thread = b(1.1, 1.2, 1.3), b(19, 20, 21) }), claimGoroutine, lab.Differs, "not far below"},
+		{"goroutine straddling 5×", with(func(s *sameCPU) { s.goroutine, s.thread = b(0.3, 0.4, 0.5), b(1.8, 2, 2.2) }), claimGoroutine, lab.Inconclusive, "reaches across"},
+		{"goroutine on a busy machine", with(func(s *sameCPU) { s.load = busy }), claimGoroutine, lab.Inconclusive, "busy"},
+		{"goroutine not timed", with(func(s *sameCPU) { s.goroutine = lab.Band{} }), claimGoroutine, lab.Inconclusive, "goroutine ping-pong"},
+
+		{"direct cost clearly dearer", typical(), claimDirect, lab.Holds, ""},
+		{"direct cost about the same", with(func(s *sameCPU) { s.bareProcess = b(2, 2.1, 2.2) }), claimDirect, lab.Differs, "about the same"},
+		{"direct cost about the same, the indirect named", with(func(s *sameCPU) { s.bareProcess = b(2, 2.1, 2.2) }), claimDirect, lab.Differs, "indirect cost"},
+		{"direct cost within the noise", with(func(s *sameCPU) { s.bareProcess = b(2.4, 3, 3.6) }), claimDirect, lab.Inconclusive, "reaches across"},
+		{"direct cost on a busy machine", with(func(s *sameCPU) { s.load = busy }), claimDirect, lab.Inconclusive, "busy"},
+		{"direct cost not timed", with(func(s *sameCPU) { s.bareProcess = lab.Band{} }), claimDirect, lab.Inconclusive, "bare process ping-pong"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			claims := judgeSwitchCost(tt.s)
-			if len(claims) != 4 {
-				t.Fatalf("got %d claims, want 4", len(claims))
+			claims := judgeSwitchCost(tt.s, pcid)
+			if len(claims) != 6 {
+				t.Fatalf("got %d claims, want 6", len(claims))
 			}
 			checkVerdict(t, verdictOf(t, claims, tt.claim), tt.verdict, tt.whyHas)
 		})
 	}
 }
 
+// The reasons say what this CPU's TLB does: PCID spares a flush; without
+// it, or with page-table isolation, every process switch flushes.
+func TestDirectCostNamesTheTLB(t *testing.T) {
+	t.Parallel()
+	same := with(func(s *sameCPU) { s.bareProcess = b(2, 2.1, 2.2) })
+	for _, tt := range []struct {
+		perf perfMeasured
+		want string
+	}{
+		{perfMeasured{pcid: true}, "has PCID"},
+		{perfMeasured{pcid: false}, "flushes the TLB"},
+		{perfMeasured{pcid: true, pti: true}, "flushes the TLB"},
+	} {
+		if got := judgeDirect(same, tt.perf); !strings.Contains(got.Why, tt.want) {
+			t.Errorf("pcid %v, pti %v: why %q, want it to say %q", tt.perf.pcid, tt.perf.pti, got.Why, tt.want)
+		}
+	}
+}
+
 func TestJudgePerf(t *testing.T) {
 	t.Parallel()
-	same := sameCPU{at(0.1), at(2), at(4)}
-	ref := &perfRef{thread: 2, process: 4}
+	ref := &perfRef{thread: 2, process: 3.8}
 	tests := []struct {
 		name    string
 		m       perfMeasured
@@ -101,23 +150,23 @@ func TestJudgePerf(t *testing.T) {
 		verdict string
 		whyHas  string
 	}{
-		{"agrees", perfMeasured{ref: ref, pcid: true}, same, lab.Holds, ""},
-		{"agrees at 25%", perfMeasured{ref: ref, pcid: true}, sameCPU{at(0.1), at(2.5), at(3)}, lab.Holds, ""},
-		{"thread below perf", perfMeasured{ref: ref, pcid: true}, sameCPU{at(0.1), at(1), at(4)}, lab.Differs, "differ by more than 25%"},
-		{"process above perf", perfMeasured{ref: ref, pcid: true}, sameCPU{at(0.1), at(2), at(6)}, lab.Differs, "above perf's"},
-		{"process above perf, TLB flushed", perfMeasured{ref: ref, pcid: false}, sameCPU{at(0.1), at(2), at(6)}, lab.Differs, "flushes the TLB"},
-		{"process above perf, PTI on", perfMeasured{ref: ref, pcid: true, pti: true}, sameCPU{at(0.1), at(2), at(6)}, lab.Differs, "flushes the TLB"},
-		{"no perf", perfMeasured{}, same, lab.Inconclusive, "not installed"},
-		{"perf failed", perfMeasured{err: errors.New("permission denied")}, same, lab.Inconclusive, "could not run here: permission denied"},
-		{"no figure of our own", perfMeasured{ref: ref}, sameCPU{at(0.1), at(), at(4)}, lab.Inconclusive, "thread ping-pong"},
+		{"agrees", perfMeasured{ref: ref}, typical(), lab.Holds, ""},
+		{"agrees at 25%", perfMeasured{ref: ref}, with(func(s *sameCPU) { s.bareThread = b(2.3, 2.4, 2.5) }), lab.Holds, ""},
+		{"thread below perf", perfMeasured{ref: ref}, with(func(s *sameCPU) { s.bareThread = b(0.9, 1, 1.1) }), lab.Differs, "more than 25% apart"},
+		{"process above perf", perfMeasured{ref: ref}, with(func(s *sameCPU) { s.bareProcess = b(6, 7, 8) }), lab.Differs, "more than 25% apart"},
+		{"spread across 25%", perfMeasured{ref: ref}, with(func(s *sameCPU) { s.bareThread = b(1.8, 2.2, 2.8) }), lab.Inconclusive, "reaches across"},
+		{"on a busy machine", perfMeasured{ref: ref}, with(func(s *sameCPU) { s.load = busy }), lab.Inconclusive, "busy"},
+		{"no perf", perfMeasured{}, typical(), lab.Inconclusive, "not installed"},
+		{"perf failed", perfMeasured{err: errors.New("permission denied")}, typical(), lab.Inconclusive, "could not run here: permission denied"},
+		{"no bare figure", perfMeasured{ref: ref}, with(func(s *sameCPU) { s.bareThread = lab.Band{} }), lab.Inconclusive, "bare thread ping-pong"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got := judgePerf(tt.m, tt.s)
 			checkVerdict(t, got, tt.verdict, tt.whyHas)
-			if tt.name == "process above perf" && strings.Contains(got.Why, "TLB (no PCID") {
-				t.Errorf("why blames the TLB on a CPU with PCID and no PTI: %q", got.Why)
+			if tt.name == "agrees" && !strings.Contains(got.Measured, "The Go ping-pongs") {
+				t.Errorf("measured %q does not show the Go figures against perf", got.Measured)
 			}
 		})
 	}
@@ -127,7 +176,13 @@ func TestJudgePerf(t *testing.T) {
 // only when they were measured.
 func TestSwitchCostResultKeys(t *testing.T) {
 	t.Parallel()
-	m := switchCostMeasured{kinds: pingKinds[:3], results: map[string]measured{}}
+	var same []pingKind
+	for _, k := range pingKinds {
+		if !k.cross {
+			same = append(same, k)
+		}
+	}
+	m := switchCostMeasured{kinds: same, results: map[string]measured{}}
 	for _, k := range m.kinds {
 		r := measured{}
 		r.PerSwitch = []float64{1, 2, 3}
@@ -154,15 +209,18 @@ func TestSwitchCostResultKeys(t *testing.T) {
 			t.Errorf("a same-CPU run without perf has the conditional key %s", k)
 		}
 	}
-	for _, want := range []string{"switch.goroutine.same_cpu", "switch.thread.same_cpu", "switch.process.same_cpu"} {
+	for _, want := range []string{"switch.goroutine.same_cpu", "switch.thread.same_cpu", "switch.process.same_cpu",
+		"switch.bare_thread.same_cpu", "switch.bare_process.same_cpu", "ratio.bare.process_thread", "ratio.go.process_thread"} {
 		if !got[want] {
 			t.Errorf("no metric %s; got %v", want, got)
 		}
 	}
 
 	m.kinds = pingKinds
-	for _, k := range pingKinds[3:] {
-		m.results[k.key] = m.results[k.kind]
+	for _, k := range pingKinds {
+		if k.cross {
+			m.results[k.key] = m.results[k.kind]
+		}
 	}
 	m.perf.ref = &perfRef{thread: 2, process: 4}
 	metrics, _ = switchCostResult(m)

@@ -13,11 +13,11 @@ import (
 var (
 	claimInvoluntary = lab.Claim{
 		Claim:    "With more runnable threads than CPUs, the kernel keeps switching them: many involuntary context switches.",
-		Expected: "many involuntary switches with K threads; next to none with one thread per CPU",
+		Expected: "at least 10× the involuntary switches of one thread per CPU, round for round",
 	}
 	claimLostThroughput = lab.Claim{
 		Claim:    "Those extra switches cost throughput.",
-		Expected: "K threads get less work done per second than one thread per CPU",
+		Expected: "K threads get at least 5% less work done per second than one thread per CPU, beyond the spread of the rounds",
 	}
 )
 
@@ -118,6 +118,7 @@ func runSwitchCount(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	base, cont := m.throughput(0), m.throughput(1)
 	out.Bar("throughput", "", m.labels[0], base.P50, base.Min, base.Max)
 	out.Bar("throughput", "", m.labels[1], cont.P50, cont.Min, cont.Max)
+	m.load = out.Load()
 	metrics, claims := switchCountResult(m)
 	out.Result(metrics, claims)
 	return nil

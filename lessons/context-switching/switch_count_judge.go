@@ -14,6 +14,7 @@ type countMeasured struct {
 	units   int64     // work units per round
 	labels  [2]string // one thread per CPU, then K threads
 	rounds  [2][]countRound
+	load    lab.Load // what other programs used of the CPUs meanwhile
 }
 
 // countRound is one round of switch-count.
@@ -47,6 +48,17 @@ func (m countMeasured) involuntary(setting int) float64 {
 	return sum / float64(len(rs))
 }
 
+// switchBand is a setting's involuntary switches per round as a band, each
+// round counted as at least one switch: a ratio to a round with none would
+// be infinite, and one switch is as quiet as a CPU gets.
+func (m countMeasured) switchBand(setting int) lab.Band {
+	v := make([]float64, 0, len(m.rounds[setting]))
+	for _, r := range m.rounds[setting] {
+		v = append(v, max(1, float64(r.involuntary)))
+	}
+	return lab.BandOfValues(v, "switches")
+}
+
 // sliceMs is how long a contended thread ran, on average, between two
 // involuntary switches: wall time × CPUs ÷ switches; 0 without switches.
 func (m countMeasured) sliceMs() float64 {
@@ -76,32 +88,39 @@ func switchCountResult(m countMeasured) ([]lab.Metric, []lab.Claim) {
 	return metrics, []lab.Claim{judgeInvoluntary(m), judgeLostThroughput(m)}
 }
 
+// manyTimes is what "many" involuntary switches means: ten times what one
+// thread per CPU gets from the rest of the machine (timers, kernel
+// threads, other programs) in the same rounds — an order of magnitude
+// above that background, not a few times it.
+const manyTimes = 10
+
 // judgeInvoluntary holds the involuntary switches of K threads against
-// those of one thread per CPU.
+// those of one thread per CPU, round by round.
 func judgeInvoluntary(m countMeasured) lab.Claim {
 	inv1, invK, k := m.involuntary(0), m.involuntary(1), m.k
-	im := fmt.Sprintf("%.0f involuntary switches per round with %d threads vs %.0f with one thread per CPU", invK, k, inv1)
-	switch {
-	case len(m.rounds[0]) == 0 || len(m.rounds[1]) == 0:
+	if len(m.rounds[0]) == 0 || len(m.rounds[1]) == 0 {
 		return claimInvoluntary.Judge("not measured", lab.Inconclusive, "A setting ran no round, so there are no switches to compare. Run it again.")
-	// "Many" means several times what one thread per CPU gets from the
-	// rest of the machine (timers, kernel threads, other programs).
-	case invK >= 4*max(inv1, 1) && invK >= float64(k):
-		return claimInvoluntary.Judge(im, lab.Holds, "")
-	case k <= m.nCPU:
+	}
+	r := lab.Ratio(m.switchBand(1), m.switchBand(0))
+	im := fmt.Sprintf("%.0f involuntary switches per round with %d threads vs %.0f with one thread per CPU: %s (each round counted as at least one switch)", invK, k, inv1, r)
+	if k <= m.nCPU {
 		return claimInvoluntary.Judge(im, lab.Inconclusive,
 			"There were no more threads than CPUs, so there was nothing to contend for. Choose more threads than CPUs.")
-	case inv1 >= invK:
-		return claimInvoluntary.Judge(im, lab.Differs,
-			"Even one thread per CPU was pushed off its CPU at least as often: other programs on this machine were competing for the same CPUs during the run, so the contention was everywhere. Run it again when the machine is idle.")
-	default:
-		return claimInvoluntary.Judge(im, lab.Differs,
-			fmt.Sprintf("The contended threads were switched only %.1f× as often as one thread per CPU, not several times as often. The kernel may have given each thread long time slices, or something else kept these CPUs busy in both settings; run it again with more threads.", invK/max(inv1, 1)))
 	}
+	d := lab.Decide(r, lab.AtLeast(manyTimes), m.load)
+	why := fmt.Sprintf("The contended threads were switched only %.1f× as often as one thread per CPU, not ten times. The kernel gave each thread long time slices here, or something else kept these CPUs busy in both settings; more threads, or more work per round, give it more turns to hand out.", r.Mid)
+	if inv1 >= invK {
+		why = "Even one thread per CPU was pushed off its CPU at least as often: other programs on this machine were competing for the same CPUs during the run, so the contention was everywhere. Run it again when the machine is idle."
+	}
+	return claimInvoluntary.Decided(im, d, why)
 }
 
-// judgeLostThroughput holds the throughput of K threads against that of
-// one thread per CPU, with the spread of the latter's rounds as the noise.
+// lossAtLeast is the loss of throughput "cost throughput" means: 5% less
+// work per second, beyond the spread of both settings' rounds.
+const lossAtLeast = 1.05
+
+// judgeLostThroughput holds the throughput of one thread per CPU against
+// that of K threads, round by round.
 func judgeLostThroughput(m countMeasured) lab.Claim {
 	base, cont := m.throughput(0), m.throughput(1)
 	if base.N == 0 || cont.N == 0 {
@@ -109,20 +128,14 @@ func judgeLostThroughput(m countMeasured) lab.Claim {
 	}
 	sliceMs := m.sliceMs()
 	loss := 1 - cont.P50/base.P50
-	noise := (base.Max - base.Min) / base.P50
 	change := fmt.Sprintf("%.1f%% less work per second", 100*loss)
 	if loss < 0 {
 		change = fmt.Sprintf("%.1f%% more work per second", -100*loss)
 	}
-	lm := fmt.Sprintf("%s with %d threads (rounds of one thread per CPU varied by %.1f%%); a thread ran %.1f ms between switches", change, m.k, 100*noise, sliceMs)
-	switch {
-	case loss > max(0.02, 2*noise):
-		return claimLostThroughput.Judge(lm, lab.Holds, "")
-	case loss < noise:
-		return claimLostThroughput.Judge(lm, lab.Differs, fmt.Sprintf(
-			"No loss beyond the noise. The kernel let each thread run about %.1f ms before switching, so a few µs per switch is well under 1%% of the time. Switching eats throughput when it happens thousands of times more often (see yield-batching), or when every switch means refilling caches.", sliceMs))
-	default:
-		return claimLostThroughput.Judge(lm, lab.Inconclusive,
-			"Some loss, but not clearly more than the difference between rounds. Run it again with more work per round.")
-	}
+	r := lab.Ratio(lab.BandOf(base, "M units/s"), lab.BandOf(cont, "M units/s"))
+	lm := fmt.Sprintf("%s with %d threads: one thread per CPU did %s the work per second (%d rounds each); a thread ran %.1f ms between switches", change, m.k, r, base.N, sliceMs)
+	d := lab.Decide(r, lab.AtLeast(lossAtLeast), m.load)
+	why := fmt.Sprintf(
+		"No loss of 5%% or more beyond the noise. The kernel let each thread run about %.1f ms before switching, so a few µs per switch is well under 1%% of the time. Switching eats throughput when it happens thousands of times more often (see yield-batching), or when every switch means refilling caches.", sliceMs)
+	return claimLostThroughput.Decided(lm, d, why)
 }

@@ -12,19 +12,22 @@ import (
 // yieldMeasured is everything a yield-batching run measured: the rule
 // below turns it into metrics and a verdict without measuring anything.
 type yieldMeasured struct {
-	items    int                       // items per setting, as asked
-	budget   time.Duration             // time limit per setting
-	settings map[string][]yieldSetting // by yieldKind.key, in batchSizes order
+	items    int                       // items per setting, as asked (over all its rounds)
+	budget   time.Duration             // time limit per setting (over all its rounds)
+	kinds    []yieldKind               // the kinds measured, in order
+	settings map[string][]yieldSetting // by yieldKind.key: every round, in batchSizes order
+	noPython string                    // why the asyncio variant did not run, if it did not
+	load     lab.Load                  // what other programs used of the CPUs meanwhile
 }
 
-// yieldSetting is one batch size of one kind.
+// yieldSetting is one round of one batch size of one kind.
 type yieldSetting struct {
 	batch int           // items between two yields (B)
 	done  int           // items both workers did
 	wall  time.Duration // how long they took
 }
 
-// rate is the setting's items per second; 0 when nothing was timed.
+// rate is the round's items per second; 0 when nothing was timed.
 func (s yieldSetting) rate() float64 {
 	if s.done <= 0 || s.wall <= 0 {
 		return 0
@@ -32,12 +35,34 @@ func (s yieldSetting) rate() float64 {
 	return float64(s.done) / s.wall.Seconds()
 }
 
-// rateAt is a kind's rate at batch size b; 0 when it was not measured.
-func (m yieldMeasured) rateAt(kind string, b int) float64 {
+// rounds are a kind's rounds at batch size b.
+func (m yieldMeasured) rounds(kind string, b int) []yieldSetting {
+	var out []yieldSetting
 	for _, s := range m.settings[kind] {
 		if s.batch == b {
-			return s.rate()
+			out = append(out, s)
 		}
+	}
+	return out
+}
+
+// band is a kind's rate at batch size b over its rounds; rounds that did
+// nothing are left out, and none at all is not measured.
+func (m yieldMeasured) band(kind string, b int) lab.Band {
+	var rates []float64
+	for _, s := range m.rounds(kind, b) {
+		if r := s.rate(); r > 0 {
+			rates = append(rates, r)
+		}
+	}
+	return lab.BandOfValues(rates, "items/s")
+}
+
+// rateAt is a kind's median rate at batch size b; 0 when it was not
+// measured.
+func (m yieldMeasured) rateAt(kind string, b int) float64 {
+	if bd := m.band(kind, b); bd.N > 0 {
+		return bd.Mid
 	}
 	return 0
 }
@@ -45,14 +70,25 @@ func (m yieldMeasured) rateAt(kind string, b int) float64 {
 // keyYieldCost is the key of a kind's cost of one yield.
 func keyYieldCost(kind string) string { return "yield_cost." + kind }
 
+// keyThroughput is the key of a kind's throughput at batch size b.
+func keyThroughput(kind string, b int) string { return fmt.Sprintf("throughput.%s.batch_%d", kind, b) }
+
 // yieldResult turns a run's measurements into its metrics and its claim.
 func yieldResult(m yieldMeasured) ([]lab.Metric, lab.Claim) {
 	var metrics []lab.Metric
-	for _, k := range yieldKinds {
-		for _, s := range m.settings[k.key] {
-			met := lab.Metric{Key: fmt.Sprintf("throughput.%s.batch_%d", k.key, s.batch), Name: fmt.Sprintf("%s, B = %d", k.label, s.batch),
-				Value: s.rate(), Unit: "items/s", N: s.done, Note: fmt.Sprintf("%d items in %s", s.done, s.wall.Round(time.Microsecond))}
-			if s.done < m.items {
+	for _, k := range m.kinds {
+		for _, b := range batchSizes {
+			rs := m.rounds(k.key, b)
+			if len(rs) == 0 {
+				continue
+			}
+			done, wall := 0, time.Duration(0)
+			for _, r := range rs {
+				done, wall = done+r.done, wall+r.wall
+			}
+			met := lab.Metric{Key: keyThroughput(k.key, b), Name: fmt.Sprintf("%s, B = %d", k.label, b),
+				Value: m.rateAt(k.key, b), Unit: "items/s", N: done, Note: fmt.Sprintf("median of %d rounds; %d items in %s in all", len(rs), done, wall.Round(time.Microsecond))}
+			if done < m.items-len(rs) {
 				met.Note += fmt.Sprintf(" (stopped at the %s limit)", m.budget)
 			}
 			metrics = append(metrics, met)
@@ -61,41 +97,49 @@ func yieldResult(m yieldMeasured) ([]lab.Metric, lab.Claim) {
 	// Cost of one yield: time per item at B = 1 minus time per item with
 	// the largest batch, where yields are rare.
 	first, last := batchSizes[0], batchSizes[len(batchSizes)-1]
-	for _, k := range yieldKinds {
+	for _, k := range m.kinds {
 		r1, rn := m.rateAt(k.key, first), m.rateAt(k.key, last)
 		if r1 <= 0 || rn <= 0 {
 			continue // not measured: no figure rather than an infinite one
 		}
 		metrics = append(metrics, lab.Metric{Key: keyYieldCost(k.key), Name: "Cost of one yield, " + k.label, Value: math.Round((1/r1 - 1/rn) * 1e9), Unit: "ns",
-			Note: "time per item at B = 1 minus time per item at B = 10,000"})
+			Note: "time per item at B = 1 minus time per item at B = 10,000, medians"})
 	}
 	return metrics, judgeBatching(m)
 }
 
-// judgeBatching holds each kind's throughput at B = 1,000 against B = 1.
+// batchGain is what "far more" means: batching every 1,000 items at least
+// ten times the throughput of yielding after each.
+const batchGain = 10
+
+// judgeBatching holds each kind's throughput at B = 1,000 against B = 1,
+// round for round.
 func judgeBatching(m yieldMeasured) lab.Claim {
 	var measured, untimed []string
-	holds := true
-	for _, k := range yieldKinds {
-		each, batch := m.rateAt(k.key, 1), m.rateAt(k.key, 1000)
-		if each <= 0 || batch <= 0 {
+	var ds []lab.Decision
+	var short []string
+	for _, k := range m.kinds {
+		each, batch := m.band(k.key, 1), m.band(k.key, 1000)
+		if each.N == 0 || batch.N == 0 {
 			untimed = append(untimed, k.label)
 			continue
 		}
-		ratio := batch / each
-		measured = append(measured, fmt.Sprintf("%s: %.0f× (%.3g vs %.3g items/s)", k.label, ratio, batch, each))
-		if ratio < 10 {
-			holds = false
+		r := lab.Ratio(batch, each)
+		measured = append(measured, fmt.Sprintf("%s: %s (%.3g vs %.3g items/s)", k.label, r, batch.Mid, each.Mid))
+		d := lab.Decide(r, lab.AtLeast(batchGain), m.load)
+		if d.Verdict == lab.Differs {
+			short = append(short, fmt.Sprintf("%s gained %.1f×", k.label, r.Mid))
 		}
+		ds = append(ds, d)
 	}
 	if len(untimed) > 0 {
 		return claimBatching.Judge("not measured: "+strings.Join(untimed, "; "), lab.Inconclusive,
 			"For at least one kind, the settings with B = 1 or B = 1,000 did no timed items, so there is no ratio to judge. Run it again.")
 	}
-	claim := claimBatching.Judge("B = 1,000 vs B = 1 — "+strings.Join(measured, "; "), lab.Holds, "")
-	if !holds {
-		claim = claimBatching.Judge(claim.Measured, lab.Differs,
-			"For at least one kind, batching gained less than 10×. That happens when a yield is cheap next to the work of one item, or when the other worker was not ready to run, so the yield came straight back.")
+	text := "B = 1,000 vs B = 1 — " + strings.Join(measured, "; ")
+	if m.noPython != "" {
+		text += ". " + m.noPython
 	}
-	return claim
+	return claimBatching.Decided(text, lab.All(ds...), fmt.Sprintf(
+		"Batching gained less than 10× here (%s). That happens when a yield is cheap next to the work of one item, or when the other worker was not ready to run, so the yield came straight back.", strings.Join(short, "; ")))
 }

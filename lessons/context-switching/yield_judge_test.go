@@ -1,6 +1,7 @@
 package contextswitching
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -8,16 +9,24 @@ import (
 )
 
 // yieldRun is a yield-batching run whose kinds did items at these rates
-// (items per second), one per batch size.
-func yieldRun(rates map[string][]float64) yieldMeasured {
-	m := yieldMeasured{items: 1000, budget: time.Second, settings: map[string][]yieldSetting{}}
-	for kind, rs := range rates {
+// (items per second), one per batch size, the same in each of its rounds
+// but for spread, which scales the first round down and the last one up.
+func yieldRun(spread float64, rates map[string][]float64) yieldMeasured {
+	m := yieldMeasured{items: 3000, budget: time.Second, settings: map[string][]yieldSetting{}, load: idle}
+	for _, k := range append(yieldKinds, asyncioKind) {
+		rs, ok := rates[k.key]
+		if !ok {
+			continue
+		}
+		m.kinds = append(m.kinds, k)
 		for i, r := range rs {
-			s := yieldSetting{batch: batchSizes[i], done: 1000}
-			if r > 0 {
-				s.wall = time.Duration(1000 / r * float64(time.Second))
+			for _, f := range []float64{1 - spread, 1, 1 + spread} {
+				s := yieldSetting{batch: batchSizes[i], done: 1000}
+				if r > 0 {
+					s.wall = time.Duration(1000 / (r * f) * float64(time.Second))
+				}
+				m.settings[k.key] = append(m.settings[k.key], s)
 			}
-			m.settings[kind] = append(m.settings[kind], s)
 		}
 	}
 	return m
@@ -26,23 +35,36 @@ func yieldRun(rates map[string][]float64) yieldMeasured {
 func TestJudgeBatching(t *testing.T) {
 	t.Parallel()
 	fast := []float64{1e6, 8e6, 5e7, 1e8, 1.1e8} // 100× from B = 1 to B = 1,000
+	busyRun := yieldRun(0, map[string][]float64{"goroutine": fast, "thread": fast})
+	busyRun.load = busy
+	noPython := yieldRun(0, map[string][]float64{"goroutine": fast, "thread": fast})
+	noPython.noPython = "python3 is not installed"
 	tests := []struct {
 		name    string
-		rates   map[string][]float64
+		m       yieldMeasured
 		verdict string
 		whyHas  string
 	}{
-		{"both gain", map[string][]float64{"goroutine": fast, "thread": fast}, lab.Holds, ""},
-		{"exactly 10×", map[string][]float64{"goroutine": fast, "thread": {1e6, 3e6, 6e6, 1e7, 1e7}}, lab.Holds, ""},
-		{"threads gain less", map[string][]float64{"goroutine": fast, "thread": {1e6, 3e6, 6e6, 9e6, 1e7}}, lab.Differs, "less than 10×"},
-		{"no gain", map[string][]float64{"goroutine": {1e8, 1e8, 1e8, 1e8, 1e8}, "thread": fast}, lab.Differs, "less than 10×"},
-		{"a kind not run", map[string][]float64{"goroutine": fast}, lab.Inconclusive, "no ratio to judge"},
-		{"nothing timed at B = 1", map[string][]float64{"goroutine": fast, "thread": {0, 3e6, 6e6, 9e6, 1e7}}, lab.Inconclusive, "no ratio to judge"},
+		{"both gain", yieldRun(0.05, map[string][]float64{"goroutine": fast, "thread": fast}), lab.Holds, ""},
+		{"asyncio gains too", yieldRun(0.05, map[string][]float64{"goroutine": fast, "thread": fast, "asyncio": {2e5, 1e6, 5e6, 1e7, 1.1e7}}), lab.Holds, ""},
+		{"exactly 10×", yieldRun(0, map[string][]float64{"goroutine": fast, "thread": {1e6, 3e6, 6e6, 1e7, 1e7}}), lab.Holds, ""},
+		{"about 10× within the noise", yieldRun(0.2, map[string][]float64{"goroutine": fast, "thread": {1e6, 3e6, 6e6, 1e7, 1e7}}), lab.Inconclusive, "reaches across"},
+		{"threads gain less", yieldRun(0.05, map[string][]float64{"goroutine": fast, "thread": {1e6, 3e6, 6e6, 5e6, 1e7}}), lab.Differs, "less than 10×"},
+		{"asyncio gains less", yieldRun(0.05, map[string][]float64{"goroutine": fast, "thread": fast, "asyncio": {1e6, 2e6, 3e6, 4e6, 5e6}}), lab.Differs, "Python asyncio tasks"},
+		{"no gain", yieldRun(0, map[string][]float64{"goroutine": {1e8, 1e8, 1e8, 1e8, 1e8}, "thread": fast}), lab.Differs, "less than 10×"},
+		{"on a busy machine", busyRun, lab.Inconclusive, "busy"},
+		{"a kind not run", yieldRun(0, map[string][]float64{"goroutine": fast, "thread": {}}), lab.Inconclusive, "no ratio to judge"},
+		{"nothing timed at B = 1", yieldRun(0, map[string][]float64{"goroutine": fast, "thread": {0, 3e6, 6e6, 9e6, 1e7}}), lab.Inconclusive, "no ratio to judge"},
+		{"no python3", noPython, lab.Holds, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			checkVerdict(t, judgeBatching(yieldRun(tt.rates)), tt.verdict, tt.whyHas)
+			got := judgeBatching(tt.m)
+			checkVerdict(t, got, tt.verdict, tt.whyHas)
+			if tt.m.noPython != "" && !contains(got.Measured, "python3 is not installed") {
+				t.Errorf("measured %q does not say python3 is missing", got.Measured)
+			}
 		})
 	}
 }
@@ -50,7 +72,7 @@ func TestJudgeBatching(t *testing.T) {
 func TestYieldResult(t *testing.T) {
 	t.Parallel()
 	fast := []float64{1e6, 8e6, 5e7, 1e8, 1.25e8}
-	metrics, _ := yieldResult(yieldRun(map[string][]float64{"goroutine": fast, "thread": {0, 1, 2, 3, 4}}))
+	metrics, _ := yieldResult(yieldRun(0, map[string][]float64{"goroutine": fast, "thread": {0, 1, 2, 3, 4}}))
 	cost, ok := lab.FindMetric(metrics, "yield_cost.goroutine")
 	if !ok {
 		t.Fatal("no yield_cost.goroutine")
@@ -64,4 +86,9 @@ func TestYieldResult(t *testing.T) {
 	if _, ok := lab.FindMetric(metrics, "throughput.thread.batch_10000"); !ok {
 		t.Error("no throughput.thread.batch_10000")
 	}
+	if _, ok := lab.FindMetric(metrics, "throughput.asyncio.batch_1"); ok {
+		t.Error("an asyncio figure from a run without python3")
+	}
 }
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

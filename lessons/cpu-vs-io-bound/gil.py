@@ -1,9 +1,10 @@
 # The python-gil experiment's program, run as
 #
-#   python3 -c <this> N WORK_MS ROUNDS
+#   python3 -c <this> N WORK_MS ROUNDS [threads]
 #
 # It says which interpreter it is and whether it has a GIL, and stops there
-# if it has none. Otherwise it calibrates a pure-Python loop to take WORK_MS
+# if it has none (unless asked for the threads only: that is how the
+# free-threaded build is measured). Otherwise it calibrates a pure-Python loop to take WORK_MS
 # on one thread, then, ROUNDS times, runs that loop split among 1 thread,
 # N threads, 1 forked process and N forked processes. It prints one JSON
 # object per line on stdout as it goes; the Go side reads them live.
@@ -88,14 +89,17 @@ def calibrate(work_ms):
 
 def main():
     n, work_ms, rounds = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+    threads_only = len(sys.argv) > 4 and sys.argv[4] == "threads"
     check = getattr(sys, "_is_gil_enabled", None)
     gil = True if check is None else bool(check())
     emit({"event": "probe", "version": sys.version.split()[0], "gil": gil,
           "implementation": sys.implementation.name, "executable": sys.executable})
-    if not gil:
+    if not gil and not threads_only:
         return
     total = calibrate(work_ms)
-    variants = [("t1", run_threads, 1), ("tn", run_threads, n), ("p1", run_procs, 1), ("pn", run_procs, n)]
+    variants = [("t1", run_threads, 1), ("tn", run_threads, n)]
+    if not threads_only:
+        variants += [("p1", run_procs, 1), ("pn", run_procs, n)]
     for r in range(rounds):
         for key, run, k in variants:
             emit({"event": "variant", "key": key, "round": r})

@@ -2,34 +2,56 @@ package cpuvsiobound
 
 import (
 	"testing"
+	"time"
 
 	"conclab/internal/lab"
 )
 
-func strat(rps, p50, busy, others float64) stratResult {
-	return stratResult{throughput: rps, lat: lab.Summary{N: 100, P50: p50, P99: 2 * p50}, busy: busy, others: others}
+// rounds are three rounds of a strategy at rps requests a second, ±spread.
+func rounds(rps, spread, p50, busy float64) []stratResult {
+	var out []stratResult
+	for _, f := range []float64{1 - spread, 1, 1 + spread} {
+		out = append(out, stratResult{throughput: rps * f, processed: 100, lat: lab.Summary{N: 100, P50: p50, P99: 2 * p50}, busy: busy})
+	}
+	return out
+}
+
+// mixedRun is a run in which sequential, goroutines on one CPU and on all
+// CPUs, and the pool served at these rates.
+func mixedRun(seq, one, all, pool []stratResult) mixedMeasured {
+	return mixedMeasured{cores: 2, rounds: map[string][]stratResult{"sequential": seq[:1], "concurrent-1cpu": one, "concurrent-all": all, "mixed": pool}}
 }
 
 func TestJudgeMixed(t *testing.T) {
 	t.Parallel()
+	seq, one := rounds(30, 0, 1700, 0.1), rounds(200, 0.03, 300, 1)
+	all, pool := rounds(370, 0.03, 170, 1.9), rounds(380, 0.03, 160, 1.9)
+	busyRun := mixedRun(seq, one, all, pool)
+	busyRun.load = lab.Load{Known: true, Others: 1, CPUs: 2, Wall: 5 * time.Second}
+	oneCPU := mixedRun(seq, one, one, one)
+	oneCPU.cores = 1
 	tests := []struct {
-		name string
-		m    mixedMeasured
-		want string
+		name       string
+		m          mixedMeasured
+		wins, adds string
 	}{
-		{"holds: most throughput and lowest median", mixedMeasured{seq: strat(30, 1700, 0.1, 0), one: strat(200, 300, 1, 0), mixed: strat(380, 160, 1.9, 0.1), cores: 2}, lab.Holds},
-		{"differs: within 10% of the single-CPU strategy", mixedMeasured{seq: strat(30, 1700, 0.1, 0), one: strat(360, 200, 1, 0), mixed: strat(380, 160, 1.2, 0.1), cores: 2}, lab.Differs},
-		{"differs: lost", mixedMeasured{seq: strat(30, 1700, 0.1, 0), one: strat(400, 150, 1, 0), mixed: strat(300, 200, 1.5, 0.2), cores: 2}, lab.Differs},
-		{"differs: a lower median was not enough", mixedMeasured{seq: strat(30, 1700, 0.1, 0), one: strat(380, 300, 1, 0), mixed: strat(390, 160, 1.9, 0), cores: 2}, lab.Differs},
-		{"inconclusive: one usable CPU", mixedMeasured{seq: strat(30, 1700, 0.1, 0), one: strat(200, 300, 1, 0), mixed: strat(200, 300, 1, 0), cores: 1}, lab.Inconclusive},
-		{"inconclusive: other programs held the cores", mixedMeasured{seq: strat(30, 1700, 0.1, 0), one: strat(200, 300, 1, 0), mixed: strat(190, 320, 1, 0.8), cores: 2}, lab.Inconclusive},
-		{"inconclusive: how busy the machine was is unknown", mixedMeasured{seq: strat(30, 1700, 0.1, 0), one: strat(200, 300, 1, 0),
-			mixed: stratResult{throughput: 190, lat: lab.Summary{P50: 320}, busy: 1, othersUnknown: true}, cores: 2}, lab.Inconclusive},
+		{"the pool wins, and adds little to goroutines", mixedRun(seq, one, all, pool), lab.Holds, lab.Holds},
+		{"the pool barely ahead of one CPU", mixedRun(seq, rounds(360, 0.02, 200, 1), all, pool), lab.Differs, lab.Holds},
+		{"the pool within the noise of 1.2× one CPU", mixedRun(seq, rounds(320, 0.1, 200, 1), rounds(380, 0.2, 170, 1.9), rounds(380, 0.1, 160, 1.9)), lab.Inconclusive, lab.Inconclusive},
+		{"the pool clearly ahead of goroutines", mixedRun(seq, one, rounds(250, 0.02, 240, 1.9), pool), lab.Holds, lab.Differs},
+		{"the pool clearly behind goroutines", mixedRun(seq, one, rounds(500, 0.02, 120, 1.9), pool), lab.Holds, lab.Differs},
+		{"one usable CPU", oneCPU, lab.Inconclusive, lab.Inconclusive},
+		{"a busy machine", busyRun, lab.Inconclusive, lab.Inconclusive},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			checkVerdict(t, judgeMixed(tt.m), claimMixedWins, tt.want)
+			got := judgeMixed(tt.m)
+			if len(got) != 2 {
+				t.Fatalf("%d claims, want 2", len(got))
+			}
+			checkVerdict(t, got[0], claimMixedWins, tt.wins)
+			checkVerdict(t, got[1], claimPoolAdds, tt.adds)
 		})
 	}
 }

@@ -25,8 +25,9 @@ type stratResult struct {
 }
 
 // runStrategy serves the burst with one strategy against a fresh slow
-// server, reporting progress every 100 ms while it runs.
-func runStrategy(ctx context.Context, out *lab.Emitter, s strategy, pl *pipeline, single int) (_ stratResult, err error) {
+// server, reporting progress every 100 ms while it runs; only the first
+// round draws its line on the chart of requests answered.
+func runStrategy(ctx context.Context, out *lab.Emitter, s strategy, pl *pipeline, single, round int) (_ stratResult, err error) {
 	srv, err := kit.StartSlowServer(nil)
 	if err != nil {
 		return stratResult{}, err
@@ -81,15 +82,21 @@ func runStrategy(ctx context.Context, out *lab.Emitter, s strategy, pl *pipeline
 	// out at most every 100 ms.
 	tick := time.NewTicker(25 * time.Millisecond)
 	defer tick.Stop()
-	done := out.Series("done", s.label)
+	var done *lab.Series
+	if round == 0 {
+		done = out.Series("done", s.label)
+		done.Add(0, 0)
+	}
 	live := lab.NewThrottle(0)
 	sample := func() {
+		if done == nil {
+			return
+		}
 		pl.mu.Lock()
 		k := len(pl.latencies)
 		pl.mu.Unlock()
 		done.Add(ms(time.Since(pl.t0)), float64(k))
 	}
-	done.Add(0, 0)
 	for {
 		select {
 		case err := <-finished:
@@ -105,7 +112,9 @@ func runStrategy(ctx context.Context, out *lab.Emitter, s strategy, pl *pipeline
 				return res, err
 			}
 			sample()
-			done.Flush()
+			if done != nil {
+				done.Flush()
+			}
 			srv.Close(ctx) // every response read and counted before the figures go out
 			res.queries, res.responses = srv.Answered(), srv.Responses()
 			snapshot(true)

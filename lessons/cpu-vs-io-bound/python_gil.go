@@ -1,16 +1,15 @@
 package cpuvsiobound
 
 import (
-	"bufio"
 	"context"
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
 	"slices"
+	"strings"
 	"time"
 
+	"conclab/internal/kit"
 	"conclab/internal/lab"
 	"conclab/internal/probe"
 )
@@ -30,6 +29,10 @@ var (
 		Claim:    "Processes do speed it up: each has its own interpreter and its own GIL.",
 		Expected: "N processes close to N times faster, up to the number of cores",
 	}
+	claimAnyBuild = lab.Claim{
+		Claim:    "CPython threads cannot speed up CPU-bound Python code, whichever build of CPython runs it.",
+		Expected: "the free-threaded build's N threads no faster than one (speedup 1.25× or less), when that build is installed",
+	}
 )
 
 func pythonGIL() *lab.Experiment {
@@ -38,13 +41,14 @@ func pythonGIL() *lab.Experiment {
 		Lesson: Slug,
 		Title:  "Python threads and the GIL",
 		Summary: "The same pure-Python loop (integer arithmetic the interpreter runs itself) is split among 1 and N threads of one Python process, then among 1 and N " +
-			"processes forked from it. Needs python3 on the server; when there is none, the panel says so and measures nothing.",
+			"processes forked from it. When a free-threaded CPython (python3.14t, python3.13t) is installed too, its threads run the same loop. " +
+			"Needs python3 on the server; when there is none, the panel says so and measures nothing.",
 		Params: []lab.Param{
 			lab.Int("work", "Python computing", 300, 20, 2000, "How long the whole loop takes one Python thread, calibrated before the run.").WithUnit("ms").WithQuick(40),
 			lab.Int("workers", "Threads and processes (N)", 0, 0, 16, "How many threads, then processes, share the loop; 0 means one per usable CPU, and at least 2."),
 			lab.Int("rounds", "Rounds", 2, 1, 5, "Each variant runs this many times and the fastest is kept.").WithQuick(1),
 		},
-		Claims: []lab.Claim{claimThreadsNoHelp, claimProcsHelp},
+		Claims: []lab.Claim{claimThreadsNoHelp, claimProcsHelp, claimAnyBuild},
 		Charts: []lab.Chart{
 			{ID: "speedup", Kind: "bars", Title: "Speedup with N workers", Y: "time with 1 ÷ time with N",
 				Note: "Fastest round of each variant."},
@@ -55,10 +59,13 @@ func pythonGIL() *lab.Experiment {
 			{Key: "variant", Label: "Variant"}, {Key: "wall", Label: "Fastest wall time (ms)"}, {Key: "cpu", Label: "CPU time of its workers (ms)"},
 			{Key: "busy", Label: "CPUs busy"}, {Key: "rounds", Label: "Rounds"},
 		}}},
-		// Without a python3 that has a GIL, a run reports only keyPythonFound.
+		// Without a python3 that has a GIL, a run reports only keyPythonFound
+		// and keyFreeThreadedFound; without a free-threaded build, none of
+		// its figures.
 		Conditional: []string{keySpeedupThreads, keySpeedupProcesses,
 			"wall.threads.one", "wall.threads.many", "wall.processes.one", "wall.processes.many",
-			"cpus_busy.threads.many", "cpus_busy.processes.many"},
+			"cpus_busy.threads.many", "cpus_busy.processes.many",
+			keySpeedupFreeThreaded, "wall.free_threaded.threads.one", "wall.free_threaded.threads.many", "cpus_busy.free_threaded.threads.many"},
 		Limit: 90 * time.Second,
 		Run:   runPythonGIL,
 	}
@@ -79,44 +86,6 @@ type pyLine struct {
 	End            float64 `json:"end"`
 	CPU            float64 `json:"cpu"` // seconds of CPU the worker's thread used
 	Wall           float64 `json:"wall"`
-}
-
-// runPython runs the script with args and hands each line to f as it
-// comes. It starts python3 with CommandContext, in the run's process group,
-// so cancelling the run kills it and whatever it forked.
-func runPython(ctx context.Context, exe string, f func(pyLine) error, args ...string) error {
-	cmd := exec.CommandContext(ctx, exe, append([]string{"-c", gilScript}, args...)...)
-	cmd.Stderr = os.Stderr
-	cmd.WaitDelay = 2 * time.Second
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		var l pyLine
-		err := json.Unmarshal(sc.Bytes(), &l)
-		if err != nil {
-			err = fmt.Errorf("python3 printed %q, not a JSON line", sc.Text())
-		} else {
-			err = f(l)
-		}
-		if err != nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-			return err
-		}
-	}
-	if err := cmd.Wait(); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return fmt.Errorf("python3 stopped with an error: %w", err)
-	}
-	return nil
 }
 
 // variant is one way of splitting the loop.
@@ -140,8 +109,8 @@ func (v *variant) kind() string {
 }
 
 func runPythonGIL(ctx context.Context, p lab.Params, out *lab.Emitter) error {
-	path, err := exec.LookPath("python3")
-	if err != nil {
+	path, ft := kit.Python3(), kit.FreeThreaded()
+	if path == "" && ft == "" {
 		out.Log("python3 was not found on this server's PATH, so there is no Python to measure. Install python3 on the server to run this experiment.")
 		return pythonUnavailable(out, 0, "python3 is not installed on this server (it is not on the PATH), so nothing was measured.")
 	}
@@ -150,35 +119,111 @@ func runPythonGIL(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	if n == 0 {
 		n = max(2, cores)
 	}
-	rounds := p.Int("rounds")
+	g := gilRun{out: out, n: n, work: p.Int("work"), rounds: p.Int("rounds"), cores: cores}
+	m := gilMeasured{n: n, cores: cores}
+	var info pyLine
+	if path != "" {
+		vs, i, err := g.measure(ctx, path, false)
+		info = i
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case info.Event == "":
+			out.Log(fmt.Sprintf("python3 was found at %s but did not run the experiment's script (%v), so nothing was measured.", path, err))
+			return pythonUnavailable(out, 1, "python3 is on this server but could not run the experiment's script, so nothing was measured.")
+		case err != nil:
+			return err
+		case !info.GIL:
+			// python3 itself is a free-threaded build: it is the one to
+			// hold against the GIL claim, and there is no default build.
+			m.noGIL = fmt.Sprintf("This python3 (%s %s) is a free-threaded build without a GIL, so the claims about the GIL's build do not apply to it.", info.Implementation, info.Version)
+			ft = path
+		default:
+			m.t1, m.tn, m.p1, m.pn = vs["t1"].variantTimes, vs["tn"].variantTimes, vs["p1"].variantTimes, vs["pn"].variantTimes
+			m.measured = true
+		}
+	} else {
+		m.noGIL = "python3 is not on the PATH, only a free-threaded build, so there is no build with a GIL to measure."
+	}
+	if ft == "" {
+		m.ftWhy = fmt.Sprintf("No free-threaded CPython (%s, or a python3 whose sys._is_gil_enabled() says False) is installed on this server, so only the default build, which has the GIL, was measured.",
+			strings.Join(kit.FreeThreadedNames, ", "))
+		out.Log(m.ftWhy)
+	} else {
+		vs, fi, err := g.measure(ctx, ft, true)
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case err != nil || fi.Event == "":
+			m.ftWhy = fmt.Sprintf("A free-threaded CPython was found at %s, but it could not run the experiment's script (%v).", ft, err)
+			out.Log(m.ftWhy)
+		default:
+			m.ft = &ftMeasured{t1: vs["t1"].variantTimes, tn: vs["tn"].variantTimes, version: fi.Version, exe: ft, gil: fi.GIL}
+		}
+	}
+	out.Progress("done", 1, 1)
+	m.load = out.Load()
+	return gilResult(out, m, info)
+}
+
+// gilRun is one run's settings for measuring an interpreter.
+type gilRun struct {
+	out             *lab.Emitter
+	n, work, rounds int
+	cores           int
+}
+
+// measure runs the script with the interpreter exe: all four variants, or
+// with threadsOnly just the threads (how the free-threaded build is
+// measured). It returns the variants by key and what the interpreter said
+// of itself.
+func (g gilRun) measure(ctx context.Context, exe string, threadsOnly bool) (map[string]*variant, pyLine, error) {
+	out, n, rounds := g.out, g.n, g.rounds
 	vs := map[string]*variant{
 		"t1": {key: "t1", label: "1 thread", metric: "threads.one", worker: "thread", n: 1},
 		"tn": {key: "tn", label: fmt.Sprintf("%d threads", n), metric: "threads.many", worker: "thread", n: n},
 		"p1": {key: "p1", label: "1 process", metric: "processes.one", worker: "process", n: 1},
 		"pn": {key: "pn", label: fmt.Sprintf("%d processes", n), metric: "processes.many", worker: "process", n: n},
 	}
+	prefix, kindSuffix, rowPrefix := "", "", ""
+	args := []string{fmt.Sprint(n), fmt.Sprint(g.work), fmt.Sprint(rounds)}
+	steps := 4 * rounds
+	if threadsOnly {
+		prefix, kindSuffix, rowPrefix = "free-threaded: ", " (no GIL)", "ft-"
+		args = append(args, "threads")
+		steps = 2 * rounds
+		for _, k := range []string{"t1", "tn"} {
+			vs[k].label = "free-threaded, " + vs[k].label
+		}
+	}
 	var info pyLine
-	step, steps := 0, 4*rounds
-	out.Progress("starting python3", 0, steps)
-	err = runPython(ctx, path, func(l pyLine) error {
+	step := 0
+	out.Progress(prefix+"starting "+exe, 0, steps)
+	err := kit.RunPython(ctx, exe, gilScript, func(b []byte) error {
+		var l pyLine
+		if err := json.Unmarshal(b, &l); err != nil {
+			return fmt.Errorf("%s printed %q, not a JSON line", exe, b)
+		}
 		switch l.Event {
 		case "probe":
 			info = l
-			out.Log(fmt.Sprintf("python3 is %s (%s %s).", l.Executable, l.Implementation, l.Version))
+			out.Log(fmt.Sprintf("%s is %s (%s %s).", exe, l.Executable, l.Implementation, l.Version))
 			if !l.GIL {
 				out.Log("This Python is a free-threaded build: sys._is_gil_enabled() returned False, so it has no GIL to hold its threads back.")
-			} else if cores < 2 {
+			} else if threadsOnly {
+				out.Log("This build can run without a GIL, but its GIL is switched on (PYTHON_GIL=1, or a module that needs it), so its threads take turns as in the default build.")
+			} else if g.cores < 2 {
 				out.Log("Only one CPU is usable here, so neither threads nor processes can run at the same time: the GIL cannot be told apart from the single CPU.")
 			}
 		case "calibrate":
-			out.Log(fmt.Sprintf("One Python thread runs about %.0f loop iterations per ms here; the loop is sized to take %d ms, shared among the workers.", l.PerMs, p.Int("work")))
+			out.Log(fmt.Sprintf("One Python thread runs about %.0f loop iterations per ms here; the loop is sized to take %d ms, shared among the workers.", l.PerMs, g.work))
 		case "variant":
 			v := vs[l.Key]
 			if v == nil {
 				return fmt.Errorf("python3 reported an unknown variant %q", l.Key)
 			}
 			v.roundCPU = 0
-			out.Progress(fmt.Sprintf("round %d: %s", l.Round+1, v.label), step, steps)
+			out.Progress(fmt.Sprintf("%sround %d: %s", prefix, l.Round+1, v.label), step, steps)
 			step++
 		case "worker":
 			v := vs[l.Key]
@@ -198,43 +243,47 @@ func runPythonGIL(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 			// Workers report as they finish; draw them in worker order.
 			slices.SortFunc(v.spans, func(a, b pyLine) int { return a.I - b.I })
 			for _, w := range v.spans {
-				lane := v.label
+				lane := prefix + v.label
 				if v.n > 1 {
-					lane = fmt.Sprintf("%s %d/%d", v.worker, w.I+1, v.n)
+					lane = fmt.Sprintf("%s%s %d/%d", prefix, v.worker, w.I+1, v.n)
 				}
-				out.Span("workers", lane, w.Start*1e3, w.End*1e3, v.kind())
+				out.Span("workers", lane, w.Start*1e3, w.End*1e3, v.kind()+kindSuffix)
 			}
 			v.spans = nil
 			d := time.Duration(l.Wall * 1e9)
+			v.walls = append(v.walls, d)
 			if v.best == 0 || d < v.best {
 				v.best, v.cpu = d, time.Duration(v.roundCPU*1e9)
 			}
 			v.slowest = max(v.slowest, d)
-			out.Row("variants", v.key, map[string]any{"variant": v.label, "wall": ms(v.best), "cpu": ms(v.cpu),
+			out.Row("variants", rowPrefix+v.key, map[string]any{"variant": v.label, "wall": ms(v.best), "cpu": ms(v.cpu),
 				"busy": round2(v.cpu.Seconds() / v.best.Seconds()), "rounds": v.rounds})
-			if l.Key == "pn" {
+			last := "pn"
+			if threadsOnly {
+				last = "tn"
+			}
+			if l.Key == last {
 				out.Bar("speedup", "", vs["tn"].label, round2(vs["t1"].best.Seconds()/vs["tn"].best.Seconds()), 0, 0)
-				out.Bar("speedup", "", vs["pn"].label, round2(vs["p1"].best.Seconds()/vs["pn"].best.Seconds()), 0, 0)
+				if !threadsOnly {
+					out.Bar("speedup", "", vs["pn"].label, round2(vs["p1"].best.Seconds()/vs["pn"].best.Seconds()), 0, 0)
+				}
 			}
 		}
 		return nil
-	}, fmt.Sprint(n), fmt.Sprint(p.Int("work")), fmt.Sprint(rounds))
-	switch {
-	case ctx.Err() != nil:
-		return ctx.Err()
-	case info.Event == "":
-		out.Log(fmt.Sprintf("python3 was found at %s but did not run the experiment's script (%v), so nothing was measured.", path, err))
-		return pythonUnavailable(out, 1, "python3 is on this server but could not run the experiment's script, so nothing was measured.")
-	case !info.GIL:
-		return pythonUnavailable(out, 1, fmt.Sprintf("This python3 (%s %s) is a build without a GIL, so the claim about the GIL does not apply to it; nothing was measured.", info.Implementation, info.Version))
-	case err != nil:
-		return err
+	}, args...)
+	if err != nil {
+		return vs, info, err
 	}
-	for _, v := range vs {
-		if v.rounds != rounds {
-			return fmt.Errorf("python3 finished %d of %d rounds of %s", v.rounds, rounds, v.label)
+	keys := []string{"t1", "tn", "p1", "pn"}
+	if threadsOnly {
+		keys = keys[:2]
+	} else if !info.GIL {
+		return vs, info, nil // it stopped after saying it has no GIL
+	}
+	for _, k := range keys {
+		if v := vs[k]; v.rounds != rounds {
+			return vs, info, fmt.Errorf("%s finished %d of %d rounds of %s", exe, v.rounds, rounds, v.label)
 		}
 	}
-	out.Progress("done", steps, steps)
-	return gilResult(out, []*variant{vs["t1"], vs["tn"], vs["p1"], vs["pn"]}, n, cores, info)
+	return vs, info, nil
 }

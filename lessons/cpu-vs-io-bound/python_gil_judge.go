@@ -9,71 +9,130 @@ import (
 
 // variantTimes is what one variant of python-gil measured over its rounds.
 type variantTimes struct {
-	best    time.Duration // fastest round
-	cpu     time.Duration // workers' CPU time in the fastest round
-	slowest time.Duration // slowest round
+	best    time.Duration   // fastest round
+	cpu     time.Duration   // workers' CPU time in the fastest round
+	slowest time.Duration   // slowest round
+	walls   []time.Duration // every round
 }
 
 // busy is the CPUs the variant's workers kept busy in its fastest round.
 func (v variantTimes) busy() float64 { return v.cpu.Seconds() / v.best.Seconds() }
 
+// band is the variant's wall time over its rounds, in seconds; without
+// rounds, its fastest.
+func (v variantTimes) band() lab.Band {
+	if len(v.walls) == 0 {
+		if v.best <= 0 {
+			return lab.Band{Unit: "s"}
+		}
+		return lab.Once(v.best.Seconds(), "s")
+	}
+	s := make([]float64, len(v.walls))
+	for i, w := range v.walls {
+		s[i] = w.Seconds()
+	}
+	return lab.BandOfValues(s, "s")
+}
+
+// speedup is one worker's time over N workers', round against round.
+func speedup(one, many variantTimes) lab.Band { return lab.Ratio(one.band(), many.band()) }
+
+// ftMeasured is what the free-threaded build's threads measured.
+type ftMeasured struct {
+	t1, tn  variantTimes
+	version string
+	exe     string
+	gil     bool // the build can run without a GIL, but its GIL was on
+}
+
 // gilMeasured is what python-gil measured, as its verdicts read it: the
-// four variants, the number of workers and the usable CPUs.
+// four variants of the default build (when it ran), the free-threaded
+// build's threads (when there is one), the workers and the usable CPUs.
 type gilMeasured struct {
 	t1, tn, p1, pn variantTimes
+	measured       bool   // the default build ran its four variants
+	noGIL          string // why the default build's claims have nothing to judge
+	ft             *ftMeasured
+	ftWhy          string // why the free-threaded build was not measured
 	n, cores       int
+	load           lab.Load
 }
 
 func (m gilMeasured) threadSpeedup() float64  { return m.t1.best.Seconds() / m.tn.best.Seconds() }
 func (m gilMeasured) processSpeedup() float64 { return m.p1.best.Seconds() / m.pn.best.Seconds() }
 
-// judgeNoPython is both verdicts when there was no Python with a GIL to
-// measure: nothing was measured, and why says so.
+// judgeNoPython is every verdict when there was no Python to measure:
+// nothing was measured, and why says so.
 func judgeNoPython(why string) []lab.Claim {
 	return []lab.Claim{
 		claimThreadsNoHelp.Judge("nothing: "+why, lab.Inconclusive, why),
 		claimProcsHelp.Judge("nothing: "+why, lab.Inconclusive, why),
+		claimAnyBuild.Judge("nothing: "+why, lab.Inconclusive, why),
 	}
 }
 
-// judgeGIL holds the two claims against the four variants' times.
+// judgeGIL holds the three claims against what the builds measured.
 func judgeGIL(m gilMeasured) []lab.Claim {
-	st, sp := m.threadSpeedup(), m.processSpeedup()
+	var claims []lab.Claim
+	if m.measured {
+		claims = judgeDefaultBuild(m)
+	} else {
+		claims = judgeNoPython(m.noGIL)[:2]
+	}
+	return append(claims, judgeFreeThreaded(m))
+}
+
+// judgeDefaultBuild holds the claims about the GIL's build.
+func judgeDefaultBuild(m gilMeasured) []lab.Claim {
 	n, cores := m.n, m.cores
 	ideal := min(n, cores)
-	noise := 0.0 // the largest spread between a variant's slowest and fastest round
-	for _, v := range []variantTimes{m.t1, m.tn, m.p1, m.pn} {
-		noise = max(noise, v.slowest.Seconds()/v.best.Seconds()-1)
-	}
-
-	tm := fmt.Sprintf("%.2f× with %d threads (%.0f ms against %.0f ms for one); together they kept %.2f CPUs busy",
+	st, sp := speedup(m.t1, m.tn), speedup(m.p1, m.pn)
+	tm := fmt.Sprintf("%s with %d threads (%.0f ms against %.0f ms for one, fastest rounds); together they kept %.2f CPUs busy",
 		st, n, ms(m.tn.best), ms(m.t1.best), m.tn.busy())
-	pm := fmt.Sprintf("%.2f× with %d processes (%.0f ms against %.0f ms for one), keeping %.2f CPUs busy; at most %d× is possible on %d usable CPU%s",
+	pm := fmt.Sprintf("%s with %d processes (%.0f ms against %.0f ms for one), keeping %.2f CPUs busy; at most %d× is possible on %d usable CPU%s",
 		sp, n, ms(m.pn.best), ms(m.p1.best), m.pn.busy(), ideal, cores, plural(cores))
 	if cores < 2 {
 		why := "Only one CPU is usable here, so nothing can run at the same time whatever the GIL does: the single CPU hides the difference between threads and processes."
 		return []lab.Claim{claimThreadsNoHelp.Judge(tm, lab.Inconclusive, why), claimProcsHelp.Judge(pm, lab.Inconclusive, why)}
 	}
 	var claims []lab.Claim
-	switch {
-	case st <= 1.25:
-		claims = append(claims, claimThreadsNoHelp.Judge(tm, lab.Holds, ""))
-	case m.tn.busy() <= 1.1:
+	d := lab.Decide(st, lab.AtMost(1.25), m.load)
+	if d.Verdict == lab.Differs && m.tn.busy() <= 1.1 {
 		claims = append(claims, claimThreadsNoHelp.Judge(tm, lab.Inconclusive, fmt.Sprintf(
 			"The clock says the threads were faster, but together they never kept more than %.2f CPUs busy: they did not run Python at the same time. The one-thread round was slowed by other programs on this machine, so this comparison is noise. Run it again.", m.tn.busy())))
-	default:
-		claims = append(claims, claimThreadsNoHelp.Judge(tm, lab.Differs, fmt.Sprintf(
+	} else {
+		claims = append(claims, claimThreadsNoHelp.Decided(tm, d, fmt.Sprintf(
 			"The threads finished faster together than one thread alone and kept %.2f CPUs busy, so they did run at the same time. With a GIL that should not happen for pure Python code.", m.tn.busy())))
 	}
-	switch {
-	case sp >= 0.7*float64(ideal) && sp > 1.3*st:
-		claims = append(claims, claimProcsHelp.Judge(pm, lab.Holds, ""))
-	case noise > 0.25:
-		claims = append(claims, claimProcsHelp.Judge(pm+fmt.Sprintf("; a variant took up to %.0f%% longer in one round than in another", 100*noise), lab.Inconclusive, fmt.Sprintf(
-			"The processes gained less than expected, but other programs were competing for the CPUs: the same variant's rounds differed by up to %.0f%%, and the processes kept only %.2f CPUs busy. Run it again when the machine is quieter.", 100*noise, m.pn.busy())))
-	default:
-		claims = append(claims, claimProcsHelp.Judge(pm, lab.Differs, fmt.Sprintf(
-			"The processes gained less than expected: they kept only %.2f CPUs busy, so other programs on this machine held part of the CPUs, or the loop was so short that starting the processes took a large share of it.", m.pn.busy())))
-	}
+	dp := lab.All(
+		lab.Decide(sp, lab.AtLeast(0.7*float64(ideal)), m.load),
+		lab.Decide(lab.Ratio(sp, st), lab.AtLeast(1.3), m.load),
+	)
+	claims = append(claims, claimProcsHelp.Decided(pm, dp, fmt.Sprintf(
+		"The processes gained less than expected: they kept only %.2f CPUs busy, so other programs on this machine held part of the CPUs, or the loop was so short that starting the processes took a large share of it.", m.pn.busy())))
 	return claims
+}
+
+// judgeFreeThreaded holds the GIL claim, stated for every build, against
+// the free-threaded build's threads: where that build is installed it is
+// a differs, and why says what the build changes.
+func judgeFreeThreaded(m gilMeasured) lab.Claim {
+	ft := m.ft
+	if ft == nil {
+		return claimAnyBuild.Judge("not measured: no free-threaded CPython here", lab.Inconclusive, m.ftWhy)
+	}
+	st := speedup(ft.t1, ft.tn)
+	fm := fmt.Sprintf("free-threaded CPython %s (%s): %s with %d threads (%.0f ms against %.0f ms for one), keeping %.2f CPUs busy",
+		ft.version, ft.exe, st, m.n, ms(ft.tn.best), ms(ft.t1.best), ft.tn.busy())
+	switch {
+	case ft.gil:
+		return claimAnyBuild.Judge(fm, lab.Inconclusive,
+			"This build can run without a GIL, but its GIL was switched on for this run (PYTHON_GIL=1, or an extension module that needs it), so its threads took turns like the default build's. The claim about a build without a GIL was not tested.")
+	case m.cores < 2:
+		return claimAnyBuild.Judge(fm, lab.Inconclusive,
+			"Only one CPU is usable here, so even threads without a GIL cannot run at the same time.")
+	}
+	return claimAnyBuild.Decided(fm, lab.Decide(st, lab.AtMost(1.25), m.load), fmt.Sprintf(
+		"This is the free-threaded build (PEP 703): it has no GIL, so its threads ran Python bytecode at the same time and kept %.2f CPUs busy. The GIL claim is true of the default build, which is what python3 usually is; it is not true of CPython as such. The free-threaded build pays for it with slower single threads and extensions that must be rebuilt for it.",
+		ft.tn.busy()))
 }

@@ -7,21 +7,23 @@ import (
 	"conclab/internal/lab"
 )
 
-// times is a variant whose rounds took best to slowest ms, its workers
-// keeping busy CPUs busy in the best one.
+// times is a variant whose two rounds took best and slowest ms, its
+// workers keeping busy CPUs busy in the best one.
 func times(best, slowest, busy float64) variantTimes {
 	d := func(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
-	return variantTimes{best: d(best), slowest: d(slowest), cpu: d(best * busy)}
+	return variantTimes{best: d(best), slowest: d(slowest), cpu: d(best * busy), walls: []time.Duration{d(best), d(slowest)}}
 }
 
 func TestJudgeGIL(t *testing.T) {
 	t.Parallel()
 	// Two CPUs, two workers: threads take as long as one, processes half.
-	base := gilMeasured{t1: times(300, 310, 1), tn: times(310, 320, 1), p1: times(300, 310, 1), pn: times(155, 160, 1.95), n: 2, cores: 2}
+	base := gilMeasured{t1: times(300, 310, 1), tn: times(310, 320, 1), p1: times(300, 310, 1), pn: times(155, 160, 1.95), n: 2, cores: 2, measured: true,
+		ftWhy: "No free-threaded CPython is installed on this server."}
+	freeThreaded := &ftMeasured{t1: times(400, 410, 1), tn: times(210, 215, 1.9), version: "3.14.0", exe: "/usr/bin/python3.14t"}
 	tests := []struct {
 		name  string
 		m     func(m gilMeasured) gilMeasured
-		claim int // 0: threads do not help, 1: processes do
+		claim int // 0: threads do not help, 1: processes do, 2: in any build
 		want  string
 	}{
 		{"threads holds: no gain", nil, 0, lab.Holds},
@@ -49,15 +51,37 @@ func TestJudgeGIL(t *testing.T) {
 			return m
 		}, 1, lab.Differs},
 		{"processes inconclusive: rounds disagreed", func(m gilMeasured) gilMeasured {
-			m.pn = times(270, 400, 1.1)
+			m.pn = times(150, 400, 1.1)
 			return m
 		}, 1, lab.Inconclusive},
+		{"processes inconclusive: a busy machine", func(m gilMeasured) gilMeasured {
+			m.load = lab.Load{Known: true, Others: 1, CPUs: 2, Wall: time.Second}
+			return m
+		}, 1, lab.Inconclusive},
+		{"default build inconclusive: python3 itself has no GIL", func(m gilMeasured) gilMeasured {
+			m.measured, m.noGIL = false, "This python3 is a free-threaded build."
+			return m
+		}, 0, lab.Inconclusive},
+
+		{"any build differs: the free-threaded build's threads speed up", func(m gilMeasured) gilMeasured {
+			m.ft = freeThreaded
+			return m
+		}, 2, lab.Differs},
+		{"any build holds: the free-threaded build's threads did not speed up", func(m gilMeasured) gilMeasured {
+			m.ft = &ftMeasured{t1: times(400, 410, 1), tn: times(400, 410, 1), version: "3.14.0", exe: "python3.14t"}
+			return m
+		}, 2, lab.Holds},
+		{"any build inconclusive: none installed", nil, 2, lab.Inconclusive},
+		{"any build inconclusive: its GIL switched on", func(m gilMeasured) gilMeasured {
+			m.ft = &ftMeasured{t1: times(400, 410, 1), tn: times(410, 420, 1), version: "3.13.1", exe: "python3.13t", gil: true}
+			return m
+		}, 2, lab.Inconclusive},
 		{"processes inconclusive: one usable CPU", func(m gilMeasured) gilMeasured {
 			m.cores = 1
 			return m
 		}, 1, lab.Inconclusive},
 	}
-	declared := []lab.Claim{claimThreadsNoHelp, claimProcsHelp}
+	declared := []lab.Claim{claimThreadsNoHelp, claimProcsHelp, claimAnyBuild}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -79,7 +103,7 @@ func TestJudgeNoPython(t *testing.T) {
 	t.Parallel()
 	const why = "python3 is not installed on this server (it is not on the PATH), so nothing was measured."
 	got := judgeNoPython(why)
-	for i, c := range []lab.Claim{claimThreadsNoHelp, claimProcsHelp} {
+	for i, c := range []lab.Claim{claimThreadsNoHelp, claimProcsHelp, claimAnyBuild} {
 		checkVerdict(t, got[i], c, lab.Inconclusive)
 		if got[i].Why != why {
 			t.Errorf("claim %d: why %q, want %q", i, got[i].Why, why)

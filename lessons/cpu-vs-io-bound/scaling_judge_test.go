@@ -2,6 +2,7 @@ package cpuvsiobound
 
 import (
 	"testing"
+	"time"
 
 	"conclab/internal/lab"
 )
@@ -15,8 +16,13 @@ var waiting = curveFigures{speedup: map[int]float64{1: 1, 2: 2, 4: 3.9, 8: 7.6, 
 // computing is a CPU-bound curve that stops at two cores.
 var computing = curveFigures{speedup: map[int]float64{1: 1, 2: 1.9, 4: 1.95, 8: 1.9, 16: 1.92}, busyAt: map[int]float64{1: 1, 2: 1.95, 4: 2, 8: 2, 16: 2}}
 
+// noisyCurve gives every point of c three rounds, ±noise around its
+// speedup.
 func noisyCurve(c curveFigures, noise float64) curveFigures {
-	c.noise = noise
+	c.rounds = map[int][]float64{}
+	for w, s := range c.speedup {
+		c.rounds[w] = []float64{s * (1 - noise), s, s * (1 + noise)}
+	}
 	return c
 }
 
@@ -60,14 +66,22 @@ func TestJudgeScaling(t *testing.T) {
 			m.most = 2
 			return m
 		}, 1, lab.Inconclusive},
-		{"cpu inconclusive: a differs under heavy noise", func(m scalingMeasured) scalingMeasured {
-			m.cpuAll = noisyCurve(curveFigures{speedup: map[int]float64{1: 1, 2: 1.1, 16: 1.1}, busyAt: map[int]float64{2: 1.1, 16: 1.1}}, 0.4)
+		{"cpu inconclusive: rounds straddle the core count", func(m scalingMeasured) scalingMeasured {
+			m.cpuAll = noisyCurve(curveFigures{speedup: map[int]float64{1: 1, 2: 1.4, 16: 1.4}, busyAt: map[int]float64{2: 1.4, 16: 1.4}}, 0.4)
 			return m
 		}, 1, lab.Inconclusive},
-		{"cpu holds in spite of noise", func(m scalingMeasured) scalingMeasured {
-			m.cpuAll = noisyCurve(computing, 0.4)
+		{"cpu holds with a little noise", func(m scalingMeasured) scalingMeasured {
+			m.cpuAll = noisyCurve(computing, 0.05)
 			return m
 		}, 1, lab.Holds},
+		{"cpu inconclusive on a busy machine", func(m scalingMeasured) scalingMeasured {
+			m.load = lab.Load{Known: true, Others: 1, CPUs: 2, Wall: time.Second}
+			return m
+		}, 1, lab.Inconclusive},
+		{"io inconclusive: rounds straddle the gain", func(m scalingMeasured) scalingMeasured {
+			m.ioAll = noisyCurve(curveFigures{speedup: map[int]float64{1: 1, 2: 2, 4: 3.9, 8: 5, 16: 4.5}}, 0.3)
+			return m
+		}, 0, lab.Inconclusive},
 
 		{"one cpu holds: no gain", nil, 2, lab.Holds},
 		{"one cpu holds: a gain within 15%", func(m scalingMeasured) scalingMeasured {
@@ -79,7 +93,7 @@ func TestJudgeScaling(t *testing.T) {
 			return m
 		}, 2, lab.Differs},
 		{"one cpu inconclusive: a gain under heavy noise", func(m scalingMeasured) scalingMeasured {
-			m.cpuOne = noisyCurve(curveFigures{speedup: map[int]float64{1: 1, 2: 1.2, 16: 1.6}, busyAt: map[int]float64{16: 1}}, 0.3)
+			m.cpuOne = noisyCurve(curveFigures{speedup: map[int]float64{1: 1, 2: 1.2, 16: 1.3}, busyAt: map[int]float64{16: 1}}, 0.3)
 			return m
 		}, 2, lab.Inconclusive},
 	}

@@ -38,7 +38,7 @@ func (m *measure) point(ctx context.Context, c *curve, w, cpu int) (err error) {
 		defer func() { err = errors.Join(err, restore()) }()
 	}
 	var base, best batchResult
-	var slowBase, slowest time.Duration
+	var results, bases []time.Duration // round by round
 	paired := !c.io && w > 1
 	for r := range m.rounds {
 		if paired {
@@ -50,7 +50,7 @@ func (m *measure) point(ctx context.Context, c *curve, w, cpu int) (err error) {
 			if r == 0 || b.wall < base.wall {
 				base = b
 			}
-			slowBase = max(slowBase, b.wall)
+			bases = append(bases, b.wall)
 		}
 		res, err := m.batch(ctx, w)
 		c.done += res.done
@@ -60,14 +60,10 @@ func (m *measure) point(ctx context.Context, c *curve, w, cpu int) (err error) {
 		if r == 0 || res.wall < best.wall {
 			best = res
 		}
-		slowest = max(slowest, res.wall)
-	}
-	c.noise = max(c.noise, slowest.Seconds()/best.wall.Seconds()-1)
-	if paired {
-		c.noise = max(c.noise, slowBase.Seconds()/base.wall.Seconds()-1)
+		results = append(results, res.wall)
 	}
 	if c.speedup == nil {
-		c.speedup, c.busyAt = map[int]float64{}, map[int]float64{}
+		c.speedup, c.rounds, c.busyAt = map[int]float64{}, map[int][]float64{}, map[int]float64{}
 	}
 	c.busyAt[w] = best.busy()
 	switch {
@@ -82,6 +78,15 @@ func (m *measure) point(ctx context.Context, c *curve, w, cpu int) (err error) {
 		base = best
 	}
 	c.speedup[w] = base.wall.Seconds() / best.wall.Seconds()
+	// Round by round: a paired round against its own one-worker batch,
+	// else against the curve's one-worker time.
+	for i, r := range results {
+		b := base.wall
+		if paired {
+			b = bases[i]
+		}
+		c.rounds[w] = append(c.rounds[w], b.Seconds()/r.Seconds())
+	}
 	c.lastBase = base.wall
 	c.last = best
 	return nil

@@ -38,7 +38,7 @@ func scalingResult(out *lab.Emitter, curves []*curve, most, cores, tasks int, an
 	}
 
 	claims := judgeScaling(scalingMeasured{ioAll: ioAll.curveFigures, ioOne: ioOne.curveFigures, cpuAll: cpuAll.curveFigures, cpuOne: cpuOne.curveFigures,
-		most: most, cores: cores, tasks: tasks})
+		most: most, cores: cores, tasks: tasks, load: out.Load()})
 	out.Result(metrics, claims)
 	return nil
 }

@@ -16,7 +16,7 @@ import (
 var (
 	claimMostlyWaiting = lab.Claim{
 		Claim:    "A request that talks to a database or another service spends most of its life waiting for them.",
-		Expected: "more than half of the request's time in the waits",
+		Expected: "half or more of the request's time in the waits, request by request — an illustration: the settings decide it, and compute longer than the delay to see it fail",
 	}
 	claimWaitIsFree = lab.Claim{
 		Claim:    "While a task waits for I/O it uses no CPU, so the CPU is free for other work.",
@@ -114,7 +114,7 @@ func runTaskProfile(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	}
 	out.Progress("done", n, n)
 	srv.Close(ctx) // counts every response before they are reported
-	return taskProfileResult(out, all, srv.Answered(), srv.Responses(), wait)
+	return taskProfileResult(out, all, srv.Answered(), srv.Responses(), wait, time.Duration(p.Int("compute"))*time.Millisecond)
 }
 
 // handleOne handles one request on a thread of its own, so the thread's

@@ -50,13 +50,20 @@ func emitPhaseRows(out *lab.Emitter, all [][]spanTimes) {
 	}
 }
 
-func taskProfileResult(out *lab.Emitter, all [][]spanTimes, answered, responses int64, wait time.Duration) error {
+func taskProfileResult(out *lab.Emitter, all [][]spanTimes, answered, responses int64, wait, compute time.Duration) error {
 	waitWall, total := waitShare(all)
 	var waitCPU, computeWall, computeCPU time.Duration
-	var perRequest []float64
+	var perRequest, shares, cpuShares []float64
 	for _, spans := range all {
 		perRequest = append(perRequest, float64(spans[len(spans)-1].end.Sub(spans[0].start).Nanoseconds())/1e6)
+		var w, tot, wcpu time.Duration
 		for k, s := range spans {
+			d := s.end.Sub(s.start)
+			tot += d
+			if phases[k].wait {
+				w += d
+				wcpu += s.cpu
+			}
 			switch {
 			case phases[k].wait:
 				waitCPU += s.cpu
@@ -65,11 +72,18 @@ func taskProfileResult(out *lab.Emitter, all [][]spanTimes, answered, responses 
 				computeCPU += s.cpu
 			}
 		}
+		if tot > 0 {
+			shares = append(shares, w.Seconds()/tot.Seconds())
+		}
+		if w > 0 {
+			cpuShares = append(cpuShares, wcpu.Seconds()/w.Seconds())
+		}
 	}
 	n := len(all)
 	wall, cpu := phaseSummaries(all)
 	m := profileMeasured{requests: n, waitWall: waitWall, total: total, requestP50: lab.Summarize(perRequest).P50,
-		waitCPU: waitCPU, computeWall: computeWall, computeCPU: computeCPU, wait: wait}
+		waitCPU: waitCPU, computeWall: computeWall, computeCPU: computeCPU, wait: wait, compute: compute,
+		shares: shares, cpuShares: cpuShares, load: out.Load()}
 	if n > 0 {
 		m.waitP50 = [2]float64{wall[1].P50, wall[3].P50}
 		m.computeP50 = [2]float64{wall[0].P50, wall[2].P50}
@@ -77,6 +91,7 @@ func taskProfileResult(out *lab.Emitter, all [][]spanTimes, answered, responses 
 
 	metrics := []lab.Metric{
 		{Key: keyWaitShare, Name: "Share of the request spent waiting for I/O", Value: round3(100 * m.share()), Unit: "%", N: n, Note: "wall time of the two waits ÷ wall time of all five phases, every request"},
+		{Key: "wait.share_implied", Name: "Share of waiting the settings imply", Value: round3(100 * m.implied()), Unit: "%", Note: "two server delays ÷ (two delays + two compute phases), as set"},
 		lab.Summarize(perRequest).Metric("request.wall", "Time per request, arrival to response", "ms"),
 		wall[1].Metric("wait.first.wall", "Wait for the first query (wall)", "ms"),
 		cpu[1].Metric("wait.first.cpu", "CPU used during the first wait", "ms"),

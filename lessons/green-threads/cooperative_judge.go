@@ -15,7 +15,16 @@ type coopMeasured struct {
 	runs  map[string]coopRun // by coopMode key: off, yield, on
 	every int                // K: rounds between the yields of the second run
 	tick  int                // the heartbeat's interval, ms
+	load  lab.Load           // what other programs used of the CPUs meanwhile
 }
+
+// yieldBound is the longest gap "bounded by the work between two yields"
+// allows, in ms: the heartbeat's own interval, plus one stretch of work
+// for a heartbeat that falls due just after a yield to wait for the next,
+// plus one more for its own write to get the thread back — the write is a
+// system call, and the one thread is the spinner's again by the time it
+// returns.
+func yieldBound(tick int, workMs float64) float64 { return float64(tick) + 2*workMs }
 
 // judgeCooperative holds the three claims against the three runs.
 func judgeCooperative(cm coopMeasured) ([]lab.Metric, []lab.Claim) {
@@ -43,49 +52,53 @@ func judgeCooperative(cm coopMeasured) ([]lab.Metric, []lab.Claim) {
 
 	var claims []lab.Claim
 	om := fmt.Sprintf("longest gap %.0f ms while the spinner ran %.0f ms; heartbeats during the spin: %d", off.longest, off.spinMs(), off.beatsDuring)
-	switch {
-	case len(off.beats) < 2 || off.spinMs() <= 0:
+	if len(off.beats) < 2 || off.spinMs() <= 0 {
 		claims = append(claims, claimStarves.Judge(om, lab.Inconclusive,
 			"Fewer than two heartbeats were recorded, or the spinner did not run, so there is no gap to hold against the spin."))
-	case off.longest >= 0.9*off.spinMs():
-		claims = append(claims, claimStarves.Judge(om, lab.Holds, ""))
-	default:
-		claims = append(claims, claimStarves.Judge(om, lab.Differs,
+	} else {
+		// Starving is not a matter of timing: with nothing to preempt the
+		// spinner, no other program can let the heartbeat in sooner.
+		claims = append(claims, claimStarves.Decided(om, lab.Decide(lab.Once(off.longest/off.spinMs(), ""), lab.AtLeast(0.9), lab.NotTimed),
 			"The heartbeat got the CPU while the spinner ran, so something preempted it after all. Check the GODEBUG column: the setting only works when the process starts with it."))
 	}
 
 	yMax := lab.Summarize(yield.during).Max
-	ym := fmt.Sprintf("longest gap %.1f ms while the spinner ran %.0f ms, yielding %d times (every %d rounds, about %.2f ms of work)",
-		yMax, yield.spinMs(), yield.yields, every, float64(every)*yield.ready.NsPerIter/1e6)
+	work := float64(every) * yield.ready.NsPerIter / 1e6
+	bound := yieldBound(tick, work)
+	ym := fmt.Sprintf("longest gap %.1f ms while the spinner ran %.0f ms, yielding %d times (every %d rounds, about %.2f ms of work); the bound: the %d ms tick plus two stretches of work, %.1f ms",
+		yMax, yield.spinMs(), yield.yields, every, work, tick, bound)
 	switch {
 	case len(yield.during) == 0:
 		claims = append(claims, claimYield.Judge(ym, lab.Inconclusive, "No heartbeat was recorded around the spin, so there is nothing to judge."))
-	case yMax < yield.spinMs()/5:
-		claims = append(claims, claimYield.Judge(ym, lab.Holds, ""))
 	case yield.yields <= 1:
-		claims = append(claims, claimYield.Judge(ym, lab.Differs,
-			"K was so large that the spinner finished before it ever yielded, so it behaved like the task that never yields. Choose a smaller K."))
+		// The bound is then longer than the spin itself: true, and empty.
+		claims = append(claims, claimYield.Judge(ym, lab.Inconclusive,
+			"K was so large that the spinner finished before it ever yielded, so it behaved like the task that never yields and there was no stretch between two yields to measure. Choose a smaller K."))
 	default:
-		claims = append(claims, claimYield.Judge(ym, lab.Differs,
-			"The spinner yielded too rarely for the heartbeat: with a large K each stretch of work between yields is long, and the heartbeat waits for it. Choose a smaller K."))
+		// A bound is about the longest gap, so the figure is that one gap.
+		// The bound moves with K, so no setting makes it hold by itself:
+		// what decides is whether the heartbeat got in at the next yield.
+		claims = append(claims, claimYield.Decided(ym, lab.Decide(lab.Once(yMax, "ms"), lab.AtMost(bound).About(), cm.load), fmt.Sprintf(
+			"The heartbeat waited longer than the work between two yields accounts for (%.1f ms against %.1f ms): other programs on this machine took the CPU from the spinner mid-stretch, or the runtime did more than a hand-over at a yield.", yMax, bound)))
 	}
 
 	onGaps := lab.Summarize(on.during)
-	pm := fmt.Sprintf("while the spinner ran %.0f ms with no yields: longest gap %.1f ms, median %.1f ms (n = %d)", on.spinMs(), onGaps.Max, onGaps.P50, onGaps.N)
-	switch {
-	case onGaps.N == 0:
+	pm := fmt.Sprintf("while the spinner ran %.0f ms with no yields: longest gap %.1f ms, median %.1f ms, middle half %.1f–%.1f ms (n = %d)", on.spinMs(), onGaps.Max, onGaps.P50, onGaps.P25, onGaps.P75, onGaps.N)
+	if onGaps.N == 0 {
 		claims = append(claims, claimPreempt.Judge(pm, lab.Inconclusive, "No heartbeat was recorded around the spin, so there is nothing to judge."))
-	case onGaps.Max < on.spinMs()/5 && onGaps.P50 <= 25:
-		claims = append(claims, claimPreempt.Judge(pm, lab.Holds, ""))
-	case onGaps.P50 <= 25:
-		claims = append(claims, claimPreempt.Judge(pm, lab.Differs, fmt.Sprintf(
-			"The typical gap was what preemption promises, but one stall lasted %.0f ms. The worker shares its CPU with the rest of the machine; while the kernel runs something else there, neither goroutine runs, and no runtime can help with that.", onGaps.Max)))
-	case onGaps.Max < on.spinMs()/5:
-		claims = append(claims, claimPreempt.Judge(pm, lab.Differs,
-			"Preemption bounded the stall, but the typical gap was longer than the runtime's 10–20 ms. The worker shares its CPU with the rest of the machine, and while the kernel runs something else there, neither goroutine runs."))
-	default:
-		claims = append(claims, claimPreempt.Judge(pm, lab.Differs,
-			"The heartbeat starved even with preemption on. Asynchronous preemption needs a signal to reach the thread; a platform or build without it behaves like preemption off."))
+		return metrics, claims
 	}
+	typical := lab.Decide(lab.BandOf(onGaps, "ms"), lab.AtMost(20).About(), cm.load)
+	bounded := lab.Decide(lab.Once(onGaps.Max, "ms"), lab.AtMost(on.spinMs()/5), cm.load)
+	var why string
+	switch {
+	case typical.Verdict != lab.Differs && bounded.Verdict == lab.Differs:
+		why = fmt.Sprintf("The typical gap was what preemption promises, but one stall lasted %.0f ms. The worker shares its CPU with the rest of the machine; while the kernel runs something else there, neither goroutine runs, and no runtime can help with that.", onGaps.Max)
+	case bounded.Verdict != lab.Differs:
+		why = "Preemption bounded the stall, but the typical gap was longer than the runtime's 10–20 ms. The worker shares its CPU with the rest of the machine, and while the kernel runs something else there, neither goroutine runs."
+	default:
+		why = "The heartbeat starved even with preemption on. Asynchronous preemption needs a signal to reach the thread; a platform or build without it behaves like preemption off."
+	}
+	claims = append(claims, claimPreempt.Decided(pm, lab.All(typical, bounded), why))
 	return metrics, claims
 }

@@ -3,6 +3,7 @@ package greenthreads
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"conclab/internal/lab"
 )
@@ -52,12 +53,23 @@ func TestJudgeCooperative(t *testing.T) {
 			y := spun(300)
 			y.yields = 1
 			r["yield"] = y
-		}, lab.Differs, "before it ever yielded"},
-		{"yield: yielded too rarely", 1, func(r map[string]coopRun) {
+		}, lab.Inconclusive, "before it ever yielded"},
+		{"yield: a large K, a long bound, still held", 1, func(r map[string]coopRun) {
 			y := spun(60, 60, 60, 60, 60)
-			y.yields = 5
+			y.yields, y.ready.NsPerIter = 5, 60 // 60 ms of work between yields
 			r["yield"] = y
-		}, lab.Differs, "too rarely"},
+		}, lab.Holds, ""},
+		{"yield: waited longer than the work accounts for", 1, func(r map[string]coopRun) {
+			y := spun(2, 3, 12)
+			y.yields, y.ready.NsPerIter = 300, 1 // 1 ms of work: at most 2 + 2 × 1 ms, about
+			r["yield"] = y
+		}, lab.Differs, "longer than the work between two yields"},
+		{"yield: at the bound's tolerance", 1, func(r map[string]coopRun) {
+			y := spun(2, 3, 5)
+			y.yields, y.ready.NsPerIter = 300, 1
+			r["yield"] = y
+		}, lab.Holds, ""},
+		{"yield: on a busy machine", 1, func(map[string]coopRun) {}, lab.Inconclusive, "busy"},
 		{"yield: no gaps around the spin", 1, func(r map[string]coopRun) {
 			y := spun()
 			y.yields = 300
@@ -65,6 +77,8 @@ func TestJudgeCooperative(t *testing.T) {
 		}, lab.Inconclusive, "nothing to judge"},
 
 		{"preempt: holds", 2, func(map[string]coopRun) {}, lab.Holds, ""},
+		{"preempt: on a busy machine", 2, func(map[string]coopRun) {}, lab.Inconclusive, "busy"},
+		{"starves: holds on a busy machine too", 0, func(map[string]coopRun) {}, lab.Holds, ""},
 		{"preempt: one long stall", 2, func(r map[string]coopRun) { r["on"] = spun(10, 10, 100) }, lab.Differs, "one stall lasted"},
 		{"preempt: typical gap too long", 2, func(r map[string]coopRun) {
 			on := spun(30, 30, 30)
@@ -79,6 +93,9 @@ func TestJudgeCooperative(t *testing.T) {
 			t.Parallel()
 			m := holdingCoop()
 			tt.edit(m.runs)
+			if strings.Contains(tt.name, "busy machine") {
+				m.load = lab.Load{Known: true, Others: 1, CPUs: 2, Wall: time.Second}
+			}
 			metrics, claims := judgeCooperative(m)
 			if len(claims) != 3 {
 				t.Fatalf("got %d claims, want 3", len(claims))

@@ -113,7 +113,7 @@ func runCoroutineSwitch(ctx context.Context, p lab.Params, out *lab.Emitter) err
 	}
 	out.Progress("done", steps, steps)
 
-	metrics, claims := judgeCoroutineSwitch(coroMeasured{switches: runs, coro: coro, goro: goro, usable: probe.ReadHost().EffectiveCPUs()})
+	metrics, claims := judgeCoroutineSwitch(coroMeasured{switches: runs, coro: coro, goro: goro, usable: probe.ReadHost().EffectiveCPUs(), load: out.Load()})
 	out.Result(metrics, claims)
 	return nil
 }

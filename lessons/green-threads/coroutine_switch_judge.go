@@ -17,6 +17,7 @@ type coroMeasured struct {
 	switches   map[string]pingpong.Result // by switchKind key: coroutine, goroutine, thread
 	coro, goro workRun                    // the work as coroutines on one thread, as goroutines on all CPUs
 	usable     int                        // CPUs the process may use
+	load       lab.Load                   // what other programs used of the CPUs meanwhile
 }
 
 func judgeCoroutineSwitch(m coroMeasured) ([]lab.Metric, []lab.Claim) {
@@ -43,17 +44,12 @@ func judgeCoroutineSwitch(m coroMeasured) ([]lab.Metric, []lab.Claim) {
 	var claims []lab.Claim
 	sm := fmt.Sprintf("coroutine %.0f ns, goroutine %.0f ns, OS thread %.0f ns per switch (medians of %d batches): a coroutine switch is %.1f× cheaper than a goroutine switch and %.0f× cheaper than a thread switch",
 		c.P50, g.P50, t.P50, c.N, g.P50/c.P50, t.P50/c.P50)
-	switch {
-	case c.N == 0 || g.N == 0 || t.N == 0:
+	if c.N == 0 || g.N == 0 || t.N == 0 {
 		claims = append(claims, claimCheapest.Judge(sm, lab.Inconclusive,
 			"Not every kind of switch was timed: at least one ping-pong finished no batch, so there is nothing to compare."))
-	case c.P50 < g.P50 && c.P50 < t.P50 && c.P75 < g.P25 && c.P75 < t.P25:
-		claims = append(claims, claimCheapest.Judge(sm, lab.Holds, ""))
-	case c.P50 < g.P50 && c.P50 < t.P50:
-		claims = append(claims, claimCheapest.Judge(sm, lab.Inconclusive,
-			"The coroutine median is the lowest, but its batches overlap the others', so the gap is within this machine's noise. Run it again with more batches."))
-	default:
-		claims = append(claims, claimCheapest.Judge(sm, lab.Differs,
+	} else {
+		bc, bg, bt := lab.BandOf(c, "ns"), lab.BandOf(g, "ns"), lab.BandOf(t, "ns")
+		claims = append(claims, claimCheapest.Decided(sm, lab.All(lab.Compare(bc, bg, lab.AtMost(1), m.load), lab.Compare(bc, bt, lab.AtMost(1), m.load)),
 			"A coroutine switch was not the cheapest here. Both coroutines and goroutines switch in user space; if the goroutine switch won, the runtime's direct hand-off between a sender and a parked receiver was as quick as the coroutine's stack swap on this CPU."))
 	}
 
@@ -66,14 +62,17 @@ func judgeCoroutineSwitch(m coroMeasured) ([]lab.Metric, []lab.Claim) {
 	case usable < 2:
 		claims = append(claims, claimOneCPU.Judge(om, lab.Inconclusive,
 			"Only one CPU is usable here, so goroutines cannot use more than one either: the difference cannot be shown on this machine."))
-	case coro.cpusUsed() > 1.15:
-		claims = append(claims, claimOneCPU.Judge(om, lab.Differs,
-			"The process kept more than one CPU busy while the coroutines ran. The coroutines themselves share one thread, so the extra time went to something else in the process, such as the garbage collector."))
-	case goro.cpusUsed() < 1.4:
-		claims = append(claims, claimOneCPU.Judge(om, lab.Inconclusive,
-			"The goroutines did not get more than one CPU either, which means the machine's other CPUs were busy with other work during the run. Run it again when the machine is quieter."))
 	default:
-		claims = append(claims, claimOneCPU.Judge(om, lab.Holds, ""))
+		// One timed run each way: the claim's own margins are the tolerance.
+		one := lab.Decide(lab.Once(coro.cpusUsed(), "CPUs"), lab.AtMost(1.15), m.load)
+		more := lab.Decide(lab.Once(goro.cpusUsed(), "CPUs"), lab.AtLeast(1.4), m.load)
+		if one.Verdict != lab.Differs && more.Verdict == lab.Differs {
+			claims = append(claims, claimOneCPU.Judge(om, lab.Inconclusive,
+				"The goroutines did not get more than one CPU either, which means the machine's other CPUs were busy with other work during the run. Run it again when the machine is quieter."))
+			break
+		}
+		claims = append(claims, claimOneCPU.Decided(om, lab.All(one, more),
+			"The process kept more than one CPU busy while the coroutines ran. The coroutines themselves share one thread, so the extra time went to something else in the process, such as the garbage collector."))
 	}
 	return metrics, claims
 }

@@ -40,7 +40,7 @@ func TestJudgeCoroutineSwitch(t *testing.T) {
 		{"cheapest: holds", 0, func(*coroMeasured) {}, lab.Holds, ""},
 		{"cheapest: lowest median, overlapping batches", 0, func(m *coroMeasured) {
 			m.switches["goroutine"] = pp(39, 40, 45, 50, 60)
-		}, lab.Inconclusive, "within this machine's noise"},
+		}, lab.Inconclusive, "reaches across"},
 		{"cheapest: the goroutine switch won", 0, func(m *coroMeasured) { m.switches["goroutine"] = pp(30, 31, 32, 33, 34) }, lab.Differs, "was not the cheapest"},
 		{"cheapest: a kind not timed", 0, func(m *coroMeasured) { m.switches["thread"] = pingpong.Result{} }, lab.Inconclusive, "Not every kind"},
 
@@ -49,6 +49,8 @@ func TestJudgeCoroutineSwitch(t *testing.T) {
 		{"one CPU: the coroutines' process used more", 1, func(m *coroMeasured) { m.coro.cpu = 1400 * time.Millisecond }, lab.Differs, "more than one CPU busy"},
 		{"one CPU: the goroutines got no second CPU", 1, func(m *coroMeasured) { m.goro.cpu = 860 * time.Millisecond }, lab.Inconclusive, "quieter"},
 		{"one CPU: work not timed", 1, func(m *coroMeasured) { m.goro = workRun{} }, lab.Inconclusive, "not timed"},
+		{"one CPU: on a busy machine", 1, func(m *coroMeasured) { m.load = lab.Load{Known: true, Others: 1, CPUs: 2, Wall: time.Second} }, lab.Inconclusive, "busy"},
+		{"cheapest: on a busy machine", 0, func(m *coroMeasured) { m.load = lab.Load{Known: true, Others: 1, CPUs: 2, Wall: time.Second} }, lab.Inconclusive, "busy"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

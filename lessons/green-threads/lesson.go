@@ -20,14 +20,14 @@ var Lesson = course.Lesson{
 	Title:       "Green threads and coroutines",
 	Summary:     "A million goroutines, a task that never yields, and the cheapest switch there is.",
 	Page:        Page,
-	Experiments: []*lab.Experiment{spawnMany(), cooperative(), coroutineSwitch()},
+	Experiments: []*lab.Experiment{spawnMany(), cooperative(), asyncioAwait(), coroutineSwitch()},
 	Assets:      course.Sub(assets, "assets"),
 	Styles:      []string{"page.css"},
 	Recap: []ui.RecapFigure{
 		{Group: ui.RecapSwitches, Experiment: "coroutine-switch", Key: "switch.coroutine.same_cpu",
 			What: "Coroutine switch (iter.Pull)", Claim: "the cheapest switch there is"},
 		{Group: ui.RecapMemory, Experiment: "spawn-many", Key: "memory.goroutine.resident",
-			What: "Memory per goroutine, many alive", Claim: "a few KB"},
+			What: "Memory per goroutine, many alive", Claim: "a few KiB"},
 	},
 }
 

@@ -66,7 +66,7 @@ func (f *feed) flush() {
 	f.out.Points("memory", f.series, f.mx, f.my)
 	f.out.Points("time", f.series, f.tx, f.ty)
 	f.out.Gauge(strings.ToUpper(f.series[:1])+f.series[1:]+" parked", f.ty[len(f.ty)-1], "")
-	f.out.Gauge("Resident memory added, "+f.series, f.my[len(f.my)-1], "MB")
+	f.out.Gauge("Resident memory added, "+f.series, f.my[len(f.my)-1], "MiB")
 	f.out.Progress(f.phase, int(f.ty[len(f.ty)-1]), f.total)
 	f.mx, f.my, f.tx, f.ty = nil, nil, nil, nil
 }
@@ -344,12 +344,12 @@ func stackBytes() (int64, error) {
 func mib(b int64) string {
 	switch {
 	case b >= 10<<30:
-		return fmt.Sprintf("%.0f GB", float64(b)/(1<<30))
+		return fmt.Sprintf("%.0f GiB", float64(b)/(1<<30))
 	case b >= 1<<30:
-		return fmt.Sprintf("%.1f GB", float64(b)/(1<<30))
+		return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
 	case b >= 10<<20:
-		return fmt.Sprintf("%.0f MB", float64(b)/(1<<20))
+		return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20))
 	default:
-		return fmt.Sprintf("%.1f MB", float64(b)/(1<<20))
+		return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
 	}
 }

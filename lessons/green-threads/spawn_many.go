@@ -11,7 +11,7 @@ import (
 
 var claimMillion = lab.Claim{
 	Claim:    "A million green threads fit comfortably in one process; a million OS threads would not.",
-	Expected: "a goroutine costs a few KB, an OS thread many times more, and a million threads exceed the host's memory or thread limit",
+	Expected: "a goroutine costs a few KiB, an OS thread at least 3× more, and a million threads run into a kernel limit (or, without one, the host's memory)",
 }
 
 const million = 1_000_000
@@ -30,7 +30,7 @@ func spawnMany() *lab.Experiment {
 			"process's resident memory are read as they pile up. Everything is released at the end.",
 		Params: []lab.Param{
 			lab.Int("goroutines", "Goroutines (N)", million, 1_000, million,
-				"How many goroutines to park. A million takes a few GB on most machines.").WithQuick(20_000),
+				"How many goroutines to park. A million takes a few GiB on most machines.").WithQuick(20_000),
 			lab.Int("threads", "OS threads (M)", 2_000, 10, 5_000,
 				"How many OS threads to park. Capped below the host's thread limits.").WithQuick(200),
 			lab.Int("budget", "Time budget for goroutines", 5, 1, 30,
@@ -38,11 +38,11 @@ func spawnMany() *lab.Experiment {
 		},
 		Claims: []lab.Claim{claimMillion},
 		Charts: []lab.Chart{
-			{ID: "memory", Kind: "line", Title: "Resident memory as they pile up", X: "parked so far", Y: "resident memory added (MB)", LogX: true, LogY: true,
+			{ID: "memory", Kind: "line", Title: "Resident memory as they pile up", X: "parked so far", Y: "resident memory added (MiB)", LogX: true, LogY: true,
 				Note: "Growth of VmRSS in /proc/self/status since the phase began. On log scales, equal cost per unit draws parallel lines; the gap between them is the ratio."},
 			{ID: "time", Kind: "line", Title: "How fast they are made", X: "seconds since the phase began", Y: "parked so far", LogY: true,
 				Note: "Each point is read after a batch has started and parked."},
-			{ID: "per", Kind: "bars", Title: "Memory for each one", Y: "KB each", LogY: true,
+			{ID: "per", Kind: "bars", Title: "Memory for each one", Y: "KiB each", LogY: true,
 				Note: "Growth at the peak divided by the count. Kernel stacks come from /proc/meminfo and cover the whole machine."},
 		},
 		Tables: []lab.Table{
@@ -88,9 +88,9 @@ func runSpawnMany(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 		out.Log("Too little room for threads on this machine right now; the thread phase is skipped.")
 	}
 
-	// Goroutines: at most half of the memory that is free, and 4 GB.
+	// Goroutines: at most half of the memory that is free, and 4 GiB.
 	allow := min(int64(4)<<30, probe.ReadMachineMemory().Usable()/2)
-	out.Log(fmt.Sprintf("This run may use up to %s for goroutines (half of the memory free now, at most 4 GB); it stops adding them before that.", mib(allow)))
+	out.Log(fmt.Sprintf("This run may use up to %s for goroutines (half of the memory free now, at most 4 GiB); it stops adding them before that.", mib(allow)))
 	n := p.Int("goroutines")
 	budget := time.Duration(p.Int("budget")) * time.Second
 	out.Progress("parking goroutines", 0, n)
@@ -144,9 +144,9 @@ func showLimits(out *lab.Emitter, l probe.ThreadLimits, mem probe.MachineMemory)
 	row("nproc", "ulimit -u", l.NProc, nproc)
 	row("max_map_count", "vm.max_map_count", l.MaxMapCount, "memory mappings per process; a thread made by pthread_create uses two")
 	row("go", "Go's debug.SetMaxThreads", goMaxThreads, "a Go program that needs more OS threads than this crashes")
-	row("mem", "memory available (MB)", mem.Available>>20, "MemAvailable in /proc/meminfo at the start")
+	row("mem", "memory available (MiB)", mem.Available>>20, "MemAvailable in /proc/meminfo at the start")
 	if mem.CgroupLimit != probe.Unlimited {
-		row("memcg", "cgroup memory limit (MB)", mem.CgroupLimit>>20, "memory this container or service may use")
+		row("memcg", "cgroup memory limit (MiB)", mem.CgroupLimit>>20, "memory this container or service may use")
 	}
 }
 

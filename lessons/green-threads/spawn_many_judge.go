@@ -2,6 +2,7 @@ package greenthreads
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"conclab/internal/lab"
@@ -61,13 +62,13 @@ func judgeSpawnMany(m spawnMeasured) ([]lab.Metric, lab.Claim) {
 	kb := func(b float64) float64 { return b / 1024 }
 	metrics := []lab.Metric{
 		{Key: "goroutines.peak", Name: "Goroutines counted at the peak", Value: float64(gr.peak), Unit: "goroutines", Note: fmt.Sprintf("runtime.NumGoroutine; %d before", gr.before)},
-		{Key: "memory.goroutine.resident", Name: "Memory per goroutine, resident", Value: kb(c.perG), Unit: "KB", N: gr.reached, Note: fmt.Sprintf("VmRSS grew by %s for %d goroutines", mib(gr.rss), gr.reached)},
-		{Key: "memory.goroutine.stack", Name: "Stack per goroutine", Value: kb(c.stackG), Unit: "KB", Note: "growth of the runtime's stack memory (runtime/metrics)"},
+		{Key: "memory.goroutine.resident", Name: "Memory per goroutine, resident", Value: kb(c.perG), Unit: "KiB", N: gr.reached, Note: fmt.Sprintf("VmRSS grew by %s for %d goroutines", mib(gr.rss), gr.reached)},
+		{Key: "memory.goroutine.stack", Name: "Stack per goroutine", Value: kb(c.stackG), Unit: "KiB", Note: "growth of the runtime's stack memory (runtime/metrics)"},
 		{Key: "spawn.goroutine.per_second", Name: "Goroutines made per second", Value: perSecond(gr.reached, gr.wall), Unit: "per s", Note: fmt.Sprintf("%d in %s, one goroutine starting them all", gr.reached, gr.wall.Round(time.Millisecond))},
 		{Key: "goroutines.left", Name: "Goroutines left after release", Value: float64(gr.left), Unit: "goroutines"},
 	}
 	usable := float64(mem.Usable())
-	cpm := fmt.Sprintf("%d goroutines: %.2f KB each (%s in all)", gr.reached, kb(c.perG), mib(gr.rss))
+	cpm := fmt.Sprintf("%d goroutines: %.2f KiB each (%s in all)", gr.reached, kb(c.perG), mib(gr.rss))
 	if gr.reached == 0 || c.perG <= 0 {
 		return metrics, claimMillion.Judge(cpm, lab.Inconclusive,
 			"No goroutine was parked, or their memory did not register, so there is nothing to weigh.")
@@ -81,23 +82,31 @@ func judgeSpawnMany(m spawnMeasured) ([]lab.Metric, lab.Claim) {
 	metrics = append(metrics,
 		lab.Metric{Key: "threads.peak", Name: "OS threads counted at the peak", Value: float64(th.peak), Unit: "threads", Note: fmt.Sprintf("Threads in /proc/self/status; %d before", th.before)},
 		lab.Metric{Key: "threads.distinct_ids", Name: "Distinct thread ids of the parked threads", Value: float64(th.distinct), Unit: "threads", Note: "gettid, answered by each locked goroutine"},
-		lab.Metric{Key: "memory.thread.resident", Name: "Memory per OS thread, resident", Value: kb(c.perT), Unit: "KB", N: th.reached, Note: fmt.Sprintf("VmRSS grew by %s for %d threads", mib(th.rss), th.reached)},
-		lab.Metric{Key: "memory.thread.kernel_stack", Name: "Kernel stack per OS thread", Value: kb(c.kT), Unit: "KB", Note: "KernelStack in /proc/meminfo (whole machine); not part of the process's resident memory"},
-		lab.Metric{Key: "memory.thread.reserved", Name: "Address space reserved per OS thread", Value: kb(c.vmT), Unit: "KB", Note: "growth of VmSize: mostly a stack reserved but never touched"},
+		lab.Metric{Key: "memory.thread.resident", Name: "Memory per OS thread, resident", Value: kb(c.perT), Unit: "KiB", N: th.reached, Note: fmt.Sprintf("VmRSS grew by %s for %d threads", mib(th.rss), th.reached)},
+		lab.Metric{Key: "memory.thread.kernel_stack", Name: "Kernel stack per OS thread", Value: kb(c.kT), Unit: "KiB", Note: "KernelStack in /proc/meminfo (whole machine); not part of the process's resident memory"},
+		lab.Metric{Key: "memory.thread.reserved", Name: "Address space reserved per OS thread", Value: kb(c.vmT), Unit: "KiB", Note: "growth of VmSize: mostly a stack reserved but never touched"},
 		lab.Metric{Key: "spawn.thread.per_second", Name: "OS threads made per second", Value: perSecond(th.reached, th.wall), Unit: "per s", Note: fmt.Sprintf("%d in %s", th.reached, th.wall.Round(time.Millisecond))},
 		lab.Metric{Key: "threads.left", Name: "OS threads left after release", Value: float64(th.left), Unit: "threads"},
 		lab.Metric{Key: "memory.thread_vs_goroutine.resident", Name: "OS thread vs goroutine, resident memory", Value: ratio, Unit: "×"},
-		lab.Metric{Key: "memory.goroutine.million", Name: "A million goroutines would take", Value: c.gMillion / (1 << 30), Unit: "GB", Note: extrapolated(gr.reached)},
-		lab.Metric{Key: "memory.thread.million", Name: "A million OS threads would take", Value: c.tMillion / (1 << 30), Unit: "GB", Note: fmt.Sprintf("extrapolated from %d threads: resident memory and kernel stacks", th.reached)},
+		lab.Metric{Key: "memory.goroutine.million", Name: "A million goroutines would take", Value: c.gMillion / (1 << 30), Unit: "GiB", Note: extrapolated(gr.reached)},
+		lab.Metric{Key: "memory.thread.million", Name: "A million OS threads would take", Value: c.tMillion / (1 << 30), Unit: "GiB", Note: fmt.Sprintf("extrapolated from %d threads: resident memory and kernel stacks", th.reached)},
 	)
 
-	measured := fmt.Sprintf("%s; %d OS threads: %.1f KB each resident + %.1f KB kernel stack, %s of address space reserved: %.1f× a goroutine's resident memory. "+
-		"A million goroutines: %s (%s); a million OS threads: %s, and this host caps a process at %d threads (%s)",
-		cpm, th.reached, kb(c.perT), kb(c.kT), mib(int64(c.vmT)), ratio, mib(int64(c.gMillion)), extrapolated(gr.reached), mib(int64(c.tMillion)), capN, capName)
+	// What stops a million threads first is a limit, and memory only
+	// after it: the limit is measured, the memory of a million is not.
+	stop := fmt.Sprintf("this host caps a process at %d threads (%s), which stops a million threads first", capN, capName)
+	if capN >= million {
+		stop = fmt.Sprintf("this host would let a process have %d threads (%s), so memory is what would stop them", capN, capName)
+	}
+	measured := fmt.Sprintf("%s; %d OS threads: %.1f KiB each resident + %.1f KiB kernel stack, %s of address space reserved: %.1f× a goroutine's resident memory. "+
+		"%s. A million goroutines would take %s (%s); a million OS threads %s (extrapolated from %d threads, never measured: no machine here could start them)",
+		cpm, th.reached, kb(c.perT), kb(c.kT), mib(int64(c.vmT)), ratio, capitalize(stop), mib(int64(c.gMillion)), extrapolated(gr.reached), mib(int64(c.tMillion)), th.reached)
 	gFits := c.gMillion <= usable/2
 	tFits := c.tMillion <= usable && capN >= million
+	// Memory and counts, not timings: the machine's load does not enter.
+	costlier := lab.Compare(lab.Once(c.perT, "bytes"), lab.Once(c.perG, "bytes"), lab.AtLeast(3), lab.NotTimed)
 	switch {
-	case gFits && !tFits && ratio >= 3:
+	case gFits && !tFits && costlier.Verdict == lab.Holds:
 		return metrics, claimMillion.Judge(measured, lab.Holds, "")
 	case !gFits:
 		return metrics, claimMillion.Judge(measured, lab.Differs, fmt.Sprintf(
@@ -111,4 +120,11 @@ func judgeSpawnMany(m spawnMeasured) ([]lab.Metric, lab.Claim) {
 		return metrics, claimMillion.Judge(measured, lab.Differs, fmt.Sprintf(
 			"An OS thread cost only %.1f× a goroutine here. Threads still run into the host's limit of %d, but memory alone does not make the case.", ratio, capN))
 	}
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

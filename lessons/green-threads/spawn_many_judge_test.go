@@ -9,9 +9,9 @@ import (
 	"conclab/internal/probe"
 )
 
-// holdingSpawn is a machine with 16 GB free and pid_max 4 million where a
-// goroutine costs 2.5 KB and a thread 20 KB: a million goroutines fit, a
-// million threads (20 GB) do not.
+// holdingSpawn is a machine with 16 GiB free and pid_max 4 million where a
+// goroutine costs 2.5 KiB and a thread 20 KiB: a million goroutines fit, a
+// million threads (20 GiB) do not.
 func holdingSpawn() spawnMeasured {
 	return spawnMeasured{
 		goroutines: grown{target: million, reached: 100_000, before: 2, peak: 100_002, wall: time.Second, rss: 100_000 * 2560, stacks: 100_000 * 2048},

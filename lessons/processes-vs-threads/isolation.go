@@ -43,7 +43,7 @@ func isolation() *lab.Experiment {
 		Params: []lab.Param{
 			lab.Int("workers", "Child processes and threads", 3, 1, 8, "How many child processes, and how many threads, change the variable."),
 			lab.Bool("mapping", "Also share a page on purpose", true,
-				"Give the child processes a page of memory that both sides map (memfd + mmap MAP_SHARED) and let them add 1 there too."),
+				"Give the child processes a page of memory that both sides map (a memfd, an anonymous file that lives only in memory, mapped MAP_SHARED) and let them add 1 there too."),
 		},
 		Claims: []lab.Claim{claimProcsIsolated, claimThreadsShare},
 		// The shared page is there only when the run asks for it.

@@ -18,7 +18,7 @@ var (
 	}
 	claimStackReserved = lab.Claim{
 		Claim:    "A thread's stack is reserved but mostly not resident.",
-		Expected: "megabytes of address space reserved per stack, a few KiB of it in RAM",
+		Expected: "MiB of address space reserved per stack, a tenth of it or less in RAM",
 	}
 )
 

@@ -73,22 +73,21 @@ func judgeMemory(m memMeasured) []lab.Claim {
 }
 
 func judgeProcMemory(p procSummary, ref *procSummary, th threadMem, g goroutineMem) lab.Claim {
-	r := p.private.P50 / th.rss
 	m := fmt.Sprintf("a copy of this program: %s of its own (%s resident); a thread: %s resident — %s; a goroutine: %s",
 		human(p.private.P50), human(p.rss.P50), human(th.rss), ratio(p.private.P50, th.rss), human(g.rss))
 	if ref != nil {
 		m += fmt.Sprintf("; /bin/sleep: %s of its own", human(ref.private.P50))
 	}
-	switch {
-	case th.rss <= 0:
+	if th.rss <= 0 {
 		return claimProcMemory.Judge(m, lab.Inconclusive,
 			"This process's resident memory did not grow while the threads were added, so the cost of a thread is lost in the noise. Try more threads.")
-	case r >= 10:
-		return claimProcMemory.Judge(m, lab.Holds, "")
-	default:
-		return claimProcMemory.Judge(m, lab.Differs, fmt.Sprintf(
-			"A process came out only %s a thread here. A process's own memory is mostly its runtime and libraries' private data; a tiny program shares nearly everything and costs little.", ratio(p.private.P50, th.rss)))
 	}
+	// Memory is not time: other programs cannot move these figures, so the
+	// machine's load does not enter the verdict.
+	d := lab.Compare(lab.BandOf(p.private, "bytes"), lab.Once(th.rss, "bytes"), lab.AtLeast(10), lab.NotTimed)
+	m += fmt.Sprintf("; own memory per process ÷ a thread's: %s", lab.Ratio(lab.BandOf(p.private, "bytes"), lab.Once(th.rss, "bytes")))
+	return claimProcMemory.Decided(m, d, fmt.Sprintf(
+		"A process came out only %s a thread here. A process's own memory is mostly its runtime and libraries' private data; a tiny program shares nearly everything and costs little.", ratio(p.private.P50, th.rss)))
 }
 
 func judgeStacks(th threadMem) lab.Claim {
@@ -104,9 +103,6 @@ func judgeStacks(th threadMem) lab.Claim {
 	}
 	frac := th.stackRSS / th.stackSize
 	m := fmt.Sprintf("%d new stacks of %s reserved each; %s of each resident on average (%.2f%%)", th.stacks, human(th.stackSize), human(th.stackRSS), 100*frac)
-	if frac < 0.10 {
-		return claimStackReserved.Judge(m, lab.Holds, "")
-	}
-	return claimStackReserved.Judge(m, lab.Differs,
+	return claimStackReserved.Decided(m, lab.Decide(lab.Once(frac, ""), lab.AtMost(0.10), lab.NotTimed),
 		"A large part of each stack was resident. Something touched the stacks deeply, or the stacks are small here; the reservation is still address space, not RAM, until it is touched.")
 }

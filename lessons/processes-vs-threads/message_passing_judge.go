@@ -13,13 +13,14 @@ type msgMeasured struct {
 	size int           // bytes per message
 	dur  time.Duration // time per measurement
 	ways []measured
+	load lab.Load // what other programs used of the CPUs meanwhile
 }
 
 // measured is what one way of passing messages measured.
 type measured struct {
 	key, label string
 	per        int         // round trips per timed batch
-	rate       float64     // messages per second, one way
+	rate       lab.Summary // messages per second, one way, one value per round
 	latency    lab.Summary // µs per round trip, one value per batch
 }
 
@@ -28,8 +29,9 @@ type measured struct {
 func msgMetrics(m msgMeasured) []lab.Metric {
 	var metrics []lab.Metric
 	for _, w := range m.ways {
-		metrics = append(metrics, lab.Metric{Key: "throughput." + w.key, Name: "Throughput, " + w.label, Value: w.rate, Unit: "msg/s",
-			Note: fmt.Sprintf("%d-byte messages for %s; %.1f MB/s", m.size, m.dur, w.rate*float64(m.size)/1e6)})
+		tp := w.rate.Metric("throughput."+w.key, "Throughput, "+w.label, "msg/s")
+		tp.Note = fmt.Sprintf("%d-byte messages for %s in %d rounds, median; %.1f MiB/s", m.size, m.dur, w.rate.N, w.rate.P50*float64(m.size)/(1<<20))
+		metrics = append(metrics, tp)
 		l := w.latency.Metric("round_trip."+w.key, "Round trip, "+w.label, "µs")
 		l.Note = fmt.Sprintf("%d batches of %d round trips", w.latency.N, w.per)
 		metrics = append(metrics, l)
@@ -49,7 +51,7 @@ func missingWay(by map[string]measured) string {
 		switch {
 		case !ok:
 			return wayLabel(k)
-		case w.rate <= 0 || w.latency.N < 3 || w.latency.P50 <= 0:
+		case w.rate.N == 0 || w.rate.Min <= 0 || w.latency.N < 3 || w.latency.P50 <= 0:
 			return w.label
 		}
 	}
@@ -81,15 +83,22 @@ func judgeMessages(m msgMeasured) []lab.Claim {
 		}
 	}
 	pipe, sock, shm, ch, mu := by["pipe"], by["socket"], by["shared_memory"], by["channel"], by["mutex"]
-	kernelRTT := min(pipe.latency.P50, sock.latency.P50)
-	memRTT := max(shm.latency.P50, ch.latency.P50, mu.latency.P50)
-	kernelRate := max(pipe.rate, sock.rate)
-	memRate := min(shm.rate, ch.rate, mu.rate)
-	rtt := func(m measured) string { return micro(m.latency.P50) }
-	rate := func(m measured) string { return fmt.Sprintf("%.3g/s", m.rate) }
+	rtt := func(m measured) lab.Band { return lab.BandOf(m.latency, "µs") }
+	rate := func(m measured) lab.Band { return lab.BandOf(m.rate, "msg/s") }
+	// The kernel's quickest way against the memory's slowest, on each measure.
+	kRTT := minBy([]measured{pipe, sock}, func(m measured) float64 { return m.latency.P50 })
+	mRTT := maxBy([]measured{shm, ch, mu}, func(m measured) float64 { return m.latency.P50 })
+	kRate := maxBy([]measured{pipe, sock}, func(m measured) float64 { return m.rate.P50 })
+	mRate := minBy([]measured{shm, ch, mu}, func(m measured) float64 { return m.rate.P50 })
+	rttText := func(m measured) string { return micro(m.latency.P50) }
+	rateText := func(m measured) string { return fmt.Sprintf("%.3g/s", m.rate.P50) }
 
-	m1 := fmt.Sprintf("round trip: pipe %s, socket %s vs shared memory %s, channel %s, mutex %s; messages: pipe %s, socket %s vs shared memory %s, channel %s, mutex %s",
-		rtt(pipe), rtt(sock), rtt(shm), rtt(ch), rtt(mu), rate(pipe), rate(sock), rate(shm), rate(ch), rate(mu))
+	slowerRTT := lab.Ratio(rtt(kRTT), rtt(mRTT))
+	fewer := lab.Ratio(rate(kRate), rate(mRate))
+	m1 := fmt.Sprintf("round trip: pipe %s, socket %s vs shared memory %s, channel %s, mutex %s — the kernel's quickest (%s) against memory's slowest (%s): %s; "+
+		"messages: pipe %s, socket %s vs shared memory %s, channel %s, mutex %s — the kernel's most (%s) against memory's fewest (%s): %s",
+		rttText(pipe), rttText(sock), rttText(shm), rttText(ch), rttText(mu), kRTT.label, mRTT.label, slowerRTT,
+		rateText(pipe), rateText(sock), rateText(shm), rateText(ch), rateText(mu), kRate.label, mRate.label, fewer)
 	vsMutex := "in the same range as"
 	switch {
 	case shm.latency.P50*3 < mu.latency.P50:
@@ -97,33 +106,62 @@ func judgeMessages(m msgMeasured) []lab.Claim {
 	case shm.latency.P50 > 3*mu.latency.P50:
 		vsMutex = "though slower than"
 	}
-	vsKernel := ratio(kernelRTT, shm.latency.P50) + " quicker than"
-	if shm.latency.P50 >= kernelRTT {
+	kernelMin := kRTT.latency.P50
+	vsKernel := ratio(kernelMin, shm.latency.P50) + " quicker than"
+	if shm.latency.P50 >= kernelMin {
 		vsKernel = "no quicker than"
 	}
 	nuance := fmt.Sprintf("The nuance: shared memory between two processes took %s a round trip, %s the quickest path through the kernel and %s the threads' mutex (%s). Once the region is mapped, the kernel is out of the way; what processes pay for is setting it up and agreeing on how to take turns without one program's locks.",
-		rtt(shm), vsKernel, vsMutex, rtt(mu))
-	var c1 lab.Claim
+		rttText(shm), vsKernel, vsMutex, rttText(mu))
+	dRTT := lab.Decide(slowerRTT, lab.AtLeast(clearlySlower), m.load)
+	dRate := lab.Decide(fewer, lab.AtMost(1/clearlySlower), m.load)
+	var why string
 	switch {
-	case kernelRTT > memRTT && kernelRate < memRate:
-		c1 = claimKernelSlower.Judge(m1, lab.Holds, nuance)
-	case kernelRTT > memRTT || kernelRate < memRate:
-		c1 = claimKernelSlower.Judge(m1, lab.Differs,
-			"Only partly: one of the shared-memory ways was not faster than the kernel on one of the two measures here. Spinning waits suffer when the machine is busy and the two sides cannot run at the same time. "+nuance)
+	case dRTT.Verdict == lab.Differs && dRate.Verdict == lab.Differs:
+		why = "The kernel's pipes and sockets were not clearly slower here on either measure, which points at a machine too busy for the spinning waits of shared memory. " + nuance
+	case dRate.Verdict == lab.Differs:
+		why = fmt.Sprintf("Only partly. One message at a time, the kernel is far slower; but streaming messages one way, the %s carried nearly as many a second as the %s, because a pipe or socket buffers many messages and the reader takes them in bulk, while every hand-off of shared memory waits for the other side. ",
+			kRate.label, mRate.label) + nuance
 	default:
-		c1 = claimKernelSlower.Judge(m1, lab.Differs,
-			"The kernel's pipes and sockets were not slower here, which points at a machine too busy for the spinning waits of shared memory. "+nuance)
+		why = "Only partly: one of the shared-memory ways was not clearly quicker per round trip than the kernel here. Spinning waits suffer when the two sides cannot run at the same time. " + nuance
+	}
+	c1 := claimKernelSlower.Decided(m1, lab.All(dRTT, dRate), why)
+	if c1.Verdict == lab.Holds {
+		c1.Why = nuance
 	}
 
-	m2 := fmt.Sprintf("round trip: shared memory between processes %s vs mutex between threads %s (%s); messages per second: %s vs %s",
-		rtt(shm), rtt(mu), ratio(shm.latency.P50, mu.latency.P50), rate(shm), rate(mu))
-	var c2 lab.Claim
-	switch {
-	case shm.latency.P50 <= 3*mu.latency.P50 && shm.rate*3 >= mu.rate:
-		c2 = claimShmFast.Judge(m2, lab.Holds, "")
-	default:
-		c2 = claimShmFast.Judge(m2, lab.Differs,
-			"Shared memory between the processes was clearly slower than the threads' here. Both wait by spinning; if one of the two processes was made to wait for a CPU, every message waited with it.")
-	}
+	m2 := fmt.Sprintf("round trip: shared memory between processes %s vs mutex between threads %s (%s); messages per second: %s vs %s (%s)",
+		rttText(shm), rttText(mu), lab.Ratio(rtt(shm), rtt(mu)), rateText(shm), rateText(mu), lab.Ratio(rate(shm), rate(mu)))
+	d2 := lab.All(
+		lab.Decide(lab.Ratio(rtt(shm), rtt(mu)), lab.AtMost(3), m.load),
+		lab.Decide(lab.Ratio(rate(shm), rate(mu)), lab.AtLeast(1.0/3), m.load),
+	)
+	c2 := claimShmFast.Decided(m2, d2,
+		"Shared memory between the processes was clearly slower than the threads' here. Both wait by spinning; if one of the two processes was made to wait for a CPU, every message waited with it.")
 	return []lab.Claim{c1, c2}
+}
+
+// clearlySlower is what "slower" means in the first claim: half as long
+// again per round trip, two thirds or fewer of the messages — a margin a
+// few percent of noise cannot decide.
+const clearlySlower = 1.5
+
+func minBy(ws []measured, f func(measured) float64) measured {
+	best := ws[0]
+	for _, w := range ws[1:] {
+		if f(w) < f(best) {
+			best = w
+		}
+	}
+	return best
+}
+
+func maxBy(ws []measured, f func(measured) float64) measured {
+	best := ws[0]
+	for _, w := range ws[1:] {
+		if f(w) > f(best) {
+			best = w
+		}
+	}
+	return best
 }

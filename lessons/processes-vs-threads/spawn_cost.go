@@ -171,6 +171,7 @@ func runSpawnCost(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 		out.Row("evidence", k.key, evidenceRow(k, ids, startTids))
 	}
 	out.Progress("done", len(kinds)*n, len(kinds)*n)
+	m.load = out.Load()
 	out.Result(spawnMetrics(m), []lab.Claim{judgeSpawnCost(m)})
 	return nil
 }

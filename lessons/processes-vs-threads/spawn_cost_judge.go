@@ -12,6 +12,7 @@ type spawnMeasured struct {
 	n                          int // units of each kind asked for
 	goroutine, thread, process lab.Summary
 	binTrue                    *lab.Summary // nil without /bin/true
+	load                       lab.Load     // what other programs used of the CPUs meanwhile
 }
 
 // set records the timings of one kind, by its spawnKind key.
@@ -56,29 +57,23 @@ func spawnMetrics(m spawnMeasured) []lab.Metric {
 	return metrics
 }
 
-// judgeSpawnCost holds the order process > thread > goroutine against the
-// medians, and asks for the quartiles to be apart too before it holds.
+// judgeSpawnCost holds the order process > thread > goroutine, each step
+// with the cheap end of the dearer kind above the dear end of the cheaper
+// one (the verdict rule's comparison).
 func judgeSpawnCost(m spawnMeasured) lab.Claim {
 	g, t, p := m.goroutine, m.thread, m.process
 	if g.N == 0 || t.N == 0 || p.N == 0 {
 		return claimSpawnOrder.Judge(fmt.Sprintf("%d processes, %d threads and %d goroutines timed", p.N, t.N, g.N), lab.Inconclusive,
 			"Some kind of unit was not timed at all, so there is nothing to put in order.")
 	}
+	bp, bt, bg := lab.BandOf(p, "µs"), lab.BandOf(t, "µs"), lab.BandOf(g, "µs")
+	pt, tg := lab.Ratio(bp, bt), lab.Ratio(bt, bg)
 	measured := fmt.Sprintf("process %s, thread %s, goroutine %s (medians of %d each): a process costs %s a thread, a thread %s a goroutine",
-		micro(p.P50), micro(t.P50), micro(g.P50), p.N, ratio(p.P50, t.P50), ratio(t.P50, g.P50))
-	ordered := p.P50 > t.P50 && t.P50 > g.P50
-	apart := p.P25 > t.P75 && t.P25 > g.P75
-	switch {
-	case ordered && apart:
-		return claimSpawnOrder.Judge(measured, lab.Holds, "")
-	case ordered:
-		return claimSpawnOrder.Judge(measured, lab.Inconclusive,
-			"The medians are in the expected order, but the spreads overlap, so this run cannot tell them apart with confidence. The machine was probably busy; run it again.")
-	case t.P50 <= g.P50:
-		return claimSpawnOrder.Judge(measured, lab.Differs,
-			"A goroutine did not come out cheaper than a thread here. That would mean the thread was not really new; look at the evidence table's distinct ids.")
-	default:
-		return claimSpawnOrder.Judge(measured, lab.Differs,
-			"A process did not cost more than a thread here, which would be very unusual; a heavily loaded machine can distort single timings, so run it again.")
+		micro(p.P50), micro(t.P50), micro(g.P50), p.N, pt, tg)
+	dpt, dtg := lab.Compare(bp, bt, lab.AtLeast(1), m.load), lab.Compare(bt, bg, lab.AtLeast(1), m.load)
+	why := "A process did not cost more than a thread here, which would be very unusual; a heavily loaded machine can distort single timings, so run it again."
+	if dtg.Verdict == lab.Differs {
+		why = "A goroutine did not come out cheaper than a thread here. That would mean the thread was not really new; look at the evidence table's distinct ids."
 	}
+	return claimSpawnOrder.Decided(measured, lab.All(dpt, dtg), why)
 }

@@ -2,6 +2,7 @@ package processesvsthreads
 
 import (
 	"testing"
+	"time"
 
 	"conclab/internal/lab"
 )
@@ -19,8 +20,10 @@ func TestJudgeSpawnCost(t *testing.T) {
 		{"each kind clearly apart", spawnMeasured{n: 150, goroutine: goroutine, thread: thread, process: process}, lab.Holds},
 		{"in order, spreads overlap", spawnMeasured{n: 150, goroutine: goroutine, thread: spread(150, 30, 40, 6000), process: process}, lab.Inconclusive},
 		{"a kind not timed", spawnMeasured{n: 150, goroutine: lab.Summary{}, thread: thread, process: process}, lab.Inconclusive},
-		{"goroutine no cheaper than a thread", spawnMeasured{n: 150, goroutine: spread(150, 40, 45, 50), thread: thread, process: process}, lab.Differs},
-		{"process no dearer than a thread", spawnMeasured{n: 150, goroutine: goroutine, thread: thread, process: spread(150, 20, 30, 40)}, lab.Differs},
+		{"goroutine no cheaper than a thread", spawnMeasured{n: 150, goroutine: spread(150, 60, 70, 80), thread: thread, process: process}, lab.Differs},
+		{"goroutine about a thread", spawnMeasured{n: 150, goroutine: spread(150, 35, 45, 50), thread: thread, process: process}, lab.Inconclusive},
+		{"process no dearer than a thread", spawnMeasured{n: 150, goroutine: goroutine, thread: thread, process: spread(150, 10, 12, 15)}, lab.Differs},
+		{"on a busy machine", spawnMeasured{n: 150, goroutine: goroutine, thread: thread, process: process, load: lab.Load{Known: true, Others: 1, CPUs: 2, Wall: time.Second}}, lab.Inconclusive},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

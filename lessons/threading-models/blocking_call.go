@@ -20,7 +20,7 @@ import (
 var (
 	claimComputeThreads = lab.Claim{
 		Claim:    "Goroutines that only compute do not need more kernel threads: however many there are, about GOMAXPROCS threads run them.",
-		Expected: "no threads added for them; at most GOMAXPROCS threads running at once, give or take the runtime's own monitor thread",
+		Expected: "a handful of threads added at most (one per 16 goroutines, or 2) and GOMAXPROCS running at once, give or take the runtime's own monitor thread, reading after reading",
 	}
 	claimBlockThreads = lab.Claim{
 		Claim:    "A goroutine blocked in a system call holds its kernel thread, so Go adds threads to keep GOMAXPROCS goroutines running.",
@@ -65,7 +65,10 @@ type threadWatch struct {
 
 // peaks are the highest counts seen in a phase, and how many readings
 // they come from.
-type peaks struct{ total, running, samples int }
+type peaks struct {
+	total, running, samples int
+	totals, runnings        []float64 // every sample, for the verdicts' spread
+}
 
 // sample reads the threads once. A failed reading is returned, never
 // counted as zero threads.
@@ -78,6 +81,7 @@ func (w *threadWatch) sample(p *peaks) error {
 	running := len(tids)
 	p.total, p.running = max(p.total, total), max(p.running, running)
 	p.samples++
+	p.totals, p.runnings = append(p.totals, float64(total)), append(p.runnings, float64(running))
 	w.xs = append(w.xs, x)
 	w.th = append(w.th, float64(total))
 	w.ru = append(w.ru, float64(running))

@@ -44,26 +44,45 @@ func judgeBlocking(m blockingMeasured) []lab.Claim {
 	return []lab.Claim{judgeComputeThreads(m), judgeBlockThreads(m)}
 }
 
+// handful is how many threads computing goroutines may add and still
+// "need no more threads": the runtime's own helpers (a garbage-collection
+// worker, the monitor) come and go, so at most one for every 16
+// goroutines, and at least 2.
+func (m blockingMeasured) handful() int { return max(2, m.computing/16) }
+
+// band is a phase's per-sample counts as a band, less base: the verdicts
+// read the middle half of the readings, so one reading that caught the
+// runtime's helpers awake does not decide them.
+func band(samples []float64, base float64) lab.Band {
+	v := make([]float64, len(samples))
+	for i, s := range samples {
+		v[i] = s - base
+	}
+	return lab.BandOfValues(v, "threads")
+}
+
 // judgeComputeThreads: computing goroutines add (almost) no threads, and
 // no more than GOMAXPROCS of them run at once.
 func judgeComputeThreads(m blockingMeasured) lab.Claim {
 	c := m.compute
-	measured := fmt.Sprintf("%d computing goroutines: the process went from %d to at most %d threads, at most %d running at once (GOMAXPROCS %d)",
-		m.computing, m.before, c.total, c.running, m.gomaxprocs)
-	switch {
-	case c.samples < minSamples:
+	added, running := band(c.totals, float64(m.before)), band(c.runnings, 0)
+	measured := fmt.Sprintf("%d computing goroutines: the process went from %d to at most %d threads, at most %d running at once (GOMAXPROCS %d); reading by reading, %s added and %s running",
+		m.computing, m.before, c.total, c.running, m.gomaxprocs, added, running)
+	if c.samples < minSamples {
 		return claimComputeThreads.Judge(measured, lab.Inconclusive, fmt.Sprintf(
 			"The threads were counted only %d times while the goroutines computed: too few readings to stand for the phase's peak.", c.samples))
-	case c.total-m.before <= 2 && c.running <= m.gomaxprocs+1:
-		return claimComputeThreads.Judge(measured, lab.Holds, "")
-	case c.total < m.computing/2:
-		return claimComputeThreads.Judge(measured, lab.Differs, fmt.Sprintf(
-			"Still far fewer threads than goroutines, but the runtime started %d more or had more running than GOMAXPROCS allows Go code on: its own helpers (the garbage collector, the monitor thread) were busy too.",
-			c.total-m.before))
-	default:
-		return claimComputeThreads.Judge(measured, lab.Differs,
-			"The process had about as many threads as computing goroutines: Go's scheduler was not multiplexing them.")
 	}
+	// Thread counts are not timings: the machine's load does not move them.
+	d := lab.All(
+		lab.Decide(added, lab.AtMost(float64(m.handful())), lab.NotTimed),
+		lab.Decide(running, lab.AtMost(float64(m.gomaxprocs+1)), lab.NotTimed),
+	)
+	why := "The process had about as many threads as computing goroutines: Go's scheduler was not multiplexing them."
+	if c.total < m.computing/2 {
+		why = fmt.Sprintf("Still far fewer threads than goroutines, but the runtime started %d more or had more running than GOMAXPROCS allows Go code on, reading after reading: its own helpers (the garbage collector, the monitor thread) were busy too.",
+			c.total-m.before)
+	}
+	return claimComputeThreads.Decided(measured, d, why)
 }
 
 // judgeBlockThreads: about one thread added per goroutine blocked in
@@ -73,18 +92,18 @@ func judgeBlockThreads(m blockingMeasured) lab.Claim {
 	nb := float64(m.blocking)
 	measured := fmt.Sprintf("%d goroutines blocked in read() took the process from %d to %d threads: %.2f added per blocked goroutine, while at most %d ran at once",
 		m.blocking, m.compute.total, m.block.total, float64(added)/nb, m.block.running)
-	switch {
-	case m.compute.samples < minSamples || m.block.samples < minSamples:
+	if m.compute.samples < minSamples || m.block.samples < minSamples {
 		return claimBlockThreads.Judge(measured, lab.Inconclusive, fmt.Sprintf(
 			"The threads were counted only %d times while the goroutines computed and %d times while they sat in read(): too few readings to stand for the peaks.",
 			m.compute.samples, m.block.samples))
-	case float64(added) >= 0.8*nb:
-		return claimBlockThreads.Judge(measured, lab.Holds, "")
-	case float64(added) >= 0.25*nb:
+	}
+	// The peaks, not the readings: threads are added as the monitor notices
+	// each blocked call, so the phase's last readings are what it reached.
+	d := lab.Decide(lab.Once(float64(added)/nb, "threads per goroutine"), lab.AtLeast(0.8), lab.NotTimed)
+	if d.Verdict == lab.Differs && float64(added) >= 0.25*nb {
 		return claimBlockThreads.Judge(measured, lab.Inconclusive,
 			"Threads grew, but by fewer than one per blocked goroutine before the phase ended. The runtime replaces a blocked thread only when its monitor notices the block; give the phase more time.")
-	default:
-		return claimBlockThreads.Judge(measured, lab.Differs,
-			"The thread count hardly grew while goroutines sat in read(): these reads did not hold a thread each, so the runtime must have waited for them some other way.")
 	}
+	return claimBlockThreads.Decided(measured, d,
+		"The thread count hardly grew while goroutines sat in read(): these reads did not hold a thread each, so the runtime must have waited for them some other way.")
 }

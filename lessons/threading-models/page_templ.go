@@ -41,7 +41,7 @@ func Page(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<h3>1:1 — a kernel thread for every user thread</h3><p>Every user thread is a kernel thread. The kernel schedules them all, so they run in parallel on as many CPUs as the machine has, and when one waits for a disk, a pipe or a lock, the kernel simply runs another. The price is that the kernel is involved in everything: creating a thread is a system call, every switch between threads goes through the kernel, and each thread has a kernel record and a stack of its own. This is what threads are in Java (its ordinary platform threads), C#, Rust's <code>std::thread</code> and Python's <code>threading</code> module.</p><h3>N:1 — every user thread on one kernel thread</h3><p>A library inside the program keeps all the user threads and switches between them itself, on a single kernel thread. A switch is a few saved registers and a jump: no system call, so it is very cheap, and thousands of user threads cost little. But the kernel sees one thread, so only one CPU ever works on the program. Worse, when any user thread makes a system call that blocks — reading from a pipe nobody has written to yet — the kernel puts that one kernel thread to sleep, and every other user thread sleeps with it. The early \"green threads\" of Java worked this way; hardly anything does today.</p><h3>M:N — many user threads over a few kernel threads</h3><p>A scheduler in the program spreads many user threads over a handful of kernel threads, usually about one per CPU. Switches stay cheap and user threads stay light, yet the program runs on every CPU. When a user thread blocks in the kernel, the scheduler moves the other user threads to another kernel thread so they keep going. Go's goroutines work this way, as do Erlang's processes and, since Java 21, Java's virtual threads. It is the most capable model and the hardest to build: the scheduler must notice blocked threads, balance work between kernel threads and cooperate with the kernel it sits on. Solaris, FreeBSD and NetBSD each once shipped M:N thread libraries and later went back to 1:1; the M:N systems that thrive today live inside a language's runtime, which knows every place a task can block.</p></section><section><h2>All three on this machine</h2><p>Go lets one program play all three roles. The experiment below runs the same tasks three times. Several tasks do nothing but compute, in small chunks, counting each chunk they finish. One more task, the reader, computes as well, then calls <code>read()</code> on a pipe that stays empty for a set time before a timer elsewhere in the program writes one byte into it.</p><ul><li><strong>1:1</strong>: each task is a goroutine locked to its own kernel thread with <code>runtime.LockOSThread</code>. Go normally lets only GOMAXPROCS threads run Go code at once, so this run raises GOMAXPROCS above the number of tasks; then the kernel alone decides which thread runs.</li><li><strong>N:1</strong>: a small scheduler written for this lesson. One goroutine, locked to one kernel thread, runs every task as a coroutine (Go's <code>iter.Pull</code>) and resumes them in turn; each task hands control back after every chunk. The reader's <code>read()</code> is an ordinary blocking system call made on that one thread.</li><li><strong>M:N</strong>: each task is a plain goroutine, and Go's own scheduler does the rest.</li></ul><p>A sampler outside the tasks records each task's progress every 20 ms. A task that is not running does not finish chunks, so its line goes flat. Watch the three progress charts while the reader waits: the reader's own line is flat in every model, but under N:1 every line is.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<h3>1:1 — a kernel thread for every user thread</h3><p>Every user thread is a kernel thread. The kernel schedules them all, so they run in parallel on as many CPUs as the machine has, and when one waits for a disk, a pipe or a lock, the kernel simply runs another. The price is that the kernel is involved in everything: creating a thread is a system call, every switch between threads goes through the kernel, and each thread has a kernel record and a stack of its own. This is what threads are in Java (its ordinary platform threads), C#, Rust's <code>std::thread</code> and Python's <code>threading</code> module.</p><h3>N:1 — every user thread on one kernel thread</h3><p>A library inside the program keeps all the user threads and switches between them itself, on a single kernel thread. A switch is a few saved registers and a jump: no system call, so it is very cheap, and thousands of user threads cost little. But the kernel sees one thread, so only one CPU ever works on the program. Worse, when any user thread makes a system call that blocks — reading from a pipe nobody has written to yet — the kernel puts that one kernel thread to sleep, and every other user thread sleeps with it. The early \"green threads\" of Java worked this way; hardly anything does today.</p><h3>M:N — many user threads over a few kernel threads</h3><p>A scheduler in the program spreads many user threads over a handful of kernel threads, usually about one per CPU. Switches stay cheap and user threads stay light, yet the program runs on every CPU. When a user thread blocks in the kernel, the scheduler moves the other user threads to another kernel thread so they keep going. Go's goroutines work this way, as do Erlang's processes and, since Java 21, Java's virtual threads. It is the most capable model and the hardest to build: the scheduler must notice blocked threads, balance work between kernel threads and cooperate with the kernel it sits on. Solaris, FreeBSD and NetBSD each once shipped M:N thread libraries and later went back to 1:1; the M:N systems that thrive today live inside a language's runtime, which knows every place a task can block.</p></section><section><h2>All three on this machine</h2><p>Go lets one program play all three roles. The experiment below runs the same tasks three times. Several tasks do nothing but compute, in small chunks, counting each chunk they finish. One more task, the reader, computes as well, then calls <code>read()</code> on a pipe that stays empty for a set time before a timer elsewhere in the program writes one byte into it.</p><ul><li><strong>1:1</strong>: each task is a goroutine locked to its own kernel thread with <code>runtime.LockOSThread</code>. Go normally lets only GOMAXPROCS threads run Go code at once (see below), so this run raises GOMAXPROCS above the number of tasks; then the kernel alone decides which thread runs.</li><li><strong>N:1</strong>: a small scheduler written for this lesson. One goroutine, locked to one kernel thread, runs every task as a coroutine (Go's <code>iter.Pull</code>) and resumes them in turn; each task hands control back after every chunk. The reader's <code>read()</code> is an ordinary blocking system call made on that one thread.</li><li><strong>M:N</strong>: each task is a plain goroutine, and Go's own scheduler does the rest.</li></ul><p>A sampler outside the tasks records each task's progress every 20 ms. A task that is not running does not finish chunks, so its line goes flat. Watch the three progress charts while the reader waits: the reader's own line is flat in every model, but under N:1 every line is.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -49,7 +49,7 @@ func Page(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<h3>Reading the results</h3><p>Under N:1 the other tasks finish exactly zero chunks while the read is pending. There is no scheduler trick that could rescue them: the only thread able to run them is asleep inside the kernel. Under 1:1 the kernel runs the other threads meanwhile; under M:N Go's runtime sees the reader's thread stuck in a system call and hands the reader's place to another thread. With more tasks than CPUs, the others even speed up a little during the read, because the reader has stopped competing with them.</p><p>The switch costs show the other side of the bargain. Resuming a coroutine in the N:1 scheduler never leaves user space and takes tens of nanoseconds on most machines; a switch between kernel threads goes through the kernel and takes microseconds. Goroutines sit in between: Go's scheduler also switches in user space, but it has more bookkeeping to do than a bare coroutine.</p><p>The figures for CPUs in use need a quiet machine. If other programs keep the CPUs busy, even 1:1 and M:N cannot get more than their share; the verdict then says so rather than pretend.</p></section><section><h2>How Go keeps M:N from stalling</h2><p>Go runs goroutines on at most GOMAXPROCS kernel threads at a time, by default one per CPU. When a goroutine enters a system call, its kernel thread goes into the kernel with it. If the call returns quickly, nothing changes. If it blocks, a monitor thread in the runtime notices within a few microseconds to milliseconds and hands the blocked thread's place to another kernel thread, taking one from a pool of idle threads or starting a new one. The blocked thread keeps its goroutine and rejoins when the call returns.</p><p>Network I/O does not even get that far: Go opens sockets in non-blocking mode and parks a goroutine that must wait for one without holding any thread, waking it when the kernel reports the socket is ready. To see threads pile up, the next experiment uses plain blocking pipes and calls <code>read()</code> directly, around that machinery.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<h3>Reading the results</h3><p>Under N:1 the other tasks finish exactly zero chunks while the read is pending. There is no scheduler trick that could rescue them: the only thread able to run them is asleep inside the kernel. Under 1:1 the kernel runs the other threads meanwhile; under M:N Go's runtime sees the reader's thread stuck in a system call and hands the reader's place to another thread. With more tasks than CPUs, the others even speed up a little during the read, because the reader has stopped competing with them.</p><p>The switch costs show the other side of the bargain. Resuming a coroutine in the N:1 scheduler never leaves user space and takes tens of nanoseconds on most machines; a switch between kernel threads goes through the kernel and takes microseconds. Goroutines sit in between: Go's scheduler also switches in user space, but it has more bookkeeping to do than a bare coroutine.</p><p>The figures for CPUs in use need a quiet machine. If other programs keep the CPUs busy, even 1:1 and M:N cannot get more than their share; the verdict then says so rather than pretend.</p></section><section><h2>How Go keeps M:N from stalling</h2><p>Go runs goroutines on at most GOMAXPROCS kernel threads at a time, by default one per CPU. The runtime keeps that many slots, each called a <dfn>P</dfn> (for processor): a P holds a queue of runnable goroutines, and a kernel thread must hold a P to run Go code. When a goroutine enters a system call, its kernel thread goes into the kernel with it, still holding its P. If the call returns quickly, nothing changes. If it blocks, a monitor thread in the runtime notices within a few microseconds to milliseconds and hands the P to another kernel thread, taking one from a pool of idle threads or starting a new one. The blocked thread keeps its goroutine and rejoins when the call returns.</p><p>Network I/O does not even get that far: Go opens sockets in non-blocking mode and parks a goroutine that must wait for one without holding any thread, waking it when the kernel reports the socket is ready. To see threads pile up, the next experiment uses plain blocking pipes and calls <code>read()</code> directly, around that machinery.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -96,7 +96,7 @@ func diagrams(p ui.Page) templ.Component {
 			var templ_7745c5c3_Var3 string
 			templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression(m.Name).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 161, Col: 53}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 163, Col: 53}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var3)
 			if templ_7745c5c3_Err != nil {
@@ -109,7 +109,7 @@ func diagrams(p ui.Page) templ.Component {
 			var templ_7745c5c3_Var4 string
 			templ_7745c5c3_Var4, templ_7745c5c3_Err = templruntime.NewAttributeExpression(m.Key).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 161, Col: 78}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 163, Col: 78}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var4)
 			if templ_7745c5c3_Err != nil {
@@ -122,7 +122,7 @@ func diagrams(p ui.Page) templ.Component {
 			var templ_7745c5c3_Var5 string
 			templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression("tm-" + m.Key + "-title tm-" + m.Key + "-desc").Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 162, Col: 106}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 164, Col: 106}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var5)
 			if templ_7745c5c3_Err != nil {
@@ -135,7 +135,7 @@ func diagrams(p ui.Page) templ.Component {
 			var templ_7745c5c3_Var6 string
 			templ_7745c5c3_Var6, templ_7745c5c3_Err = templruntime.NewAttributeExpression("tm-" + m.Key + "-title").Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 163, Col: 41}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 165, Col: 41}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var6)
 			if templ_7745c5c3_Err != nil {
@@ -148,7 +148,7 @@ func diagrams(p ui.Page) templ.Component {
 			var templ_7745c5c3_Var7 string
 			templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(m.Title)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 163, Col: 53}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 165, Col: 53}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
 			if templ_7745c5c3_Err != nil {
@@ -161,7 +161,7 @@ func diagrams(p ui.Page) templ.Component {
 			var templ_7745c5c3_Var8 string
 			templ_7745c5c3_Var8, templ_7745c5c3_Err = templruntime.NewAttributeExpression("tm-" + m.Key + "-desc").Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 164, Col: 39}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 166, Col: 39}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var8)
 			if templ_7745c5c3_Err != nil {
@@ -174,7 +174,7 @@ func diagrams(p ui.Page) templ.Component {
 			var templ_7745c5c3_Var9 string
 			templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(m.Desc)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 164, Col: 50}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 166, Col: 50}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
 			if templ_7745c5c3_Err != nil {
@@ -192,7 +192,7 @@ func diagrams(p ui.Page) templ.Component {
 				var templ_7745c5c3_Var10 string
 				templ_7745c5c3_Var10, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(l.X1)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 169, Col: 27}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 171, Col: 27}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var10)
 				if templ_7745c5c3_Err != nil {
@@ -205,7 +205,7 @@ func diagrams(p ui.Page) templ.Component {
 				var templ_7745c5c3_Var11 string
 				templ_7745c5c3_Var11, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(l.Y1)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 169, Col: 45}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 171, Col: 45}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var11)
 				if templ_7745c5c3_Err != nil {
@@ -218,7 +218,7 @@ func diagrams(p ui.Page) templ.Component {
 				var templ_7745c5c3_Var12 string
 				templ_7745c5c3_Var12, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(l.X2)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 169, Col: 63}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 171, Col: 63}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var12)
 				if templ_7745c5c3_Err != nil {
@@ -231,7 +231,7 @@ func diagrams(p ui.Page) templ.Component {
 				var templ_7745c5c3_Var13 string
 				templ_7745c5c3_Var13, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(l.Y2)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 169, Col: 81}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 171, Col: 81}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var13)
 				if templ_7745c5c3_Err != nil {
@@ -250,7 +250,7 @@ func diagrams(p ui.Page) templ.Component {
 				var templ_7745c5c3_Var14 string
 				templ_7745c5c3_Var14, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(u.X)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 172, Col: 28}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 174, Col: 28}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var14)
 				if templ_7745c5c3_Err != nil {
@@ -263,7 +263,7 @@ func diagrams(p ui.Page) templ.Component {
 				var templ_7745c5c3_Var15 string
 				templ_7745c5c3_Var15, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(u.Y)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 172, Col: 45}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 174, Col: 45}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var15)
 				if templ_7745c5c3_Err != nil {
@@ -276,7 +276,7 @@ func diagrams(p ui.Page) templ.Component {
 				var templ_7745c5c3_Var16 string
 				templ_7745c5c3_Var16, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(u.X)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 173, Col: 25}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 175, Col: 25}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var16)
 				if templ_7745c5c3_Err != nil {
@@ -289,7 +289,7 @@ func diagrams(p ui.Page) templ.Component {
 				var templ_7745c5c3_Var17 string
 				templ_7745c5c3_Var17, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(u.Y + 4)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 173, Col: 45}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 175, Col: 45}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var17)
 				if templ_7745c5c3_Err != nil {
@@ -302,7 +302,7 @@ func diagrams(p ui.Page) templ.Component {
 				var templ_7745c5c3_Var18 string
 				templ_7745c5c3_Var18, templ_7745c5c3_Err = templ.JoinStringErrs(u.Label)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 173, Col: 73}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 175, Col: 73}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var18))
 				if templ_7745c5c3_Err != nil {
@@ -321,7 +321,7 @@ func diagrams(p ui.Page) templ.Component {
 				var templ_7745c5c3_Var19 string
 				templ_7745c5c3_Var19, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(t.X - 18)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 176, Col: 30}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 178, Col: 30}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var19)
 				if templ_7745c5c3_Err != nil {
@@ -334,7 +334,7 @@ func diagrams(p ui.Page) templ.Component {
 				var templ_7745c5c3_Var20 string
 				templ_7745c5c3_Var20, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(t.Y - 13)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 176, Col: 51}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 178, Col: 51}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var20)
 				if templ_7745c5c3_Err != nil {
@@ -347,7 +347,7 @@ func diagrams(p ui.Page) templ.Component {
 				var templ_7745c5c3_Var21 string
 				templ_7745c5c3_Var21, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(t.X)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 177, Col: 25}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 179, Col: 25}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var21)
 				if templ_7745c5c3_Err != nil {
@@ -360,7 +360,7 @@ func diagrams(p ui.Page) templ.Component {
 				var templ_7745c5c3_Var22 string
 				templ_7745c5c3_Var22, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(t.Y + 4)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 177, Col: 45}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 179, Col: 45}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var22)
 				if templ_7745c5c3_Err != nil {
@@ -373,7 +373,7 @@ func diagrams(p ui.Page) templ.Component {
 				var templ_7745c5c3_Var23 string
 				templ_7745c5c3_Var23, templ_7745c5c3_Err = templ.JoinStringErrs(t.Label)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 177, Col: 73}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 179, Col: 73}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var23))
 				if templ_7745c5c3_Err != nil {
@@ -396,7 +396,7 @@ func diagrams(p ui.Page) templ.Component {
 				var templ_7745c5c3_Var24 string
 				templ_7745c5c3_Var24, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(c.X - 28)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 182, Col: 30}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 184, Col: 30}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var24)
 				if templ_7745c5c3_Err != nil {
@@ -409,7 +409,7 @@ func diagrams(p ui.Page) templ.Component {
 				var templ_7745c5c3_Var25 string
 				templ_7745c5c3_Var25, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(c.Y - 15)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 182, Col: 51}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 184, Col: 51}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var25)
 				if templ_7745c5c3_Err != nil {
@@ -422,7 +422,7 @@ func diagrams(p ui.Page) templ.Component {
 				var templ_7745c5c3_Var26 string
 				templ_7745c5c3_Var26, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(c.X)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 183, Col: 25}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 185, Col: 25}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var26)
 				if templ_7745c5c3_Err != nil {
@@ -435,7 +435,7 @@ func diagrams(p ui.Page) templ.Component {
 				var templ_7745c5c3_Var27 string
 				templ_7745c5c3_Var27, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(c.Y + 4)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 183, Col: 45}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 185, Col: 45}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var27)
 				if templ_7745c5c3_Err != nil {
@@ -448,7 +448,7 @@ func diagrams(p ui.Page) templ.Component {
 				var templ_7745c5c3_Var28 string
 				templ_7745c5c3_Var28, templ_7745c5c3_Err = templ.JoinStringErrs(c.Label)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 183, Col: 73}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 185, Col: 73}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var28))
 				if templ_7745c5c3_Err != nil {
@@ -466,7 +466,7 @@ func diagrams(p ui.Page) templ.Component {
 			var templ_7745c5c3_Var29 string
 			templ_7745c5c3_Var29, templ_7745c5c3_Err = templ.JoinStringErrs(m.Title)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 187, Col: 22}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 189, Col: 22}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var29))
 			if templ_7745c5c3_Err != nil {

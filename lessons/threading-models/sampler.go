@@ -86,17 +86,22 @@ func (s *sampler) loop() {
 		if i%sendEvery != 0 && !final {
 			continue
 		}
-		cpu := probe.ProcessUsage().CPU()
+		// The CPU time and the clock are read together: on a busy machine
+		// the sampler itself may wait for a CPU between the task readings
+		// above and here, and a window timed from the earlier moment would
+		// count more CPU time than wall time (a process on two CPUs "busy
+		// on 2.8").
+		cpu, at := probe.ProcessUsage().CPU(), time.Now()
 		busy := 0.0
-		if el := now.Sub(lastAt); el > 0 {
+		if el := at.Sub(lastAt); el > 0 {
 			busy = float64(cpu-lastCPU) / float64(el)
 		}
 		// A short last window says little about parallelism.
-		if !final || now.Sub(lastAt) >= 3*sampleEvery {
+		if !final || at.Sub(lastAt) >= 3*sampleEvery {
 			s.busyPeak = max(s.busyPeak, busy)
 			s.out.Point("cpus", s.m.name, x, busy)
 		}
-		lastCPU, lastAt = cpu, now
+		lastCPU, lastAt = cpu, at
 		for k, t := range s.m.tasks {
 			s.out.Points(s.chart, t.name, xs, ys[k])
 			ys[k] = ys[k][:0]

@@ -162,9 +162,10 @@ func runThreadingModels(ctx context.Context, p lab.Params, out *lab.Emitter) err
 		Note: fmt.Sprintf("getrusage of both threads: %d voluntary + %d involuntary, for %d round trips", usage.Voluntary, usage.Involuntary, 500*len(th))})
 	out.Progress("done", steps, steps)
 
+	load := out.Load()
 	claims := judgeModels(modelsMeasured{one: *results["1to1"], n1: *results["nto1"], mn: *results["mton"],
-		usable: len(allowed), gomaxprocs: runtime.GOMAXPROCS(0)})
-	claims = append(claims, judgeSwitch(switchMeasured{co: lab.Summarize(co), gr: lab.Summarize(gr), th: lab.Summarize(th)}))
+		usable: len(allowed), gomaxprocs: runtime.GOMAXPROCS(0), load: load})
+	claims = append(claims, judgeSwitch(switchMeasured{co: lab.Summarize(co), gr: lab.Summarize(gr), th: lab.Summarize(th), load: load}))
 	out.Result(metrics, claims)
 	return nil
 }

@@ -74,7 +74,7 @@ func TestJudgeModels(t *testing.T) {
 
 func TestJudgeSwitch(t *testing.T) {
 	t.Parallel()
-	sum := func(p50 float64, n int) lab.Summary { return lab.Summary{N: n, P50: p50} }
+	sum := func(p50 float64, n int) lab.Summary { return lab.Summary{N: n, P25: p50, P50: p50, P75: p50} }
 	tests := []struct {
 		name       string
 		co, gr, th lab.Summary
@@ -86,6 +86,7 @@ func TestJudgeSwitch(t *testing.T) {
 		{"no coroutine batches", lab.Summary{}, sum(0.15, 30), sum(2.5, 30), lab.Inconclusive},
 		{"no thread batches", sum(0.04, 30), sum(0.15, 30), lab.Summary{}, lab.Inconclusive},
 		{"coroutines too quick for the clock", sum(0, 30), sum(0.15, 30), sum(2.5, 30), lab.Inconclusive},
+		{"ten times within the noise", lab.Summary{N: 30, P25: 0.2, P50: 0.25, P75: 0.3}, sum(0.3, 30), lab.Summary{N: 30, P25: 2, P50: 2.5, P75: 3}, lab.Inconclusive},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,13 +102,28 @@ func TestJudgeSwitch(t *testing.T) {
 	}
 }
 
+// readings are a phase's per-sample thread counts: n readings of total
+// threads and running threads, the peaks kept as the experiment does.
+func readings(n int, total, running float64, spikes ...[2]float64) peaks {
+	p := peaks{samples: n}
+	for i := range n {
+		t, r := total, running
+		if i < len(spikes) {
+			t, r = spikes[i][0], spikes[i][1]
+		}
+		p.totals, p.runnings = append(p.totals, t), append(p.runnings, r)
+		p.total, p.running = max(p.total, int(t)), max(p.running, int(r))
+	}
+	return p
+}
+
 // holdingBlocking is a four-CPU run in which both claims hold.
 func holdingBlocking() blockingMeasured {
 	return blockingMeasured{
 		gomaxprocs: 4, before: 6, computing: 64, blocking: 64,
-		compute: peaks{total: 7, running: 5, samples: 76},
-		block:   peaks{total: 71, running: 2, samples: 76},
-		after:   peaks{total: 71, running: 1, samples: 26},
+		compute: readings(76, 7, 5),
+		block:   readings(76, 71, 2),
+		after:   readings(26, 71, 1),
 	}
 }
 
@@ -120,14 +136,19 @@ func TestJudgeBlocking(t *testing.T) {
 		want  string
 	}{
 		{"compute: holds", 0, func(*blockingMeasured) {}, lab.Holds},
-		{"compute: two threads more, GOMAXPROCS+1 running", 0, func(m *blockingMeasured) { m.compute.total = 8 }, lab.Holds},
-		{"compute: runtime helpers", 0, func(m *blockingMeasured) { m.compute.total = 9 }, lab.Differs},
-		{"compute: too many running", 0, func(m *blockingMeasured) { m.compute.running = 6 }, lab.Differs},
-		{"compute: a thread per goroutine", 0, func(m *blockingMeasured) { m.compute.total = 60 }, lab.Differs},
+		{"compute: four threads more, GOMAXPROCS+1 running", 0, func(m *blockingMeasured) { m.compute = readings(76, 10, 5) }, lab.Holds},
+		{"compute: one reading caught the helpers", 0, func(m *blockingMeasured) { m.compute = readings(76, 7, 5, [2]float64{12, 8}) }, lab.Holds},
+		{"compute: runtime helpers", 0, func(m *blockingMeasured) { m.compute = readings(76, 12, 5) }, lab.Differs},
+		{"compute: too many running", 0, func(m *blockingMeasured) { m.compute = readings(76, 7, 6) }, lab.Differs},
+		{"compute: a thread per goroutine", 0, func(m *blockingMeasured) { m.compute = readings(76, 60, 5) }, lab.Differs},
+		{"compute: readings on both sides of a handful", 0, func(m *blockingMeasured) {
+			m.compute = readings(4, 9, 5, [2]float64{9, 5}, [2]float64{12, 5}, [2]float64{12, 5}, [2]float64{12, 5})
+			m.compute.totals[1] = 9
+		}, lab.Inconclusive},
 		{"compute: too few readings", 0, func(m *blockingMeasured) { m.compute.samples = 2 }, lab.Inconclusive},
 
 		{"block: holds", 1, func(*blockingMeasured) {}, lab.Holds},
-		{"block: exactly 0.8 per goroutine", 1, func(m *blockingMeasured) { m.computing, m.blocking, m.block.total = 10, 10, 15 }, lab.Holds},
+		{"block: exactly 0.8 per goroutine", 1, func(m *blockingMeasured) { m.blocking, m.block.total = 10, 15 }, lab.Holds},
 		{"block: grew, but slowly", 1, func(m *blockingMeasured) { m.block.total = 7 + 20 }, lab.Inconclusive},
 		{"block: hardly grew", 1, func(m *blockingMeasured) { m.block.total = 9 }, lab.Differs},
 		{"block: too few readings", 1, func(m *blockingMeasured) { m.block.samples = 1 }, lab.Inconclusive},

@@ -1,0 +1,132 @@
+package probe
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// CPUTimes is one reading of how much work the CPUs a run may use have
+// done, and how much of it was the run's own. Two readings around a
+// measurement say how busy the rest of the machine kept those CPUs
+// meanwhile (Others).
+type CPUTimes struct {
+	At   time.Time
+	CPUs int           // the CPUs read
+	Busy time.Duration // user + nice + system + steal on those CPUs, from /proc/stat
+	Own  time.Duration // CPU time of this process's group (see GroupCPU)
+}
+
+// ReadCPUTimes reads /proc/stat for the given CPUs and this process
+// group's CPU time. Steal (time the hypervisor gave this VM's CPU to
+// someone else) counts as busy: it is time the run wanted and did not get.
+// Interrupt time does not: the kernel charges a run's own network and disk
+// interrupts there, not to the run.
+func ReadCPUTimes(cpus []int) (CPUTimes, error) {
+	t := CPUTimes{At: time.Now(), CPUs: len(cpus), Own: GroupCPU()}
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return t, err
+	}
+	want := map[int]bool{}
+	for _, c := range cpus {
+		want[c] = true
+	}
+	found := 0
+	for line := range bytes.Lines(b) {
+		f := bytes.Fields(line)
+		if len(f) < 9 || !bytes.HasPrefix(f[0], []byte("cpu")) || len(f[0]) == 3 {
+			continue
+		}
+		n, err := strconv.Atoi(string(f[0][3:]))
+		if err != nil || !want[n] {
+			continue
+		}
+		var v [8]int64 // user nice system idle iowait irq softirq steal
+		for i := range v {
+			if v[i], err = strconv.ParseInt(string(f[i+1]), 10, 64); err != nil {
+				return t, err
+			}
+		}
+		t.Busy += time.Duration(v[0]+v[1]+v[2]+v[7]) * (time.Second / userHZ)
+		found++
+	}
+	if found != len(cpus) {
+		return t, errors.New("/proc/stat does not list every CPU this process may use")
+	}
+	return t, nil
+}
+
+// Others is how many CPUs' worth of time other programs used, on average,
+// on the CPUs read, between an earlier reading and this one: their busy
+// time minus this process group's own, divided by the wall time. The
+// kernel counts in ticks of 10 ms per CPU, so over less than a second the
+// figure is coarse; it is kept within 0 and the CPUs read.
+func (t CPUTimes) Others(since CPUTimes) float64 {
+	wall := t.At.Sub(since.At)
+	if wall <= 0 {
+		return 0
+	}
+	other := (t.Busy - since.Busy) - (t.Own - since.Own)
+	return min(float64(t.CPUs), max(0, other.Seconds()/wall.Seconds())) // ticks can overshoot a short wall
+}
+
+// GroupCPU is the CPU time of this process (every thread, and every child
+// it has waited for) plus that of every other live process in its process
+// group: a run's worker processes, python3 and perf, which a run started
+// and has not waited for yet.
+func GroupCPU() time.Duration {
+	own := ProcessUsage().CPU() + ChildrenUsage().CPU()
+	self := os.Getpid()
+	pgrp := unix.Getpgrp()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return own
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == self {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue // gone meanwhile
+		}
+		if g, cpu, ok := statCPU(b); ok && g == pgrp {
+			own += cpu
+		}
+	}
+	return own
+}
+
+// statCPU reads a process's group and its CPU time (its own and that of
+// the children it waited for) from its /proc/<pid>/stat line.
+func statCPU(stat []byte) (pgrp int, cpu time.Duration, ok bool) {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, 0, false
+	}
+	f := bytes.Fields(stat[i+1:])
+	// After the command: state ppid pgrp session tty tpgid flags minflt
+	// cminflt majflt cmajflt utime stime cutime cstime ...
+	if len(f) < 15 {
+		return 0, 0, false
+	}
+	pgrp, err := strconv.Atoi(string(f[2]))
+	if err != nil {
+		return 0, 0, false
+	}
+	var ticks int64
+	for _, s := range f[11:15] {
+		v, err := strconv.ParseInt(string(s), 10, 64)
+		if err != nil {
+			return 0, 0, false
+		}
+		ticks += v
+	}
+	return pgrp, time.Duration(ticks) * (time.Second / userHZ), true
+}
