@@ -2,6 +2,7 @@ package lessons_test
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -122,7 +123,7 @@ func TestARecentRunIsOfferedInBrowser(t *testing.T) {
 	if text := e2e.Eval[string](t, b, panel+`.querySelector('.offer-text').textContent`); !strings.Contains(text, "measured here at") {
 		t.Errorf("the offer says %q; it must say when the run was measured", text)
 	}
-	b.WaitFor(t, "the offered run's results, at once", panel+`.querySelectorAll('[data-chart="rate"] tbody tr').length === 10`)
+	b.WaitFor(t, "the offered run's results, at once", panel+`.querySelectorAll('[data-chart="rate"] tbody tr').length === `+strconv.Itoa(yieldRows()))
 
 	b.Do(t, chromedp.Click(chromedp.CSS(`[data-experiment="yield-batching"] button.fresh`)))
 	b.WaitFor(t, "a fresh run to finish", panel+`.querySelector('.status').dataset.state === 'finished' && window.conclab.panelFor('yield-batching').own.run !== '`+first+`'`)
