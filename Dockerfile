@@ -1,4 +1,4 @@
-# Concurrency Lab in a container: one static binary on a small Debian image
+# Concurrency Lab in a container: one binary on a small Debian image
 # that still has what every experiment needs (python3 for the GIL
 # experiment, coreutils' /bin/true as the bare process-spawn reference).
 #
