@@ -19,6 +19,10 @@ type CPUTimes struct {
 	CPUs int           // the CPUs read
 	Busy time.Duration // user + nice + system + steal on those CPUs, from /proc/stat
 	Own  time.Duration // CPU time of this process's group (see GroupCPU)
+	// Outside is the CPU time of every process outside the group (kernel
+	// threads left out), with the children each has waited for, whatever
+	// CPU it ran on.
+	Outside time.Duration
 }
 
 // ReadCPUTimes reads /proc/stat for the given CPUs and this process
@@ -27,7 +31,8 @@ type CPUTimes struct {
 // Interrupt time does not: the kernel charges a run's own network and disk
 // interrupts there, not to the run.
 func ReadCPUTimes(cpus []int) (CPUTimes, error) {
-	t := CPUTimes{At: time.Now(), CPUs: len(cpus), Own: GroupCPU()}
+	t := CPUTimes{At: time.Now(), CPUs: len(cpus)}
+	t.Own, t.Outside = groupCPU()
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
 		return t, err
@@ -66,12 +71,20 @@ func ReadCPUTimes(cpus []int) (CPUTimes, error) {
 // time minus this process group's own, divided by the wall time. The
 // kernel counts in ticks of 10 ms per CPU, so over less than a second the
 // figure is coarse; it is kept within 0 and the CPUs read.
+//
+// Two accounts are kept, and the smaller one counts. The CPUs' busy time
+// minus the group's own is right for the CPUs the run may use, but it
+// also holds work the run caused and was not charged for: creating and
+// reaping hundreds of short processes, a kernel thread freeing their
+// memory. The processes outside the group are counted whole, on any CPU.
+// A machine is busy only when both say so.
 func (t CPUTimes) Others(since CPUTimes) float64 {
 	wall := t.At.Sub(since.At)
 	if wall <= 0 {
 		return 0
 	}
-	other := (t.Busy - since.Busy) - (t.Own - since.Own)
+	onCPUs := (t.Busy - since.Busy) - (t.Own - since.Own)
+	other := min(onCPUs, t.Outside-since.Outside)
 	return min(float64(t.CPUs), max(0, other.Seconds()/wall.Seconds())) // ticks can overshoot a short wall
 }
 
@@ -80,12 +93,20 @@ func (t CPUTimes) Others(since CPUTimes) float64 {
 // group: a run's worker processes, python3 and perf, which a run started
 // and has not waited for yet.
 func GroupCPU() time.Duration {
-	own := ProcessUsage().CPU() + ChildrenUsage().CPU()
+	own, _ := groupCPU()
+	return own
+}
+
+// groupCPU is GroupCPU, and the CPU time of every process outside the
+// group that is not a kernel thread (with the children each has waited
+// for), from one pass over /proc.
+func groupCPU() (own, outside time.Duration) {
+	own = ProcessUsage().CPU() + ChildrenUsage().CPU()
 	self := os.Getpid()
 	pgrp := unix.Getpgrp()
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
-		return own
+		return own, 0
 	}
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
@@ -96,37 +117,44 @@ func GroupCPU() time.Duration {
 		if err != nil {
 			continue // gone meanwhile
 		}
-		if g, cpu, ok := statCPU(b); ok && g == pgrp {
+		g, cpu, kthread, ok := statCPU(b)
+		switch {
+		case !ok || kthread:
+		case g == pgrp:
 			own += cpu
+		default:
+			outside += cpu
 		}
 	}
-	return own
+	return own, outside
 }
 
 // statCPU reads a process's group and its CPU time (its own and that of
 // the children it waited for) from its /proc/<pid>/stat line.
-func statCPU(stat []byte) (pgrp int, cpu time.Duration, ok bool) {
+func statCPU(stat []byte) (pgrp int, cpu time.Duration, kthread, ok bool) {
 	i := bytes.LastIndexByte(stat, ')')
 	if i < 0 {
-		return 0, 0, false
+		return 0, 0, false, false
 	}
 	f := bytes.Fields(stat[i+1:])
 	// After the command: state ppid pgrp session tty tpgid flags minflt
 	// cminflt majflt cmajflt utime stime cutime cstime ...
 	if len(f) < 15 {
-		return 0, 0, false
+		return 0, 0, false, false
 	}
 	pgrp, err := strconv.Atoi(string(f[2]))
 	if err != nil {
-		return 0, 0, false
+		return 0, 0, false, false
 	}
+	flags, _ := strconv.ParseUint(string(f[6]), 10, 64)
+	const pfKthread = 0x00200000 // PF_KTHREAD in include/linux/sched.h
 	var ticks int64
 	for _, s := range f[11:15] {
 		v, err := strconv.ParseInt(string(s), 10, 64)
 		if err != nil {
-			return 0, 0, false
+			return 0, 0, false, false
 		}
 		ticks += v
 	}
-	return pgrp, time.Duration(ticks) * (time.Second / userHZ), true
+	return pgrp, time.Duration(ticks) * (time.Second / userHZ), flags&pfKthread != 0, true
 }
