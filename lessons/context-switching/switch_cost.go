@@ -21,7 +21,7 @@ var (
 	}
 	claimProcVsThread = lab.Claim{
 		Claim:    "A process switch costs more than a thread switch.",
-		Expected: "a Go program's process ping-pong at least 1.5× its thread ping-pong, beyond the noise of both",
+		Expected: "a Go program's process ping-pong at least 1.1× its thread ping-pong, beyond the noise of both",
 	}
 	claimGoroutine = lab.Claim{
 		Claim:    "A goroutine switch costs far less than either.",

@@ -32,6 +32,15 @@ type perfMeasured struct {
 // "more" that the noise of a ping-pong cannot reach on its own.
 const clearlyMore = 1.5
 
+// dearer is how much more a Go program's process switch must cost than its
+// thread switch for "a process switch costs more" to hold: a tenth more,
+// beyond the noise of both (the ratio's band already sets the cheap end of
+// one against the dear end of the other). This everyday claim is about
+// direction, not the textbook's size: a Go program's ratio moves from run
+// to run (1.2–1.9× here, as the runtime's memory meets the TLB), and a
+// threshold inside that range would decide the verdict by luck.
+const dearer = 1.1
+
 // switchCostResult turns a run's measurements into its metrics and claims.
 func switchCostResult(m switchCostMeasured) ([]lab.Metric, []lab.Claim) {
 	var metrics []lab.Metric
@@ -179,7 +188,7 @@ func judgeProcVsThread(s sameCPU, perf perfMeasured) lab.Claim {
 	if b := lab.Ratio(s.bareProcess, s.bareThread); b.N > 0 {
 		m += fmt.Sprintf("; the bare ping-pong: %s", b)
 	}
-	d := lab.Decide(r, lab.AtLeast(clearlyMore), s.load)
+	d := lab.Decide(r, lab.AtLeast(dearer), s.load)
 	return claimProcVsThread.Decided(m, d, fmt.Sprintf(
 		"Even a Go program paid hardly more for a process switch than for a thread switch here (%s). %s", fmtRatio(r), tlbWords(perf, false)))
 }

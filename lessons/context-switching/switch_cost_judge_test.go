@@ -89,7 +89,7 @@ func TestJudgeSwitchCost(t *testing.T) {
 
 		{"process clearly dearer", typical(), claimProcVsThread, lab.Holds, ""},
 		{"process dearer but within the noise", with(func(s *sameCPU) { s.thread, s.process = b(2, 2.5, 3), b(2.5, 3.4, 4) }), claimProcVsThread, lab.Inconclusive, "reaches across"},
-		{"process about the same", with(func(s *sameCPU) { s.thread, s.process = b(2.1, 2.2, 2.3), b(2.15, 2.25, 2.35) }), claimProcVsThread, lab.Differs, "hardly more"},
+		{"process about the same", with(func(s *sameCPU) { s.thread, s.process = b(2.2, 2.3, 2.4), b(2.1, 2.2, 2.3) }), claimProcVsThread, lab.Differs, "hardly more"},
 		{"process cheaper", with(func(s *sameCPU) { s.process = b(1.4, 1.5, 1.6) }), claimProcVsThread, lab.Differs, "hardly more"},
 		{"compare on a busy machine", with(func(s *sameCPU) { s.load = busy }), claimProcVsThread, lab.Inconclusive, "busy"},
 		{"compare without threads", with(func(s *sameCPU) { s.thread = lab.Band{} }), claimProcVsThread, lab.Inconclusive, "No batch of the thread ping-pong"},

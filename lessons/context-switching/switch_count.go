@@ -28,7 +28,7 @@ func switchCount() *lab.Experiment {
 		Title:  "Too many threads for the CPUs",
 		Summary: "The same amount of pure computation is done twice on the same CPUs: once by one thread per CPU, once by K threads " +
 			"that have to share them. The kernel's own counters say how often it switched; the clock says how much work got done per second. " +
-			"Each setting runs three rounds, alternating, so the spread between rounds shows the noise.",
+			"Each setting runs five rounds, alternating, so the spread between rounds shows the noise.",
 		Params: []lab.Param{
 			lab.Int("threads", "Threads that contend (K)", 8, 2, 64, "How many threads share the CPUs in the contended runs.").WithQuick(4),
 			lab.Int("cpus", "CPUs to use", 1, 1, 64, "How many CPUs both settings may use; more than this machine has means all of them."),
@@ -39,7 +39,7 @@ func switchCount() *lab.Experiment {
 			{ID: "switches", Kind: "line", Title: "Involuntary switches as they happen", X: "ms since the round started", Y: "involuntary switches (cumulative)",
 				Note: "Read every 50 ms from /proc/self/task/<tid>/status of the working threads."},
 			{ID: "throughput", Kind: "bars", Title: "Work done per second", Y: "million work units per second",
-				Note: "Median of three rounds; whiskers span the slowest and fastest round."},
+				Note: "Median of five rounds; whiskers span the slowest and fastest round."},
 		},
 		Limit: 60 * time.Second,
 		// Go's own preemption would park a locked thread every 10 ms and
@@ -51,7 +51,7 @@ func switchCount() *lab.Experiment {
 }
 
 // countRounds is how many rounds each setting of switch-count runs.
-const countRounds = 3
+const countRounds = 5
 
 func runSwitchCount(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	allowed, err := probe.AllowedCPUs()

@@ -2,6 +2,7 @@ package contextswitching
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"conclab/internal/lab"
@@ -77,7 +78,7 @@ func (m countMeasured) sliceMs() float64 {
 
 // switchCountResult turns a run's measurements into its metrics and claims.
 func switchCountResult(m countMeasured) ([]lab.Metric, []lab.Claim) {
-	const note = "getrusage(RUSAGE_THREAD) summed over the threads, mean of 3 rounds"
+	note := "getrusage(RUSAGE_THREAD) summed over the threads, mean of " + strconv.Itoa(countRounds) + " rounds"
 	metrics := []lab.Metric{
 		{Key: "involuntary_switches.one_per_cpu", Name: "Involuntary switches, " + m.labels[0], Value: m.involuntary(0), Unit: "per round", Note: note},
 		{Key: "involuntary_switches.contended", Name: "Involuntary switches, " + m.labels[1], Value: m.involuntary(1), Unit: "per round", Note: note},

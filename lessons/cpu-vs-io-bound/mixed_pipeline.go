@@ -39,7 +39,7 @@ var strategies = []strategy{
 
 // mixedRounds is how many times each concurrent strategy serves the
 // burst; sequential, many times slower than the rest, serves it once.
-const mixedRounds = 3
+const mixedRounds = 5
 
 func mixedPipeline() *lab.Experiment {
 	return &lab.Experiment{
@@ -49,7 +49,7 @@ func mixedPipeline() *lab.Experiment {
 		Summary: "A burst of requests arrives at once. Each one queries the slow local server and waits, computes (hashes), queries again and waits, then writes its response. " +
 			"They are served four ways: one after another; all at once as goroutines on one CPU; all at once as goroutines on all CPUs; and all at once with the hashing handed to a pool with one worker per core. " +
 			"Goroutines on one CPU do all the computing on one core, as an event loop does, but unlike an event loop's tasks they are preemptive: Go takes the CPU from one that computes for more than about 10 ms. " +
-			"Latency is from the burst's arrival to each response; the concurrent strategies serve the burst three times.",
+			"Latency is from the burst's arrival to each response; the concurrent strategies serve the burst five times.",
 		Params: []lab.Param{
 			lab.Int("requests", "Requests in the burst", 100, 4, 200, "How many requests arrive together.").WithQuick(12),
 			lab.Int("wait", "Server delay per query", 15, 1, 100, "How long the slow server holds back each answer; every request makes two queries.").WithUnit("ms").WithQuick(3),

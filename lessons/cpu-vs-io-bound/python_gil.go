@@ -44,9 +44,9 @@ func pythonGIL() *lab.Experiment {
 			"processes forked from it. When a free-threaded CPython (python3.14t, python3.13t) is installed too, its threads run the same loop. " +
 			"Needs python3 on the server; when there is none, the panel says so and measures nothing.",
 		Params: []lab.Param{
-			lab.Int("work", "Python computing", 300, 20, 2000, "How long the whole loop takes one Python thread, calibrated before the run.").WithUnit("ms").WithQuick(40),
+			lab.Int("work", "Python computing", 800, 20, 2000, "How long the whole loop takes one Python thread, calibrated before the run.").WithUnit("ms").WithQuick(40),
 			lab.Int("workers", "Threads and processes (N)", 0, 0, 16, "How many threads, then processes, share the loop; 0 means one per usable CPU, and at least 2."),
-			lab.Int("rounds", "Rounds", 2, 1, 5, "Each variant runs this many times and the fastest is kept.").WithQuick(1),
+			lab.Int("rounds", "Rounds", 3, 1, 6, "Each variant runs this many times and the fastest is kept.").WithQuick(1),
 		},
 		Claims: []lab.Claim{claimThreadsNoHelp, claimProcsHelp, claimAnyBuild},
 		Charts: []lab.Chart{

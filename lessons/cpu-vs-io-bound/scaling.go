@@ -53,7 +53,7 @@ func scaling() *lab.Experiment {
 			lab.Int("tasks", "Tasks per batch", 64, 8, 128, "How many tasks each batch holds; with more workers than tasks the extra workers sit idle.").WithQuick(16),
 			lab.Int("delay", "Server delay per I/O task", 5, 1, 20, "How long the local server holds back each answer.").WithUnit("ms").WithQuick(4),
 			lab.Int("compute", "CPU time per CPU task", 1, 1, 5, "How long one CPU-bound task hashes, calibrated on one thread before the run.").WithUnit("ms").WithQuick(1),
-			lab.Int("rounds", "Rounds per point", 2, 1, 3, "Each batch is timed this many times. The chart shows the fastest (other programs can slow a round down, never speed it up); the verdicts read the spread between rounds as noise.").WithQuick(1),
+			lab.Int("rounds", "Rounds per point", 3, 1, 4, "Each batch is timed this many times. The chart shows the fastest (other programs can slow a round down, never speed it up); the verdicts read the spread between rounds as noise.").WithQuick(1),
 		},
 		Claims: []lab.Claim{claimIOScales, claimCPUStops, claimOneCPU},
 		Charts: []lab.Chart{
