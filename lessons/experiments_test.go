@@ -48,6 +48,19 @@ func TestEveryExperimentQuick(t *testing.T) {
 			for _, m := range r.Metrics {
 				keysOf[e.ID] = append(keysOf[e.ID], m.Key)
 			}
+			if len(e.Predictions) == 0 {
+				t.Errorf("%s asks for no guess: declare a prediction for at least its headline claim", e.ID)
+			}
+			for _, pr := range e.Predictions {
+				if pr.Kind == lab.PredictNumber && !slices.Contains(keysOf[e.ID], pr.Key) && !slices.Contains(e.Conditional, pr.Key) {
+					t.Errorf("%s's prediction %q is scored against metric %q, which its result does not have", e.ID, pr.Question, pr.Key)
+				}
+				if pr.Kind == lab.PredictChoice {
+					if answer, ok := pr.Answer(r.Metrics); ok && !slices.Contains(pr.Choices, answer) {
+						t.Errorf("%s's prediction %q answers %q, which is not one of its choices %q", e.ID, pr.Question, answer, pr.Choices)
+					}
+				}
+			}
 			for _, ref := range refs.keys[e.ID] {
 				if !slices.Contains(keysOf[e.ID], ref.key) && !slices.Contains(e.Conditional, ref.key) {
 					t.Errorf("%s names metric %q of %s, which its result does not have (keys: %q)", ref.where, ref.key, e.ID, keysOf[e.ID])

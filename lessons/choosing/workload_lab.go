@@ -40,7 +40,8 @@ func workloadLab() *lab.Experiment {
 			lab.Int("rounds", "Rounds", 3, 1, 5,
 				"Every strategy runs this many times, taking turns; the spread between rounds shows what counts as a tie.").WithQuick(1),
 		},
-		Claims: []lab.Claim{claimRule},
+		Claims:      []lab.Claim{claimRule},
+		Predictions: workloadPredictions,
 		Charts: []lab.Chart{
 			{ID: "wall", Kind: "bars", Title: "Wall time by strategy", Y: "ms",
 				Note: "Median over the rounds so far; the whiskers span the fastest and slowest round. Drawn as each strategy finishes."},
@@ -289,4 +290,32 @@ func round3(f float64) float64 {
 	}
 	p := math.Pow(10, 2-math.Floor(math.Log10(math.Abs(f))))
 	return math.Round(f*p) / p
+}
+
+// workloadPredictions are what a learner may guess before a run, beside the claims
+// they belong to (see lab.Prediction).
+var workloadPredictions = []lab.Prediction{
+	{Claim: 0, Question: "Which strategy finishes your workload first?", Kind: lab.PredictChoice, Choices: []string{"sequential", "goroutines on one CPU", "goroutines on all CPUs", "a pool of processes", "goroutines for the I/O, a pool for the computing"}, Answer: fastestAnswer},
+}
+
+// strategyWalls are the choices of the workload prediction and the
+// metrics of their wall times.
+var strategyWalls = []struct{ choice, key string }{
+	{"sequential", "wall.sequential"}, {"goroutines on one CPU", "wall.one_cpu"}, {"goroutines on all CPUs", "wall.all_cpus"},
+	{"a pool of processes", "wall.processes"}, {"goroutines for the I/O, a pool for the computing", "wall.mixed"},
+}
+
+// fastestAnswer is the strategy with the shortest wall time.
+func fastestAnswer(ms []lab.Metric) (string, bool) {
+	best, bestWall := "", 0.0
+	for _, s := range strategyWalls {
+		m, ok := lab.FindMetric(ms, s.key)
+		if !ok {
+			return "", false
+		}
+		if best == "" || m.Value < bestWall {
+			best, bestWall = s.choice, m.Value
+		}
+	}
+	return best, best != ""
 }

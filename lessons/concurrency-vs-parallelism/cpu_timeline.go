@@ -46,8 +46,9 @@ func cpuTimeline() *lab.Experiment {
 			lab.Int("work", "Work per task", 300, 20, 2000, "CPU time one task needs on its own.").WithUnit("ms").WithQuick(40),
 			lab.Int("cpus", "CPUs", 2, 1, 8, "CPUs for the parallel and combined timelines (and tasks in the first two). More than this machine has means all of them."),
 		},
-		Claims: []lab.Claim{claimTurns, claimOverlap},
-		Charts: charts,
+		Claims:      []lab.Claim{claimTurns, claimOverlap},
+		Predictions: timelinePredictions,
+		Charts:      charts,
 		Tables: []lab.Table{{ID: "tasks", Title: "Every task", Columns: []lab.Column{
 			{Key: "mode", Label: "Timeline"}, {Key: "task", Label: "Task"}, {Key: "allowed", Label: "May run on CPU"},
 			{Key: "seen", Label: "Ran on CPU"}, {Key: "samples", Label: "getcpu samples"}, {Key: "spans", Label: "Spans"},
@@ -154,4 +155,11 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// timelinePredictions are what a learner may guess before a run, beside the claims
+// they belong to (see lab.Prediction).
+var timelinePredictions = []lab.Prediction{
+	{Claim: 0, Question: "On one CPU, how many times do the two tasks change turns?", Kind: lab.PredictNumber, Unit: "turn changes", Min: 1, Max: 100000, Log: true, Key: "turn_changes.concurrent"},
+	{Claim: 1, Question: "On every CPU this machine has, the tasks finish how many times sooner than on one?", Kind: lab.PredictNumber, Unit: "×", Min: 0.25, Max: 64, Log: true, Key: "speedup.parallel_over_concurrent"},
 }

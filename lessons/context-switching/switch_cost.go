@@ -118,7 +118,8 @@ func switchCost() *lab.Experiment {
 			lab.Bool("across", "Also measure across CPUs", true,
 				"Put the two parties on different CPUs. That measures how long it takes to wake a thread on another CPU, which is not a switch."),
 		},
-		Claims: []lab.Claim{claimThread, claimProcess, claimProcVsThread, claimGoroutine, claimPerf, claimDirect},
+		Claims:      []lab.Claim{claimThread, claimProcess, claimProcVsThread, claimGoroutine, claimPerf, claimDirect},
+		Predictions: switchCostPredictions,
 		Charts: []lab.Chart{
 			{ID: "median", Kind: "bars", Title: "Cost per switch, by kind", Y: "µs per switch", LogY: true,
 				Note: "Median of the timed batches; the whiskers run from the 10th to the 90th percentile."},
@@ -232,4 +233,14 @@ func runSwitchCost(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	metrics, claims := switchCostResult(m)
 	out.Result(metrics, claims)
 	return nil
+}
+
+// switchCostPredictions are what a learner may guess before a run, beside the claims
+// they belong to (see lab.Prediction).
+var switchCostPredictions = []lab.Prediction{
+	{Claim: 0, Question: "One switch between two OS threads on the same CPU costs about how long?", Kind: lab.PredictNumber, Unit: "µs", Min: 0.01, Max: 1000, Log: true, Key: "switch.thread.same_cpu"},
+	{Claim: 1, Question: "One switch between two processes on the same CPU costs about how long?", Kind: lab.PredictNumber, Unit: "µs", Min: 0.01, Max: 1000, Log: true, Key: "switch.process.same_cpu"},
+	{Claim: 2, Question: "A process switch of a Go program costs how many times its thread switch?", Kind: lab.PredictNumber, Unit: "×", Min: 0.5, Max: 100, Log: true, Key: "ratio.go.process_thread"},
+	{Claim: 3, Question: "One switch between two goroutines costs about how long?", Kind: lab.PredictNumber, Unit: "µs", Min: 0.001, Max: 100, Log: true, Key: "switch.goroutine.same_cpu"},
+	{Claim: 5, Question: "Doing only the two system calls, a process switch costs how many times a thread switch?", Kind: lab.PredictNumber, Unit: "×", Min: 0.5, Max: 100, Log: true, Key: "ratio.bare.process_thread"},
 }

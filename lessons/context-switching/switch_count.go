@@ -34,7 +34,8 @@ func switchCount() *lab.Experiment {
 			lab.Int("cpus", "CPUs to use", 1, 1, 64, "How many CPUs both settings may use; more than this machine has means all of them."),
 			lab.Int("work", "Work per round", 600, 50, 3000, "CPU time one thread per CPU needs for a round.").WithUnit("ms").WithQuick(60),
 		},
-		Claims: []lab.Claim{claimInvoluntary, claimLostThroughput},
+		Claims:      []lab.Claim{claimInvoluntary, claimLostThroughput},
+		Predictions: switchCountPredictions,
 		Charts: []lab.Chart{
 			{ID: "switches", Kind: "line", Title: "Involuntary switches as they happen", X: "ms since the round started", Y: "involuntary switches (cumulative)",
 				Note: "Read every 50 ms from /proc/self/task/<tid>/status of the working threads."},
@@ -122,4 +123,24 @@ func runSwitchCount(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	metrics, claims := switchCountResult(m)
 	out.Result(metrics, claims)
 	return nil
+}
+
+// switchCountPredictions are what a learner may guess before a run, beside the claims
+// they belong to (see lab.Prediction).
+var switchCountPredictions = []lab.Prediction{
+	{Claim: 0, Question: "With more threads than CPUs, how many involuntary switches does one round take?", Kind: lab.PredictNumber, Unit: "per round", Min: 1, Max: 10000000, Log: true, Key: "involuntary_switches.contended"},
+	{Claim: 1, Question: "Do those extra switches cost throughput?", Kind: lab.PredictChoice, Choices: []string{"a clear loss (5% or more)", "hardly any"}, Answer: lossAnswer},
+}
+
+// lossAnswer says whether the contended threads did 5% less work a second.
+func lossAnswer(ms []lab.Metric) (string, bool) {
+	one, ok1 := lab.FindMetric(ms, "throughput.one_per_cpu")
+	many, ok2 := lab.FindMetric(ms, "throughput.contended")
+	if !ok1 || !ok2 || one.Value <= 0 {
+		return "", false
+	}
+	if many.Value/one.Value <= 0.95 {
+		return "a clear loss (5% or more)", true
+	}
+	return "hardly any", true
 }

@@ -64,7 +64,8 @@ func yieldBatching() *lab.Experiment {
 			lab.Int("items", "Items per setting", 1_000_000, 10_000, 5_000_000, "Items both workers process together for each batch size, over its three rounds.").WithQuick(40_000),
 			lab.Int("budget", "Time limit per setting", 2000, 100, 5000, "A setting that has not finished its items by then stops, and its rate is computed from the items it did.").WithUnit("ms").WithQuick(150),
 		},
-		Claims: []lab.Claim{claimBatching},
+		Claims:      []lab.Claim{claimBatching},
+		Predictions: yieldPredictions,
 		Charts: []lab.Chart{
 			{ID: "rate", Kind: "line", Title: "Throughput against batch size", X: "items per yield (B)", Y: "items per second", LogX: true, LogY: true,
 				Note: "Each point: the median of three rounds, both workers on one CPU, yielding after every B items."},
@@ -171,4 +172,10 @@ func yieldAsyncio(ctx context.Context, out *lab.Emitter, py string, cpu, items i
 		return nil
 	}
 	return err
+}
+
+// yieldPredictions are what a learner may guess before a run, beside the claims
+// they belong to (see lab.Prediction).
+var yieldPredictions = []lab.Prediction{
+	{Claim: 0, Question: "One yield between two goroutines (runtime.Gosched) costs about how long?", Kind: lab.PredictNumber, Unit: "ns", Min: 0.1, Max: 1000000, Log: true, Key: "yield_cost.goroutine"},
 }

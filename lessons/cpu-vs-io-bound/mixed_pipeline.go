@@ -55,7 +55,8 @@ func mixedPipeline() *lab.Experiment {
 			lab.Int("wait", "Server delay per query", 15, 1, 100, "How long the slow server holds back each answer; every request makes two queries.").WithUnit("ms").WithQuick(3),
 			lab.Int("compute", "Computing per request", 4, 1, 20, "How long each request hashes, calibrated on one thread.").WithUnit("ms").WithQuick(1),
 		},
-		Claims: []lab.Claim{claimMixedWins, claimPoolAdds},
+		Claims:      []lab.Claim{claimMixedWins, claimPoolAdds},
+		Predictions: mixedPredictions,
 		Charts: []lab.Chart{
 			{ID: "done", Kind: "line", Title: "Requests answered as time goes by", X: "ms since the burst arrived", Y: "requests answered",
 				Note: "Sampled every 25 ms while each strategy runs; a steeper line is more throughput. The concurrent strategies finish so fast that their lines rise almost straight up."},
@@ -223,4 +224,25 @@ func runMixedPipeline(ctx context.Context, p lab.Params, out *lab.Emitter) error
 	}
 	out.Progress("done", steps, steps)
 	return mixedResult(out, results, n, cores)
+}
+
+// mixedPredictions are what a learner may guess before a run, beside the claims
+// they belong to (see lab.Prediction).
+var mixedPredictions = []lab.Prediction{
+	{Claim: 0, Question: "The mixed strategy (concurrent waits, a pool for the computing) serves how many times as many requests a second as the concurrent one on one CPU?", Kind: lab.PredictNumber, Unit: "×", Min: 0.25, Max: 100, Log: true, Key: "throughput_ratio.mixed_over_concurrent_one_cpu"},
+	{Claim: 1, Question: "Over plain goroutines on all CPUs, the pool of workers adds…", Kind: lab.PredictChoice, Choices: []string{"a lot (10% or more)", "little"}, Answer: poolAnswer},
+}
+
+// poolAnswer says whether the pool served a tenth more than plain
+// goroutines on all CPUs.
+func poolAnswer(ms []lab.Metric) (string, bool) {
+	pool, ok1 := lab.FindMetric(ms, "throughput.mixed")
+	all, ok2 := lab.FindMetric(ms, "throughput.concurrent_all_cpus")
+	if !ok1 || !ok2 || all.Value <= 0 {
+		return "", false
+	}
+	if pool.Value/all.Value >= 1.1 {
+		return "a lot (10% or more)", true
+	}
+	return "little", true
 }

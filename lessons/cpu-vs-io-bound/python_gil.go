@@ -48,7 +48,8 @@ func pythonGIL() *lab.Experiment {
 			lab.Int("workers", "Threads and processes (N)", 0, 0, 16, "How many threads, then processes, share the loop; 0 means one per usable CPU, and at least 2."),
 			lab.Int("rounds", "Rounds", 3, 1, 6, "Each variant runs this many times and the fastest is kept.").WithQuick(1),
 		},
-		Claims: []lab.Claim{claimThreadsNoHelp, claimProcsHelp, claimAnyBuild},
+		Claims:      []lab.Claim{claimThreadsNoHelp, claimProcsHelp, claimAnyBuild},
+		Predictions: gilPredictions,
 		Charts: []lab.Chart{
 			{ID: "speedup", Kind: "bars", Title: "Speedup with N workers", Y: "time with 1 ÷ time with N",
 				Note: "Fastest round of each variant."},
@@ -286,4 +287,11 @@ func (g gilRun) measure(ctx context.Context, exe string, threadsOnly bool) (map[
 		}
 	}
 	return vs, info, nil
+}
+
+// gilPredictions are what a learner may guess before a run, beside the claims
+// they belong to (see lab.Prediction).
+var gilPredictions = []lab.Prediction{
+	{Claim: 0, Question: "With N Python threads, the pure-Python loop finishes how many times faster than with one?", Kind: lab.PredictNumber, Unit: "×", Min: 0.1, Max: 64, Log: true, Key: "speedup.threads"},
+	{Claim: 1, Question: "With N Python processes, the loop finishes how many times faster than with one?", Kind: lab.PredictNumber, Unit: "×", Min: 0.1, Max: 64, Log: true, Key: "speedup.processes"},
 }

@@ -55,7 +55,8 @@ func scaling() *lab.Experiment {
 			lab.Int("compute", "CPU time per CPU task", 1, 1, 5, "How long one CPU-bound task hashes, calibrated on one thread before the run.").WithUnit("ms").WithQuick(1),
 			lab.Int("rounds", "Rounds per point", 3, 1, 4, "Each batch is timed this many times. The chart shows the fastest (other programs can slow a round down, never speed it up); the verdicts read the spread between rounds as noise.").WithQuick(1),
 		},
-		Claims: []lab.Claim{claimIOScales, claimCPUStops, claimOneCPU},
+		Claims:      []lab.Claim{claimIOScales, claimCPUStops, claimOneCPU},
+		Predictions: scalingPredictions,
 		Charts: []lab.Chart{
 			{ID: "speedup", Kind: "line", Title: "Speedup against the number of workers", X: "workers", Y: "speedup (×)", LogX: true, LogY: true,
 				Note: "Speedup = the batch's time with one worker ÷ its time with n, fastest of the rounds; for CPU-bound points the one-worker batch is re-timed next to each point. The dashed line is the number of CPUs this run may use. The two I/O-bound curves nearly coincide: waiting needs no CPU."},
@@ -153,4 +154,12 @@ func runScaling(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	}
 	out.Progress("done", steps, steps)
 	return scalingResult(out, curves, most, cores, tasks, srv.Answered())
+}
+
+// scalingPredictions are what a learner may guess before a run, beside the claims
+// they belong to (see lab.Prediction).
+var scalingPredictions = []lab.Prediction{
+	{Claim: 0, Question: "With the most workers, on all CPUs, I/O-bound tasks finish how many times faster than with one worker?", Kind: lab.PredictNumber, Unit: "×", Min: 0.5, Max: 1000, Log: true, Key: "speedup.io_bound.all_cpus.most_workers"},
+	{Claim: 1, Question: "With the most workers, on all CPUs, CPU-bound tasks finish how many times faster than with one?", Kind: lab.PredictNumber, Unit: "×", Min: 0.5, Max: 1000, Log: true, Key: "speedup.cpu_bound.all_cpus.most_workers"},
+	{Claim: 2, Question: "On one CPU, the most workers make CPU-bound tasks finish how many times faster than one worker?", Kind: lab.PredictNumber, Unit: "×", Min: 0.1, Max: 1000, Log: true, Key: "speedup.cpu_bound.one_cpu.most_workers"},
 }

@@ -58,7 +58,8 @@ func taskProfile() *lab.Experiment {
 			lab.Int("compute", "Computing per compute phase", 5, 1, 200, "How long each compute phase hashes.").WithUnit("ms").WithQuick(1),
 			lab.Int("wait", "Server delay per query", 30, 1, 500, "How long the slow server holds back each answer.").WithUnit("ms").WithQuick(3),
 		},
-		Claims: []lab.Claim{claimMostlyWaiting, claimWaitIsFree},
+		Claims:      []lab.Claim{claimMostlyWaiting, claimWaitIsFree},
+		Predictions: taskProfilePredictions,
 		Charts: []lab.Chart{
 			{ID: "timeline", Kind: "lanes", Title: "Each request's life, drawn to scale", X: "ms since the request arrived",
 				Note: "One row per request; every bar is a measured phase. The handler runs on one OS thread locked to its goroutine."},
@@ -174,3 +175,10 @@ func handleOne(ctx context.Context, addr string, blocks int, wait time.Duration,
 }
 
 func msSince(t0, t time.Time) float64 { return float64(t.Sub(t0).Nanoseconds()) / 1e6 }
+
+// taskProfilePredictions are what a learner may guess before a run, beside the claims
+// they belong to (see lab.Prediction).
+var taskProfilePredictions = []lab.Prediction{
+	{Claim: 0, Question: "What share of a request's life is spent waiting for the slow server?", Kind: lab.PredictNumber, Unit: "%", Min: 1, Max: 100, Log: false, Key: "wait.share"},
+	{Claim: 1, Question: "While it waits, the task uses what share of a CPU?", Kind: lab.PredictNumber, Unit: "%", Min: 0.01, Max: 100, Log: true, Key: "wait.cpu_share"},
+}

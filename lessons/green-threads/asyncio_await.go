@@ -49,7 +49,8 @@ func asyncioAwait() *lab.Experiment {
 			lab.Int("waits", "Waits each way", 5, 1, 20, "How many queries the waiting task makes with await, then with a blocking read.").WithQuick(2),
 			lab.Int("tasks", "Other tasks", 4, 1, 50, "How many counting tasks share the event loop with the waiting one."),
 		},
-		Claims: []lab.Claim{claimAwaitFrees, claimBlockingStops},
+		Claims:      []lab.Claim{claimAwaitFrees, claimBlockingStops},
+		Predictions: awaitPredictions,
 		Charts: []lab.Chart{
 			{ID: "pace", Kind: "bars", Title: "The other tasks' pace while one task waits", Y: "% of their pace when nobody waits",
 				Note: "Chunks the other tasks finished during each wait ÷ the wait's length, against the same while nobody waits. Median of the waits; whiskers from the slowest to the fastest."},
@@ -167,3 +168,23 @@ func runAsyncioAwait(ctx context.Context, p lab.Params, out *lab.Emitter) error 
 var modeWords = map[string]string{"await": "await on an asyncio stream", "blocking": "blocking socket read"}
 
 func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
+
+// awaitPredictions are what a learner may guess before a run, beside the claims
+// they belong to (see lab.Prediction).
+var awaitPredictions = []lab.Prediction{
+	{Claim: 0, Question: "While one task awaits the slow server, the other tasks keep what share of their pace?", Kind: lab.PredictNumber, Unit: "%", Min: 1, Max: 1000, Log: true, Key: "pace.during_await"},
+	{Claim: 1, Question: "While one task makes a blocking read, the other tasks on the event loop…", Kind: lab.PredictChoice, Choices: []string{"keep going", "stop"}, Answer: blockingAnswer},
+}
+
+// blockingAnswer says whether the other tasks kept a tenth of their pace
+// during the blocking read.
+func blockingAnswer(ms []lab.Metric) (string, bool) {
+	m, ok := lab.FindMetric(ms, "pace.during_blocking")
+	if !ok {
+		return "", false
+	}
+	if m.Value >= 10 {
+		return "keep going", true
+	}
+	return "stop", true
+}

@@ -66,7 +66,8 @@ func cooperative() *lab.Experiment {
 			lab.Int("every", "Yield every K rounds", 1_000_000, 1_000, 1_000_000_000,
 				"In the second run, the spinner calls runtime.Gosched after this many rounds of its loop (a round is a few ns)."),
 		},
-		Claims: []lab.Claim{claimStarves, claimYield, claimPreempt},
+		Claims:      []lab.Claim{claimStarves, claimYield, claimPreempt},
+		Predictions: cooperativePredictions,
 		Charts: []lab.Chart{
 			{ID: "gaps", Kind: "line", Title: "Gaps between heartbeats", X: "ms since the spinner started", Y: "gap (ms)", LogY: true,
 				Note: "Each step spans the time between two heartbeats, at the height of that gap: a long, high step is a heartbeat kept waiting."},
@@ -285,4 +286,12 @@ func (d *drawer) end(t0, t1 float64) {
 	if t1 > t0 {
 		d.out.Span("timeline", d.m.short+": spinner", t0-d.t0, t1-d.t0, "spinning")
 	}
+}
+
+// cooperativePredictions are what a learner may guess before a run, beside the claims
+// they belong to (see lab.Prediction).
+var cooperativePredictions = []lab.Prediction{
+	{Claim: 0, Question: "With preemption off, how long is the heartbeat's longest gap while the spinner runs?", Kind: lab.PredictNumber, Unit: "ms", Min: 0.1, Max: 100000, Log: true, Key: "heartbeat.longest_gap.preemption_off"},
+	{Claim: 1, Question: "When the spinner yields every K iterations, how long is the longest gap?", Kind: lab.PredictNumber, Unit: "ms", Min: 0.01, Max: 100000, Log: true, Key: "heartbeat.longest_gap.yielding"},
+	{Claim: 2, Question: "With Go's preemption on, how long is the longest gap?", Kind: lab.PredictNumber, Unit: "ms", Min: 0.01, Max: 100000, Log: true, Key: "heartbeat.longest_gap.preemption_on"},
 }

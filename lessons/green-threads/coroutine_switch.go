@@ -55,7 +55,8 @@ func coroutineSwitch() *lab.Experiment {
 			lab.Int("work", "Work in all", 1200, 50, 5000,
 				"CPU time the tasks need together, calibrated on this CPU.").WithUnit("ms").WithQuick(150),
 		},
-		Claims: []lab.Claim{claimCheapest, claimOneCPU},
+		Claims:      []lab.Claim{claimCheapest, claimOneCPU},
+		Predictions: coroutinePredictions,
 		Charts: []lab.Chart{
 			{ID: "switch", Kind: "bars", Title: "Cost of one switch", Y: "ns per switch", LogY: true,
 				Note: "Median of the timed batches, all on one CPU; whiskers from the 10th to the 90th percentile."},
@@ -120,3 +121,10 @@ func runCoroutineSwitch(ctx context.Context, p lab.Params, out *lab.Emitter) err
 
 // ms is a duration in milliseconds.
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 }
+
+// coroutinePredictions are what a learner may guess before a run, beside the claims
+// they belong to (see lab.Prediction).
+var coroutinePredictions = []lab.Prediction{
+	{Claim: 0, Question: "One switch between two coroutines (iter.Pull) costs about how long?", Kind: lab.PredictNumber, Unit: "ns", Min: 0.1, Max: 1000000, Log: true, Key: "switch.coroutine.same_cpu"},
+	{Claim: 1, Question: "How many CPUs can coroutines on one thread keep busy?", Kind: lab.PredictNumber, Unit: "CPUs", Min: 0.1, Max: 64, Log: true, Key: "work.cpus_busy.coroutines_one_thread"},
+}

@@ -36,7 +36,8 @@ func spawnMany() *lab.Experiment {
 			lab.Int("budget", "Time budget for goroutines", 5, 1, 30,
 				"Goroutines stop being added when this runs out; slow machines then report how far they got.").WithUnit("s").WithQuick(20),
 		},
-		Claims: []lab.Claim{claimMillion},
+		Claims:      []lab.Claim{claimMillion},
+		Predictions: spawnManyPredictions,
 		Charts: []lab.Chart{
 			{ID: "memory", Kind: "line", Title: "Resident memory as they pile up", X: "parked so far", Y: "resident memory added (MiB)", LogX: true, LogY: true,
 				Note: "Growth of VmRSS in /proc/self/status since the phase began. On log scales, equal cost per unit draws parallel lines; the gap between them is the ratio."},
@@ -169,4 +170,10 @@ func extrapolated(reached int) string {
 		return "measured"
 	}
 	return fmt.Sprintf("extrapolated from %d", reached)
+}
+
+// spawnManyPredictions are what a learner may guess before a run, beside the claims
+// they belong to (see lab.Prediction).
+var spawnManyPredictions = []lab.Prediction{
+	{Claim: 0, Question: "One parked goroutine, among many, takes about how much resident memory?", Kind: lab.PredictNumber, Unit: "KiB", Min: 0.1, Max: 10000, Log: true, Key: "memory.goroutine.resident"},
 }

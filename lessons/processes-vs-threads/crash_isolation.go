@@ -36,7 +36,8 @@ func crashIsolation() *lab.Experiment {
 			lab.Int("steps", "Steps per worker", 16, 4, 100, "How many steps of work each worker and thread does.").WithQuick(6),
 			lab.Int("step", "Time per step", 100, 10, 500, "How long one step takes.").WithUnit("ms").WithQuick(40),
 		},
-		Claims: []lab.Claim{claimProcCrash, claimThreadCrash},
+		Claims:      []lab.Claim{claimProcCrash, claimThreadCrash},
+		Predictions: crashPredictions,
 		Charts: []lab.Chart{
 			{ID: "timeline", Kind: "lanes", Title: "Who ran until when", X: "ms since the run started",
 				Note: "One bar per worker process, then per thread of the one process, from its start until it ended."},
@@ -93,4 +94,39 @@ func runCrashIsolation(ctx context.Context, p lab.Params, out *lab.Emitter) erro
 	m := crashMeasured{n: n, victim: victim, steps: a.steps, procs: procs, th: th}
 	out.Result(crashMetrics(m), judgeCrash(m))
 	return nil
+}
+
+// crashPredictions are what a learner may guess before a run, beside the claims
+// they belong to (see lab.Prediction).
+var crashPredictions = []lab.Prediction{
+	{Claim: 0, Question: "One worker process crashes in the middle of its work. Its sibling processes…", Kind: lab.PredictChoice, Choices: []string{"all finish", "all stop"}, Answer: siblingsAnswer},
+	{Claim: 1, Question: "One thread of a process crashes. Its sibling threads…", Kind: lab.PredictChoice, Choices: []string{"keep running", "all stop"}, Answer: threadsCrashAnswer},
+}
+
+// siblingsAnswer says whether the crashed process's siblings finished.
+func siblingsAnswer(ms []lab.Metric) (string, bool) {
+	f, ok1 := lab.FindMetric(ms, "crash.processes.siblings_finished")
+	n, ok2 := lab.FindMetric(ms, "crash.processes.distinct_pids")
+	switch {
+	case !ok1 || !ok2:
+		return "", false
+	case f.Value > 0 && f.Value == n.Value-1:
+		return "all finish", true
+	case f.Value == 0:
+		return "all stop", true
+	}
+	return "", false
+}
+
+// threadsCrashAnswer says whether any thread was still running after one
+// crashed.
+func threadsCrashAnswer(ms []lab.Metric) (string, bool) {
+	a, ok := lab.FindMetric(ms, "crash.threads.alive_after")
+	if !ok {
+		return "", false
+	}
+	if a.Value == 0 {
+		return "all stop", true
+	}
+	return "keep running", true
 }

@@ -45,7 +45,8 @@ func isolation() *lab.Experiment {
 			lab.Bool("mapping", "Also share a page on purpose", true,
 				"Give the child processes a page of memory that both sides map (a memfd, an anonymous file that lives only in memory, mapped MAP_SHARED) and let them add 1 there too."),
 		},
-		Claims: []lab.Claim{claimProcsIsolated, claimThreadsShare},
+		Claims:      []lab.Claim{claimProcsIsolated, claimThreadsShare},
+		Predictions: isolationPredictions,
 		// The shared page is there only when the run asks for it.
 		Conditional: []string{"parent.shared_page"},
 		Tables: []lab.Table{{ID: "views", Title: "What each one read after its change", Columns: []lab.Column{
@@ -131,4 +132,39 @@ func runIsolation(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	out.Progress("done", 2*n, 2*n)
 	out.Result(isolationMetrics(m), judgeIsolation(m))
 	return nil
+}
+
+// isolationPredictions are what a learner may guess before a run, beside the claims
+// they belong to (see lab.Prediction).
+var isolationPredictions = []lab.Prediction{
+	{Claim: 0, Question: "Each child process adds 1 to a variable it got from the parent. Afterwards, the parent's variable…", Kind: lab.PredictChoice, Choices: []string{"has not changed", "has every child's change"}, Answer: processesAnswer},
+	{Claim: 1, Question: "Each thread adds 1 to a variable of their process. Afterwards, the variable…", Kind: lab.PredictChoice, Choices: []string{"has not changed", "has every thread's change"}, Answer: threadsAnswer},
+}
+
+// processesAnswer says what the parent saw of its children's changes:
+// none, when the threads' run (which shares) ended that many higher.
+func processesAnswer(ms []lab.Metric) (string, bool) {
+	p, ok1 := lab.FindMetric(ms, "parent.after_processes")
+	t, ok2 := lab.FindMetric(ms, "parent.after_threads")
+	n, ok3 := lab.FindMetric(ms, "threads.distinct_tids")
+	if !ok1 || !ok2 || !ok3 {
+		return "", false
+	}
+	if t.Value-p.Value == n.Value {
+		return "has not changed", true
+	}
+	return "has every child's change", true
+}
+
+// threadsAnswer says whether the threads' changes reached the variable.
+func threadsAnswer(ms []lab.Metric) (string, bool) {
+	p, ok1 := lab.FindMetric(ms, "parent.after_processes")
+	t, ok2 := lab.FindMetric(ms, "parent.after_threads")
+	if !ok1 || !ok2 {
+		return "", false
+	}
+	if t.Value > p.Value {
+		return "has every thread's change", true
+	}
+	return "has not changed", true
 }

@@ -35,7 +35,8 @@ func memoryFootprint() *lab.Experiment {
 			lab.Int("threads", "OS threads", 200, 10, 2000, "How many OS threads to keep alive at once.").WithQuick(40),
 			lab.Int("goroutines", "Goroutines", 10000, 100, 50000, "How many goroutines to keep alive at once.").WithQuick(2000),
 		},
-		Claims: []lab.Claim{claimProcMemory, claimStackReserved},
+		Claims:      []lab.Claim{claimProcMemory, claimStackReserved},
+		Predictions: memoryPredictions,
 		// The /bin/sleep reference needs a sleep program; the stack figures
 		// need the C library's thread stacks (a cgo build) and a readable
 		// address space; the ratio needs a thread's memory that could be
@@ -148,4 +149,11 @@ func runtimeStack() float64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return float64(ms.StackInuse)
+}
+
+// memoryPredictions are what a learner may guess before a run, beside the claims
+// they belong to (see lab.Prediction).
+var memoryPredictions = []lab.Prediction{
+	{Claim: 0, Question: "One more running copy of this program holds about how much memory of its own?", Kind: lab.PredictNumber, Unit: "KiB", Min: 1, Max: 1000000, Log: true, Key: "memory.process.own"},
+	{Claim: 1, Question: "One more OS thread, parked, adds about how much resident memory?", Kind: lab.PredictNumber, Unit: "KiB", Min: 0.1, Max: 100000, Log: true, Key: "memory.thread.resident"},
 }

@@ -112,7 +112,8 @@ func messagePassing() *lab.Experiment {
 			lab.Choice("size", "Message size", "64", []string{"64", "4096"}, "Bytes per message: a small message shows the cost of each hand-over, a page-sized one the cost of copying.").WithUnit("bytes"),
 			lab.Int("ms", "Time per measurement", 300, 50, 2000, "How long each way is measured, once for throughput and once for round trips.").WithUnit("ms").WithQuick(50),
 		},
-		Claims: []lab.Claim{claimKernelSlower, claimShmFast},
+		Claims:      []lab.Claim{claimKernelSlower, claimShmFast},
+		Predictions: messagePredictions,
 		Charts: []lab.Chart{
 			{ID: "throughput", Kind: "bars", Title: "Messages per second, one way", Y: "messages per second", LogY: true,
 				Note: "Messages that arrived ÷ the time from the first send until the receiver had them all: the median of three rounds, whiskers from the slowest to the fastest."},
@@ -194,4 +195,11 @@ func stopped(ctx context.Context, label string, err error) error {
 		return ctx.Err()
 	}
 	return fmt.Errorf("%s: %w", label, err)
+}
+
+// messagePredictions are what a learner may guess before a run, beside the claims
+// they belong to (see lab.Prediction).
+var messagePredictions = []lab.Prediction{
+	{Claim: 0, Question: "One round trip through a pipe between two processes takes about how long?", Kind: lab.PredictNumber, Unit: "µs", Min: 0.01, Max: 10000, Log: true, Key: "round_trip.pipe"},
+	{Claim: 1, Question: "One round trip through memory shared by two processes takes about how long?", Kind: lab.PredictNumber, Unit: "µs", Min: 0.001, Max: 10000, Log: true, Key: "round_trip.shared_memory"},
 }

@@ -38,7 +38,8 @@ func spawnCost() *lab.Experiment {
 			lab.Int("count", "Units of each kind", 150, 10, 1000,
 				"How many goroutines, threads and processes to create. More give a fuller distribution.").WithQuick(20),
 		},
-		Claims: []lab.Claim{claimSpawnOrder},
+		Claims:      []lab.Claim{claimSpawnOrder},
+		Predictions: spawnCostPredictions,
 		// Only where /bin/true exists is there a bare process to compare with.
 		Conditional: []string{"spawn.process.bin_true", "spawn.ratio.program_bin_true"},
 		Charts: []lab.Chart{
@@ -200,4 +201,10 @@ func evidenceRow(k spawnKind, ids, startTids []int) map[string]any {
 		row["note"] = "the PID of each child, as the kernel gave it"
 	}
 	return row
+}
+
+// spawnCostPredictions are what a learner may guess before a run, beside the claims
+// they belong to (see lab.Prediction).
+var spawnCostPredictions = []lab.Prediction{
+	{Claim: 0, Question: "Creating and finishing one process of this program takes how many times as long as one OS thread?", Kind: lab.PredictNumber, Unit: "×", Min: 1, Max: 100000, Log: true, Key: "spawn.ratio.process_thread"},
 }

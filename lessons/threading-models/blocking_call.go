@@ -40,7 +40,8 @@ func blockingCall() *lab.Experiment {
 			lab.Int("blocked", "Blocked goroutines", 64, 4, 256, "Goroutines that sit in read() in the second phase.").WithQuick(16),
 			lab.Int("phase", "Length of each phase", 1500, 200, 5000, "How long each phase lasts.").WithUnit("ms").WithQuick(300),
 		},
-		Claims: []lab.Claim{claimComputeThreads, claimBlockThreads},
+		Claims:      []lab.Claim{claimComputeThreads, claimBlockThreads},
+		Predictions: blockingPredictions,
 		Charts: []lab.Chart{
 			{ID: "threads", Kind: "line", Title: "Kernel threads while goroutines compute, then block", X: "ms since the run started", Y: "count",
 				Note: "Every 20 ms: the threads listed in /proc/self/task, those of them in state R (running or ready to run, the counting one included), GOMAXPROCS, and the goroutines inside read() at that moment."},
@@ -245,4 +246,11 @@ func runBlockingCall(ctx context.Context, p lab.Params, out *lab.Emitter) error 
 	m := blockingMeasured{gomaxprocs: gmp, before: start.Threads, computing: nc, blocking: nb, compute: compute, block: blocked, after: after}
 	out.Result(blockingMetrics(m), judgeBlocking(m))
 	return nil
+}
+
+// blockingPredictions are what a learner may guess before a run, beside the claims
+// they belong to (see lab.Prediction).
+var blockingPredictions = []lab.Prediction{
+	{Claim: 0, Question: "While many goroutines only compute, how many threads does the process have at its peak?", Kind: lab.PredictNumber, Unit: "threads", Min: 1, Max: 100000, Log: true, Key: "threads.computing.peak"},
+	{Claim: 1, Question: "While many goroutines sit in blocking system calls, how many threads at the peak?", Kind: lab.PredictNumber, Unit: "threads", Min: 1, Max: 100000, Log: true, Key: "threads.blocking.peak"},
 }

@@ -62,7 +62,8 @@ func threadingModels() *lab.Experiment {
 			lab.Int("block", "Pipe stays empty for", 600, 100, 3000, "How long the reader's read() waits for its byte.").WithUnit("ms").WithQuick(200),
 			lab.Int("batches", "Timed batches per switch kind", 30, 5, 300, "Batches of switches timed for each kind of switch.").WithQuick(5),
 		},
-		Claims: []lab.Claim{claimOneCPU, claimStall, claimKeepGoing, claimFewer, claimSwitch},
+		Claims:      []lab.Claim{claimOneCPU, claimStall, claimKeepGoing, claimFewer, claimSwitch},
+		Predictions: modelPredictions,
 		Charts: []lab.Chart{
 			lane("1to1", "1:1 — every task on a kernel thread of its own", ""),
 			lane("nto1", "N:1 — every task a coroutine on one kernel thread",
@@ -206,4 +207,34 @@ func runModel(ctx context.Context, m *model, out *lab.Emitter, chart string) (*m
 	out.Row("models", m.key, r.row())
 	r.spans(out)
 	return r, nil
+}
+
+// modelPredictions are what a learner may guess before a run, beside the claims
+// they belong to (see lab.Prediction).
+var modelPredictions = []lab.Prediction{
+	{Claim: 0, Question: "Under N:1, how many CPUs can the tasks keep busy at most?", Kind: lab.PredictNumber, Unit: "CPUs", Min: 0.1, Max: 64, Log: true, Key: "cpus_busy.peak.nto1"},
+	{Claim: 1, Question: "Under N:1, while one task waits in a blocking read, the other tasks…", Kind: lab.PredictChoice, Choices: []string{"keep going", "stop"}, Answer: nto1Answer},
+	{Claim: 2, Question: "Under 1:1, while one task waits in a blocking read, the other tasks…", Kind: lab.PredictChoice, Choices: []string{"keep going", "stop"}, Answer: oneToOneAnswer},
+	{Claim: 3, Question: "Under M:N, how many kernel threads do the tasks use at once?", Kind: lab.PredictNumber, Unit: "threads", Min: 1, Max: 10000, Log: true, Key: "kernel_threads.at_once.mton"},
+	{Claim: 4, Question: "One switch between two user-level threads of the N:1 scheduler costs about how long?", Kind: lab.PredictNumber, Unit: "µs", Min: 0.0001, Max: 1000, Log: true, Key: "switch.coroutine.same_cpu"},
+}
+
+// keptGoing says from a model's pace during the read (percent of its pace
+// before) whether the other tasks kept going: at a tenth of their pace or
+// more.
+func keptGoing(ms []lab.Metric, key string) (string, bool) {
+	m, ok := lab.FindMetric(ms, key)
+	if !ok {
+		return "", false
+	}
+	if m.Value >= 10 {
+		return "keep going", true
+	}
+	return "stop", true
+}
+
+func nto1Answer(ms []lab.Metric) (string, bool) { return keptGoing(ms, "others.pace_during_read.nto1") }
+
+func oneToOneAnswer(ms []lab.Metric) (string, bool) {
+	return keptGoing(ms, "others.pace_during_read.1to1")
 }
