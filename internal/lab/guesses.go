@@ -66,14 +66,27 @@ type round struct {
 const maxKept = 20_000
 
 type guessBook struct {
+	// told is each learner's latest score of each guess, kept a while to
+	// tell a page that comes back after the score went out.
+	told   map[guessKey]told
 	open   map[guessKey]*guess
 	locked map[string][]*guess // run id → its guesses
 	rounds map[string]*round   // experiment id → the round now
 	kept   []ScoredGuess       // scored, oldest first
 }
 
+// told is a score as it was sent, and when.
+type told struct {
+	msg []byte
+	at  time.Time
+	exp *Experiment
+}
+
+// tellFor is how long a score is told again to a page that reconnects.
+const tellFor = 10 * time.Minute
+
 func newGuessBook() guessBook {
-	return guessBook{open: map[guessKey]*guess{}, locked: map[string][]*guess{}, rounds: map[string]*round{}}
+	return guessBook{told: map[guessKey]told{}, open: map[guessKey]*guess{}, locked: map[string][]*guess{}, rounds: map[string]*round{}}
 }
 
 // Predict takes a learner's guess for a claim of exp. It is refused when
@@ -254,6 +267,7 @@ func (s *Scheduler) scoreLocked(r *Run, gs []*guess, body ResultBody) {
 		}
 		msg := protocol.Encode(protocol.Scored{Experiment: g.exp, Claim: g.claim, Run: r.ID, Value: g.value, Measured: sc.Measured,
 			Unit: decl.Unit, Right: sc.Right, Factor: sc.Factor, Score: sc.Text, Lesson: lessonOf(r.Exp, g.claim, body, sc)})
+		s.guesses.told[g.guessKey] = told{msg: msg, at: time.Now(), exp: r.Exp}
 		for v, f := range s.followers {
 			if f.learner == g.learner && !v.Send([][]byte{msg}) {
 				delete(s.followers, v)
@@ -410,4 +424,25 @@ func (s *Scheduler) ClassGuesses() []ScoredGuess {
 		out[i].Learner = learner.ID(out[i].Learner).Name()
 	}
 	return out
+}
+
+// retellLocked is what a page of lesson that (re)connects missed: its
+// learner's scores of the last minutes, and the rounds the instructor has
+// revealed.
+func (s *Scheduler) retellLocked(lesson, learnerID string) [][]byte {
+	var msgs [][]byte
+	for k, t := range s.guesses.told {
+		switch {
+		case time.Since(t.at) > tellFor:
+			delete(s.guesses.told, k)
+		case k.learner == learnerID && t.exp.Lesson == lesson:
+			msgs = append(msgs, t.msg)
+		}
+	}
+	for _, rd := range s.guesses.rounds {
+		if rd.revealed && rd.exp.Lesson == lesson {
+			msgs = append(msgs, protocol.Encode(protocol.Reveal{Experiment: rd.exp.ID, Guesses: s.roundGuessesLocked(rd, learnerID)}))
+		}
+	}
+	return msgs
 }

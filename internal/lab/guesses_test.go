@@ -184,3 +184,38 @@ func TestACancelledRunKeepsTheGuess(t *testing.T) {
 		t.Errorf("%d open guesses, want 1", n)
 	}
 }
+
+// A page that comes back after its score went out, or after the reveal,
+// is told them again.
+func TestAReturningPageIsToldItsScoreAndTheReveal(t *testing.T) {
+	t.Parallel()
+	s, f, e := newGuessScheduler(t)
+	s.OpenRound(e)
+	page := newViewer()
+	s.Follow(e.Lesson, "ann", page)
+	s.Predict(e, 0, 4.0, "ann", page)
+	s.Leave(page) // ann's connection drops
+	p := params(t, e, 1)
+	teacher := newViewer()
+	r := mustAsk(t, s, e, p, "teacher", true, teacher).Run
+	f.finish(p)
+	<-r.Done()
+	if err := s.Reveal(e); err != nil {
+		t.Fatal(err)
+	}
+	back := newViewer()
+	s.Follow(e.Lesson, "ann", back)
+	if sc := back.waitFor(t, "the score again", isType("scored")); sc["score"] != "2× too high" {
+		t.Errorf("scored %v", sc)
+	}
+	if rv := back.waitFor(t, "the reveal again", isType("reveal")); rv["experiment"] != e.ID {
+		t.Errorf("reveal %v", rv)
+	}
+	other := newViewer()
+	s.Follow(e.Lesson, "bob", other)
+	for _, m := range other.snapshot() {
+		if m["type"] == "scored" {
+			t.Errorf("another learner was told ann's score: %v", m)
+		}
+	}
+}

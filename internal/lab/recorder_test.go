@@ -62,6 +62,7 @@ func TestSchedulerRecordsEveryRun(t *testing.T) {
 	}
 	f.finish(p1)
 	v1.waitFor(t, "the run to finish", isType("done"))
+	<-r1.Done() // the done event goes out as the child ends; the run's end, and its record's, come after
 
 	got, log := rec.of(r1.ID)
 	if got.Experiment != e.ID || got.Learner != learnerOf(v1) || got.Params.Key() != p1.Key() || got.Created.IsZero() {

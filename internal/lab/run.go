@@ -176,8 +176,8 @@ func (r *Run) finish(out Outcome) bool {
 		return false
 	}
 	r.state, r.outcome, r.ended = Finished, out, time.Now()
-	r.flushLocked() // the done event goes out now; nothing is left pending
 	r.tape.End(out)
+	r.flushLocked() // the done event goes out now; nothing is left pending
 	r.viewers = map[Viewer]int{}
 	r.idleSince = time.Time{}
 	close(r.done)

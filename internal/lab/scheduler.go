@@ -390,6 +390,7 @@ func (s *Scheduler) Follow(lesson, learner string, v Viewer) {
 			msgs = append(msgs, liveMsg(r))
 		}
 	}
+	msgs = append(msgs, s.retellLocked(lesson, learner)...)
 	if len(msgs) > 0 && !v.Send(msgs) {
 		delete(s.followers, v)
 	}
@@ -582,13 +583,16 @@ func (s *Scheduler) janitor() {
 	}
 }
 
-// finish records a run's outcome and keeps it watchable for a while.
+// finish records a run's outcome and keeps it watchable for a while. The
+// run ends under the scheduler's lock, so that by the time anyone sees it
+// end (its Done, its last event) the scheduler no longer counts it active:
+// a request right after is offered the finished run, never joined to it.
 func (s *Scheduler) finish(r *Run, out Outcome) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if !r.finish(out) {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.active[r.key] == r {
 		delete(s.active, r.key)
 	}
