@@ -25,7 +25,10 @@ import (
 // A comparison is a range claim about a ratio (Ratio), whose band pairs the
 // low end of one figure with the high end of the other: "A costs more than
 // B" holds only when A's cheap samples still cost more than B's dear ones,
-// a margin beyond the noise of both.
+// a margin beyond the noise of both. Figures measured side by side, in
+// rounds that take them in turns, are compared round by round instead
+// (Paired): a slow moment of the machine then slows both and cancels, and
+// the band of the rounds' ratios must clear the claim's edge.
 
 // Band is a figure as the verdict rule reads it: its median (Mid) and the
 // band the middle half of its samples fell in (Lo–Hi, the 25th to the 75th
@@ -94,6 +97,31 @@ func Ratio(a, b Band) Band {
 		return Band{Unit: "×"}
 	}
 	return Band{Mid: a.Mid / b.Mid, Lo: a.Lo / b.Hi, Hi: a.Hi / b.Lo, N: min(a.N, b.N), Unit: "×"}
+}
+
+// MinPaired is how many rounds Paired needs for a band: fewer, and the
+// ratio is unmeasured.
+const MinPaired = 3
+
+// Paired is a/b for two figures measured side by side in rounds that take
+// them in turns: a[i] and b[i] are the figures of round i (a median of its
+// samples, say). Each round gives one ratio, and the ratios are read as a
+// band. A slow spell of the machine that falls on a round slows both
+// figures and cancels in their ratio, where Ratio would count it against
+// the comparison twice; what is left of the noise of both is the spread of
+// the ratios. Rounds missing either figure, or with b not above zero, are
+// left out.
+func Paired(a, b []float64) Band {
+	var r []float64
+	for i := range min(len(a), len(b)) {
+		if finite(a[i]) && finite(b[i]) && b[i] > 0 {
+			r = append(r, a[i]/b[i])
+		}
+	}
+	if len(r) < MinPaired {
+		return Band{Unit: "×"}
+	}
+	return BandOfValues(r, "×")
 }
 
 // Expect is what a claim says a figure is: between Lo and Hi, either of

@@ -130,6 +130,40 @@ func TestRatio(t *testing.T) {
 	}
 }
 
+// Rounds taken in turns are compared round by round: a slow spell that
+// falls on both figures cancels, where the bands' ratio would straddle.
+func TestPaired(t *testing.T) {
+	t.Parallel()
+	// The machine was slow in rounds 2 and 4; a costs 1.2× b in every round.
+	a := []float64{1.2, 2.4, 1.2, 2.4, 1.2}
+	b := []float64{1, 2, 1, 2, 1}
+	tests := []struct {
+		name    string
+		a, b    []float64
+		e       Expect
+		verdict string
+	}{
+		{"a slow spell on both cancels", a, b, AtLeast(1.1), Holds},
+		{"the same, round by round", b, b, AtLeast(1.1), Differs},
+		{"rounds that disagree", []float64{1.3, 0.9, 1.25, 0.95, 1.2}, []float64{1, 1, 1, 1, 1}, AtLeast(1.1), Inconclusive},
+		{"far cheaper", []float64{0.1, 0.2, 0.1, 0.2, 0.1}, b, AtMost(0.2), Holds},
+		{"too few rounds", a[:2], b[:2], AtLeast(1.1), Inconclusive},
+		{"rounds without b left out", []float64{1.2, 1.2, 1.2, 1.2}, []float64{1, 0, 1, 1}, AtLeast(1.1), Holds},
+		{"too few once those are left out", []float64{1.2, 1.2, 1.2}, []float64{1, 0, math.NaN()}, AtLeast(1.1), Inconclusive},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := Decide(Paired(tt.a, tt.b), tt.e, idle); got.Verdict != tt.verdict {
+				t.Errorf("Decide(Paired) = %s (%s; ratio %v), want %s", got.Verdict, got.Side, Paired(tt.a, tt.b), tt.verdict)
+			}
+		})
+	}
+	if r := Ratio(BandOfValues(a, ""), BandOfValues(b, "")); Decide(r, AtLeast(1.1), idle).Verdict != Inconclusive {
+		t.Errorf("the bands' ratio %v should straddle 1.1×: that is what Paired is for", r)
+	}
+}
+
 func TestAll(t *testing.T) {
 	t.Parallel()
 	holds := Decide(band(2, 3, 4), Between(1, 10), idle)

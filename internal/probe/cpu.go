@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -64,7 +65,7 @@ func PinProcess(cpus ...int) error {
 			if done[tid] {
 				continue
 			}
-			if err := setAffinity(tid, cpus); err != nil && err != unix.ESRCH {
+			if err := setAffinity(tid, cpus); err != nil && !errors.Is(err, unix.ESRCH) {
 				return err
 			}
 			done[tid] = true
@@ -75,6 +76,38 @@ func PinProcess(cpus ...int) error {
 		}
 	}
 	return nil
+}
+
+// KeepOff moves every thread of this process off the given CPUs, onto the
+// others it may use, so that what a measurement then pins there runs
+// alone: the goroutines that sample, report and write events, and the Go
+// runtime's own threads, stay on the rest. It returns the function that
+// lets the process back onto every CPU it had. When no CPU would be left,
+// it changes nothing. Threads pinned later (PinThread) go where they are
+// pinned.
+func KeepOff(cpus ...int) (restore func(), err error) {
+	allowed, err := AllowedCPUs()
+	if err != nil {
+		return func() {}, err
+	}
+	off := map[int]bool{}
+	for _, c := range cpus {
+		off[c] = true
+	}
+	var rest []int
+	for _, c := range allowed {
+		if !off[c] {
+			rest = append(rest, c)
+		}
+	}
+	if len(rest) == 0 || len(rest) == len(allowed) {
+		return func() {}, nil
+	}
+	if err := PinProcess(rest...); err != nil {
+		PinProcess(allowed...)
+		return func() {}, err
+	}
+	return func() { PinProcess(allowed...) }, nil
 }
 
 func setAffinity(tid int, cpus []int) error {

@@ -3,6 +3,8 @@ package probe
 import (
 	"runtime"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestParseStatus(t *testing.T) {
@@ -82,5 +84,57 @@ func TestReadHost(t *testing.T) {
 	}
 	if h.EffectiveCPUs() > h.Usable {
 		t.Errorf("EffectiveCPUs %d > usable %d", h.EffectiveCPUs(), h.Usable)
+	}
+}
+
+// KeepOff leaves no thread of the process on the CPU it keeps free, and
+// its restore lets every thread back. Not parallel: it moves every thread
+// of the test binary.
+func TestKeepOff(t *testing.T) {
+	cpus, err := AllowedCPUs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	affinity := func(tid int) map[int]bool {
+		var set unix.CPUSet
+		if err := unix.SchedGetaffinity(tid, &set); err != nil {
+			return nil // the thread has gone
+		}
+		m := map[int]bool{}
+		for _, c := range cpus {
+			if set.IsSet(c) {
+				m[c] = true
+			}
+		}
+		return m
+	}
+	restore, err := KeepOff(cpus[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	tids, err := TaskIDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tid := range tids {
+		a := affinity(tid)
+		if a == nil {
+			continue
+		}
+		if len(cpus) > 1 && a[cpus[0]] {
+			t.Errorf("thread %d may still run on CPU %d, which KeepOff kept free", tid, cpus[0])
+		}
+		if len(cpus) == 1 && !a[cpus[0]] {
+			t.Errorf("with one CPU, KeepOff moved thread %d off it", tid)
+		}
+	}
+	restore()
+	if tids, err = TaskIDs(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tid := range tids {
+		if a := affinity(tid); a != nil && len(a) != len(cpus) {
+			t.Errorf("after restore, thread %d may run on %d of the %d CPUs", tid, len(a), len(cpus))
+		}
 	}
 }

@@ -26,6 +26,11 @@ func (u Usage) Sub(v Usage) Usage {
 	}
 }
 
+// Add is the usage of two spans together.
+func (u Usage) Add(v Usage) Usage {
+	return Usage{User: u.User + v.User, System: u.System + v.System, Voluntary: u.Voluntary + v.Voluntary, Involuntary: u.Involuntary + v.Involuntary}
+}
+
 // Switches is the total of voluntary and involuntary switches.
 func (u Usage) Switches() int64 { return u.Voluntary + u.Involuntary }
 

@@ -13,52 +13,50 @@ import (
 )
 
 // perfRef is what perf bench sched pipe measured, in µs per switch: the
-// median of its rounds, and each round.
+// median of its rounds, and each round (one per round of switch-cost, in
+// turn with the ping-pongs).
 type perfRef struct {
 	process, thread         float64
 	processRuns, threadRuns []float64
 }
 
-// perfRounds is how many times perf runs each way; its rounds alternate,
-// so that a slow moment of the machine does not fall on one way alone.
-const perfRounds = 3
+// add records one round of both ways and updates the medians.
+func (r *perfRef) add(process, thread float64) {
+	r.processRuns = append(r.processRuns, process)
+	r.threadRuns = append(r.threadRuns, thread)
+	r.process, r.thread = lab.Summarize(r.processRuns).P50, lab.Summarize(r.threadRuns).P50
+}
 
 var usecsPerOp = regexp.MustCompile(`([0-9.]+)\s+usecs/op`)
 
-// perfReference runs `perf bench sched pipe` pinned to one CPU, as two
-// processes and with -T as two threads, perfRounds times each with a
-// share of loops. perf reports microseconds per round trip; one switch is
-// half of that.
-func perfReference(ctx context.Context, perf string, cpu, loops int) (perfRef, error) {
-	var ref perfRef
-	per := max(1, loops/perfRounds)
-	for range perfRounds {
-		for _, threads := range []bool{false, true} {
-			args := []string{"bench", "sched", "pipe", "-l", strconv.Itoa(per)}
-			if threads {
-				args = append(args, "-T")
-			}
-			out, err := pinnedOutput(exec.CommandContext(ctx, perf, args...), cpu)
-			if err != nil {
-				return ref, fmt.Errorf("perf %v: %w", args, err)
-			}
-			m := usecsPerOp.FindSubmatch(out)
-			if m == nil {
-				return ref, fmt.Errorf("perf printed no usecs/op: %q", out)
-			}
-			v, err := strconv.ParseFloat(string(m[1]), 64)
-			if err != nil {
-				return ref, fmt.Errorf("perf printed usecs/op %q, not a number", m[1])
-			}
-			if threads {
-				ref.threadRuns = append(ref.threadRuns, v/2)
-			} else {
-				ref.processRuns = append(ref.processRuns, v/2)
-			}
+// perfRound runs `perf bench sched pipe` pinned to one CPU for loops round
+// trips, as two processes and then with -T as two threads. perf reports
+// microseconds per round trip; one switch is half of that.
+func perfRound(ctx context.Context, perf string, cpu, loops int) (process, thread float64, err error) {
+	for _, threads := range []bool{false, true} {
+		args := []string{"bench", "sched", "pipe", "-l", strconv.Itoa(max(1, loops))}
+		if threads {
+			args = append(args, "-T")
+		}
+		out, err := pinnedOutput(exec.CommandContext(ctx, perf, args...), cpu)
+		if err != nil {
+			return 0, 0, fmt.Errorf("perf %v: %w", args, err)
+		}
+		m := usecsPerOp.FindSubmatch(out)
+		if m == nil {
+			return 0, 0, fmt.Errorf("perf printed no usecs/op: %q", out)
+		}
+		v, err := strconv.ParseFloat(string(m[1]), 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("perf printed usecs/op %q, not a number", m[1])
+		}
+		if threads {
+			thread = v / 2
+		} else {
+			process = v / 2
 		}
 	}
-	ref.process, ref.thread = lab.Summarize(ref.processRuns).P50, lab.Summarize(ref.threadRuns).P50
-	return ref, nil
+	return process, thread, nil
 }
 
 // pinnedOutput runs cmd pinned to one CPU, as `taskset -c cpu` would: a

@@ -3,6 +3,7 @@ package contextswitching
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"conclab/internal/lab"
 	"conclab/internal/pingpong"
@@ -21,7 +22,7 @@ var (
 	}
 	claimProcVsThread = lab.Claim{
 		Claim:    "A process switch costs more than a thread switch.",
-		Expected: "a Go program's process ping-pong at least 1.1× its thread ping-pong, beyond the noise of both",
+		Expected: "a Go program's process ping-pong at least 1.1× its thread ping-pong, round by round, beyond the noise of both",
 	}
 	claimGoroutine = lab.Claim{
 		Claim:    "A goroutine switch costs far less than either.",
@@ -29,11 +30,11 @@ var (
 	}
 	claimPerf = lab.Claim{
 		Claim:    "The bare ping-pong, which does only what perf bench sched pipe does, agrees with that standard tool within 25%.",
-		Expected: "bare thread and process figures within ±25% of perf's, measured in the same run",
+		Expected: "bare thread and process figures within ±25% of perf's, round by round in the same run",
 	}
 	claimDirect = lab.Claim{
 		Claim:    "The switch itself costs more between processes than between threads, because the CPU has to change address space.",
-		Expected: "the bare process ping-pong at least 1.5× the bare thread one, beyond the noise of both",
+		Expected: "the bare process ping-pong at least 1.5× the bare thread one, round by round, beyond the noise of both",
 	}
 )
 
@@ -97,6 +98,10 @@ func switchCostConditional() []string {
 	return append(keys, keyPerfProcess, keyPerfThread)
 }
 
+// costRounds is how many rounds switch-cost takes its same-CPU kinds and
+// perf in turns; each round times a share of the batches of every kind.
+const costRounds = 5
+
 // measured is one kind's result, its figures in µs per switch.
 type measured struct {
 	pingpong.Result
@@ -111,7 +116,8 @@ func switchCost() *lab.Experiment {
 		Summary: "Two goroutines, two OS threads and two processes pass one byte back and forth, first pinned to the same CPU " +
 			"so that every hand-off is a real switch, then on two CPUs, where each hand-off has to wake the other CPU. " +
 			"A bare ping-pong of threads and of processes does the same with nothing but the two system calls, as perf bench sched pipe does. " +
-			"Round trips are timed in batches; one switch is half a round trip.",
+			"Round trips are timed in batches; one switch is half a round trip. The same-CPU kinds and perf take turns in five rounds, " +
+			"so that a slow moment of the machine falls on all of them and the comparisons can be made round by round.",
 		Params: []lab.Param{
 			lab.Int("batches", "Timed batches per kind", 300, 10, 3000,
 				"More batches give a steadier median and a fuller histogram.").WithQuick(20),
@@ -164,29 +170,21 @@ func runSwitchCost(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	if len(cpus) > 1 {
 		b = cpus[1]
 	}
-	steps := len(same) + 1 + len(cross)
+	steps := (len(same)+1)*costRounds + len(cross)
+	// Everything else this process does — sampling, writing events, the Go
+	// runtime's own threads — stays off CPU a while the ping-pongs and perf
+	// take it in turns, so their figures are theirs alone.
+	restore, err := probe.KeepOff(a)
+	if err != nil {
+		return err
+	}
+	defer restore()
 
-	m := switchCostMeasured{kinds: append(append([]pingKind(nil), same...), cross...), results: map[string]measured{}}
+	m := switchCostMeasured{kinds: append(append([]pingKind(nil), same...), cross...), results: map[string]measured{}, rounds: map[string][]float64{}}
 	step := 0
-	measure := func(k pingKind) error {
-		out.Progress(k.label, step, steps)
-		step++
-		cpuB := a
-		if k.cross {
-			cpuB = b
-		}
-		r, err := k.run(ctx, a, cpuB, batches, k.per, pingpong.Live(out, "batches", k.label, 1e-3))
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("%s: %w", k.label, err)
-		}
-		res := measured{Result: r, pinned: [2]int{a, cpuB}}
-		for i := range res.PerSwitch {
-			res.PerSwitch[i] /= 1e3 // ns → µs
-		}
-		m.results[k.key] = res
+	// report draws a kind's finished figures: its bar, histogram and the
+	// kernel's count.
+	report := func(k pingKind, res measured) {
 		s := lab.Summarize(res.PerSwitch)
 		out.Bar("median", "", k.label, s.P50, s.P10, s.P90)
 		out.Hist("hist", k.label, lab.Histogram(res.PerSwitch, 0.01, 1000, 50, true))
@@ -194,34 +192,100 @@ func runSwitchCost(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 			"kind": k.label, "rounds": res.Rounds, "voluntary": res.Kernel.Voluntary,
 			"involuntary": res.Kernel.Involuntary, "cpus": fmt.Sprintf("%d and %d", res.CPUs[0], res.CPUs[1]),
 		})
-		return nil
 	}
-	for _, k := range same {
-		if err := measure(k); err != nil {
-			return err
+	// run times one kind's batches; prev are its batches so far, in ns,
+	// so that its live line goes on where the last round left it.
+	run := func(k pingKind, cpuB, batches int, prev []float64, tick pingpong.Tick) (pingpong.Result, error) {
+		r, err := k.run(ctx, a, cpuB, batches, k.per, func(v []float64) { tick(append(slices.Clip(prev), v...)) })
+		if err != nil {
+			if ctx.Err() != nil {
+				return r, ctx.Err()
+			}
+			return r, fmt.Errorf("%s: %w", k.label, err)
 		}
+		return r, nil
 	}
-	// A reference from a standard tool, measured now on the same CPU,
-	// right after the bare ping-pongs that do what it does.
+
+	// The same-CPU kinds and perf take turns, round after round, so that a
+	// slow spell of the machine falls on all of them alike and the claims
+	// can compare them round by round (lab.Paired).
 	m.perf = perfMeasured{cpu: a, loops: batches * 100}
 	m.perf.pcid, m.perf.pti = probe.TLBFacts()
-	out.Progress("reference: perf bench sched pipe", step, steps)
-	step++
-	if perf := probe.ReadHost().Perf; perf != "" {
-		r, err := perfReference(ctx, perf, a, m.perf.loops)
+	perf := probe.ReadHost().Perf
+	if perf == "" {
+		out.Log("perf is not installed here, so there is no reference figure from a standard tool.")
+	}
+	perRound := max(2, batches/costRounds)
+	ticks := map[string]pingpong.Tick{}
+	sums := map[string]pingpong.Result{}
+	for _, k := range same {
+		ticks[k.key] = pingpong.Live(out, "batches", k.label, 1e-3)
+	}
+	for r := range costRounds {
+		for _, k := range same {
+			out.Progress(fmt.Sprintf("round %d of %d: %s", r+1, costRounds, k.label), step, steps)
+			step++
+			sum := sums[k.key]
+			res, err := run(k, a, perRound, sum.PerSwitch, ticks[k.key])
+			if err != nil {
+				return err
+			}
+			if r == 0 {
+				sum.CPUs = res.CPUs
+			}
+			sum.PerSwitch = append(sum.PerSwitch, res.PerSwitch...)
+			sum.Rounds += res.Rounds
+			sum.Kernel = sum.Kernel.Add(res.Kernel)
+			sums[k.key] = sum
+			m.rounds[k.key] = append(m.rounds[k.key], lab.Summarize(res.PerSwitch).P50/1e3)
+		}
+		// A reference from a standard tool, on the same CPU, in its turn.
+		out.Progress(fmt.Sprintf("round %d of %d: perf bench sched pipe", r+1, costRounds), step, steps)
+		step++
+		if perf == "" || m.perf.err != nil {
+			continue
+		}
+		proc, thr, err := perfRound(ctx, perf, a, m.perf.loops/costRounds)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if err != nil {
-			m.perf.err = err
+			m.perf.err, m.perf.ref = err, nil
 			out.Log("perf could not run: " + err.Error())
-		} else {
-			m.perf.ref = &r
-			out.Bar("median", "", "perf: processes, same CPU", r.process, r.process, r.process)
-			out.Bar("median", "", "perf: threads, same CPU", r.thread, r.thread, r.thread)
+			continue
 		}
-	} else {
-		out.Log("perf is not installed here, so there is no reference figure from a standard tool.")
+		if m.perf.ref == nil {
+			m.perf.ref = &perfRef{}
+		}
+		m.perf.ref.add(proc, thr)
+	}
+	for _, k := range same {
+		res := measured{Result: sums[k.key], pinned: [2]int{a, a}}
+		for i := range res.PerSwitch {
+			res.PerSwitch[i] /= 1e3 // ns → µs
+		}
+		m.results[k.key] = res
+		report(k, res)
+	}
+	if ref := m.perf.ref; ref != nil {
+		out.Bar("median", "", "perf: processes, same CPU", ref.process, ref.process, ref.process)
+		out.Bar("median", "", "perf: threads, same CPU", ref.thread, ref.thread, ref.thread)
+	}
+
+	measure := func(k pingKind) error {
+		out.Progress(k.label, step, steps)
+		step++
+		r, err := run(k, b, batches, nil, pingpong.Live(out, "batches", k.label, 1e-3))
+		if err != nil {
+			return err
+		}
+		res := measured{Result: r, pinned: [2]int{a, b}}
+		for i := range res.PerSwitch {
+			res.PerSwitch[i] /= 1e3 // ns → µs
+		}
+		m.results[k.key] = res
+		report(k, res)
+		return nil
 	}
 	for _, k := range cross {
 		if err := measure(k); err != nil {

@@ -12,6 +12,7 @@ import (
 type switchCostMeasured struct {
 	kinds   []pingKind          // the kinds measured, in order
 	results map[string]measured // by pingKind.key, µs per switch
+	rounds  map[string][]float64 // by pingKind.key: the same-CPU kinds' median in each round, µs per switch
 	perf    perfMeasured
 	load    lab.Load // what other programs used of the CPUs meanwhile
 }
@@ -59,13 +60,13 @@ func switchCostResult(m switchCostMeasured) ([]lab.Metric, []lab.Claim) {
 		metrics = append(metrics, lab.Metric{Key: k.countKey(), Name: "Switches the kernel counted, " + k.label, Value: float64(res.Kernel.Switches()), Unit: "switches",
 			Note: fmt.Sprintf("voluntary %d + involuntary %d, for %d round trips", res.Kernel.Voluntary, res.Kernel.Involuntary, res.Rounds)})
 	}
-	same := sameCPU{load: m.load}
+	same := sameCPU{load: m.load, rounds: m.rounds}
 	for _, k := range []string{"goroutine", "thread", "process", "bare-thread", "bare-process"} {
 		same.set(k, lab.BandOfValues(m.results[k].PerSwitch, "µs"))
 	}
 	claims := judgeSwitchCost(same, m.perf)
 	if ref := m.perf.ref; ref != nil {
-		note := fmt.Sprintf("median of %d runs, %d round trips in all, pinned to CPU %d; per switch = perf's usecs/op / 2", perfRounds, m.perf.loops, m.perf.cpu)
+		note := fmt.Sprintf("median of %d runs, one per round in turn with the ping-pongs, %d round trips in all, pinned to CPU %d; per switch = perf's usecs/op / 2", len(ref.processRuns), m.perf.loops, m.perf.cpu)
 		proc, thr := lab.Summarize(ref.processRuns).Metric(keyPerfProcess, "Reference: perf bench sched pipe, processes", "µs"),
 			lab.Summarize(ref.threadRuns).Metric(keyPerfThread, "Reference: perf bench sched pipe -T, threads", "µs")
 		proc.Note, thr.Note = note, note
@@ -86,6 +87,19 @@ type sameCPU struct {
 	goroutine, thread, process lab.Band
 	bareThread, bareProcess    lab.Band
 	load                       lab.Load
+	// rounds are each kind's median in each round, µs per switch, when
+	// the kinds took turns round after round; nil when they did not.
+	rounds map[string][]float64
+}
+
+// ratio is kind a's figure over kind b's as the comparison claims read
+// it: round by round when both took turns in the same rounds, from their
+// bands otherwise.
+func (s sameCPU) ratio(a, b string) lab.Band {
+	if ra, rb := s.rounds[a], s.rounds[b]; len(ra) >= lab.MinPaired && len(rb) >= lab.MinPaired {
+		return lab.Paired(ra, rb)
+	}
+	return lab.Ratio(s.of(a), s.of(b))
 }
 
 func (s *sameCPU) set(key string, b lab.Band) {
@@ -183,9 +197,9 @@ func judgeProcVsThread(s sameCPU, perf perfMeasured) lab.Claim {
 	if why := s.notTimed("thread", "process"); why != "" {
 		return claimProcVsThread.Judge("not measured", lab.Inconclusive, why)
 	}
-	r := lab.Ratio(s.process, s.thread)
+	r := s.ratio("process", "thread")
 	m := fmt.Sprintf("a Go program: process %s vs thread %s per switch, a ratio of %s", fig(s.process), fig(s.thread), r)
-	if b := lab.Ratio(s.bareProcess, s.bareThread); b.N > 0 {
+	if b := s.ratio("bare-process", "bare-thread"); b.N > 0 {
 		m += fmt.Sprintf("; the bare ping-pong: %s", b)
 	}
 	d := lab.Decide(r, lab.AtLeast(dearer), s.load)
@@ -199,7 +213,7 @@ func judgeGoroutine(s sameCPU) lab.Claim {
 	}
 	g, t := s.goroutine, s.thread
 	m := fmt.Sprintf("goroutine %s; thread %s: %.0f× cheaper", g, fig(t), t.Mid/g.Mid)
-	d := lab.All(lab.Decide(g, lab.AtMost(1), s.load), lab.Compare(g, t, lab.AtMost(0.2), s.load))
+	d := lab.All(lab.Decide(g, lab.AtMost(1), s.load), lab.Decide(s.ratio("goroutine", "thread"), lab.AtMost(0.2), s.load))
 	return claimGoroutine.Decided(m, d,
 		"The goroutine switch was not far below the thread switch here; that usually means the process was interrupted during the goroutine batches. Run it again.")
 }
@@ -218,8 +232,8 @@ func judgePerf(p perfMeasured, s sameCPU) lab.Claim {
 		return claimPerf.Judge("no bare figure to compare", lab.Inconclusive, why)
 	}
 	ref := p.ref
-	rt := lab.Ratio(s.bareThread, ref.band(ref.threadRuns, ref.thread))
-	rp := lab.Ratio(s.bareProcess, ref.band(ref.processRuns, ref.process))
+	rt := s.againstPerf("bare-thread", ref.threadRuns, ref.thread)
+	rp := s.againstPerf("bare-process", ref.processRuns, ref.process)
 	m := fmt.Sprintf("bare threads %s vs perf %.2f µs (%s); bare processes %s vs perf %.2f µs (%s)",
 		s.bareThread, ref.thread, pctOff(rt), s.bareProcess, ref.process, pctOff(rp))
 	if s.thread.N > 0 && s.process.N > 0 {
@@ -231,13 +245,17 @@ func judgePerf(p perfMeasured, s sameCPU) lab.Claim {
 		"The bare ping-pong and perf do the same two system calls on the same CPU in the same run, yet their figures are more than 25% apart. perf times whole runs and reports their mean; the bare figure is a median of short batches, so a run with a few long stalls pulls perf up and not the median. Run it again when the machine is idle.")
 }
 
-// band is perf's figures as a band: its rounds when it has them, else
-// the one figure.
-func (r *perfRef) band(runs []float64, v float64) lab.Band {
-	if len(runs) > 0 {
-		return lab.BandOfValues(runs, "µs")
+// againstPerf is a bare kind's figure over perf's: round by round when
+// perf ran once in each of the kind's rounds, else against perf's rounds
+// as a band, or its one figure.
+func (s sameCPU) againstPerf(kind string, runs []float64, v float64) lab.Band {
+	if k := s.rounds[kind]; len(k) >= lab.MinPaired && len(runs) == len(k) {
+		return lab.Paired(k, runs)
 	}
-	return lab.Once(v, "µs")
+	if len(runs) > 0 {
+		return lab.Ratio(s.of(kind), lab.BandOfValues(runs, "µs"))
+	}
+	return lab.Ratio(s.of(kind), lab.Once(v, "µs"))
 }
 
 // judgeDirect holds the bare process ping-pong against the bare thread
@@ -246,7 +264,7 @@ func judgeDirect(s sameCPU, perf perfMeasured) lab.Claim {
 	if why := s.notTimed("bare-thread", "bare-process"); why != "" {
 		return claimDirect.Judge("not measured", lab.Inconclusive, why)
 	}
-	r := lab.Ratio(s.bareProcess, s.bareThread)
+	r := s.ratio("bare-process", "bare-thread")
 	m := fmt.Sprintf("bare: process %s vs thread %s per switch, a ratio of %s", fig(s.bareProcess), fig(s.bareThread), r)
 	goRatio := ""
 	if s.process.N > 0 && s.thread.N > 0 {

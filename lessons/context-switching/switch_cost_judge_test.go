@@ -231,3 +231,39 @@ func TestSwitchCostResultKeys(t *testing.T) {
 		}
 	}
 }
+
+// Kinds that took turns in rounds are compared round by round: a slow
+// spell of the machine that widened both bands (here, rounds 2 and 4 ran
+// at 1.5× the cost) straddles every comparison's edge when the bands are
+// paired end to end, and cancels round by round.
+func TestSwitchCostComparesRoundByRound(t *testing.T) {
+	t.Parallel()
+	slow := func(v float64) []float64 { return []float64{v, 1.5 * v, v, 1.5 * v, v} }
+	bandOf := func(v []float64) lab.Band { return lab.BandOfValues(v, "µs") }
+	rounds := map[string][]float64{
+		"goroutine": slow(0.3), "thread": slow(2), "process": slow(2.6),
+		"bare-thread": slow(2), "bare-process": slow(3.2),
+	}
+	s := with(func(s *sameCPU) {
+		s.goroutine, s.thread, s.process = bandOf(rounds["goroutine"]), bandOf(rounds["thread"]), bandOf(rounds["process"])
+		s.bareThread, s.bareProcess = bandOf(rounds["bare-thread"]), bandOf(rounds["bare-process"])
+	})
+	perf := perfMeasured{ref: &perfRef{thread: 2, process: 3.2, threadRuns: slow(2), processRuns: slow(3.2)}}
+	apart := func(s sameCPU) []lab.Claim {
+		return []lab.Claim{judgeProcVsThread(s, perf), judgeGoroutine(s), judgePerf(perf, s), judgeDirect(s, perf)}
+	}
+	for _, got := range apart(s) {
+		if got.Verdict != lab.Inconclusive {
+			t.Errorf("bands paired end to end: %q %s, want inconclusive (%s)", got.Claim, got.Verdict, got.Measured)
+		}
+	}
+	s.rounds = rounds
+	for _, got := range apart(s) {
+		if got.Verdict != lab.Holds {
+			t.Errorf("round by round: %q %s, want holds (%s; %s)", got.Claim, got.Verdict, got.Measured, got.Why)
+		}
+		if !strings.Contains(got.Measured, "n = 5") && got.Claim != claimPerf.Claim && got.Claim != claimGoroutine.Claim {
+			t.Errorf("%q: measured %q does not show the five rounds", got.Claim, got.Measured)
+		}
+	}
+}

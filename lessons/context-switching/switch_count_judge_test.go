@@ -38,7 +38,7 @@ func TestJudgeInvoluntary(t *testing.T) {
 	busyRun := contention(8, 1, 2, 100)
 	busyRun.load = busy
 	spread := countMeasured{k: 8, nCPU: 1, units: 1e6, labels: [2]string{"one", "K"},
-		rounds: [2][]countRound{roundsOf(2, 5, 10), roundsOf(40, 60, 90)}}
+		rounds: [2][]countRound{roundsOf(10, 20, 30), roundsOf(40, 60, 90)}}
 	tests := []struct {
 		name    string
 		m       countMeasured
@@ -46,10 +46,10 @@ func TestJudgeInvoluntary(t *testing.T) {
 		whyHas  string
 	}{
 		{"many more", contention(8, 1, 2, 100), "holds", ""},
-		{"exactly ten times", contention(8, 1, 10, 100), "holds", ""},
+		{"exactly three times", contention(8, 1, 10, 30), "holds", ""},
 		{"none without contention, ten with", contention(8, 1, 0, 10), "holds", ""},
-		{"the rounds straddle ten times", spread, "inconclusive", "reaches across"},
-		{"only four times", contention(8, 1, 10, 40), "differs", "only 4.0×"},
+		{"the rounds straddle three times", spread, "inconclusive", "reaches across"},
+		{"only twice", contention(8, 1, 10, 20), "differs", "only 2.0×"},
 		{"no more threads than CPUs", contention(2, 2, 3, 4), "inconclusive", "no more threads than CPUs"},
 		{"baseline as high", contention(8, 1, 50, 40), "differs", "Even one thread per CPU"},
 		{"baseline equal", contention(8, 1, 40, 40), "differs", "Even one thread per CPU"},

@@ -113,14 +113,14 @@ func judgeMessages(m msgMeasured) []lab.Claim {
 	}
 	nuance := fmt.Sprintf("The nuance: shared memory between two processes took %s a round trip, %s the quickest path through the kernel and %s the threads' mutex (%s). Once the region is mapped, the kernel is out of the way; what processes pay for is setting it up and agreeing on how to take turns without one program's locks.",
 		rttText(shm), vsKernel, vsMutex, rttText(mu))
-	dRTT := lab.Decide(slowerRTT, lab.AtLeast(clearlySlower), m.load)
-	dRate := lab.Decide(fewer, lab.AtMost(1/clearlySlower), m.load)
+	dRTT := lab.Decide(slowerRTT, lab.AtLeast(1), m.load)
+	dRate := lab.Decide(fewer, lab.AtMost(1), m.load)
 	var why string
 	switch {
 	case dRTT.Verdict == lab.Differs && dRate.Verdict == lab.Differs:
 		why = "The kernel's pipes and sockets were not clearly slower here on either measure, which points at a machine too busy for the spinning waits of shared memory. " + nuance
 	case dRate.Verdict == lab.Differs:
-		why = fmt.Sprintf("Only partly. One message at a time, the kernel is far slower; but streaming messages one way, the %s carried nearly as many a second as the %s, because a pipe or socket buffers many messages and the reader takes them in bulk, while every hand-off of shared memory waits for the other side. ",
+		why = fmt.Sprintf("Only partly. One message at a time, the kernel is far slower; but streaming messages one way, the %s carried as many a second as the %s, or more, because a pipe or socket buffers many messages and the reader takes them in bulk, while every hand-off of shared memory waits for the other side. ",
 			kRate.label, mRate.label) + nuance
 	default:
 		why = "Only partly: one of the shared-memory ways was not clearly quicker per round trip than the kernel here. Spinning waits suffer when the two sides cannot run at the same time. " + nuance
@@ -141,10 +141,6 @@ func judgeMessages(m msgMeasured) []lab.Claim {
 	return []lab.Claim{c1, c2}
 }
 
-// clearlySlower is what "slower" means in the first claim: half as long
-// again per round trip, two thirds or fewer of the messages — a margin a
-// few percent of noise cannot decide.
-const clearlySlower = 1.5
 
 func minBy(ws []measured, f func(measured) float64) measured {
 	best := ws[0]

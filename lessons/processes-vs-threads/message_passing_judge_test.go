@@ -30,13 +30,14 @@ func TestJudgeMessages(t *testing.T) {
 		m             msgMeasured
 		kernel, equal string
 	}{
-		{"a pipe streams nearly as fast as a channel", msgRun(way("pipe", 1.64e6, 6.3), socket, shm, way("channel", 1.72e6, 0.37), mutex), lab.Differs, lab.Holds},
-		{"throughputs within the noise of the edge", msgRun(way("pipe", 3.3e6, 6.3), socket, shm, way("channel", 5e6, 0.37), mutex).noisy("pipe", 0.1), lab.Inconclusive, lab.Holds},
+		{"a pipe streams a little fewer than a channel", msgRun(way("pipe", 1.64e6, 6.3), socket, shm, way("channel", 1.72e6, 0.37), mutex), lab.Holds, lab.Holds},
+		{"a pipe streams more than a channel", msgRun(way("pipe", 1.8e6, 6.3), socket, shm, way("channel", 1.72e6, 0.37), mutex), lab.Differs, lab.Holds},
+		{"throughputs within the noise of the edge", msgRun(way("pipe", 4.9e6, 6.3), socket, shm, way("channel", 5e6, 0.37), mutex).noisy("pipe", 0.1), lab.Inconclusive, lab.Holds},
 		{"on a busy machine", busyRun, lab.Inconclusive, lab.Inconclusive},
 		{"as the lesson says", msgRun(pipe, socket, shm, channel, mutex), lab.Holds, lab.Holds},
 		{"shared memory 5× the mutex", msgRun(pipe, socket, way("shared_memory", 5e6, 1.2), channel, mutex), lab.Holds, lab.Differs},
 		{"shared memory carries a third of the mutex's messages", msgRun(pipe, socket, way("shared_memory", 4e6, 0.5), channel, way("mutex", 1.3e7, 0.2)), lab.Holds, lab.Differs},
-		{"shared memory slower than a pipe per round trip", msgRun(pipe, socket, way("shared_memory", 5e6, 7), channel, mutex), lab.Differs, lab.Differs},
+		{"shared memory slower than a pipe per round trip", msgRun(pipe, socket, way("shared_memory", 5e6, 9), channel, mutex), lab.Differs, lab.Differs},
 		{"the kernel faster on both measures", msgRun(way("pipe", 2e7, 0.1), socket, way("shared_memory", 1e6, 7), channel, mutex), lab.Differs, lab.Differs},
 		{"a way missing", msgRun(pipe, socket, shm, channel, mutex).without("socket"), lab.Inconclusive, lab.Inconclusive},
 		{"no messages through a way", msgRun(pipe, socket, way("shared_memory", 0, 0.5), channel, mutex), lab.Inconclusive, lab.Inconclusive},

@@ -57,7 +57,7 @@ func HowVerdicts() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, " or more of the run's CPUs busy while it timed something. The verdict says which.</li></ul><p>A comparison such as “a process costs more than a thread” is a claim about their ratio, and its band pairs the cheap end of one with the dear end of the other: it holds only when the difference is larger than the noise of both. Every result also lists what other programs used of the run's CPUs, so you can see how quiet the machine was.</p></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, " or more of the run's CPUs busy while it timed something. The verdict says which.</li></ul><p>A comparison such as “a process costs more than a thread” is a claim about their ratio, and its band pairs the cheap end of one with the dear end of the other: it holds only when the difference is larger than the noise of both. When an experiment takes the two in turns, round after round, it compares them round by round instead: a slow moment of the machine slows both and cancels out, and the band is that of the rounds' ratios. Every result also lists what other programs used of the run's CPUs, so you can see how quiet the machine was.</p></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
