@@ -10,8 +10,8 @@ import (
 // switchCostMeasured is everything a switch-cost run measured: the rules
 // below turn it into metrics and verdicts without measuring anything.
 type switchCostMeasured struct {
-	kinds   []pingKind          // the kinds measured, in order
-	results map[string]measured // by pingKind.key, µs per switch
+	kinds   []pingKind           // the kinds measured, in order
+	results map[string]measured  // by pingKind.key, µs per switch
 	rounds  map[string][]float64 // by pingKind.key: the same-CPU kinds' median in each round, µs per switch
 	perf    perfMeasured
 	load    lab.Load // what other programs used of the CPUs meanwhile

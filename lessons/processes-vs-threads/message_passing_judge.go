@@ -141,7 +141,6 @@ func judgeMessages(m msgMeasured) []lab.Claim {
 	return []lab.Claim{c1, c2}
 }
 
-
 func minBy(ws []measured, f func(measured) float64) measured {
 	best := ws[0]
 	for _, w := range ws[1:] {
