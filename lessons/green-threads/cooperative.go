@@ -20,7 +20,7 @@ var (
 	}
 	claimYield = lab.Claim{
 		Claim:    "A task that yields now and then lets the others run: the stall is bounded by the work between two yields.",
-		Expected: "the longest gap at most about the heartbeat's tick plus two stretches of work between yields (one to come due, one to get the thread back after its own write)",
+		Expected: "the longest gap of each fifth of the spin at most about the heartbeat's tick plus two stretches of work between yields (one to come due, one to get the thread back after its own write)",
 	}
 	claimPreempt = lab.Claim{
 		Claim:    "Go's runtime preempts a goroutine that has run too long, so the heartbeat keeps going even though the spinner never yields.",

@@ -60,10 +60,20 @@ func TestJudgeCooperative(t *testing.T) {
 			r["yield"] = y
 		}, lab.Holds, ""},
 		{"yield: waited longer than the work accounts for", 1, func(r map[string]coopRun) {
-			y := spun(2, 3, 12)
+			y := spun(12, 12, 13, 12, 3)
 			y.yields, y.ready.NsPerIter = 300, 1 // 1 ms of work: at most 2 + 2 × 1 ms, about
 			r["yield"] = y
 		}, lab.Differs, "longer than the work between two yields"},
+		{"yield: one stall in one fifth of the spin", 1, func(r map[string]coopRun) {
+			y := spun(2, 2, 2, 12, 2, 2, 3, 2, 2, 2)
+			y.yields, y.ready.NsPerIter = 300, 1
+			r["yield"] = y
+		}, lab.Holds, ""},
+		{"yield: stalls in two fifths straddle the bound", 1, func(r map[string]coopRun) {
+			y := spun(2, 2, 12, 2, 2, 3, 2, 12, 2, 2)
+			y.yields, y.ready.NsPerIter = 300, 1
+			r["yield"] = y
+		}, lab.Inconclusive, "reaches across"},
 		{"yield: at the bound's tolerance", 1, func(r map[string]coopRun) {
 			y := spun(2, 3, 5)
 			y.yields, y.ready.NsPerIter = 300, 1
