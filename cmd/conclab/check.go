@@ -95,11 +95,12 @@ type machineCheck struct {
 
 // checkRun is one run of one experiment.
 type checkRun struct {
-	Status   string   `json:"status"`
-	Seconds  float64  `json:"seconds"`
-	Verdicts []string `json:"verdicts"`
-	Others   *float64 `json:"other_programs_cpus,omitempty"` // the run's own reading
-	Error    string   `json:"error,omitempty"`
+	Status   string      `json:"status"`
+	Seconds  float64     `json:"seconds"`
+	Verdicts []string    `json:"verdicts"`
+	Claims   []lab.Claim `json:"claims,omitempty"`              // each claim as judged: what was measured, and why
+	Others   *float64    `json:"other_programs_cpus,omitempty"` // the run's own reading
+	Error    string      `json:"error,omitempty"`
 }
 
 // checkExperiment is every run of one experiment.
@@ -192,6 +193,7 @@ func checkOnce(ctx context.Context, runner *lab.Runner, exp *lab.Experiment, par
 			for _, c := range body.Claims {
 				r.Verdicts = append(r.Verdicts, c.Verdict)
 			}
+			r.Claims = body.Claims
 			if m, ok := lab.FindMetric(body.Metrics, lab.KeyLoad); ok && !strings.HasPrefix(m.Note, "not measured") {
 				v := m.Value
 				r.Others = &v

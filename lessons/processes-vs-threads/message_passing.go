@@ -96,9 +96,9 @@ func eachRound(roundTrip func() error) func(n int) error {
 }
 
 // throughputRounds is how many times each way's throughput is measured,
-// each for a share of the time: the spread between rounds is the noise a
-// comparison must beat.
-const throughputRounds = 3
+// each for a share of the time, the ways in turn: the spread of the
+// rounds' ratios is the noise a comparison must beat.
+const throughputRounds = 7
 
 func messagePassing() *lab.Experiment {
 	return &lab.Experiment{
@@ -107,7 +107,7 @@ func messagePassing() *lab.Experiment {
 		Title:  "Talking: through the kernel or through shared memory",
 		Summary: "Two parties pass fixed-size messages five ways: a pipe, a unix socket and a shared memory region between two processes, " +
 			"a channel between two goroutines, and a mutex-guarded buffer between two OS threads. Each way is measured twice: " +
-			"as many messages one way as it can carry in a fixed time (in three rounds), then one message there and back, timed in batches.",
+			"as many messages one way as it can carry in a fixed time (in seven rounds, the ways taking turns), then one message there and back, timed in batches.",
 		Params: []lab.Param{
 			lab.Choice("size", "Message size", "64", []string{"64", "4096"}, "Bytes per message: a small message shows the cost of each hand-over, a page-sized one the cost of copying.").WithUnit("bytes"),
 			lab.Int("ms", "Time per measurement", 300, 50, 2000, "How long each way is measured, once for throughput and once for round trips.").WithUnit("ms").WithQuick(50),
@@ -116,7 +116,7 @@ func messagePassing() *lab.Experiment {
 		Predictions: messagePredictions,
 		Charts: []lab.Chart{
 			{ID: "throughput", Kind: "bars", Title: "Messages per second, one way", Y: "messages per second", LogY: true,
-				Note: "Messages that arrived ÷ the time from the first send until the receiver had them all: the median of three rounds, whiskers from the slowest to the fastest."},
+				Note: "Messages that arrived ÷ the time from the first send until the receiver had them all: the median of seven rounds, whiskers from the slowest to the fastest."},
 			{ID: "latency", Kind: "bars", Title: "Round trip: one message there and back", Y: "µs per round trip", LogY: true,
 				Note: "Median of the timed batches; whiskers from the 10th to the 90th percentile. Pipes and sockets run where the kernel puts them; " +
 					"the two sides of shared memory and of the mutex run on CPUs of their own (see the run log)."},
@@ -151,29 +151,37 @@ func runMessagePassing(ctx context.Context, p lab.Params, out *lab.Emitter) erro
 			"Goroutines go where the Go runtime puts them.", pl.a, pl.b, spinFor))
 	}
 	m := msgMeasured{size: size, dur: dur}
-	steps := 2 * len(transports)
-	for i, t := range transports {
-		out.Progress("throughput: "+t.label, 2*i, steps)
-		where := placement{a: -1, b: -1}
+	steps := throughputRounds + len(transports)
+	where := func(t transport) placement {
 		if t.pinned {
-			where = pl
+			return pl
 		}
-		var rates []float64
-		var total int64
-		for range throughputRounds {
-			n, elapsed, err := t.throughput(ctx, size, dur/throughputRounds, where)
+		return placement{a: -1, b: -1}
+	}
+	// Throughput first: the ways take turns, round after round, so that a
+	// slow spell of the machine falls on all of them and the claims can
+	// compare them round by round (lab.Paired).
+	rates := make([][]float64, len(transports))
+	totals := make([]int64, len(transports))
+	for r := range throughputRounds {
+		out.Progress(fmt.Sprintf("throughput, round %d of %d", r+1, throughputRounds), r, steps)
+		for i, t := range transports {
+			n, elapsed, err := t.throughput(ctx, size, dur/3, where(t))
 			if err != nil {
 				return stopped(ctx, t.label, err)
 			}
-			rates = append(rates, float64(n)/elapsed.Seconds())
-			total += n
-			out.Gauge("Messages, "+t.label, float64(total), "")
+			rates[i] = append(rates[i], float64(n)/elapsed.Seconds())
+			totals[i] += n
+			out.Gauge("Messages, "+t.label, float64(totals[i]), "")
 		}
-		rate := lab.Summarize(rates)
+	}
+	for i, t := range transports {
+		rate := lab.Summarize(rates[i])
 		out.Bar("throughput", "", t.label, rate.P50, rate.Min, rate.Max)
-
-		out.Progress("round trips: "+t.label, 2*i+1, steps)
-		vals, err := t.latency(ctx, size, t.per, dur, pingpong.Live(out, "batches", t.label, nsPerHandOffToRTT), where)
+	}
+	for i, t := range transports {
+		out.Progress("round trips: "+t.label, throughputRounds+i, steps)
+		vals, err := t.latency(ctx, size, t.per, dur, pingpong.Live(out, "batches", t.label, nsPerHandOffToRTT), where(t))
 		if err != nil {
 			return stopped(ctx, t.label, err)
 		}
@@ -182,7 +190,7 @@ func runMessagePassing(ctx context.Context, p lab.Params, out *lab.Emitter) erro
 		}
 		s := lab.Summarize(vals)
 		out.Bar("latency", "", t.label, s.P50, s.P10, s.P90)
-		m.ways = append(m.ways, measured{key: t.key, label: t.label, per: t.per, rate: rate, latency: s})
+		m.ways = append(m.ways, measured{key: t.key, label: t.label, per: t.per, rate: lab.Summarize(rates[i]), rates: rates[i], latency: s})
 	}
 	out.Progress("done", steps, steps)
 	m.load = out.Load()

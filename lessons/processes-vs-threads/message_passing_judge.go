@@ -21,6 +21,7 @@ type measured struct {
 	key, label string
 	per        int         // round trips per timed batch
 	rate       lab.Summary // messages per second, one way, one value per round
+	rates      []float64   // those rounds, in order: round i of every way was taken in the same turn
 	latency    lab.Summary // µs per round trip, one value per batch
 }
 
@@ -84,7 +85,6 @@ func judgeMessages(m msgMeasured) []lab.Claim {
 	}
 	pipe, sock, shm, ch, mu := by["pipe"], by["socket"], by["shared_memory"], by["channel"], by["mutex"]
 	rtt := func(m measured) lab.Band { return lab.BandOf(m.latency, "µs") }
-	rate := func(m measured) lab.Band { return lab.BandOf(m.rate, "msg/s") }
 	// The kernel's quickest way against the memory's slowest, on each measure.
 	kRTT := minBy([]measured{pipe, sock}, func(m measured) float64 { return m.latency.P50 })
 	mRTT := maxBy([]measured{shm, ch, mu}, func(m measured) float64 { return m.latency.P50 })
@@ -94,7 +94,7 @@ func judgeMessages(m msgMeasured) []lab.Claim {
 	rateText := func(m measured) string { return fmt.Sprintf("%.3g/s", m.rate.P50) }
 
 	slowerRTT := lab.Ratio(rtt(kRTT), rtt(mRTT))
-	fewer := lab.Ratio(rate(kRate), rate(mRate))
+	fewer := rateRatio(kRate, mRate)
 	m1 := fmt.Sprintf("round trip: pipe %s, socket %s vs shared memory %s, channel %s, mutex %s — the kernel's quickest (%s) against memory's slowest (%s): %s; "+
 		"messages: pipe %s, socket %s vs shared memory %s, channel %s, mutex %s — the kernel's most (%s) against memory's fewest (%s): %s",
 		rttText(pipe), rttText(sock), rttText(shm), rttText(ch), rttText(mu), kRTT.label, mRTT.label, slowerRTT,
@@ -131,14 +131,23 @@ func judgeMessages(m msgMeasured) []lab.Claim {
 	}
 
 	m2 := fmt.Sprintf("round trip: shared memory between processes %s vs mutex between threads %s (%s); messages per second: %s vs %s (%s)",
-		rttText(shm), rttText(mu), lab.Ratio(rtt(shm), rtt(mu)), rateText(shm), rateText(mu), lab.Ratio(rate(shm), rate(mu)))
+		rttText(shm), rttText(mu), lab.Ratio(rtt(shm), rtt(mu)), rateText(shm), rateText(mu), rateRatio(shm, mu))
 	d2 := lab.All(
 		lab.Decide(lab.Ratio(rtt(shm), rtt(mu)), lab.AtMost(3), m.load),
-		lab.Decide(lab.Ratio(rate(shm), rate(mu)), lab.AtLeast(1.0/3), m.load),
+		lab.Decide(rateRatio(shm, mu), lab.AtLeast(1.0/3), m.load),
 	)
 	c2 := claimShmFast.Decided(m2, d2,
 		"Shared memory between the processes was clearly slower than the threads' here. Both wait by spinning; if one of the two processes was made to wait for a CPU, every message waited with it.")
 	return []lab.Claim{c1, c2}
+}
+
+// rateRatio is a's messages per second over b's: round by round when
+// both took turns in the same rounds, from their spreads otherwise.
+func rateRatio(a, b measured) lab.Band {
+	if len(a.rates) >= lab.MinPaired && len(a.rates) == len(b.rates) {
+		return lab.Paired(a.rates, b.rates)
+	}
+	return lab.Ratio(lab.BandOf(a.rate, "msg/s"), lab.BandOf(b.rate, "msg/s"))
 }
 
 func minBy(ws []measured, f func(measured) float64) measured {

@@ -55,6 +55,30 @@ func TestJudgeMessages(t *testing.T) {
 	}
 }
 
+// Throughput rounds the ways took in turns are compared round by round: a
+// slow spell in rounds 2 and 4 slowed every way alike, which makes their
+// spreads overlap and cancels in each round's ratio.
+func TestJudgeMessagesRoundByRound(t *testing.T) {
+	t.Parallel()
+	spell := func(w measured, rate float64) measured {
+		w.rates = []float64{rate, rate / 2, rate, rate / 2, rate}
+		w.rate = lab.Summarize(w.rates)
+		return w
+	}
+	pipe, socket := spell(way("pipe", 0, 6.3), 1.4e6), spell(way("socket", 0, 14), 0.9e6)
+	shm, channel, mutex := spell(way("shared_memory", 0, 0.5), 8e6), spell(way("channel", 0, 0.37), 1.3e7), spell(way("mutex", 0, 0.6), 2e6)
+	m := msgRun(pipe, socket, shm, channel, mutex)
+	if got := judgeMessages(m)[0]; got.Verdict != lab.Holds {
+		t.Errorf("round by round: %s (%s), want holds", got.Verdict, got.Measured)
+	}
+	for i := range m.ways {
+		m.ways[i].rates = nil
+	}
+	if got := judgeMessages(m)[0]; got.Verdict != lab.Inconclusive {
+		t.Errorf("from the spreads alone: %s (%s), want inconclusive", got.Verdict, got.Measured)
+	}
+}
+
 // noisy widens one way's throughput rounds to ±f.
 func (m msgMeasured) noisy(key string, f float64) msgMeasured {
 	for i, w := range m.ways {
