@@ -72,7 +72,9 @@ func TestAClassGuessesInBrowser(t *testing.T) {
 			t.Error("a scored guess shows no score")
 		}
 	}
-	dashboard.Do(t, chromedp.Click(chromedp.CSS(`[data-testid="rounds"] .round[data-experiment="yield-batching"] button[data-round-op="reveal"]`)))
+	round := `[data-testid="rounds"] .round[data-experiment="yield-batching"]`
+	dashboard.WaitFor(t, "the dashboard to see the round measured", `document.querySelector('`+round+` .round-count').textContent.includes('measured')`)
+	dashboard.Do(t, chromedp.Click(chromedp.CSS(round+` button[data-round-op="reveal"]`)))
 	for i, s := range students {
 		s.WaitFor(t, "the class's guesses revealed", item+`.querySelector('.guess-class').hidden === false`)
 		if n := e2e.Eval[int](t, s, item+`.querySelectorAll('.guess-class tr[data-yours]').length`); n != 1 {

@@ -84,20 +84,43 @@ class Dashboard {
       el('tr', {}, el('th', { scope: 'row', text: titles.get(l.lesson) ?? l.lesson }), el('td', { text: String(l.learners) }))));
   }
 
-  /** rounds shows each round of guesses: what was asked, how many guessed, the spread. */
+  /**
+   * rounds shows each round of guesses: what was asked, how many guessed, the
+   * spread. A round's element is kept and updated in place, so its buttons stay
+   * put, and keep the keyboard's focus, while the class's guesses come in.
+   */
   rounds(guesses) {
     const box = $('[data-testid="rounds"]');
     if (guesses.length === 0) {
       box.replaceChildren(el('p', { class: 'empty', text: 'No round of guesses yet: present an experiment that asks for one.' }));
       return;
     }
-    box.replaceChildren(...guesses.map((g) => el('div', { class: 'round', 'data-experiment': g.experiment, 'data-claim': String(g.claim), 'data-count': String(g.count) },
-      el('h3', {}, g.question, ' ', el('small', {}, el('code', { text: g.experiment }))),
-      el('p', { text: `${g.count} guess${g.count === 1 ? '' : 'es'}${g.revealed ? ', revealed to the class' : ', hidden from the students'}${g.measured !== undefined && g.measured !== null ? '; measured' : ''}.` }),
-      ...(g.count > 0 ? guessesFigure(g) : []),
-      el('p', { class: 'actions' },
-        el('button', { type: 'button', 'data-round-op': 'reveal', 'data-experiment': g.experiment, text: 'Reveal to the class' }),
-        el('button', { type: 'button', class: 'cancel', 'data-round-op': 'reset-guesses', 'data-experiment': g.experiment, text: 'New round' })))));
+    box.querySelector(':scope > p.empty')?.remove();
+    const keep = new Set();
+    let prev = null;
+    for (const g of guesses) {
+      const key = `${g.experiment}/${g.claim}`;
+      keep.add(key);
+      let div = [...box.children].find((c) => c.dataset.key === key);
+      if (!div) {
+        div = el('div', { class: 'round', 'data-key': key, 'data-experiment': g.experiment, 'data-claim': String(g.claim) },
+          el('h3', {}, g.question, ' ', el('small', {}, el('code', { text: g.experiment }))),
+          el('p', { class: 'round-count' }),
+          el('div', { class: 'round-figure' }),
+          el('p', { class: 'actions' },
+            el('button', { type: 'button', 'data-round-op': 'reveal', 'data-experiment': g.experiment, text: 'Reveal to the class' }),
+            el('button', { type: 'button', class: 'cancel', 'data-round-op': 'reset-guesses', 'data-experiment': g.experiment, text: 'New round' })));
+      }
+      div.dataset.count = String(g.count);
+      div.querySelector('.round-count').textContent = `${g.count} guess${g.count === 1 ? '' : 'es'}${g.revealed ? ', revealed to the class' : ', hidden from the students'}${g.measured !== undefined && g.measured !== null ? '; measured' : ''}.`;
+      div.querySelector('.round-figure').replaceChildren(...(g.count > 0 ? guessesFigure(g) : []));
+      const at = prev ? prev.nextElementSibling : box.firstElementChild;
+      if (at !== div) box.insertBefore(div, at);
+      prev = div;
+    }
+    for (const c of [...box.children]) {
+      if (!keep.has(c.dataset.key)) c.remove();
+    }
   }
 
   runs(id, runs, queued) {
