@@ -85,7 +85,7 @@ func (m labMeasured) judge(class string, share float64, rank []*tally, pick *tal
 	if m.load.Busy() {
 		// The rule's busy verdict, whatever the ranking: the wall times
 		// are partly other programs'.
-		d := lab.Compare(wallBand(pick), wallBand(rank[0]), lab.AtMost(1+noise), m.load)
+		d := lab.Decide(ratioOf(pick, rank[0]), lab.AtMost(1+noise), m.load)
 		return claimRule.Judge(measured, lab.Inconclusive, d.Why)
 	}
 
@@ -110,7 +110,7 @@ func (m labMeasured) judge(class string, share float64, rank []*tally, pick *tal
 		return claimRule.Judge(measured, lab.Holds, strings.TrimSpace(why+" "+m.asides(class, pick)))
 	}
 	if d := within(pick, fastest); d.Verdict == lab.Inconclusive {
-		measured += fmt.Sprintf(" The pick took %s the fastest's time.", lab.Ratio(wallBand(pick), wallBand(fastest)))
+		measured += fmt.Sprintf(" The pick took %s the fastest's time.", ratioOf(pick, fastest))
 		return claimRule.Judge(measured, lab.Inconclusive, d.Why)
 	}
 	return claimRule.Judge(measured, lab.Differs, m.missReason(class, pick, fastest))

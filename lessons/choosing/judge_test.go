@@ -56,6 +56,18 @@ func TestJudgeWorkload(t *testing.T) {
 			m.tally[kMixed].walls = []float64{36, 40, 44}
 			return m
 		}(), lab.Inconclusive, "CPU-bound workload", "reaches across"},
+		{"holds as a tie: a slow round slowed both alike", func() labMeasured {
+			m := measured(2, 3, 2, map[string]float64{kSequential: 60, kOneCPU: 30, kAllCPUs: 14, kProcesses: 80, kMixed: 14.7})
+			m.tally[kAllCPUs].walls = []float64{14, 21, 14}
+			m.tally[kMixed].walls = []float64{14.7, 22, 14.7}
+			return m
+		}(), lab.Holds, "Within noise of it", "A tie rather than a clear win"},
+		{"inconclusive: the same rounds in another order do not pair", func() labMeasured {
+			m := measured(2, 3, 2, map[string]float64{kSequential: 60, kOneCPU: 30, kAllCPUs: 14, kProcesses: 80, kMixed: 14.7})
+			m.tally[kAllCPUs].walls = []float64{14, 21, 14}
+			m.tally[kMixed].walls = []float64{22, 14.7, 14.7}
+			return m
+		}(), lab.Inconclusive, "The pick took", "reaches across"},
 		{"inconclusive: a busy machine", func() labMeasured {
 			m := measured(2, 3, 2, map[string]float64{kSequential: 60, kOneCPU: 30, kAllCPUs: 20, kProcesses: 80, kMixed: 14})
 			m.load = lab.Load{Known: true, Others: 1, CPUs: 2, Wall: time.Second}

@@ -59,10 +59,20 @@ const noise = 0.10
 // reads it.
 func wallBand(t *tally) lab.Band { return lab.BandOf(t.wall(), "ms") }
 
+// ratioOf is a's wall time over b's: round by round when both ran the same
+// rounds (the strategies take turns, so a slow spell of the machine falls
+// on both), from the spreads of their rounds otherwise.
+func ratioOf(a, b *tally) lab.Band {
+	if len(a.walls) >= lab.MinPaired && len(a.walls) == len(b.walls) {
+		return lab.Paired(a.walls, b.walls)
+	}
+	return lab.Ratio(wallBand(a), wallBand(b))
+}
+
 // within is the verdict rule on "a took at most 10% longer than b",
-// beyond the spread of both strategies' rounds.
+// beyond the noise of both strategies' rounds.
 func within(a, b *tally) lab.Decision {
-	return lab.Compare(wallBand(a), wallBand(b), lab.AtMost(1+noise), lab.NotTimed)
+	return lab.Decide(ratioOf(a, b), lab.AtMost(1+noise), lab.NotTimed)
 }
 
 // tied reports whether two strategies are within this machine's noise of
