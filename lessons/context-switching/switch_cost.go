@@ -100,7 +100,7 @@ func switchCostConditional() []string {
 
 // costRounds is how many rounds switch-cost takes its same-CPU kinds and
 // perf in turns; each round times a share of the batches of every kind.
-const costRounds = 5
+const costRounds = 15
 
 // measured is one kind's result, its figures in µs per switch.
 type measured struct {
@@ -116,7 +116,7 @@ func switchCost() *lab.Experiment {
 		Summary: "Two goroutines, two OS threads and two processes pass one byte back and forth, first pinned to the same CPU " +
 			"so that every hand-off is a real switch, then on two CPUs, where each hand-off has to wake the other CPU. " +
 			"A bare ping-pong of threads and of processes does the same with nothing but the two system calls, as perf bench sched pipe does. " +
-			"Round trips are timed in batches; one switch is half a round trip. The same-CPU kinds and perf take turns in five rounds, " +
+			"Round trips are timed in batches; one switch is half a round trip. The same-CPU kinds and perf take turns in fifteen rounds, " +
 			"so that a slow moment of the machine falls on all of them and the comparisons can be made round by round.",
 		Params: []lab.Param{
 			lab.Int("batches", "Timed batches per kind", 300, 10, 3000,

@@ -123,21 +123,43 @@ class Dashboard {
     }
   }
 
+  /**
+   * runs shows the runs measuring now or queued, a row each. A run's row is
+   * kept and updated in place, so its Cancel button stays put, and keeps the
+   * keyboard's focus, while the table refreshes.
+   */
   runs(id, runs, queued) {
     const body = $(`[data-runs="${id}"] tbody`);
     if (runs.length === 0) {
       body.replaceChildren(el('tr', { class: 'empty' }, el('td', { colspan: '6', text: 'Nothing.' })));
       return;
     }
-    body.replaceChildren(...runs.map((r) => {
-      const cells = [];
-      if (queued) cells.push(el('td', { text: String(r.position) }));
-      cells.push(el('td', { text: r.learner }), el('td', {}, el('code', { text: r.experiment })));
-      cells.push(el('td', { text: queued ? `about ${seconds(r.eta_s ?? 0)}` : seconds(r.elapsed_s ?? 0) }));
-      cells.push(el('td', { text: String(r.viewers) }));
-      cells.push(el('td', {}, el('button', { type: 'button', class: 'cancel', 'data-cancel': r.run, text: 'Cancel' })));
-      return el('tr', { 'data-run': r.run, 'data-presenter': r.presenter ? 'true' : null }, ...cells);
-    }));
+    body.querySelector(':scope > tr.empty')?.remove();
+    const keep = new Set();
+    let prev = null;
+    for (const r of runs) {
+      keep.add(r.run);
+      let tr = [...body.rows].find((row) => row.dataset.run === r.run);
+      if (!tr) {
+        const cells = [];
+        if (queued) cells.push(el('td', { class: 'position' }));
+        cells.push(el('td', { text: r.learner }), el('td', {}, el('code', { text: r.experiment })));
+        cells.push(el('td', { class: 'time' }), el('td', { class: 'viewers' }));
+        cells.push(el('td', {}, el('button', { type: 'button', class: 'cancel', 'data-cancel': r.run, text: 'Cancel' })));
+        tr = el('tr', { 'data-run': r.run }, ...cells);
+      }
+      if (r.presenter) tr.dataset.presenter = 'true';
+      else delete tr.dataset.presenter;
+      if (queued) tr.querySelector('.position').textContent = String(r.position);
+      tr.querySelector('.time').textContent = queued ? `about ${seconds(r.eta_s ?? 0)}` : seconds(r.elapsed_s ?? 0);
+      tr.querySelector('.viewers').textContent = String(r.viewers);
+      const at = prev ? prev.nextElementSibling : body.firstElementChild;
+      if (at !== tr) body.insertBefore(tr, at);
+      prev = tr;
+    }
+    for (const row of [...body.rows]) {
+      if (!keep.has(row.dataset.run)) row.remove();
+    }
   }
 }
 
