@@ -124,6 +124,16 @@ func Paired(a, b []float64) Band {
 	return BandOfValues(r, "×")
 }
 
+// RoundByRound is a over b as a comparison reads them: Paired on their
+// rounds when both were taken in the same rounds (as many of each, at
+// least MinPaired), Ratio of their bands otherwise.
+func RoundByRound(roundsA, roundsB []float64, a, b Band) Band {
+	if len(roundsA) >= MinPaired && len(roundsA) == len(roundsB) {
+		return Paired(roundsA, roundsB)
+	}
+	return Ratio(a, b)
+}
+
 // Expect is what a claim says a figure is: between Lo and Hi, either of
 // which may be open (math.Inf), give or take Slack, a relative tolerance
 // applied as a factor: the edges widen to Lo/(1+Slack) and Hi·(1+Slack).

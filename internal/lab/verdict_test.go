@@ -159,6 +159,13 @@ func TestPaired(t *testing.T) {
 			}
 		})
 	}
+	ba, bb := BandOfValues(a, "µs"), BandOfValues(b, "µs")
+	if got, want := RoundByRound(a, b, ba, bb), Paired(a, b); got != want {
+		t.Errorf("RoundByRound with the same rounds = %+v, want Paired's %+v", got, want)
+	}
+	if got, want := RoundByRound(a, b[:4], ba, bb), Ratio(ba, bb); got != want {
+		t.Errorf("RoundByRound with rounds that do not match = %+v, want Ratio's %+v", got, want)
+	}
 	if r := Ratio(BandOfValues(a, ""), BandOfValues(b, "")); Decide(r, AtLeast(1.1), idle).Verdict != Inconclusive {
 		t.Errorf("the bands' ratio %v should straddle 1.1×: that is what Paired is for", r)
 	}

@@ -63,10 +63,7 @@ func wallBand(t *tally) lab.Band { return lab.BandOf(t.wall(), "ms") }
 // rounds (the strategies take turns, so a slow spell of the machine falls
 // on both), from the spreads of their rounds otherwise.
 func ratioOf(a, b *tally) lab.Band {
-	if len(a.walls) >= lab.MinPaired && len(a.walls) == len(b.walls) {
-		return lab.Paired(a.walls, b.walls)
-	}
-	return lab.Ratio(wallBand(a), wallBand(b))
+	return lab.RoundByRound(a.walls, b.walls, wallBand(a), wallBand(b))
 }
 
 // within is the verdict rule on "a took at most 10% longer than b",

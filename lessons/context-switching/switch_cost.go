@@ -182,9 +182,14 @@ func runSwitchCost(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 
 	m := switchCostMeasured{kinds: append(append([]pingKind(nil), same...), cross...), results: map[string]measured{}, rounds: map[string][]float64{}}
 	step := 0
-	// report draws a kind's finished figures: its bar, histogram and the
-	// kernel's count.
-	report := func(k pingKind, res measured) {
+	// keep turns a kind's finished batches into µs per switch, records
+	// them, and draws its bar, histogram and the kernel's count.
+	keep := func(k pingKind, r pingpong.Result, pinned [2]int) {
+		res := measured{Result: r, pinned: pinned}
+		for i := range res.PerSwitch {
+			res.PerSwitch[i] /= 1e3 // ns → µs
+		}
+		m.results[k.key] = res
 		s := lab.Summarize(res.PerSwitch)
 		out.Bar("median", "", k.label, s.P50, s.P10, s.P90)
 		out.Hist("hist", k.label, lab.Histogram(res.PerSwitch, 0.01, 1000, 50, true))
@@ -260,12 +265,7 @@ func runSwitchCost(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 		m.perf.ref.add(proc, thr)
 	}
 	for _, k := range same {
-		res := measured{Result: sums[k.key], pinned: [2]int{a, a}}
-		for i := range res.PerSwitch {
-			res.PerSwitch[i] /= 1e3 // ns → µs
-		}
-		m.results[k.key] = res
-		report(k, res)
+		keep(k, sums[k.key], [2]int{a, a})
 	}
 	if ref := m.perf.ref; ref != nil {
 		out.Bar("median", "", "perf: processes, same CPU", ref.process, ref.process, ref.process)
@@ -279,12 +279,7 @@ func runSwitchCost(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 		if err != nil {
 			return err
 		}
-		res := measured{Result: r, pinned: [2]int{a, b}}
-		for i := range res.PerSwitch {
-			res.PerSwitch[i] /= 1e3 // ns → µs
-		}
-		m.results[k.key] = res
-		report(k, res)
+		keep(k, r, [2]int{a, b})
 		return nil
 	}
 	for _, k := range cross {

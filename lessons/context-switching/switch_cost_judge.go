@@ -96,10 +96,7 @@ type sameCPU struct {
 // it: round by round when both took turns in the same rounds, from their
 // bands otherwise.
 func (s sameCPU) ratio(a, b string) lab.Band {
-	if ra, rb := s.rounds[a], s.rounds[b]; len(ra) >= lab.MinPaired && len(rb) >= lab.MinPaired {
-		return lab.Paired(ra, rb)
-	}
-	return lab.Ratio(s.of(a), s.of(b))
+	return lab.RoundByRound(s.rounds[a], s.rounds[b], s.of(a), s.of(b))
 }
 
 func (s *sameCPU) set(key string, b lab.Band) {
@@ -249,13 +246,11 @@ func judgePerf(p perfMeasured, s sameCPU) lab.Claim {
 // perf ran once in each of the kind's rounds, else against perf's rounds
 // as a band, or its one figure.
 func (s sameCPU) againstPerf(kind string, runs []float64, v float64) lab.Band {
-	if k := s.rounds[kind]; len(k) >= lab.MinPaired && len(runs) == len(k) {
-		return lab.Paired(k, runs)
-	}
+	perf := lab.Once(v, "µs")
 	if len(runs) > 0 {
-		return lab.Ratio(s.of(kind), lab.BandOfValues(runs, "µs"))
+		perf = lab.BandOfValues(runs, "µs")
 	}
-	return lab.Ratio(s.of(kind), lab.Once(v, "µs"))
+	return lab.RoundByRound(s.rounds[kind], runs, s.of(kind), perf)
 }
 
 // judgeDirect holds the bare process ping-pong against the bare thread

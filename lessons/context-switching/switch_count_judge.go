@@ -95,8 +95,9 @@ func switchCountResult(m countMeasured) ([]lab.Metric, []lab.Claim) {
 // spread of both. That background is a dozen or two switches a round on a
 // machine serving the course, and it moves from round to round by as much
 // again, so the contended threads' steady count (one switch per time
-// slice) comes out 6–30 times it from run to run: "ten times" fell inside
-// that range and flipped with the background.
+// slice) came out 5–17 times it from run to run here (p25–p75 of the
+// rounds): "ten times" fell inside that range and flipped with the
+// background.
 const manyTimes = 3
 
 // judgeInvoluntary holds the involuntary switches of K threads against

@@ -144,10 +144,7 @@ func judgeMessages(m msgMeasured) []lab.Claim {
 // rateRatio is a's messages per second over b's: round by round when
 // both took turns in the same rounds, from their spreads otherwise.
 func rateRatio(a, b measured) lab.Band {
-	if len(a.rates) >= lab.MinPaired && len(a.rates) == len(b.rates) {
-		return lab.Paired(a.rates, b.rates)
-	}
-	return lab.Ratio(lab.BandOf(a.rate, "msg/s"), lab.BandOf(b.rate, "msg/s"))
+	return lab.RoundByRound(a.rates, b.rates, lab.BandOf(a.rate, "msg/s"), lab.BandOf(b.rate, "msg/s"))
 }
 
 func minBy(ws []measured, f func(measured) float64) measured {
