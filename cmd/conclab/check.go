@@ -263,13 +263,33 @@ func surveyMachine() (machineCheck, error) {
 	h := probe.ReadHost()
 	mc := machineCheck{Host: h, Load: [3]float64{s.Load1, s.Load5, s.Load15}, Runnable: s.Runnable, Others: s.Others, Busy: s.Busy,
 		Python: kit.Python3(), FreeThr: kit.FreeThreaded(), Perf: h.Perf}
+	mc.Warnings = machineWarnings(s, mc)
+	return mc, nil
+}
+
+// machineWarnings says in plain words what, in a survey of the machine
+// and the tools check found, would spoil the class's numbers.
+func machineWarnings(s probe.Survey, mc machineCheck) []string {
+	h := mc.Host
 	usable := h.EffectiveCPUs()
-	warn := func(format string, a ...any) { mc.Warnings = append(mc.Warnings, fmt.Sprintf(format, a...)) }
-	if s.Others >= lab.BusyShare*float64(max(s.CPUs, 1)) {
+	warnings := []string{}
+	warn := func(format string, a ...any) { warnings = append(warnings, fmt.Sprintf(format, a...)) }
+	busyNow := s.Others >= lab.BusyShare*float64(max(s.CPUs, 1))
+	if busyNow {
 		warn("Other programs used %.2f of this server's %d CPUs over the last second. Experiments measured now will mostly be inconclusive (a busy machine); stop them, or check again when it is quiet.", s.Others, s.CPUs)
 	}
-	if s.Load1 > 0.5*float64(usable) {
-		warn("The load average over the last minute is %.2f on %d usable CPU%s: something has been keeping them busy. Check again in a minute or two.", s.Load1, usable, map[bool]string{true: "", false: "s"}[usable == 1])
+	cpusWord := map[bool]string{true: "", false: "s"}[usable == 1]
+	switch {
+	case s.Load1 <= 0.5*float64(usable):
+	case !busyNow && s.Runnable <= usable:
+		// The load average counts tasks waiting on a disk as well as
+		// those that want a CPU, and inside some containers and virtual
+		// machines it is the host's; what was measured says otherwise.
+		warn("The load average over the last minute is %.2f on %d usable CPU%s, yet other programs used only %.2f CPUs over the last second and %d task%s could run at that moment (this check among them). "+
+			"The load average also counts tasks waiting on a disk, and inside some containers and virtual machines it is the host's, not this machine's; if nothing else is running here, trust the measured figure.",
+			s.Load1, usable, cpusWord, s.Others, s.Runnable, map[bool]string{true: "", false: "s"}[s.Runnable == 1])
+	default:
+		warn("The load average over the last minute is %.2f on %d usable CPU%s: something has been keeping them busy. Check again in a minute or two.", s.Load1, usable, cpusWord)
 	}
 	var names []string
 	for _, p := range s.Busy {
@@ -298,10 +318,7 @@ func surveyMachine() (machineCheck, error) {
 	if mc.Perf == "" {
 		warn("perf is not installed (Debian: linux-perf): switch-cost will have no reference figure from a standard tool.")
 	}
-	if mc.Warnings == nil {
-		mc.Warnings = []string{}
-	}
-	return mc, nil
+	return warnings
 }
 
 func printMachine(w io.Writer, mc machineCheck) {

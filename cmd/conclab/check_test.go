@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
+
+	"conclab/internal/probe"
 )
 
 // check looks at the machine, runs the experiments it is given through the
@@ -97,5 +100,37 @@ func TestFlips(t *testing.T) {
 	}
 	if got := verdictLetters(runs[1].Verdicts); got != "HIH" {
 		t.Errorf("letters = %q, want HIH", got)
+	}
+}
+
+// The load average alone does not make a machine busy: when what was
+// measured over the last second says it is quiet, the warning says the
+// two disagree and which to trust; when both say busy, it says busy.
+func TestLoadAverageWarnings(t *testing.T) {
+	t.Parallel()
+	quiet := machineCheck{Host: probe.Host{Logical: 2, Usable: 2}, Python: "python3", FreeThr: "python3.14t", Perf: "perf"}
+	for _, c := range []struct {
+		name string
+		s    probe.Survey
+		want string // a phrase one warning must have; "" for no warning
+	}{
+		{"idle", probe.Survey{Load1: 0.2, Runnable: 1, CPUs: 2}, ""},
+		{"a high load average, an idle machine", probe.Survey{Load1: 91.8, Runnable: 1, CPUs: 2}, "trust the measured figure"},
+		{"a high load average, many runnable", probe.Survey{Load1: 3, Runnable: 6, CPUs: 2}, "something has been keeping them busy"},
+		{"a high load average, busy", probe.Survey{Load1: 3, Runnable: 2, Others: 1.5, CPUs: 2}, "something has been keeping them busy"},
+	} {
+		got := machineWarnings(c.s, quiet)
+		if c.want == "" {
+			if len(got) != 0 {
+				t.Errorf("%s: warned %q, want nothing", c.name, got)
+			}
+			continue
+		}
+		if !slices.ContainsFunc(got, func(w string) bool { return strings.Contains(w, c.want) }) {
+			t.Errorf("%s: warned %q, want one saying %q", c.name, got, c.want)
+		}
+		if c.want == "trust the measured figure" && slices.ContainsFunc(got, func(w string) bool { return strings.Contains(w, "keeping them busy") }) {
+			t.Errorf("%s: called the machine busy: %q", c.name, got)
+		}
 	}
 }

@@ -66,16 +66,31 @@ func chanLatency[M any](ctx context.Context, per int, dur time.Duration, tick pi
 	}), tick)
 }
 
-// lockedRing is a ring of message slots in ordinary memory, guarded by
-// one mutex that each thread takes for every message it copies. Each side
-// moves its counter just after letting go of the mutex, so the other side,
-// which waits for that counter to move (see futex.go), finds the mutex
-// free: a thread that finds a Go mutex taken may be put to sleep.
-type lockedRing struct {
-	mu                   sync.Mutex
-	head, tail, done     uint32
-	headSleep, tailSleep uint32
-	slots                [][]byte
+// lockedQueue is a buffer of messages in ordinary memory, guarded by one
+// mutex, the way threads often share a queue: the writer takes the mutex
+// to append a message; the reader takes it only to swap the messages
+// written so far for its empty spare buffer, then copies them out with
+// the mutex free. Either side holds the mutex for a moment, so the other
+// rarely finds it taken (a thread that finds a Go mutex taken may be put
+// to sleep). The counters each side waits for (see futex.go) sit on cache
+// lines of their own, away from the mutex, so that waiting on one does
+// not slow the other side's work on the rest.
+//
+// This is the same shape as the shared memory between processes in
+// msg_shm.go, whose reader also takes all that is there at once, so the
+// two compare threads with processes rather than one design with another.
+type lockedQueue struct {
+	mu        sync.Mutex
+	buf       []byte // the messages appended since the reader's last swap, one after another
+	n         int    // how many
+	_         [64]byte
+	head      uint32 // messages appended in all; the writer moves it after letting go of the mutex
+	headSleep uint32
+	_         [64]byte
+	tail      uint32 // messages the reader has swapped out in all
+	tailSleep uint32
+	_         [64]byte
+	done      uint32 // 1: the writer has finished
 }
 
 // onThread runs f on a goroutine locked to its own OS thread, pinned to
@@ -110,58 +125,69 @@ func firstError(errs ...error) error {
 	return nil
 }
 
-// mutexThroughput: one thread writes messages into the ring, another reads
-// them out, each holding the mutex while it copies.
+// mutexThroughput: one thread appends messages to the queue, another
+// takes them out in batches, each under the mutex (see lockedQueue).
 func mutexThroughput(ctx context.Context, size int, dur time.Duration, pl placement) (int64, time.Duration, error) {
-	r := &lockedRing{slots: make([][]byte, nSlots)}
-	for i := range r.slots {
-		r.slots[i] = make([]byte, size)
-	}
+	q := &lockedQueue{buf: make([]byte, nSlots*size)}
 	var got int64
 	reader := onThread(pl.b, func() {
-		buf := make([]byte, size)
+		spare := make([]byte, nSlots*size)
+		out := make([]byte, size)
+		var seen uint32
 		for {
-			tail := atomic.LoadUint32(&r.tail)
-			if h := atomic.LoadUint32(&r.head); h == tail {
-				if atomic.LoadUint32(&r.done) == 1 && atomic.LoadUint32(&r.head) == tail {
-					return
-				}
-				await(nil, &r.head, h, &r.headSleep, &r.done)
+			h := atomic.LoadUint32(&q.head)
+			done := atomic.LoadUint32(&q.done) == 1
+			// A message can be swapped out before the writer moves head
+			// past it, so head may briefly trail what the reader has seen.
+			if int32(h-seen) <= 0 && !done {
+				await(nil, &q.head, h, &q.headSleep, &q.done)
 				continue
 			}
-			r.mu.Lock()
-			copy(buf, r.slots[tail%nSlots])
-			r.mu.Unlock()
-			atomic.StoreUint32(&r.tail, tail+1)
-			notify(&r.tail, &r.tailSleep)
-			got++
+			q.mu.Lock()
+			q.buf, spare = spare, q.buf
+			k := q.n
+			q.n = 0
+			q.mu.Unlock()
+			seen += uint32(k)
+			atomic.StoreUint32(&q.tail, seen)
+			notify(&q.tail, &q.tailSleep)
+			for j := range k {
+				copy(out, spare[j*size:])
+			}
+			got += int64(k)
+			if done && k == 0 { // the writer has finished and nothing is left
+				return
+			}
 		}
 	})
 	var t0 time.Time
 	writer := onThread(pl.a, func() {
 		defer func() {
-			atomic.StoreUint32(&r.done, 1)
-			notify(&r.head, &r.headSleep)
+			atomic.StoreUint32(&q.done, 1)
+			notify(&q.head, &q.headSleep)
 		}()
 		msg := make([]byte, size)
 		t0 = time.Now()
 		deadline := t0.Add(dur)
+		var head uint32
 		for i := 0; ; i++ {
 			if i%64 == 0 && (time.Now().After(deadline) || ctx.Err() != nil) {
 				return
 			}
-			head := atomic.LoadUint32(&r.head)
-			if t := atomic.LoadUint32(&r.tail); head-t >= nSlots {
-				if await(ctx, &r.tail, t, &r.tailSleep, nil) != nil {
+			// Full: the buffer holds nSlots messages, so wait for a swap.
+			if t := atomic.LoadUint32(&q.tail); head-t >= nSlots {
+				if await(ctx, &q.tail, t, &q.tailSleep, nil) != nil {
 					return
 				}
 				continue
 			}
-			r.mu.Lock()
-			copy(r.slots[head%nSlots], msg)
-			r.mu.Unlock()
-			atomic.StoreUint32(&r.head, head+1)
-			notify(&r.head, &r.headSleep)
+			q.mu.Lock()
+			copy(q.buf[q.n*size:], msg)
+			q.n++
+			q.mu.Unlock()
+			head++
+			atomic.StoreUint32(&q.head, head)
+			notify(&q.head, &q.headSleep)
 		}
 	})
 	werr, rerr := <-writer, <-reader
