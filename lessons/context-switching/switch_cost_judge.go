@@ -209,8 +209,9 @@ func judgeGoroutine(s sameCPU) lab.Claim {
 		return claimGoroutine.Judge("not measured", lab.Inconclusive, why)
 	}
 	g, t := s.goroutine, s.thread
-	m := fmt.Sprintf("goroutine %s; thread %s: %.0f× cheaper", g, fig(t), t.Mid/g.Mid)
-	d := lab.All(lab.Decide(g, lab.AtMost(1), s.load), lab.Decide(s.ratio("goroutine", "thread"), lab.AtMost(0.2), s.load))
+	r := s.ratio("goroutine", "thread")
+	m := fmt.Sprintf("goroutine %s; thread %s: %.1f× cheaper (goroutine ÷ thread: %s)", g, fig(t), t.Mid/g.Mid, r)
+	d := lab.All(lab.Decide(g, lab.AtMost(1), s.load), lab.Decide(r, lab.AtMost(0.2), s.load))
 	return claimGoroutine.Decided(m, d,
 		"The goroutine switch was not far below the thread switch here; that usually means the process was interrupted during the goroutine batches. Run it again.")
 }
