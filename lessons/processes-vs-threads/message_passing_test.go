@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"conclab/internal/pingpong"
+	"conclab/internal/probe"
 )
 
 // message-passing times round trips with pingpong.TimeFor: however short
@@ -34,5 +36,29 @@ func TestTimeForRoundTrips(t *testing.T) {
 	cancel()
 	if vals, err := pingpong.TimeFor(ctx, 0, 7, eachRound(func() error { return nil }), nil); !errors.Is(err, context.Canceled) || len(vals) != 0 {
 		t.Errorf("a cancelled run gave %d batches and %v, want none and %v", len(vals), err, context.Canceled)
+	}
+}
+
+// The threads' mutex-guarded queue loses no message: its reader takes every
+// one the writer wrote (mutexThroughput fails otherwise), whether the two
+// threads share a CPU, have one each, or go where the kernel puts them, for small and
+// page-sized messages; a cancelled run stops it with the context's error.
+func TestMutexQueueDeliversEveryMessage(t *testing.T) {
+	cpus, err := probe.AllowedCPUs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []int{64, 4096} {
+		for _, pl := range []placement{{a: -1, b: -1}, {a: cpus[0], b: cpus[0]}, {a: cpus[0], b: cpus[len(cpus)-1]}} {
+			n, elapsed, err := mutexThroughput(context.Background(), size, 20*time.Millisecond, pl)
+			if err != nil || n <= 0 || elapsed <= 0 {
+				t.Errorf("size %d, placement %v: %d messages in %s, err %v; want some and no error", size, pl, n, elapsed, err)
+			}
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := mutexThroughput(ctx, 64, time.Minute, placement{a: -1, b: -1}); !errors.Is(err, context.Canceled) {
+		t.Errorf("a cancelled run gave %v, want %v", err, context.Canceled)
 	}
 }

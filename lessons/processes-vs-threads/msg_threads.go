@@ -161,6 +161,7 @@ func mutexThroughput(ctx context.Context, size int, dur time.Duration, pl placem
 		}
 	})
 	var t0 time.Time
+	var sent uint32 // messages written, once the writer has finished
 	writer := onThread(pl.a, func() {
 		defer func() {
 			atomic.StoreUint32(&q.done, 1)
@@ -170,6 +171,7 @@ func mutexThroughput(ctx context.Context, size int, dur time.Duration, pl placem
 		t0 = time.Now()
 		deadline := t0.Add(dur)
 		var head uint32
+		defer func() { sent = head }()
 		for i := 0; ; i++ {
 			if i%64 == 0 && (time.Now().After(deadline) || ctx.Err() != nil) {
 				return
@@ -191,7 +193,13 @@ func mutexThroughput(ctx context.Context, size int, dur time.Duration, pl placem
 		}
 	})
 	werr, rerr := <-writer, <-reader
-	return got, time.Since(t0), firstError(werr, rerr, ctx.Err())
+	if err := firstError(werr, rerr, ctx.Err()); err != nil {
+		return 0, 0, err
+	}
+	if int64(sent) != got {
+		return 0, 0, fmt.Errorf("the reader took %d of the %d messages written", got, sent)
+	}
+	return got, time.Since(t0), nil
 }
 
 // lockedTurn is one message slot guarded by a mutex, and a turn counter:
