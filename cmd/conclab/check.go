@@ -278,7 +278,6 @@ func machineWarnings(s probe.Survey, mc machineCheck) []string {
 	if busyNow {
 		warn("Other programs used %.2f of this server's %d CPUs over the last second. Experiments measured now will mostly be inconclusive (a busy machine); stop them, or check again when it is quiet.", s.Others, s.CPUs)
 	}
-	cpusWord := map[bool]string{true: "", false: "s"}[usable == 1]
 	switch {
 	case s.Load1 <= 0.5*float64(usable):
 	case !busyNow && s.Runnable <= usable:
@@ -287,9 +286,9 @@ func machineWarnings(s probe.Survey, mc machineCheck) []string {
 		// machines it is the host's; what was measured says otherwise.
 		warn("The load average over the last minute is %.2f on %d usable CPU%s, yet other programs used only %.2f CPUs over the last second and %d task%s could run at that moment (this check among them). "+
 			"The load average also counts tasks waiting on a disk, and inside some containers and virtual machines it is the host's, not this machine's; if nothing else is running here, trust the measured figure.",
-			s.Load1, usable, cpusWord, s.Others, s.Runnable, map[bool]string{true: "", false: "s"}[s.Runnable == 1])
+			s.Load1, usable, plural(usable), s.Others, s.Runnable, plural(s.Runnable))
 	default:
-		warn("The load average over the last minute is %.2f on %d usable CPU%s: something has been keeping them busy. Check again in a minute or two.", s.Load1, usable, cpusWord)
+		warn("The load average over the last minute is %.2f on %d usable CPU%s: something has been keeping them busy. Check again in a minute or two.", s.Load1, usable, plural(usable))
 	}
 	var names []string
 	for _, p := range s.Busy {
@@ -319,6 +318,14 @@ func machineWarnings(s probe.Survey, mc machineCheck) []string {
 		warn("perf is not installed (Debian: linux-perf): switch-cost will have no reference figure from a standard tool.")
 	}
 	return warnings
+}
+
+// plural is the "s" a count other than one takes.
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 func printMachine(w io.Writer, mc machineCheck) {
