@@ -178,7 +178,7 @@ func check(ctx context.Context, reg *lab.Registry, args []string, stdout, stderr
 		failed += ce.Failures
 	}
 	if failed > 0 {
-		return &exitError{code: 1, msg: fmt.Sprintf("%d run%s did not finish", failed, map[bool]string{true: "", false: "s"}[failed == 1])}
+		return &exitError{code: 1, msg: fmt.Sprintf("%d run%s did not finish", failed, plural(failed))}
 	}
 	return nil
 }
@@ -354,7 +354,7 @@ func orNone(s string) string {
 // how many claims flipped between runs, and how many runs failed.
 func printTable(w io.Writer, rep checkReport) {
 	fmt.Fprintf(w, "\n%d run%s of each experiment%s. Verdicts claim by claim: H holds, D differs, I inconclusive.\n\n",
-		rep.Repeat, map[bool]string{true: "", false: "s"}[rep.Repeat == 1], map[bool]string{true: ", quick sizes", false: " at their defaults"}[rep.Quick])
+		rep.Repeat, plural(rep.Repeat), map[bool]string{true: ", quick sizes", false: " at their defaults"}[rep.Quick])
 	rows := [][]string{{"experiment", "duration", "verdicts per run", "flips", "failures"}}
 	flipped, failed := 0, 0
 	for _, ce := range rep.Experiments {
@@ -393,7 +393,7 @@ func printTable(w io.Writer, rep checkReport) {
 		}
 		fmt.Fprintln(w, b.String())
 	}
-	fmt.Fprintf(w, "\n%d claim%s flipped between runs; %d run%s failed.\n", flipped, map[bool]string{true: "", false: "s"}[flipped == 1], failed, map[bool]string{true: "", false: "s"}[failed == 1])
+	fmt.Fprintf(w, "\n%d claim%s flipped between runs; %d run%s failed.\n", flipped, plural(flipped), failed, plural(failed))
 	for _, ce := range rep.Experiments {
 		for i, r := range ce.Runs {
 			if r.Status != lab.StatusOK {
