@@ -71,22 +71,15 @@ func (s *Server) progressPage() http.Handler {
 		if q.Has("merged") {
 			merged, _ := strconv.Atoi(q.Get("merged"))
 			runs, _ := strconv.Atoi(q.Get("runs"))
-			p.Message = fmt.Sprintf("Imported: %d experiment%s merged into your progress", merged, plural(merged))
+			p.Message = fmt.Sprintf("Imported: %d experiment%s merged into your progress", merged, format.Plural(merged))
 			if runs > 0 {
-				p.Message += fmt.Sprintf(", and %d run%s of this server are now listed as yours", runs, plural(runs))
+				p.Message += fmt.Sprintf(", and %d run%s of this server are now listed as yours", runs, format.Plural(runs))
 			}
 			p.Message += "."
 		}
 		w.Header().Set("Cache-Control", "no-store")
 		s.render(w, r, http.StatusOK, ui.ProgressView(p))
 	})
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 func (s *Server) progressExport() http.Handler {

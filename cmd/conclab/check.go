@@ -178,7 +178,7 @@ func check(ctx context.Context, reg *lab.Registry, args []string, stdout, stderr
 		failed += ce.Failures
 	}
 	if failed > 0 {
-		return &exitError{code: 1, msg: fmt.Sprintf("%d run%s did not finish", failed, plural(failed))}
+		return &exitError{code: 1, msg: fmt.Sprintf("%d run%s did not finish", failed, format.Plural(failed))}
 	}
 	return nil
 }
@@ -286,9 +286,9 @@ func machineWarnings(s probe.Survey, mc machineCheck) []string {
 		// machines it is the host's; what was measured says otherwise.
 		warn("The load average over the last minute is %.2f on %d usable CPU%s, yet other programs used only %.2f CPUs over the last second and %d task%s could run at that moment (this check among them). "+
 			"The load average also counts tasks waiting on a disk, and inside some containers and virtual machines it is the host's, not this machine's; if nothing else is running here, trust the measured figure.",
-			s.Load1, usable, plural(usable), s.Others, s.Runnable, plural(s.Runnable))
+			s.Load1, usable, format.Plural(usable), s.Others, s.Runnable, format.Plural(s.Runnable))
 	default:
-		warn("The load average over the last minute is %.2f on %d usable CPU%s: something has been keeping them busy. Check again in a minute or two.", s.Load1, usable, plural(usable))
+		warn("The load average over the last minute is %.2f on %d usable CPU%s: something has been keeping them busy. Check again in a minute or two.", s.Load1, usable, format.Plural(usable))
 	}
 	var names []string
 	for _, p := range s.Busy {
@@ -320,14 +320,6 @@ func machineWarnings(s probe.Survey, mc machineCheck) []string {
 	return warnings
 }
 
-// plural is the "s" a count other than one takes.
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
-}
-
 func printMachine(w io.Writer, mc machineCheck) {
 	h := mc.Host
 	fmt.Fprintf(w, "This machine: %s · %d usable CPUs (of %d) · %s · Go %s · virtualization: %s\n", h.CPUModel, h.EffectiveCPUs(), h.Logical, h.Kernel, h.GoVersion, h.Virtual)
@@ -354,7 +346,7 @@ func orNone(s string) string {
 // how many claims flipped between runs, and how many runs failed.
 func printTable(w io.Writer, rep checkReport) {
 	fmt.Fprintf(w, "\n%d run%s of each experiment%s. Verdicts claim by claim: H holds, D differs, I inconclusive.\n\n",
-		rep.Repeat, plural(rep.Repeat), map[bool]string{true: ", quick sizes", false: " at their defaults"}[rep.Quick])
+		rep.Repeat, format.Plural(rep.Repeat), map[bool]string{true: ", quick sizes", false: " at their defaults"}[rep.Quick])
 	rows := [][]string{{"experiment", "duration", "verdicts per run", "flips", "failures"}}
 	flipped, failed := 0, 0
 	for _, ce := range rep.Experiments {
@@ -393,7 +385,7 @@ func printTable(w io.Writer, rep checkReport) {
 		}
 		fmt.Fprintln(w, b.String())
 	}
-	fmt.Fprintf(w, "\n%d claim%s flipped between runs; %d run%s failed.\n", flipped, plural(flipped), failed, plural(failed))
+	fmt.Fprintf(w, "\n%d claim%s flipped between runs; %d run%s failed.\n", flipped, format.Plural(flipped), failed, format.Plural(failed))
 	for _, ce := range rep.Experiments {
 		for i, r := range ce.Runs {
 			if r.Status != lab.StatusOK {

@@ -58,3 +58,11 @@ func thousands(n int64) string {
 	}
 	return b.String()
 }
+
+// Plural is the "s" a count other than one takes: fmt.Sprintf("%d run%s", n, Plural(n)).
+func Plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	"conclab/internal/format"
 	"conclab/internal/probe"
 )
 
@@ -59,7 +60,7 @@ func (l Load) Text() string {
 		return "how busy the rest of the machine was is not known: " + l.Why
 	}
 	return fmt.Sprintf("other programs used %.2f of the %d CPU%s this run may use (%.0f%%), on average over %.1f s",
-		l.Others, l.CPUs, plural(l.CPUs), 100*l.Others/float64(max(l.CPUs, 1)), l.Wall.Seconds())
+		l.Others, l.CPUs, format.Plural(l.CPUs), 100*l.Others/float64(max(l.CPUs, 1)), l.Wall.Seconds())
 }
 
 // Metric is the load as a result's metric.
@@ -71,7 +72,7 @@ func (l Load) Metric() Metric {
 	}
 	m.Value = math.Round(l.Others*100) / 100
 	m.Note = fmt.Sprintf("average over %.1f s on the %d CPU%s this run may use: their busy time in /proc/stat minus the run's own CPU time; %.0f%% of them or more counts as a busy machine",
-		l.Wall.Seconds(), l.CPUs, plural(l.CPUs), 100*BusyShare)
+		l.Wall.Seconds(), l.CPUs, format.Plural(l.CPUs), 100*BusyShare)
 	return m
 }
 
@@ -107,11 +108,4 @@ func (w *loadWatch) read() Load {
 	}
 	l.Known, l.Others = true, now.Others(w.start)
 	return l
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }

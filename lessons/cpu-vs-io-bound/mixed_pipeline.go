@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"conclab/internal/format"
 	"conclab/internal/kit"
 	"conclab/internal/lab"
 	"conclab/internal/probe"
@@ -200,7 +201,7 @@ func runMixedPipeline(ctx context.Context, p lab.Params, out *lab.Emitter) error
 	}
 	blocks := blocksFor(p.Int("compute"), rate)
 	out.Log(fmt.Sprintf("%d requests arrive together. Each makes two queries the server answers after %d ms and hashes %d × 16 KiB (about %d ms of computing); the pool has %d worker%s, one per usable CPU.",
-		n, p.Int("wait"), blocks, p.Int("compute"), cores, plural(cores)))
+		n, p.Int("wait"), blocks, p.Int("compute"), cores, format.Plural(cores)))
 	if cores < 2 {
 		out.Log("Only one CPU is usable here, so the pool has one worker and the mixed strategy can do no better than the single-CPU one.")
 	}

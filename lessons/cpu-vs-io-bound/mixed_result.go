@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"conclab/internal/format"
 	"conclab/internal/lab"
 )
 
@@ -43,7 +44,7 @@ func mixedResult(out *lab.Emitter, rs map[string][]stratResult, n, cores int) er
 		metrics = append(metrics,
 			lab.Metric{Key: "throughput." + k, Name: "Throughput, " + s.label, Value: round2(tp.Mid), Unit: "requests/s", N: r.processed,
 				Note: fmt.Sprintf("median of %d round%s; that round: %d requests in %s, %.2f CPUs kept busy, and other programs %.2f meanwhile (/proc/stat)",
-					len(runs), plural(len(runs)), r.processed, r.wall.Round(time.Millisecond/10), r.busy, r.others)},
+					len(runs), format.Plural(len(runs)), r.processed, r.wall.Round(time.Millisecond/10), r.busy, r.others)},
 			r.lat.Metric("latency."+k, "Latency, "+s.label, "ms"),
 			lab.Metric{Key: "requests.processed." + k, Name: "Requests processed, " + s.label, Value: float64(r.processed), Unit: "requests", Note: fmt.Sprintf("of %d", n)},
 			lab.Metric{Key: "server.queries_answered." + k, Name: "Queries answered by the server, " + s.label, Value: float64(r.queries), Unit: "queries", Note: fmt.Sprintf("%d expected: two per request", r.queriesWanted)},

@@ -12,10 +12,3 @@ func ms(d time.Duration) float64 { return round3(float64(d.Nanoseconds()) / 1e6)
 func round2(f float64) float64 { return math.Round(f*100) / 100 }
 
 func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
-}

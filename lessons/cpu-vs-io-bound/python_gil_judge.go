@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"conclab/internal/format"
 	"conclab/internal/lab"
 )
 
@@ -90,7 +91,7 @@ func judgeDefaultBuild(m gilMeasured) []lab.Claim {
 	tm := fmt.Sprintf("%s with %d threads (%.0f ms against %.0f ms for one, fastest rounds); together they kept %.2f CPUs busy",
 		st, n, ms(m.tn.best), ms(m.t1.best), m.tn.busy())
 	pm := fmt.Sprintf("%s with %d processes (%.0f ms against %.0f ms for one), keeping %.2f CPUs busy; at most %d× is possible on %d usable CPU%s",
-		sp, n, ms(m.pn.best), ms(m.p1.best), m.pn.busy(), ideal, cores, plural(cores))
+		sp, n, ms(m.pn.best), ms(m.p1.best), m.pn.busy(), ideal, cores, format.Plural(cores))
 	if cores < 2 {
 		why := "Only one CPU is usable here, so nothing can run at the same time whatever the GIL does: the single CPU hides the difference between threads and processes."
 		return []lab.Claim{claimThreadsNoHelp.Judge(tm, lab.Inconclusive, why), claimProcsHelp.Judge(pm, lab.Inconclusive, why)}

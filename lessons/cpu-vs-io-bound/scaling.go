@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"conclab/internal/format"
 	"conclab/internal/kit"
 	"conclab/internal/lab"
 	"conclab/internal/probe"
@@ -131,7 +132,7 @@ func runScaling(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	step, steps := 0, len(ws)*len(curves)
 	for _, w := range ws {
 		for _, c := range curves {
-			out.Progress(fmt.Sprintf("%s, %d worker%s", c.label, w, plural(w)), step, steps)
+			out.Progress(fmt.Sprintf("%s, %d worker%s", c.label, w, format.Plural(w)), step, steps)
 			step++
 			m := &measure{tasks: tasks, rounds: rounds, task: cpuTask(blocks)}
 			if c.io {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"conclab/internal/format"
 	"conclab/internal/lab"
 )
 
@@ -78,7 +79,7 @@ const stillRising = 1.5
 func judgeIO(all, one curveFigures, most, cores, tasks int, load lab.Load) lab.Claim {
 	wc, sc := speedupNear(all, cores)
 	measured := fmt.Sprintf("with %d workers: %s on all CPUs, %s on one CPU; with %d worker%s: %.1f× (%d usable CPU%s)",
-		most, all.band(most), one.band(most), wc, plural(wc), sc, cores, plural(cores))
+		most, all.band(most), one.band(most), wc, format.Plural(wc), sc, cores, format.Plural(cores))
 	if most <= cores {
 		return claimIOScales.Judge(measured, lab.Inconclusive, fmt.Sprintf(
 			"The run never had more workers than this machine has CPUs (%d). Raise the number of workers above %d to test the claim.", cores, cores))
@@ -98,7 +99,7 @@ func judgeCPU(all curveFigures, most, cores int, load lab.Load) lab.Claim {
 	bw := peakAt(all, func(w int) bool { return w > cores })
 	beyond, peak := all.speedup[bw], maxSpeedup(all.speedup)
 	measured := fmt.Sprintf("%s at %d worker%s (the core count), at most %.2f× beyond it; %d workers kept %.2f CPUs busy, %d workers %.2f",
-		all.band(cores), cores, plural(cores), beyond, cores, all.busyAt[cores], most, all.busyAt[most])
+		all.band(cores), cores, format.Plural(cores), beyond, cores, all.busyAt[cores], most, all.busyAt[most])
 	switch {
 	case cores < 2:
 		return claimCPUStops.Judge(fmt.Sprintf("at most %.2f× with up to %d workers on the only usable CPU", peak, most), lab.Inconclusive,
@@ -128,7 +129,7 @@ func judgeCPU(all curveFigures, most, cores int, load lab.Load) lab.Claim {
 
 func judgeOneCPU(one curveFigures, most int, load lab.Load) lab.Claim {
 	pw := peakAt(one, func(int) bool { return true })
-	measured := fmt.Sprintf("at most %s (with %d worker%s); with the most workers the process kept %.2f CPUs busy", one.band(pw), pw, plural(pw), one.busyAt[most])
+	measured := fmt.Sprintf("at most %s (with %d worker%s); with the most workers the process kept %.2f CPUs busy", one.band(pw), pw, format.Plural(pw), one.busyAt[most])
 	return claimOneCPU.Decided(measured, lab.Decide(one.band(pw), lab.AtMost(1.15), load),
 		"On one CPU only one worker can compute at a time, so a gain here means the one-worker batch was slowed by something else on the same CPU while it ran. More rounds per point make that less likely.")
 }

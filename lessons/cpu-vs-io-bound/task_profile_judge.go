@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"conclab/internal/format"
 	"conclab/internal/lab"
 )
 
@@ -66,7 +67,7 @@ func judgeMostlyWaiting(m profileMeasured) lab.Claim {
 	share := m.share()
 	b := bandOf(m.shares, share)
 	mm := fmt.Sprintf("%.1f%% of the wall time waiting over %d request%s (per request: %s; the settings imply %.0f%%); median request %.1f ms: two waits of %.1f and %.1f ms, compute phases of %.1f and %.1f ms",
-		100*share, m.requests, plural(m.requests), pctBand(b), 100*m.implied(), m.requestP50, m.waitP50[0], m.waitP50[1], m.computeP50[0], m.computeP50[1])
+		100*share, m.requests, format.Plural(m.requests), pctBand(b), 100*m.implied(), m.requestP50, m.waitP50[0], m.waitP50[1], m.computeP50[0], m.computeP50[1])
 	return claimMostlyWaiting.Decided(mm, lab.Decide(b, lab.AtLeast(0.5), m.load), fmt.Sprintf(
 		"With these settings the request computes for longer than it waits (%.1f ms of computing per phase against a %s delay per query), so this one is CPU-bound. Many real handlers wait far longer than they compute; raise the delay or lower the computing to see that shape.",
 		m.computeP50[0], m.wait))

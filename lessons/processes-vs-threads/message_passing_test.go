@@ -39,10 +39,11 @@ func TestTimeForRoundTrips(t *testing.T) {
 	}
 }
 
-// The threads' mutex-guarded queue loses no message: its reader takes every
-// one the writer wrote (mutexThroughput fails otherwise), whether the two
-// threads share a CPU, have one each, or go where the kernel puts them, for small and
-// page-sized messages; a cancelled run stops it with the context's error.
+// The threads' mutex-guarded queue loses no message: its reader takes
+// every one the writer wrote (mutexThroughput fails otherwise), whether
+// the two threads share a CPU, have one each, or go where the kernel puts
+// them, for small and page-sized messages; a cancelled run stops it with
+// the context's error.
 func TestMutexQueueDeliversEveryMessage(t *testing.T) {
 	cpus, err := probe.AllowedCPUs()
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"conclab/internal/format"
 	"conclab/internal/lab"
 	"conclab/internal/probe"
 	"conclab/static"
@@ -161,20 +162,13 @@ func cliCommand(id string) string { return "go run ./cmd/conclab run " + id }
 // hostSummary is one line about the machine for the page header.
 func hostSummary(h probe.Host) string {
 	parts := []string{
-		fmt.Sprintf("%d usable CPU%s", h.EffectiveCPUs(), plural(h.EffectiveCPUs())),
+		fmt.Sprintf("%d usable CPU%s", h.EffectiveCPUs(), format.Plural(h.EffectiveCPUs())),
 		h.CPUModel,
 	}
 	if h.Virtual != "none" && h.Virtual != "" {
 		parts = append(parts, h.Virtual)
 	}
 	return strings.Join(parts, " · ")
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
