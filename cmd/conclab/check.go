@@ -274,7 +274,8 @@ func machineWarnings(s probe.Survey, mc machineCheck) []string {
 	usable := h.EffectiveCPUs()
 	warnings := []string{}
 	warn := func(format string, a ...any) { warnings = append(warnings, fmt.Sprintf(format, a...)) }
-	busyNow := s.Others >= lab.BusyShare*float64(max(s.CPUs, 1))
+	// The same rule a run uses to call the machine busy (lab.Load.Busy).
+	busyNow := lab.Load{Known: true, Others: s.Others, CPUs: s.CPUs}.Busy()
 	if busyNow {
 		warn("Other programs used %.2f of this server's %d CPUs over the last second. Experiments measured now will mostly be inconclusive (a busy machine); stop them, or check again when it is quiet.", s.Others, s.CPUs)
 	}
