@@ -93,9 +93,10 @@ type refs struct {
 }
 
 var (
-	tagWithFill = regexp.MustCompile(`<[^>]*\bdata-fill="[^"]*"[^>]*>`)
-	attr        = func(name string) *regexp.Regexp { return regexp.MustCompile(`\b` + name + `="([^"]*)"`) }
-	scriptKey   = regexp.MustCompile(`byKey\([^,()]+,\s*'([^']+)'\)`)
+	tagWithFill  = regexp.MustCompile(`<[^>]*\bdata-fill="[^"]*"[^>]*>`)
+	missingPanel = regexp.MustCompile(`data-missing-panel="([^"]*)"`)
+	attr         = func(name string) *regexp.Regexp { return regexp.MustCompile(`\b` + name + `="([^"]*)"`) }
+	scriptKey    = regexp.MustCompile(`byKey\([^,()]+,\s*'([^']+)'\)`)
 )
 
 // references renders every lesson's page and reads every script, and
@@ -124,14 +125,17 @@ func references(t *testing.T, c *course.Course) refs {
 			continue
 		}
 		where := "the page of " + l.Slug
-		p := ui.Page{Lesson: c.Ref(i), Host: probe.ReadHost(), Panels: map[string]ui.PanelData{}, Recap: c.Recap(),
-			Trace: func(exp, key string) { add(exp, key, where) }}
+		p := ui.Page{Lesson: c.Ref(i), Host: probe.ReadHost(), Panels: map[string]ui.PanelData{}, Recap: c.Recap()}
 		for _, e := range l.Experiments {
 			p.Panels[e.ID] = ui.NewPanel(e)
 		}
 		var buf bytes.Buffer
 		if err := l.Page(p).Render(context.Background(), &buf); err != nil {
 			t.Fatalf("%s: %v", where, err)
+		}
+		for _, m := range missingPanel.FindAllStringSubmatch(buf.String(), -1) {
+			add(m[1], "", where+", a panel")
+			t.Errorf("%s has a panel of %q, which is not among its experiments", where, m[1])
 		}
 		for _, tag := range tagWithFill.FindAllString(buf.String(), -1) {
 			exp := attr("data-fill").FindStringSubmatch(tag)[1]

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"conclab/internal/app"
-	"conclab/internal/lab"
+	"conclab/internal/runner"
 	"conclab/internal/store"
 	"conclab/lessons"
 )
@@ -16,8 +16,8 @@ import (
 // TestMain lets the test binary serve as the child process of runs: the
 // runner re-executes it as `<test binary> experiment <id> ...`.
 func TestMain(m *testing.M) {
-	if lab.IsChild(os.Args) {
-		os.Exit(lab.ChildMain(lessons.Registry(), os.Args[2:], os.Stdout, os.Stderr))
+	if runner.IsChild(os.Args) {
+		os.Exit(runner.ChildMain(lessons.Registry(), os.Args[2:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }

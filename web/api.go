@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"runtime"
 
+	"conclab/internal/engine"
 	"conclab/internal/lab"
 	"conclab/internal/probe"
 )
@@ -27,7 +28,7 @@ func hostJSON(h probe.Host) http.Handler {
 
 // statsJSON reports the queue and the server's own memory, for instructors
 // checking that the server holds their class.
-func statsJSON(s interface{ Stats() lab.Stats }) http.Handler {
+func statsJSON(s interface{ Stats() engine.Stats }) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st, _ := probe.Self()
 		writeJSON(w, map[string]any{
@@ -37,6 +38,13 @@ func statsJSON(s interface{ Stats() lab.Stats }) http.Handler {
 			"goroutines":     runtime.NumGoroutine(),
 		})
 	})
+}
+
+// hostsJSON lists the measuring hosts: name, facts, state (idle,
+// measuring, gone), the run it measures, the runs it finished, when it
+// was last heard from.
+func hostsJSON(s interface{ Hosts() []engine.HostInfo }) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { writeJSON(w, s.Hosts()) })
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

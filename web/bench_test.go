@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"conclab/internal/lab"
+	"conclab/internal/engine"
 	"conclab/lessons"
 )
 
@@ -83,6 +83,6 @@ func TestPageWeight(t *testing.T) {
 }
 
 func handler(t testing.TB) http.Handler {
-	h, _ := newHandler(t, lab.Config{})
+	h, _ := newHandler(t, engine.Config{})
 	return h
 }

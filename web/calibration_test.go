@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"conclab/internal/app"
+	"conclab/internal/classroom"
 	"conclab/internal/lab"
 )
 
@@ -23,9 +24,9 @@ func TestProgressShowsCalibration(t *testing.T) {
 	cookie := cookiesOf(t, ts.URL)
 	id := strings.SplitN(strings.TrimPrefix(cookie, "conclab_learner="), ".", 2)[0]
 	now := time.Now()
-	a.Store.Scored(lab.ScoredGuess{Learner: id, Experiment: "switch-cost", Claim: 0, Run: "aaaaaaaaaaaa", Value: 40.0, Score: lab.ScoreNumber(40, 2), At: now})
-	a.Store.Scored(lab.ScoredGuess{Learner: id, Experiment: "switch-cost", Claim: 0, Run: "bbbbbbbbbbbb", Value: 2.2, Score: lab.ScoreNumber(2.2, 2), At: now.Add(time.Second)})
-	a.Store.Scored(lab.ScoredGuess{Learner: "someone-else", Experiment: "switch-cost", Claim: 0, Run: "cccccccccccc", Value: 9.0, Score: lab.ScoreNumber(9, 2), At: now})
+	a.Store.Scored(classroom.ScoredGuess{Learner: id, Experiment: "switch-cost", Claim: 0, Run: "aaaaaaaaaaaa", Value: 40.0, Score: lab.ScoreNumber(40, 2), At: now})
+	a.Store.Scored(classroom.ScoredGuess{Learner: id, Experiment: "switch-cost", Claim: 0, Run: "bbbbbbbbbbbb", Value: 2.2, Score: lab.ScoreNumber(2.2, 2), At: now.Add(time.Second)})
+	a.Store.Scored(classroom.ScoredGuess{Learner: "someone-else", Experiment: "switch-cost", Claim: 0, Run: "cccccccccccc", Value: 9.0, Score: lab.ScoreNumber(9, 2), At: now})
 	a.Store.Flush()
 	page := func(c string) string {
 		req, _ := http.NewRequest(http.MethodGet, ts.URL+"/progress", nil)

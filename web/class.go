@@ -23,7 +23,7 @@ func (s *Server) classPage() http.Handler {
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
-		p := ui.ClassPage{Host: s.Host, Class: s.Runs.Class()}
+		p := ui.ClassPage{Host: s.Host, Class: s.Class.View()}
 		for i, l := range s.Course.Lessons() {
 			if l.Page == nil {
 				continue
@@ -51,7 +51,7 @@ func (s *Server) classPredictionsCSV() http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		cw := csv.NewWriter(w)
 		cw.Write([]string{"learner", "experiment", "claim", "question", "value", "measured", "score", "run", "at"})
-		for _, g := range s.Runs.ClassGuesses() {
+		for _, g := range s.Class.ClassGuesses() {
 			question := ""
 			if exp, ok := s.Course.Registry().Lookup(g.Experiment); ok {
 				for _, p := range exp.Predictions {

@@ -14,6 +14,7 @@ import (
 	"github.com/a-h/templ"
 
 	"conclab/internal/course"
+	"conclab/internal/engine"
 	"conclab/internal/lab"
 	"conclab/lessons"
 	"conclab/web/ui"
@@ -39,7 +40,7 @@ func eighth() course.Lesson {
 func TestAnEighthLessonIsOneLine(t *testing.T) {
 	t.Parallel()
 	c := course.MustNew(append(slices.Clone(lessons.All), eighth())...)
-	h, _ := newHandlerWithCourse(t, lab.Config{}, c)
+	h, _ := newHandlerWithCourse(t, engine.Config{}, c)
 	get := func(path string) (int, string, http.Header) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))

@@ -14,7 +14,9 @@ import (
 
 	"conclab/internal/app"
 	"conclab/internal/course"
+	"conclab/internal/engine"
 	"conclab/internal/lab"
+	"conclab/internal/runner"
 	"conclab/lessons"
 )
 
@@ -60,19 +62,19 @@ func theCourse() *course.Course {
 func registry() *lab.Registry { return theCourse().Registry() }
 
 func TestMain(m *testing.M) {
-	if lab.IsChild(os.Args) {
-		os.Exit(lab.ChildMain(registry(), os.Args[2:], os.Stdout, os.Stderr))
+	if runner.IsChild(os.Args) {
+		os.Exit(runner.ChildMain(registry(), os.Args[2:], os.Stdout, os.Stderr))
 	}
-	lab.BecomeSubreaper()
+	runner.BecomeSubreaper()
 	os.Exit(m.Run())
 }
 
 type server struct {
 	url   string
-	sched *lab.Scheduler
+	sched *engine.Scheduler
 }
 
-func newServer(t *testing.T, cfg lab.Config) *server {
+func newServer(t *testing.T, cfg engine.Config) *server {
 	t.Helper()
 	h, sched := newHandler(t, cfg)
 	ts := httptest.NewServer(h)
@@ -84,11 +86,11 @@ func newServer(t *testing.T, cfg lab.Config) *server {
 }
 
 // newHandler is the course's router with a real runner and scheduler.
-func newHandler(t testing.TB, cfg lab.Config) (http.Handler, *lab.Scheduler) {
+func newHandler(t testing.TB, cfg engine.Config) (http.Handler, *engine.Scheduler) {
 	return newHandlerWithCourse(t, cfg, theCourse())
 }
 
-func newHandlerWithCourse(t testing.TB, cfg lab.Config, c *course.Course) (http.Handler, *lab.Scheduler) {
+func newHandlerWithCourse(t testing.TB, cfg engine.Config, c *course.Course) (http.Handler, *engine.Scheduler) {
 	log := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	a := app.New(app.Options{Course: c, Scheduler: cfg, Log: log, InstructorKey: testKey})
 	t.Cleanup(a.Close)

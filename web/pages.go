@@ -2,12 +2,12 @@ package web
 
 import (
 	"bytes"
-	"conclab/internal/lab"
 	"net/http"
 
 	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 
+	"conclab/internal/lab"
 	"conclab/web/ui"
 )
 
@@ -27,7 +27,7 @@ func (s *Server) lessonPage() http.Handler {
 			return
 		}
 		prog := s.progressOf(identityOf(r).Learner)
-		page := ui.Page{Lesson: s.lessonRefs(prog)[i], Host: s.Host, Panels: map[string]ui.PanelData{}, Latest: s.latest, Recap: s.Course.Recap()}
+		page := ui.Page{Lesson: s.lessonRefs(prog)[i], Host: s.Host, Panels: map[string]ui.PanelData{}, Latest: s.latest(), Recap: s.Course.Recap()}
 		var ticks []ui.ExpTick
 		for _, e := range l.Experiments {
 			d := ui.NewPanel(e)
@@ -84,17 +84,17 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 	w.Write(buf.Bytes())
 }
 
-// latest is the newest run of an experiment that finished ok: this
-// process's, else the newest kept in the store, so a lesson's summary and
-// the recap keep their figures across a restart.
-func (s *Server) latest(experiment string) (lab.Info, bool) {
-	if info, ok := s.Runs.Latest(experiment); ok {
-		return info, true
+// latest is the newest run of each experiment that finished ok — this
+// process's, else the store's, as the scheduler finds them — with its
+// result decoded once, for the page to read figures from.
+func (s *Server) latest() map[string]ui.Measured {
+	out := map[string]ui.Measured{}
+	for exp, info := range s.Runs.Latest() {
+		body, err := lab.DecodeResult(info.Result)
+		if err != nil {
+			continue
+		}
+		out[exp] = ui.Measured{Run: info.ID, Ended: info.Ended, Metrics: body.Metrics}
 	}
-	r, ok := s.Store.LatestOK(experiment)
-	if !ok {
-		return lab.Info{}, false
-	}
-	return lab.Info{ID: r.ID, Experiment: r.Experiment, Lesson: r.Lesson, State: lab.Finished, Status: r.Status,
-		Params: r.Params, Created: r.Created, Began: r.Started, Ended: r.Ended, Result: r.Result}, true
+	return out
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"conclab/internal/course"
+	"conclab/internal/engine"
 	"conclab/internal/lab"
 	"conclab/lessons"
 )
@@ -28,7 +29,7 @@ func get(t *testing.T, url string) (*http.Response, string) {
 
 func TestPages(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, lab.Config{})
+	s := newServer(t, engine.Config{})
 	i, _, _ := theCourse().Find("context-switching")
 	lessonOf := fmt.Sprintf("Lesson %d of %d", i+1, theCourse().Len())
 	tests := []struct {
@@ -69,7 +70,7 @@ func TestComingLessonsAreNotLinks(t *testing.T) {
 	t.Parallel()
 	all := slices.Clone(lessons.All)
 	all[5].Page = nil // pretend lesson 6 is not written yet
-	h, _ := newHandlerWithCourse(t, lab.Config{}, course.MustNew(all...))
+	h, _ := newHandlerWithCourse(t, engine.Config{}, course.MustNew(all...))
 	course := course.MustNew(all...).Refs()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
@@ -97,7 +98,7 @@ func TestComingLessonsAreNotLinks(t *testing.T) {
 
 func TestAPI(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, lab.Config{})
+	s := newServer(t, engine.Config{})
 	_, body := get(t, s.url+"/api/experiments")
 	var exps []lab.ExperimentInfo
 	if err := json.Unmarshal([]byte(body), &exps); err != nil {
@@ -137,7 +138,7 @@ func TestAPI(t *testing.T) {
 
 func TestStatic(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, lab.Config{})
+	s := newServer(t, engine.Config{})
 	for path, ctype := range map[string]string{"/static/js/lab.js": "javascript", "/static/css/site.css": "text/css", "/static/js/charts.js": "javascript"} {
 		resp, body := get(t, s.url+path)
 		if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Type"), ctype) || len(body) == 0 {

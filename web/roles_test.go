@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"conclab/internal/app"
-	"conclab/internal/lab"
+	"conclab/internal/engine"
 )
 
 type syncBuf struct {
@@ -199,7 +199,7 @@ func TestRunsNeedALearnerCookie(t *testing.T) {
 // Every browser gets a learner cookie on its first page, and keeps it.
 func TestEveryPageGivesALearnerCookie(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, lab.Config{})
+	s := newServer(t, engine.Config{})
 	resp, err := http.Get(s.url + "/lessons/context-switching")
 	if err != nil {
 		t.Fatal(err)

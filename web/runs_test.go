@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"conclab/internal/app"
+	"conclab/internal/engine"
 	"conclab/internal/lab"
 	"conclab/internal/learner"
 	"conclab/internal/probe"
@@ -408,7 +409,7 @@ func TestBannerWhenRunsAreNotSaved(t *testing.T) {
 		t.Error("the history does not say the store could not be read")
 	}
 	// In memory only, the banner says so.
-	if _, page := get(t, newServer(t, lab.Config{}).url+"/"); !strings.Contains(page, "in memory only") {
+	if _, page := get(t, newServer(t, engine.Config{}).url+"/"); !strings.Contains(page, "in memory only") {
 		t.Error("a server that keeps runs in memory does not say so")
 	}
 }

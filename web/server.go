@@ -12,6 +12,8 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"conclab/internal/course"
+	"conclab/internal/classroom"
+	"conclab/internal/engine"
 	"conclab/internal/lab"
 	"conclab/internal/learner"
 	"conclab/internal/probe"
@@ -20,32 +22,47 @@ import (
 	"conclab/static"
 )
 
-// Runs is what the web layer needs of the scheduler (lab.Scheduler is the
-// real one; tests may hand it a fake).
+// Runs is what the web layer needs of the scheduler (engine.Scheduler is
+// the real one; tests may hand it a fake).
 type Runs interface {
 	// Start answers a request for a run and makes v watch what it answers
 	// with: v is sent accepted or offer, then the run's events.
-	Start(req lab.Request, v lab.Viewer) (lab.Started, error)
-	// Watch makes v a viewer of a run still kept (lab.ErrUnknownRun if not).
-	Watch(id string, v lab.Viewer) error
+	Start(req engine.Request, v engine.Viewer) (engine.Started, error)
+	// Watch makes v a viewer of a run, this process's or the store's
+	// (engine.ErrUnknownRun if neither has it).
+	Watch(id string, v engine.Viewer) error
 	// Cancel withdraws a learner's request for a run; the instructor's
 	// cancel stops any run.
-	Cancel(id, learner string, instructor bool, v lab.Viewer) (lab.CancelResult, error)
-	// Follow makes v a follower of a lesson: the instructor's runs of it
-	// are announced to v, and the instructor's present messages sent.
-	Follow(lesson, learner string, v lab.Viewer)
-	// Leave forgets v everywhere; called when its connection closes.
-	Leave(v lab.Viewer)
-	// Present sends every follower to a lesson and a place on it.
-	Present(lesson, anchor string)
+	Cancel(id, learner string, instructor bool, v engine.Viewer) (engine.CancelResult, error)
+	// Leave stops v watching every run; called when its connection closes.
+	Leave(v engine.Viewer)
 	// Pause holds students' runs (true) or lets them go on (false).
 	Pause(paused bool)
+	// Latest is, by experiment, the newest run that finished ok.
+	Latest() map[string]engine.Info
+	// Hosts lists the measuring hosts.
+	Hosts() []engine.HostInfo
+	// Stats counts what the runs are doing.
+	Stats() engine.Stats
+}
+
+// Class is what the web layer needs of the classroom (classroom.Classroom
+// is the real one).
+type Class interface {
+	// Follow makes v a page of a lesson, following the instructor.
+	Follow(lesson, learner string, instructor bool, v engine.Viewer)
+	// SetFollowing turns following the instructor on or off for page v.
+	SetFollowing(v engine.Viewer, on bool)
+	// Leave forgets v; called when its connection closes.
+	Leave(v engine.Viewer)
+	// Present sends every following page to a lesson and a place on it.
+	Present(lesson, anchor string)
 	// WatchClass sends v the class view now and as it changes.
-	WatchClass(v lab.Viewer)
-	// Class is the class view now.
-	Class() protocol.Class
+	WatchClass(v engine.Viewer)
+	// View is the class view now.
+	View() protocol.Class
 	// Predict takes a learner's guess for a claim of an experiment.
-	Predict(exp *lab.Experiment, claim int, value any, learner string, v lab.Viewer) (protocol.Predicted, error)
+	Predict(exp *lab.Experiment, claim int, value any, learner string) (protocol.Predicted, error)
 	// OpenRound starts collecting the class's guesses for an experiment.
 	OpenRound(exp *lab.Experiment)
 	// Reveal shows the followers of the experiment's lesson the class's guesses.
@@ -53,17 +70,14 @@ type Runs interface {
 	// ResetGuesses starts a new round of guesses for an experiment.
 	ResetGuesses(exp *lab.Experiment)
 	// ClassGuesses is every class guess, for the instructor's CSV.
-	ClassGuesses() []lab.ScoredGuess
-	// Latest is the newest run of an experiment that finished ok.
-	Latest(experiment string) (lab.Info, bool)
-	// Stats counts what the runs are doing.
-	Stats() lab.Stats
+	ClassGuesses() []classroom.ScoredGuess
 }
 
 // Server holds what the handlers need.
 type Server struct {
 	Course *course.Course
 	Runs   Runs
+	Class  Class
 	// Store keeps runs and progress; nil keeps them in memory only.
 	Store Store
 	Host  probe.Host
@@ -105,6 +119,7 @@ func (s *Server) Routes() http.Handler {
 	r.Method(http.MethodGet, "/healthz", healthz())
 	r.Method(http.MethodGet, "/api/experiments", experimentsJSON(s.Course.Registry()))
 	r.Method(http.MethodGet, "/api/host", hostJSON(s.Host))
+	r.Method(http.MethodGet, "/api/hosts", hostsJSON(s.Runs))
 	r.Method(http.MethodGet, "/api/stats", statsJSON(s.Runs))
 	r.Method(http.MethodGet, "/ws", s.websocket())
 	r.Method(http.MethodGet, "/static/lessons/{slug}/*", s.lessonAssets())

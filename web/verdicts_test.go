@@ -1,17 +1,16 @@
 package web_test
 
 import (
+	"conclab/internal/engine"
 	"strings"
 	"testing"
-
-	"conclab/internal/lab"
 )
 
 // Every lesson page explains the verdict rule once, after the lesson, with
 // the rule's own tolerance and busy share.
 func TestEveryLessonExplainsVerdicts(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, lab.Config{})
+	s := newServer(t, engine.Config{})
 	for _, l := range theCourse().Lessons() {
 		if l.Page == nil {
 			continue

@@ -14,6 +14,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"conclab/internal/engine"
 	"conclab/internal/lab"
 	"conclab/internal/protocol"
 )
@@ -25,7 +26,7 @@ const (
 	outQueue    = 512      // batches waiting to be written before a viewer counts as too slow
 )
 
-// conn is one websocket connection, and the lab.Viewer of every run it
+// conn is one websocket connection, and the engine.Viewer of every run it
 // watches.
 type conn struct {
 	ws     *websocket.Conn
@@ -81,13 +82,17 @@ func (s *Server) websocket() http.Handler {
 		defer cancel(nil)
 		c := &conn{ws: ws, raw: cw.conn, out: make(chan [][]byte, outQueue), cancel: cancel, who: identityOf(r)}
 		defer s.Runs.Leave(c)
+		defer s.Class.Leave(c)
 
 		if lesson := r.URL.Query().Get("lesson"); lesson != "" {
-			s.Runs.Follow(lesson, c.countAs(), c)
+			s.Class.Follow(lesson, c.countAs(), c.who.Instructor, c)
+			if r.URL.Query().Get("follow") == "0" {
+				s.Class.SetFollowing(c, false) // the learner unticked Follow before this page reconnected
+			}
 		}
 		if r.URL.Query().Has("class") {
 			if c.who.Instructor {
-				s.Runs.WatchClass(c)
+				s.Class.WatchClass(c)
 			} else {
 				c.sendError(nil, "the class view is the instructor's: open the instructor link printed by conclab serve first")
 			}
@@ -185,107 +190,154 @@ func (c *conn) countAs() string {
 // anchorPattern is what an element id on a lesson page looks like.
 var anchorPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,63}$`)
 
+// handlers answer each op a page may send.
+var handlers = map[string]func(s *Server, c *conn, req *protocol.Request){
+	protocol.OpRun:            (*Server).handleRun,
+	protocol.OpWatch:          (*Server).handleWatch,
+	protocol.OpCancel:         (*Server).handleCancel,
+	protocol.OpFollow:         (*Server).handleFollow,
+	protocol.OpPredict:        (*Server).handlePredict,
+	protocol.OpPauseStudents:  (*Server).handlePause,
+	protocol.OpResumeStudents: (*Server).handlePause,
+	protocol.OpPresent:        (*Server).handlePresent,
+	protocol.OpReveal:         (*Server).handleReveal,
+	protocol.OpResetGuesses:   (*Server).handleReveal,
+}
+
 func (s *Server) handle(c *conn, data []byte) {
 	var req protocol.Request
 	if err := json.Unmarshal(data, &req); err != nil {
 		c.sendError(nil, "malformed message: it must be a JSON object like {\"op\":\"run\",\"experiment\":\"switch-cost\",\"params\":{}}")
 		return
 	}
-	switch req.Op {
-	case protocol.OpRun:
-		if !s.needLearner(c, &req) {
-			return
-		}
-		exp, ok := s.Course.Registry().Lookup(req.Experiment)
-		if !ok {
-			c.sendError(&req, fmt.Sprintf("unknown experiment %q", req.Experiment))
-			return
-		}
-		params, err := exp.Validate(req.Params, false)
-		if err != nil {
-			c.sendError(&req, err.Error())
-			return
-		}
-		// Accepted or an offer, then the run's events, come from the runs.
-		lr := lab.Request{Exp: exp, Params: params, Learner: string(c.who.Learner), Instructor: c.who.Instructor, Fresh: req.Fresh}
-		if _, err := s.Runs.Start(lr, c); err != nil {
-			c.sendError(&req, err.Error())
-		}
-	case protocol.OpWatch:
-		if err := s.Runs.Watch(req.Run, c); err != nil {
-			c.sendError(&req, fmt.Sprintf("run %q is not on this server (it may have finished long ago, or the server restarted)", req.Run))
-		}
-	case protocol.OpCancel:
-		if !s.needLearner(c, &req) {
-			return
-		}
-		res, err := s.Runs.Cancel(req.Run, string(c.who.Learner), c.who.Instructor, c)
-		switch {
-		case errors.Is(err, lab.ErrUnknownRun):
-			c.sendError(&req, fmt.Sprintf("run %q is not on this server", req.Run))
-		case err != nil:
-			c.sendError(&req, err.Error())
-		case res == lab.Left:
-			c.send(protocol.Left{Run: req.Run, Message: "You stopped watching; the run goes on for the others who asked for it."})
-		}
-	case protocol.OpPauseStudents, protocol.OpResumeStudents:
-		if s.needInstructor(c, &req) {
-			s.Runs.Pause(req.Op == protocol.OpPauseStudents)
-		}
-	case protocol.OpPresent:
-		if !s.needInstructor(c, &req) {
-			return
-		}
-		if _, l, ok := s.Course.Find(req.Lesson); !ok || l.Page == nil {
-			c.sendError(&req, fmt.Sprintf("unknown lesson %q", req.Lesson))
-			return
-		}
-		if req.Anchor != "" && !anchorPattern.MatchString(req.Anchor) {
-			c.sendError(&req, fmt.Sprintf("anchor %q is not an element id (letters, digits, - and _, at most 64)", req.Anchor))
-			return
-		}
-		s.Runs.Present(req.Lesson, req.Anchor)
-		if exp, ok := s.Course.Registry().Lookup(strings.TrimPrefix(req.Anchor, "exp-")); ok && exp.Lesson == req.Lesson {
-			s.Runs.OpenRound(exp) // the class guesses what it will measure
-		}
-		c.send(protocol.Present{Lesson: req.Lesson, Anchor: req.Anchor})
-	case protocol.OpPredict:
-		if !s.needLearner(c, &req) {
-			return
-		}
-		exp, ok := s.Course.Registry().Lookup(req.Experiment)
-		if !ok {
-			c.sendError(&req, fmt.Sprintf("unknown experiment %q", req.Experiment))
-			return
-		}
-		if req.Claim == nil {
-			c.sendError(&req, "a guess needs the claim it is for: {\"op\":\"predict\",\"experiment\":ID,\"claim\":N,\"value\":V}")
-			return
-		}
-		ack, err := s.Runs.Predict(exp, *req.Claim, req.Value, string(c.who.Learner), c)
-		if err != nil {
-			c.sendError(&req, err.Error())
-			return
-		}
-		c.send(ack)
-	case protocol.OpReveal, protocol.OpResetGuesses:
-		if !s.needInstructor(c, &req) {
-			return
-		}
-		exp, ok := s.Course.Registry().Lookup(req.Experiment)
-		if !ok {
-			c.sendError(&req, fmt.Sprintf("unknown experiment %q", req.Experiment))
-			return
-		}
-		if req.Op == protocol.OpResetGuesses {
-			s.Runs.ResetGuesses(exp)
-		} else if err := s.Runs.Reveal(exp); err != nil {
-			c.sendError(&req, err.Error())
-		}
-	case "":
-		c.sendError(&req, "missing op: use run, cancel, watch or predict")
+	h, ok := handlers[req.Op]
+	switch {
+	case req.Op == "":
+		c.sendError(&req, "missing op: use run, cancel, watch, follow or predict")
+	case !ok:
+		c.sendError(&req, fmt.Sprintf("unknown op %q: use run, cancel, watch, follow or predict", req.Op))
 	default:
-		c.sendError(&req, fmt.Sprintf("unknown op %q: use run, cancel, watch or predict", req.Op))
+		h(s, c, &req)
+	}
+}
+
+// experiment is the experiment a request names, or an error sent back.
+func (s *Server) experiment(c *conn, req *protocol.Request) (*lab.Experiment, bool) {
+	exp, ok := s.Course.Registry().Lookup(req.Experiment)
+	if !ok {
+		c.sendError(req, fmt.Sprintf("unknown experiment %q", req.Experiment))
+	}
+	return exp, ok
+}
+
+func (s *Server) handleRun(c *conn, req *protocol.Request) {
+	if !s.needLearner(c, req) {
+		return
+	}
+	exp, ok := s.experiment(c, req)
+	if !ok {
+		return
+	}
+	params, err := exp.Validate(req.Params, false)
+	if err != nil {
+		c.sendError(req, err.Error())
+		return
+	}
+	// Accepted or an offer, then the run's events, come from the runs.
+	er := engine.Request{Exp: exp, Params: params, Learner: string(c.who.Learner), Instructor: c.who.Instructor, Fresh: req.Fresh}
+	if _, err := s.Runs.Start(er, c); err != nil {
+		c.sendError(req, err.Error())
+	}
+}
+
+func (s *Server) handleWatch(c *conn, req *protocol.Request) {
+	if err := s.Runs.Watch(req.Run, c); err != nil {
+		c.sendError(req, fmt.Sprintf("run %q is not on this server: neither measuring here nor kept in its store", req.Run))
+	}
+}
+
+func (s *Server) handleCancel(c *conn, req *protocol.Request) {
+	if !s.needLearner(c, req) {
+		return
+	}
+	res, err := s.Runs.Cancel(req.Run, string(c.who.Learner), c.who.Instructor, c)
+	switch {
+	case errors.Is(err, engine.ErrUnknownRun):
+		c.sendError(req, fmt.Sprintf("run %q is not on this server", req.Run))
+	case err != nil:
+		c.sendError(req, err.Error())
+	case res == engine.Left:
+		c.send(protocol.Left{Run: req.Run, Message: "You stopped watching; the run goes on for the others who asked for it."})
+	}
+}
+
+// handleFollow ticks or unticks Follow the instructor: unticked, the
+// page is sent nothing more of the instructor's runs or moves.
+func (s *Server) handleFollow(c *conn, req *protocol.Request) {
+	if req.On == nil {
+		c.sendError(req, `follow needs "on": {"op":"follow","on":false} stops following the instructor, true starts again`)
+		return
+	}
+	s.Class.SetFollowing(c, *req.On)
+}
+
+func (s *Server) handlePause(c *conn, req *protocol.Request) {
+	if s.needInstructor(c, req) {
+		s.Runs.Pause(req.Op == protocol.OpPauseStudents)
+	}
+}
+
+func (s *Server) handlePresent(c *conn, req *protocol.Request) {
+	if !s.needInstructor(c, req) {
+		return
+	}
+	if _, l, ok := s.Course.Find(req.Lesson); !ok || l.Page == nil {
+		c.sendError(req, fmt.Sprintf("unknown lesson %q", req.Lesson))
+		return
+	}
+	if req.Anchor != "" && !anchorPattern.MatchString(req.Anchor) {
+		c.sendError(req, fmt.Sprintf("anchor %q is not an element id (letters, digits, - and _, at most 64)", req.Anchor))
+		return
+	}
+	s.Class.Present(req.Lesson, req.Anchor)
+	if exp, ok := s.Course.Registry().Lookup(strings.TrimPrefix(req.Anchor, "exp-")); ok && exp.Lesson == req.Lesson {
+		s.Class.OpenRound(exp) // the class guesses what it will measure
+	}
+	c.send(protocol.Present{Lesson: req.Lesson, Anchor: req.Anchor})
+}
+
+func (s *Server) handlePredict(c *conn, req *protocol.Request) {
+	if !s.needLearner(c, req) {
+		return
+	}
+	exp, ok := s.experiment(c, req)
+	if !ok {
+		return
+	}
+	if req.Claim == nil {
+		c.sendError(req, "a guess needs the claim it is for: {\"op\":\"predict\",\"experiment\":ID,\"claim\":N,\"value\":V}")
+		return
+	}
+	ack, err := s.Class.Predict(exp, *req.Claim, req.Value, string(c.who.Learner))
+	if err != nil {
+		c.sendError(req, err.Error())
+		return
+	}
+	c.send(ack)
+}
+
+func (s *Server) handleReveal(c *conn, req *protocol.Request) {
+	if !s.needInstructor(c, req) {
+		return
+	}
+	exp, ok := s.experiment(c, req)
+	if !ok {
+		return
+	}
+	if req.Op == protocol.OpResetGuesses {
+		s.Class.ResetGuesses(exp)
+	} else if err := s.Class.Reveal(exp); err != nil {
+		c.sendError(req, err.Error())
 	}
 }
 

@@ -13,6 +13,8 @@ import (
 
 	"github.com/coder/websocket"
 
+	"conclab/internal/classroom"
+	"conclab/internal/engine"
 	"conclab/internal/lab"
 	"conclab/internal/learner"
 	"conclab/internal/probe"
@@ -25,7 +27,7 @@ import (
 // handler alone — no runner, no child processes.
 type fakeRuns struct {
 	mu            sync.Mutex
-	requests      []lab.Request
+	requests      []engine.Request
 	cancels       []string
 	presents      []string
 	pauses        []bool
@@ -36,45 +38,51 @@ type fakeRuns struct {
 	started       []lab.Params
 	follows       []string
 	leaves        int
-	viewer        lab.Viewer
+	viewer        engine.Viewer
 	startErr      error
-	cancel        lab.CancelResult
+	cancel        engine.CancelResult
 	cancErr       error
 	left          chan struct{}
 }
 
-func (f *fakeRuns) Start(req lab.Request, v lab.Viewer) (lab.Started, error) {
+func (f *fakeRuns) Start(req engine.Request, v engine.Viewer) (engine.Started, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.viewer = v
 	f.requests = append(f.requests, req)
 	if f.startErr != nil {
-		return lab.Started{}, f.startErr
+		return engine.Started{}, f.startErr
 	}
 	f.started = append(f.started, req.Params)
 	v.Send([][]byte{protocol.Encode(protocol.Accepted{Run: "r1", Experiment: req.Exp.ID, Params: req.Params, Viewers: 1})})
-	return lab.Started{}, nil
+	return engine.Started{}, nil
 }
 
-func (f *fakeRuns) Watch(id string, v lab.Viewer) error {
+func (f *fakeRuns) Watch(id string, v engine.Viewer) error {
 	if id != "r1" {
-		return lab.ErrUnknownRun
+		return engine.ErrUnknownRun
 	}
 	return nil
 }
 
-func (f *fakeRuns) Cancel(id, learner string, instructor bool, v lab.Viewer) (lab.CancelResult, error) {
+func (f *fakeRuns) Cancel(id, learner string, instructor bool, v engine.Viewer) (engine.CancelResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.cancels = append(f.cancels, fmt.Sprintf("%s by %s instructor=%v", id, learner, instructor))
 	return f.cancel, f.cancErr
 }
 
-func (f *fakeRuns) Follow(lesson, learner string, v lab.Viewer) {
+func (f *fakeRuns) Follow(lesson, learner string, instructor bool, v engine.Viewer) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.follows = append(f.follows, lesson)
 	f.viewer = v
+}
+
+func (f *fakeRuns) SetFollowing(v engine.Viewer, on bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.follows = append(f.follows, fmt.Sprintf("following=%v", on))
 }
 
 func (f *fakeRuns) Present(lesson, anchor string) {
@@ -89,16 +97,16 @@ func (f *fakeRuns) Pause(paused bool) {
 	f.pauses = append(f.pauses, paused)
 }
 
-func (f *fakeRuns) WatchClass(v lab.Viewer) {
+func (f *fakeRuns) WatchClass(v engine.Viewer) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.classWatchers++
 	v.Send([][]byte{protocol.Encode(protocol.Class{})})
 }
 
-func (f *fakeRuns) Class() protocol.Class { return protocol.Class{} }
+func (f *fakeRuns) View() protocol.Class { return protocol.Class{} }
 
-func (f *fakeRuns) Predict(exp *lab.Experiment, claim int, value any, learner string, v lab.Viewer) (protocol.Predicted, error) {
+func (f *fakeRuns) Predict(exp *lab.Experiment, claim int, value any, learner string) (protocol.Predicted, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.guesses = append(f.guesses, fmt.Sprintf("%s/%d=%v by %s", exp.ID, claim, value, learner))
@@ -127,14 +135,16 @@ func (f *fakeRuns) ResetGuesses(exp *lab.Experiment) {
 	f.rounds = append(f.rounds, "reset "+exp.ID)
 }
 
-func (f *fakeRuns) ClassGuesses() []lab.ScoredGuess {
-	return []lab.ScoredGuess{
+func (f *fakeRuns) ClassGuesses() []classroom.ScoredGuess {
+	return []classroom.ScoredGuess{
 		{Learner: "amber-otter-17", Experiment: "ws-hold", Claim: 0, Run: "r1", Class: true, Value: 3.0, Score: lab.ScoreNumber(3, 1)},
 		{Learner: "brisk-heron-02", Experiment: "ws-hold", Claim: 0, Class: true, Value: 1.1},
 	}
 }
 
-func (f *fakeRuns) Leave(v lab.Viewer) {
+// Leave is called by both the runs and the class when a connection
+// closes: each counts.
+func (f *fakeRuns) Leave(v engine.Viewer) {
 	f.mu.Lock()
 	f.leaves++
 	f.mu.Unlock()
@@ -144,13 +154,14 @@ func (f *fakeRuns) Leave(v lab.Viewer) {
 	}
 }
 
-func (f *fakeRuns) Latest(string) (lab.Info, bool) { return lab.Info{}, false }
-func (f *fakeRuns) Stats() lab.Stats               { return lab.Stats{} }
+func (f *fakeRuns) Latest() map[string]engine.Info { return nil }
+func (f *fakeRuns) Hosts() []engine.HostInfo       { return nil }
+func (f *fakeRuns) Stats() engine.Stats            { return engine.Stats{} }
 
 func fakeServer(t *testing.T, f *fakeRuns) *server {
 	t.Helper()
 	f.left = make(chan struct{}, 1)
-	srv := &web.Server{Course: theCourse(), Runs: f, Host: probe.ReadHost(), Signer: learner.NewSigner(learner.Secret()), InstructorKey: testKey,
+	srv := &web.Server{Course: theCourse(), Runs: f, Class: f, Host: probe.ReadHost(), Signer: learner.NewSigner(learner.Secret()), InstructorKey: testKey,
 		Log: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	ts := httptest.NewServer(srv.Routes())
 	t.Cleanup(func() {
@@ -187,19 +198,19 @@ func TestRunsAnswersBecomeMessages(t *testing.T) {
 		msg  map[string]any
 		want func(m map[string]any) bool
 	}{
-		{"queue full", &fakeRuns{startErr: lab.ErrQueueFull}, map[string]any{"op": "run", "experiment": "ws-hold"},
+		{"queue full", &fakeRuns{startErr: engine.ErrQueueFull}, map[string]any{"op": "run", "experiment": "ws-hold"},
 			func(m map[string]any) bool {
 				return m["type"] == "error" && m["op"] == "run" && m["experiment"] == "ws-hold" && strings.Contains(m["message"].(string), "queue is full")
 			}},
-		{"not yours", &fakeRuns{cancErr: lab.ErrNotYours}, map[string]any{"op": "cancel", "run": "r1"},
+		{"not yours", &fakeRuns{cancErr: engine.ErrNotYours}, map[string]any{"op": "cancel", "run": "r1"},
 			func(m map[string]any) bool {
 				return m["type"] == "error" && m["run"] == "r1" && strings.Contains(m["message"].(string), "only someone who asked")
 			}},
-		{"unknown run", &fakeRuns{cancErr: lab.ErrUnknownRun}, map[string]any{"op": "cancel", "run": "zz"},
+		{"unknown run", &fakeRuns{cancErr: engine.ErrUnknownRun}, map[string]any{"op": "cancel", "run": "zz"},
 			func(m map[string]any) bool {
 				return m["type"] == "error" && strings.Contains(m["message"].(string), `run "zz" is not on this server`)
 			}},
-		{"left", &fakeRuns{cancel: lab.Left}, map[string]any{"op": "cancel", "run": "r1"},
+		{"left", &fakeRuns{cancel: engine.Left}, map[string]any{"op": "cancel", "run": "r1"},
 			func(m map[string]any) bool {
 				return m["type"] == "left" && m["run"] == "r1" && strings.Contains(m["message"].(string), "goes on for the others")
 			}},
@@ -258,7 +269,7 @@ func TestTooSlowAViewerIsClosed(t *testing.T) {
 	}
 	defer ws.CloseNow()
 	// Wait until the server has the viewer, then flood it while the page reads nothing.
-	var v lab.Viewer
+	var v engine.Viewer
 	for v == nil {
 		f.mu.Lock()
 		v = f.viewer

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"conclab/internal/engine"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,8 +12,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-
-	"conclab/internal/lab"
 )
 
 type client struct {
@@ -159,7 +158,7 @@ func run(hold int) map[string]any {
 
 func TestRunStreamsEventsThroughDone(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, lab.Config{})
+	s := newServer(t, engine.Config{})
 	c := mustDial(t, s)
 	c.send(run(10))
 	acc := c.next("accepted", typ("accepted"))
@@ -213,7 +212,7 @@ func children(t *testing.T) []int {
 
 func TestTwentyIdenticalRequestsShareOneChild(t *testing.T) {
 	// Not parallel: it counts this process's children.
-	s := newServer(t, lab.Config{})
+	s := newServer(t, engine.Config{})
 	var clients []*client
 	var id any
 	for i := range 20 {
@@ -233,7 +232,7 @@ func TestTwentyIdenticalRequestsShareOneChild(t *testing.T) {
 	if n := len(children(t)); n != 1 {
 		t.Errorf("%d child processes for 20 identical requests, want 1", n)
 	}
-	info, _ := s.sched.Lookup(id.(string))
+	info, _ := s.sched.Find(id.(string))
 	if v := info.Info().Viewers; v != 20 {
 		t.Errorf("%d viewers, want 20", v)
 	}
@@ -248,7 +247,7 @@ func TestTwentyIdenticalRequestsShareOneChild(t *testing.T) {
 }
 
 func TestCancelLeavesNoProcess(t *testing.T) {
-	s := newServer(t, lab.Config{})
+	s := newServer(t, engine.Config{})
 	c := mustDial(t, s)
 	c.send(run(60_000))
 	id := c.next("accepted", typ("accepted"))["run"]
@@ -268,7 +267,7 @@ func TestCancelLeavesNoProcess(t *testing.T) {
 
 func TestLimitsAreClearErrors(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, lab.Config{Queue: 1})
+	s := newServer(t, engine.Config{Queue: 1})
 	a, b := mustDial(t, s), mustDial(t, s)
 	a.send(run(60_000))
 	a.next("started", typ("started"))
@@ -286,7 +285,7 @@ func TestLimitsAreClearErrors(t *testing.T) {
 
 func TestBadRequestsGetErrorsAndTheConnectionLives(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, lab.Config{})
+	s := newServer(t, engine.Config{})
 	c := mustDial(t, s)
 	tests := []struct {
 		name string
@@ -325,7 +324,7 @@ func TestBadRequestsGetErrorsAndTheConnectionLives(t *testing.T) {
 
 func TestOriginCheck(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, lab.Config{})
+	s := newServer(t, engine.Config{})
 	if _, err := dial(t, s, s.url, ""); err != nil {
 		t.Errorf("same-host Origin %s refused: %v", s.url, err)
 	}
@@ -336,7 +335,7 @@ func TestOriginCheck(t *testing.T) {
 
 func TestLessonFollowersSeeOthersRuns(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, lab.Config{})
+	s := newServer(t, engine.Config{})
 	student, err := dial(t, s, "", "?lesson="+benchSlug)
 	if err != nil {
 		t.Fatal(err)
@@ -357,7 +356,7 @@ func TestLessonFollowersSeeOthersRuns(t *testing.T) {
 
 // Shutting the scheduler down kills a running run's processes.
 func TestCloseKillsRuns(t *testing.T) {
-	s := newServer(t, lab.Config{})
+	s := newServer(t, engine.Config{})
 	c := mustDial(t, s)
 	c.send(run(60_000))
 	pid := int(c.next("started", typ("started"))["pid"].(float64))

@@ -15,6 +15,9 @@ import (
 	"conclab/internal/kit"
 	"conclab/internal/lab"
 	"conclab/internal/probe"
+	"conclab/internal/protocol"
+	"conclab/internal/runlog"
+	"conclab/internal/runner"
 )
 
 // checkArgs are the arguments of `conclab check`.
@@ -138,10 +141,10 @@ func check(ctx context.Context, reg *lab.Registry, args []string, stdout, stderr
 	if !ca.asJSON {
 		printMachine(stdout, mc)
 	}
-	if err := lab.BecomeSubreaper(); err != nil {
+	if err := runner.BecomeSubreaper(); err != nil {
 		slog.Debug("subreaper", "err", err)
 	}
-	runner := &lab.Runner{Registry: reg, Log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	rn := &runner.Runner{Registry: reg, Log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	rep := checkReport{Machine: mc, Repeat: ca.repeat, Quick: ca.quick}
 	for _, exp := range reg.All() {
 		if len(ca.only) > 0 && !slices.Contains(ca.only, exp.ID) {
@@ -157,7 +160,7 @@ func check(ctx context.Context, reg *lab.Registry, args []string, stdout, stderr
 				return ctx.Err()
 			}
 			fmt.Fprintf(progress, "%s, run %d of %d … ", exp.ID, i+1, ca.repeat)
-			r := checkOnce(ctx, runner, exp, params)
+			r := checkOnce(ctx, rn, exp, params)
 			fmt.Fprintf(progress, "%s in %s s %s\n", r.Status, format.Number(r.Seconds), verdictLetters(r.Verdicts))
 			ce.Runs = append(ce.Runs, r)
 		}
@@ -184,9 +187,9 @@ func check(ctx context.Context, reg *lab.Registry, args []string, stdout, stderr
 }
 
 // checkOnce runs an experiment once and keeps what the table needs.
-func checkOnce(ctx context.Context, runner *lab.Runner, exp *lab.Experiment, params lab.Params) checkRun {
+func checkOnce(ctx context.Context, rn *runner.Runner, exp *lab.Experiment, params lab.Params) checkRun {
 	start := time.Now()
-	out := runner.Run(ctx, exp, params, func(lab.Event) {})
+	out := rn.Run(ctx, exp, params, func(runlog.Event) {})
 	r := checkRun{Status: out.Status, Seconds: time.Since(start).Seconds(), Error: out.Error}
 	if len(out.Result) > 0 {
 		if body, err := lab.DecodeResult(out.Result); err == nil {
@@ -207,7 +210,7 @@ func checkOnce(ctx context.Context, runner *lab.Runner, exp *lab.Experiment, par
 func flips(runs []checkRun) int {
 	var done [][]string
 	for _, r := range runs {
-		if r.Status == lab.StatusOK {
+		if r.Status == protocol.StatusOK {
 			done = append(done, r.Verdicts)
 		}
 	}
@@ -229,7 +232,7 @@ func flips(runs []checkRun) int {
 func failures(runs []checkRun) int {
 	n := 0
 	for _, r := range runs {
-		if r.Status != lab.StatusOK {
+		if r.Status != protocol.StatusOK {
 			n++
 		}
 	}
@@ -355,7 +358,7 @@ func printTable(w io.Writer, rep checkReport) {
 		var vs []string
 		for _, r := range ce.Runs {
 			secs = append(secs, r.Seconds)
-			if r.Status == lab.StatusOK {
+			if r.Status == protocol.StatusOK {
 				vs = append(vs, verdictLetters(r.Verdicts))
 			} else {
 				vs = append(vs, r.Status)
@@ -389,7 +392,7 @@ func printTable(w io.Writer, rep checkReport) {
 	fmt.Fprintf(w, "\n%d claim%s flipped between runs; %d run%s failed.\n", flipped, format.Plural(flipped), failed, format.Plural(failed))
 	for _, ce := range rep.Experiments {
 		for i, r := range ce.Runs {
-			if r.Status != lab.StatusOK {
+			if r.Status != protocol.StatusOK {
 				fmt.Fprintf(w, "  %s, run %d: %s: %s\n", ce.ID, i+1, r.Status, r.Error)
 			}
 		}

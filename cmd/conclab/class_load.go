@@ -17,6 +17,7 @@ import (
 	"github.com/coder/websocket"
 
 	"conclab/internal/lab"
+	"conclab/internal/protocol"
 )
 
 // A class, played against a running server: students on a lesson page
@@ -482,7 +483,7 @@ func (r classResult) report(w io.Writer, n int, before, after stats) error {
 		fmt.Fprintf(w, "the instructor's view counted %d of %d guesses, %.0f ms after the last was sent\n", g.seenByInstructor, g.sent, g.histogramMs)
 		fmt.Fprintf(w, "scored: %d of %d; revealed to: %d of %d\n", g.scored, g.sent, g.revealed, n)
 	}
-	if r.unanswered > 0 || r.lost > 0 || r.dups > 0 || r.presenterState != lab.StatusOK ||
+	if r.unanswered > 0 || r.lost > 0 || r.dups > 0 || r.presenterState != protocol.StatusOK ||
 		(r.guesses != nil && (r.guesses.acked != r.guesses.sent || r.guesses.seenByInstructor != r.guesses.sent)) {
 		return &exitError{code: 1, msg: "the class did not go through cleanly"}
 	}

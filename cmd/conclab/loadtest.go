@@ -19,6 +19,7 @@ import (
 
 	"conclab/internal/format"
 	"conclab/internal/lab"
+	"conclab/internal/protocol"
 )
 
 // loadtest opens many websocket viewers on one run of a real server and
@@ -222,7 +223,7 @@ func report(w io.Writer, results []viewerResult, before, after stats) error {
 			}
 			continue
 		}
-		if r.status != lab.StatusOK {
+		if r.status != protocol.StatusOK {
 			notOK++
 		}
 		delays = append(delays, r.delays...)

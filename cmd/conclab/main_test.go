@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"conclab/internal/runner"
 	"context"
 	"encoding/json"
 	"io"
@@ -12,8 +13,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"conclab/internal/lab"
 )
 
 // TestMain lets the test binary act as the run's child process, which the
@@ -23,7 +22,7 @@ import (
 // forgets --data keeps its runs in a temporary one, never in
 // ~/.local/share.
 func TestMain(m *testing.M) {
-	if lab.IsChild(os.Args) {
+	if runner.IsChild(os.Args) {
 		os.Exit(exitCode(run(context.Background(), os.Args, os.Stdout, os.Stderr), os.Stderr))
 	}
 	if os.Getenv(serveEnv) == "1" {

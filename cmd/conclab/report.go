@@ -9,6 +9,7 @@ import (
 	"conclab/internal/format"
 	"conclab/internal/lab"
 	"conclab/internal/probe"
+	"conclab/internal/runlog"
 )
 
 // reporter prints a run's events for a person at a terminal.
@@ -18,7 +19,7 @@ type reporter struct {
 	phase string
 }
 
-func (r *reporter) event(ev lab.Event) {
+func (r *reporter) event(ev runlog.Event) {
 	var e struct {
 		T       float64         `json:"t"`
 		Phase   string          `json:"phase"`

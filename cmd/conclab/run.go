@@ -12,7 +12,11 @@ import (
 	"strings"
 	"time"
 
+	"conclab/internal/engine"
 	"conclab/internal/lab"
+	"conclab/internal/protocol"
+	"conclab/internal/runlog"
+	"conclab/internal/runner"
 	"conclab/internal/store"
 	"conclab/lessons"
 )
@@ -88,8 +92,8 @@ Exit status of run: 0 when the run finished, 1 when it failed, 2 for bad input.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := lessons.Course()
 	reg := c.Registry()
-	if lab.IsChild(args) {
-		if code := lab.ChildMain(reg, args[2:], stdout, stderr); code != 0 {
+	if runner.IsChild(args) {
+		if code := runner.ChildMain(reg, args[2:], stdout, stderr); code != 0 {
 			return &exitError{code: code}
 		}
 		return nil
@@ -246,12 +250,12 @@ func runOne(ctx context.Context, reg *lab.Registry, args []string, stdout, stder
 	if err != nil {
 		return usageError("%v", err)
 	}
-	if err := lab.BecomeSubreaper(); err != nil {
+	if err := runner.BecomeSubreaper(); err != nil {
 		slog.Debug("subreaper", "err", err)
 	}
-	runner := &lab.Runner{Registry: reg, Log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	rn := &runner.Runner{Registry: reg, Log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	var report *reporter
-	show := func(ev lab.Event) {
+	show := func(ev runlog.Event) {
 		stdout.Write(ev.JSON)
 		stdout.Write([]byte{'\n'})
 	}
@@ -268,12 +272,13 @@ func runOne(ctx context.Context, reg *lab.Registry, args []string, stdout, stder
 			fmt.Fprintf(stderr, "conclab: this run will not be saved: %v\n", err)
 		}
 	}
-	emit, tape, id := show, lab.Tape(nil), lab.NewID()
+	emit, tape, id := show, engine.Tape(nil), engine.NewID()
 	if st != nil {
-		tape = st.Record(lab.RunRecord{ID: id, Experiment: exp.ID, Lesson: exp.Lesson, Params: params, Created: time.Now()})
-		emit = func(ev lab.Event) { show(ev); tape.Event(ev) }
+		log := runlog.New(id)
+		tape = st.Record(runlog.Record{ID: id, Experiment: exp.ID, Lesson: exp.Lesson, Params: params, Created: time.Now()}, log)
+		emit = func(ev runlog.Event) { show(ev); log.Append(ev) }
 	}
-	out := runner.Run(ctx, exp, params, emit)
+	out := rn.Run(ctx, exp, params, emit)
 	if st != nil {
 		tape.End(out)
 		st.Flush()
@@ -285,7 +290,7 @@ func runOne(ctx context.Context, reg *lab.Registry, args []string, stdout, stder
 			fmt.Fprintf(stderr, "Saved as run %s in %s: `conclab show %s` prints it again.\n", id, st.Where(), id)
 		}
 	}
-	if out.Status != lab.StatusOK {
+	if out.Status != protocol.StatusOK {
 		return &exitError{code: 1, msg: out.Error}
 	}
 	return nil

@@ -15,7 +15,8 @@ import (
 
 	"conclab/internal/app"
 	"conclab/internal/course"
-	"conclab/internal/lab"
+	"conclab/internal/engine"
+	"conclab/internal/runner"
 	"conclab/internal/store"
 )
 
@@ -47,7 +48,7 @@ func serve(ctx context.Context, c *course.Course, args []string, stdout, stderr 
 	}
 
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	if err := lab.BecomeSubreaper(); err != nil {
+	if err := runner.BecomeSubreaper(); err != nil {
 		log.Warn("cannot adopt orphaned experiment processes", "err", err)
 	}
 	ln, err := net.Listen("tcp", *addr)
@@ -58,7 +59,7 @@ func serve(ctx context.Context, c *course.Course, args []string, stdout, stderr 
 		return usageError("cannot listen on %s: %v", *addr, err)
 	}
 	st := openServeStore(c, *data, *keep, log)
-	opts := app.Options{Course: c, Scheduler: lab.Config{Parallel: *parallel, Queue: *queue}, Log: log, InstructorKey: *key, Store: st}
+	opts := app.Options{Course: c, Scheduler: engine.Config{Queue: *queue}, Parallel: *parallel, Log: log, InstructorKey: *key, Store: st}
 	if *origins != "" {
 		opts.OriginPatterns = strings.Split(*origins, ",")
 	}

@@ -16,6 +16,7 @@ import (
 	"conclab/internal/format"
 	"conclab/internal/lab"
 	"conclab/internal/learner"
+	"conclab/internal/runlog"
 	"conclab/internal/store"
 	"conclab/lessons"
 )
@@ -226,7 +227,7 @@ func show(reg *lab.Registry, args []string, stdout, stderr io.Writer) error {
 	}
 	rep := &reporter{w: stdout, exp: exp}
 	for _, ev := range evs {
-		rep.event(lab.Event{Type: ev.Type, JSON: ev.JSON})
+		rep.event(runlog.Event{Type: ev.Type, JSON: ev.JSON})
 	}
 	if r.Dropped+r.Lost > 0 {
 		fmt.Fprintf(stdout, "\n(%d events past the limit per run and %d the disk could not keep up with were not stored)\n", r.Dropped, r.Lost)

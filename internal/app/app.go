@@ -1,7 +1,9 @@
-// Package app assembles the course server: the course's registry, the
-// runner that executes runs as child processes, the scheduler that queues
-// them, the store that keeps them, and the web server in front. `conclab serve`, the end-to-end tests
-// and the web tests all build the server here, the one way it is built.
+// Package app assembles the course server: the course's registry, this
+// machine as a measuring host (the runner that executes runs as child
+// processes), the scheduler that queues runs and hands them to hosts, the
+// classroom around them, the store that keeps them, and the web server in
+// front. `conclab serve`, the end-to-end tests and the web tests all build
+// the server here, the one way it is built.
 package app
 
 import (
@@ -12,9 +14,11 @@ import (
 	"net/http"
 
 	"conclab/internal/course"
-	"conclab/internal/lab"
+	"conclab/internal/classroom"
+	"conclab/internal/engine"
 	"conclab/internal/learner"
 	"conclab/internal/probe"
+	"conclab/internal/runner"
 	"conclab/internal/store"
 	"conclab/web"
 )
@@ -22,9 +26,15 @@ import (
 // Options configure an App.
 type Options struct {
 	Course *course.Course // required
-	// Scheduler bounds what people may do to the machine; zero fields
-	// take their defaults (see lab.Config).
-	Scheduler lab.Config
+	// Scheduler bounds what people may do to the machines; zero fields
+	// take their defaults (see engine.Config).
+	Scheduler engine.Config
+	// Parallel is how many runs this machine measures at once (default
+	// 1: two runs racing for the same CPUs would both measure noise).
+	Parallel int
+	// HostName names this machine as a measuring host; empty takes its
+	// hostname.
+	HostName string
 	// Log receives the server's log; nil means slog.Default().
 	Log *slog.Logger
 	// Exe is the binary the runner starts as each run's child; empty
@@ -47,8 +57,9 @@ type Options struct {
 // App is the assembled course server.
 type App struct {
 	Course    *course.Course
-	Runner    *lab.Runner
-	Scheduler *lab.Scheduler
+	Runner    *runner.Runner
+	Scheduler *engine.Scheduler
+	Class     *classroom.Classroom
 	Server    *web.Server
 	Store     *store.Store
 	// InstructorKey is the key of the instructor link /class?key=KEY.
@@ -92,14 +103,29 @@ func New(o Options) *App {
 	if o.Secret == nil {
 		o.Secret = st.Secret(learner.Secret)
 	}
+	rn := &runner.Runner{Registry: o.Course.Registry(), Exe: o.Exe, Log: log, Name: o.HostName}
+	var sched *engine.Scheduler
+	class := classroom.New(classroom.Config{Snapshot: func() engine.Snapshot { return sched.Snapshot() }, Guesses: st, Log: log})
 	cfg := o.Scheduler
-	cfg.Recorder = st
-	cfg.Guesses = st
-	runner := &lab.Runner{Registry: o.Course.Registry(), Exe: o.Exe, Log: log}
-	sched := lab.NewScheduler(runner.Run, cfg, log)
-	srv := &web.Server{Course: o.Course, Runs: sched, Store: st, Host: probe.ReadHost(), Log: log, OriginPatterns: o.OriginPatterns,
+	cfg.Archive, cfg.Registry, cfg.Class = st, o.Course.Registry(), class
+	sched = engine.NewScheduler(localHosts(rn, o.Parallel), cfg, log)
+	host := probe.ReadHost()
+	host.Name = (&runner.Local{Runner: rn}).Name()
+	srv := &web.Server{Course: o.Course, Runs: sched, Class: class, Store: st, Host: host, Log: log, OriginPatterns: o.OriginPatterns,
 		Signer: learner.NewSigner(o.Secret), InstructorKey: o.InstructorKey}
-	return &App{Course: o.Course, Runner: runner, Scheduler: sched, Server: srv, Store: st, InstructorKey: o.InstructorKey}
+	return &App{Course: o.Course, Runner: rn, Scheduler: sched, Class: class, Server: srv, Store: st, InstructorKey: o.InstructorKey}
+}
+
+// localHosts is this machine as n measuring hosts (at least one), each
+// measuring one run at a time: with n > 1 they race for its CPUs.
+func localHosts(rn *runner.Runner, n int) []engine.Host {
+	hosts := []engine.Host{&runner.Local{Runner: rn}}
+	for i := 2; i <= n; i++ {
+		r := *rn
+		r.Name = fmt.Sprintf("%s#%d", hosts[0].Name(), i)
+		hosts = append(hosts, &runner.Local{Runner: &r})
+	}
+	return hosts
 }
 
 // LessonOf names the lesson of each of the course's experiments, for the
@@ -122,6 +148,7 @@ func (a *App) Handler() http.Handler { return a.Server.Routes() }
 // it.
 func (a *App) Close() {
 	a.Scheduler.Close()
+	a.Class.Close()
 	if err := a.Store.Close(); err != nil {
 		a.Server.Log.Warn("closing the store", "err", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Figure prints a number with about three significant digits, and its
@@ -65,4 +66,15 @@ func Plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// Ms is a duration in milliseconds, to the nanosecond: the unit of every
+// event's time and of most figures the experiments report.
+func Ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
+
+// Round rounds v to n decimal places, halves away from zero: the one
+// rounding of figures before they are sent or compared.
+func Round(v float64, n int) float64 {
+	p := math.Pow(10, float64(n))
+	return math.Round(v*p) / p
 }

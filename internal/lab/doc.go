@@ -1,13 +1,19 @@
-// Package lab is the experiment engine: the registry of experiments and
-// their bounded parameters, the runner that executes each run in a child
-// process and reads its events, the scheduler that queues runs and joins
-// identical ones, and the hub that fans a run's events out to everyone
-// watching it.
+// Package lab is the kit a lesson is written with, and all a lesson
+// imports to define and measure an experiment: the Experiment and its
+// bounded parameters (Param, Params), the Registry, the Emitter that
+// writes a run's events, the one verdict rule (Decide, Compare, Band,
+// Expect) and the machine's load it takes into account, statistics
+// (Summarize, Histogram), the guesses a learner may make before a run
+// (Prediction), and an experiment's own worker processes (Worker, Start).
 //
 // An experiment is a fixed Go function. It runs inside
-// `conclab experiment <id>`, a child of the server (or of `conclab run`),
+// `conclab experiment <id>`, a child process started by internal/runner,
 // in its own process group, so that a crash, a pinned CPU or a changed
-// GOMAXPROCS never reaches the server, and cancelling a run kills every
-// process it made. The child writes one JSON object per line to stdout;
-// the runner reads them as events. The engine knows nothing about HTTP.
+// GOMAXPROCS never reaches the server. The child writes one JSON object
+// per line to stdout; the runner reads them as events.
+//
+// The engine that queues, runs, fans out and records runs is elsewhere
+// (internal/engine, internal/classroom, internal/runner, internal/runlog),
+// and a lesson never imports it: lessons.TestLessonsImportOnlyTheKit
+// checks.
 package lab

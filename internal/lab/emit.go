@@ -7,13 +7,16 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"conclab/internal/format"
+	"conclab/internal/protocol"
 )
 
 // Verdicts a claim can get.
 const (
-	Holds        = "holds"
-	Differs      = "differs"
-	Inconclusive = "inconclusive"
+	Holds        = protocol.Holds
+	Differs      = protocol.Differs
+	Inconclusive = protocol.Inconclusive
 )
 
 // Claim is one of a lesson's claims held against this machine. Declared on
@@ -85,12 +88,10 @@ func (e *Emitter) Load() Load {
 
 // Since returns milliseconds since the run started, the time base of
 // every event's "t" (and of span events' start and end).
-func (e *Emitter) Since() float64 { return ms(time.Since(e.start)) }
+func (e *Emitter) Since() float64 { return format.Ms(time.Since(e.start)) }
 
 // Ms converts a time on this run's clock to milliseconds since its start.
-func (e *Emitter) Ms(t time.Time) float64 { return ms(t.Sub(e.start)) }
-
-func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
+func (e *Emitter) Ms(t time.Time) float64 { return format.Ms(t.Sub(e.start)) }
 
 // Event emits an event of any type. Fields are copied into the object next
 // to "type", "t" and "ts".
@@ -101,7 +102,7 @@ func (e *Emitter) Event(typ string, fields map[string]any) {
 	}
 	now := time.Now()
 	obj["type"] = typ
-	obj["t"] = round3(ms(now.Sub(e.start)))
+	obj["t"] = format.Round(format.Ms(now.Sub(e.start)), 3)
 	obj["ts"] = float64(now.UnixMicro()) / 1e3 // ms, to the µs
 	b, err := json.Marshal(obj)
 	e.mu.Lock()
@@ -118,7 +119,6 @@ func (e *Emitter) Event(typ string, fields map[string]any) {
 	e.err = e.w.Flush()
 }
 
-func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
 
 // Err reports the first error writing events, if any.
 func (e *Emitter) Err() error {
@@ -129,53 +129,53 @@ func (e *Emitter) Err() error {
 
 // Progress reports how far a phase has got.
 func (e *Emitter) Progress(phase string, done, total int) {
-	e.Event("progress", map[string]any{"phase": phase, "done": done, "total": total})
+	e.Event(protocol.EventProgress, map[string]any{"phase": phase, "done": done, "total": total})
 }
 
 // Log emits a line of text for the run's log.
-func (e *Emitter) Log(msg string) { e.Event("log", map[string]any{"message": msg}) }
+func (e *Emitter) Log(msg string) { e.Event(protocol.EventLog, map[string]any{"message": msg}) }
 
 // Point appends a point to a series of a line chart.
 func (e *Emitter) Point(chart, series string, x, y float64) {
-	e.Event("point", map[string]any{"chart": chart, "series": series, "x": x, "y": y})
+	e.Event(protocol.EventPoint, map[string]any{"chart": chart, "series": series, "x": x, "y": y})
 }
 
 // Points appends several points to a series of a line chart at once, for
 // experiments that collect samples faster than they should emit them.
 func (e *Emitter) Points(chart, series string, xs, ys []float64) {
-	e.Event("points", map[string]any{"chart": chart, "series": series, "x": xs, "y": ys})
+	e.Event(protocol.EventPoints, map[string]any{"chart": chart, "series": series, "x": xs, "y": ys})
 }
 
 // Mark draws a labelled vertical line across a line chart at x.
 func (e *Emitter) Mark(chart string, x float64, label string) {
-	e.Event("mark", map[string]any{"chart": chart, "x": x, "label": label})
+	e.Event(protocol.EventMark, map[string]any{"chart": chart, "x": x, "label": label})
 }
 
 // Bar sets one bar of a bar chart; lo and hi draw its spread (pass the
 // value for both when there is none).
 func (e *Emitter) Bar(chart, series, label string, value, lo, hi float64) {
-	e.Event("bar", map[string]any{"chart": chart, "series": series, "label": label, "value": value, "lo": lo, "hi": hi})
+	e.Event(protocol.EventBar, map[string]any{"chart": chart, "series": series, "label": label, "value": value, "lo": lo, "hi": hi})
 }
 
 // Hist sets one series of a histogram.
 func (e *Emitter) Hist(chart, series string, bins []Bin) {
-	e.Event("hist", map[string]any{"chart": chart, "series": series, "bins": bins})
+	e.Event(protocol.EventHist, map[string]any{"chart": chart, "series": series, "bins": bins})
 }
 
 // Span appends a span to a lanes chart; start and end are milliseconds on
 // the run's clock (see Ms).
 func (e *Emitter) Span(chart, lane string, start, end float64, label string) {
-	e.Event("span", map[string]any{"chart": chart, "lane": lane, "start": round3(start), "end": round3(end), "label": label})
+	e.Event(protocol.EventSpan, map[string]any{"chart": chart, "lane": lane, "start": format.Round(start, 3), "end": format.Round(end, 3), "label": label})
 }
 
 // Row inserts or replaces the row with this key in a live table.
 func (e *Emitter) Row(table, key string, cells map[string]any) {
-	e.Event("row", map[string]any{"table": table, "key": key, "cells": cells})
+	e.Event(protocol.EventRow, map[string]any{"table": table, "key": key, "cells": cells})
 }
 
 // Gauge shows a live figure, replaced each time the same name is emitted.
 func (e *Emitter) Gauge(name string, value float64, unit string) {
-	e.Event("gauge", map[string]any{"name": name, "value": value, "unit": unit})
+	e.Event(protocol.EventGauge, map[string]any{"name": name, "value": value, "unit": unit})
 }
 
 // Result ends the run with its metrics and the verdicts on its claims.
@@ -195,5 +195,5 @@ func (e *Emitter) Result(metrics []Metric, claims []Claim) {
 	if claims == nil {
 		claims = []Claim{}
 	}
-	e.Event("result", map[string]any{"metrics": metrics, "claims": claims})
+	e.Event(protocol.EventResult, map[string]any{"metrics": metrics, "claims": claims})
 }

@@ -85,6 +85,15 @@ type Column struct {
 	Label string `json:"label"`
 }
 
+// ChildSpecFor is the child's environment for these parameters (none
+// when the experiment sets no Child).
+func (e *Experiment) ChildSpecFor(p Params) ChildSpec {
+	if e.Child == nil {
+		return ChildSpec{}
+	}
+	return e.Child(p)
+}
+
 // DefaultLimit is the time limit of an experiment that sets none.
 const DefaultLimit = 60 * time.Second
 

@@ -1,7 +1,7 @@
 // Package labtest runs experiments the way `conclab run --quick` does, in a
 // child process of the test binary, and checks the event contract every
-// run must keep. The test binary's TestMain must call lab.ChildMain when
-// lab.IsChild(os.Args).
+// run must keep. The test binary's TestMain must call runner.ChildMain when
+// runner.IsChild(os.Args).
 package labtest
 
 import (
@@ -16,12 +16,15 @@ import (
 	"time"
 
 	"conclab/internal/lab"
+	"conclab/internal/protocol"
+	"conclab/internal/runlog"
+	"conclab/internal/runner"
 )
 
 // Run is a finished run's events, decoded.
 type Run struct {
 	Exp     *lab.Experiment
-	Outcome lab.Outcome
+	Outcome runlog.Outcome
 	Events  []map[string]any
 	Elapsed time.Duration
 	Metrics []lab.Metric
@@ -45,12 +48,12 @@ func RunQuick(t testing.TB, reg *lab.Registry, id string, set map[string]string)
 	if err != nil {
 		t.Fatalf("%s: %v", id, err)
 	}
-	runner := &lab.Runner{Registry: reg, Log: slog.New(slog.NewTextHandler(logWriter{t}, nil))}
+	rn := &runner.Runner{Registry: reg, Log: slog.New(slog.NewTextHandler(logWriter{t}, nil))}
 	r := &Run{Exp: exp}
 	ctx, cancel := context.WithTimeout(context.Background(), exp.TimeLimit()+10*time.Second)
 	defer cancel()
 	start := time.Now()
-	r.Outcome = runner.Run(ctx, exp, params, func(ev lab.Event) {
+	r.Outcome = rn.Run(ctx, exp, params, func(ev runlog.Event) {
 		var m map[string]any
 		if err := json.Unmarshal(ev.JSON, &m); err != nil {
 			t.Errorf("event is not a JSON object: %s", ev.JSON)
@@ -59,7 +62,7 @@ func RunQuick(t testing.TB, reg *lab.Registry, id string, set map[string]string)
 		r.Events = append(r.Events, m)
 	})
 	r.Elapsed = time.Since(start)
-	if r.Outcome.Status != lab.StatusOK {
+	if r.Outcome.Status != protocol.StatusOK {
 		t.Fatalf("%s ended %s: %s", id, r.Outcome.Status, r.Outcome.Error)
 	}
 	if res := r.Last("result"); res != nil {

@@ -17,6 +17,9 @@ import (
 // measured on it. It is served at /api/host and sent in every run's
 // started event.
 type Host struct {
+	// Name is the measuring host's name: what its operator chose, passed
+	// down in HostNameEnv, else the machine's hostname.
+	Name       string  `json:"name"`
 	CPUModel   string  `json:"cpu_model"`
 	Logical    int     `json:"logical_cpus"`        // CPUs the kernel has online
 	Usable     int     `json:"usable_cpus"`         // CPUs this process may use: its affinity mask
@@ -53,8 +56,25 @@ func ReadHost() Host {
 	return hostInfo
 }
 
+// HostNameEnv carries a measuring host's chosen name to the processes it
+// starts, so that a run's started event names the host that measured it.
+const HostNameEnv = "CONCLAB_HOST_NAME"
+
+// HostName is this machine's name as a measuring host: HostNameEnv when
+// set, else its hostname.
+func HostName() string {
+	if n := os.Getenv(HostNameEnv); n != "" {
+		return n
+	}
+	if n, err := os.Hostname(); err == nil && n != "" {
+		return n
+	}
+	return "this machine"
+}
+
 func readHost() Host {
 	h := Host{
+		Name:       HostName(),
 		CPUModel:   cpuModel(),
 		Logical:    onlineCPUs(),
 		GOMAXPROCS: runtime.GOMAXPROCS(0),

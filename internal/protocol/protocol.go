@@ -32,6 +32,11 @@ const (
 	OpResetGuesses   = "reset-guesses"   // start a new round of guesses for an experiment
 )
 
+// OpFollow ticks or unticks "Follow the instructor" for this page:
+// {"op":"follow","on":false} stops the instructor's runs and moves
+// reaching it, {"op":"follow","on":true} starts them again.
+const OpFollow = "follow"
+
 // OpPredict is a learner's guess, before a run, for one of an
 // experiment's claims: {"op":"predict","experiment":ID,"claim":N,"value":V}.
 const OpPredict = "predict"
@@ -47,6 +52,7 @@ type Request struct {
 	Anchor     string         `json:"anchor,omitempty"`     // present: an element id on the lesson's page
 	Claim      *int           `json:"claim,omitempty"`      // predict: the claim's index
 	Value      any            `json:"value,omitempty"`      // predict: a number, or the text of a choice
+	On         *bool          `json:"on,omitempty"`         // follow: whether to follow the instructor
 }
 
 // A Message is one message the server sends; Type names it.
@@ -129,6 +135,7 @@ type ClassRun struct {
 	ETA        float64 `json:"eta_s,omitempty"`
 	Elapsed    float64 `json:"elapsed_s,omitempty"`
 	Viewers    int     `json:"viewers"`
+	Host       string  `json:"host,omitempty"` // the measuring host, while it runs
 }
 
 // Predicted acknowledges a guess: it is kept, and scored against the run

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"conclab/internal/classroom"
 	"conclab/internal/lab"
 )
 
@@ -17,7 +18,7 @@ import (
 const maxQueuedGuesses = 10_000
 
 // Scored queues a scored guess to be kept. It never blocks.
-func (s *Store) Scored(g lab.ScoredGuess) {
+func (s *Store) Scored(g classroom.ScoredGuess) {
 	w := &s.writer
 	w.mu.Lock()
 	if len(w.guesses) < maxQueuedGuesses {
@@ -33,7 +34,7 @@ func (s *Store) Scored(g lab.ScoredGuess) {
 }
 
 // takeGuesses empties the queue of guesses to write.
-func (w *writer) takeGuesses() []lab.ScoredGuess {
+func (w *writer) takeGuesses() []classroom.ScoredGuess {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	gs := w.guesses
@@ -42,7 +43,7 @@ func (w *writer) takeGuesses() []lab.ScoredGuess {
 }
 
 // putBack queues guesses again after a failed write, as far as there is room.
-func (w *writer) putBack(gs []lab.ScoredGuess) {
+func (w *writer) putBack(gs []classroom.ScoredGuess) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	room := max(0, maxQueuedGuesses-len(w.guesses))
@@ -53,7 +54,7 @@ func (w *writer) putBack(gs []lab.ScoredGuess) {
 	w.guesses = append(gs, w.guesses...)
 }
 
-func (s *Store) writeGuesses(gs []lab.ScoredGuess) error {
+func (s *Store) writeGuesses(gs []classroom.ScoredGuess) error {
 	if len(gs) == 0 {
 		return nil
 	}

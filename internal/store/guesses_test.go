@@ -5,7 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"conclab/internal/classroom"
 	"conclab/internal/lab"
+	"conclab/internal/protocol"
 )
 
 // Guesses are kept with the run they were scored on, outlast a restart,
@@ -15,11 +17,11 @@ func TestGuessesAreKept(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, Options{Dir: dir})
 	at := time.UnixMilli(1_700_000_000_000)
-	s.Scored(lab.ScoredGuess{Learner: "ann", Experiment: "switch-cost", Claim: 0, Run: "aaaaaaaaaaaa", Value: 8.0, Score: lab.ScoreNumber(8, 2), At: at})
-	s.Scored(lab.ScoredGuess{Learner: "ann", Experiment: "spawn-cost", Claim: 1, Run: "bbbbbbbbbbbb", Class: true, Value: 1.1, Score: lab.ScoreNumber(1.1, 1), At: at.Add(time.Second)})
-	s.Scored(lab.ScoredGuess{Learner: "ann", Experiment: "cpu-timeline", Claim: 0, Run: "cccccccccccc", Value: "threads",
+	s.Scored(classroom.ScoredGuess{Learner: "ann", Experiment: "switch-cost", Claim: 0, Run: "aaaaaaaaaaaa", Value: 8.0, Score: lab.ScoreNumber(8, 2), At: at})
+	s.Scored(classroom.ScoredGuess{Learner: "ann", Experiment: "spawn-cost", Claim: 1, Run: "bbbbbbbbbbbb", Class: true, Value: 1.1, Score: lab.ScoreNumber(1.1, 1), At: at.Add(time.Second)})
+	s.Scored(classroom.ScoredGuess{Learner: "ann", Experiment: "cpu-timeline", Claim: 0, Run: "cccccccccccc", Value: "threads",
 		Score: lab.Score{Measured: "processes", Text: "wrong: it was processes"}, At: at.Add(2 * time.Second)})
-	s.Scored(lab.ScoredGuess{Learner: "bob", Experiment: "switch-cost", Claim: 0, Run: "aaaaaaaaaaaa", Value: 2.0, Score: lab.ScoreNumber(2, 2), At: at})
+	s.Scored(classroom.ScoredGuess{Learner: "bob", Experiment: "switch-cost", Claim: 0, Run: "aaaaaaaaaaaa", Value: 2.0, Score: lab.ScoreNumber(2, 2), At: at})
 	s.Flush()
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -64,9 +66,9 @@ func TestLatestOK(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	s := open(t, Options{Dir: dir, Serve: true})
-	record(s, "dddddddddd01", "hold", "ann", 2, lab.StatusOK)
+	record(s, "dddddddddd01", "hold", "ann", 2, protocol.StatusOK)
 	time.Sleep(2 * time.Millisecond) // ended_ms must differ
-	record(s, "dddddddddd02", "hold", "ann", 2, lab.StatusFailed)
+	record(s, "dddddddddd02", "hold", "ann", 2, protocol.StatusFailed)
 	s.Close()
 	s = open(t, Options{Dir: dir, Serve: true})
 	defer s.Close()

@@ -7,75 +7,52 @@ import (
 	"sync"
 	"time"
 
+	"conclab/internal/classroom"
+	"conclab/internal/engine"
 	"conclab/internal/lab"
+	"conclab/internal/protocol"
+	"conclab/internal/runlog"
 )
 
-// Recording, off the measuring path: a run's tape appends each event to a
-// bounded buffer and wakes the writer; the writer goroutine commits what
-// has gathered, at most every Options.Every while runs go on, and a run's
-// start and end at once. Nothing here ever waits on the disk while a run
-// is measuring.
+// Recording, off the measuring path: a run's events live in its log
+// (internal/runlog), the one record of them; its tape only wakes the
+// writer when the log grows, and the writer goroutine copies what is new
+// to the database, at most every Options.Every while runs go on, and a
+// run's start and end at once. Nothing here ever waits on the disk while
+// a run is measuring. A write that fails is tried again from the log, so
+// a disk that comes back loses nothing.
 
-// tape records one run (a lab.Tape).
+// tape records one run (an engine.Tape).
 type tape struct {
 	s   *Store
-	rec lab.RunRecord
+	rec runlog.Record
+	log *runlog.Log
 	pid int
 
-	mu      sync.Mutex
-	buf     []pending // events not written yet
-	seq     int       // events taken to be stored
-	dropped int       // past MaxEvents
-	lost    int       // the buffer was full, or a write failed
-	asked   []string  // learners who joined, not written yet
-	out     *lab.Outcome
-	ended   time.Time
+	mu    sync.Mutex
+	asked []string // learners who joined, not written yet
+	out   *runlog.Outcome
+	ended time.Time
+	lost  int // events given up on: the disk failed for too long
 
 	// The writer's own, touched by it alone.
 	inserted  bool // its row is in the database
 	finished  bool // its end is in the database
-	stored    int  // events in the database
+	abandoned bool // given up on (see giveUp)
+	stored    int  // events in the database: seqs 1..stored
 	queued    bool // in writer.dirty; guarded by writer.mu
-	endQueued bool // its end waits for the writer; guarded by writer.mu
 }
 
-type pending struct {
-	seq  int
-	typ  string
-	body []byte
-}
-
-// Record starts the record of a run (lab.Recorder). It never blocks.
-func (s *Store) Record(rec lab.RunRecord) lab.Tape {
+// Record starts the record of a run (engine.Archive); its events are
+// written from log as they come. It never blocks.
+func (s *Store) Record(rec runlog.Record, log *runlog.Log) engine.Tape {
 	if rec.Created.IsZero() {
 		rec.Created = time.Now()
 	}
-	t := &tape{s: s, rec: rec, pid: os.Getpid()}
+	t := &tape{s: s, rec: rec, log: log, pid: os.Getpid()}
+	log.Notify(func() { s.writer.mark(t, false) })
 	s.writer.mark(t, true) // its row goes in at once: a run is listed from the moment it is asked for
 	return t
-}
-
-// Event takes one event of the run; it never blocks.
-func (t *tape) Event(ev lab.Event) {
-	always := ev.Type == "result" || ev.Type == "done"
-	lostOne := false
-	t.mu.Lock()
-	switch {
-	case t.out != nil:
-	case t.seq >= t.s.o.MaxEvents && !always:
-		t.dropped++
-	case !t.s.writer.reserve(len(ev.JSON), t.s.o.Buffer, always):
-		t.lost++
-		lostOne = true
-	default:
-		t.seq++
-		t.buf = append(t.buf, pending{seq: t.seq, typ: ev.Type, body: ev.JSON})
-	}
-	t.mu.Unlock()
-	if lostOne {
-		t.s.health.lose(1)
-	}
-	t.s.writer.mark(t, false)
 }
 
 // Asked records another learner asking for the run.
@@ -91,7 +68,7 @@ func (t *tape) Asked(learner string) {
 
 // End records the run's outcome; it is written at once, off this
 // goroutine.
-func (t *tape) End(out lab.Outcome) {
+func (t *tape) End(out runlog.Outcome) {
 	t.mu.Lock()
 	if t.out != nil {
 		t.mu.Unlock()
@@ -105,11 +82,10 @@ func (t *tape) End(out lab.Outcome) {
 // writer gathers the tapes with something to write.
 type writer struct {
 	mu          sync.Mutex
-	guesses     []lab.ScoredGuess // scored guesses to write
+	guesses     []classroom.ScoredGuess // scored guesses to write
 	lostGuesses int
 	dirty       []*tape
 	urgent      bool
-	pending     int // bytes of events waiting, across tapes
 	kick        chan struct{}
 	flushes     chan chan struct{}
 	quit        chan struct{}
@@ -123,18 +99,6 @@ func (w *writer) init() {
 }
 
 func (w *writer) stop() { w.once.Do(func() { close(w.quit) }) }
-
-// reserve takes room for n bytes of events; false when the buffer is full
-// (unless always: a run's result and done are kept whatever it costs).
-func (w *writer) reserve(n, limit int, always bool) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !always && w.pending+n > limit {
-		return false
-	}
-	w.pending += n
-	return true
-}
 
 // mark puts t among the tapes to write, and wakes the writer.
 func (w *writer) mark(t *tape, urgent bool) {
@@ -223,11 +187,10 @@ func (s *Store) Flush() {
 // snapshot is what one tape has to write now.
 type snapshot struct {
 	t       *tape
-	evs     []pending
+	evs     []runlog.Entry
 	asked   []string
-	out     *lab.Outcome
+	out     *runlog.Outcome
 	ended   time.Time
-	bytes   int
 	dropped int
 	lost    int
 }
@@ -249,25 +212,23 @@ func (s *Store) writeAll() bool {
 		return true
 	}
 	snaps := make([]snapshot, 0, len(batch))
-	freed := 0
 	for _, t := range batch {
+		if t.abandoned {
+			continue
+		}
 		t.mu.Lock()
-		sn := snapshot{t: t, evs: t.buf, asked: t.asked, dropped: t.dropped, lost: t.lost}
+		sn := snapshot{t: t, asked: t.asked, lost: t.lost}
 		if t.out != nil && !t.finished {
 			sn.out, sn.ended = t.out, t.ended
 		}
-		t.buf, t.asked = nil, nil
+		t.asked = nil
 		t.mu.Unlock()
-		for _, e := range sn.evs {
-			sn.bytes += len(e.body)
-		}
-		freed += sn.bytes
+		// The end is read before the events: every event of a run that
+		// ended is in its log by then, so its last write holds them all.
+		sn.evs = t.log.Entries(t.stored)
+		sn.dropped = t.log.Dropped()
 		snaps = append(snaps, sn)
 	}
-	s.writer.mu.Lock()
-	s.writer.pending -= freed
-	s.writer.mu.Unlock()
-
 	ended, err := s.commit(snaps)
 	if err != nil {
 		s.failed(err, snaps)
@@ -291,28 +252,49 @@ func (s *Store) writeAll() bool {
 	return true
 }
 
-// failed counts what a failed write lost, puts back what must be tried
-// again (a run's row and its end), and says why nothing is being saved.
+// maxWaiting is how many runs that have ended may wait for a disk that
+// keeps failing; past it, the oldest are given up on (their events are
+// counted lost) so that memory stays bounded.
+const maxWaiting = 64
+
+// failed puts every snapshot back to be written again from its log, gives
+// up on the oldest ended runs past maxWaiting, and says why nothing is
+// being saved.
 func (s *Store) failed(err error, snaps []snapshot) {
-	lost := 0
-	for _, sn := range snaps {
-		t := sn.t
+	ended := 0
+	for i := len(snaps) - 1; i >= 0; i-- {
+		t := snaps[i].t
 		t.mu.Lock()
-		t.lost += len(sn.evs)
-		t.asked = append(sn.asked, t.asked...)
+		t.asked = append(snaps[i].asked, t.asked...)
+		done := t.out != nil
 		t.mu.Unlock()
-		lost += len(sn.evs)
-		if !t.inserted || sn.out != nil || len(sn.asked) > 0 {
-			s.writer.mark(t, false)
+		if done {
+			ended++
 		}
-	}
-	if lost > 0 {
-		s.health.lose(lost)
+		if done && ended > maxWaiting {
+			s.giveUp(t)
+			continue
+		}
+		s.writer.mark(t, false)
 	}
 	why := reason(err)
 	if s.health.fail(why) {
 		s.o.Log.Warn("runs are not being saved", "why", why, "db", s.path, "err", err)
 	}
+}
+
+// giveUp stops trying to write a run: what is not in the database is lost.
+func (s *Store) giveUp(t *tape) {
+	t.abandoned = true
+	n := t.log.Len() - t.stored
+	t.mu.Lock()
+	t.lost += n
+	t.mu.Unlock()
+	t.log.Notify(nil)
+	if n > 0 {
+		s.health.lose(n)
+	}
+	s.o.Log.Warn("a run could not be saved", "run", t.rec.ID, "events_lost", n)
 }
 
 // commit writes the snapshots in one transaction; ended reports whether a
@@ -336,11 +318,11 @@ func (s *Store) commit(snaps []snapshot) (ended bool, err error) {
 			}
 		}
 		for _, e := range sn.evs {
-			if _, err := ins.Exec(t.rec.ID, e.seq, e.typ, e.body); err != nil {
+			if _, err := ins.Exec(t.rec.ID, e.Seq, e.Type, e.Body); err != nil {
 				return false, err
 			}
-			if e.typ == "started" {
-				if err := markStarted(tx, t.rec.ID, e.body); err != nil {
+			if e.Type == protocol.EventStarted {
+				if err := markStarted(tx, t.rec.ID, e.Body); err != nil {
 					return false, err
 				}
 			}
@@ -361,7 +343,7 @@ func (s *Store) commit(snaps []snapshot) (ended bool, err error) {
 	return ended, tx.Commit()
 }
 
-func insertRun(tx *sql.Tx, rec lab.RunRecord, source string, pid int) error {
+func insertRun(tx *sql.Tx, rec runlog.Record, source string, pid int) error {
 	params, err := json.Marshal(rec.Params)
 	if err != nil {
 		return err
@@ -398,7 +380,7 @@ func markStarted(tx *sql.Tx, id string, body []byte) error {
 
 // finishRun writes a run's end, its result's summary, and the progress of
 // every learner who asked for it.
-func finishRun(tx *sql.Tx, id string, out lab.Outcome, ended time.Time, events, dropped, lost int) error {
+func finishRun(tx *sql.Tx, id string, out runlog.Outcome, ended time.Time, events, dropped, lost int) error {
 	sum := summarize(out.Result)
 	if _, err := tx.Exec(`UPDATE runs SET status = ?, error = ?, ended_ms = ?, result = ?, headline = ?, holds = ?, differs = ?, inconclusive = ?,
 		events = ?, dropped = ?, lost = ?, pid = 0 WHERE id = ?`,
@@ -406,7 +388,7 @@ func finishRun(tx *sql.Tx, id string, out lab.Outcome, ended time.Time, events, 
 		events, dropped, lost, id); err != nil {
 		return err
 	}
-	if out.Status != lab.StatusOK {
+	if out.Status != protocol.StatusOK {
 		return nil
 	}
 	return countProgress(tx, id)
@@ -444,9 +426,9 @@ func summarize(result json.RawMessage) summary {
 	}
 	for _, c := range body.Claims {
 		switch c.Verdict {
-		case lab.Holds:
+		case protocol.Holds:
 			sum.holds++
-		case lab.Differs:
+		case protocol.Differs:
 			sum.differs++
 		default:
 			sum.inconclusive++

@@ -4,14 +4,19 @@
 // learners who asked for it and its full event stream — and each
 // learner's progress.
 //
-// Runs are written off the measuring path: a run's Tape (see lab.Recorder)
-// only appends to a bounded buffer in memory, and one writer goroutine
-// commits what has gathered. A disk that cannot keep up, or cannot be
-// written at all, never holds a run back: what cannot be stored is
-// counted, and Health says why nothing is being saved.
+// Runs are written off the measuring path: a run's events live in its
+// log (internal/runlog), and one writer goroutine copies what is new to
+// the database. A disk that cannot keep up, or cannot be written at all,
+// never holds a run back: writes are tried again from the log, what the
+// store has to give up on is counted, and Health says why nothing is
+// being saved. The store is the engine's Archive: runs this process no
+// longer holds in memory are found here.
 package store
 
 import (
+	"conclab/internal/classroom"
+	"conclab/internal/engine"
+	"conclab/internal/protocol"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -23,8 +28,6 @@ import (
 
 	"golang.org/x/sys/unix"
 	_ "modernc.org/sqlite" // database/sql driver "sqlite", pure Go: no C toolchain needed
-
-	"conclab/internal/lab"
 )
 
 // Sources of a run: who recorded it.
@@ -34,12 +37,12 @@ const (
 	SourceImport = "import" // conclab import, or the upload form on /runs
 )
 
-// Statuses a stored run may have besides lab's ok, failed, cancelled and
-// timeout.
+// Statuses a stored run may have besides ok, failed, cancelled and
+// timeout (all named in internal/protocol).
 const (
-	StatusQueued      = "queued"      // recorded, not started yet
-	StatusRunning     = "running"     // started, not finished yet
-	StatusInterrupted = "interrupted" // its process died before it finished
+	StatusQueued      = protocol.StatusQueued      // recorded, not started yet
+	StatusRunning     = protocol.StatusRunning     // started, not finished yet
+	StatusInterrupted = protocol.StatusInterrupted // its process or its host died before it finished
 )
 
 // FileName is the database's file inside the data directory.
@@ -60,13 +63,6 @@ type Options struct {
 	// Keep is how many runs are kept (default 1000); past it, the oldest
 	// finished ones are pruned after each run.
 	Keep int
-	// MaxEvents is how many events of one run are stored (default 20,000);
-	// past it, the rest are counted but not stored, except the result and
-	// done, which always are.
-	MaxEvents int
-	// Buffer is how many bytes of events may wait for the disk (default
-	// 8 MiB); past it, events are lost (and counted) rather than held.
-	Buffer int
 	// Every is the shortest time between two writes while runs go on
 	// (default 100 ms), so that the disk is touched a few times a second
 	// during a run, not once per event. A run's end is written at once.
@@ -88,12 +84,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Keep <= 0 {
 		o.Keep = 1000
-	}
-	if o.MaxEvents <= 0 {
-		o.MaxEvents = 20_000
-	}
-	if o.Buffer <= 0 {
-		o.Buffer = 8 << 20
 	}
 	if o.Every <= 0 {
 		o.Every = 100 * time.Millisecond
@@ -314,8 +304,11 @@ func (s *Store) closeDBs() error {
 	return err
 }
 
-// Recorder is the store as the scheduler's lab.Recorder.
-var _ lab.Recorder = (*Store)(nil)
+// The store is the scheduler's archive, and keeps the classroom's guesses.
+var (
+	_ engine.Archive     = (*Store)(nil)
+	_ classroom.GuessLog = (*Store)(nil)
+)
 
 // health is whether runs are being saved, and why not.
 type health struct {

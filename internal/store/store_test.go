@@ -14,7 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"conclab/internal/engine"
 	"conclab/internal/lab"
+	"conclab/internal/protocol"
+	"conclab/internal/runlog"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -31,23 +34,38 @@ func open(t testing.TB, o Options) *Store {
 	return s
 }
 
-func ev(s string) lab.Event {
+// testRun is a run's log and its tape, as the engine holds them.
+type testRun struct {
+	log  *runlog.Log
+	tape engine.Tape
+}
+
+func startRun(s *Store, rec runlog.Record) testRun {
+	log := runlog.New(rec.ID)
+	return testRun{log: log, tape: s.Record(rec, log)}
+}
+
+func (r testRun) Event(ev runlog.Event)  { r.log.Append(ev) }
+func (r testRun) Asked(learner string)   { r.tape.Asked(learner) }
+func (r testRun) End(out runlog.Outcome) { r.tape.End(out) }
+
+func ev(s string) runlog.Event {
 	typ := s[len(`{"type":"`):]
 	typ = typ[:strings.IndexByte(typ, '"')]
-	return lab.Event{Type: typ, JSON: []byte(s)}
+	return runlog.Event{Type: typ, JSON: []byte(s)}
 }
 
 const testResult = `{"type":"result","metrics":[{"key":"hold.time","name":"Time held","value":4.2,"unit":"µs","p50":4.2,"p99":5,"min":4,"max":6,"n":9}],"claims":[{"claim":"It holds","expected":"about 4","measured":"4.2","verdict":"holds"},{"claim":"It differs","expected":"1","measured":"4.2","verdict":"differs","why":"because"}],"t":12,"ts":1700000000012}`
 
 // record makes a run of experiment exp with n points, ending with status.
 func record(s *Store, id, exp, learner string, n int, status string) {
-	tape := s.Record(lab.RunRecord{ID: id, Experiment: exp, Lesson: "test-lesson", Params: lab.Params{"n": n}, Learner: learner, Created: time.Now()})
+	tape := startRun(s, runlog.Record{ID: id, Experiment: exp, Lesson: "test-lesson", Params: lab.Params{"n": n}, Learner: learner, Created: time.Now()})
 	tape.Event(ev(`{"type":"started","experiment":"` + exp + `","params":{"n":` + fmt.Sprint(n) + `},"pid":42,"host":{"cpu_model":"Test CPU","logical_cpus":2,"usable_cpus":2,"kernel":"6.1","go_version":"go1.26","virtualization":"VM"},"t":0,"ts":1700000000000.5}`))
 	for i := range n {
 		tape.Event(ev(fmt.Sprintf(`{"type":"point","chart":"c","series":"s","x":%d,"y":%d,"t":%d,"ts":1700000000001}`, i, i*i, i)))
 	}
-	out := lab.Outcome{Status: status, Error: ""}
-	if status == lab.StatusOK {
+	out := runlog.Outcome{Status: status, Error: ""}
+	if status == protocol.StatusOK {
 		tape.Event(ev(testResult))
 		out.Result = []byte(testResult)
 	} else {
@@ -61,8 +79,8 @@ func TestRestartKeepsRuns(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	s := open(t, Options{Dir: dir, Serve: true})
-	record(s, "aaaaaaaaaaa1", "hold", "learner-1", 5, lab.StatusOK)
-	record(s, "aaaaaaaaaaa2", "hold", "", 2, lab.StatusFailed)
+	record(s, "aaaaaaaaaaa1", "hold", "learner-1", 5, protocol.StatusOK)
+	record(s, "aaaaaaaaaaa2", "hold", "", 2, protocol.StatusFailed)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +90,7 @@ func TestRestartKeepsRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Status != lab.StatusOK || r.Events != 8 || r.Host == nil || r.Host.CPUModel != "Test CPU" || r.Headline == nil || r.Headline.Key != "hold.time" || r.Holds != 1 || r.Differs != 1 {
+	if r.Status != protocol.StatusOK || r.Events != 8 || r.Host == nil || r.Host.CPUModel != "Test CPU" || r.Headline == nil || r.Headline.Key != "hold.time" || r.Holds != 1 || r.Differs != 1 {
 		t.Errorf("after a restart the run is %+v", r)
 	}
 	if r.Started.UnixMilli() != 1700000000000 || r.Ended.IsZero() || r.Learner != "learner-1" || r.Params["n"] != float64(5) {
@@ -82,7 +100,7 @@ func TestRestartKeepsRuns(t *testing.T) {
 	if err != nil || len(evs) != 8 || evs[0].Type != "started" || evs[7].Type != "done" || evs[6].Type != "result" {
 		t.Fatalf("events after a restart: %d, %v", len(evs), err)
 	}
-	if f, _ := s.Get("aaaaaaaaaaa2"); f.Status != lab.StatusFailed || f.Error != "it failed" {
+	if f, _ := s.Get("aaaaaaaaaaa2"); f.Status != protocol.StatusFailed || f.Error != "it failed" {
 		t.Errorf("failed run: %+v", f)
 	}
 	var mode string
@@ -98,8 +116,8 @@ func TestUnfinishedRunsAreInterrupted(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	s := open(t, Options{Dir: dir, Source: SourceCLI})
-	record(s, "bbbbbbbbbbb1", "hold", "", 3, lab.StatusOK)
-	tape := s.Record(lab.RunRecord{ID: "bbbbbbbbbbb2", Experiment: "hold", Lesson: "l", Created: time.Now()})
+	record(s, "bbbbbbbbbbb1", "hold", "", 3, protocol.StatusOK)
+	tape := startRun(s, runlog.Record{ID: "bbbbbbbbbbb2", Experiment: "hold", Lesson: "l", Created: time.Now()})
 	tape.Event(ev(`{"type":"started","experiment":"hold","ts":1700000000000}`))
 	s.Flush()
 	// The process that recorded it is gone: a process that has exited.
@@ -117,7 +135,7 @@ func TestUnfinishedRunsAreInterrupted(t *testing.T) {
 	if n, _ := s.Events("bbbbbbbbbbb2"); len(n) != 1 {
 		t.Errorf("the interrupted run kept %d events, want its 1", len(n))
 	}
-	if r, _ := s.Get("bbbbbbbbbbb1"); r.Status != lab.StatusOK || r.Events != 6 {
+	if r, _ := s.Get("bbbbbbbbbbb1"); r.Status != protocol.StatusOK || r.Events != 6 {
 		t.Errorf("the earlier run is %+v", r)
 	}
 }
@@ -177,7 +195,7 @@ func TestMigrateFromPreviousSchema(t *testing.T) {
 	if err := migrateTo(db, 1); err != nil {
 		t.Fatal(err)
 	}
-	for i, st := range []string{lab.StatusOK, lab.StatusOK, lab.StatusFailed} {
+	for i, st := range []string{protocol.StatusOK, protocol.StatusOK, protocol.StatusFailed} {
 		if _, err := db.Exec(`INSERT INTO runs (id, experiment, lesson, params, status, learner, source, created_ms, ended_ms) VALUES (?, 'hold', 'l', '{}', ?, 'ann', 'server', ?, ?)`,
 			fmt.Sprintf("cccccccccc%02d", i), st, 1000+i, 2000+i); err != nil {
 			t.Fatal(err)
@@ -249,9 +267,9 @@ func TestReadOnlyDataDir(t *testing.T) {
 	if h.Saving || !strings.Contains(h.Reason, dir) || !strings.Contains(h.Reason, "kept in memory") {
 		t.Errorf("health %+v", h)
 	}
-	record(s, "dddddddddd01", "hold", "x", 2, lab.StatusOK)
+	record(s, "dddddddddd01", "hold", "x", 2, protocol.StatusOK)
 	s.Flush()
-	if r, err := s.Get("dddddddddd01"); err != nil || r.Status != lab.StatusOK {
+	if r, err := s.Get("dddddddddd01"); err != nil || r.Status != protocol.StatusOK {
 		t.Errorf("the run was not kept in memory: %v", err)
 	}
 	if h := s.Health(); h.Saving || !strings.Contains(h.Reason, dir) {
@@ -279,7 +297,7 @@ func TestLockedDatabase(t *testing.T) {
 	if _, err := tx.Exec(`INSERT INTO progress VALUES ('z', 'z', 1, 1, 1, 'z')`); err != nil {
 		t.Fatal(err)
 	}
-	record(s, "eeeeeeeeee01", "hold", "x", 3, lab.StatusOK)
+	record(s, "eeeeeeeeee01", "hold", "x", 3, protocol.StatusOK)
 	s.Flush()
 	if h := s.Health(); h.Saving || !strings.Contains(h.Reason, "locked by another program") {
 		t.Errorf("while locked, health is %+v", h)
@@ -290,12 +308,13 @@ func TestLockedDatabase(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	s.Flush()
-	if h := s.Health(); !h.Saving || h.Lost == 0 {
-		t.Errorf("after the lock went, health is %+v (want saving, with the lost events counted)", h)
+	if h := s.Health(); !h.Saving || h.Lost != 0 {
+		t.Errorf("after the lock went, health is %+v (want saving, nothing lost)", h)
 	}
+	// Its events were written from the run's log once the disk came back.
 	r, err := s.Get("eeeeeeeeee01")
-	if err != nil || r.Status != lab.StatusOK || r.Lost == 0 {
-		t.Errorf("the run that ended while locked: %+v, %v", r, err)
+	if err != nil || r.Status != protocol.StatusOK || r.Lost != 0 || r.Events != 6 {
+		t.Errorf("the run that ended while locked: %+v, %v (want ok, its 6 events, none lost)", r, err)
 	}
 }
 
@@ -304,7 +323,7 @@ func TestKeepPrunesTheOldest(t *testing.T) {
 	s := open(t, Options{Dir: t.TempDir(), Keep: 3})
 	defer s.Close()
 	for i := range 5 {
-		record(s, fmt.Sprintf("ffffffffff%02d", i), "hold", "ann", 2, lab.StatusOK)
+		record(s, fmt.Sprintf("ffffffffff%02d", i), "hold", "ann", 2, protocol.StatusOK)
 		s.Flush()
 		time.Sleep(2 * time.Millisecond) // distinct creation times
 	}
@@ -324,25 +343,25 @@ func TestKeepPrunesTheOldest(t *testing.T) {
 	}
 }
 
-func TestEventCapAndBuffer(t *testing.T) {
+// A run whose log dropped events past runlog.MaxEvents is stored as its
+// log holds it: the events kept, the notice in place of the rest, the
+// result and done, and how many were dropped.
+func TestTheLogsCapIsTheStores(t *testing.T) {
 	t.Parallel()
-	s := open(t, Options{Dir: t.TempDir(), MaxEvents: 5})
+	s := Memory(Options{Log: quiet()})
 	defer s.Close()
-	record(s, "0000000000a1", "hold", "", 20, lab.StatusOK)
+	const over = 7
+	record(s, "0000000000a1", "hold", "", runlog.MaxEvents+over, protocol.StatusOK)
 	s.Flush()
 	r, _ := s.Get("0000000000a1")
-	if r.Events != 7 || r.Dropped != 16 || r.Status != lab.StatusOK {
-		t.Errorf("capped run: %d events stored, %d dropped, %s; want 7 (5, result, done), 16", r.Events, r.Dropped, r.Status)
+	// started and MaxEvents-1 points fill the log; the notice stands for
+	// the over+1 points dropped; then result and done.
+	if want := runlog.MaxEvents + 3; r.Events != want || r.Dropped != over+1 || r.Status != protocol.StatusOK {
+		t.Errorf("capped run: %d events stored, %d dropped, %s; want %d, %d, ok", r.Events, r.Dropped, r.Status, want, over+1)
 	}
-
-	// A buffer that cannot hold the events loses them rather than wait.
-	m := open(t, Options{Buffer: 300, Every: time.Hour})
-	defer m.Close()
-	record(m, "0000000000a2", "hold", "", 50, lab.StatusOK)
-	m.Flush()
-	r, _ = m.Get("0000000000a2")
-	if r.Lost == 0 || r.Status != lab.StatusOK || m.Health().Lost == 0 {
-		t.Errorf("overflowing buffer: %+v, health %+v", r, m.Health())
+	evs, _ := s.Events("0000000000a1", "log", "result", "done")
+	if len(evs) != 3 || !strings.Contains(string(evs[0].JSON), "more events than can be kept") {
+		t.Errorf("stored notice, result and done: %d events, first %s", len(evs), evs[0].JSON)
 	}
 }
 
@@ -350,12 +369,12 @@ func TestListMineFirst(t *testing.T) {
 	t.Parallel()
 	s := Memory(Options{Log: quiet()})
 	defer s.Close()
-	record(s, "111111111111", "hold", "ann", 1, lab.StatusOK)
-	record(s, "222222222222", "hold", "bob", 1, lab.StatusOK)
-	record(s, "333333333333", "other", "ann", 1, lab.StatusFailed)
-	tape := s.Record(lab.RunRecord{ID: "444444444444", Experiment: "hold", Lesson: "test-lesson", Learner: "bob"})
+	record(s, "111111111111", "hold", "ann", 1, protocol.StatusOK)
+	record(s, "222222222222", "hold", "bob", 1, protocol.StatusOK)
+	record(s, "333333333333", "other", "ann", 1, protocol.StatusFailed)
+	tape := startRun(s, runlog.Record{ID: "444444444444", Experiment: "hold", Lesson: "test-lesson", Learner: "bob"})
 	tape.Asked("ann")
-	tape.End(lab.Outcome{Status: lab.StatusCancelled})
+	tape.End(runlog.Outcome{Status: protocol.StatusCancelled})
 	s.Flush()
 	ids := func(rs []Run) string {
 		var out []string
@@ -390,7 +409,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 	t.Parallel()
 	a := open(t, Options{Dir: t.TempDir()})
 	defer a.Close()
-	record(a, "5555555555aa", "hold", "ann", 4, lab.StatusOK)
+	record(a, "5555555555aa", "hold", "ann", 4, protocol.StatusOK)
 	a.Flush()
 	var file bytes.Buffer
 	if err := a.Export("5555555555aa", &file); err != nil {
@@ -450,7 +469,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 	if err != nil || plain.ID == "5555555555aa" {
 		t.Fatalf("importing run --json output: %+v, %v", plain, err)
 	}
-	if r, _ := b.Get(plain.ID); r.Experiment != "hold" || r.Status != lab.StatusOK || r.Host == nil || r.Events != src.Events {
+	if r, _ := b.Get(plain.ID); r.Experiment != "hold" || r.Status != protocol.StatusOK || r.Host == nil || r.Events != src.Events {
 		t.Errorf("run --json import: %+v", r)
 	}
 }
@@ -464,7 +483,7 @@ func TestImportRefusesBadFiles(t *testing.T) {
 	t.Parallel()
 	a := Memory(Options{Log: quiet()})
 	defer a.Close()
-	record(a, "666666666666", "hold", "", 3, lab.StatusOK)
+	record(a, "666666666666", "hold", "", 3, protocol.StatusOK)
 	a.Flush()
 	var buf bytes.Buffer
 	a.Export("666666666666", &buf)
@@ -514,9 +533,9 @@ func TestProgressMovesAndMergesOnce(t *testing.T) {
 	t.Parallel()
 	a := Memory(Options{Log: quiet()})
 	defer a.Close()
-	record(a, "777777777777", "hold", "ann", 1, lab.StatusOK)
-	record(a, "888888888888", "hold", "ann", 1, lab.StatusOK)
-	record(a, "999999999999", "other", "ann", 1, lab.StatusFailed)
+	record(a, "777777777777", "hold", "ann", 1, protocol.StatusOK)
+	record(a, "888888888888", "hold", "ann", 1, protocol.StatusOK)
+	record(a, "999999999999", "other", "ann", 1, protocol.StatusFailed)
 	a.Flush()
 	var file bytes.Buffer
 	if err := a.ExportProgress("ann", &file); err != nil {

@@ -10,7 +10,10 @@ import (
 	"regexp"
 	"time"
 
+	"conclab/internal/engine"
 	"conclab/internal/lab"
+	"conclab/internal/protocol"
+	"conclab/internal/runlog"
 )
 
 // A run travels between machines as one file of JSON lines: a header
@@ -99,7 +102,7 @@ var expPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,40}$`)
 // parsed is a checked file, ready to store.
 type parsed struct {
 	h      header
-	events []pending
+	events []runlog.Entry
 	result json.RawMessage
 	host   json.RawMessage
 }
@@ -146,8 +149,8 @@ func (s *Store) parse(rd io.Reader) (parsed, error) {
 		if sawDone {
 			return p, refuse(line, "an event after the run's done event, which must be its last")
 		}
-		if len(p.events) >= s.o.MaxEvents+2 {
-			return p, refuse(line, "more events than the %d this conclab keeps of a run", s.o.MaxEvents)
+		if len(p.events) >= runlog.MaxEvents+2 {
+			return p, refuse(line, "more events than the %d this conclab keeps of a run", runlog.MaxEvents)
 		}
 		switch head.Type {
 		case "started":
@@ -195,7 +198,7 @@ func (s *Store) parse(rd io.Reader) (parsed, error) {
 			}
 			sawDone = true
 		}
-		p.events = append(p.events, pending{seq: len(p.events) + 1, typ: head.Type, body: bytes.Clone(b)})
+		p.events = append(p.events, runlog.Entry{Seq: len(p.events) + 1, Type: head.Type, Body: bytes.Clone(b)})
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
@@ -212,7 +215,7 @@ func (s *Store) parse(rd io.Reader) (parsed, error) {
 	if !sawDone && p.h.Status != StatusInterrupted {
 		return p, refuse(line, "the file ends before the run's done event: it was cut short")
 	}
-	if p.h.Status == lab.StatusOK && p.result == nil {
+	if p.h.Status == protocol.StatusOK && p.result == nil {
 		return p, refuse(line, "the run finished ok but the file holds no result event")
 	}
 	if !hasHeader {
@@ -249,7 +252,7 @@ func checkHeader(h header) error {
 
 func finalStatus(s string) bool {
 	switch s {
-	case lab.StatusOK, lab.StatusFailed, lab.StatusCancelled, lab.StatusTimeout, StatusInterrupted:
+	case protocol.StatusOK, protocol.StatusFailed, protocol.StatusCancelled, protocol.StatusTimeout, StatusInterrupted:
 		return true
 	}
 	return false
@@ -279,7 +282,7 @@ func (s *Store) Import(rd io.Reader, learner string) (Imported, error) {
 	h := p.h
 	id := h.ID
 	if !ValidID(id) {
-		id = lab.NewID()
+		id = engine.NewID()
 	}
 	if old, err := s.Get(id); err == nil {
 		if old.Experiment == h.Experiment && old.Created.UnixMilli() == h.Created.UnixMilli() {
@@ -288,7 +291,7 @@ func (s *Store) Import(rd io.Reader, learner string) (Imported, error) {
 			}
 			return Imported{ID: id, Already: true}, nil
 		}
-		id = lab.NewID() // another run that happens to have the same id
+		id = engine.NewID() // another run that happens to have the same id
 	}
 	params, _ := json.Marshal(h.Params)
 	if h.Params == nil {
@@ -313,7 +316,7 @@ func (s *Store) Import(rd io.Reader, learner string) (Imported, error) {
 	}
 	defer ins.Close()
 	for _, e := range p.events {
-		if _, err := ins.Exec(id, e.seq, e.typ, e.body); err != nil {
+		if _, err := ins.Exec(id, e.Seq, e.Type, e.Body); err != nil {
 			return Imported{}, describe(err)
 		}
 	}
@@ -321,7 +324,7 @@ func (s *Store) Import(rd io.Reader, learner string) (Imported, error) {
 		if _, err := tx.Exec(`INSERT INTO run_learners (run, learner) VALUES (?, ?)`, id, learner); err != nil {
 			return Imported{}, describe(err)
 		}
-		if h.Status == lab.StatusOK {
+		if h.Status == protocol.StatusOK {
 			if err := countProgress(tx, id); err != nil {
 				return Imported{}, describe(err)
 			}

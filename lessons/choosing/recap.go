@@ -7,6 +7,7 @@ import (
 	"github.com/a-h/templ"
 
 	"conclab/internal/format"
+	"conclab/internal/lab"
 	"conclab/web/ui"
 )
 
@@ -64,17 +65,16 @@ func recapBlocks(p ui.Page) []recapBlock {
 	return out
 }
 
-// recapLineOf fills one figure's row from its experiment's latest run.
-// p.Latest may be nil (a page rendered without a scheduler): the row then
-// has no run.
+// recapLineOf fills one figure's row from its experiment's latest run
+// (none when the page has no runs).
 func recapLineOf(p ui.Page, f ui.RecapFigure) recapLine {
 	l := recapLine{RecapFigure: f}
-	if p.Latest != nil {
-		if info, ok := p.Latest(f.Experiment); ok {
-			l.ran, l.ended = true, info.Ended
-		}
+	run, ran := p.Latest[f.Experiment]
+	if !ran {
+		return l
 	}
-	if m, ok := p.LatestMetric(f.Experiment, f.Key); ok && l.ran {
+	l.ran, l.ended = true, run.Ended
+	if m, ok := lab.FindMetric(run.Metrics, f.Key); ok {
 		l.found, l.value, l.metric, l.n = true, format.Figure(m.Value, m.Unit), m.Name, m.N
 	}
 	return l

@@ -103,8 +103,7 @@ func TestRecapGroupsInOrder(t *testing.T) {
 // number and title; this lesson's own rows say they are above.
 func TestRecapWithoutRuns(t *testing.T) {
 	t.Parallel()
-	none := func(string) (lab.Info, bool) { return lab.Info{}, false }
-	for name, latest := range map[string]func(string) (lab.Info, bool){"nil Latest": nil, "no runs": none} {
+	for name, latest := range map[string]map[string]ui.Measured{"nil Latest": nil, "no runs": {}} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			rs := rows(t, render(t, ui.Page{Recap: fakeRecap, Latest: latest}))
@@ -135,16 +134,15 @@ func TestRecapWithoutRuns(t *testing.T) {
 // says "no run yet". Every figure cell carries data-fill and data-key.
 func TestRecapFillsByKey(t *testing.T) {
 	t.Parallel()
-	runs := map[string]lab.Info{
-		"exp-a": {Experiment: "exp-a", Ended: ended, Result: resultOf(t,
-			lab.Metric{Key: "speedup.a.other", Name: "A decoy with a longer key", Value: 99, Unit: "×"},
-			lab.Metric{Key: "speedup.a", Name: "Speedup of A", Value: 2.345, Unit: "×", N: 12},
-			lab.Metric{Key: "odd.a", Name: "Odd figure of A", Value: 12345, Unit: "things"},
-		)},
+	latest := map[string]ui.Measured{
+		"exp-a": {Ended: ended, Metrics: []lab.Metric{
+			{Key: "speedup.a.other", Name: "A decoy with a longer key", Value: 99, Unit: "×"},
+			{Key: "speedup.a", Name: "Speedup of A", Value: 2.345, Unit: "×", N: 12},
+			{Key: "odd.a", Name: "Odd figure of A", Value: 12345, Unit: "things"},
+		}},
 		// exp-b ran, but its result has neither of the recap's keys.
-		"exp-b": {Experiment: "exp-b", Ended: ended, Result: resultOf(t, lab.Metric{Key: "switch.b.other", Name: "Switch of B", Value: 1, Unit: "µs"})},
+		"exp-b": {Ended: ended, Metrics: []lab.Metric{{Key: "switch.b.other", Name: "Switch of B", Value: 1, Unit: "µs"}}},
 	}
-	latest := func(id string) (lab.Info, bool) { i, ok := runs[id]; return i, ok }
 	page := render(t, ui.Page{Recap: fakeRecap, Latest: latest})
 	rs := rows(t, page)
 
@@ -180,11 +178,12 @@ func TestRecapFillsByKey(t *testing.T) {
 	}
 }
 
-// A run whose result cannot be read counts as a run without the figure.
-func TestRecapUnreadableResult(t *testing.T) {
+// A run with no metrics counts as a run without the figure.
+func TestRecapRunWithoutFigures(t *testing.T) {
 	t.Parallel()
-	latest := func(id string) (lab.Info, bool) {
-		return lab.Info{Experiment: id, Ended: ended, Result: json.RawMessage(`not json`)}, true
+	latest := map[string]ui.Measured{}
+	for _, f := range fakeRecap[:1] {
+		latest[f.Experiment] = ui.Measured{Ended: ended}
 	}
 	for _, r := range rows(t, render(t, ui.Page{Recap: fakeRecap[:1], Latest: latest})) {
 		if r.state != "missing" {

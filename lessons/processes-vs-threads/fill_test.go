@@ -3,7 +3,6 @@ package processesvsthreads
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -15,16 +14,10 @@ import (
 // rendered, and a link to the experiment when there is no run yet.
 func TestComparisonFillsFromLatestRun(t *testing.T) {
 	t.Parallel()
-	result, _ := json.Marshal(map[string]any{"type": "result", "metrics": []lab.Metric{
+	p := ui.Page{Latest: map[string]ui.Measured{"crash-isolation": {Metrics: []lab.Metric{
 		{Key: "crash.processes.siblings_finished", Name: "Sibling processes that finished after the crash", Value: 3, Unit: "of 3"},
 		{Key: "crash.threads.alive_after", Name: "Threads still running after one crashed", Value: 0, Unit: "of 4"},
-	}})
-	p := ui.Page{Latest: func(exp string) (lab.Info, bool) {
-		if exp != "crash-isolation" {
-			return lab.Info{}, false
-		}
-		return lab.Info{Experiment: exp, Result: result}, true
-	}}
+	}}}}
 	var buf bytes.Buffer
 	if err := comparison(p).Render(context.Background(), &buf); err != nil {
 		t.Fatal(err)

@@ -1,8 +1,11 @@
 // Entry point of every lesson page: one websocket to the server, shared by
 // all the experiment panels on the page; it reconnects on its own and the
-// panels re-watch their runs. It also follows the instructor, unless the
-// learner chooses not to: the instructor's runs show beside the learner's
-// own, and the instructor can bring the page to a place in the course.
+// panels re-watch their own runs. It also follows the instructor, unless
+// the learner chooses not to: the server makes the page watch each of the
+// instructor's runs as it announces it (live), so they show beside the
+// learner's own, and the instructor can bring the page to a place in the
+// course. Unticking Follow tells the server, which then sends nothing
+// more of the instructor's runs or moves.
 import { Panel } from './panel.js';
 
 const FOLLOW = 'conclab.follow'; // sessionStorage: "no" when the learner stopped following
@@ -16,13 +19,15 @@ class Connection {
     this.delay = 500;
     this.queue = [];
     this.following = sessionStorage.getItem(FOLLOW) !== 'no';
-    this.lives = new Map(); // experiment → the instructor's latest live message
   }
 
   url() {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const q = this.lesson ? `?lesson=${encodeURIComponent(this.lesson)}` : '';
-    return `${proto}//${location.host}/ws${q}`;
+    const q = new URLSearchParams();
+    if (this.lesson) q.set('lesson', this.lesson);
+    if (!this.following) q.set('follow', '0');
+    const qs = q.toString();
+    return `${proto}//${location.host}/ws${qs ? '?' + qs : ''}`;
   }
 
   connect() {
@@ -56,7 +61,6 @@ class Connection {
   dispatch(m) {
     switch (m.type) {
       case 'live':
-        this.lives.set(m.experiment, m);
         showClassBar();
         if (this.following) this.panelFor(m.experiment)?.presenterLive(m);
         return;
@@ -81,14 +85,13 @@ class Connection {
     if (m.run) this.byRun.get(m.run)?.handle(m);
   }
 
-  /** follow turns following the instructor on or off. */
+  /** follow turns following the instructor on or off, here and on the
+   *  server (which, on again, announces the runs under way once more). */
   follow(on) {
     this.following = on;
     sessionStorage.setItem(FOLLOW, on ? 'yes' : 'no');
-    for (const p of this.panels) {
-      if (!on) p.stopFollowing();
-      else if (this.lives.has(p.id)) p.presenterLive(this.lives.get(p.id));
-    }
+    if (!on) for (const p of this.panels) p.stopFollowing();
+    this.send({ op: 'follow', on });
   }
 }
 

@@ -113,9 +113,9 @@ export class Panel {
 
   /** connection reports the websocket going up or down. */
   connection(open) {
-    for (const src of this.sources()) {
-      if (open && src.run && src.active()) this.conn.send({ op: 'watch', run: src.run });
-    }
+    // The learner's own run is watched again; the instructor's runs are
+    // announced again by the server to a page that follows.
+    if (open && this.own.run && this.own.active()) this.conn.send({ op: 'watch', run: this.own.run });
     const src = this.own;
     if (open && src.active()) this.setState(src, src.state, 'Reconnected; catching up with the run…');
     else if (!open && src.active()) this.setState(src, src.state, 'Connection lost; reconnecting…');
@@ -170,7 +170,6 @@ export class Panel {
     this.bindSource(this.presenter, msg.run);
     this.setState(this.presenter, 'queued', 'Live from the instructor: waiting for it to start…');
     this.views.hidden = false;
-    this.conn.send({ op: 'watch', run: msg.run });
     if (this.own.state === 'idle' && this.own.run === null) this.show(this.presenter);
     else this.markNews();
   }

@@ -19,19 +19,9 @@ func (p Page) Figure(exp, key string) string {
 // LatestMetric is the metric with this key in experiment exp's newest run
 // that finished ok.
 func (p Page) LatestMetric(exp, key string) (lab.Metric, bool) {
-	if p.Trace != nil {
-		p.Trace(exp, key)
-	}
-	if p.Latest == nil {
+	m, ok := p.Latest[exp]
+	if !ok {
 		return lab.Metric{}, false
 	}
-	info, ok := p.Latest(exp)
-	if !ok || len(info.Result) == 0 {
-		return lab.Metric{}, false
-	}
-	body, err := lab.DecodeResult(info.Result)
-	if err != nil {
-		return lab.Metric{}, false
-	}
-	return lab.FindMetric(body.Metrics, key)
+	return lab.FindMetric(m.Metrics, key)
 }

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"encoding/json"
 	"testing"
 
 	"conclab/internal/lab"
@@ -9,11 +8,10 @@ import (
 
 func TestPageFigureFindsByKey(t *testing.T) {
 	t.Parallel()
-	res, _ := json.Marshal(map[string]any{"type": "result", "metrics": []lab.Metric{
+	p := Page{Latest: map[string]Measured{"switch-cost": {Metrics: []lab.Metric{
 		{Key: "switch.goroutine.same_cpu", Name: "Switch, goroutines, same CPU", Value: 0.2, Unit: "µs"},
 		{Key: "switch.thread.same_cpu", Name: "Switch, OS threads, same CPU", Value: 4, Unit: "µs"},
-	}})
-	p := Page{Latest: func(string) (lab.Info, bool) { return lab.Info{Result: res}, true }}
+	}}}}
 	for _, c := range []struct{ key, want string }{
 		{"switch.thread.same_cpu", "4 µs"},
 		{"switch.goroutine.same_cpu", "0.2 µs"},
@@ -25,6 +23,6 @@ func TestPageFigureFindsByKey(t *testing.T) {
 		}
 	}
 	if got := (Page{}).Figure("switch-cost", "switch.thread.same_cpu"); got != "" {
-		t.Errorf("Figure without a scheduler = %q, want empty", got)
+		t.Errorf("Figure with no runs = %q, want empty", got)
 	}
 }

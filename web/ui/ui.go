@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 
@@ -39,16 +40,20 @@ type Page struct {
 	Lesson Lesson
 	Host   probe.Host
 	Panels map[string]PanelData
-	// Latest returns the newest run of an experiment that finished ok since
-	// the server started (for recaps); nil when there is no scheduler.
-	Latest func(experiment string) (lab.Info, bool)
+	// Latest is, by experiment id, the newest run of each experiment that
+	// finished ok here (this process's, else the store's): summary cells
+	// and the recap read their figures from it. Nil shows none.
+	Latest map[string]Measured
 	// Recap is every figure the course's lessons offer to the recap, in
 	// course order.
 	Recap []RecapFigure
-	// Trace, when set, is told of every panel and figure the page asks
-	// for while it renders: a test uses it to check that each names an
-	// experiment and a metric key that exist.
-	Trace func(experiment, key string)
+}
+
+// Measured is a finished run as pages read figures from it.
+type Measured struct {
+	Run     string
+	Ended   time.Time
+	Metrics []lab.Metric
 }
 
 // RecapFigure is one figure a lesson offers to the course's recap: a
@@ -77,9 +82,6 @@ var RecapGroups = []string{RecapSwitches, RecapCreation, RecapMemory, RecapCommu
 
 // Panel renders the experiment panel of one of the lesson's experiments.
 func (p Page) Panel(id string) templ.Component {
-	if p.Trace != nil {
-		p.Trace(id, "")
-	}
 	d, ok := p.Panels[id]
 	if !ok {
 		return missingPanel(id)

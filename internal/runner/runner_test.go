@@ -1,6 +1,9 @@
-package lab
+package runner
 
 import (
+	"conclab/internal/lab"
+	"conclab/internal/protocol"
+	"conclab/internal/runlog"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,13 +16,13 @@ import (
 
 // testRegistry holds experiments that exercise the runner: well-behaved,
 // hanging with a grandchild, crashing, and writing garbage.
-func testRegistry() *Registry {
-	r := NewRegistry()
-	base := func(id string, run func(ctx context.Context, p Params, out *Emitter) error) *Experiment {
-		return &Experiment{ID: id, Lesson: "test", Title: id, Run: run, Limit: 20 * time.Second}
+func testRegistry() *lab.Registry {
+	r := lab.NewRegistry()
+	base := func(id string, run func(ctx context.Context, p lab.Params, out *lab.Emitter) error) *lab.Experiment {
+		return &lab.Experiment{ID: id, Lesson: "test", Title: id, Run: run, Limit: 20 * time.Second}
 	}
-	hang := base("t-hang", func(ctx context.Context, p Params, out *Emitter) error {
-		cmd, err := Worker(ctx, "t-hang", "sleep")
+	hang := base("t-hang", func(ctx context.Context, p lab.Params, out *lab.Emitter) error {
+		cmd, err := lab.Worker(ctx, "t-hang", "sleep")
 		if err != nil {
 			return err
 		}
@@ -30,32 +33,32 @@ func testRegistry() *Registry {
 		select {} // never returns: only a kill ends it
 	})
 	hang.Workers = map[string]func([]string) int{"sleep": func([]string) int { time.Sleep(time.Hour); return 0 }}
-	short := base("t-timeout", func(ctx context.Context, p Params, out *Emitter) error { select {} })
+	short := base("t-timeout", func(ctx context.Context, p lab.Params, out *lab.Emitter) error { select {} })
 	short.Limit = 300 * time.Millisecond
 	r.Register(
-		base("t-ok", func(ctx context.Context, p Params, out *Emitter) error {
+		base("t-ok", func(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 			for i := range 3 {
 				out.Progress("step", i, 3)
 			}
-			out.Result([]Metric{{Name: "n", Value: 3, Unit: "steps"}}, nil)
+			out.Result([]lab.Metric{{Name: "n", Value: 3, Unit: "steps"}}, nil)
 			return nil
 		}),
 		hang, short,
-		base("t-panic", func(ctx context.Context, p Params, out *Emitter) error { panic("boom") }),
-		base("t-crash", func(ctx context.Context, p Params, out *Emitter) error {
+		base("t-panic", func(ctx context.Context, p lab.Params, out *lab.Emitter) error { panic("boom") }),
+		base("t-crash", func(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 			go func() {
 				var p *int
 				*p = 1 // a real fault in another goroutine: the process dies
 			}()
 			select {}
 		}),
-		base("t-garbage", func(ctx context.Context, p Params, out *Emitter) error {
+		base("t-garbage", func(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 			fmt.Println("this is not JSON")
 			out.Result(nil, nil)
 			return nil
 		}),
-		base("t-noresult", func(ctx context.Context, p Params, out *Emitter) error { return nil }),
-		base("t-twice", func(ctx context.Context, p Params, out *Emitter) error {
+		base("t-noresult", func(ctx context.Context, p lab.Params, out *lab.Emitter) error { return nil }),
+		base("t-twice", func(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 			out.Result(nil, nil)
 			out.Event("done", map[string]any{"status": "ok"}) // the runner owns done
 			out.Result(nil, nil)
@@ -78,13 +81,13 @@ type collected struct {
 	events []map[string]any
 }
 
-func runTest(t *testing.T, ctx context.Context, id string, during func(ev map[string]any)) (Outcome, collected) {
+func runTest(t *testing.T, ctx context.Context, id string, during func(ev map[string]any)) (runlog.Outcome, collected) {
 	t.Helper()
 	reg := testRegistry()
 	exp, _ := reg.Lookup(id)
 	p, _ := exp.Validate(nil, false)
 	var c collected
-	out := (&Runner{Registry: reg}).Run(ctx, exp, p, func(ev Event) {
+	out := (&Runner{Registry: reg}).Run(ctx, exp, p, func(ev runlog.Event) {
 		var m map[string]any
 		if err := json.Unmarshal(ev.JSON, &m); err != nil {
 			t.Errorf("event is not JSON: %s", ev.JSON)
@@ -104,7 +107,7 @@ func runTest(t *testing.T, ctx context.Context, id string, during func(ev map[st
 func TestRunnerOK(t *testing.T) {
 	t.Parallel()
 	out, c := runTest(t, context.Background(), "t-ok", nil)
-	if out.Status != StatusOK {
+	if out.Status != protocol.StatusOK {
 		t.Fatalf("status %s: %s", out.Status, out.Error)
 	}
 	want := "started progress progress progress result done"
@@ -116,11 +119,11 @@ func TestRunnerOK(t *testing.T) {
 func TestRunnerFailures(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ id, status, msg string }{
-		{"t-panic", StatusFailed, "panicked: boom"},
-		{"t-crash", StatusFailed, "nil pointer dereference"},
-		{"t-garbage", StatusFailed, "not an event"},
-		{"t-noresult", StatusFailed, "ended without a result"},
-		{"t-timeout", StatusTimeout, "time limit"},
+		{"t-panic", protocol.StatusFailed, "panicked: boom"},
+		{"t-crash", protocol.StatusFailed, "nil pointer dereference"},
+		{"t-garbage", protocol.StatusFailed, "not an event"},
+		{"t-noresult", protocol.StatusFailed, "ended without a result"},
+		{"t-timeout", protocol.StatusTimeout, "time limit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {
@@ -140,7 +143,7 @@ func TestRunnerFailures(t *testing.T) {
 func TestRunnerKeepsOneResult(t *testing.T) {
 	t.Parallel()
 	out, c := runTest(t, context.Background(), "t-twice", nil)
-	if out.Status != StatusOK {
+	if out.Status != protocol.StatusOK {
 		t.Fatalf("status %s: %s", out.Status, out.Error)
 	}
 	if got := strings.Join(c.types, " "); got != "started result done" {
@@ -160,7 +163,7 @@ func TestRunnerCancelKillsEveryProcess(t *testing.T) {
 			cancel(errors.New("test says stop"))
 		}
 	})
-	if out.Status != StatusCancelled || !strings.Contains(out.Error, "test says stop") {
+	if out.Status != protocol.StatusCancelled || !strings.Contains(out.Error, "test says stop") {
 		t.Errorf("got %s %q, want cancelled with the cause", out.Status, out.Error)
 	}
 	if worker <= 0 {

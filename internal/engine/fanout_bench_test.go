@@ -1,6 +1,8 @@
-package lab
+package engine
 
 import (
+	"conclab/internal/lab"
+	"conclab/internal/runlog"
 	"fmt"
 	"testing"
 	"time"
@@ -22,10 +24,10 @@ func (c chanViewer) Send(msgs [][]byte) bool {
 // BenchmarkFanout publishes events to a run watched by many viewers; the
 // time per op is the hub's cost of one event for all of them.
 func BenchmarkFanout(b *testing.B) {
-	event := Event{Type: "points", JSON: []byte(`{"type":"points","chart":"batches","series":"OS threads, same CPU","x":[1,2,3,4,5,6,7,8],"y":[3.9,4.1,3.8,4.0,4.2,3.9,4.0,4.1],"t":120.5,"ts":1795738954758.123}`)}
+	event := runlog.Event{Type: "points", JSON: []byte(`{"type":"points","chart":"batches","series":"OS threads, same CPU","x":[1,2,3,4,5,6,7,8],"y":[3.9,4.1,3.8,4.0,4.2,3.9,4.0,4.1],"t":120.5,"ts":1795738954758.123}`)}
 	for _, n := range []int{1, 300, 1000} {
 		b.Run(fmt.Sprintf("viewers=%d", n), func(b *testing.B) {
-			r := newRun("bench", testExperiment(), Params{}, "k", 20*time.Millisecond, "learner", false)
+			r := newRun("bench", testExperiment(), lab.Params{}, "k", 20*time.Millisecond, "learner", false)
 			done := make(chan struct{})
 			for range n {
 				v := make(chanViewer, 1024)

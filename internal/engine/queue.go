@@ -1,4 +1,4 @@
-package lab
+package engine
 
 // queue holds the runs waiting for their turn. The instructor's runs go
 // first, in the order asked; students' runs are taken round-robin across
@@ -23,7 +23,7 @@ func (q *queue) len() int {
 
 // push adds a run at the end of its owner's line.
 func (q *queue) push(r *Run) {
-	if r.presenter {
+	if r.Presenter() {
 		q.first = append(q.first, r)
 		return
 	}

@@ -1,4 +1,12 @@
-package lab
+// Package runner measures runs on this machine: it starts each run as a
+// child process of this binary (`conclab experiment <id>`), in its own
+// process group with the experiment's GOMAXPROCS, GODEBUG and CPU
+// affinity, reads the JSON events the child writes, and kills the whole
+// group on cancel, timeout or shutdown. The child side — the entry point
+// that runs the experiment's function and writes its events — is here
+// too (ChildMain). `conclab run`, `conclab check`, the server's local
+// measuring host and `conclab worker` all run experiments through it.
+package runner
 
 import (
 	"bufio"
@@ -15,39 +23,24 @@ import (
 	"syscall"
 	"time"
 
+	"conclab/internal/format"
+	"conclab/internal/lab"
+	"conclab/internal/probe"
 	"conclab/internal/protocol"
+	"conclab/internal/runlog"
 )
-
-// Statuses a run ends with, in its done event.
-const (
-	StatusOK        = "ok"
-	StatusFailed    = "failed"
-	StatusCancelled = "cancelled"
-	StatusTimeout   = "timeout"
-)
-
-// Event is one event of a run: its type and the JSON object itself.
-type Event struct {
-	Type string
-	JSON []byte // a compact JSON object with at least "type"
-}
-
-// Outcome is how a run ended.
-type Outcome struct {
-	Status string
-	Error  string          // for anything but ok: what went wrong, for a person
-	Result json.RawMessage // the result event, when there was one
-	Events int
-}
 
 // Runner starts runs as child processes of this binary and reads their
 // events. One Runner serves both the web server and `conclab run`.
 type Runner struct {
-	Registry *Registry
+	Registry *lab.Registry
 	// Exe is the binary to execute; empty means os.Executable().
 	Exe string
 	// Log receives what people do not need to see (a child's stderr).
 	Log *slog.Logger
+	// Name is the measuring host's name, passed to the child (see
+	// probe.HostNameEnv); empty leaves the machine's hostname.
+	Name string
 }
 
 // maxLine bounds one event line; a child writing more is broken.
@@ -60,39 +53,39 @@ var errTimeout = errors.New("time limit reached")
 // ending with exactly one done event (preceded by the child's result when
 // it succeeded). It returns when the child and every process it started
 // are gone. Cancelling ctx kills them all and ends the run as cancelled.
-func (r *Runner) Run(ctx context.Context, exp *Experiment, p Params, emit func(Event)) Outcome {
+func (r *Runner) Run(ctx context.Context, exp *lab.Experiment, p lab.Params, emit func(runlog.Event)) runlog.Outcome {
 	ctx, cancel := context.WithTimeoutCause(ctx, exp.TimeLimit(), errTimeout)
 	defer cancel()
 	start := time.Now()
 	out := r.run(ctx, exp, p, emit)
 	switch {
-	case out.Status == StatusOK:
+	case out.Status == protocol.StatusOK:
 	case context.Cause(ctx) == errTimeout:
-		out.Status = StatusTimeout
+		out.Status = protocol.StatusTimeout
 		out.Error = fmt.Sprintf("%s reached its time limit of %s and was stopped", exp.ID, exp.TimeLimit())
 	case ctx.Err() != nil:
-		out.Status = StatusCancelled
+		out.Status = protocol.StatusCancelled
 		out.Error = "the run was cancelled"
 		if c := context.Cause(ctx); c != nil && c != context.Canceled {
 			out.Error = "the run was cancelled: " + c.Error()
 		}
 	}
-	done := protocol.Done{Status: out.Status, T: ms(time.Since(start)), TS: time.Now().UnixMilli()}
-	if out.Status != StatusOK {
+	done := protocol.Done{Status: out.Status, T: format.Ms(time.Since(start)), TS: time.Now().UnixMilli()}
+	if out.Status != protocol.StatusOK {
 		done.Error = out.Error
 	}
-	emit(Event{Type: "done", JSON: protocol.Encode(done)})
+	emit(runlog.Event{Type: protocol.EventDone, JSON: protocol.Encode(done)})
 	out.Events++
 	return out
 }
 
-func (r *Runner) run(ctx context.Context, exp *Experiment, p Params, emit func(Event)) Outcome {
+func (r *Runner) run(ctx context.Context, exp *lab.Experiment, p lab.Params, emit func(runlog.Event)) runlog.Outcome {
 	log := r.Log
 	if log == nil {
 		log = slog.Default()
 	}
-	fail := func(format string, args ...any) Outcome {
-		return Outcome{Status: StatusFailed, Error: fmt.Sprintf(format, args...)}
+	fail := func(msg string) runlog.Outcome {
+		return runlog.Outcome{Status: protocol.StatusFailed, Error: msg}
 	}
 	exe := r.Exe
 	if exe == "" {
@@ -102,9 +95,9 @@ func (r *Runner) run(ctx context.Context, exp *Experiment, p Params, emit func(E
 			return fail("the server could not start the experiment")
 		}
 	}
-	spec := childSpec(exp, p)
-	cmd := exec.Command(exe, ChildCommand, exp.ID, "--params", p.Key())
-	cmd.Env = childEnv(os.Environ(), spec)
+	spec := exp.ChildSpecFor(p)
+	cmd := exec.Command(exe, lab.ChildCommand, exp.ID, "--params", p.Key())
+	cmd.Env = childEnv(os.Environ(), spec, r.Name)
 	// Its own process group, so one kill reaches every process of the run;
 	// and SIGKILL if the thread that started it dies with the server.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -139,7 +132,7 @@ func (r *Runner) run(ctx context.Context, exp *Experiment, p Params, emit func(E
 	stderrDone := make(chan []byte, 1)
 	go func() { stderrDone <- tail(stderrR, 16<<10); stderrR.Close() }()
 
-	var out Outcome
+	var out runlog.Outcome
 	readDone := make(chan error, 1)
 	go func() { readDone <- r.readEvents(stdoutR, &out, emit); stdoutR.Close() }()
 
@@ -168,13 +161,13 @@ func (r *Runner) run(ctx context.Context, exp *Experiment, p Params, emit func(E
 	switch {
 	case readErr != nil:
 		log.Error("reading events", "experiment", exp.ID, "err", readErr)
-		out.Status, out.Error = StatusFailed, "the experiment wrote something that is not an event: "+readErr.Error()
+		out.Status, out.Error = protocol.StatusFailed, "the experiment wrote something that is not an event: "+readErr.Error()
 	case waitErr != nil:
-		out.Status, out.Error = StatusFailed, crashMessage(exp.ID, waitErr, stderr)
+		out.Status, out.Error = protocol.StatusFailed, crashMessage(exp.ID, waitErr, stderr)
 	case out.Result == nil:
-		out.Status, out.Error = StatusFailed, exp.ID+" ended without a result"
+		out.Status, out.Error = protocol.StatusFailed, exp.ID+" ended without a result"
 	default:
-		out.Status = StatusOK
+		out.Status = protocol.StatusOK
 	}
 	return out
 }
@@ -182,7 +175,7 @@ func (r *Runner) run(ctx context.Context, exp *Experiment, p Params, emit func(E
 // readEvents reads the child's event lines and passes them on. It drops the
 // child's own done (the runner owns that event) and anything after the
 // result, so a run has at most one result and it comes last.
-func (r *Runner) readEvents(f *os.File, out *Outcome, emit func(Event)) error {
+func (r *Runner) readEvents(f *os.File, out *runlog.Outcome, emit func(runlog.Event)) error {
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), maxLine)
 	var firstErr error
@@ -200,11 +193,11 @@ func (r *Runner) readEvents(f *os.File, out *Outcome, emit func(Event)) error {
 			}
 			continue
 		}
-		if head.Type == "done" {
+		if head.Type == protocol.EventDone {
 			continue
 		}
-		ev := Event{Type: head.Type, JSON: bytes.Clone(line)}
-		if head.Type == "result" {
+		ev := runlog.Event{Type: head.Type, JSON: bytes.Clone(line)}
+		if head.Type == protocol.EventResult {
 			out.Result = ev.JSON
 		}
 		out.Events++
@@ -217,12 +210,16 @@ func (r *Runner) readEvents(f *os.File, out *Outcome, emit func(Event)) error {
 }
 
 // childEnv sets GOMAXPROCS and GODEBUG for the child.
-func childEnv(env []string, spec ChildSpec) []string {
-	out := make([]string, 0, len(env)+2)
+func childEnv(env []string, spec lab.ChildSpec, name string) []string {
+	out := make([]string, 0, len(env)+3)
+	if name != "" {
+		out = append(out, probe.HostNameEnv+"="+name)
+	}
 	godebug := ""
 	for _, kv := range env {
 		switch {
 		case strings.HasPrefix(kv, "GOMAXPROCS=") && spec.GOMAXPROCS > 0:
+		case strings.HasPrefix(kv, probe.HostNameEnv+"=") && name != "":
 		case strings.HasPrefix(kv, "GODEBUG="):
 			godebug = strings.TrimPrefix(kv, "GODEBUG=")
 		default:

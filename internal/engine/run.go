@@ -1,13 +1,13 @@
-package lab
+package engine
 
 import (
 	"context"
-	"encoding/json"
-	"strconv"
 	"sync"
 	"time"
 
+	"conclab/internal/lab"
 	"conclab/internal/protocol"
+	"conclab/internal/runlog"
 )
 
 // Viewer receives the messages of the runs it watches. Send must never
@@ -30,47 +30,38 @@ const (
 	Finished State = "finished"
 )
 
-// maxLog bounds how many events a run keeps. Experiments stay far below
-// it; past it, events are dropped (the result and done never are) and the
-// viewers are told once.
-const maxLog = 50_000
-
 // Run is one execution of an experiment with fixed parameters, and the hub
-// for its events: it keeps them all, replays them to whoever starts
-// watching late, and fans each new one out to every viewer.
+// for its events: it fans each new event of its log out to every viewer,
+// and replays the log to whoever starts watching late.
 //
 // Its state changes only through its own methods, under its own lock. The
 // scheduler decides when to call them (queue, start, finish, cancel); the
-// run never calls back into the scheduler.
+// run never calls back into the scheduler, and nothing else reads its
+// fields.
 type Run struct {
 	ID      string
-	Exp     *Experiment
-	Params  Params
+	Exp     *lab.Experiment
+	Params  lab.Params
 	Created time.Time
+	// Log is the run's one record of its events (see runlog).
+	Log *runlog.Log
 
-	key    string
-	prefix []byte        // `{"run":"ID",` spliced in front of each event
-	pace   time.Duration // see Config.Pace
-	owner  string        // the learner who first asked for it
-	tape   Tape          // its record beyond this process (see Recorder)
-
-	// presenter is true for a run the instructor asked for: it goes first
-	// and plays on every follower's page. It is written under both the
-	// scheduler's lock and the run's, so either may read it.
-	presenter bool
+	key   string
+	pace  time.Duration // see Config.Pace
+	owner string        // the learner who first asked for it
 
 	mu         sync.Mutex
+	presenter  bool // the instructor asked for it: it goes first and plays on followers' pages
 	state      State
-	position   int     // 1-based place in the queue while queued
-	eta        float64 // estimated wait in seconds while queued
-	held       bool    // queued, and waiting for the instructor to resume students' runs
-	log        [][]byte
-	seq        int
-	dropped    bool
-	viewers    map[Viewer]int      // viewer → how much of log it has been sent
+	host       string              // the host measuring or that measured it
+	position   int                 // 1-based place in the queue while queued
+	eta        float64             // estimated wait in seconds while queued
+	held       bool                // queued, and waiting for the instructor to resume students' runs
+	viewers    map[Viewer]int      // viewer → how much of the log it has been sent
 	requesters map[string]struct{} // learners who asked for this run
+	tape       Tape                // its record beyond this process (see Archive)
 	cancel     context.CancelCauseFunc
-	outcome    Outcome
+	outcome    runlog.Outcome
 	ended      time.Time
 	began      time.Time // when it started running
 	idleSince  time.Time // when the last viewer left; zero while watched or once finished
@@ -79,12 +70,11 @@ type Run struct {
 	done       chan struct{}
 }
 
-func newRun(id string, exp *Experiment, p Params, key string, pace time.Duration, owner string, presenter bool) *Run {
-	prefix, _ := json.Marshal(id)
+func newRun(id string, exp *lab.Experiment, p lab.Params, key string, pace time.Duration, owner string, presenter bool) *Run {
 	now := time.Now()
 	return &Run{
-		ID: id, Exp: exp, Params: p, Created: now, key: key, pace: pace, owner: owner, presenter: presenter,
-		prefix:     append(append([]byte(`{"run":`), prefix...), ','),
+		ID: id, Exp: exp, Params: p, Created: now, Log: runlog.New(id), key: key, pace: pace, owner: owner,
+		presenter:  presenter,
 		state:      Queued,
 		tape:       nopTape{},
 		viewers:    map[Viewer]int{},
@@ -99,21 +89,22 @@ func (r *Run) Done() <-chan struct{} { return r.done }
 
 // Info is a snapshot of a run for listings.
 type Info struct {
-	ID         string    `json:"run"`
-	Experiment string    `json:"experiment"`
-	Lesson     string    `json:"lesson"`
-	State      State     `json:"state"`
-	Status     string    `json:"status,omitempty"` // once finished
-	Position   int       `json:"position,omitempty"`
-	Viewers    int       `json:"viewers"`
-	Params     Params    `json:"params"`
-	Owner      string    `json:"-"` // the learner who first asked for it
-	Presenter  bool      `json:"presenter,omitempty"`
-	Created    time.Time `json:"created"`
-	Began      time.Time `json:"began,omitzero"`
-	Ended      time.Time `json:"ended,omitzero"`
+	ID         string          `json:"run"`
+	Experiment string          `json:"experiment"`
+	Lesson     string          `json:"lesson"`
+	State      State           `json:"state"`
+	Status     protocol.Status `json:"status,omitempty"` // once finished
+	Host       string          `json:"host,omitempty"`   // the host measuring it, or that measured it
+	Position   int             `json:"position,omitempty"`
+	Viewers    int             `json:"viewers"`
+	Params     lab.Params      `json:"params"`
+	Owner      string          `json:"-"` // the learner who first asked for it
+	Presenter  bool            `json:"presenter,omitempty"`
+	Created    time.Time       `json:"created"`
+	Began      time.Time       `json:"began,omitzero"`
+	Ended      time.Time       `json:"ended,omitzero"`
 	// Result is the result event of a run that finished ok.
-	Result json.RawMessage `json:"result,omitempty"`
+	Result []byte `json:"result,omitempty"`
 }
 
 // Info returns a snapshot of the run.
@@ -121,11 +112,29 @@ func (r *Run) Info() Info {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return Info{
-		ID: r.ID, Experiment: r.Exp.ID, Lesson: r.Exp.Lesson, State: r.state,
+		ID: r.ID, Experiment: r.Exp.ID, Lesson: r.Exp.Lesson, State: r.state, Host: r.host,
 		Status: r.outcome.Status, Position: r.position, Viewers: len(r.viewers),
 		Params: r.Params, Owner: r.owner, Presenter: r.presenter,
 		Created: r.Created, Began: r.began, Ended: r.ended, Result: r.outcome.Result,
 	}
+}
+
+// Presenter reports whether the instructor asked for the run.
+func (r *Run) Presenter() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.presenter
+}
+
+// Requesters are the learners who asked for the run.
+func (r *Run) Requesters() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, 0, len(r.requesters))
+	for l := range r.requesters {
+		out = append(out, l)
+	}
+	return out
 }
 
 // ---- Life cycle: queued → running → finished.
@@ -141,21 +150,21 @@ func (r *Run) setQueued(pos int, eta float64, held bool) {
 	r.sendLocked([][]byte{r.queuedMsgLocked()})
 }
 
-// begin moves a queued run to running; cancel stops it.
-func (r *Run) begin(cancel context.CancelCauseFunc) {
+// begin moves a queued run to running on a host; cancel stops it.
+func (r *Run) begin(host string, cancel context.CancelCauseFunc) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.state, r.position, r.eta, r.cancel, r.began = Running, 0, 0, cancel, time.Now()
+	r.state, r.host, r.position, r.eta, r.cancel, r.began = Running, host, 0, 0, cancel, time.Now()
 }
 
-// markPresenter makes it the instructor's run; the scheduler's lock is held.
+// markPresenter makes it the instructor's run.
 func (r *Run) markPresenter() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.presenter = true
 }
 
-// stop cancels a running run: the runner kills its processes and it
+// stop cancels a running run: its host kills its processes and it
 // finishes as cancelled.
 func (r *Run) stop(cause error) {
 	r.mu.Lock()
@@ -169,7 +178,7 @@ func (r *Run) stop(cause error) {
 
 // finish records the outcome, delivers what is pending and lets the
 // viewers go. It reports false when the run had already finished.
-func (r *Run) finish(out Outcome) bool {
+func (r *Run) finish(out runlog.Outcome) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.state == Finished {
@@ -196,24 +205,18 @@ func (r *Run) idleFor(now time.Time) time.Duration {
 
 // ---- Events.
 
-// publish stamps an event with the run id and its sequence number, keeps
-// it, and has it delivered: at once when the run has been quiet, or with
-// the next batch within the pace. Its tape is handed the event as it came
-// (the tape never blocks: see Recorder).
-func (r *Run) publish(ev Event) {
+// publish appends an event to the run's log and has it delivered: at
+// once when the run has been quiet, or with the next batch within the
+// pace.
+func (r *Run) publish(ev runlog.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.log) >= maxLog && ev.Type != "result" && ev.Type != "done" {
-		if !r.dropped {
-			r.dropped = true
-			r.appendLocked(Event{Type: "log", JSON: []byte(`{"type":"log","message":"This run sent more events than a page can keep; the rest of its live data is not shown."}`)})
-		}
-		return
+	if r.state == Finished {
+		return // a host that delivers late is not heard
 	}
-	r.appendLocked(ev)
-	r.tape.Event(ev)
+	r.Log.Append(ev)
 	switch {
-	case ev.Type == "done" || time.Since(r.lastFlush) >= r.pace:
+	case ev.Type == protocol.EventDone || time.Since(r.lastFlush) >= r.pace:
 		r.flushLocked()
 	case r.flushTimer == nil:
 		r.flushTimer = time.AfterFunc(r.pace-time.Since(r.lastFlush), func() {
@@ -224,17 +227,6 @@ func (r *Run) publish(ev Event) {
 	}
 }
 
-func (r *Run) appendLocked(ev Event) {
-	r.seq++
-	msg := make([]byte, 0, len(r.prefix)+len(ev.JSON)+16)
-	msg = append(msg, r.prefix...)
-	msg = append(msg, `"seq":`...)
-	msg = strconv.AppendInt(msg, int64(r.seq), 10)
-	msg = append(msg, ',')
-	msg = append(msg, ev.JSON[1:]...)
-	r.log = append(r.log, msg)
-}
-
 // flushLocked sends every viewer the events it has not been sent yet, as
 // one batch, dropping the viewers that cannot keep up.
 func (r *Run) flushLocked() {
@@ -243,12 +235,12 @@ func (r *Run) flushLocked() {
 		r.flushTimer.Stop()
 		r.flushTimer = nil
 	}
-	n := len(r.log)
+	n := r.Log.Len()
 	for v, sent := range r.viewers {
 		if sent >= n {
 			continue
 		}
-		if v.Send(r.log[sent:n:n]) {
+		if v.Send(r.Log.Messages(sent)) {
 			r.viewers[v] = n
 		} else {
 			r.removeViewerLocked(v)
@@ -289,9 +281,9 @@ func (r *Run) accept(v Viewer, learner string, joined bool) {
 	r.watchLocked(v, accepted)
 }
 
-// watch adds a viewer: it gets first, then every event so far, then each
+// Watch adds a viewer: it gets first, then every event so far, then each
 // new one.
-func (r *Run) watch(v Viewer, first ...[]byte) {
+func (r *Run) Watch(v Viewer, first ...[]byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.watchLocked(v, first...)
@@ -300,26 +292,27 @@ func (r *Run) watch(v Viewer, first ...[]byte) {
 // watchLocked sends v first, the replay, and registers it, under one lock,
 // so nothing is missed or sent twice.
 func (r *Run) watchLocked(v Viewer, first ...[]byte) {
-	snap := make([][]byte, 0, len(first)+len(r.log)+1)
+	log := r.Log.Messages(0)
+	snap := make([][]byte, 0, len(first)+len(log)+1)
 	snap = append(snap, first...)
 	if r.state == Queued {
 		snap = append(snap, r.queuedMsgLocked())
 	}
-	snap = append(snap, r.log...)
+	snap = append(snap, log...)
 	if !v.Send(snap) {
 		r.removeViewerLocked(v)
 		return
 	}
 	if r.state != Finished {
-		r.viewers[v] = len(r.log)
+		r.viewers[v] = len(log)
 		r.idleSince = time.Time{}
 	}
 }
 
-// unwatch removes a viewer. A learner's request stays when one of their
+// Unwatch removes a viewer. A learner's request stays when one of their
 // tabs closes: another may still watch, and a run nobody watches is
 // cancelled after the idle grace anyway.
-func (r *Run) unwatch(v Viewer) {
+func (r *Run) Unwatch(v Viewer) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.removeViewerLocked(v)
@@ -363,9 +356,9 @@ func (r *Run) isRequester(learner string) bool {
 	return ok
 }
 
-func (r *Run) isViewer(v Viewer) bool {
+// setTape gives the run its record beyond this process.
+func (r *Run) setTape(t Tape) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	_, ok := r.viewers[v]
-	return ok
+	r.tape = t
 }

@@ -1,4 +1,4 @@
-package lab
+package engine
 
 import (
 	"slices"
@@ -31,21 +31,27 @@ func (s *Scheduler) expectedLocked(exp string) time.Duration {
 	return sorted[len(sorted)/2]
 }
 
-// freeAtLocked is when each of the Parallel workers is expected to be free,
+// freeAtLocked is when each host that is not gone is expected to be free,
 // from now: the runs measuring now end after their expected duration.
 func (s *Scheduler) freeAtLocked(now time.Time) []time.Duration {
-	free := make([]time.Duration, 0, s.cfg.Parallel)
-	for r := range s.running {
-		free = append(free, max(0, s.expectedLocked(r.Exp.ID)-now.Sub(r.Info().Began)))
+	free := make([]time.Duration, 0, len(s.slots))
+	for _, sl := range s.slots {
+		switch {
+		case sl.state == HostGone:
+		case sl.run != nil:
+			free = append(free, max(0, s.expectedLocked(sl.run.Exp.ID)-now.Sub(sl.run.Info().Began)))
+		default:
+			free = append(free, 0)
+		}
 	}
-	for len(free) < s.cfg.Parallel {
-		free = append(free, 0)
+	if len(free) == 0 {
+		free = append(free, 0) // no host now: the wait is unknown; count from the first to come
 	}
 	return free
 }
 
 // etasLocked is the expected wait of each queued run, in start order: the
-// next run takes the worker that is free first.
+// next run takes the host that is free first.
 func (s *Scheduler) etasLocked(order []*Run) []time.Duration {
 	free := s.freeAtLocked(time.Now())
 	out := make([]time.Duration, len(order))
@@ -73,6 +79,6 @@ func (s *Scheduler) updatePositionsLocked() {
 	order := s.queue.order()
 	etas := s.etasLocked(order)
 	for i, r := range order {
-		r.setQueued(i+1, etas[i].Round(100*time.Millisecond).Seconds(), s.paused && !r.presenter)
+		r.setQueued(i+1, etas[i].Round(100*time.Millisecond).Seconds(), s.paused && !r.Presenter())
 	}
 }

@@ -1,4 +1,4 @@
-package lab
+package classroom
 
 import (
 	"errors"
@@ -7,8 +7,11 @@ import (
 	"slices"
 	"time"
 
+	"conclab/internal/engine"
+	"conclab/internal/lab"
 	"conclab/internal/learner"
 	"conclab/internal/protocol"
+	"conclab/internal/runlog"
 )
 
 // Learners' guesses, kept until the run they are scored on. A guess waits
@@ -31,7 +34,7 @@ type ScoredGuess struct {
 	Run        string
 	Class      bool // made in a round the instructor opened
 	Value      any
-	Score      Score
+	Score      lab.Score
 	At         time.Time
 }
 
@@ -54,10 +57,10 @@ type guess struct {
 
 // round is the class's guesses for one experiment.
 type round struct {
-	exp      *Experiment
+	exp      *lab.Experiment
 	guesses  map[guessKey]*guess
 	run      string // the instructor's run they are locked to, once it started
-	scored   map[int]Score
+	scored   map[int]lab.Score
 	measured map[int]any
 	revealed bool
 }
@@ -79,7 +82,7 @@ type guessBook struct {
 type told struct {
 	msg []byte
 	at  time.Time
-	exp *Experiment
+	exp *lab.Experiment
 }
 
 // tellFor is how long a score is told again to a page that reconnects.
@@ -92,8 +95,8 @@ func newGuessBook() guessBook {
 // Predict takes a learner's guess for a claim of exp. It is refused when
 // the experiment has no prediction for that claim, the value does not fit
 // it, or the run it would be scored on has started.
-func (s *Scheduler) Predict(exp *Experiment, claim int, value any, learnerID string, v Viewer) (protocol.Predicted, error) {
-	var decl *Prediction
+func (c *Classroom) Predict(exp *lab.Experiment, claim int, value any, learnerID string) (protocol.Predicted, error) {
+	var decl *lab.Prediction
 	for i := range exp.Predictions {
 		if exp.Predictions[i].Claim == claim {
 			decl = &exp.Predictions[i]
@@ -107,41 +110,38 @@ func (s *Scheduler) Predict(exp *Experiment, claim int, value any, learnerID str
 		return protocol.Predicted{}, err
 	}
 	k := guessKey{learnerID, exp.ID, claim}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.lockedForLocked(k) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.lockedForLocked(k) {
 		return protocol.Predicted{}, fmt.Errorf("%w: the run it is scored on has started; guess again before the next one", ErrGuessLocked)
 	}
 	g := &guess{guessKey: k, value: val, at: time.Now()}
-	if rd := s.guesses.rounds[exp.ID]; rd != nil && rd.run == "" {
+	if rd := c.guesses.rounds[exp.ID]; rd != nil && rd.run == "" {
 		g.class = true
 		rd.guesses[k] = g
-		delete(s.guesses.open, k)
-		s.class.dirty = true
+		delete(c.guesses.open, k)
 	} else {
-		s.guesses.open[k] = g
+		c.guesses.open[k] = g
 	}
 	return protocol.Predicted{Experiment: exp.ID, Claim: claim, Value: val, Class: g.class}, nil
 }
 
 // lockedForLocked reports whether k's learner has a guess locked to a run
 // that has not finished, or a running run of the experiment.
-func (s *Scheduler) lockedForLocked(k guessKey) bool {
-	for id, gs := range s.guesses.locked {
-		if r := s.byID[id]; r != nil && r.Info().State != Finished {
-			for _, g := range gs {
-				if g.guessKey == k {
-					return true
-				}
+func (c *Classroom) lockedForLocked(k guessKey) bool {
+	for _, gs := range c.guesses.locked {
+		for _, g := range gs {
+			if g.guessKey == k {
+				return true
 			}
 		}
 	}
-	for r := range s.running {
-		if r.Exp.ID == k.exp && r.isRequester(k.learner) {
+	for r := range c.running {
+		if r.Exp.ID == k.exp && slices.Contains(r.Requesters(), k.learner) {
 			return true
 		}
 	}
-	if rd := s.guesses.rounds[k.exp]; rd != nil && rd.run != "" && rd.scored == nil {
+	if rd := c.guesses.rounds[k.exp]; rd != nil && rd.run != "" && rd.scored == nil {
 		_, in := rd.guesses[k]
 		return in
 	}
@@ -150,104 +150,95 @@ func (s *Scheduler) lockedForLocked(k guessKey) bool {
 
 // openRoundLocked starts collecting the class's guesses for exp, unless a
 // round that is still to be run is open already.
-func (s *Scheduler) openRoundLocked(exp *Experiment) {
+func (c *Classroom) openRoundLocked(exp *lab.Experiment) {
 	if len(exp.Predictions) == 0 {
 		return
 	}
-	if rd := s.guesses.rounds[exp.ID]; rd != nil && rd.run == "" {
+	if rd := c.guesses.rounds[exp.ID]; rd != nil && rd.run == "" {
 		return
 	}
-	s.guesses.rounds[exp.ID] = &round{exp: exp, guesses: map[guessKey]*guess{}}
-	s.class.dirty = true
+	c.guesses.rounds[exp.ID] = &round{exp: exp, guesses: map[guessKey]*guess{}}
 }
 
 // ResetGuesses starts a new round of guesses for an experiment.
-func (s *Scheduler) ResetGuesses(exp *Experiment) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.guesses.rounds, exp.ID)
-	s.openRoundLocked(exp)
+func (c *Classroom) ResetGuesses(exp *lab.Experiment) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.guesses.rounds, exp.ID)
+	c.openRoundLocked(exp)
 }
 
 // lockLocked locks to r the open guesses of its experiment by learner, as
 // its run starts (or is joined, or offered).
-func (s *Scheduler) lockLocked(r *Run, learnerID string) {
-	for k, g := range s.guesses.open {
+func (c *Classroom) lockLocked(r *engine.Run, learnerID string) {
+	for k, g := range c.guesses.open {
 		if k.learner == learnerID && k.exp == r.Exp.ID {
-			s.guesses.locked[r.ID] = append(s.guesses.locked[r.ID], g)
-			delete(s.guesses.open, k)
+			c.guesses.locked[r.ID] = append(c.guesses.locked[r.ID], g)
+			delete(c.guesses.open, k)
 		}
 	}
 }
 
 // runBeganLocked locks the guesses a run is scored on: its requesters',
 // and the class's when it is the instructor's.
-func (s *Scheduler) runBeganLocked(r *Run) {
-	r.mu.Lock()
-	learners := make([]string, 0, len(r.requesters))
-	for l := range r.requesters {
-		learners = append(learners, l)
+func (c *Classroom) runBeganLocked(r *engine.Run) {
+	for _, l := range r.Requesters() {
+		c.lockLocked(r, l)
 	}
-	r.mu.Unlock()
-	for _, l := range learners {
-		s.lockLocked(r, l)
-	}
-	if rd := s.guesses.rounds[r.Exp.ID]; r.presenter && rd != nil && rd.run == "" {
+	if rd := c.guesses.rounds[r.Exp.ID]; r.Presenter() && rd != nil && rd.run == "" {
 		rd.run = r.ID
 		for _, g := range rd.guesses {
-			s.guesses.locked[r.ID] = append(s.guesses.locked[r.ID], g)
+			c.guesses.locked[r.ID] = append(c.guesses.locked[r.ID], g)
 		}
-		s.class.dirty = true
 	}
 }
 
 // runEndedLocked scores the guesses locked to a run that finished ok, and
 // tells each learner how they fared; a run that did not finish ok gives
 // its guesses back, open for the next run.
-func (s *Scheduler) runEndedLocked(r *Run, out Outcome) {
-	gs := s.guesses.locked[r.ID]
-	delete(s.guesses.locked, r.ID)
-	rd := s.guesses.rounds[r.Exp.ID]
-	if rd != nil && rd.run == r.ID && out.Status != StatusOK {
+func (c *Classroom) runEndedLocked(r *engine.Run, out runlog.Outcome) {
+	gs := c.guesses.locked[r.ID]
+	delete(c.guesses.locked, r.ID)
+	rd := c.guesses.rounds[r.Exp.ID]
+	if rd != nil && rd.run == r.ID && out.Status != protocol.StatusOK {
 		rd.run = "" // the round stays open for the instructor's next run
 	}
-	if out.Status != StatusOK {
+	if out.Status != protocol.StatusOK {
 		for _, g := range gs {
 			if !g.class {
-				s.guesses.open[g.guessKey] = g
+				c.guesses.open[g.guessKey] = g
 			}
 		}
 		return
 	}
-	body, err := DecodeResult(out.Result)
+	body, err := lab.DecodeResult(out.Result)
 	if err != nil {
 		return
 	}
-	s.scoreLocked(r, gs, body)
+	c.scoreLocked(r, gs, body)
 	if rd != nil && rd.run == r.ID {
-		rd.scored, rd.measured = map[int]Score{}, map[int]any{}
+		rd.scored, rd.measured = map[int]lab.Score{}, map[int]any{}
 		for _, p := range r.Exp.Predictions {
 			if m, ok := measuredOf(p, body.Metrics); ok {
 				rd.measured[p.Claim] = m
 			}
 		}
-		s.class.dirty = true
 	}
 }
 
-func measuredOf(p Prediction, metrics []Metric) (any, bool) {
-	if p.Kind == PredictChoice {
+func measuredOf(p lab.Prediction, metrics []lab.Metric) (any, bool) {
+	if p.Kind == lab.PredictChoice {
 		return p.Answer(metrics)
 	}
-	m, ok := FindMetric(metrics, p.Key)
+	m, ok := lab.FindMetric(metrics, p.Key)
 	return m.Value, ok
 }
 
 // scoreLocked scores guesses against a run's result and sends each
 // learner's pages their score.
-func (s *Scheduler) scoreLocked(r *Run, gs []*guess, body ResultBody) {
+func (c *Classroom) scoreLocked(r *engine.Run, gs []*guess, body lab.ResultBody) {
 	for _, g := range gs {
-		var decl Prediction
+		var decl lab.Prediction
 		for _, p := range r.Exp.Predictions {
 			if p.Claim == g.claim {
 				decl = p
@@ -258,27 +249,23 @@ func (s *Scheduler) scoreLocked(r *Run, gs []*guess, body ResultBody) {
 			continue
 		}
 		sg := ScoredGuess{Learner: g.learner, Experiment: g.exp, Claim: g.claim, Run: r.ID, Class: g.class, Value: g.value, Score: sc, At: time.Now()}
-		s.guesses.kept = append(s.guesses.kept, sg)
-		if len(s.guesses.kept) > maxKept {
-			s.guesses.kept = s.guesses.kept[len(s.guesses.kept)-maxKept:]
+		c.guesses.kept = append(c.guesses.kept, sg)
+		if len(c.guesses.kept) > maxKept {
+			c.guesses.kept = c.guesses.kept[len(c.guesses.kept)-maxKept:]
 		}
-		if s.cfg.Guesses != nil {
-			s.cfg.Guesses.Scored(sg)
+		if c.cfg.Guesses != nil {
+			c.cfg.Guesses.Scored(sg)
 		}
 		msg := protocol.Encode(protocol.Scored{Experiment: g.exp, Claim: g.claim, Run: r.ID, Value: g.value, Measured: sc.Measured,
 			Unit: decl.Unit, Right: sc.Right, Factor: sc.Factor, Score: sc.Text, Lesson: lessonOf(r.Exp, g.claim, body, sc)})
-		s.guesses.told[g.guessKey] = told{msg: msg, at: time.Now(), exp: r.Exp}
-		for v, f := range s.followers {
-			if f.learner == g.learner && !v.Send([][]byte{msg}) {
-				delete(s.followers, v)
-			}
-		}
+		c.guesses.told[g.guessKey] = told{msg: msg, at: time.Now(), exp: r.Exp}
+		c.tellLearnerLocked(g.learner, msg)
 	}
 }
 
 // lessonOf is one sentence on what the gap between a guess and the
 // measurement teaches, drawn from the claim's verdict.
-func lessonOf(exp *Experiment, claim int, body ResultBody, sc Score) string {
+func lessonOf(exp *lab.Experiment, claim int, body lab.ResultBody, sc lab.Score) string {
 	if claim >= len(exp.Claims) {
 		return ""
 	}
@@ -301,29 +288,28 @@ func lessonOf(exp *Experiment, claim int, body ResultBody, sc Score) string {
 
 // Reveal shows every follower of the experiment's lesson the class's
 // guesses for it, each with their own guess marked.
-func (s *Scheduler) Reveal(exp *Experiment) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rd := s.guesses.rounds[exp.ID]
+func (c *Classroom) Reveal(exp *lab.Experiment) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rd := c.guesses.rounds[exp.ID]
 	if rd == nil {
 		return fmt.Errorf("there are no class guesses for %s: present it first, and the students guess", exp.ID)
 	}
 	rd.revealed = true
-	s.class.dirty = true
-	for v, f := range s.followers {
+	for v, f := range c.followers {
 		if f.lesson != exp.Lesson {
 			continue
 		}
-		gs := s.roundGuessesLocked(rd, f.learner)
+		gs := c.roundGuessesLocked(rd, f.learner)
 		if !v.Send([][]byte{protocol.Encode(protocol.Reveal{Experiment: exp.ID, Guesses: gs})}) {
-			delete(s.followers, v)
+			delete(c.followers, v)
 		}
 	}
 	return nil
 }
 
 // roundGuessesLocked sums a round up, with learner's own guesses (if any).
-func (s *Scheduler) roundGuessesLocked(rd *round, learnerID string) []protocol.Guesses {
+func (c *Classroom) roundGuessesLocked(rd *round, learnerID string) []protocol.Guesses {
 	var out []protocol.Guesses
 	for _, p := range rd.exp.Predictions {
 		gs := protocol.Guesses{Experiment: rd.exp.ID, Claim: p.Claim, Question: p.Question, Kind: p.Kind, Unit: p.Unit, Log: p.Log, Revealed: rd.revealed}
@@ -347,7 +333,7 @@ func (s *Scheduler) roundGuessesLocked(rd *round, learnerID string) []protocol.G
 		if m, ok := rd.measured[p.Claim]; ok {
 			gs.Measured = m
 		}
-		if p.Kind == PredictChoice {
+		if p.Kind == lab.PredictChoice {
 			gs.Counts = map[string]int{}
 			for _, c := range p.Choices {
 				gs.Counts[c] = counts[c]
@@ -362,7 +348,7 @@ func (s *Scheduler) roundGuessesLocked(rd *round, learnerID string) []protocol.G
 
 // guessBins puts guessed numbers into ten bins spanning the guesses and
 // the measurement, equal on a log scale when the prediction is.
-func guessBins(nums []float64, p Prediction, measured any) [][3]float64 {
+func guessBins(nums []float64, p lab.Prediction, measured any) [][3]float64 {
 	if len(nums) == 0 {
 		return nil
 	}
@@ -377,7 +363,7 @@ func guessBins(nums []float64, p Prediction, measured any) [][3]float64 {
 		lo, hi = math.Max(p.Min, lo-pad), hi+pad
 	}
 	const n = 10
-	bins := Histogram(nums, lo, hi, n, p.Log)
+	bins := lab.Histogram(nums, lo, hi, n, p.Log)
 	out := make([][3]float64, len(bins))
 	for i, b := range bins {
 		out[i] = [3]float64(b)
@@ -386,15 +372,15 @@ func guessBins(nums []float64, p Prediction, measured any) [][3]float64 {
 }
 
 // classGuessesLocked is every open round as the instructor sees it.
-func (s *Scheduler) classGuessesLocked() []protocol.Guesses {
+func (c *Classroom) classGuessesLocked() []protocol.Guesses {
 	out := []protocol.Guesses{}
-	ids := make([]string, 0, len(s.guesses.rounds))
-	for id := range s.guesses.rounds {
+	ids := make([]string, 0, len(c.guesses.rounds))
+	for id := range c.guesses.rounds {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		out = append(out, s.roundGuessesLocked(s.guesses.rounds[id], "")...)
+		out = append(out, c.roundGuessesLocked(c.guesses.rounds[id], "")...)
 	}
 	return out
 }
@@ -402,16 +388,16 @@ func (s *Scheduler) classGuessesLocked() []protocol.Guesses {
 // ClassGuesses is every class guess, scored or still waiting for the
 // instructor's run (Run empty), oldest first, each with the learner's
 // short name: for the instructor's CSV.
-func (s *Scheduler) ClassGuesses() []ScoredGuess {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (c *Classroom) ClassGuesses() []ScoredGuess {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var out []ScoredGuess
-	for _, g := range s.guesses.kept {
+	for _, g := range c.guesses.kept {
 		if g.Class {
 			out = append(out, g)
 		}
 	}
-	for _, rd := range s.guesses.rounds {
+	for _, rd := range c.guesses.rounds {
 		if rd.scored != nil {
 			continue
 		}
@@ -429,20 +415,43 @@ func (s *Scheduler) ClassGuesses() []ScoredGuess {
 // retellLocked is what a page of lesson that (re)connects missed: its
 // learner's scores of the last minutes, and the rounds the instructor has
 // revealed.
-func (s *Scheduler) retellLocked(lesson, learnerID string) [][]byte {
+func (c *Classroom) retellLocked(lesson, learnerID string) [][]byte {
 	var msgs [][]byte
-	for k, t := range s.guesses.told {
+	for k, t := range c.guesses.told {
 		switch {
 		case time.Since(t.at) > tellFor:
-			delete(s.guesses.told, k)
+			delete(c.guesses.told, k)
 		case k.learner == learnerID && t.exp.Lesson == lesson:
 			msgs = append(msgs, t.msg)
 		}
 	}
-	for _, rd := range s.guesses.rounds {
+	for _, rd := range c.guesses.rounds {
 		if rd.revealed && rd.exp.Lesson == lesson {
-			msgs = append(msgs, protocol.Encode(protocol.Reveal{Experiment: rd.exp.ID, Guesses: s.roundGuessesLocked(rd, learnerID)}))
+			msgs = append(msgs, protocol.Encode(protocol.Reveal{Experiment: rd.exp.ID, Guesses: c.roundGuessesLocked(rd, learnerID)}))
 		}
 	}
 	return msgs
+}
+
+// offeredLocked scores learner's open guesses of r's experiment against
+// r, a finished run they were offered.
+func (c *Classroom) offeredLocked(r *engine.Run, learnerID string) {
+	var gs []*guess
+	for k, g := range c.guesses.open {
+		if k.learner == learnerID && k.exp == r.Exp.ID {
+			gs = append(gs, g)
+			delete(c.guesses.open, k)
+		}
+	}
+	if body, err := lab.DecodeResult(r.Info().Result); err == nil && len(gs) > 0 {
+		c.scoreLocked(r, gs, body)
+	}
+}
+
+// OpenRound starts collecting the class's guesses for an experiment the
+// instructor presents (a round that is still to be run stays open).
+func (c *Classroom) OpenRound(exp *lab.Experiment) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.openRoundLocked(exp)
 }

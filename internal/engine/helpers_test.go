@@ -1,0 +1,23 @@
+package engine
+
+import (
+	"context"
+
+	"conclab/internal/lab"
+	"conclab/internal/probe"
+)
+
+func testExperiment() *lab.Experiment {
+	return &lab.Experiment{
+		ID: "demo", Lesson: "l", Title: "Demo",
+		Params: []lab.Param{
+			lab.Int("workers", "Workers", 4, 1, 64, "how many").WithQuick(2),
+		},
+		Run: func(ctx context.Context, p lab.Params, e *lab.Emitter) error { return nil },
+	}
+}
+
+// newSchedulerOn starts a scheduler with one host that measures with fn.
+func newSchedulerOn(fn RunFunc, cfg Config) *Scheduler {
+	return NewScheduler([]Host{FuncHost("test-host", probe.Host{}, fn)}, cfg, nil)
+}
