@@ -11,8 +11,8 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
-	"conclab/internal/course"
 	"conclab/internal/classroom"
+	"conclab/internal/course"
 	"conclab/internal/engine"
 	"conclab/internal/lab"
 	"conclab/internal/learner"

@@ -13,8 +13,8 @@ import (
 	"log/slog"
 	"net/http"
 
-	"conclab/internal/course"
 	"conclab/internal/classroom"
+	"conclab/internal/course"
 	"conclab/internal/engine"
 	"conclab/internal/learner"
 	"conclab/internal/probe"

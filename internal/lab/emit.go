@@ -119,7 +119,6 @@ func (e *Emitter) Event(typ string, fields map[string]any) {
 	e.err = e.w.Flush()
 }
 
-
 // Err reports the first error writing events, if any.
 func (e *Emitter) Err() error {
 	e.mu.Lock()

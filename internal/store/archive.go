@@ -33,7 +33,7 @@ func (s *Store) Find(id string) (engine.Archived, bool) {
 // machine (an imported run was measured elsewhere and is left out),
 // without its events.
 func (s *Store) Latest() map[string]engine.Archived {
-	rows, err := s.r.Query(`SELECT ` + runColumns + `, result FROM runs AS r WHERE status = ? AND source != ?
+	rows, err := s.r.Query(`SELECT `+runColumns+`, result FROM runs AS r WHERE status = ? AND source != ?
 		AND ended_ms = (SELECT max(ended_ms) FROM runs WHERE experiment = r.experiment AND status = ? AND source != ?)`,
 		protocol.StatusOK, SourceImport, protocol.StatusOK, SourceImport)
 	if err != nil {
