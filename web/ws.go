@@ -279,6 +279,7 @@ func (s *Server) handleFollow(c *conn, req *protocol.Request) {
 		return
 	}
 	s.Class.SetFollowing(c, *req.On)
+	c.send(protocol.Following{On: *req.On})
 }
 
 func (s *Server) handlePause(c *conn, req *protocol.Request) {

@@ -194,6 +194,12 @@ type LessonCount struct {
 	Learners int    `json:"learners"`
 }
 
+// Following confirms a follow request: whether the page now follows the
+// instructor.
+type Following struct {
+	On bool `json:"on"`
+}
+
 // Left confirms a cancel that did not stop the run: others asked for it
 // too, and it goes on for them.
 type Left struct {
@@ -230,6 +236,7 @@ func (Reveal) Type() string    { return "reveal" }
 func (Queued) Type() string    { return "queued" }
 func (Live) Type() string      { return "live" }
 func (Left) Type() string      { return "left" }
+func (Following) Type() string { return "following" }
 func (Done) Type() string      { return "done" }
 func (Error) Type() string     { return "error" }
 

@@ -69,6 +69,9 @@ class Connection {
         showClassBar();
         if (this.following) present(m);
         return;
+      case 'following':
+        this.followingAck = m.on; // the server has it: nothing more of the instructor's reaches an unfollowed page
+        return;
       case 'accepted': case 'offer':
         this.panelFor(m.experiment)?.handle(m);
         return;
