@@ -96,7 +96,7 @@ func TestAClassInBrowser(t *testing.T) {
 	// The server sent the present to its followers before it confirmed it
 	// to the dashboard. A round trip on bob's own connection, answered
 	// after anything queued to it before, shows he was sent nothing.
-	bob.Do(t, chromedp.Evaluate(`window.conclab.followingAck = null; window.conclab.send({op: 'follow', on: false})`, nil))
+	e2e.Eval[bool](t, bob, `window.conclab.followingAck = null, window.conclab.send({op: 'follow', on: false}), true`)
 	bob.WaitFor(t, "a second confirmation on bob's connection", `window.conclab.followingAck === false`)
 	if got := e2e.Eval[bool](t, bob, `window.conclab.presented === undefined`); !got {
 		t.Error("bob stopped following but was sent the instructor's present")
