@@ -31,8 +31,6 @@ type Store interface {
 	Others(experiment, id, learner string, limit int) ([]store.Run, error)
 	// Progress is what a learner has run.
 	Progress(learner string) (store.Progress, error)
-	// LatestOK is the newest run of an experiment that finished ok here.
-	LatestOK(experiment string) (store.Run, bool)
 	// Guesses are a learner's scored guesses, newest first.
 	Guesses(learner string) ([]store.Guess, error)
 	// ExportProgress writes a learner's progress as one JSON file.

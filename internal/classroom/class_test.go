@@ -44,10 +44,6 @@ func TestInstructorFirstThenRoundRobin(t *testing.T) {
 
 	want := []int{7, 2, 4, 6, 3, 5}
 	c := s.Class()
-	var queued []string
-	for _, r := range c.Queue {
-		queued = append(queued, r.Run)
-	}
 	if len(c.Queue) != len(want) || !c.Queue[0].Presenter || c.Queue[0].Learner != "instructor" {
 		t.Fatalf("the queue is %+v, want the instructor's run first of %d", c.Queue, len(want))
 	}

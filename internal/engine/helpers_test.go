@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"conclab/internal/lab"
-	"conclab/internal/probe"
 )
 
 func testExperiment() *lab.Experiment {
@@ -15,9 +14,4 @@ func testExperiment() *lab.Experiment {
 		},
 		Run: func(ctx context.Context, p lab.Params, e *lab.Emitter) error { return nil },
 	}
-}
-
-// newSchedulerOn starts a scheduler with one host that measures with fn.
-func newSchedulerOn(fn RunFunc, cfg Config) *Scheduler {
-	return NewScheduler([]Host{FuncHost("test-host", probe.Host{}, fn)}, cfg, nil)
 }

@@ -140,17 +140,6 @@ func (r *Registry) Lookup(id string) (*Experiment, bool) {
 // All returns every experiment in registration order.
 func (r *Registry) All() []*Experiment { return slices.Clone(r.list) }
 
-// ForLesson returns the experiments of one lesson, in registration order.
-func (r *Registry) ForLesson(slug string) []*Experiment {
-	var out []*Experiment
-	for _, e := range r.list {
-		if e.Lesson == slug {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 func (e *Experiment) check() error {
 	if !idPattern.MatchString(e.ID) {
 		return fmt.Errorf("experiment id %q is not lower-case words joined by '-'", e.ID)

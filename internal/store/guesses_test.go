@@ -60,9 +60,10 @@ func TestTheLearnerSecretIsKept(t *testing.T) {
 	}
 }
 
-// The newest ok run of an experiment outlasts a restart, for the recap;
-// a failed run is not it.
-func TestLatestOK(t *testing.T) {
+// The newest ok run of each experiment outlasts a restart, for the recap
+// and offers; a failed run is not it, and a run found by id brings its
+// events.
+func TestLatestAndFind(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	s := open(t, Options{Dir: dir, Serve: true})
@@ -72,11 +73,18 @@ func TestLatestOK(t *testing.T) {
 	s.Close()
 	s = open(t, Options{Dir: dir, Serve: true})
 	defer s.Close()
-	r, ok := s.LatestOK("hold")
-	if !ok || r.ID != "dddddddddd01" || len(r.Result) == 0 {
-		t.Errorf("LatestOK = %s %v, want the ok run with its result", r.ID, ok)
+	latest := s.Latest()
+	if r, ok := latest["hold"]; !ok || r.Record.ID != "dddddddddd01" || len(r.Result) == 0 || r.Status != protocol.StatusOK {
+		t.Errorf("Latest()[hold] = %+v %v, want the ok run with its result", r, ok)
 	}
-	if _, ok := s.LatestOK("nothing"); ok {
-		t.Error("LatestOK found a run of an experiment that never ran")
+	if _, ok := latest["nothing"]; ok {
+		t.Error("Latest found a run of an experiment that never ran")
+	}
+	a, ok := s.Find("dddddddddd02")
+	if !ok || a.Status != protocol.StatusFailed || len(a.Events) != 4 || a.Events[0].Seq != 1 || a.Events[0].Type != "started" {
+		t.Errorf("Find = %+v %v, want the failed run with its 4 events (started, 2 points, done)", a, ok)
+	}
+	if _, ok := s.Find("000000000000"); ok {
+		t.Error("Find found a run that never was")
 	}
 }

@@ -280,21 +280,3 @@ func (s *Store) Others(experiment, id, learner string, limit int) ([]Run, error)
 	}
 	return out, nil
 }
-
-// IsMine reports whether learner asked for the run.
-func (s *Store) IsMine(id, learner string) bool {
-	if learner == "" {
-		return false
-	}
-	var one int
-	err := s.r.QueryRow(`SELECT 1 FROM run_learners WHERE run = ? AND learner = ?`, id, learner).Scan(&one)
-	return err == nil
-}
-
-// LatestOK is the newest run of an experiment that finished ok on this
-// machine (an imported run was measured elsewhere and is left out).
-func (s *Store) LatestOK(experiment string) (Run, bool) {
-	r, err := scanRun(s.r.QueryRow(`SELECT `+runColumns+`, result FROM runs WHERE experiment = ? AND status = 'ok' AND source != ?
-		ORDER BY ended_ms DESC LIMIT 1`, experiment, SourceImport), true)
-	return r, err == nil
-}

@@ -125,10 +125,6 @@ func longer(a, b *tally) string {
 	return fmt.Sprintf("%.1f× as long", b.wall().P50/a.wall().P50)
 }
 
-func has(ts []*tally, key string) bool {
-	return slices.ContainsFunc(ts, func(t *tally) bool { return t.s.key == key })
-}
-
 // tieReason says why strategies came out level.
 func (m labMeasured) tieReason(class string, pick *tally, others []*tally) string {
 	keys := []string{pick.s.key}

@@ -3,7 +3,6 @@ package choosing
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"regexp"
 	"slices"
 	"strings"
@@ -29,16 +28,6 @@ var (
 	}
 	ended = time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
 )
-
-// resultOf is a run's result event holding these metrics.
-func resultOf(t *testing.T, metrics ...lab.Metric) json.RawMessage {
-	t.Helper()
-	b, err := json.Marshal(map[string]any{"type": "result", "metrics": metrics})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func render(t *testing.T, p ui.Page) string {
 	t.Helper()

@@ -103,7 +103,7 @@ func spinWorker(args []string) int {
 	if mode == "yield" {
 		yields = spinYielding(iters, every)
 	} else {
-		spinSink = spinTight(iters)
+		runtime.KeepAlive(spinTight(iters))
 	}
 	t1 := now()
 	send(workerMsg{E: "spin", T0: t0, T1: t1, Yields: yields})
@@ -114,9 +114,6 @@ func spinWorker(args []string) int {
 	send(workerMsg{E: "done"})
 	return 0
 }
-
-// spinSink keeps the spinner's result alive, so the loop is not removed.
-var spinSink uint64
 
 // spinTight runs n rounds of integer mixing. The loop calls nothing, so it
 // offers the Go scheduler no point at which to stop it: only an
@@ -151,7 +148,7 @@ func spinYielding(n, every int64) int64 {
 		runtime.Gosched()
 		yields++
 	}
-	spinSink = x
+	runtime.KeepAlive(x) // the loop's result is used, so it is not removed
 	return yields
 }
 
@@ -162,7 +159,7 @@ func calibrateSpin() float64 {
 	best := 0.0
 	for range 3 {
 		t := time.Now()
-		spinSink = spinTight(n)
+		runtime.KeepAlive(spinTight(n))
 		ns := float64(time.Since(t).Nanoseconds()) / n
 		if best == 0 || ns < best {
 			best = ns

@@ -64,7 +64,7 @@ func await(ctx context.Context, word *uint32, old uint32, sleeping, stop *uint32
 		if changed() {
 			return nil
 		}
-		if ctx != nil && ctx.Err() != nil {
+		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 	}

@@ -243,7 +243,7 @@ func shmPeer(role string, size int) int {
 				if atomic.LoadUint32(done) == 1 && atomic.LoadUint32(head) == got {
 					break
 				}
-				await(nil, head, h, word(mem, offHeadSleep), done)
+				await(context.Background(), head, h, word(mem, offHeadSleep), done)
 				continue
 			}
 			for ; got != h; got++ { // read all that is there, then free the slots
@@ -267,7 +267,7 @@ func shmPeer(role string, size int) int {
 				return 0
 			}
 			if p == last {
-				await(nil, ping, p, word(mem, offPingSleep), nil)
+				await(context.Background(), ping, p, word(mem, offPingSleep), nil)
 				continue
 			}
 			copy(buf, in)

@@ -140,7 +140,7 @@ func mutexThroughput(ctx context.Context, size int, dur time.Duration, pl placem
 			// A message can be swapped out before the writer moves head
 			// past it, so head may briefly trail what the reader has seen.
 			if int32(h-seen) <= 0 && !done {
-				await(nil, &q.head, h, &q.headSleep, &q.done)
+				await(context.Background(), &q.head, h, &q.headSleep, &q.done)
 				continue
 			}
 			q.mu.Lock()
@@ -221,7 +221,7 @@ func mutexLatency(ctx context.Context, size, per int, dur time.Duration, tick pi
 		for atomic.LoadUint32(&t.stop) == 0 {
 			s := atomic.LoadUint32(&t.seq)
 			if s%2 == 0 {
-				await(nil, &t.seq, s, &t.echoSleep, &t.stop)
+				await(context.Background(), &t.seq, s, &t.echoSleep, &t.stop)
 				continue
 			}
 			t.mu.Lock()

@@ -263,8 +263,6 @@ func historyURL(exp string) templ.SafeURL {
 	return templ.SafeURL("/runs?experiment=" + url.QueryEscape(exp))
 }
 
-func compareURL(a, b string) templ.SafeURL { return templ.SafeURL("/compare?a=" + a + "&b=" + b) }
-
 func plainURL(s string) templ.SafeURL { return templ.SafeURL(s) }
 
 func orDash(s string) string {
