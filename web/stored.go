@@ -10,6 +10,7 @@ import (
 	"conclab/internal/format"
 	"conclab/internal/lab"
 	"conclab/internal/learner"
+	"conclab/internal/protocol"
 	"conclab/internal/store"
 	"conclab/web/ui"
 )
@@ -59,7 +60,7 @@ func (s *Server) storedRun(r store.Run, me learner.ID) (ui.StoredRun, error) {
 	}
 	v.Params = paramsOf(exp, r.Params)
 	for _, e := range evs {
-		if e.Type == "log" {
+		if e.Type == protocol.EventLog {
 			v.Log = append(v.Log, e.Message)
 		}
 	}
@@ -160,102 +161,17 @@ type histSeries struct {
 // named after each run's label), with its data as a table.
 func chartView(c lab.Chart, runs []runEvents) ui.ChartView {
 	v := ui.ChartView{Chart: c}
+	t := &chartTable{c: c}
 	var ids, labels []string
-	var rows [][]string
-	type bar struct {
-		label, series string
-		value, lo, hi float64
-	}
-	var bars []bar
-	var hists []histSeries
 	for _, run := range runs {
 		ids = append(ids, run.id)
 		if run.label != "" {
 			labels = append(labels, run.label)
 		}
-		name := func(series string) string {
-			switch {
-			case run.label == "":
-				return series
-			case series == "":
-				return run.label
-			}
-			return run.label + ": " + series
-		}
-		bySeries := map[string][][]string{}
-		var order []string
-		for _, ev := range run.evs {
-			if ev.Chart != c.ID {
-				continue
-			}
-			switch {
-			case c.Kind == "line" && (ev.Type == "point" || ev.Type == "points"):
-				xs, ys := numbers(ev.X), numbers(ev.Y)
-				s := name(ev.Series)
-				if _, ok := bySeries[s]; !ok {
-					order = append(order, s)
-				}
-				for i := 0; i < len(xs) && i < len(ys); i++ {
-					bySeries[s] = append(bySeries[s], []string{s, format.Number(xs[i]), format.Number(ys[i])})
-				}
-			case c.Kind == "bars" && ev.Type == "bar":
-				b := bar{label: ev.Label, series: ev.Series, value: ev.Value, lo: ev.Lo, hi: ev.Hi}
-				if run.label != "" {
-					b.series = name(ev.Series)
-				}
-				if i := slices.IndexFunc(bars, func(x bar) bool { return x.label == b.label && x.series == b.series }); i >= 0 {
-					bars[i] = b
-				} else {
-					bars = append(bars, b)
-				}
-			case c.Kind == "hist" && ev.Type == "hist":
-				s := name(ev.Series)
-				if i := slices.IndexFunc(hists, func(h histSeries) bool { return h.series == s }); i >= 0 {
-					hists[i].bins = ev.Bins
-				} else {
-					hists = append(hists, histSeries{s, ev.Bins})
-				}
-			case c.Kind == "lanes" && ev.Type == "span":
-				rows = append(rows, []string{name(ev.Lane), ev.Label, format.Number(ev.Start), format.Number(ev.End), format.Number(ev.End - ev.Start)})
-			}
-		}
-		for _, s := range order {
-			rows = append(rows, bySeries[s]...)
-		}
+		t.addRun(run)
 	}
-	or := func(s, d string) string {
-		if s != "" {
-			return s
-		}
-		return d
-	}
-	switch c.Kind {
-	case "line":
-		v.Head = []string{"Series", or(c.X, "x"), or(c.Y, "y")}
-	case "bars":
-		v.Head = []string{or(c.X, "What"), or(c.Y, "Value"), "Spread"}
-		for _, b := range bars {
-			what, spread := b.label, "–"
-			if b.series != "" {
-				what += " (" + b.series + ")"
-			}
-			if b.lo != b.hi {
-				spread = format.Number(b.lo) + " – " + format.Number(b.hi)
-			}
-			rows = append(rows, []string{what, format.Number(b.value), spread})
-		}
-	case "hist":
-		v.Head = []string{"Series", or(c.X, "Range"), or(c.Y, "Count")}
-		for _, h := range hists {
-			for _, b := range h.bins {
-				if b[2] > 0 {
-					rows = append(rows, []string{h.series, format.Number(b[0]) + " – " + format.Number(b[1]), format.Number(b[2])})
-				}
-			}
-		}
-	case "lanes":
-		v.Head = []string{"Lane", "What", "Start (ms)", "End (ms)", "Length (ms)"}
-	}
+	v.Head = t.head()
+	rows := append(t.rows, t.tail()...)
 	if len(rows) > maxRows {
 		v.More = len(rows) - maxRows
 		rows = rows[:maxRows]
@@ -264,6 +180,118 @@ func chartView(c lab.Chart, runs []runEvents) ui.ChartView {
 	v.Runs = joinSpace(ids)
 	v.Labels = joinSpace(labels)
 	return v
+}
+
+// chartTable gathers a chart's data, run by run, into its table.
+type chartTable struct {
+	c     lab.Chart
+	rows  [][]string // line and lanes charts: in the order they came
+	bars  []bar      // a bars chart: the last of each label and series
+	hists []histSeries
+}
+
+type bar struct {
+	label, series string
+	value, lo, hi float64
+}
+
+// seriesName is a series as an overlay names it: after its run.
+func seriesName(label, series string) string {
+	switch {
+	case label == "":
+		return series
+	case series == "":
+		return label
+	}
+	return label + ": " + series
+}
+
+// addRun takes one run's events of the chart.
+func (t *chartTable) addRun(run runEvents) {
+	bySeries := map[string][][]string{}
+	var order []string
+	for _, ev := range run.evs {
+		if ev.Chart != t.c.ID {
+			continue
+		}
+		switch {
+		case t.c.Kind == protocol.ChartLine && (ev.Type == protocol.EventPoint || ev.Type == protocol.EventPoints):
+			xs, ys := numbers(ev.X), numbers(ev.Y)
+			s := seriesName(run.label, ev.Series)
+			if _, ok := bySeries[s]; !ok {
+				order = append(order, s)
+			}
+			for i := 0; i < len(xs) && i < len(ys); i++ {
+				bySeries[s] = append(bySeries[s], []string{s, format.Number(xs[i]), format.Number(ys[i])})
+			}
+		case t.c.Kind == protocol.ChartBars && ev.Type == protocol.EventBar:
+			b := bar{label: ev.Label, series: ev.Series, value: ev.Value, lo: ev.Lo, hi: ev.Hi}
+			if run.label != "" {
+				b.series = seriesName(run.label, ev.Series)
+			}
+			if i := slices.IndexFunc(t.bars, func(x bar) bool { return x.label == b.label && x.series == b.series }); i >= 0 {
+				t.bars[i] = b
+			} else {
+				t.bars = append(t.bars, b)
+			}
+		case t.c.Kind == protocol.ChartHist && ev.Type == protocol.EventHist:
+			s := seriesName(run.label, ev.Series)
+			if i := slices.IndexFunc(t.hists, func(h histSeries) bool { return h.series == s }); i >= 0 {
+				t.hists[i].bins = ev.Bins
+			} else {
+				t.hists = append(t.hists, histSeries{s, ev.Bins})
+			}
+		case t.c.Kind == protocol.ChartLanes && ev.Type == protocol.EventSpan:
+			t.rows = append(t.rows, []string{seriesName(run.label, ev.Lane), ev.Label, format.Number(ev.Start), format.Number(ev.End), format.Number(ev.End - ev.Start)})
+		}
+	}
+	for _, s := range order {
+		t.rows = append(t.rows, bySeries[s]...)
+	}
+}
+
+// head is the table's header row.
+func (t *chartTable) head() []string {
+	or := func(s, d string) string {
+		if s != "" {
+			return s
+		}
+		return d
+	}
+	switch t.c.Kind {
+	case protocol.ChartLine:
+		return []string{"Series", or(t.c.X, "x"), or(t.c.Y, "y")}
+	case protocol.ChartBars:
+		return []string{or(t.c.X, "What"), or(t.c.Y, "Value"), "Spread"}
+	case protocol.ChartHist:
+		return []string{"Series", or(t.c.X, "Range"), or(t.c.Y, "Count")}
+	case protocol.ChartLanes:
+		return []string{"Lane", "What", "Start (ms)", "End (ms)", "Length (ms)"}
+	}
+	return nil
+}
+
+// tail is the rows of a bars or hist chart, made once every run is in.
+func (t *chartTable) tail() [][]string {
+	var rows [][]string
+	for _, b := range t.bars {
+		what, spread := b.label, "–"
+		if b.series != "" {
+			what += " (" + b.series + ")"
+		}
+		if b.lo != b.hi {
+			spread = format.Number(b.lo) + " – " + format.Number(b.hi)
+		}
+		rows = append(rows, []string{what, format.Number(b.value), spread})
+	}
+	for _, h := range t.hists {
+		for _, b := range h.bins {
+			if b[2] > 0 {
+				rows = append(rows, []string{h.series, format.Number(b[0]) + " – " + format.Number(b[1]), format.Number(b[2])})
+			}
+		}
+	}
+	return rows
 }
 
 func joinSpace(s []string) string { return strings.Join(s, " ") }
@@ -285,7 +313,7 @@ func tableView(t lab.Table, evs []drawnEvent) ui.TableView {
 	v := ui.TableView{Table: t}
 	at := map[string]int{}
 	for _, ev := range evs {
-		if ev.Type != "row" || ev.Table != t.ID {
+		if ev.Type != protocol.EventRow || ev.Table != t.ID {
 			continue
 		}
 		row := make([]string, len(t.Columns))

@@ -98,34 +98,8 @@ func classLoad(ctx context.Context, w io.Writer, p *classPlan) error {
 	fmt.Fprintf(w, "A class of %d students on %s; the instructor presents %s…\n", p.students, p.lesson, p.exp.ID)
 
 	// The students open the lesson page and its websocket.
-	students := make([]*student, p.students)
-	conns := make([]*websocket.Conn, p.students)
-	var wg sync.WaitGroup
-	errs := make(chan error, p.students)
-	dials := make(chan struct{}, 64)
-	for i := range students {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			dials <- struct{}{}
-			defer func() { <-dials }()
-			cookie, err := learnerCookie(ctx, p.base)
-			if err != nil {
-				errs <- err
-				return
-			}
-			s := &student{cookie: cookie, plan: p, seen: map[int]int{}}
-			c, err := s.dial(ctx)
-			if err != nil {
-				errs <- err
-				return
-			}
-			students[i], conns[i] = s, c
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+	students, conns, err := connectStudents(ctx, p)
+	if err != nil {
 		return &exitError{code: 1, msg: "a student could not connect: " + err.Error()}
 	}
 
@@ -174,38 +148,7 @@ func classLoad(ctx context.Context, w io.Writer, p *classPlan) error {
 
 	res := classResult{answers: map[string]int{}, presenterSeqs: lastSeq, presenterState: state, guesses: round}
 	for i, s := range students {
-		s.mu.Lock()
-		missing := 0
-		for q := 1; q <= lastSeq; q++ {
-			if s.seen[q] == 0 {
-				missing++
-			}
-		}
-		res.lost += missing
-		if missing > 0 {
-			res.studentsLost++
-		}
-		res.dups += s.dups
-		res.delays = append(res.delays, s.delays...)
-		if s.answer == "" {
-			res.unanswered++
-		} else {
-			res.answers[s.answer]++
-			res.answerMs = append(res.answerMs, s.answerMs)
-		}
-		if s.presented {
-			res.presented++
-		}
-		if round != nil {
-			if s.scored {
-				round.scored++
-			}
-			if s.revealed {
-				round.revealed++
-			}
-		}
-		own := s.ownRun
-		s.mu.Unlock()
+		own := res.add(s, round)
 		// Leave nothing queued behind: cancel one's own run, then go.
 		if own != "" && own != presenterRun {
 			b, _ := json.Marshal(map[string]any{"op": "cancel", "run": own})
@@ -217,6 +160,75 @@ func classLoad(ctx context.Context, w io.Writer, p *classPlan) error {
 	}
 	after, _ := serverStats(context.Background(), p.base)
 	return res.report(w, p.students, before, after)
+}
+
+// connectStudents opens the lesson page and its websocket for every
+// student, at most 64 at a time.
+func connectStudents(ctx context.Context, p *classPlan) ([]*student, []*websocket.Conn, error) {
+	students := make([]*student, p.students)
+	conns := make([]*websocket.Conn, p.students)
+	var wg sync.WaitGroup
+	errs := make(chan error, p.students)
+	dials := make(chan struct{}, 64)
+	for i := range students {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dials <- struct{}{}
+			defer func() { <-dials }()
+			cookie, err := learnerCookie(ctx, p.base)
+			if err != nil {
+				errs <- err
+				return
+			}
+			s := &student{cookie: cookie, plan: p, seen: map[int]int{}}
+			c, err := s.dial(ctx)
+			if err != nil {
+				errs <- err
+				return
+			}
+			students[i], conns[i] = s, c
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return students, conns, <-errs
+}
+
+// add counts what one student saw, and returns the student's own run.
+func (res *classResult) add(s *student, round *guessRound) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	missing := 0
+	for q := 1; q <= res.presenterSeqs; q++ {
+		if s.seen[q] == 0 {
+			missing++
+		}
+	}
+	res.lost += missing
+	if missing > 0 {
+		res.studentsLost++
+	}
+	res.dups += s.dups
+	res.delays = append(res.delays, s.delays...)
+	if s.answer == "" {
+		res.unanswered++
+	} else {
+		res.answers[s.answer]++
+		res.answerMs = append(res.answerMs, s.answerMs)
+	}
+	if s.presented {
+		res.presented++
+	}
+	if round != nil {
+		if s.scored {
+			round.scored++
+		}
+		if s.revealed {
+			round.revealed++
+		}
+	}
+	return s.ownRun
 }
 
 // followTeacher plays the class while the instructor's run goes: students
@@ -240,14 +252,14 @@ func followTeacher(ctx context.Context, teacher *websocket.Conn, p *classPlan, s
 			return "", 0, "", fmt.Errorf("the instructor's run was refused: %s", m.Message)
 		case m.Type == "accepted":
 			runID = m.Run
-		case m.Type == "started":
+		case m.Type == protocol.EventStarted:
 			once.Do(func() {
 				go func() {
 					defer close(acted)
 					classActions(ctx, teacher, p, students, conns, runID)
 				}()
 			})
-		case m.Type == "done" && m.Run == runID:
+		case m.Type == protocol.EventDone && m.Run == runID:
 			return runID, m.Seq, m.Status, nil
 		}
 	}
@@ -273,7 +285,7 @@ func classActions(ctx context.Context, teacher *websocket.Conn, p *classPlan, st
 				time.Sleep(time.Duration(200+rand.IntN(300)) * time.Millisecond)
 				if c, err := s.dial(ctx); err == nil {
 					conns[i] = c
-					s.rewatch(ctx, c, presenterRun)
+					s.rewatch(ctx, c)
 				}
 			}
 		}()
@@ -329,25 +341,24 @@ func (s *student) ask(ctx context.Context, c *websocket.Conn, params lab.Params)
 	c.Write(ctx, websocket.MessageText, b)
 }
 
-// rewatch is what a page does when it comes back: watch again what it
-// was watching.
-func (s *student) rewatch(ctx context.Context, c *websocket.Conn, presenterRun string) {
+// rewatch is what a page does when it comes back: watch its own run
+// again. The instructor's run it need not ask for: the server announces it
+// again to a page that follows, and makes the page watch it.
+func (s *student) rewatch(ctx context.Context, c *websocket.Conn) {
 	s.mu.Lock()
 	own := s.ownRun
 	s.mu.Unlock()
-	for _, r := range []string{presenterRun, own} {
-		if r != "" {
-			b, _ := json.Marshal(map[string]any{"op": "watch", "run": r})
-			c.Write(ctx, websocket.MessageText, b)
-		}
+	if own != "" {
+		b, _ := json.Marshal(map[string]any{"op": "watch", "run": own})
+		c.Write(ctx, websocket.MessageText, b)
 	}
 }
 
-// read takes one connection's messages until it closes. A page asks for a
-// replay of the instructor's run whenever it starts watching it — on the
-// announcement, after a reconnect, and when its own request joins or is
-// offered that very run — and a replay starts again at seq 1; within one
-// pass seqs must rise one by one. Anything else is an event sent twice
+// read takes one connection's messages until it closes. A page is sent a
+// replay of the instructor's run whenever it starts watching it — when the
+// server announces it, after a reconnect, and when its own request joins
+// or is offered that very run — and a replay starts again at seq 1; within
+// one pass seqs must rise one by one. Anything else is an event sent twice
 // (or out of order), which the page would have to discard.
 //
 // Delivery delays count only events made while this connection was open:
@@ -371,10 +382,8 @@ func (s *student) read(ctx context.Context, c *websocket.Conn, opened float64) {
 		s.mu.Lock()
 		switch m.Type {
 		case "live":
-			if m.Presenter && (s.presenter == "" || s.presenter == m.Run) {
-				s.presenter = m.Run
-				b, _ := json.Marshal(map[string]any{"op": "watch", "run": m.Run})
-				go c.Write(ctx, websocket.MessageText, b)
+			if m.Presenter && s.presenter == "" {
+				s.presenter = m.Run // its replay follows: the server has the page watch it
 			}
 		case "present":
 			s.presented = true

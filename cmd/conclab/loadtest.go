@@ -103,7 +103,13 @@ func loadtest(ctx context.Context, reg *lab.Registry, args []string, stdout, std
 		return classLoad(ctx, stdout, &classPlan{base: base, students: *students, key: *key, lesson: *lesson,
 			exp: exp, params: params, identical: *identical, drop: *drop})
 	}
-	fmt.Fprintf(stdout, "Opening %d viewers on %s and running %s…\n", *viewers, base, exp.ID)
+	return viewersLoad(ctx, stdout, base, *viewers, exp, params, before)
+}
+
+// viewersLoad opens n viewers on one fresh run of exp and reports how
+// fast its events reached them.
+func viewersLoad(ctx context.Context, stdout io.Writer, base *url.URL, n int, exp *lab.Experiment, params lab.Params, before stats) error {
+	fmt.Fprintf(stdout, "Opening %d viewers on %s and running %s…\n", n, base, exp.ID)
 
 	wsURL := *base
 	wsURL.Scheme = map[string]string{"http": "ws", "https": "wss"}[base.Scheme]
@@ -112,7 +118,7 @@ func loadtest(ctx context.Context, reg *lab.Registry, args []string, stdout, std
 	// of a recent one.
 	req, _ := json.Marshal(map[string]any{"op": "run", "experiment": exp.ID, "params": params, "fresh": true})
 
-	results := make([]viewerResult, *viewers)
+	results := make([]viewerResult, n)
 	var wg sync.WaitGroup
 	dials := make(chan struct{}, 64) // at most this many handshakes at once
 	for i := range results {
@@ -183,7 +189,7 @@ func watchOnce(ctx context.Context, u, cookie string, req []byte, dials chan str
 			Message string       `json:"message"`
 			Metrics []lab.Metric `json:"metrics"`
 		}
-		if typ, ts, ok := scanEvent(b); ok && typ != "error" && typ != "accepted" && typ != "result" && typ != "done" {
+		if typ, ts, ok := scanEvent(b); ok && typ != "error" && typ != "accepted" && typ != protocol.EventResult && typ != protocol.EventDone {
 			m.Type, m.TS = typ, ts
 		} else {
 			json.Unmarshal(b, &m)
@@ -196,14 +202,14 @@ func watchOnce(ctx context.Context, u, cookie string, req []byte, dials chan str
 			acceptedAt = now
 		case m.TS > 0 && m.TS >= acceptedAt && acceptedAt > 0:
 			res.delays = append(res.delays, now-m.TS)
-			if m.Type == "started" {
+			if m.Type == protocol.EventStarted {
 				res.firstEvent = now - acceptedAt
 			}
 		}
-		if m.Type == "result" {
+		if m.Type == protocol.EventResult {
 			res.metrics = m.Metrics
 		}
-		if m.Type == "done" {
+		if m.Type == protocol.EventDone {
 			res.status = m.Status
 			c.Close(websocket.StatusNormalClosure, "")
 			return res

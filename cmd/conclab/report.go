@@ -9,6 +9,7 @@ import (
 	"conclab/internal/format"
 	"conclab/internal/lab"
 	"conclab/internal/probe"
+	"conclab/internal/protocol"
 	"conclab/internal/runlog"
 )
 
@@ -39,7 +40,7 @@ func (r *reporter) event(ev runlog.Event) {
 	}
 	w := r.w
 	switch ev.Type {
-	case "started":
+	case protocol.EventStarted:
 		fmt.Fprintf(w, "%s — %s\n", r.exp.ID, r.exp.Title)
 		h := e.Host
 		fmt.Fprintf(w, "host: %s · %d usable CPUs · %s · Go %s · virtualization: %s\n", h.CPUModel, h.EffectiveCPUs(), h.Kernel, h.GoVersion, h.Virtual)
@@ -58,7 +59,7 @@ func (r *reporter) event(ev runlog.Event) {
 		}
 	case "log":
 		fmt.Fprintf(w, "[%6.2f s] note: %s\n", e.T/1000, e.Message)
-	case "result":
+	case protocol.EventResult:
 		fmt.Fprintln(w, "\nMeasured:")
 		width := 0
 		for _, m := range e.Metrics {
@@ -79,7 +80,7 @@ func (r *reporter) event(ev runlog.Event) {
 				fmt.Fprintf(w, "      why: %s\n", c.Why)
 			}
 		}
-	case "done":
+	case protocol.EventDone:
 		fmt.Fprintf(w, "\n%s after %.2f s\n", e.Status, e.T/1000)
 	}
 }

@@ -65,7 +65,7 @@ func RunQuick(t testing.TB, reg *lab.Registry, id string, set map[string]string)
 	if r.Outcome.Status != protocol.StatusOK {
 		t.Fatalf("%s ended %s: %s", id, r.Outcome.Status, r.Outcome.Error)
 	}
-	if res := r.Last("result"); res != nil {
+	if res := r.Last(protocol.EventResult); res != nil {
 		b, _ := json.Marshal(res)
 		var body struct {
 			Metrics []lab.Metric `json:"metrics"`
@@ -129,23 +129,23 @@ func CheckContract(t testing.TB, r *Run) {
 	if len(evs) < 3 {
 		t.Fatalf("only %d events", len(evs))
 	}
-	if evs[0]["type"] != "started" {
+	if evs[0]["type"] != protocol.EventStarted {
 		t.Errorf("first event is %v, want started", evs[0]["type"])
 	}
-	if evs[len(evs)-1]["type"] != "done" || evs[len(evs)-1]["status"] != "ok" {
+	if evs[len(evs)-1]["type"] != protocol.EventDone || evs[len(evs)-1]["status"] != protocol.StatusOK {
 		t.Errorf("last event is %v, want done with status ok", evs[len(evs)-1])
 	}
-	if evs[len(evs)-2]["type"] != "result" {
+	if evs[len(evs)-2]["type"] != protocol.EventResult {
 		t.Errorf("second-to-last event is %v, want result", evs[len(evs)-2]["type"])
 	}
-	if n := len(r.Of("result")); n != 1 {
+	if n := len(r.Of(protocol.EventResult)); n != 1 {
 		t.Errorf("%d result events, want 1", n)
 	}
-	if n := len(r.Of("done")); n != 1 {
+	if n := len(r.Of(protocol.EventDone)); n != 1 {
 		t.Errorf("%d done events, want 1", n)
 	}
 	for i, e := range evs {
-		if _, ok := e["t"].(float64); !ok && e["type"] != "done" {
+		if _, ok := e["t"].(float64); !ok && e["type"] != protocol.EventDone {
 			t.Errorf("event %d (%v) has no time t", i, e["type"])
 		}
 	}

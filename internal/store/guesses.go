@@ -118,7 +118,7 @@ func (s *Store) Guesses(learner string) ([]Guess, error) {
 		}
 		json.Unmarshal([]byte(value), &g.Value)
 		json.Unmarshal([]byte(measured), &g.Measured)
-		g.Class, g.Right, g.At = class == 1, right == 1, ms(at).UTC()
+		g.Class, g.Right, g.At = class == 1, right == 1, msTime(float64(at)).UTC()
 		out = append(out, g)
 	}
 	return out, describe(rows.Err())

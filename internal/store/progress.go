@@ -42,7 +42,7 @@ func (s *Store) Progress(learner string) (Progress, error) {
 		if err := rows.Scan(&d.Experiment, &d.Runs, &first, &last, &d.LastRun); err != nil {
 			return out, describe(err)
 		}
-		d.First, d.Last = ms(first).UTC(), ms(last).UTC()
+		d.First, d.Last = msTime(float64(first)).UTC(), msTime(float64(last)).UTC()
 		out[d.Experiment] = d
 	}
 	return out, describe(rows.Err())

@@ -71,7 +71,7 @@ func scanRun(sc interface{ Scan(...any) error }, withResult bool) (Run, error) {
 		return r, err
 	}
 	json.Unmarshal([]byte(params), &r.Params)
-	r.Created, r.Started, r.Ended, r.Imported = ms(created), ms(started), ms(ended), ms(imported)
+	r.Created, r.Started, r.Ended, r.Imported = msTime(float64(created)), msTime(float64(started)), msTime(float64(ended)), msTime(float64(imported))
 	if host != "" {
 		var h probe.Host
 		if json.Unmarshal([]byte(host), &h) == nil {
@@ -88,13 +88,6 @@ func scanRun(sc interface{ Scan(...any) error }, withResult bool) (Run, error) {
 		r.Result = json.RawMessage(result)
 	}
 	return r, nil
-}
-
-func ms(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(v)
 }
 
 // Get returns a stored run with its result (ErrNotFound when there is no

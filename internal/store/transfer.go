@@ -105,6 +105,8 @@ type parsed struct {
 	events []runlog.Entry
 	result json.RawMessage
 	host   json.RawMessage
+
+	hasHeader, sawDone bool
 }
 
 // parse reads and checks a whole file before anything is stored.
@@ -113,7 +115,6 @@ func (s *Store) parse(rd io.Reader) (parsed, error) {
 	sc := bufio.NewScanner(io.LimitReader(rd, MaxImport+1))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	line, size := 0, 0
-	hasHeader, sawDone := false, false
 	for sc.Scan() {
 		line++
 		b := bytes.TrimSpace(sc.Bytes())
@@ -140,63 +141,20 @@ func (s *Store) parse(rd io.Reader) (parsed, error) {
 			if err := checkHeader(p.h); err != nil {
 				return p, refuse(line, "%v", err)
 			}
-			hasHeader = true
+			p.hasHeader = true
 			continue
 		}
-		if line == 1 && head.Type != "started" {
+		if line == 1 && head.Type != protocol.EventStarted {
 			return p, refuse(line, "a run file begins with a %q header (conclab export) or a started event (conclab run --json), not a %q", ExportFormat, head.Type)
 		}
-		if sawDone {
+		if p.sawDone {
 			return p, refuse(line, "an event after the run's done event, which must be its last")
 		}
 		if len(p.events) >= runlog.MaxEvents+2 {
 			return p, refuse(line, "more events than the %d this conclab keeps of a run", runlog.MaxEvents)
 		}
-		switch head.Type {
-		case "started":
-			var st struct {
-				Experiment string          `json:"experiment"`
-				Params     map[string]any  `json:"params"`
-				TS         float64         `json:"ts"`
-				Host       json.RawMessage `json:"host"`
-			}
-			if err := json.Unmarshal(b, &st); err != nil || st.Experiment == "" {
-				return p, refuse(line, "a started event must name its experiment")
-			}
-			if hasHeader && st.Experiment != p.h.Experiment {
-				return p, refuse(line, "the started event is of %s, but the header says %s", st.Experiment, p.h.Experiment)
-			}
-			if p.host != nil {
-				return p, refuse(line, "a second started event; a run has one")
-			}
-			p.host = st.Host
-			if !hasHeader {
-				p.h.Experiment, p.h.Params, p.h.Started, p.h.Created = st.Experiment, st.Params, msTime(st.TS), msTime(st.TS)
-			}
-		case "result":
-			if p.result != nil {
-				return p, refuse(line, "a second result event; a run has at most one")
-			}
-			if _, err := lab.DecodeResult(b); err != nil {
-				return p, refuse(line, "the result event is malformed: %v", err)
-			}
-			p.result = json.RawMessage(bytes.Clone(b))
-		case "done":
-			var d struct {
-				Status string  `json:"status"`
-				Error  string  `json:"error"`
-				TS     float64 `json:"ts"`
-			}
-			if err := json.Unmarshal(b, &d); err != nil || !finalStatus(d.Status) {
-				return p, refuse(line, "the done event's status must be ok, failed, cancelled, timeout or interrupted")
-			}
-			if hasHeader && d.Status != p.h.Status {
-				return p, refuse(line, "the done event says %s, but the header says %s", d.Status, p.h.Status)
-			}
-			if !hasHeader {
-				p.h.Status, p.h.Error, p.h.Ended = d.Status, d.Error, msTime(d.TS)
-			}
-			sawDone = true
+		if err := p.event(line, head.Type, b); err != nil {
+			return p, err
 		}
 		p.events = append(p.events, runlog.Entry{Seq: len(p.events) + 1, Type: head.Type, Body: bytes.Clone(b)})
 	}
@@ -209,16 +167,10 @@ func (s *Store) parse(rd io.Reader) (parsed, error) {
 	if line == 0 {
 		return p, refuse(0, "the file is empty")
 	}
-	if hasHeader && len(p.events) != p.h.Events {
-		return p, refuse(line, "the file ends after %d of the run's %d events: it was cut short", len(p.events), p.h.Events)
+	if err := p.complete(line); err != nil {
+		return p, err
 	}
-	if !sawDone && p.h.Status != StatusInterrupted {
-		return p, refuse(line, "the file ends before the run's done event: it was cut short")
-	}
-	if p.h.Status == protocol.StatusOK && p.result == nil {
-		return p, refuse(line, "the run finished ok but the file holds no result event")
-	}
-	if !hasHeader {
+	if !p.hasHeader {
 		if p.h.Ended.IsZero() {
 			p.h.Ended = p.h.Started
 		}
@@ -226,10 +178,76 @@ func (s *Store) parse(rd io.Reader) (parsed, error) {
 			p.h.Lesson = s.o.LessonOf(p.h.Experiment)
 		}
 	}
-	if !expPattern.MatchString(p.h.Experiment) {
-		return p, refuse(1, "%q is not an experiment id", p.h.Experiment)
-	}
 	return p, nil
+}
+
+// complete checks that the file held a whole run.
+func (p *parsed) complete(line int) error {
+	if p.hasHeader && len(p.events) != p.h.Events {
+		return refuse(line, "the file ends after %d of the run's %d events: it was cut short", len(p.events), p.h.Events)
+	}
+	if !p.sawDone && p.h.Status != StatusInterrupted {
+		return refuse(line, "the file ends before the run's done event: it was cut short")
+	}
+	if p.h.Status == protocol.StatusOK && p.result == nil {
+		return refuse(line, "the run finished ok but the file holds no result event")
+	}
+	if !expPattern.MatchString(p.h.Experiment) {
+		return refuse(1, "%q is not an experiment id", p.h.Experiment)
+	}
+	return nil
+}
+
+// event checks one event of the file, and takes what the run's record
+// needs from its started, result and done events.
+func (p *parsed) event(line int, typ string, b []byte) error {
+	switch typ {
+	case protocol.EventStarted:
+		var st struct {
+			Experiment string          `json:"experiment"`
+			Params     map[string]any  `json:"params"`
+			TS         float64         `json:"ts"`
+			Host       json.RawMessage `json:"host"`
+		}
+		if err := json.Unmarshal(b, &st); err != nil || st.Experiment == "" {
+			return refuse(line, "a started event must name its experiment")
+		}
+		if p.hasHeader && st.Experiment != p.h.Experiment {
+			return refuse(line, "the started event is of %s, but the header says %s", st.Experiment, p.h.Experiment)
+		}
+		if p.host != nil {
+			return refuse(line, "a second started event; a run has one")
+		}
+		p.host = st.Host
+		if !p.hasHeader {
+			p.h.Experiment, p.h.Params, p.h.Started, p.h.Created = st.Experiment, st.Params, msTime(st.TS), msTime(st.TS)
+		}
+	case protocol.EventResult:
+		if p.result != nil {
+			return refuse(line, "a second result event; a run has at most one")
+		}
+		if _, err := lab.DecodeResult(b); err != nil {
+			return refuse(line, "the result event is malformed: %v", err)
+		}
+		p.result = json.RawMessage(bytes.Clone(b))
+	case protocol.EventDone:
+		var d struct {
+			Status string  `json:"status"`
+			Error  string  `json:"error"`
+			TS     float64 `json:"ts"`
+		}
+		if err := json.Unmarshal(b, &d); err != nil || !finalStatus(d.Status) {
+			return refuse(line, "the done event's status must be ok, failed, cancelled, timeout or interrupted")
+		}
+		if p.hasHeader && d.Status != p.h.Status {
+			return refuse(line, "the done event says %s, but the header says %s", d.Status, p.h.Status)
+		}
+		if !p.hasHeader {
+			p.h.Status, p.h.Error, p.h.Ended = d.Status, d.Error, msTime(d.TS)
+		}
+		p.sawDone = true
+	}
+	return nil
 }
 
 func checkHeader(h header) error {
@@ -258,6 +276,7 @@ func finalStatus(s string) bool {
 	return false
 }
 
+// msTime is a time stored as Unix milliseconds (0 for none).
 func msTime(v float64) time.Time {
 	if v <= 0 {
 		return time.Time{}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"conclab/internal/format"
 	"conclab/internal/lab"
 )
 
@@ -135,9 +136,9 @@ func (m labMeasured) tieReason(class string, pick *tally, others []*tally) strin
 	switch {
 	case pick.s.key == kOneCPU:
 		total := float64(m.tasks) * m.cpuPerTask()
-		if total < ms(m.delay) {
+		if total < format.Ms(m.delay) {
 			return fmt.Sprintf("With this little computation (%.1f ms for all %d tasks, less than one wait of %.1f ms) one CPU keeps up: "+
-				"while the tasks wait, more CPUs have nothing to do.", total, m.tasks, ms(m.delay))
+				"while the tasks wait, more CPUs have nothing to do.", total, m.tasks, format.Ms(m.delay))
 		}
 		return fmt.Sprintf("One CPU kept pace with all of them although the computation added up to %.1f ms. The other CPUs may have been "+
 			"busy with other programs: this machine is shared, and the host panel says how many CPUs it has.", total)
@@ -154,7 +155,7 @@ func (m labMeasured) tieReason(class string, pick *tally, others []*tally) strin
 // round, in ms.
 func (m labMeasured) cpuPerTask() float64 {
 	first := m.tally[kSequential].first
-	return ms(first.cpuWall) / max(float64(first.done), 1)
+	return format.Ms(first.cpuWall) / max(float64(first.done), 1)
 }
 
 // asides say what cost the strategies the rule allowed but that lost:
@@ -177,7 +178,7 @@ func (m labMeasured) asides(class string, pick *tally) string {
 func (m labMeasured) overlapNote() string {
 	return fmt.Sprintf("Each task mostly waits, but the waits overlap: all %d tasks together waited about one wait (%.1f ms), "+
 		"while their computation added up to %.1f ms, which one CPU has to do one task after another and all CPUs share out.",
-		m.tasks, ms(m.delay), float64(m.tasks)*m.cpuPerTask())
+		m.tasks, format.Ms(m.delay), float64(m.tasks)*m.cpuPerTask())
 }
 
 // missReason explains why the rule's pick lost by more than noise.

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"conclab/internal/format"
 	"conclab/internal/lab"
 	"conclab/internal/probe"
 )
@@ -50,7 +51,7 @@ func startSampler(out *lab.Emitter, series string, live bool, phase string, done
 				k := done.Load()
 				peak = max(peak, probe.RSS())
 				if s.series != nil {
-					s.series.Add(ms(now.Sub(s.start)), float64(k))
+					s.series.Add(format.Ms(now.Sub(s.start)), float64(k))
 				}
 				if every.Due() {
 					out.Progress(phase, base+int(k), total)
@@ -68,7 +69,7 @@ func (s *sampler) stop(wall time.Duration, done int) int64 {
 	close(s.stopc)
 	peak := <-s.final
 	if s.series != nil {
-		s.series.Add(ms(wall), float64(done))
+		s.series.Add(format.Ms(wall), float64(done))
 		s.series.Flush()
 	}
 	s.out.Gauge("Tasks done", float64(done), fmt.Sprintf("of %d", s.n))

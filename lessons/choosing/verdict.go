@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"conclab/internal/format"
 	"conclab/internal/lab"
 )
 
@@ -122,8 +123,8 @@ func (r *labRun) finish(cpuMs, ioMs, rate float64) error {
 		}
 		w := t.wall()
 		r.out.Row("ranking", strconv.Itoa(i+1), map[string]any{
-			"rank": i + 1, "strategy": t.s.name, "wall": round3(w.P50), "vs": round3(w.P50 / fastest.wall().P50),
-			"cpu": round3(t.cpu().P50), "memory": round3(float64(t.rss) / (1 << 20)), "note": strings.Join(notes, "; "),
+			"rank": i + 1, "strategy": t.s.name, "wall": format.Sig(w.P50, 3), "vs": format.Sig(w.P50/fastest.wall().P50, 3),
+			"cpu": format.Sig(t.cpu().P50, 3), "memory": format.Sig(float64(t.rss)/(1<<20), 3), "note": strings.Join(notes, "; "),
 		})
 	}
 
@@ -156,7 +157,7 @@ func (r *labRun) metrics(rank []*tally, share, rate float64) []lab.Metric {
 		out = append(out, m)
 	}
 	seq, fastest := r.tally[kSequential], rank[0]
-	out = append(out, lab.Metric{Key: keySpeedup, Name: "Speed-up of the fastest strategy over sequential", Value: round3(seq.wall().P50 / fastest.wall().P50), Unit: "×",
+	out = append(out, lab.Metric{Key: keySpeedup, Name: "Speed-up of the fastest strategy over sequential", Value: format.Sig(seq.wall().P50/fastest.wall().P50, 3), Unit: "×",
 		Note: fmt.Sprintf("%s vs sequential, %s", fastest.s.name, how)})
 	for _, s := range strategies {
 		t := r.tally[s.key]
@@ -170,7 +171,7 @@ func (r *labRun) metrics(rank []*tally, share, rate float64) []lab.Metric {
 		if s.key == kProcesses {
 			note = "this process's sampled peak plus each worker process's peak (getrusage maxrss)"
 		}
-		out = append(out, lab.Metric{Key: "memory.peak." + s.metric(), Name: "Peak memory, " + s.name, Value: round3(float64(t.rss) / (1 << 20)), Unit: "MiB", Note: note})
+		out = append(out, lab.Metric{Key: "memory.peak." + s.metric(), Name: "Peak memory, " + s.name, Value: format.Sig(float64(t.rss)/(1<<20), 3), Unit: "MiB", Note: note})
 	}
 	st := lab.Summarize(r.tally[kProcesses].startups)
 	m := st.Metric("processes.startup", "Start-up of the process pool", "ms")
@@ -180,10 +181,10 @@ func (r *labRun) metrics(rank []*tally, share, rate float64) []lab.Metric {
 	first := seq.first
 	n := float64(max(first.done, 1))
 	out = append(out,
-		lab.Metric{Key: "workload.cpu_share", Name: "Computing share of a task, as set", Value: round3(share * 100), Unit: "%"},
-		lab.Metric{Key: "workload.cpu_per_task", Name: "Computation per task, measured", Value: round3(ms(first.cpuWall) / n), Unit: "ms", Note: "wall time hashing, first sequential round"},
-		lab.Metric{Key: "workload.io_per_task", Name: "I/O wait per task, measured", Value: round3(ms(first.ioWall) / n), Unit: "ms", Note: "connect, request and answer from the server, first sequential round"},
-		lab.Metric{Key: "hash.rate", Name: "Hashing rate, one thread", Value: round3(rate), Unit: "SHA-256 rounds/ms", Note: "median of 3 calibration trials, CPU time of one thread"},
+		lab.Metric{Key: "workload.cpu_share", Name: "Computing share of a task, as set", Value: format.Sig(share*100, 3), Unit: "%"},
+		lab.Metric{Key: "workload.cpu_per_task", Name: "Computation per task, measured", Value: format.Sig(format.Ms(first.cpuWall)/n, 3), Unit: "ms", Note: "wall time hashing, first sequential round"},
+		lab.Metric{Key: "workload.io_per_task", Name: "I/O wait per task, measured", Value: format.Sig(format.Ms(first.ioWall)/n, 3), Unit: "ms", Note: "connect, request and answer from the server, first sequential round"},
+		lab.Metric{Key: "hash.rate", Name: "Hashing rate, one thread", Value: format.Sig(rate, 3), Unit: "SHA-256 rounds/ms", Note: "median of 3 calibration trials, CPU time of one thread"},
 	)
 	return out
 }

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"conclab/internal/format"
 	"conclab/internal/lab"
 	"conclab/internal/probe"
 )
@@ -237,8 +238,8 @@ func (r *labRun) measure(ctx context.Context, s strategy, round int) error {
 		return err
 	}
 
-	t.walls = append(t.walls, ms(wall))
-	t.cpus = append(t.cpus, ms(usage.CPU()+st.children.CPU()))
+	t.walls = append(t.walls, format.Ms(wall))
+	t.cpus = append(t.cpus, format.Ms(usage.CPU()+st.children.CPU()))
 	t.rss = max(t.rss, peak+st.childRSS)
 	t.done = min(t.done, st.done)
 	if round == 0 {
@@ -247,7 +248,7 @@ func (r *labRun) measure(ctx context.Context, s strategy, round int) error {
 		t.mismatch = true
 	}
 	if s.key == kProcesses {
-		t.startups = append(t.startups, ms(st.startup))
+		t.startups = append(t.startups, format.Ms(st.startup))
 	}
 	r.steps++
 
@@ -271,25 +272,15 @@ func (r *labRun) cells(t *tally, state string) map[string]any {
 	}
 	w, cpu := t.wall(), t.cpu()
 	c["done"] = fmt.Sprintf("%d / %d", t.done, r.w.n)
-	c["wall"] = round3(w.P50)
-	c["cpu"] = round3(cpu.P50)
-	c["busy"] = round3(cpu.P50 / max(w.P50, 1e-9))
-	c["memory"] = round3(float64(t.rss) / (1 << 20))
+	c["wall"] = format.Sig(w.P50, 3)
+	c["cpu"] = format.Sig(cpu.P50, 3)
+	c["busy"] = format.Sig(cpu.P50/max(w.P50, 1e-9), 3)
+	c["memory"] = format.Sig(float64(t.rss)/(1<<20), 3)
 	c["checksum"] = t.sum.short()
 	if t.mismatch {
 		c["checksum"] = t.sum.short() + " (a later round differed!)"
 	}
 	return c
-}
-
-func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
-
-func round3(f float64) float64 {
-	if f == 0 || math.IsNaN(f) || math.IsInf(f, 0) {
-		return f
-	}
-	p := math.Pow(10, 2-math.Floor(math.Log10(math.Abs(f))))
-	return math.Round(f*p) / p
 }
 
 // workloadPredictions are what a learner may guess before a run, beside the claims

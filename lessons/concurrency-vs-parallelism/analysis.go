@@ -2,6 +2,7 @@ package concurrencyvsparallelism
 
 import (
 	"cmp"
+	"conclab/internal/format"
 	"slices"
 	"time"
 )
@@ -74,7 +75,7 @@ func (r *phaseResult) turnLengths() []float64 {
 	var out []float64
 	for _, list := range r.turns() {
 		for i := 0; i+1 < len(list); i++ {
-			out = append(out, ms(list[i].end-list[i].start))
+			out = append(out, format.Ms(list[i].end-list[i].start))
 		}
 	}
 	return out

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"time"
 
+	"conclab/internal/format"
 	"conclab/internal/lab"
 	"conclab/internal/probe"
 )
@@ -126,7 +127,7 @@ func runCPUTimeline(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 		}
 		results[m] = res
 		out.Log(fmt.Sprintf("%s finished: wall %.0f ms, CPU time of the tasks %.0f ms in all, %d turn changes.",
-			m, ms(res.wall), ms(res.cpuTime()), turnChanges(res)))
+			m, format.Ms(res.wall), format.Ms(res.cpuTime()), turnChanges(res)))
 	}
 	out.Progress("done", 100, 100)
 	metrics, claims := timelineResult(timelineMeasured{

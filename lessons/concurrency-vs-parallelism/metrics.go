@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"conclab/internal/format"
 	"conclab/internal/lab"
 )
 
@@ -56,17 +57,17 @@ func timelineResult(tm timelineMeasured) ([]lab.Metric, []lab.Claim) {
 func phaseMetrics(r *phaseResult) []lab.Metric {
 	cpu := make([]float64, len(r.tasks))
 	for i, t := range r.tasks {
-		cpu[i] = ms(t.usage.CPU())
+		cpu[i] = format.Ms(t.usage.CPU())
 	}
 	inv, vol := r.switches()
 	m := r.mode
 	out := []lab.Metric{
-		{Key: "wall_time." + m, Name: "Wall time, " + m, Value: ms(r.wall), Unit: "ms", Note: "from the start signal to the end of the last task"},
+		{Key: "wall_time." + m, Name: "Wall time, " + m, Value: format.Ms(r.wall), Unit: "ms", Note: "from the start signal to the end of the last task"},
 		lab.Summarize(cpu).Metric("cpu_time.per_task."+m, "CPU time per task, "+m, "ms"),
-		{Key: "cpu_time.sum." + m, Name: "Sum of CPU times, " + m, Value: ms(r.cpuTime()), Unit: "ms", Note: "getrusage(RUSAGE_THREAD) of each task's thread, added up"},
+		{Key: "cpu_time.sum." + m, Name: "Sum of CPU times, " + m, Value: format.Ms(r.cpuTime()), Unit: "ms", Note: "getrusage(RUSAGE_THREAD) of each task's thread, added up"},
 		{Key: "speedup." + m, Name: "Speedup, " + m, Value: r.speedup(), Unit: "×", Note: "sum of the tasks' CPU times ÷ wall time: how many CPUs' worth of work ran at once"},
 		{Key: "turn_changes." + m, Name: "Turn changes, " + m, Value: float64(turnChanges(r)), Unit: "", Note: "times a CPU went from one task to another, from the getcpu samples"},
-		{Key: "overlap." + m, Name: "Time two or more tasks ran at once, " + m, Value: ms(r.overlap()), Unit: "ms", Note: "from the spans of every task"},
+		{Key: "overlap." + m, Name: "Time two or more tasks ran at once, " + m, Value: format.Ms(r.overlap()), Unit: "ms", Note: "from the spans of every task"},
 		{Key: "cpus_seen." + m, Name: "CPUs the tasks ran on, " + m, Value: float64(len(r.cpusSeen())), Unit: "", Note: "distinct answers of getcpu"},
 		{Key: "involuntary_switches." + m, Name: "Involuntary switches, " + m, Value: float64(inv), Unit: "", Note: "getrusage: the kernel took the CPU away (time slice over)"},
 		{Key: "voluntary_switches." + m, Name: "Voluntary switches, " + m, Value: float64(vol), Unit: "", Note: "getrusage: the thread gave up the CPU itself. The tasks never wait, so these come from the Go runtime, which parks a locked thread for a moment when it preempts a goroutine that has run for 10 ms"},

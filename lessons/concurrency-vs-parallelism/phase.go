@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"conclab/internal/format"
 	"conclab/internal/lab"
 )
 
@@ -31,7 +32,6 @@ type phaseResult struct {
 func cpuName(cpu int) string { return fmt.Sprintf("CPU %d", cpu) }
 
 // ms turns a duration into milliseconds for events and metrics.
-func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
 
 // reportEvery is how often the reporter sends the spans closed so far.
 const reportEvery = 50 * time.Millisecond
@@ -104,7 +104,7 @@ func runPhase(ctx context.Context, ph phase, gap time.Duration, out *lab.Emitter
 			return cmp.Compare(a.s.start, b.s.start)
 		})
 		for _, it := range batch {
-			out.Span("cpu-"+ph.mode, cpuName(it.s.cpu), ms(it.s.start), ms(it.s.end), it.task)
+			out.Span("cpu-"+ph.mode, cpuName(it.s.cpu), format.Ms(it.s.start), format.Ms(it.s.end), it.task)
 		}
 		slices.SortFunc(batch, func(a, b item) int {
 			if order[a.task] != order[b.task] {
@@ -113,7 +113,7 @@ func runPhase(ctx context.Context, ph phase, gap time.Duration, out *lab.Emitter
 			return cmp.Compare(a.s.start, b.s.start)
 		})
 		for _, it := range batch {
-			out.Span("task-"+ph.mode, it.task, ms(it.s.start), ms(it.s.end), cpuName(it.s.cpu))
+			out.Span("task-"+ph.mode, it.task, format.Ms(it.s.start), format.Ms(it.s.end), cpuName(it.s.cpu))
 		}
 		var done int64
 		for _, t := range ph.tasks {
@@ -161,10 +161,10 @@ func taskRow(mode string, t *task, spans []span, final bool) map[string]any {
 	}
 	if final {
 		row["samples"] = t.samples
-		row["cpu_ms"] = ms(t.usage.CPU())
+		row["cpu_ms"] = format.Ms(t.usage.CPU())
 		row["involuntary"] = t.usage.Involuntary
 		row["voluntary"] = t.usage.Voluntary
-		row["end_ms"] = ms(t.end)
+		row["end_ms"] = format.Ms(t.end)
 		row["state"] = "finished"
 	}
 	return row

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"conclab/internal/format"
 	"conclab/internal/lab"
 )
 
@@ -29,7 +30,7 @@ func judgeTurns(r *phaseResult, load lab.Load) lab.Claim {
 	turns := turnChanges(r)
 	others := wall - r.busy()[cpu]
 	measured := fmt.Sprintf("%d turn changes on CPU %d among %d tasks; wall %.0f ms vs %.0f ms of CPU time summed (ratio %.2f)",
-		turns, cpu, len(r.tasks), ms(wall), ms(sum), ratio)
+		turns, cpu, len(r.tasks), format.Ms(wall), format.Ms(sum), ratio)
 	seen := r.cpusSeen()
 	switch {
 	case len(seen) != 1:
@@ -46,7 +47,7 @@ func judgeTurns(r *phaseResult, load lab.Load) lab.Claim {
 	// the claim's own margin (15%) is the whole tolerance.
 	return claimTurns.Decided(measured, lab.Decide(lab.Once(ratio, "×"), lab.Between(0.9, 1.15), load), fmt.Sprintf(
 		"For %.0f ms of the %.0f ms none of the tasks was running on CPU %d: the kernel gave it to other programs on this machine (other runs, the system itself), so the wall time grew beyond the tasks' own CPU time.",
-		ms(others), ms(wall), cpu))
+		format.Ms(others), format.Ms(wall), cpu))
 }
 
 // judgeOverlap holds the parallel timeline (or else the combined one)
@@ -64,7 +65,7 @@ func judgeOverlap(results map[string]*phaseResult, vc verdictContext) lab.Claim 
 	sp := r.speedup()
 	ov := r.overlap()
 	measured := fmt.Sprintf("%s timeline on %d CPU%s: the tasks ran on CPU %s, at least two of them at once for %.0f of %.0f ms; speedup %.2f× (sum of CPU times %.0f ms ÷ wall %.0f ms)",
-		r.mode, n, plural(n, "", "s"), cpuList(seen), ms(ov), ms(r.wall), sp, ms(r.cpuTime()), ms(r.wall))
+		r.mode, n, plural(n, "", "s"), cpuList(seen), format.Ms(ov), format.Ms(r.wall), sp, format.Ms(r.cpuTime()), format.Ms(r.wall))
 	if c, p := results["concurrent"], results["parallel"]; c != nil && p != nil {
 		measured += fmt.Sprintf("; the concurrent timeline took %.2f× as long", float64(c.wall)/float64(p.wall))
 	}
@@ -99,7 +100,7 @@ func gaps(r *phaseResult) string {
 		for _, s := range list {
 			last = max(last, s.end)
 		}
-		parts = append(parts, fmt.Sprintf("CPU %d ran none of the tasks for %.0f of its %.0f ms", cpu, ms(max(0, last-busy[cpu])), ms(last)))
+		parts = append(parts, fmt.Sprintf("CPU %d ran none of the tasks for %.0f of its %.0f ms", cpu, format.Ms(max(0, last-busy[cpu])), format.Ms(last)))
 	}
 	slices.Sort(parts)
 	return strings.Join(parts, "; ")

@@ -42,7 +42,7 @@ func mixedResult(out *lab.Emitter, rs map[string][]stratResult, n, cores int) er
 		k := s.metric
 		tp := m.throughput(s.key)
 		metrics = append(metrics,
-			lab.Metric{Key: "throughput." + k, Name: "Throughput, " + s.label, Value: round2(tp.Mid), Unit: "requests/s", N: r.processed,
+			lab.Metric{Key: "throughput." + k, Name: "Throughput, " + s.label, Value: format.Round(tp.Mid, 2), Unit: "requests/s", N: r.processed,
 				Note: fmt.Sprintf("median of %d round%s; that round: %d requests in %s, %.2f CPUs kept busy, and other programs %.2f meanwhile (/proc/stat)",
 					len(runs), format.Plural(len(runs)), r.processed, r.wall.Round(time.Millisecond/10), r.busy, r.others)},
 			r.lat.Metric("latency."+k, "Latency, "+s.label, "ms"),
@@ -53,9 +53,9 @@ func mixedResult(out *lab.Emitter, rs map[string][]stratResult, n, cores int) er
 	}
 	pool := m.throughput("mixed").Mid
 	metrics = append(metrics,
-		lab.Metric{Key: keyMixedOverOne, Name: "The pool's throughput over goroutines on one CPU", Value: round2(pool / m.throughput("concurrent-1cpu").Mid), Unit: "×"},
-		lab.Metric{Key: keyMixedOverAll, Name: "The pool's throughput over goroutines on all CPUs", Value: round2(pool / m.throughput("concurrent-all").Mid), Unit: "×"},
-		lab.Metric{Key: "throughput_ratio.mixed_over_sequential", Name: "The pool's throughput over sequential", Value: round2(pool / m.throughput("sequential").Mid), Unit: "×"},
+		lab.Metric{Key: keyMixedOverOne, Name: "The pool's throughput over goroutines on one CPU", Value: format.Round(pool/m.throughput("concurrent-1cpu").Mid, 2), Unit: "×"},
+		lab.Metric{Key: keyMixedOverAll, Name: "The pool's throughput over goroutines on all CPUs", Value: format.Round(pool/m.throughput("concurrent-all").Mid, 2), Unit: "×"},
+		lab.Metric{Key: "throughput_ratio.mixed_over_sequential", Name: "The pool's throughput over sequential", Value: format.Round(pool/m.throughput("sequential").Mid, 2), Unit: "×"},
 	)
 	out.Result(metrics, judgeMixed(m))
 	return nil

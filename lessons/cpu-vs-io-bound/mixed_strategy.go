@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"conclab/internal/format"
 	"conclab/internal/kit"
 	"conclab/internal/lab"
 	"conclab/internal/probe"
@@ -58,16 +59,16 @@ func runStrategy(ctx context.Context, out *lab.Emitter, s strategy, pl *pipeline
 			state = "finished"
 		}
 		row := map[string]any{"strategy": s.label, "processed": len(lats), "queries": srv.Answered(), "responses": srv.Responses(),
-			"rps": round2(rps), "state": state}
+			"rps": format.Round(rps, 2), "state": state}
 		if len(lats) > 0 {
-			row["p50"], row["p99"] = round2(sum.P50), round2(sum.P99)
-			out.Bar("latency", "p50", s.label, round2(sum.P50), round2(sum.P50), round2(sum.P50))
-			out.Bar("latency", "p99", s.label, round2(sum.P99), round2(sum.P99), round2(sum.P99))
+			row["p50"], row["p99"] = format.Round(sum.P50, 2), format.Round(sum.P99, 2)
+			out.Bar("latency", "p50", s.label, format.Round(sum.P50, 2), format.Round(sum.P50, 2), format.Round(sum.P50, 2))
+			out.Bar("latency", "p99", s.label, format.Round(sum.P99, 2), format.Round(sum.P99, 2), format.Round(sum.P99, 2))
 		}
 		if final {
-			row["busy"], row["others"] = round2(res.busy), round2(res.others)
+			row["busy"], row["others"] = format.Round(res.busy, 2), format.Round(res.others, 2)
 		}
-		out.Bar("throughput", "", s.label, round2(rps), round2(rps), round2(rps))
+		out.Bar("throughput", "", s.label, format.Round(rps, 2), format.Round(rps, 2), format.Round(rps, 2))
 		out.Row("strategies", s.key, row)
 		res.lat, res.throughput, res.processed = sum, rps, len(lats)
 	}
@@ -95,7 +96,7 @@ func runStrategy(ctx context.Context, out *lab.Emitter, s strategy, pl *pipeline
 		pl.mu.Lock()
 		k := len(pl.latencies)
 		pl.mu.Unlock()
-		done.Add(ms(time.Since(pl.t0)), float64(k))
+		done.Add(format.Round(format.Ms(time.Since(pl.t0)), 3), float64(k))
 	}
 	for {
 		select {

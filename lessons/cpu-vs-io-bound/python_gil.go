@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"conclab/internal/format"
 	"conclab/internal/kit"
 	"conclab/internal/lab"
 	"conclab/internal/probe"
@@ -257,16 +258,16 @@ func (g gilRun) measure(ctx context.Context, exe string, threadsOnly bool) (map[
 				v.best, v.cpu = d, time.Duration(v.roundCPU*1e9)
 			}
 			v.slowest = max(v.slowest, d)
-			out.Row("variants", rowPrefix+v.key, map[string]any{"variant": v.label, "wall": ms(v.best), "cpu": ms(v.cpu),
-				"busy": round2(v.cpu.Seconds() / v.best.Seconds()), "rounds": v.rounds})
+			out.Row("variants", rowPrefix+v.key, map[string]any{"variant": v.label, "wall": format.Round(format.Ms(v.best), 3), "cpu": format.Round(format.Ms(v.cpu), 3),
+				"busy": format.Round(v.cpu.Seconds()/v.best.Seconds(), 2), "rounds": v.rounds})
 			last := "pn"
 			if threadsOnly {
 				last = "tn"
 			}
 			if l.Key == last {
-				out.Bar("speedup", "", vs["tn"].label, round2(vs["t1"].best.Seconds()/vs["tn"].best.Seconds()), 0, 0)
+				out.Bar("speedup", "", vs["tn"].label, format.Round(vs["t1"].best.Seconds()/vs["tn"].best.Seconds(), 2), 0, 0)
 				if !threadsOnly {
-					out.Bar("speedup", "", vs["pn"].label, round2(vs["p1"].best.Seconds()/vs["pn"].best.Seconds()), 0, 0)
+					out.Bar("speedup", "", vs["pn"].label, format.Round(vs["p1"].best.Seconds()/vs["pn"].best.Seconds(), 2), 0, 0)
 				}
 			}
 		}

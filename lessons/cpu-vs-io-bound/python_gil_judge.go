@@ -89,9 +89,9 @@ func judgeDefaultBuild(m gilMeasured) []lab.Claim {
 	ideal := min(n, cores)
 	st, sp := speedup(m.t1, m.tn), speedup(m.p1, m.pn)
 	tm := fmt.Sprintf("%s with %d threads (%.0f ms against %.0f ms for one, fastest rounds); together they kept %.2f CPUs busy",
-		st, n, ms(m.tn.best), ms(m.t1.best), m.tn.busy())
+		st, n, format.Round(format.Ms(m.tn.best), 3), format.Round(format.Ms(m.t1.best), 3), m.tn.busy())
 	pm := fmt.Sprintf("%s with %d processes (%.0f ms against %.0f ms for one), keeping %.2f CPUs busy; at most %d× is possible on %d usable CPU%s",
-		sp, n, ms(m.pn.best), ms(m.p1.best), m.pn.busy(), ideal, cores, format.Plural(cores))
+		sp, n, format.Round(format.Ms(m.pn.best), 3), format.Round(format.Ms(m.p1.best), 3), m.pn.busy(), ideal, cores, format.Plural(cores))
 	if cores < 2 {
 		why := "Only one CPU is usable here, so nothing can run at the same time whatever the GIL does: the single CPU hides the difference between threads and processes."
 		return []lab.Claim{claimThreadsNoHelp.Judge(tm, lab.Inconclusive, why), claimProcsHelp.Judge(pm, lab.Inconclusive, why)}
@@ -124,7 +124,7 @@ func judgeFreeThreaded(m gilMeasured) lab.Claim {
 	}
 	st := speedup(ft.t1, ft.tn)
 	fm := fmt.Sprintf("free-threaded CPython %s (%s): %s with %d threads (%.0f ms against %.0f ms for one), keeping %.2f CPUs busy",
-		ft.version, ft.exe, st, m.n, ms(ft.tn.best), ms(ft.t1.best), ft.tn.busy())
+		ft.version, ft.exe, st, m.n, format.Round(format.Ms(ft.tn.best), 3), format.Round(format.Ms(ft.t1.best), 3), ft.tn.busy())
 	switch {
 	case ft.gil:
 		return claimAnyBuild.Judge(fm, lab.Inconclusive,

@@ -3,6 +3,7 @@ package cpuvsiobound
 import (
 	"fmt"
 
+	"conclab/internal/format"
 	"conclab/internal/lab"
 )
 
@@ -39,26 +40,26 @@ func gilResult(out *lab.Emitter, m gilMeasured, info pyLine) error {
 	metrics = append(metrics, ftFound)
 	if m.measured {
 		metrics = append(metrics,
-			lab.Metric{Key: keySpeedupThreads, Name: fmt.Sprintf("Speedup with %d threads", m.n), Value: round2(m.threadSpeedup()), Unit: "×", Note: "time with 1 thread ÷ time with N, fastest rounds"},
-			lab.Metric{Key: keySpeedupProcesses, Name: fmt.Sprintf("Speedup with %d processes", m.n), Value: round2(m.processSpeedup()), Unit: "×", Note: "time with 1 process ÷ time with N, fastest rounds"},
+			lab.Metric{Key: keySpeedupThreads, Name: fmt.Sprintf("Speedup with %d threads", m.n), Value: format.Round(m.threadSpeedup(), 2), Unit: "×", Note: "time with 1 thread ÷ time with N, fastest rounds"},
+			lab.Metric{Key: keySpeedupProcesses, Name: fmt.Sprintf("Speedup with %d processes", m.n), Value: format.Round(m.processSpeedup(), 2), Unit: "×", Note: "time with 1 process ÷ time with N, fastest rounds"},
 		)
 		for _, v := range []struct {
 			metric, label string
 			t             variantTimes
 		}{{"threads.one", "1 thread", m.t1}, {"threads.many", fmt.Sprintf("%d threads", m.n), m.tn}, {"processes.one", "1 process", m.p1}, {"processes.many", fmt.Sprintf("%d processes", m.n), m.pn}} {
-			metrics = append(metrics, lab.Metric{Key: "wall." + v.metric, Name: "Wall time, " + v.label, Value: ms(v.t.best), Unit: "ms", Note: "fastest round"})
+			metrics = append(metrics, lab.Metric{Key: "wall." + v.metric, Name: "Wall time, " + v.label, Value: format.Round(format.Ms(v.t.best), 3), Unit: "ms", Note: "fastest round"})
 		}
 		metrics = append(metrics,
-			lab.Metric{Key: "cpus_busy.threads.many", Name: fmt.Sprintf("CPUs busy, %d threads", m.n), Value: round2(m.tn.busy()), Unit: "CPUs", Note: "CPU time of the workers (time.thread_time) ÷ wall time"},
-			lab.Metric{Key: "cpus_busy.processes.many", Name: fmt.Sprintf("CPUs busy, %d processes", m.n), Value: round2(m.pn.busy()), Unit: "CPUs", Note: "CPU time of the workers (time.thread_time) ÷ wall time"},
+			lab.Metric{Key: "cpus_busy.threads.many", Name: fmt.Sprintf("CPUs busy, %d threads", m.n), Value: format.Round(m.tn.busy(), 2), Unit: "CPUs", Note: "CPU time of the workers (time.thread_time) ÷ wall time"},
+			lab.Metric{Key: "cpus_busy.processes.many", Name: fmt.Sprintf("CPUs busy, %d processes", m.n), Value: format.Round(m.pn.busy(), 2), Unit: "CPUs", Note: "CPU time of the workers (time.thread_time) ÷ wall time"},
 		)
 	}
 	if ft := m.ft; ft != nil {
 		metrics = append(metrics,
-			lab.Metric{Key: keySpeedupFreeThreaded, Name: fmt.Sprintf("Free-threaded build: speedup with %d threads", m.n), Value: round2(ft.t1.best.Seconds() / ft.tn.best.Seconds()), Unit: "×", Note: "time with 1 thread ÷ time with N, fastest rounds"},
-			lab.Metric{Key: "wall.free_threaded.threads.one", Name: "Free-threaded build: wall time, 1 thread", Value: ms(ft.t1.best), Unit: "ms", Note: "fastest round"},
-			lab.Metric{Key: "wall.free_threaded.threads.many", Name: fmt.Sprintf("Free-threaded build: wall time, %d threads", m.n), Value: ms(ft.tn.best), Unit: "ms", Note: "fastest round"},
-			lab.Metric{Key: "cpus_busy.free_threaded.threads.many", Name: fmt.Sprintf("Free-threaded build: CPUs busy, %d threads", m.n), Value: round2(ft.tn.busy()), Unit: "CPUs", Note: "CPU time of the workers ÷ wall time"},
+			lab.Metric{Key: keySpeedupFreeThreaded, Name: fmt.Sprintf("Free-threaded build: speedup with %d threads", m.n), Value: format.Round(ft.t1.best.Seconds()/ft.tn.best.Seconds(), 2), Unit: "×", Note: "time with 1 thread ÷ time with N, fastest rounds"},
+			lab.Metric{Key: "wall.free_threaded.threads.one", Name: "Free-threaded build: wall time, 1 thread", Value: format.Round(format.Ms(ft.t1.best), 3), Unit: "ms", Note: "fastest round"},
+			lab.Metric{Key: "wall.free_threaded.threads.many", Name: fmt.Sprintf("Free-threaded build: wall time, %d threads", m.n), Value: format.Round(format.Ms(ft.tn.best), 3), Unit: "ms", Note: "fastest round"},
+			lab.Metric{Key: "cpus_busy.free_threaded.threads.many", Name: fmt.Sprintf("Free-threaded build: CPUs busy, %d threads", m.n), Value: format.Round(ft.tn.busy(), 2), Unit: "CPUs", Note: "CPU time of the workers ÷ wall time"},
 		)
 	}
 	out.Result(metrics, judgeGIL(m))

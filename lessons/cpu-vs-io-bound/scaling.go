@@ -143,9 +143,9 @@ func runScaling(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 				return err
 			}
 			c.answered += srv.Answered() - a0
-			out.Point("speedup", c.label, float64(w), round3(c.speedup[w]))
-			row := map[string]any{"curve": c.label, "done": c.done, "base": ms(c.base), "most": ms(c.last.wall),
-				"best": round2(maxSpeedup(c.speedup)), "busy": round2(c.last.busy())}
+			out.Point("speedup", c.label, float64(w), format.Round(c.speedup[w], 3))
+			row := map[string]any{"curve": c.label, "done": c.done, "base": format.Round(format.Ms(c.base), 3), "most": format.Round(format.Ms(c.last.wall), 3),
+				"best": format.Round(maxSpeedup(c.speedup), 2), "busy": format.Round(c.last.busy(), 2)}
 			if c.io {
 				row["answered"] = c.answered
 			}

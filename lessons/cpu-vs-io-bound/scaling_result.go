@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"conclab/internal/format"
 	"conclab/internal/lab"
 )
 
@@ -27,13 +28,13 @@ func scalingResult(out *lab.Emitter, curves []*curve, most, cores, tasks int, an
 	}
 	for _, c := range curves {
 		metrics = append(metrics, lab.Metric{Key: "speedup." + c.metric + ".most_workers", Name: fmt.Sprintf("Speedup with the most workers (%d), %s", most, c.label),
-			Value: round2(c.speedup[most]), Unit: "×", Note: fmt.Sprintf("%s with 1 worker, %s with %d", c.lastBase.Round(time.Millisecond/10), c.last.wall.Round(time.Millisecond/10), most)})
+			Value: format.Round(c.speedup[most], 2), Unit: "×", Note: fmt.Sprintf("%s with 1 worker, %s with %d", c.lastBase.Round(time.Millisecond/10), c.last.wall.Round(time.Millisecond/10), most)})
 	}
 	if s, ok := cpuAll.speedup[cores]; ok {
-		metrics = append(metrics, lab.Metric{Key: keyCPUAtCores, Name: fmt.Sprintf("Speedup at the core count (%d), CPU-bound, all CPUs", cores), Value: round2(s), Unit: "×"})
+		metrics = append(metrics, lab.Metric{Key: keyCPUAtCores, Name: fmt.Sprintf("Speedup at the core count (%d), CPU-bound, all CPUs", cores), Value: format.Round(s, 2), Unit: "×"})
 	}
 	for _, c := range curves {
-		metrics = append(metrics, lab.Metric{Key: "cpus_busy." + c.metric + ".most_workers", Name: fmt.Sprintf("CPUs kept busy with %d workers, %s", most, c.label), Value: round2(c.last.busy()), Unit: "CPUs",
+		metrics = append(metrics, lab.Metric{Key: "cpus_busy." + c.metric + ".most_workers", Name: fmt.Sprintf("CPUs kept busy with %d workers, %s", most, c.label), Value: format.Round(c.last.busy(), 2), Unit: "CPUs",
 			Note: "CPU time of the whole process ÷ wall time of the batch"})
 	}
 

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"time"
 
+	"conclab/internal/format"
 	"conclab/internal/kit"
 	"conclab/internal/lab"
 	"conclab/internal/probe"
@@ -107,10 +108,10 @@ func runTaskProfile(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 		lane := fmt.Sprintf("req %d", i+1)
 		t0 := spans[0].start
 		for k, s := range spans {
-			out.Span("timeline", lane, msSince(t0, s.start), msSince(t0, s.end), phases[k].label)
+			out.Span("timeline", lane, format.Ms(s.start.Sub(t0)), format.Ms(s.end.Sub(t0)), phases[k].label)
 		}
 		w, tot := waitShare(all)
-		out.Gauge("Share of the time spent waiting, so far", round3(100*w/tot), "%")
+		out.Gauge("Share of the time spent waiting, so far", format.Round(100*w/tot, 3), "%")
 		emitPhaseRows(out, all)
 	}
 	out.Progress("done", n, n)
@@ -173,8 +174,6 @@ func handleOne(ctx context.Context, addr string, blocks int, wait time.Duration,
 	a := <-ch
 	return a.spans, a.err
 }
-
-func msSince(t0, t time.Time) float64 { return float64(t.Sub(t0).Nanoseconds()) / 1e6 }
 
 // taskProfilePredictions are what a learner may guess before a run, beside the claims
 // they belong to (see lab.Prediction).

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"conclab/internal/format"
 	"conclab/internal/lab"
 )
 
@@ -46,7 +47,7 @@ func emitPhaseRows(out *lab.Emitter, all [][]spanTimes) {
 		if wall[k].P50 > 0 {
 			share = cpu[k].P50 / wall[k].P50
 		}
-		out.Row("phases", ph.key, map[string]any{"phase": ph.name, "wall": round3(wall[k].P50), "cpu": round3(cpu[k].P50), "share": round3(share)})
+		out.Row("phases", ph.key, map[string]any{"phase": ph.name, "wall": format.Round(wall[k].P50, 3), "cpu": format.Round(cpu[k].P50, 3), "share": format.Round(share, 3)})
 	}
 }
 
@@ -90,16 +91,16 @@ func taskProfileResult(out *lab.Emitter, all [][]spanTimes, answered, responses 
 	}
 
 	metrics := []lab.Metric{
-		{Key: keyWaitShare, Name: "Share of the request spent waiting for I/O", Value: round3(100 * m.share()), Unit: "%", N: n, Note: "wall time of the two waits ÷ wall time of all five phases, every request"},
-		{Key: "wait.share_implied", Name: "Share of waiting the settings imply", Value: round3(100 * m.implied()), Unit: "%", Note: "two server delays ÷ (two delays + two compute phases), as set"},
+		{Key: keyWaitShare, Name: "Share of the request spent waiting for I/O", Value: format.Round(100*m.share(), 3), Unit: "%", N: n, Note: "wall time of the two waits ÷ wall time of all five phases, every request"},
+		{Key: "wait.share_implied", Name: "Share of waiting the settings imply", Value: format.Round(100*m.implied(), 3), Unit: "%", Note: "two server delays ÷ (two delays + two compute phases), as set"},
 		lab.Summarize(perRequest).Metric("request.wall", "Time per request, arrival to response", "ms"),
 		wall[1].Metric("wait.first.wall", "Wait for the first query (wall)", "ms"),
 		cpu[1].Metric("wait.first.cpu", "CPU used during the first wait", "ms"),
 		wall[0].Metric("compute.first.wall", "First compute phase (wall)", "ms"),
 		cpu[0].Metric("compute.first.cpu", "CPU used by the first compute phase", "ms"),
 		wall[4].Metric("respond.wall", "Respond (wall)", "ms"),
-		{Key: "wait.cpu_share", Name: "CPU used while waiting, as a share of the waits", Value: round3(100 * m.cpuInWaits()), Unit: "%", Note: "CLOCK_THREAD_CPUTIME_ID of the handler's thread"},
-		{Key: "compute.cpu_over_wall", Name: "Compute phases: CPU time ÷ wall time", Value: round3(computeCPU.Seconds() / computeWall.Seconds()), Unit: "",
+		{Key: "wait.cpu_share", Name: "CPU used while waiting, as a share of the waits", Value: format.Round(100*m.cpuInWaits(), 3), Unit: "%", Note: "CLOCK_THREAD_CPUTIME_ID of the handler's thread"},
+		{Key: "compute.cpu_over_wall", Name: "Compute phases: CPU time ÷ wall time", Value: format.Round(computeCPU.Seconds()/computeWall.Seconds(), 3), Unit: "",
 			Note: "below 1 when other programs took the CPU away from the handler mid-phase"},
 		{Key: "server.queries_answered", Name: "Queries answered by the local server", Value: float64(answered), Unit: "queries", Note: fmt.Sprintf("%d requests × 2 queries were sent", n)},
 		{Key: "server.responses_received", Name: "Responses received by the local server", Value: float64(responses), Unit: "responses", Note: fmt.Sprintf("%d requests were handled", n)},

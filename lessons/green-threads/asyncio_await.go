@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"conclab/internal/format"
 	"conclab/internal/kit"
 	"conclab/internal/lab"
 )
@@ -129,8 +130,8 @@ func runAsyncioAwait(ctx context.Context, p lab.Params, out *lab.Emitter) error 
 			}
 			m.add(w)
 			out.Span("waits", l.Mode, (l.Start-first)*1e3, (l.End-first)*1e3, modeWords[l.Mode])
-			out.Row("waits", fmt.Sprintf("%s-%d", l.Mode, l.I), map[string]any{"mode": modeWords[l.Mode], "wait": round1(ms(w.wall)),
-				"others": w.others, "pace": round1(100 * m.pace(w))})
+			out.Row("waits", fmt.Sprintf("%s-%d", l.Mode, l.I), map[string]any{"mode": modeWords[l.Mode], "wait": format.Round(format.Ms(w.wall), 1),
+				"others": w.others, "pace": format.Round(100*m.pace(w), 1)})
 			step++
 			out.Progress(fmt.Sprintf("%s, wait %d of %d", modeWords[l.Mode], l.I+1, waits), step, steps)
 		case "threads":
@@ -155,7 +156,7 @@ func runAsyncioAwait(ctx context.Context, p lab.Params, out *lab.Emitter) error 
 	}
 	for _, mode := range []string{"await", "blocking"} {
 		s := lab.Summarize(m.paces(mode))
-		out.Bar("pace", "", modeWords[mode], round1(100*s.P50), round1(100*s.Min), round1(100*s.Max))
+		out.Bar("pace", "", modeWords[mode], format.Round(100*s.P50, 1), format.Round(100*s.Min, 1), format.Round(100*s.Max, 1))
 	}
 	out.Progress("done", steps, steps)
 	m.load = out.Load()
@@ -166,8 +167,6 @@ func runAsyncioAwait(ctx context.Context, p lab.Params, out *lab.Emitter) error 
 
 // modeWords name the two ways of waiting.
 var modeWords = map[string]string{"await": "await on an asyncio stream", "blocking": "blocking socket read"}
-
-func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
 
 // awaitPredictions are what a learner may guess before a run, beside the claims
 // they belong to (see lab.Prediction).

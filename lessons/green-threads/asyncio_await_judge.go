@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"conclab/internal/format"
 	"conclab/internal/lab"
 )
 
@@ -62,7 +63,7 @@ func (m awaitMeasured) paces(mode string) []float64 {
 func (m awaitMeasured) walls(mode string) []float64 {
 	var out []float64
 	for _, w := range m.waits[mode] {
-		out = append(out, ms(w.wall))
+		out = append(out, format.Ms(w.wall))
 	}
 	return out
 }

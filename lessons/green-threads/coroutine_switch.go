@@ -120,7 +120,6 @@ func runCoroutineSwitch(ctx context.Context, p lab.Params, out *lab.Emitter) err
 }
 
 // ms is a duration in milliseconds.
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 }
 
 // coroutinePredictions are what a learner may guess before a run, beside the claims
 // they belong to (see lab.Prediction).

@@ -3,6 +3,7 @@ package greenthreads
 import (
 	"fmt"
 
+	"conclab/internal/format"
 	"conclab/internal/lab"
 	"conclab/internal/pingpong"
 )
@@ -32,8 +33,8 @@ func judgeCoroutineSwitch(m coroMeasured) ([]lab.Metric, []lab.Claim) {
 				Note: fmt.Sprintf("voluntary %d + involuntary %d, for %d round trips", r.Kernel.Voluntary, r.Kernel.Involuntary, r.Rounds)})
 	}
 	metrics = append(metrics,
-		lab.Metric{Key: "work.wall.coroutines_one_thread", Name: "Wall time, coroutines on one thread", Value: ms(coro.wall), Unit: "ms"},
-		lab.Metric{Key: "work.wall.goroutines_all_cpus", Name: "Wall time, goroutines on all CPUs", Value: ms(goro.wall), Unit: "ms"},
+		lab.Metric{Key: "work.wall.coroutines_one_thread", Name: "Wall time, coroutines on one thread", Value: format.Ms(coro.wall), Unit: "ms"},
+		lab.Metric{Key: "work.wall.goroutines_all_cpus", Name: "Wall time, goroutines on all CPUs", Value: format.Ms(goro.wall), Unit: "ms"},
 		lab.Metric{Key: "work.cpus_busy.coroutines_one_thread", Name: "CPUs busy, coroutines on one thread", Value: coro.cpusUsed(), Unit: "CPUs", Note: "CPU time ÷ wall time"},
 		lab.Metric{Key: "work.cpus_busy.goroutines_all_cpus", Name: "CPUs busy, goroutines on all CPUs", Value: goro.cpusUsed(), Unit: "CPUs", Note: "CPU time ÷ wall time"},
 	)
@@ -54,7 +55,7 @@ func judgeCoroutineSwitch(m coroMeasured) ([]lab.Metric, []lab.Claim) {
 	}
 
 	om := fmt.Sprintf("coroutines kept %.2f CPUs busy (%.0f ms of wall time); goroutines kept %.2f busy (%.0f ms): %.2f× faster, with %d usable CPUs",
-		coro.cpusUsed(), ms(coro.wall), goro.cpusUsed(), ms(goro.wall), coro.wall.Seconds()/goro.wall.Seconds(), usable)
+		coro.cpusUsed(), format.Ms(coro.wall), goro.cpusUsed(), format.Ms(goro.wall), coro.wall.Seconds()/goro.wall.Seconds(), usable)
 	switch {
 	case coro.wall <= 0 || goro.wall <= 0:
 		claims = append(claims, claimOneCPU.Judge(om, lab.Inconclusive,

@@ -2,6 +2,7 @@
 // redraws at most once per animation frame, and fills the table beside it
 // with the same numbers for people who cannot see the chart.
 import { fmt, el } from './format.js';
+import { Chart as Kind, Event } from './names.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 const WIDE = 640, NARROW = 400, H = 300;
@@ -149,7 +150,7 @@ class Chart {
   }
 
   legend() {
-    if (this.series.size < 2 && this.kind !== 'hist') return;
+    if (this.series.size < 2 && this.kind !== Kind.Hist) return;
     const ul = el('ul', { class: 'legend' });
     for (const [name, i] of this.series) ul.append(el('li', { class: `s${i}` }, el('span', { class: 'swatch' }), name));
     this.plot.append(ul);
@@ -170,9 +171,9 @@ class Chart {
 class LineChart extends Chart {
   reset() { this.data = new Map(); this.marks = []; this.series = new Map(); this.changed(); }
   handle(ev) {
-    if (ev.type === 'mark') { this.marks.push(ev); this.changed(); return; }
-    const xs = ev.type === 'points' ? ev.x : [ev.x];
-    const ys = ev.type === 'points' ? ev.y : [ev.y];
+    if (ev.type === Event.Mark) { this.marks.push(ev); this.changed(); return; }
+    const xs = ev.type === Event.Points ? ev.x : [ev.x];
+    const ys = ev.type === Event.Points ? ev.y : [ev.y];
     this.seriesIndex(ev.series);
     const pts = this.data.get(ev.series) ?? [];
     for (let i = 0; i < xs.length; i++) pts.push([xs[i], ys[i]]);
@@ -322,7 +323,7 @@ class LaneChart extends Chart {
   }
 }
 
-const kinds = { line: LineChart, bars: BarChart, hist: HistChart, lanes: LaneChart };
+const kinds = { [Kind.Line]: LineChart, [Kind.Bars]: BarChart, [Kind.Hist]: HistChart, [Kind.Lanes]: LaneChart };
 
 /** makeChart returns the live chart for a <figure data-kind>. */
 export function makeChart(fig) {

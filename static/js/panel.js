@@ -6,6 +6,7 @@
 import { fmt, el, byKey } from './format.js';
 import { makeChart } from './charts.js';
 import { Guess } from './guess.js';
+import { Event, Status } from './names.js';
 
 const ACTIVE = new Set(['submitting', 'queued', 'running']);
 
@@ -291,20 +292,23 @@ export class Panel {
       case 'queued':
         this.setState(src, 'queued', who + queuedText(m));
         break;
-      case 'started': case 'progress':
+      case Event.Started: case Event.Progress:
         if (src.state !== 'running') this.setState(src, 'running', src === this.presenter ? 'Live from the instructor: running on the server…' : 'Running on the server…');
         if (src === this.own) for (const g of this.guesses) g.lock(); // no editing after seeing the number
         break;
       case 'left':
         this.setState(src, 'cancelled', m.message);
         break;
-      case 'done': {
-        const labels = { ok: 'Finished.', failed: 'Failed: ', cancelled: 'Cancelled.', timeout: 'Stopped at its time limit.' };
+      case Event.Done: {
+        const labels = {
+          [Status.OK]: 'Finished.', [Status.Failed]: 'Failed: ', [Status.Cancelled]: 'Cancelled.',
+          [Status.Timeout]: 'Stopped at its time limit.', [Status.Interrupted]: 'Interrupted: ',
+        };
         let text = labels[m.status] ?? m.status;
-        if (m.status === 'failed') text += m.error;
+        if (m.status === Status.Failed || m.status === Status.Interrupted) text += m.error;
         if (src.offer) text = 'Showing a run measured earlier (see below).';
         else if (src === this.presenter) text = who + text;
-        this.setState(src, m.status === 'ok' ? 'finished' : m.status, text);
+        this.setState(src, m.status === Status.OK ? 'finished' : m.status, text);
         break;
       }
     }
@@ -319,24 +323,24 @@ export class Panel {
       case 'offer':
         this.logLine(offerText(m));
         break;
-      case 'started':
+      case Event.Started:
         this.logLine(`Started in process ${m.pid}; GOMAXPROCS ${m.child?.gomaxprocs}${m.child?.cpus?.length ? `, pinned to CPUs ${m.child.cpus.join(', ')}` : ''}.`);
         break;
-      case 'progress':
+      case Event.Progress:
         this.progress.max = Math.max(1, m.total);
         this.progress.value = m.done;
         this.progressLabel.textContent = `${m.phase} (${m.done}/${m.total})`;
         break;
-      case 'log':
+      case Event.Log:
         this.logLine(m.message);
         break;
-      case 'gauge': this.gauge(m); break;
-      case 'row': this.row(m); break;
-      case 'point': case 'points': case 'bar': case 'hist': case 'span': case 'mark':
+      case Event.Gauge: this.gauge(m); break;
+      case Event.Row: this.row(m); break;
+      case Event.Point: case Event.Points: case Event.Bar: case Event.Hist: case Event.Span: case Event.Mark:
         this.charts.get(m.chart)?.handle(m);
         break;
-      case 'result': this.result(m, src); break;
-      case 'done': this.done(m); break;
+      case Event.Result: this.result(m, src); break;
+      case Event.Done: this.done(m); break;
     }
   }
 
@@ -402,8 +406,8 @@ export class Panel {
 
   done(m) {
     for (const c of this.charts.values()) c.flush();
-    if (m.error && m.status !== 'ok' && m.status !== 'failed') this.logLine(m.error);
-    if (m.status === 'ok') this.progress.value = this.progress.max;
+    if (m.error && m.status !== Status.OK && m.status !== Status.Failed) this.logLine(m.error);
+    if (m.status === Status.OK) this.progress.value = this.progress.max;
     for (const li of this.root.querySelectorAll('.claim .verdict[data-verdict="pending"]')) li.textContent = 'no verdict';
   }
 }

@@ -5,6 +5,7 @@
 // reads whole without this script: every chart's data is also in the
 // table beside it.
 import { makeChart } from './charts.js';
+import { Event } from './names.js';
 
 /** events fetches a run's stored events, one JSON object per line. */
 async function events(id) {
@@ -18,8 +19,8 @@ async function events(id) {
 function relabel(ev, label) {
   if (!label) return ev;
   const out = { ...ev };
-  if (ev.type === 'span') out.lane = `${label}: ${ev.lane}`;
-  else if (ev.type === 'mark') out.label = `${label}: ${ev.label}`;
+  if (ev.type === Event.Span) out.lane = `${label}: ${ev.lane}`;
+  else if (ev.type === Event.Mark) out.label = `${label}: ${ev.label}`;
   else out.series = ev.series ? `${label}: ${ev.series}` : label;
   return out;
 }
