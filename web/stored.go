@@ -1,16 +1,19 @@
 package web
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"conclab/internal/format"
 	"conclab/internal/lab"
 	"conclab/internal/learner"
 	"conclab/internal/store"
+	"conclab/internal/tracefile"
 	"conclab/web/ui"
 )
 
@@ -57,6 +60,9 @@ func (s *Server) storedRun(r store.Run, me learner.ID) (ui.StoredRun, error) {
 			v.Tables = append(v.Tables, tableView(t, evs))
 		}
 	}
+	if v.Trace, v.TraceCut, err = s.traceOf(r.ID); err != nil {
+		return ui.StoredRun{}, err
+	}
 	v.Params = paramsOf(exp, r.Params)
 	for _, e := range evs {
 		if e.Type == "log" {
@@ -71,6 +77,20 @@ func (s *Server) storedRun(r store.Run, me learner.ID) (ui.StoredRun, error) {
 		v.Others = s.rows(others, me, false)
 	}
 	return v, nil
+}
+
+// traceOf is the size of the execution trace a run carries, if any, and
+// whether it was cut.
+func (s *Server) traceOf(id string) (int, bool, error) {
+	evs, err := s.Store.Events(id, tracefile.FileType)
+	if err != nil || len(evs) == 0 {
+		return 0, false, err
+	}
+	var f tracefile.File
+	if err := json.Unmarshal(evs[len(evs)-1].JSON, &f); err != nil {
+		return 0, false, nil // a file event that does not decode offers nothing
+	}
+	return f.Bytes, f.Cut, nil
 }
 
 // paramsOf lists a run's parameters in the experiment's form order.
@@ -137,6 +157,10 @@ type drawnEvent struct {
 	Key     string          `json:"key"`
 	Cells   map[string]any  `json:"cells"`
 	Message string          `json:"message"`
+	G       int64           `json:"g"`    // a sched chart's goroutine
+	M       int64           `json:"m"`    // and thread
+	Why     string          `json:"why"`  // how a sched span ended
+	Text    string          `json:"text"` // what a sched mark means, in words
 }
 
 // decode reads the events a stored panel draws.
@@ -159,6 +183,9 @@ type histSeries struct {
 // chartView is a chart of one run, or of several overlaid (their series
 // named after each run's label), with its data as a table.
 func chartView(c lab.Chart, runs []runEvents) ui.ChartView {
+	if c.Kind == "sched" {
+		return schedView(c, runs)
+	}
 	v := ui.ChartView{Chart: c}
 	var ids, labels []string
 	var rows [][]string
@@ -267,6 +294,50 @@ func chartView(c lab.Chart, runs []runEvents) ui.ChartView {
 }
 
 func joinSpace(s []string) string { return strings.Join(s, " ") }
+
+// schedView is a scheduler's lanes (kind "sched") as a table: its spans
+// and marks in time order, as static/js/sched.js lists them.
+func schedView(c lab.Chart, runs []runEvents) ui.ChartView {
+	v := ui.ChartView{Chart: c, Head: []string{"Time (ms)", "P", "Goroutine", "Thread", "What happened"}}
+	type row struct {
+		at    float64
+		cells []string
+	}
+	var rows []row
+	var ids, labels []string
+	for _, run := range runs {
+		ids = append(ids, run.id)
+		lane := func(l string) string { return l }
+		if run.label != "" {
+			labels = append(labels, run.label)
+			lane = func(l string) string { return run.label + ": " + l }
+		}
+		for _, ev := range run.evs {
+			switch {
+			case ev.Chart != c.ID:
+			case ev.Type == "span":
+				rows = append(rows, row{ev.Start, []string{format.Number(ev.Start), lane(ev.Lane), fmt.Sprintf("G%d (%s)", ev.G, ev.Label),
+					strconv.FormatInt(ev.M, 10), fmt.Sprintf("ran %s ms, until %s", format.Number(ev.End-ev.Start), ev.Why)}})
+			case ev.Type == "mark":
+				at, g := 0.0, "–"
+				if x := numbers(ev.X); len(x) > 0 {
+					at = x[0]
+				}
+				if ev.G > 0 {
+					g = fmt.Sprintf("G%d", ev.G)
+				}
+				rows = append(rows, row{at, []string{format.Number(at), lane(ev.Lane), g, strconv.FormatInt(ev.M, 10), ev.Text}})
+			}
+		}
+	}
+	slices.SortStableFunc(rows, func(a, b row) int { return cmp.Compare(a.at, b.at) })
+	for _, r := range rows[:min(len(rows), maxRows)] {
+		v.Rows = append(v.Rows, r.cells)
+	}
+	v.More = max(0, len(rows)-maxRows)
+	v.Runs, v.Labels = joinSpace(ids), joinSpace(labels)
+	return v
+}
 
 // numbers reads a number or an array of numbers.
 func numbers(raw json.RawMessage) []float64 {

@@ -2,6 +2,7 @@
 // redraws at most once per animation frame, and fills the table beside it
 // with the same numbers for people who cannot see the chart.
 import { fmt, el } from './format.js';
+import { schedKind } from './sched.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 const WIDE = 640, NARROW = 400, H = 300;
@@ -322,7 +323,7 @@ class LaneChart extends Chart {
   }
 }
 
-const kinds = { line: LineChart, bars: BarChart, hist: HistChart, lanes: LaneChart };
+const kinds = { line: LineChart, bars: BarChart, hist: HistChart, lanes: LaneChart, sched: schedKind({ Chart, svg, scale, M, H }) };
 
 /** makeChart returns the live chart for a <figure data-kind>. */
 export function makeChart(fig) {
