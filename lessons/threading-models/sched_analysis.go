@@ -30,7 +30,7 @@ type schedTrace struct {
 	runningPeak, executingPeak   int
 
 	episodes   []episode // the blocking goroutine's read()s
-	slices     []float64 // the spinner's time slices that ended in a preemption, ms
+	slices     []float64 // the spinner's time slices that ended in a preemption while another goroutine waited for a P, ms
 	preempts   int       // of the spinner
 	contended  int       // of those, preemptions while another goroutine waited for a P
 	parks      int       // of the waiting goroutines

@@ -63,10 +63,13 @@ func (s *schedTrace) preempted(id trace.GoID, gl *gLive, t trace.Time, slice flo
 		return
 	}
 	s.preempts++
-	s.slices = append(s.slices, slice)
 	waiting := "nobody else was waiting for a P, so it may run again at once"
 	if others > 0 {
+		// A slice cut short for another reason (the garbage collector
+		// stops every goroutine now and then) is as likely with spare Ps;
+		// one that ends while others wait is what time slicing is for.
 		s.contended++
+		s.slices = append(s.slices, slice)
 		waiting = fmt.Sprintf("%d other goroutine%s waited for a P", others, format.Plural(others))
 	}
 	s.mark("preempted", gl.p, id, gl.m, t, fmt.Sprintf("The runtime preempted %s on %s after %s of running; %s.",

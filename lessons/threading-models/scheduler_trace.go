@@ -104,6 +104,9 @@ func runSchedulerTrace(ctx context.Context, p lab.Params, out *lab.Emitter) erro
 		parkedShare: on.st.parkedShare(), threads: on.threads, off: off.rates(), on: on.rates(),
 		traceBytes: on.file.Bytes, traceCut: on.file.Cut, load: out.Load(),
 	}
+	if m.load.Busy() {
+		out.Log("Other programs kept this machine busy during the two runs, so the difference in work between them is partly theirs, not the trace's.")
+	}
 	out.Progress("done", 3, 3)
 	out.Result(schedMetrics(m), judgeSched(m))
 	return nil

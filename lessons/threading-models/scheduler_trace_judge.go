@@ -22,7 +22,7 @@ type schedMeasured struct {
 	threadsRan, lanes              int     // threads that ran goroutines; Ps that did
 	episodes                       []episode
 	spinnerRan                     float64   // ms the spinner spent running
-	slices                         []float64 // the spinner's slices that ended in a preemption, ms
+	slices                         []float64 // the spinner's slices that ended in a preemption while another goroutine waited, ms
 	preempts, contended            int       // the spinner's preemptions; those while another goroutine waited for a P
 	parks, wakes                   int       // of the waiting goroutines
 	parkedPeak                     int       // waiting goroutines parked at once, at most
@@ -90,7 +90,7 @@ func (m schedMeasured) delays() (d []float64, kept, ended, handed int) {
 func schedMetrics(m schedMeasured) []lab.Metric {
 	delays, kept, ended, handed := m.delays()
 	spinner := lab.Summarize(m.slices).Metric("spinner.slice", "Spinner's time slice, ended by preemption", "ms")
-	spinner.Note = "from the trace: running, until preempted"
+	spinner.Note = "from the trace: running, until preempted while another goroutine waited for a P"
 	delay := lab.Summarize(delays).Metric("syscall.handoff_delay", "From read() to its P running another goroutine on another thread", "ms")
 	delay.Note = "per read(); a read() that outlasted 25 ms with no hand-off counts as its whole length"
 	off := lab.Summarize(m.off).Metric("work.trace_off", "Work per computing goroutine, trace off", "chunks/s")
@@ -170,12 +170,16 @@ func judgeSyscall(m schedMeasured) lab.Claim {
 // judgePreempt: the spinner is preempted, in slices of 10–20 ms.
 func judgePreempt(m schedMeasured) lab.Claim {
 	band := lab.BandOfValues(m.slices, "ms")
-	measured := fmt.Sprintf("the spinner ran %s in all and was preempted %d time%s (%d while another goroutine waited for a P); its slices: %s",
+	measured := fmt.Sprintf("the spinner ran %s in all and was preempted %d time%s, %d of them while another goroutine waited for a P; those slices: %s",
 		format.Figure(m.spinnerRan, "ms"), m.preempts, format.Plural(m.preempts), m.contended, band)
 	switch {
 	case m.preempts == 0 && m.spinnerRan >= 3*maxHandoff:
 		return claimSchedPreempt.Judge(measured, lab.Differs, fmt.Sprintf(
 			"The spinner ran %s and was never preempted: nothing took its P away.", format.Figure(m.spinnerRan, "ms")))
+	case len(m.slices) < 3 && m.preempts > m.contended:
+		return claimSchedPreempt.Judge(measured, lab.Inconclusive, fmt.Sprintf(
+			"Only %d of the spinner's preemptions came while another goroutine waited for its P: with GOMAXPROCS at least the goroutines that compute, nobody needed its P, and a slice cut short by the garbage collector says nothing about time slices. Lower GOMAXPROCS or add computing goroutines.",
+			m.contended))
 	case len(m.slices) < 3:
 		return claimSchedPreempt.Judge(measured, lab.Inconclusive, fmt.Sprintf(
 			"Only %d of the spinner's slices ended in a preemption: too few to read their length. Run it for longer.", len(m.slices)))

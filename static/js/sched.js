@@ -142,8 +142,14 @@ export function schedKind({ Chart, svg, scale, M, H }) {
       const bottom = M.top + lh * this.lanes.length;
       const root = this.frame();
       root.setAttribute('viewBox', `0 0 ${this.W} ${Math.ceil(bottom + 44)}`);
+      // Spans and marks are clipped to the time axis: zoomed in, the
+      // ones that reach past its ends must not cover the lane names.
       const clip = `sched-clip-${this.fig.dataset.chart}`;
-      root.append(svg('defs', {}, svg('clipPath', { id: clip }, svg('rect', { x: M.left + 30, y: 0, width: this.W - M.right - M.left - 30, height: bottom }))));
+      const clipPath = svg('clipPath', { id: clip });
+      clipPath.append(svg('rect', { x: M.left + 30, y: 0, width: this.W - M.right - M.left - 30, height: bottom }));
+      const defs = svg('defs');
+      defs.append(clipPath);
+      root.append(defs);
       const g = svg('g', { class: 'axes' });
       for (const t of x.ticks()) {
         g.append(svg('line', { x1: x(t), x2: x(t), y1: M.top, y2: bottom, class: 'grid' }));
