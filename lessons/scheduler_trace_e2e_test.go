@@ -15,10 +15,11 @@ import (
 // TestSchedulerTraceInBrowser runs scheduler-trace from the lesson page and
 // checks that the lanes are drawn while it runs, one per P at most, that
 // the marks can be stepped through with the keyboard and are said in
-// words, and that the finished run offers its raw trace.
+// words, that the finished run offers its raw trace, and that the run's
+// permanent page draws the same lanes from the store.
 func TestSchedulerTraceInBrowser(t *testing.T) {
 	b := e2e.NewBrowser(t, 90*time.Second)
-	srv := startServer(t)
+	srv := startStoredServer(t)
 	b.Do(t, chromedp.Navigate(srv.URL+"/lessons/threading-models"))
 	panel := `document.querySelector('[data-experiment="scheduler-trace"]')`
 	b.WaitFor(t, "the websocket to connect", panel+`.querySelector('button.run').disabled === false`)
@@ -81,6 +82,25 @@ func TestSchedulerTraceInBrowser(t *testing.T) {
 	b.WaitFor(t, "the trace to download", `window.__trace !== null`)
 	if got := e2e.Eval[int](t, b, `window.__trace`); got <= 0 {
 		t.Errorf("the trace download gave %d bytes", got)
+	}
+	spans := e2e.Eval[int](t, b, chart+`.querySelectorAll('tbody tr').length`)
+
+	// The run's permanent page draws the same chart from its stored events.
+	run := e2e.Eval[string](t, b, `window.conclab.panelFor('scheduler-trace').run`)
+	b.Do(t, chromedp.Navigate(srv.URL+"/runs/"+run))
+	b.WaitFor(t, "the stored run's charts", `document.body.dataset.chartsDrawn === 'true'`)
+	if n := e2e.Eval[int](t, b, `document.querySelectorAll('[data-chart="sched"] svg rect.span').length`); n == 0 {
+		t.Error("the permanent page drew no span from the stored events")
+	}
+	if n := e2e.Eval[int](t, b, `document.querySelectorAll('[data-chart="sched"] tbody tr').length`); n != spans {
+		t.Errorf("the permanent page's table has %d rows, the live one had %d", n, spans)
+	}
+	b.Do(t, chromedp.Click(chromedp.CSS(`[data-chart="sched"] .sched-next`)))
+	if got := e2e.Eval[string](t, b, `document.querySelector('[data-chart="sched"] [data-testid="sched-say"]').textContent`); !strings.HasPrefix(got, "1 of ") {
+		t.Errorf("on the permanent page the stepper says %q", got)
+	}
+	if e2e.Eval[int](t, b, `document.querySelectorAll('[data-testid="trace-download"] a').length`) != 1 {
+		t.Error("the permanent page does not offer the trace")
 	}
 	if path := os.Getenv("CONCLAB_SCREENSHOT"); path != "" {
 		if png, err := chromedp.Run(b.Ctx, chromedp.FullScreenshot(90)); err == nil {
