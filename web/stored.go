@@ -138,6 +138,26 @@ type runEvents struct {
 	evs       []drawnEvent
 }
 
+// name is a series (or lane) of the run as an overlay names it: after the
+// run, when there are several.
+func (r runEvents) name(series string) string {
+	switch {
+	case r.label == "":
+		return series
+	case series == "":
+		return r.label
+	}
+	return r.label + ": " + series
+}
+
+// or is s, or d when s is empty.
+func or(s, d string) string {
+	if s != "" {
+		return s
+	}
+	return d
+}
+
 // drawnEvent is any event a stored panel draws, decoded once.
 type drawnEvent struct {
 	Type    string          `json:"type"`
@@ -200,15 +220,7 @@ func chartView(c lab.Chart, runs []runEvents) ui.ChartView {
 		if run.label != "" {
 			labels = append(labels, run.label)
 		}
-		name := func(series string) string {
-			switch {
-			case run.label == "":
-				return series
-			case series == "":
-				return run.label
-			}
-			return run.label + ": " + series
-		}
+		name := run.name
 		bySeries := map[string][][]string{}
 		var order []string
 		for _, ev := range run.evs {
@@ -249,12 +261,6 @@ func chartView(c lab.Chart, runs []runEvents) ui.ChartView {
 		for _, s := range order {
 			rows = append(rows, bySeries[s]...)
 		}
-	}
-	or := func(s, d string) string {
-		if s != "" {
-			return s
-		}
-		return d
 	}
 	switch c.Kind {
 	case "line":
@@ -307,11 +313,10 @@ func schedView(c lab.Chart, runs []runEvents) ui.ChartView {
 	var ids, labels []string
 	for _, run := range runs {
 		ids = append(ids, run.id)
-		lane := func(l string) string { return l }
 		if run.label != "" {
 			labels = append(labels, run.label)
-			lane = func(l string) string { return run.label + ": " + l }
 		}
+		lane := run.name
 		for _, ev := range run.evs {
 			switch {
 			case ev.Chart != c.ID:
