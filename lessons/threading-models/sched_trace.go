@@ -86,13 +86,17 @@ func (f *chartFeed) run(stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	tick := time.NewTicker(lab.LiveEvery)
 	defer tick.Stop()
+	named := false
 	for {
 		select {
 		case <-stop:
 			f.flush()
 			return
 		case <-tick.C:
-			nameRole(roleLab)
+			if !named { // once the trace is on: before, there is nothing to name it in
+				nameRole(roleLab)
+				named = true
+			}
 			f.flush()
 		}
 	}
