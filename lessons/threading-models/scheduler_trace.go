@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"time"
 
 	"conclab/internal/format"
 	"conclab/internal/lab"
+	"conclab/internal/probe"
 )
 
 // Claims of scheduler-trace, as the lesson states them.
@@ -96,6 +98,7 @@ func runSchedulerTrace(ctx context.Context, p lab.Params, out *lab.Emitter) erro
 	}
 	out.Log(fmt.Sprintf("The trace: %s KiB in %d part%s for the download, %s events read over %s.",
 		format.Number(float64(on.file.Bytes)/1024), on.file.Parts, format.Plural(on.file.Parts), format.Number(float64(on.events)), format.Figure(on.st.window(), "ms")))
+	crossCheck(out, on.st)
 	m := schedMeasured{
 		gomaxprocs: gmp, computing: w.computing, waiters: w.waiters, block: float64(p.Int("block")),
 		window: on.st.window(), spans: on.st.spans, runningPeak: on.st.runningPeak, executingPeak: on.st.executingPeak,
@@ -110,6 +113,26 @@ func runSchedulerTrace(ctx context.Context, p lab.Params, out *lab.Emitter) erro
 	out.Progress("done", 3, 3)
 	out.Result(schedMetrics(m), judgeSched(m))
 	return nil
+}
+
+// crossCheck holds the trace's threads against the kernel's: the trace
+// names each thread by its kernel id, so each should be in
+// /proc/self/task (Go does not end its threads, bar those a goroutine
+// left locked).
+func crossCheck(out *lab.Emitter, st *schedTrace) {
+	tids, err := probe.TaskIDs()
+	if err != nil {
+		out.Log("The trace's threads could not be held against /proc/self/task: " + err.Error())
+		return
+	}
+	found := 0
+	for m := range st.threads {
+		if slices.Contains(tids, int(m)) {
+			found++
+		}
+	}
+	out.Log(fmt.Sprintf("The trace names its threads by their kernel ids: %d of the %d that ran goroutines are listed in /proc/self/task, among the process's %d threads.",
+		found, len(st.threads), len(tids)))
 }
 
 // costBar draws one run's chunks per second: the median over the
