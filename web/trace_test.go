@@ -51,6 +51,12 @@ func TestRunTrace(t *testing.T) {
 		}
 	}
 
+	// Two runs compared: a scheduler's lanes side by side, one figure each.
+	second := s.put(t, events, "")
+	if _, page := get(t, s.url+"/compare?a="+id+"&b="+second); strings.Count(page, `data-kind="sched"`) != 2 {
+		t.Errorf("the comparison has %d sched figures, want one per run", strings.Count(page, `data-kind="sched"`))
+	}
+
 	// A run without a trace, a trace with its part missing, and no run.
 	other := s.put(t, fixture(t, "switch-cost"), "")
 	var cut bytes.Buffer

@@ -26,6 +26,10 @@ const KINDS = {
 /** ZOOM is the width of the window the chart shows around a mark, in ms. */
 const ZOOM = 80;
 
+/** clips numbers each chart's clip path: ids must be unique on a page
+ *  that shows two runs side by side. */
+let clips = 0;
+
 /** laneOrder sorts lanes by their P's number ("P10" after "P9"). */
 function laneOrder(a, b) {
   const n = (s) => parseInt(s.replace(/^.*P/, ''), 10);
@@ -37,6 +41,7 @@ export function schedKind({ Chart, svg, scale, M, H }) {
   return class SchedChart extends Chart {
     constructor(fig) {
       super(fig);
+      this.clip = `sched-clip-${++clips}`;
       this.stepper = this.makeStepper();
       this.paintStep();
     }
@@ -144,7 +149,7 @@ export function schedKind({ Chart, svg, scale, M, H }) {
       root.setAttribute('viewBox', `0 0 ${this.W} ${Math.ceil(bottom + 44)}`);
       // Spans and marks are clipped to the time axis: zoomed in, the
       // ones that reach past its ends must not cover the lane names.
-      const clip = `sched-clip-${this.fig.dataset.chart}`;
+      const clip = this.clip;
       const clipPath = svg('clipPath', { id: clip });
       clipPath.append(svg('rect', { x: M.left + 30, y: 0, width: this.W - M.right - M.left - 30, height: bottom }));
       const defs = svg('defs');
