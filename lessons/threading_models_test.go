@@ -1,15 +1,23 @@
 package lessons_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
 	"strings"
 	"testing"
 
+	"golang.org/x/exp/trace"
+
 	"conclab/internal/labtest"
+	"conclab/internal/tracefile"
 )
 
 func init() {
 	checks["threading-models"] = checkThreadingModels
 	checks["blocking-call"] = checkBlockingCall
+	checks["scheduler-trace"] = checkSchedulerTrace
 }
 
 // threading-models: what the three mappings must show on any machine,
@@ -99,5 +107,109 @@ func checkBlockingCall(t *testing.T, r *labtest.Run) {
 	}
 	if len(r.Of("points")) < 3 || len(r.Of("mark")) != 3 {
 		t.Errorf("live chart events: %d points batches, %d marks", len(r.Of("points")), len(r.Of("mark")))
+	}
+}
+
+// scheduler-trace: what the runtime's own trace must show on any machine,
+// however busy. Quick mode runs 2 computing goroutines and the spinner on
+// 2 Ps, so someone always waits for a P when the spinner is preempted.
+func checkSchedulerTrace(t *testing.T, r *labtest.Run) {
+	procs := num(r.Of("started")[0]["params"].(map[string]any)["procs"])
+	lanes := map[string]bool{}
+	roles := map[string]bool{}
+	for _, e := range r.Of("span") {
+		if e["chart"] != "sched" {
+			continue
+		}
+		lanes[e["lane"].(string)] = true
+		roles[e["label"].(string)] = true
+		if _, ok := e["g"].(float64); !ok {
+			t.Errorf("span without its goroutine: %v", e)
+		}
+		if m, ok := e["m"].(float64); !ok || m <= 0 {
+			t.Errorf("span without its thread: %v", e)
+		}
+		if e["end"].(float64) < e["start"].(float64) {
+			t.Errorf("span ends before it starts: %v", e)
+		}
+	}
+	if len(lanes) == 0 || float64(len(lanes)) > procs {
+		t.Errorf("spans on %d Ps %v, want 1 to GOMAXPROCS = %v", len(lanes), lanes, procs)
+	}
+	for _, role := range []string{"computing", "spinner"} {
+		if !roles[role] {
+			t.Errorf("no span of the %s goroutines; roles seen: %v", role, roles)
+		}
+	}
+	if got := r.Key(t, "goroutines.running_peak").Value; got < 1 || got > procs {
+		t.Errorf("%v goroutines ran at once, want 1 to GOMAXPROCS = %v", got, procs)
+	}
+
+	// The blocking goroutine was seen in read(), the spinner preempted while
+	// another goroutine waited for its P, each said in words on its P.
+	kinds := map[string]int{}
+	for _, e := range r.Of("mark") {
+		kinds[e["label"].(string)]++
+		if text, _ := e["text"].(string); text == "" || e["lane"] == nil {
+			t.Errorf("mark without its words or its P: %v", e)
+		}
+	}
+	if kinds["syscall"] < 1 || r.Key(t, "syscall.reads").Value < 1 {
+		t.Errorf("the blocking goroutine was never seen in read(): marks %v", kinds)
+	}
+	if kinds["preempted"] < 1 || r.Key(t, "spinner.preempted_contended").Value < 1 {
+		t.Errorf("the spinner was never seen preempted while another goroutine waited: marks %v, %v preemptions",
+			kinds, r.Key(t, "spinner.preempted").Value)
+	}
+	// A goroutine never leaves the thread it is in the kernel with; only
+	// the last read() may still be pending when the trace stops.
+	if same, reads := r.Key(t, "syscall.same_thread").Value, r.Key(t, "syscall.reads").Value; same < reads-1 {
+		t.Errorf("only %v of %v read()s came back on the thread they entered on", same, reads)
+	}
+	for _, role := range []string{"computing", "spinner", "blocking", "waiting"} {
+		if _, ok := r.Rows("roles")[role]; !ok {
+			t.Errorf("no %s row in the roles table", role)
+		}
+	}
+	if bars := len(r.Of("bar")); bars != 2 {
+		t.Errorf("%d cost bars, want trace off and on", bars)
+	}
+	checkRawTrace(t, r)
+}
+
+// checkRawTrace puts the run's raw trace back together from its events, as
+// /runs/{id}/trace does, and reads it whole, as go tool trace would.
+func checkRawTrace(t *testing.T, r *labtest.Run) {
+	var evs [][]byte
+	for _, e := range r.Events {
+		if e["type"] == tracefile.PartType || e["type"] == tracefile.FileType {
+			b, err := json.Marshal(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			evs = append(evs, b)
+		}
+	}
+	raw, err := tracefile.Assemble(evs)
+	if err != nil {
+		t.Fatalf("the raw trace does not assemble: %v", err)
+	}
+	tr, err := trace.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("the raw trace does not open: %v", err)
+	}
+	n := 0
+	for {
+		_, err := tr.ReadEvent()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("the raw trace breaks after %d events: %v", n, err)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Error("the raw trace holds no event")
 	}
 }

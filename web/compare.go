@@ -63,13 +63,13 @@ func (s *Server) comparePage() http.Handler {
 	})
 }
 
-// overlays draws each chart of both runs in one figure; lanes, which put
-// time on the axis and would hide one run under the other, get a figure
-// for each.
+// overlays draws each chart of both runs in one figure; lanes (and a
+// scheduler's lanes), which put time on the axis and would hide one run
+// under the other, get a figure for each.
 func overlays(charts []lab.Chart, a, b runEvents) []ui.ChartView {
 	var out []ui.ChartView
 	for _, c := range charts {
-		if c.Kind == "lanes" {
+		if c.Kind == "lanes" || c.Kind == "sched" {
 			for _, run := range []runEvents{a, b} {
 				one := c
 				one.Title = c.Title + " — " + run.label

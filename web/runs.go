@@ -16,6 +16,7 @@ import (
 	"conclab/internal/format"
 	"conclab/internal/learner"
 	"conclab/internal/store"
+	"conclab/internal/tracefile"
 	"conclab/web/ui"
 )
 
@@ -201,6 +202,44 @@ func (s *Server) runExport() http.Handler {
 		if err := s.Store.Export(run.ID, w); err != nil {
 			s.Log.Error("exporting a run", "run", run.ID, "err", err)
 		}
+	})
+}
+
+// runTrace serves the raw Go execution trace a run carries in its events
+// (scheduler-trace's), put back together, as a file for go tool trace.
+func (s *Server) runTrace() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		run, ok := s.lookup(w, r, chi.URLParam(r, "id"), false)
+		if !ok {
+			return
+		}
+		if !run.Finished() {
+			plain(w, http.StatusConflict, "This run has not finished yet: its trace is complete once it has.")
+			return
+		}
+		evs, err := s.Store.Events(run.ID, tracefile.PartType, tracefile.FileType)
+		if err != nil {
+			s.Log.Error("reading a run's trace", "run", run.ID, "err", err)
+			http.Error(w, "The run could not be read from the store just now; try again in a moment.", http.StatusServiceUnavailable)
+			return
+		}
+		raw := make([][]byte, len(evs))
+		for i, e := range evs {
+			raw[i] = e.JSON
+		}
+		data, err := tracefile.Assemble(raw)
+		switch {
+		case errors.Is(err, tracefile.ErrNone):
+			plain(w, http.StatusNotFound, fmt.Sprintf("Run %s carries no execution trace: only scheduler-trace's runs do.", run.ID))
+			return
+		case err != nil:
+			plain(w, http.StatusNotFound, fmt.Sprintf("Run %s's execution trace cannot be offered: %v.", run.ID, err))
+			return
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": "conclab-" + run.ID + ".trace"}))
+		w.Write(data)
 	})
 }
 

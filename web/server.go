@@ -110,6 +110,7 @@ func (s *Server) Routes() http.Handler {
 	r.Method(http.MethodGet, "/runs/{id}.json", s.runEvents())   // as `conclab run --json` prints them
 	r.Method(http.MethodGet, "/runs/{id}.csv", s.runMetrics())   // key,name,value,unit,p50,p99,min,max,n
 	r.Method(http.MethodGet, "/runs/{id}.ndjson", s.runExport()) // as `conclab export` writes it, to import elsewhere
+	r.Method(http.MethodGet, "/runs/{id}/trace", s.runTrace())   // the Go execution trace a run carries, for go tool trace
 	r.Method(http.MethodGet, "/compare", s.comparePage())
 	r.Method(http.MethodGet, "/progress", s.progressPage())
 	r.Method(http.MethodGet, "/progress.json", s.progressExport())

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"conclab/internal/format"
@@ -12,6 +14,7 @@ import (
 	"conclab/internal/learner"
 	"conclab/internal/protocol"
 	"conclab/internal/store"
+	"conclab/internal/tracefile"
 	"conclab/web/ui"
 )
 
@@ -58,6 +61,9 @@ func (s *Server) storedRun(r store.Run, me learner.ID) (ui.StoredRun, error) {
 			v.Tables = append(v.Tables, tableView(t, evs))
 		}
 	}
+	if v.Trace, v.TraceCut, err = s.traceOf(r.ID); err != nil {
+		return ui.StoredRun{}, err
+	}
 	v.Params = paramsOf(exp, r.Params)
 	for _, e := range evs {
 		if e.Type == protocol.EventLog {
@@ -72,6 +78,20 @@ func (s *Server) storedRun(r store.Run, me learner.ID) (ui.StoredRun, error) {
 		v.Others = s.rows(others, me, false)
 	}
 	return v, nil
+}
+
+// traceOf is the size of the execution trace a run carries, if any, and
+// whether it was cut.
+func (s *Server) traceOf(id string) (int, bool, error) {
+	evs, err := s.Store.Events(id, tracefile.FileType)
+	if err != nil || len(evs) == 0 {
+		return 0, false, err
+	}
+	var f tracefile.File
+	if err := json.Unmarshal(evs[len(evs)-1].JSON, &f); err != nil {
+		return 0, false, nil // a file event that does not decode offers nothing
+	}
+	return f.Bytes, f.Cut, nil
 }
 
 // paramsOf lists a run's parameters in the experiment's form order.
@@ -119,6 +139,26 @@ type runEvents struct {
 	evs       []drawnEvent
 }
 
+// name is a series (or lane) of the run as an overlay names it: after the
+// run, when there are several.
+func (r runEvents) name(series string) string {
+	switch {
+	case r.label == "":
+		return series
+	case series == "":
+		return r.label
+	}
+	return r.label + ": " + series
+}
+
+// or is s, or d when s is empty.
+func or(s, d string) string {
+	if s != "" {
+		return s
+	}
+	return d
+}
+
 // drawnEvent is any event a stored panel draws, decoded once.
 type drawnEvent struct {
 	Type    string          `json:"type"`
@@ -138,6 +178,10 @@ type drawnEvent struct {
 	Key     string          `json:"key"`
 	Cells   map[string]any  `json:"cells"`
 	Message string          `json:"message"`
+	G       int64           `json:"g"`    // a sched chart's goroutine
+	M       int64           `json:"m"`    // and thread
+	Why     string          `json:"why"`  // how a sched span ended
+	Text    string          `json:"text"` // what a sched mark means, in words
 }
 
 // decode reads the events a stored panel draws.
@@ -160,6 +204,9 @@ type histSeries struct {
 // chartView is a chart of one run, or of several overlaid (their series
 // named after each run's label), with its data as a table.
 func chartView(c lab.Chart, runs []runEvents) ui.ChartView {
+	if c.Kind == protocol.ChartSched {
+		return schedView(c, runs)
+	}
 	v := ui.ChartView{Chart: c}
 	t := &chartTable{c: c}
 	var ids, labels []string
@@ -195,17 +242,6 @@ type bar struct {
 	value, lo, hi float64
 }
 
-// seriesName is a series as an overlay names it: after its run.
-func seriesName(label, series string) string {
-	switch {
-	case label == "":
-		return series
-	case series == "":
-		return label
-	}
-	return label + ": " + series
-}
-
 // addRun takes one run's events of the chart.
 func (t *chartTable) addRun(run runEvents) {
 	bySeries := map[string][][]string{}
@@ -217,7 +253,7 @@ func (t *chartTable) addRun(run runEvents) {
 		switch {
 		case t.c.Kind == protocol.ChartLine && (ev.Type == protocol.EventPoint || ev.Type == protocol.EventPoints):
 			xs, ys := numbers(ev.X), numbers(ev.Y)
-			s := seriesName(run.label, ev.Series)
+			s := run.name(ev.Series)
 			if _, ok := bySeries[s]; !ok {
 				order = append(order, s)
 			}
@@ -227,7 +263,7 @@ func (t *chartTable) addRun(run runEvents) {
 		case t.c.Kind == protocol.ChartBars && ev.Type == protocol.EventBar:
 			b := bar{label: ev.Label, series: ev.Series, value: ev.Value, lo: ev.Lo, hi: ev.Hi}
 			if run.label != "" {
-				b.series = seriesName(run.label, ev.Series)
+				b.series = run.name(ev.Series)
 			}
 			if i := slices.IndexFunc(t.bars, func(x bar) bool { return x.label == b.label && x.series == b.series }); i >= 0 {
 				t.bars[i] = b
@@ -235,14 +271,14 @@ func (t *chartTable) addRun(run runEvents) {
 				t.bars = append(t.bars, b)
 			}
 		case t.c.Kind == protocol.ChartHist && ev.Type == protocol.EventHist:
-			s := seriesName(run.label, ev.Series)
+			s := run.name(ev.Series)
 			if i := slices.IndexFunc(t.hists, func(h histSeries) bool { return h.series == s }); i >= 0 {
 				t.hists[i].bins = ev.Bins
 			} else {
 				t.hists = append(t.hists, histSeries{s, ev.Bins})
 			}
 		case t.c.Kind == protocol.ChartLanes && ev.Type == protocol.EventSpan:
-			t.rows = append(t.rows, []string{seriesName(run.label, ev.Lane), ev.Label, format.Number(ev.Start), format.Number(ev.End), format.Number(ev.End - ev.Start)})
+			t.rows = append(t.rows, []string{run.name(ev.Lane), ev.Label, format.Number(ev.Start), format.Number(ev.End), format.Number(ev.End - ev.Start)})
 		}
 	}
 	for _, s := range order {
@@ -252,12 +288,6 @@ func (t *chartTable) addRun(run runEvents) {
 
 // head is the table's header row.
 func (t *chartTable) head() []string {
-	or := func(s, d string) string {
-		if s != "" {
-			return s
-		}
-		return d
-	}
 	switch t.c.Kind {
 	case protocol.ChartLine:
 		return []string{"Series", or(t.c.X, "x"), or(t.c.Y, "y")}
@@ -295,6 +325,49 @@ func (t *chartTable) tail() [][]string {
 }
 
 func joinSpace(s []string) string { return strings.Join(s, " ") }
+
+// schedView is a scheduler's lanes (kind "sched") as a table: its spans
+// and marks in time order, as static/js/sched.js lists them.
+func schedView(c lab.Chart, runs []runEvents) ui.ChartView {
+	v := ui.ChartView{Chart: c, Head: []string{"Time (ms)", "P", "Goroutine", "Thread", "What happened"}}
+	type row struct {
+		at    float64
+		cells []string
+	}
+	var rows []row
+	var ids, labels []string
+	for _, run := range runs {
+		ids = append(ids, run.id)
+		if run.label != "" {
+			labels = append(labels, run.label)
+		}
+		lane := run.name
+		for _, ev := range run.evs {
+			switch {
+			case ev.Chart != c.ID:
+			case ev.Type == protocol.EventSpan:
+				rows = append(rows, row{ev.Start, []string{format.Number(ev.Start), lane(ev.Lane), fmt.Sprintf("G%d (%s)", ev.G, ev.Label),
+					strconv.FormatInt(ev.M, 10), fmt.Sprintf("ran %s ms, until %s", format.Number(ev.End-ev.Start), ev.Why)}})
+			case ev.Type == protocol.EventMark:
+				at, g := 0.0, "–"
+				if x := numbers(ev.X); len(x) > 0 {
+					at = x[0]
+				}
+				if ev.G > 0 {
+					g = fmt.Sprintf("G%d", ev.G)
+				}
+				rows = append(rows, row{at, []string{format.Number(at), lane(ev.Lane), g, strconv.FormatInt(ev.M, 10), ev.Text}})
+			}
+		}
+	}
+	slices.SortStableFunc(rows, func(a, b row) int { return cmp.Compare(a.at, b.at) })
+	for _, r := range rows[:min(len(rows), maxRows)] {
+		v.Rows = append(v.Rows, r.cells)
+	}
+	v.More = max(0, len(rows)-maxRows)
+	v.Runs, v.Labels = joinSpace(ids), joinSpace(labels)
+	return v
+}
 
 // numbers reads a number or an array of numbers.
 func numbers(raw json.RawMessage) []float64 {

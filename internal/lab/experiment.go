@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"conclab/internal/protocol"
 	"context"
 	"fmt"
 	"regexp"
@@ -58,6 +59,10 @@ type ChildSpec struct {
 //   - "bars": bars {label, series, value, lo, hi}, replaced by label+series
 //   - "hist": histograms {series, bins: [[lo, hi, count]...]}, replaced by series
 //   - "lanes": spans {lane, start, end, label} on a time axis, appended
+//   - "sched": a scheduler's lanes: spans {lane, start, end, label, g, m,
+//     why} (a goroutine g running on P lane, on thread m, coloured by its
+//     role label) and marks {lane, x, label, text} (what the runtime did,
+//     in plain words), stepped through with the keyboard
 //
 // A "mark" event {chart, x, label} draws a labelled line across a line
 // chart, such as the number of cores.
@@ -167,9 +172,8 @@ func (e *Experiment) check() error {
 			}
 		}
 	}
-	kinds := []string{"line", "bars", "hist", "lanes"}
 	for _, c := range e.Charts {
-		if !slices.Contains(kinds, c.Kind) {
+		if !slices.Contains(protocol.ChartKinds, c.Kind) {
 			return fmt.Errorf("%s: chart %s has unknown kind %q", e.ID, c.ID, c.Kind)
 		}
 	}

@@ -60,10 +60,11 @@ const (
 	ChartBars  ChartKind = "bars"  // one bar per label and series, with whiskers (EventBar)
 	ChartHist  ChartKind = "hist"  // a histogram per series (EventHist)
 	ChartLanes ChartKind = "lanes" // spans on lanes over time (EventSpan)
+	ChartSched ChartKind = "sched" // a Go scheduler's Ps, goroutines and threads from its execution trace (EventSpan, EventMark)
 )
 
 // ChartKinds lists every chart kind, for checks.
-var ChartKinds = []ChartKind{ChartLine, ChartBars, ChartHist, ChartLanes}
+var ChartKinds = []ChartKind{ChartLine, ChartBars, ChartHist, ChartLanes, ChartSched}
 
 // Names is every name above by its Go name, as static/js/names.js must
 // mirror it.
@@ -74,5 +75,5 @@ var Names = map[string]string{
 	"StatusOK": StatusOK, "StatusFailed": StatusFailed, "StatusCancelled": StatusCancelled, "StatusTimeout": StatusTimeout,
 	"StatusInterrupted": StatusInterrupted, "StatusQueued": StatusQueued, "StatusRunning": StatusRunning,
 	"Holds": Holds, "Differs": Differs, "Inconclusive": Inconclusive,
-	"ChartLine": ChartLine, "ChartBars": ChartBars, "ChartHist": ChartHist, "ChartLanes": ChartLanes,
+	"ChartLine": ChartLine, "ChartBars": ChartBars, "ChartHist": ChartHist, "ChartLanes": ChartLanes, "ChartSched": ChartSched,
 }

@@ -19,7 +19,7 @@ var Lesson = course.Lesson{
 	Title:       "User-level vs kernel-level threads",
 	Summary:     "1:1, N:1 and M:N side by side, including the blocking call that stops N:1 dead.",
 	Page:        Page,
-	Experiments: []*lab.Experiment{threadingModels(), blockingCall()},
+	Experiments: []*lab.Experiment{threadingModels(), blockingCall(), schedulerTrace()},
 	Assets:      course.Sub(assets, "assets"),
 	Styles:      []string{"page.css"},
 	Scripts:     []string{"page.js"},

@@ -3,6 +3,7 @@
 // with the same numbers for people who cannot see the chart.
 import { fmt, el } from './format.js';
 import { Chart as Kind, Event } from './names.js';
+import { schedKind } from './sched.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 const WIDE = 640, NARROW = 400, H = 300;
@@ -323,7 +324,10 @@ class LaneChart extends Chart {
   }
 }
 
-const kinds = { [Kind.Line]: LineChart, [Kind.Bars]: BarChart, [Kind.Hist]: HistChart, [Kind.Lanes]: LaneChart };
+const kinds = {
+  [Kind.Line]: LineChart, [Kind.Bars]: BarChart, [Kind.Hist]: HistChart, [Kind.Lanes]: LaneChart,
+  [Kind.Sched]: schedKind({ Chart, svg, scale, M, H }),
+};
 
 /** makeChart returns the live chart for a <figure data-kind>. */
 export function makeChart(fig) {

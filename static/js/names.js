@@ -18,4 +18,4 @@ export const Status = Object.freeze({
 export const Verdict = Object.freeze({ Holds: 'holds', Differs: 'differs', Inconclusive: 'inconclusive' });
 
 /** Kinds of chart. */
-export const Chart = Object.freeze({ Line: 'line', Bars: 'bars', Hist: 'hist', Lanes: 'lanes' });
+export const Chart = Object.freeze({ Line: 'line', Bars: 'bars', Hist: 'hist', Lanes: 'lanes', Sched: 'sched' });

@@ -20,6 +20,7 @@ function relabel(ev, label) {
   if (!label) return ev;
   const out = { ...ev };
   if (ev.type === Event.Span) out.lane = `${label}: ${ev.lane}`;
+  else if (ev.type === Event.Mark && ev.lane) out.lane = `${label}: ${ev.lane}`; // a mark on a lane keeps its kind
   else if (ev.type === Event.Mark) out.label = `${label}: ${ev.label}`;
   else out.series = ev.series ? `${label}: ${ev.series}` : label;
   return out;

@@ -104,6 +104,11 @@ type StoredRun struct {
 	Events, Dropped, Lost             int
 	Others                            []RunRow // runs of the same experiment it may be compared with
 	Running                           bool
+	// Trace is the raw Go execution trace the run carries, for go tool
+	// trace: its size in bytes (0: none), and whether it was cut at its
+	// bound, which leaves it unreadable.
+	Trace    int
+	TraceCut bool
 }
 
 // Diff is one fact of two runs side by side.
@@ -264,6 +269,9 @@ func historyURL(exp string) templ.SafeURL {
 }
 
 func plainURL(s string) templ.SafeURL { return templ.SafeURL(s) }
+
+// kib is a size in bytes as the pages print it, in KiB.
+func kib(bytes int) string { return format.Figure(float64(bytes)/1024, "KiB") }
 
 func orDash(s string) string {
 	if s == "" {

@@ -1,7 +1,8 @@
 // Lesson 5: lights the three mapping diagrams with what the
 // threading-models experiment measures — live from its panel's gauges
-// while it runs, then from its result.
-import { byKey, fmt } from '/static/js/format.js';
+// while it runs, then from its result — and offers each finished
+// scheduler-trace run's raw trace for go tool trace.
+import { byKey, fmt, el } from '/static/js/format.js';
 
 const maps = new Map([...document.querySelectorAll('.tm-map')].map((f) => [f.dataset.model, f]));
 const panel = document.querySelector('[data-experiment="threading-models"]');
@@ -64,4 +65,22 @@ if (panel && maps.size > 0) {
       show(model, metric(fig, 'kernel_threads.at_once'), metric(fig, 'cpus_busy.peak'), 'measured');
     }
   });
+}
+
+// scheduler-trace: a finished run's raw execution trace, beside its chart.
+const sched = document.querySelector('[data-experiment="scheduler-trace"]');
+if (sched) {
+  document.addEventListener('lab:result', (e) => {
+    if (e.detail.experiment !== 'scheduler-trace' || !e.detail.run) return;
+    const size = byKey(e.detail.metrics, 'trace.bytes');
+    const file = `conclab-${e.detail.run}.trace`;
+    const p = el('p', { class: 'sched-download', 'data-testid': 'sched-download' },
+      el('a', { href: `/runs/${encodeURIComponent(e.detail.run)}/trace`, download: file, text: 'Download this run’s execution trace' }),
+      ` (${size ? fmt(size.value) + ' KiB' : 'its size unknown'}), the runtime’s own record of what you see above, and open it with `,
+      el('code', { text: `go tool trace ${file}` }), '.');
+    sched.querySelector('.sched-download')?.remove();
+    sched.querySelector('[data-chart="sched"]').after(p);
+  });
+  // A new run's trace is not the old one's.
+  sched.querySelector('form.params').addEventListener('submit', () => sched.querySelector('.sched-download')?.remove());
 }
