@@ -11,19 +11,21 @@ type EventType = string
 // The events of a run. Every run ends with exactly one EventResult (when
 // it succeeded) and then exactly one EventDone.
 const (
-	EventStarted  EventType = "started"  // the child's first event: the experiment, its parameters and the host's facts
-	EventProgress EventType = "progress" // a phase and how far it has got
-	EventLog      EventType = "log"      // a line for the run's log
-	EventPoint    EventType = "point"    // one point of a line chart
-	EventPoints   EventType = "points"   // many points of a line chart at once
-	EventMark     EventType = "mark"     // a labelled vertical line on a line chart
-	EventBar      EventType = "bar"      // one bar of a bars chart
-	EventHist     EventType = "hist"     // a histogram's bins
-	EventSpan     EventType = "span"     // one span on a lanes chart
-	EventRow      EventType = "row"      // a row of a live table, upserted by key
-	EventGauge    EventType = "gauge"    // a live counter
-	EventResult   EventType = "result"   // the figures and the verdicts; the last event but done
-	EventDone     EventType = "done"     // how the run ended; always the last event
+	EventStarted   EventType = "started"    // the child's first event: the experiment, its parameters and the host's facts
+	EventProgress  EventType = "progress"   // a phase and how far it has got
+	EventLog       EventType = "log"        // a line for the run's log
+	EventPoint     EventType = "point"      // one point of a line chart
+	EventPoints    EventType = "points"     // many points of a line chart at once
+	EventMark      EventType = "mark"       // a labelled vertical line on a line chart
+	EventBar       EventType = "bar"        // one bar of a bars chart
+	EventHist      EventType = "hist"       // a histogram's bins
+	EventSpan      EventType = "span"       // one span on a lanes chart
+	EventRow       EventType = "row"        // a row of a live table, upserted by key
+	EventGauge     EventType = "gauge"      // a live counter
+	EventTracePart EventType = "trace-part" // a piece of a run's raw execution trace (internal/tracefile)
+	EventTraceFile EventType = "trace-file" // the raw trace's size and pieces, after its last piece
+	EventResult    EventType = "result"     // the figures and the verdicts; the last event but done
+	EventDone      EventType = "done"       // how the run ended; always the last event
 )
 
 // Status is how a run ended, or where a stored run is in its life.
@@ -71,7 +73,7 @@ var ChartKinds = []ChartKind{ChartLine, ChartBars, ChartHist, ChartLanes, ChartS
 var Names = map[string]string{
 	"EventStarted": EventStarted, "EventProgress": EventProgress, "EventLog": EventLog, "EventPoint": EventPoint,
 	"EventPoints": EventPoints, "EventMark": EventMark, "EventBar": EventBar, "EventHist": EventHist,
-	"EventSpan": EventSpan, "EventRow": EventRow, "EventGauge": EventGauge, "EventResult": EventResult, "EventDone": EventDone,
+	"EventSpan": EventSpan, "EventRow": EventRow, "EventGauge": EventGauge, "EventTracePart": EventTracePart, "EventTraceFile": EventTraceFile, "EventResult": EventResult, "EventDone": EventDone,
 	"StatusOK": StatusOK, "StatusFailed": StatusFailed, "StatusCancelled": StatusCancelled, "StatusTimeout": StatusTimeout,
 	"StatusInterrupted": StatusInterrupted, "StatusQueued": StatusQueued, "StatusRunning": StatusRunning,
 	"Holds": Holds, "Differs": Differs, "Inconclusive": Inconclusive,

@@ -10,12 +10,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+
+	"conclab/internal/protocol"
 )
 
 // The event types a run carries its trace in.
 const (
-	PartType = "trace-part" // {"n": 0, "data": "<base64>"}, in order from 0
-	FileType = "trace-file" // {"bytes": N, "parts": K, "cut": false}, once, after the last part
+	PartType = protocol.EventTracePart // {"n": 0, "data": "<base64>"}, in order from 0
+	FileType = protocol.EventTraceFile // {"bytes": N, "parts": K, "cut": false}, once, after the last part
 )
 
 // PartSize is the most raw bytes one part holds: base64 makes a line of

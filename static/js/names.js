@@ -5,7 +5,8 @@
 /** Event types of a run. */
 export const Event = Object.freeze({
   Started: 'started', Progress: 'progress', Log: 'log', Point: 'point', Points: 'points', Mark: 'mark',
-  Bar: 'bar', Hist: 'hist', Span: 'span', Row: 'row', Gauge: 'gauge', Result: 'result', Done: 'done',
+  Bar: 'bar', Hist: 'hist', Span: 'span', Row: 'row', Gauge: 'gauge', TracePart: 'trace-part', TraceFile: 'trace-file',
+  Result: 'result', Done: 'done',
 });
 
 /** Statuses of a run. */
