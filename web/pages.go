@@ -13,7 +13,9 @@ import (
 
 func (s *Server) indexPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		refs := s.lessonRefs(s.progressOf(identityOf(r).Learner))
+		me := identityOf(r).Learner
+		refs := s.lessonRefs(s.progressOf(me))
+		tally(refs, s.Course.Lessons(), s.answersOf(me))
 		w.Header().Set("Cache-Control", "private, no-cache") // its ticks are this learner's
 		s.render(w, r, http.StatusOK, ui.Index(refs, s.Host))
 	})
@@ -26,16 +28,19 @@ func (s *Server) lessonPage() http.Handler {
 			s.notFound().ServeHTTP(w, r)
 			return
 		}
-		prog := s.progressOf(identityOf(r).Learner)
-		page := ui.Page{Lesson: s.lessonRefs(prog)[i], Host: s.Host, Panels: map[string]ui.PanelData{}, Latest: s.latest, Recap: s.Course.Recap()}
+		me := identityOf(r).Learner
+		prog := s.progressOf(me)
+		page := ui.Page{Lesson: s.lessonRefs(prog)[i], Host: s.Host, Panels: map[string]ui.PanelData{}, Latest: s.latest, Recap: s.Course.Recap(),
+			Snippets: s.Course.Snippets(l.Slug)}
 		var ticks []ui.ExpTick
 		for _, e := range l.Experiments {
 			d := ui.NewPanel(e)
 			d.Runs = prog[e.ID].Runs
+			d.Code, _ = s.Course.CodeOf(e)
 			page.Panels[e.ID] = d
 			ticks = append(ticks, ui.ExpTick{ID: e.ID, Title: e.Title, Runs: d.Runs})
 		}
-		p := ui.LessonPage{Page: page, Content: l.Page(page), Total: s.Course.Len(), Ticks: ticks}
+		p := ui.LessonPage{Page: page, Content: l.Page(page), Total: s.Course.Len(), Ticks: ticks, Teaching: s.teachingOf(me, l, s.answersOf(me))}
 		p.Styles, p.Scripts = s.Course.Head(i)
 		if i > 0 {
 			prev := s.Course.Ref(i - 1)

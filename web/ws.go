@@ -282,6 +282,8 @@ func (s *Server) handle(c *conn, data []byte) {
 		} else if err := s.Runs.Reveal(exp); err != nil {
 			c.sendError(&req, err.Error())
 		}
+	case protocol.OpAnswer, protocol.OpExercise:
+		s.answer(c, data)
 	case "":
 		c.sendError(&req, "missing op: use run, cancel, watch or predict")
 	default:

@@ -29,6 +29,9 @@ type Lesson struct {
 	// Ran of Of experiments of the lesson this learner has run (Of is 0
 	// when the page does not show progress).
 	Ran, Of int
+	// Done of Exercises exercises this learner has done, and Right of
+	// Questions self-check questions answered right.
+	Done, Exercises, Right, Questions int
 }
 
 // URL is the lesson's address.
@@ -49,6 +52,9 @@ type Page struct {
 	// for while it renders: a test uses it to check that each names an
 	// experiment and a metric key that exist.
 	Trace func(experiment, key string)
+	// Snippets are the lesson's code snippets by name, cut from its
+	// sources at start, for its prose (Code).
+	Snippets map[string]Snippet
 }
 
 // RecapFigure is one figure a lesson offers to the course's recap: a
@@ -96,6 +102,9 @@ type LessonPage struct {
 	Styles, Scripts []string // addresses of the lesson's own assets, linked in the head
 	// Ticks are the lesson's experiments, each run by this learner or not.
 	Ticks []ExpTick
+	// Teaching is the lesson's objectives, exercises, self-check and
+	// reading, with this learner's answers.
+	Teaching Teaching
 }
 
 // Meta is what the frame of every page needs.
@@ -120,6 +129,9 @@ type PanelData struct {
 	// Runs is how many of this learner's runs of it finished ok; the panel
 	// links to them.
 	Runs int
+	// Code is the snippet of its source that does the measuring; its Code
+	// is "" when there is none.
+	Code Snippet
 }
 
 // ParamView is one bounded input of a panel's form.
