@@ -159,8 +159,8 @@ type ProgressPage struct {
 	Done    int // lessons completed
 	// Exercises done and self-check questions answered right, of all.
 	ExercisesDone, Exercises, QuestionsRight, Questions int
-	Message string
-	Problem string
+	Message                                             string
+	Problem                                             string
 	// Calibration sums up the learner's guesses; Guesses are the newest.
 	Calibration GuessSummary
 	Guesses     []GuessLine
