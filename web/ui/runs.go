@@ -157,10 +157,11 @@ type ProgressPage struct {
 	Lessons []LessonProgress
 	Ran, Of int // experiments run, of all
 	Done    int // lessons completed
+	Message string
+	Problem string
 	// Exercises done and self-check questions answered right, of all.
 	ExercisesDone, Exercises, QuestionsRight, Questions int
-	Message                                             string
-	Problem                                             string
+
 	// Calibration sums up the learner's guesses; Guesses are the newest.
 	Calibration GuessSummary
 	Guesses     []GuessLine
