@@ -36,7 +36,7 @@ func (s *Server) lessonPage() http.Handler {
 		for _, e := range l.Experiments {
 			d := ui.NewPanel(e)
 			d.Runs = prog[e.ID].Runs
-			d.Code, _ = s.Course.CodeOf(e)
+			d.Code = s.Course.CodeOf(e)
 			page.Panels[e.ID] = d
 			ticks = append(ticks, ui.ExpTick{ID: e.ID, Title: e.Title, Runs: d.Runs})
 		}

@@ -65,9 +65,11 @@ func (c *Course) index() error {
 			return fmt.Errorf("lesson %s: %w", l.Slug, err)
 		}
 		c.snippets[l.Slug] = snips
-		for exp, name := range l.Teach.Show {
-			if _, ok := snips[name]; !ok {
-				return fmt.Errorf("lesson %s shows snippet %q for %s, which none of its sources holds", l.Slug, name, exp)
+		for exp, names := range l.Teach.Show {
+			for _, name := range names {
+				if _, ok := snips[name]; !ok {
+					return fmt.Errorf("lesson %s shows snippet %q for %s, which none of its sources holds", l.Slug, name, exp)
+				}
 			}
 		}
 	}
@@ -95,18 +97,25 @@ func (c *Course) Snippet(slug, name string) (teach.Snippet, bool) {
 // Snippets are all of a lesson's snippets, by name.
 func (c *Course) Snippets(slug string) map[string]teach.Snippet { return c.snippets[slug] }
 
-// CodeOf is the snippet an experiment's panel shows: the one its lesson
-// names for it, else the one named after the experiment.
-func (c *Course) CodeOf(exp *lab.Experiment) (teach.Snippet, bool) {
+// CodeOf is the snippets an experiment's panel shows: those its lesson
+// names for it, else the one named after the experiment; none when its
+// sources hold none.
+func (c *Course) CodeOf(exp *lab.Experiment) []teach.Snippet {
 	_, l, ok := c.Find(exp.Lesson)
 	if !ok {
-		return teach.Snippet{}, false
+		return nil
 	}
-	name := exp.ID
+	names := []string{exp.ID}
 	if n, ok := l.Teach.Show[exp.ID]; ok {
-		name = n
+		names = n
 	}
-	return c.Snippet(l.Slug, name)
+	var out []teach.Snippet
+	for _, name := range names {
+		if s, ok := c.Snippet(l.Slug, name); ok {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Lookup finds an experiment of the course by id, as teach.Experiments.

@@ -46,8 +46,11 @@ func (e Evidence) Value(i int, key string) (float64, bool) {
 // pages print figures, or says it was not measured.
 func (e Evidence) Figure(i int, key string) string {
 	m, ok := e.Metric(i, key)
-	if !ok {
+	switch {
+	case !ok:
 		return "(not measured in your run)"
+	case m.Unit == "×":
+		return format.Times(m.Value)
 	}
 	return format.Figure(m.Value, m.Unit)
 }
@@ -135,4 +138,25 @@ func (x Exercise) Settle(ev Evidence, value float64) Outcome {
 		out.Explanation = x.Explain(ev)
 	}
 	return out
+}
+
+// ByRuns makes an exercise's Judge from a function that reads which
+// choice the learner's runs make right (ok false when they cannot tell).
+func ByRuns(right func(ev Evidence) (choice int, ok bool)) func(Evidence, float64) (bool, bool) {
+	return func(ev Evidence, v float64) (bool, bool) {
+		c, ok := right(ev)
+		return ok && int(v) == c, ok
+	}
+}
+
+// Ratio is a/b for two figures of the learner's runs (need i's key a over
+// need j's key b); ok is false when either is missing or b is not
+// positive.
+func (e Evidence) Ratio(i int, a string, j int, b string) (float64, bool) {
+	x, ok1 := e.Value(i, a)
+	y, ok2 := e.Value(j, b)
+	if !ok1 || !ok2 || y <= 0 {
+		return 0, false
+	}
+	return x / y, true
 }

@@ -98,6 +98,12 @@ func ParseSnippets(file string, src []byte) ([]Snippet, error) {
 			case len(lines) > MaxSnippetLines:
 				return nil, fmt.Errorf("%s:%d: snippet %q has %d lines; a snippet shows at most %d", file, n, cur.Name, len(lines), MaxSnippetLines)
 			}
+			for _, l := range lines { // the lines dedent trims off the top
+				if strings.TrimSpace(l) != "" {
+					break
+				}
+				cur.Line++
+			}
 			cur.Code = code
 			out = append(out, *cur)
 			cur = nil
@@ -138,7 +144,7 @@ func dedent(lines []string) string {
 			out[i] = ""
 		}
 	}
-	return strings.TrimRight(strings.Join(out, "\n"), "\n")
+	return strings.Trim(strings.Join(out, "\n"), "\n")
 }
 
 // SnippetFile reports whether a file may hold snippets: Go and Python

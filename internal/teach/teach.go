@@ -35,9 +35,9 @@ type Plan struct {
 	// Code is where the lesson's code snippets are cut from: its own
 	// folder, and any shared package whose code its experiments run.
 	Code []Source
-	// Show names the snippet an experiment's panel shows when it is not
-	// the one named after the experiment's id.
-	Show map[string]string
+	// Show names the snippets an experiment's panel shows, in order, when
+	// they are not the one snippet named after the experiment's id.
+	Show map[string][]string
 }
 
 // Question is one question: of a lesson's self-check, or the one an
@@ -124,13 +124,13 @@ func (p Plan) Check(find Experiments) error {
 	}
 	for _, l := range p.Reading {
 		u, err := url.Parse(l.URL)
-		if l.Title == "" || l.Why == "" || err != nil || u.Scheme != "https" || u.Host == "" {
-			return fmt.Errorf("reading %q needs a title, an https address and a line on why", l.Title)
+		if l.Title == "" || l.Why == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("reading %q needs a title, a web address and a line on why", l.Title)
 		}
 	}
-	for exp, name := range p.Show {
-		if _, ok := find(exp); !ok || name == "" {
-			return fmt.Errorf("Show names the snippet of %q, which is not an experiment", exp)
+	for exp, names := range p.Show {
+		if _, ok := find(exp); !ok || len(names) == 0 {
+			return fmt.Errorf("Show names the snippets of %q, which is not an experiment", exp)
 		}
 	}
 	return nil

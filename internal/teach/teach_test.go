@@ -94,8 +94,8 @@ func TestPlanCheck(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	if err := (Plan{Reading: []Link{{Title: "x", URL: "http://example.org", Why: "y"}}}).Check(find); err == nil {
-		t.Error("a link that is not https: accepted")
+	if err := (Plan{Reading: []Link{{Title: "x", URL: "ftp://example.org", Why: "y"}}}).Check(find); err == nil {
+		t.Error("a link that is not a web address: accepted")
 	}
 }
 
@@ -161,8 +161,8 @@ func TestParseSnippets(t *testing.T) {
 	if len(got) != 1 || got[0] != want {
 		t.Fatalf("got %+v, want %+v", got, want)
 	}
-	py := "# snippet:py\ndef f():\n    pass\n# end snippet\n"
-	if got, err := ParseSnippets("x.py", []byte(py)); err != nil || len(got) != 1 || got[0].Code != "def f():\n    pass" {
+	py := "# snippet:py\n\ndef f():\n    pass\n# end snippet\n"
+	if got, err := ParseSnippets("x.py", []byte(py)); err != nil || len(got) != 1 || got[0].Code != "def f():\n    pass" || got[0].Line != 3 {
 		t.Errorf("python: %+v, %v", got, err)
 	}
 	for name, src := range map[string]string{

@@ -86,15 +86,17 @@ func countOnce(ctx context.Context, n int, cpus []int, units int64, sample func(
 			if abandon.Load() {
 				return
 			}
-			before := probe.ThreadUsage()
+			// snippet:switch-count
+			before := probe.ThreadUsage() // getrusage(RUSAGE_THREAD): this thread's switches so far
 			for done := int64(0); done < share && ctx.Err() == nil; done += 16 {
-				work(min(16, share-done))
+				work(min(16, share-done)) // pure computing: the thread never waits
 			}
 			u := probe.ThreadUsage().Sub(before)
 			mu.Lock()
 			total.voluntary += u.Voluntary
-			total.involuntary += u.Involuntary
+			total.involuntary += u.Involuntary // each one a turn the scheduler ended
 			mu.Unlock()
+			// end snippet
 		}()
 	}
 	<-ready

@@ -266,7 +266,7 @@ func Panel(d PanelData) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if d.Code.Code != "" {
+		if len(d.Code) > 0 {
 			templ_7745c5c3_Err = panelCode(d.Code).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

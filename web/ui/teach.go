@@ -111,21 +111,6 @@ type NeedView struct {
 	Run        string // the learner's run that counts for it
 }
 
-// Term links a word of a lesson's prose to its glossary entry, with the
-// definition shown on hover and on keyboard focus. Use it for the first
-// use of the term on a page. An id the glossary lacks renders the text
-// marked, which the course's tests catch.
-func Term(id, text string) templ.Component {
-	t, ok := glossary.Lookup(id)
-	if !ok {
-		return missingTerm(id, text)
-	}
-	return term(t, text)
-}
-
-func glossaryURL(id string) templ.SafeURL { return templ.SafeURL("/glossary#" + id) }
-
-func tipID(id string) string { return "tip-" + id }
 
 // Snippet is the view of a few lines of real source.
 type Snippet = teach.Snippet

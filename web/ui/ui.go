@@ -129,9 +129,8 @@ type PanelData struct {
 	// Runs is how many of this learner's runs of it finished ok; the panel
 	// links to them.
 	Runs int
-	// Code is the snippet of its source that does the measuring; its Code
-	// is "" when there is none.
-	Code Snippet
+	// Code is the snippets of its source that do the measuring.
+	Code []Snippet
 }
 
 // ParamView is one bounded input of a panel's form.
