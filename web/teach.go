@@ -93,14 +93,22 @@ func (s *Server) needView(n teach.Need) ui.NeedView {
 	named := map[string]any{}
 	for _, p := range exp.Params {
 		if _, ok := n.Params[p.Name]; ok {
-			words = append(words, p.Label+" "+paramValue(p, set[p.Name]))
+			words = append(words, "“"+p.Label+"” "+paramValue(p, set[p.Name]))
 			named[p.Name] = set[p.Name]
 		}
 	}
-	v.Settings = strings.Join(words, ", ")
+	v.Settings = andList(words)
 	b, _ := json.Marshal(named)
 	v.Params = string(b)
 	return v
+}
+
+// andList joins words as a sentence does: "a", "a and b", "a, b and c".
+func andList(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }
 
 func paramValue(p lab.Param, v any) string {

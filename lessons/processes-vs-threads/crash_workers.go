@@ -29,6 +29,8 @@ var nowhere *record
 // faultSink keeps the faulting read from being thrown away.
 var faultSink int
 
+// snippet:crash-isolation
+
 // commitFault crashes the calling process the way it was asked to.
 //   - "nil-pointer": read through a nil pointer. The CPU faults, the
 //     kernel sends SIGSEGV, and the Go runtime turns it into a panic
@@ -41,9 +43,11 @@ func commitFault(kind string) {
 		unix.Kill(os.Getpid(), unix.SIGKILL)
 		select {} // the signal arrives before this blocks for long
 	default:
-		faultSink = nowhere.value
+		faultSink = nowhere.value // nowhere is a nil pointer: SIGSEGV
 	}
 }
+
+// end snippet
 
 // say writes one line to standard output in one system call.
 var sayMu sync.Mutex
@@ -117,6 +121,7 @@ func threadsWorker(args []string) int {
 	for i := 1; i <= n; i++ {
 		ready.Add(1)
 		done.Add(1)
+		// snippet:crash-threads
 		go func() {
 			defer done.Done()
 			runtime.LockOSThread()
@@ -131,6 +136,7 @@ func threadsWorker(args []string) int {
 				say("step %d %d", i, k)
 			}
 		}()
+		// end snippet
 	}
 	ready.Wait()
 	close(start)
