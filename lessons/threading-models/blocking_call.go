@@ -195,6 +195,7 @@ func runBlockingCall(ctx context.Context, p lab.Params, out *lab.Emitter) error 
 	out.Mark("threads", float64(time.Since(w.t0).Microseconds())/1e3, "blocking")
 	var readErr error // the first read() that failed rather than blocked
 	var readMu sync.Mutex
+	// snippet:blocking-call
 	for range nb {
 		wg.Go(func() {
 			inRead.Add(1)
@@ -214,6 +215,7 @@ func runBlockingCall(ctx context.Context, p lab.Params, out *lab.Emitter) error 
 			}
 		})
 	}
+	// end snippet
 	blocked, err := w.watch(ctx, phase)
 	if err != nil {
 		return err
