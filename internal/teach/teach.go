@@ -170,6 +170,9 @@ func (x Exercise) check(find Experiments) error {
 	if q.Explain == "" && x.Explain != nil {
 		q.Explain = "(written from your runs)"
 	}
+	if x.Judge != nil && !q.IsChoice() {
+		q.Lo, q.Hi = q.Min, q.Min // the runs say what is right, not a fixed range
+	}
 	if err := q.check(); err != nil {
 		return err
 	}

@@ -81,6 +81,7 @@ func spinWorker(args []string) int {
 
 	stop := make(chan struct{})
 	stopped := make(chan struct{})
+	// snippet:cooperative-heartbeat
 	go func() {
 		defer close(stopped)
 		for {
@@ -92,6 +93,7 @@ func spinWorker(args []string) int {
 			}
 		}
 	}()
+	// end snippet
 	time.Sleep(lead)
 
 	send(workerMsg{E: "start", T: now()})
@@ -118,6 +120,8 @@ func spinWorker(args []string) int {
 // spinSink keeps the spinner's result alive, so the loop is not removed.
 var spinSink uint64
 
+// snippet:cooperative
+
 // spinTight runs n rounds of integer mixing. The loop calls nothing, so it
 // offers the Go scheduler no point at which to stop it: only an
 // asynchronous preemption (a signal) can take the thread away.
@@ -132,6 +136,8 @@ func spinTight(n int64) uint64 {
 	}
 	return x
 }
+
+// end snippet
 
 // spinYielding does the same work but calls runtime.Gosched after every
 // `every` rounds, the way a cooperative task must. It returns the number

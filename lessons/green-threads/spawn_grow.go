@@ -273,6 +273,7 @@ func growGoroutines(ctx context.Context, n int, budget time.Duration, allow int6
 			g.stopped = fmt.Sprintf("the time budget of %s ran out", budget)
 			break
 		}
+		// snippet:spawn-many
 		ready.Add(k)
 		exited.Add(k)
 		for range k {
@@ -284,6 +285,7 @@ func growGoroutines(ctx context.Context, n int, budget time.Duration, allow int6
 		}
 		ready.Wait() // every goroutine of the chunk has run and is about to park
 		g.reached += k
+		// end snippet
 		s, err := memNow()
 		if err != nil {
 			return g, err
