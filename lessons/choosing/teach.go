@@ -42,7 +42,7 @@ var plan = teach.Plan{
 	Exercises: []teach.Exercise{
 		{
 			ID: "ch-ex-io", Title: "A workload that waits",
-			Task: "Run workload-lab with 100 tasks, 0.2 ms of computing and a 20 ms wait each: I/O-bound. Pick the winner before you run it.",
+			Task:  "Run workload-lab with 100 tasks, 0.2 ms of computing and a 20 ms wait each: I/O-bound. Pick the winner before you run it.",
 			Needs: []teach.Need{{Experiment: "workload-lab", Params: map[string]any{"tasks": 100, "cpu_ms": 0.2, "io_ms": 20}, Keys: wallKeys}},
 			Question: teach.Question{
 				Text:    "Which will finish first?",
@@ -53,7 +53,7 @@ var plan = teach.Plan{
 		},
 		{
 			ID: "ch-ex-cpu", Title: "A workload that computes",
-			Task: "Run workload-lab with 40 tasks, 10 ms of computing and no wait: CPU-bound. Compare sequential with goroutines restricted to one CPU.",
+			Task:  "Run workload-lab with 40 tasks, 10 ms of computing and no wait: CPU-bound. Compare sequential with goroutines restricted to one CPU.",
 			Needs: []teach.Need{{Experiment: "workload-lab", Params: map[string]any{"tasks": 40, "cpu_ms": 10, "io_ms": 0}, Keys: wallKeys}},
 			Question: teach.Question{
 				Text:    "What will goroutines on one CPU gain over running the tasks one after another?",
@@ -64,7 +64,7 @@ var plan = teach.Plan{
 		},
 		{
 			ID: "ch-ex-tiny", Title: "Tiny tasks",
-			Task: "Run workload-lab with 20 tasks of 0.1 ms of computing and no wait.",
+			Task:  "Run workload-lab with 20 tasks of 0.1 ms of computing and no wait.",
 			Needs: []teach.Need{{Experiment: "workload-lab", Params: map[string]any{"tasks": 20, "cpu_ms": 0.1, "io_ms": 0}, Keys: wallKeys}},
 			Question: teach.Question{
 				Text:    "Which will be slowest?",
@@ -75,7 +75,7 @@ var plan = teach.Plan{
 		},
 		{
 			ID: "ch-ex-overlap", Title: "I/O-bound tasks, a CPU-bound batch",
-			Task: "Run workload-lab with 100 tasks, 2 ms of computing and a 10 ms wait each. Every task waits for most of its life.",
+			Task:  "Run workload-lab with 100 tasks, 2 ms of computing and a 10 ms wait each. Every task waits for most of its life.",
 			Needs: []teach.Need{{Experiment: "workload-lab", Params: map[string]any{"tasks": 100, "cpu_ms": 2, "io_ms": 10}, Keys: wallKeys}},
 			Question: teach.Question{
 				Text:    "Will goroutines on one CPU, like an event loop, keep up with goroutines on all CPUs?",

@@ -111,7 +111,6 @@ type NeedView struct {
 	Run        string // the learner's run that counts for it
 }
 
-
 // Snippet is the view of a few lines of real source.
 type Snippet = teach.Snippet
 
