@@ -50,7 +50,7 @@ func (s *Server) answer(c *conn, data []byte) {
 		return
 	}
 	var v float64
-	if err := json.Unmarshal(req.Value, &v); err != nil || len(req.Value) == 0 {
+	if err := json.Unmarshal(req.Value, &v); err != nil || len(req.Value) == 0 || string(req.Value) == "null" {
 		what := "a number"
 		if q.IsChoice() {
 			what = fmt.Sprintf("the index of a choice, a whole number from 0 to %d", len(q.Choices)-1)

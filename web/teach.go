@@ -79,12 +79,11 @@ func (s *Server) exerciseView(x course.Assigned, st exercise) ui.ExerciseView {
 
 // needView says in words what run a need asks for.
 func (s *Server) needView(n teach.Need) ui.NeedView {
-	v := ui.NeedView{Experiment: n.Experiment, Title: n.Experiment, Settings: "any settings", Params: "{}"}
+	v := ui.NeedView{Experiment: n.Experiment, Settings: "any settings", Params: "{}"}
 	exp, ok := s.Course.Lookup(n.Experiment)
 	if !ok {
 		return v
 	}
-	v.Title = exp.Title
 	set, err := exp.Validate(n.Params, false)
 	if err != nil || len(n.Params) == 0 {
 		return v

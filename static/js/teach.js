@@ -167,7 +167,7 @@ function tally() {
 
 /** fillPanel sets a panel's form to the values an exercise needs. */
 function fillPanel(link) {
-  const exp = link.dataset.experiment;
+  const exp = link.closest('li.need').dataset.experiment;
   let params;
   try { params = JSON.parse(link.dataset.params || '{}'); } catch { return; }
   for (const [name, value] of Object.entries(params)) {

@@ -104,7 +104,6 @@ type ExerciseView struct {
 // NeedView is one run an exercise needs.
 type NeedView struct {
 	Experiment string // its id: the panel it runs in
-	Title      string // the experiment's title
 	Settings   string // the values it needs, in words
 	Params     string // the same as JSON, for the page's script to fill the panel's form
 	Done       bool
