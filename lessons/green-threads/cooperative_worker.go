@@ -120,24 +120,22 @@ func spinWorker(args []string) int {
 // spinSink keeps the spinner's result alive, so the loop is not removed.
 var spinSink uint64
 
-// snippet:cooperative
-
 // spinTight runs n rounds of integer mixing. The loop calls nothing, so it
 // offers the Go scheduler no point at which to stop it: only an
 // asynchronous preemption (a signal) can take the thread away.
 //
 //go:noinline
 func spinTight(n int64) uint64 {
+	// snippet:cooperative
 	x := uint64(n) | 1
-	for i := int64(0); i < n; i++ {
+	for i := int64(0); i < n; i++ { // no call in the loop: no point where Go could switch goroutines
 		x ^= x << 13
 		x ^= x >> 7
 		x ^= x << 17
 	}
+	// end snippet
 	return x
 }
-
-// end snippet
 
 // spinYielding does the same work but calls runtime.Gosched after every
 // `every` rounds, the way a cooperative task must. It returns the number

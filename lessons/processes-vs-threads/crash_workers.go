@@ -29,8 +29,6 @@ var nowhere *record
 // faultSink keeps the faulting read from being thrown away.
 var faultSink int
 
-// snippet:crash-isolation
-
 // commitFault crashes the calling process the way it was asked to.
 //   - "nil-pointer": read through a nil pointer. The CPU faults, the
 //     kernel sends SIGSEGV, and the Go runtime turns it into a panic
@@ -38,16 +36,16 @@ var faultSink int
 //   - "sigkill": the process sends itself SIGKILL, which no program can
 //     catch, as the kernel's out-of-memory killer would.
 func commitFault(kind string) {
+	// snippet:crash-isolation
 	switch kind {
 	case "sigkill":
 		unix.Kill(os.Getpid(), unix.SIGKILL)
 		select {} // the signal arrives before this blocks for long
 	default:
-		faultSink = nowhere.value // nowhere is a nil pointer: SIGSEGV
+		faultSink = nowhere.value
 	}
+	// end snippet
 }
-
-// end snippet
 
 // say writes one line to standard output in one system call.
 var sayMu sync.Mutex
