@@ -78,14 +78,14 @@ func TestEveryLessonTeaches(t *testing.T) {
 func renderContent(t *testing.T, c *course.Course, i int) string {
 	t.Helper()
 	l := c.Lessons()[i]
-	p := ui.Page{Lesson: c.Ref(i), Host: probe.ReadHost(), Panels: map[string]ui.PanelData{}, Recap: c.Recap(), Snippets: c.Snippets(l.Slug)}
+	p := ui.Page{Lesson: c.Ref(i), Host: probe.ReadHost(), Panels: map[string]ui.PanelData{}, Recap: c.Recap()}
 	for _, e := range l.Experiments {
 		d := ui.NewPanel(e)
 		d.Code = c.CodeOf(e)
 		p.Panels[e.ID] = d
 	}
 	var buf bytes.Buffer
-	if err := ui.Terms(l.Page(p)).Render(context.Background(), &buf); err != nil {
+	if err := ui.Terms(ui.WithSnippets(c.Snippets(l.Slug), l.Page(p))).Render(context.Background(), &buf); err != nil {
 		t.Fatal(err)
 	}
 	return buf.String()

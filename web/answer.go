@@ -17,13 +17,19 @@ import (
 // exercise opens its answer once the learner's own stored runs include
 // every run it needs.
 
-// answer handles {"op":"answer"} and {"op":"exercise"}.
+// answer handles {"op":"answer"} and {"op":"exercise"}, as the page sent
+// them.
 func (s *Server) answer(c *conn, data []byte) {
 	var req protocol.AnswerRequest
 	if err := json.Unmarshal(data, &req); err != nil {
 		c.sendError(nil, "malformed message: an answer is {\"op\":\"answer\",\"question\":ID,\"value\":V}")
 		return
 	}
+	s.answerRequest(c, req)
+}
+
+// answerRequest answers an answer or exercise request.
+func (s *Server) answerRequest(c *conn, req protocol.AnswerRequest) {
 	fail := func(msg string) {
 		c.send(protocol.AnswerError{Message: msg, Op: req.Op, Question: req.Question, Exercise: req.Exercise})
 	}
@@ -49,8 +55,8 @@ func (s *Server) answer(c *conn, data []byte) {
 		fail(fmt.Sprintf("unknown question %q", req.Question))
 		return
 	}
-	var v float64
-	if err := json.Unmarshal(req.Value, &v); err != nil || len(req.Value) == 0 || string(req.Value) == "null" {
+	v, isNumber := req.Value.(float64)
+	if !isNumber {
 		what := "a number"
 		if q.IsChoice() {
 			what = fmt.Sprintf("the index of a choice, a whole number from 0 to %d", len(q.Choices)-1)

@@ -28,10 +28,8 @@ func (s *Server) lessonPage() http.Handler {
 			s.notFound().ServeHTTP(w, r)
 			return
 		}
-		me := identityOf(r).Learner
-		prog := s.progressOf(me)
-		page := ui.Page{Lesson: s.lessonRefs(prog)[i], Host: s.Host, Panels: map[string]ui.PanelData{}, Latest: s.latest, Recap: s.Course.Recap(),
-			Snippets: s.Course.Snippets(l.Slug)}
+		prog := s.progressOf(identityOf(r).Learner)
+		page := ui.Page{Lesson: s.lessonRefs(prog)[i], Host: s.Host, Panels: map[string]ui.PanelData{}, Latest: s.latest, Recap: s.Course.Recap()}
 		var ticks []ui.ExpTick
 		for _, e := range l.Experiments {
 			d := ui.NewPanel(e)
@@ -40,8 +38,9 @@ func (s *Server) lessonPage() http.Handler {
 			page.Panels[e.ID] = d
 			ticks = append(ticks, ui.ExpTick{ID: e.ID, Title: e.Title, Runs: d.Runs})
 		}
-		p := ui.LessonPage{Page: page, Content: l.Page(page), Total: s.Course.Len(), Ticks: ticks, Teaching: s.teachingOf(me, l, s.answersOf(me))}
+		p := ui.LessonPage{Page: page, Content: l.Page(page), Total: s.Course.Len(), Ticks: ticks}
 		p.Styles, p.Scripts = s.Course.Head(i)
+		p.Teaching, p.Snippets = s.teachingOf(identityOf(r).Learner, l), s.Course.Snippets(l.Slug)
 		if i > 0 {
 			prev := s.Course.Ref(i - 1)
 			p.Prev = &prev

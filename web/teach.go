@@ -36,7 +36,8 @@ func (s *Server) answersOf(me learner.ID) map[string]store.Answer {
 
 // teachingOf is lesson l's plan as its page shows it to this learner. An
 // exercise answered whose runs have all come in since is settled here.
-func (s *Server) teachingOf(me learner.ID, l course.Lesson, answers map[string]store.Answer) ui.Teaching {
+func (s *Server) teachingOf(me learner.ID, l course.Lesson) ui.Teaching {
+	answers := s.answersOf(me)
 	t := ui.Teaching{Objectives: l.Teach.Objectives, WhyCare: l.Teach.WhyCare, Reading: l.Teach.Reading}
 	for _, q := range l.Teach.Questions {
 		v := ui.NewQuestion(q)

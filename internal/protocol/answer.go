@@ -1,7 +1,5 @@
 package protocol
 
-import "encoding/json"
-
 // Self-checks and exercises (internal/teach): a learner answers a
 // question at the end of a lesson, or the one an exercise ends on, and
 // asks how an exercise stands once its runs are done.
@@ -20,10 +18,10 @@ const (
 // Request does not carry these fields; the web layer reads such a message
 // again with this.
 type AnswerRequest struct {
-	Op       string          `json:"op"`
-	Question string          `json:"question,omitempty"` // answer
-	Exercise string          `json:"exercise,omitempty"` // exercise
-	Value    json.RawMessage `json:"value,omitempty"`    // answer: a number
+	Op       string `json:"op"`
+	Question string `json:"question,omitempty"` // answer
+	Exercise string `json:"exercise,omitempty"` // exercise
+	Value    any    `json:"value,omitempty"`    // answer: a number (float64 once decoded)
 }
 
 // Answered answers a self-check question: right or wrong, and why.

@@ -734,7 +734,7 @@ func LessonView(p LessonPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Terms(p.Content).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Terms(WithSnippets(p.Snippets, p.Content)).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"context"
+	"io"
 	"strconv"
 
 	"github.com/a-h/templ"
@@ -113,13 +115,26 @@ type NeedView struct {
 // Snippet is the view of a few lines of real source.
 type Snippet = teach.Snippet
 
-// Code renders one of the lesson's named snippets in its prose.
+// Code renders one of the lesson's named snippets in its prose. It finds
+// them when it renders, in the snippets WithSnippets gave the page.
 func (p Page) Code(name string) templ.Component {
-	s, ok := p.Snippets[name]
-	if !ok {
-		return missingSnippet(name)
-	}
-	return codeFigure(s, "")
+	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		snips, _ := ctx.Value(snippetsKey{}).(map[string]Snippet)
+		s, ok := snips[name]
+		if !ok {
+			return missingSnippet(name).Render(ctx, w)
+		}
+		return codeFigure(s, "").Render(ctx, w)
+	})
+}
+
+type snippetsKey struct{}
+
+// WithSnippets renders c with a lesson's snippets at hand for Page.Code.
+func WithSnippets(snips map[string]Snippet, c templ.Component) templ.Component {
+	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		return c.Render(context.WithValue(ctx, snippetsKey{}, snips), w)
+	})
 }
 
 func snippetLines(s Snippet) string {

@@ -52,9 +52,6 @@ type Page struct {
 	// for while it renders: a test uses it to check that each names an
 	// experiment and a metric key that exist.
 	Trace func(experiment, key string)
-	// Snippets are the lesson's code snippets by name, cut from its
-	// sources at start, for its prose (Code).
-	Snippets map[string]Snippet
 }
 
 // RecapFigure is one figure a lesson offers to the course's recap: a
@@ -105,6 +102,9 @@ type LessonPage struct {
 	// Teaching is the lesson's objectives, exercises, self-check and
 	// reading, with this learner's answers.
 	Teaching Teaching
+	// Snippets are the lesson's code snippets by name, cut from its
+	// sources at start, for its prose (Page.Code).
+	Snippets map[string]Snippet
 }
 
 // Meta is what the frame of every page needs.
