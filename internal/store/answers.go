@@ -9,8 +9,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-
-	"conclab/internal/lab"
 )
 
 // Learners' answers to the self-check questions and to the questions
@@ -215,12 +213,12 @@ func (s *Store) LearnerRuns(learner string, experiments []string, limit int) ([]
 	if learner == "" || len(experiments) == 0 {
 		return nil, nil
 	}
-	args := []any{learner, lab.StatusOK}
+	args := []any{learner}
 	for _, e := range experiments {
 		args = append(args, e)
 	}
 	rows, err := s.r.Query(`SELECT `+prefixed("r.", runColumns)+`, r.result FROM runs AS r
-		WHERE EXISTS (SELECT 1 FROM run_learners AS l WHERE l.run = r.id AND l.learner = ?) AND r.status = ?
+		WHERE EXISTS (SELECT 1 FROM run_learners AS l WHERE l.run = r.id AND l.learner = ?) AND r.status = 'ok'
 		AND r.experiment IN (?`+strings.Repeat(", ?", len(experiments)-1)+`)
 		ORDER BY r.ended_ms DESC LIMIT ?`, append(args, limit)...)
 	if err != nil {

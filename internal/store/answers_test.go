@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"conclab/internal/lab"
 )
 
 // Answers are kept per learner, the first one stands, an exercise opens
@@ -104,10 +102,11 @@ func TestLearnerRuns(t *testing.T) {
 	t.Parallel()
 	s := Memory(Options{Log: quiet()})
 	defer s.Close()
-	record(s, "111111111111", "hold", "ann", 1, lab.StatusOK)
-	record(s, "222222222222", "hold", "ann", 2, lab.StatusFailed)
-	record(s, "333333333333", "other", "ann", 1, lab.StatusOK)
-	record(s, "444444444444", "hold", "bob", 1, lab.StatusOK)
+	const ok, failed = "ok", "failed" // a run's statuses, as the store keeps them
+	record(s, "111111111111", "hold", "ann", 1, ok)
+	record(s, "222222222222", "hold", "ann", 2, failed)
+	record(s, "333333333333", "other", "ann", 1, ok)
+	record(s, "444444444444", "hold", "bob", 1, ok)
 	s.Flush()
 	runs, err := s.LearnerRuns("ann", []string{"hold"}, 10)
 	if err != nil || len(runs) != 1 || runs[0].ID != "111111111111" || len(runs[0].Body().Metrics) != 1 {
