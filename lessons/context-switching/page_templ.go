@@ -87,7 +87,7 @@ func Page(p ui.Page) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<p>A thread can be stopped anywhere — by a timer interrupt in the middle of a calculation — so the kernel must save every register it might have been using, including the floating-point and vector registers, which on a modern x86 CPU hold a kilobyte or more. That save and restore is a large part of a thread switch's direct cost. A goroutine switches only where Go's compiler knows what is live: at a call into the scheduler, such as a channel operation. At that point the calling convention says which registers may hold values, and the rest need no saving, so the runtime keeps just the stack pointer, the program counter and a couple more.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<p>A thread can be stopped anywhere — by a timer interrupt in the middle of a calculation — so the kernel must save every register it might have been using, including the floating-point and vector registers, hundreds of bytes to a few KiB on a modern x86 CPU. That save and restore is a large part of a thread switch's direct cost. A goroutine almost always switches where Go's compiler knows what is live: at a call into the scheduler, such as a channel operation. At a call, Go's calling convention leaves nothing the caller needs in the registers, so the runtime keeps just the stack pointer, the program counter and a couple more. (When Go stops a goroutine with a signal, lesson 6, it does save them all — but that happens at most every 10 ms.)</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -205,7 +205,7 @@ func threadsDied(ev teach.Evidence) (int, bool) {
 
 func explainSigkill(ev teach.Evidence) string {
 	return fmt.Sprintf("Your run: after the kill, %s threads of the one process were still running and %s had finished their steps; as separate processes, %s siblings finished. "+
-		"A signal like SIGKILL is sent to a thread but acts on its process: the kernel ends the process, and with it every thread in its address space. "+
+		"SIGKILL ends a process, not a thread: the kernel ends every thread in its address space at once. "+
 		"No handler runs and no deferred function either, so a server killed this way cannot even log why. Processes are the unit the kernel isolates; a supervisor that restarts dead workers only works when the workers are processes.",
 		ev.Figure(0, "crash.threads.alive_after"), ev.Figure(0, "crash.threads.finished"), ev.Figure(0, "crash.processes.siblings_finished"))
 }
