@@ -50,7 +50,7 @@ func (s *Server) answerRequest(c *conn, req protocol.AnswerRequest) {
 		c.send(st.message(x))
 		return
 	}
-	q, x, known := s.asked(req.Question)
+	q, lesson, x, known := s.asked(req.Question)
 	if !known {
 		fail(fmt.Sprintf("unknown question %q", req.Question))
 		return
@@ -72,24 +72,23 @@ func (s *Server) answerRequest(c *conn, req protocol.AnswerRequest) {
 		s.answerExercise(c, *x, v, fail)
 		return
 	}
-	s.answerQuestion(c, q, v)
+	s.answerQuestion(c, q, lesson, v)
 }
 
-// asked finds the question an answer is for: a self-check question, or
-// the one an exercise ends on (x is then the exercise).
-func (s *Server) asked(id string) (teach.Question, *course.Assigned, bool) {
+// asked finds the question an answer is for, and its lesson: a self-check
+// question, or the one an exercise ends on (x is then the exercise).
+func (s *Server) asked(id string) (q teach.Question, lesson string, x *course.Assigned, ok bool) {
 	if q, ok := s.Course.Question(id); ok {
-		return q.Question, nil, true
+		return q.Question, q.Lesson, nil, true
 	}
 	if x, ok := s.Course.Exercise(id); ok {
-		return x.Asked(), &x, true
+		return x.Asked(), x.Lesson, &x, true
 	}
-	return teach.Question{}, nil, false
+	return teach.Question{}, "", nil, false
 }
 
-func (s *Server) answerQuestion(c *conn, q teach.Question, v float64) {
-	asked, _ := s.Course.Question(q.ID)
-	a := store.Answer{Learner: string(c.who.Learner), Question: q.ID, Lesson: asked.Lesson, Kind: store.KindQuestion,
+func (s *Server) answerQuestion(c *conn, q teach.Question, lesson string, v float64) {
+	a := store.Answer{Learner: string(c.who.Learner), Question: q.ID, Lesson: lesson, Kind: store.KindQuestion,
 		Value: v, Correct: q.Correct(v), At: time.Now()}
 	kept, fresh, err := s.Store.Answer(a)
 	if err != nil {
