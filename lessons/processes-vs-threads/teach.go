@@ -37,7 +37,7 @@ var plan = teach.Plan{
 		},
 		{
 			ID: "pvt-ex-thread-ram", Title: "How many threads fit in a gigabyte?",
-			Task: "Run memory-footprint with 2,000 threads. Read the resident memory per thread and the address space reserved per thread, then work out the answer from your own figure.",
+			Task: "Predict from what the lesson says a thread brings with it, then run memory-footprint with 2,000 threads and read the resident memory and the address space reserved per thread: your run's figure decides the answer.",
 			Needs: []teach.Need{{Experiment: "memory-footprint", Params: map[string]any{"threads": 2000},
 				Keys: []string{"memory.thread.resident", "memory.thread.reserved", "memory.process.own"}}},
 			Question: teach.Question{
