@@ -169,6 +169,15 @@ func references(t *testing.T, c *course.Course) refs {
 	for _, f := range c.Recap() {
 		add(f.Experiment, f.Key, "the recap's row "+f.What)
 	}
+	for _, l := range c.Lessons() {
+		for _, x := range l.Teach.Exercises {
+			for _, n := range x.Needs {
+				for _, k := range n.Keys {
+					add(n.Experiment, k, "exercise "+x.ID)
+				}
+			}
+		}
+	}
 	// The shared scripts name no experiment's keys: figures are the lessons'.
 	files, _ := filepath.Glob("../static/js/*.js")
 	sort.Strings(files)

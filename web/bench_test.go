@@ -62,7 +62,10 @@ func pageWeight(t testing.TB, h http.Handler, path string) (int, []string) {
 	return total, files
 }
 
-// The whole of a lesson page — HTML, CSS, JS — stays under 150 KB.
+// The whole of a lesson page — HTML, CSS, JS — stays under 200 KB. (It
+// was 150 KB until each lesson carried its objectives, exercises,
+// self-check, reading, the definitions of its terms and the code of its
+// panels: 30–47 KB more, 137–183 KB in all.)
 func TestPageWeight(t *testing.T) {
 	t.Parallel()
 	h := handler(t)
@@ -73,8 +76,8 @@ func TestPageWeight(t *testing.T) {
 	for _, path := range paths {
 		n, files := pageWeight(t, h, path)
 		t.Logf("%s: %d KB", path, n>>10)
-		if n > 150<<10 {
-			t.Errorf("%s weighs %d KB with %v, over the 150 KB budget", path, n>>10, files)
+		if n > 200<<10 {
+			t.Errorf("%s weighs %d KB with %v, over the 200 KB budget", path, n>>10, files)
 		}
 		if !strings.Contains(strings.Join(files, " "), "charts.js") && path != "/" {
 			t.Errorf("%s: the weight walk missed the chart module: %v", path, files)

@@ -30,6 +30,7 @@ const benchSlug = "test-bench"
 
 var benchLesson = course.Lesson{
 	Slug: benchSlug, Title: "Test bench", Summary: "An experiment the websocket tests steer.",
+	Teach: benchPlan, // answer_test.go
 	Experiments: []*lab.Experiment{{
 		ID: "ws-hold", Title: "Hold",
 		Params: []lab.Param{lab.Int("hold", "Hold", 100, 0, 60_000, "ms to wait before the result")},

@@ -13,7 +13,9 @@ import (
 
 func (s *Server) indexPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		refs := s.lessonRefs(s.progressOf(identityOf(r).Learner))
+		me := identityOf(r).Learner
+		refs := s.lessonRefs(s.progressOf(me))
+		tally(refs, s.Course.Lessons(), s.answersOf(me))
 		w.Header().Set("Cache-Control", "private, no-cache") // its ticks are this learner's
 		s.render(w, r, http.StatusOK, ui.Index(refs, s.Host))
 	})
@@ -32,11 +34,13 @@ func (s *Server) lessonPage() http.Handler {
 		for _, e := range l.Experiments {
 			d := ui.NewPanel(e)
 			d.Runs = prog[e.ID].Runs
+			d.Code = s.Course.CodeOf(e)
 			page.Panels[e.ID] = d
 			ticks = append(ticks, ui.ExpTick{ID: e.ID, Title: e.Title, Runs: d.Runs})
 		}
 		p := ui.LessonPage{Page: page, Content: l.Page(page), Total: s.Course.Len(), Ticks: ticks}
 		p.Styles, p.Scripts = s.Course.Head(i)
+		p.Teaching, p.Snippets = s.teachingOf(identityOf(r).Learner, l), s.Course.Snippets(l.Slug)
 		if i > 0 {
 			prev := s.Course.Ref(i - 1)
 			p.Prev = &prev

@@ -46,13 +46,18 @@ func (s *Server) lessonRefs(p store.Progress) []ui.Lesson {
 
 func (s *Server) progressPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		prog := s.progressOf(identityOf(r).Learner)
+		me := identityOf(r).Learner
+		prog := s.progressOf(me)
 		p := ui.ProgressPage{Host: s.Host}
+		refs := s.Course.Refs()
+		tally(refs, s.Course.Lessons(), s.answersOf(me))
 		for i, l := range s.Course.Lessons() {
 			if l.Page == nil || len(l.Experiments) == 0 {
 				continue
 			}
-			lp := ui.LessonProgress{Lesson: s.Course.Ref(i)}
+			lp := ui.LessonProgress{Lesson: refs[i]}
+			p.ExercisesDone, p.Exercises = p.ExercisesDone+refs[i].Done, p.Exercises+refs[i].Exercises
+			p.QuestionsRight, p.Questions = p.QuestionsRight+refs[i].Right, p.Questions+refs[i].Questions
 			for _, e := range l.Experiments {
 				d := prog[e.ID]
 				lp.Experiments = append(lp.Experiments, ui.ExpTick{ID: e.ID, Title: e.Title, Runs: d.Runs, Last: d.Last, LastRun: d.LastRun})
@@ -71,7 +76,11 @@ func (s *Server) progressPage() http.Handler {
 		if q.Has("merged") {
 			merged, _ := strconv.Atoi(q.Get("merged"))
 			runs, _ := strconv.Atoi(q.Get("runs"))
+			answers, _ := strconv.Atoi(q.Get("answers"))
 			p.Message = fmt.Sprintf("Imported: %d experiment%s merged into your progress", merged, format.Plural(merged))
+			if answers > 0 {
+				p.Message += fmt.Sprintf(", %d answer%s to exercises and self-checks", answers, format.Plural(answers))
+			}
 			if runs > 0 {
 				p.Message += fmt.Sprintf(", and %d run%s of this server are now listed as yours", runs, format.Plural(runs))
 			}
@@ -104,7 +113,7 @@ func (s *Server) progressImport() http.Handler {
 		if err == nil {
 			var res store.ProgressImported
 			if res, err = s.Store.ImportProgress(string(identityOf(r).Learner), file); err == nil {
-				http.Redirect(w, r, fmt.Sprintf("/progress?merged=%d&runs=%d", res.Experiments, res.Runs), http.StatusSeeOther)
+				http.Redirect(w, r, fmt.Sprintf("/progress?merged=%d&runs=%d&answers=%d", res.Experiments, res.Runs, res.Answers), http.StatusSeeOther)
 				return
 			}
 		}

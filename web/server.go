@@ -115,6 +115,7 @@ func (s *Server) Routes() http.Handler {
 	r.Method(http.MethodGet, "/progress", s.progressPage())
 	r.Method(http.MethodGet, "/progress.json", s.progressExport())
 	r.Method(http.MethodPost, "/progress/import", s.progressImport())
+	r.Method(http.MethodGet, "/glossary", s.glossaryPage())
 	r.Method(http.MethodGet, "/class", s.classPage())
 	r.Method(http.MethodGet, "/class/predictions.csv", s.classPredictionsCSV())
 	r.Method(http.MethodGet, "/healthz", healthz())

@@ -37,6 +37,21 @@ type Store interface {
 	ExportProgress(learner string, w io.Writer) error
 	// ImportProgress merges such a file into a learner's progress.
 	ImportProgress(learner string, r io.Reader) (store.ProgressImported, error)
+	// Flush waits until every run recorded so far is written, so that a
+	// run that has just ended is found.
+	Flush()
+	// Answer keeps a learner's first answer to a question, and returns the
+	// one kept and whether this one was new.
+	Answer(a store.Answer) (store.Answer, bool, error)
+	// Settle opens an exercise's answer once its runs exist.
+	Settle(learner, question string, correct bool, runs []string, explanation string, done time.Time) (store.Answer, error)
+	// Answers are a learner's answers by question id.
+	Answers(learner string) (map[string]store.Answer, error)
+	// AllAnswers are every learner's answers, oldest first.
+	AllAnswers(q store.AnswerQuery) ([]store.Answer, error)
+	// LearnerRuns are a learner's runs of these experiments that finished
+	// ok, with their results, newest first.
+	LearnerRuns(learner string, experiments []string, limit int) ([]store.Run, error)
 }
 
 // lossShown is how long the pages mention events the disk could not keep

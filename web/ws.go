@@ -213,9 +213,11 @@ func (s *Server) handle(c *conn, data []byte) {
 	h, ok := handlers[req.Op]
 	switch {
 	case req.Op == "":
-		c.sendError(&req, "missing op: use run, cancel, watch, follow or predict")
+		c.sendError(&req, "missing op: use run, cancel, watch, follow, predict or answer")
+	case req.Op == protocol.OpAnswer || req.Op == protocol.OpExercise:
+		s.answer(c, data)
 	case !ok:
-		c.sendError(&req, fmt.Sprintf("unknown op %q: use run, cancel, watch, follow or predict", req.Op))
+		c.sendError(&req, fmt.Sprintf("unknown op %q: use run, cancel, watch, follow, predict or answer", req.Op))
 	default:
 		h(s, c, &req)
 	}

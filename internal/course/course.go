@@ -17,6 +17,7 @@ import (
 	"github.com/a-h/templ"
 
 	"conclab/internal/lab"
+	"conclab/internal/teach"
 	"conclab/web/ui"
 )
 
@@ -40,6 +41,9 @@ type Lesson struct {
 	// Recap lists the figures the lesson offers to the course's recap
 	// table, each named by experiment id and metric key.
 	Recap []ui.RecapFigure
+	// Teach is what the lesson teaches with besides its prose: objectives,
+	// exercises, a self-check, reading and its code (see internal/teach).
+	Teach teach.Plan
 }
 
 // Course is the ordered list of lessons and what derives from it.
@@ -47,6 +51,7 @@ type Course struct {
 	lessons  []Lesson
 	reg      *lab.Registry
 	versions map[string]string // slug → hash of its assets
+	teaching
 }
 
 var slugPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,40}$`)
@@ -56,7 +61,7 @@ var slugPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,40}$`)
 // asset the lesson names but does not hold, a recap figure of an
 // experiment the course does not have.
 func New(lessons ...Lesson) (*Course, error) {
-	c := &Course{lessons: lessons, reg: lab.NewRegistry(), versions: map[string]string{}}
+	c := &Course{lessons: lessons, reg: lab.NewRegistry(), versions: map[string]string{}, teaching: newTeaching()}
 	seen := map[string]bool{}
 	for _, l := range lessons {
 		if !slugPattern.MatchString(l.Slug) {
@@ -93,6 +98,9 @@ func New(lessons ...Lesson) (*Course, error) {
 			return nil, err
 		}
 		c.versions[l.Slug] = v
+	}
+	if err := c.index(); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

@@ -61,11 +61,14 @@ func timeBatches(ctx context.Context, vals []float64, per int, more func(done in
 		if err := ctx.Err(); err != nil {
 			return vals, err
 		}
-		t := time.Now()
+		// snippet:pingpong-time
+		t := time.Now() // the clock is read once per batch, never per switch
 		if err := rounds(per); err != nil {
 			return vals, err
 		}
+		// per round trips are 2×per switches
 		vals = append(vals, float64(time.Since(t).Nanoseconds())/float64(2*per))
+		// end snippet
 		if tick != nil && every.Due() {
 			tick(vals)
 		}
@@ -120,18 +123,20 @@ func Coroutines(ctx context.Context, cpu, batches, per int, tick Tick) (Result, 
 	res := Result{CPUs: [2]int{-1, -1}}
 	var err error
 	perr := OnOneCPU(cpu, func() {
+		// snippet:pingpong-coroutine
 		next, stop := iter.Pull(func(yield func(int) bool) {
-			for i := 0; yield(i); i++ {
+			for i := 0; yield(i); i++ { // each yield switches back to next's caller
 			}
 		})
 		defer stop()
 		before := probe.ProcessUsage()
 		res.PerSwitch, err = TimeBatches(ctx, batches, per, func(n int) error {
 			for range n {
-				next()
+				next() // one round trip: into the iterator and back
 			}
 			return nil
 		}, tick)
+		// end snippet
 		res.Kernel = probe.ProcessUsage().Sub(before)
 		res.CPUs = [2]int{probe.CurrentCPU(), probe.CurrentCPU()}
 	})
@@ -188,13 +193,15 @@ func goroutines(ctx context.Context, cpuA, cpuB int, locked bool, batches, per i
 			probe.PinThread(cpuA)
 		}
 		before := probe.ProcessUsage()
+		// snippet:pingpong-channels
 		vals, err := TimeBatches(ctx, batches, per, func(n int) error {
 			for range n {
-				ping <- struct{}{}
-				<-pong
+				ping <- struct{}{} // the other goroutine runs...
+				<-pong             // ...and hands control back
 			}
 			return nil
 		}, tick)
+		// end snippet
 		result <- done{vals, probe.ProcessUsage().Sub(before), probe.CurrentCPU(), err}
 	}()
 	d := <-result
@@ -276,22 +283,26 @@ func Echo(in, out int) {
 	}
 }
 
+// snippet:pingpong-pipe
+
 // PipeRounds returns round trips that send a byte on out and wait for it
 // to come back on in.
 func PipeRounds(out, in int) func(n int) error {
 	b := []byte{1}
 	return func(n int) error {
 		for range n {
-			if _, err := unix.Write(out, b); err != nil {
+			if _, err := unix.Write(out, b); err != nil { // wake the other side...
 				return err
 			}
-			if err := readByte(in, b); err != nil {
+			if err := readByte(in, b); err != nil { // ...and sleep until it answers
 				return err
 			}
 		}
 		return nil
 	}
 }
+
+// end snippet
 
 // readByte reads exactly one byte, retrying when a signal interrupts.
 func readByte(fd int, b []byte) error {

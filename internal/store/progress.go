@@ -62,10 +62,13 @@ type progressFile struct {
 	Runs []string `json:"runs"`
 	// Guesses are the learner's scored guesses (from format 2).
 	Guesses []Guess `json:"guesses"`
+	// Answers are the learner's answers to self-checks and exercises
+	// (from format 3).
+	Answers []Answer `json:"answers"`
 }
 
 // progressFormat is the newest format of progress files this writes.
-const progressFormat = 2
+const progressFormat = 3
 
 // ExportProgress writes a learner's progress as one JSON file.
 func (s *Store) ExportProgress(learner string, w io.Writer) error {
@@ -73,12 +76,21 @@ func (s *Store) ExportProgress(learner string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	f := progressFile{Type: ProgressFormat, Format: progressFormat, Exported: time.Now().UTC(), Experiments: []Done{}, Runs: []string{}, Guesses: []Guess{}}
+	f := progressFile{Type: ProgressFormat, Format: progressFormat, Exported: time.Now().UTC(), Experiments: []Done{}, Runs: []string{}, Guesses: []Guess{}, Answers: []Answer{}}
 	gs, err := s.Guesses(learner)
 	if err != nil {
 		return err
 	}
 	f.Guesses = append(f.Guesses, gs...)
+	as, err := s.Answers(learner)
+	if err != nil {
+		return err
+	}
+	for _, a := range as {
+		a.Learner = ""
+		f.Answers = append(f.Answers, a)
+	}
+	slices.SortFunc(f.Answers, func(a, b Answer) int { return strings.Compare(a.Question, b.Question) })
 	for _, d := range p {
 		f.Experiments = append(f.Experiments, d)
 	}
@@ -104,6 +116,7 @@ type ProgressImported struct {
 	Experiments int // experiments merged into the learner's progress
 	Runs        int // runs of this server that became the learner's
 	Guesses     int // scored guesses added
+	Answers     int // answers added, or exercises they settled
 }
 
 // ImportProgress merges a progress file into learner's progress. Merging
@@ -124,7 +137,7 @@ func (s *Store) ImportProgress(learner string, rd io.Reader) (ProgressImported, 
 		return res, fmt.Errorf("this is not a progress file: its type is %q, not %q (a run file imports on /runs instead)", f.Type, ProgressFormat)
 	case f.Format > progressFormat:
 		return res, fmt.Errorf("this progress file is of format %d, newer than this conclab knows (%d)", f.Format, progressFormat)
-	case len(f.Experiments) > 1000 || len(f.Runs) > 100_000 || len(f.Guesses) > 100_000:
+	case len(f.Experiments) > 1000 || len(f.Runs) > 100_000 || len(f.Guesses) > 100_000 || len(f.Answers) > 10_000:
 		return res, fmt.Errorf("this progress file lists more than any learner can have")
 	}
 	for i, d := range f.Experiments {
@@ -137,11 +150,19 @@ func (s *Store) ImportProgress(learner string, rd io.Reader) (ProgressImported, 
 			return res, fmt.Errorf("guess %d of the file is malformed: it needs an experiment id, a claim, the run it was scored on, a value, a score and a time", i+1)
 		}
 	}
+	for i, a := range f.Answers {
+		if err := a.check(); err != nil {
+			return res, fmt.Errorf("answer %d of the file is malformed: %v", i+1, err)
+		}
+	}
 	tx, err := s.w.Begin()
 	if err != nil {
 		return res, describe(err)
 	}
 	defer tx.Rollback()
+	if res.Answers, err = importAnswers(tx, learner, f.Answers); err != nil {
+		return res, err
+	}
 	for _, g := range f.Guesses {
 		value, _ := json.Marshal(g.Value)
 		measured, _ := json.Marshal(g.Measured)

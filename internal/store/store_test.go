@@ -177,7 +177,7 @@ func TestMigrateFromEmpty(t *testing.T) {
 	if v != Version() || v < 2 {
 		t.Errorf("user_version %d, want %d", v, Version())
 	}
-	if got, want := tables(t, s.w), "events,guesses,progress,run_learners,runs,settings"; got != want {
+	if got, want := tables(t, s.w), "answers,events,guesses,progress,run_learners,runs,settings"; got != want {
 		t.Errorf("tables %s, want %s", got, want)
 	}
 }

@@ -21,6 +21,7 @@ var Lesson = course.Lesson{
 	Summary:     "Threads, processes, async or green threads: test the rules of thumb on a workload of your own.",
 	Page:        Page,
 	Experiments: []*lab.Experiment{workloadLab()},
+	Teach:       plan,
 	Assets:      course.Sub(assets, "assets"),
 	Styles:      []string{"page.css"},
 	Scripts:     []string{"page.js"},

@@ -209,6 +209,7 @@ func runMixed(ctx context.Context, e *labEnv, w workload, done *atomic.Int64) (r
 		seed digest
 		out  chan digest
 	}
+	// snippet:workload-mixed
 	jobs := make(chan job)
 	var pool sync.WaitGroup
 	for range e.workers {
@@ -238,6 +239,7 @@ func runMixed(ctx context.Context, e *labEnv, w workload, done *atomic.Int64) (r
 			}
 		})
 	}
+	// end snippet
 	st, err := collect(w.n, results, cancel)
 	fetchers.Wait()
 	close(jobs)

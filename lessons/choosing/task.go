@@ -45,6 +45,8 @@ type workload struct {
 	iters int
 }
 
+// snippet:workload-compute
+
 // compute hashes the seed iters times. The chain cannot be skipped or
 // run in parallel: each round needs the one before.
 func compute(seed digest, iters int) digest {
@@ -54,6 +56,8 @@ func compute(seed digest, iters int) digest {
 	}
 	return h
 }
+
+// end snippet
 
 // fetch asks the server for task id's seed and waits for the answer, which
 // comes after delay. ctx ending interrupts the wait.
@@ -78,6 +82,8 @@ func fetch(ctx context.Context, addr string, id int, delay time.Duration) (diges
 	return seed, nil
 }
 
+// snippet:workload-task
+
 // runTask is one whole task: fetch, then compute.
 func (w workload) runTask(ctx context.Context, id int) (digest, error) {
 	seed, err := fetch(ctx, w.addr, id, w.delay)
@@ -86,6 +92,8 @@ func (w workload) runTask(ctx context.Context, id int) (digest, error) {
 	}
 	return compute(seed, w.iters), nil
 }
+
+// end snippet
 
 // seedOf is what the server answers for task id.
 func seedOf(id int) digest { return sha256.Sum256([]byte("workload-lab task " + strconv.Itoa(id))) }

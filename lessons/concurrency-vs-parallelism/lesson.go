@@ -21,6 +21,7 @@ var Lesson = course.Lesson{
 	Summary:     "Taking turns on one CPU versus running at the same instant on several, drawn from this machine's scheduler.",
 	Page:        Page,
 	Experiments: []*lab.Experiment{cpuTimeline()},
+	Teach:       plan,
 	Assets:      course.Sub(assets, "assets"),
 	Styles:      []string{"page.css"},
 	Scripts:     []string{"page.js"},

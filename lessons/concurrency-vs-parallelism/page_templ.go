@@ -6,12 +6,10 @@ package concurrencyvsparallelism
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import (
-	"conclab/web/ui"
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
 
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
-)
+import "conclab/web/ui"
 
 // Page is the lesson's prose, its experiment panel and the experiment that
 // runs in the learner's own browser.
@@ -32,7 +30,7 @@ func Page(p ui.Page) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section><h2>Two novels, one reader</h2><p>Picture someone reading two novels in the same week: a chapter of one over breakfast, a chapter of the other at bedtime. By Sunday both books are further along, yet at no moment were two pages being read. Now hand the second novel to a friend. Two people turn pages at the same instant, and both books are finished sooner.</p><p>The first picture is <dfn>concurrency</dfn>: several tasks in progress over the same stretch of time, taking turns on whatever runs them. The second is <dfn>parallelism</dfn>: several tasks executing at the very same instant, which takes more than one thing to execute them — for a computer, more than one CPU.</p><p>They get mixed up because, from outside, both look like many things happening at once. Concurrency is a way to <em>organise</em> a program: as separate tasks that can each make progress on their own. Parallelism is a way to <em>run</em> it: on several CPUs at the same time. A concurrent program on one CPU is not parallel at all, and the same program on eight CPUs may be both.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section><h2>Two novels, one reader</h2><p>Picture someone reading two novels in the same week: a chapter of one over breakfast, a chapter of the other at bedtime. By Sunday both books are further along, yet at no moment were two pages being read. Now hand the second novel to a friend. Two people turn pages at the same instant, and both books are finished sooner.</p><p>The first picture is <dfn><a data-term=\"concurrency\">concurrency</a></dfn>: several tasks in progress over the same stretch of time, taking turns on whatever runs them. The second is <dfn><a data-term=\"parallelism\">parallelism</a></dfn>: several tasks executing at the very same instant, which takes more than one thing to execute them — for a computer, more than one CPU.</p><p>They get mixed up because, from outside, both look like many things happening at once. Concurrency is a way to <em>organise</em> a program: as separate tasks that can each make progress on their own. Parallelism is a way to <em>run</em> it: on several CPUs at the same time. A concurrent program on one CPU is not parallel at all, and the same program on eight CPUs may be both.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -40,7 +38,33 @@ func Page(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</section><section><h2>How one CPU is shared</h2><p>A CPU core follows one thread's instructions at a time. When two threads both want to compute and there is one core, the kernel's scheduler lets one run for a short turn, a <dfn>time slice</dfn> of a few milliseconds, then stops it — an involuntary context switch, the subject of <a href=\"/lessons/context-switching\">lesson 3</a> — and lets the other run. Over a second both make progress; at any instant only one does.</p><p>Taking turns does not make the work any smaller. If task A needs 300 ms of CPU and task B needs 300 ms, sharing one core they both finish after about 600 ms. With a core each, they both finish after about 300 ms. That is the whole difference in one sum, and the experiment below checks it.</p></section><section><h2>Watching the scheduler</h2><p>The experiment starts tasks that do nothing but arithmetic, each with the same fixed amount to do. Every task is an OS thread (a goroutine locked to a thread of its own). After every 30 µs or so of work it asks the kernel which CPU it is on — the <code>getcpu</code> system call answers in about a tenth of a microsecond on real hardware, slower in some virtual machines; the run log says what it cost here — and reads the clock. Samples that follow each other closely mean the task kept running. A longer pause means the kernel took its CPU away in between. A different CPU number means it was moved.</p><p>Those samples become the lanes below, drawn while the tasks run: one lane per CPU, coloured by the task it was running, and one lane per task, coloured by the CPU it ran on. There are three timelines.</p><ul><li><strong>Concurrent only</strong>: tasks A and B, both threads pinned to the same CPU with <code>sched_setaffinity</code>.</li><li><strong>Parallel</strong>: the same tasks, each pinned to a CPU of its own.</li><li><strong>Combined</strong>: twice as many tasks as CPUs (A1, A2, B1, B2 on two CPUs), free to run on any of them; the kernel places them.</li></ul>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</section><section><h2>How one CPU is shared</h2><p>A CPU core follows one <a data-term=\"thread\">thread</a>'s instructions at a time. When two threads both want to compute and there is one core, the kernel's <a data-term=\"scheduler\">scheduler</a> lets one run for a short turn, a <dfn><a data-term=\"time-slice\">time slice</a></dfn> of a few milliseconds, then stops it — an <a data-term=\"voluntary-switch\">involuntary</a> <a data-term=\"context-switch\">context switch</a>, the subject of <a href=\"/lessons/context-switching\">lesson 3</a> — and lets the other run. Over a second both make progress; at any instant only one does.</p><p>Taking turns does not make the work any smaller. If task A needs 300 ms of CPU and task B needs 300 ms, sharing one core they both finish after about 600 ms. With a core each, they both finish after about 300 ms. That is the whole difference in one sum, and the experiment below checks it.</p></section><section><h2>Watching the scheduler</h2><p>The experiment starts tasks that do nothing but arithmetic, each with the same fixed amount to do. Every task is an OS thread (a goroutine locked to a thread of its own). After every 30 µs or so of work it asks the kernel which CPU it is on, with the <code><a data-term=\"getcpu\">getcpu</a></code> <a data-term=\"syscall\">system call</a>, and reads the clock. Samples that follow each other closely mean the task kept running. A longer pause means the kernel took its CPU away in between. A different CPU number means it was moved.</p>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Var2 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+			templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+			templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+			if !templ_7745c5c3_IsBuffer {
+				defer func() {
+					templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+					if templ_7745c5c3_Err == nil {
+						templ_7745c5c3_Err = templ_7745c5c3_BufErr
+					}
+				}()
+			}
+			ctx = templ.InitializeContext(ctx)
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<p><code>getcpu</code> answers in about a tenth of a microsecond on real hardware; in some <a data-term=\"virtual-machine\">virtual machines</a> it takes a microsecond or more, because the hypervisor is involved. Next to 30 µs of work that adds a few per cent, and the run log says what it cost here. The clock read beside it costs 20–50 ns. Neither is taken inside the arithmetic itself, only between two chunks of it.</p>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			return nil
+		})
+		templ_7745c5c3_Err = ui.Deeper("What a sample costs").Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<p>Those samples become the lanes below, drawn while the tasks run: one lane per CPU, coloured by the task it was running, and one lane per task, coloured by the CPU it ran on. There are three timelines.</p><ul><li><strong>Concurrent only</strong>: tasks A and B, both threads pinned to the same CPU with <code><a data-term=\"cpu-affinity\">sched_setaffinity</a></code>.</li><li><strong>Parallel</strong>: the same tasks, each pinned to a CPU of its own.</li><li><strong>Combined</strong>: twice as many tasks as CPUs (A1, A2, B1, B2 on two CPUs), free to run on any of them; the kernel places them.</li></ul>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -48,7 +72,33 @@ func Page(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</section><section><h2>Reading the timelines</h2><p><strong>Concurrent only.</strong> The one CPU lane is a row of thin stripes in alternating colours: A, B, A, B. Each stripe is one turn. Its length, in the results as <em>length of a turn</em>, is the kernel's time slice. The kernel looks at whether a turn is over when its timer ticks, so turns often last a whole tick: 4 ms on a kernel that ticks 250 times a second, 1 ms at 1000. Each task's own lane is full of holes: time the task was ready to go but had no CPU. And the wall time is close to the two CPU times added together.</p><p><strong>Parallel.</strong> Each CPU lane is almost one solid colour, and the run ends in about half the time. The speedup is close to the number of CPUs. The thin gaps that remain are other programs getting a turn — including this experiment's own reporter, which sends you the spans while the tasks run.</p><p><strong>Combined.</strong> Both CPU lanes are striped again, but there are two of them working at once: four tasks finish in about the time two took on one CPU. In the per-task lanes, a task whose colour changes was moved by the kernel from one CPU to another, a <dfn>migration</dfn>.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "</section><section><h2>Reading the timelines</h2><p><strong>Concurrent only.</strong> The one CPU lane is a row of thin stripes in alternating colours: A, B, A, B. Each stripe is one turn. Its length, in the results as <em>length of a turn</em>, is the kernel's time slice. Each task's own lane is full of holes: time the task was ready to go but had no CPU. And the <a data-term=\"wall-time\">wall time</a> is close to the two CPU times added together.</p>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Var3 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+			templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+			templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+			if !templ_7745c5c3_IsBuffer {
+				defer func() {
+					templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+					if templ_7745c5c3_Err == nil {
+						templ_7745c5c3_Err = templ_7745c5c3_BufErr
+					}
+				}()
+			}
+			ctx = templ.InitializeContext(ctx)
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<p>The kernel does not watch the clock continuously: it looks at whether a turn is over when its timer interrupts, at the <a data-term=\"timer-tick\">timer's tick</a>. A turn shorter than a tick is therefore stretched to one, and turns often last exactly a tick: 4 ms on a kernel that ticks 250 times a second, 1 ms at 1,000. Lesson 3 says how long a turn is meant to be on Linux, and why.</p>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			return nil
+		})
+		templ_7745c5c3_Err = ui.Deeper("Why a turn often lasts a whole tick").Render(templ.WithChildren(ctx, templ_7745c5c3_Var3), templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<p><strong>Parallel.</strong> Each CPU lane is almost one solid colour, and the run ends in about half the time. The speedup is close to the number of CPUs. The thin gaps that remain are other programs getting a turn — including this experiment's own reporter, which sends you the spans while the tasks run.</p><p><strong>Combined.</strong> Both CPU lanes are striped again, but there are two of them working at once: four tasks finish in about the time two took on one CPU. In the per-task lanes, a task whose colour changes was moved by the kernel from one CPU to another, a <dfn><a data-term=\"migration\">migration</a></dfn>.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -56,7 +106,7 @@ func Page(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "</section><section><h2>What each is good for</h2><p><strong>Concurrency pays when tasks wait.</strong> A web server with a thousand open connections spends most of each connection's life waiting for the network. While one waits, another can run, so a single core can serve them all: the CPU is rarely what they are short of. The same goes for keeping a program responsive. Put the long job and the part that answers clicks in separate tasks, and a click gets an answer between two turns of the job, even on one core. <a href=\"/lessons/cpu-vs-io-bound\">Lesson 4</a> measures the difference between work that waits and work that computes.</p><p><strong>Parallelism pays when the work is computation.</strong> Split a big calculation over N cores and it can finish up to N times sooner — when the cores are free, and only for the part that splits. Starting more computing threads than there are cores buys turns, not speed.</p><p>Real systems do both. Go runs many goroutines concurrently on a few OS threads and runs those threads in parallel on all the cores; a server juggles thousands of connections concurrently while its cores serve them in parallel.</p></section><section><h2>Your own machine</h2><p>The page you are reading runs its JavaScript on one thread, the browser's <dfn>main thread</dfn>, which also lays the page out, paints it and handles your clicks. A long calculation there makes the page freeze. <dfn>Web Workers</dfn> are extra threads the browser starts for a script: they can run on other cores in parallel, and they leave the main thread free.</p><p>This experiment runs on your computer, not on the server. It does a fixed amount of the same kind of arithmetic the server's tasks do, first on the main thread alone, then split evenly across one worker per logical CPU your browser reports (<code>navigator.hardwareConcurrency</code>). On the main thread the work goes in slices of about 16 ms with a pause between them, so the page keeps painting; choose <em>in one go</em> to feel the freeze instead. The server's figures from the experiment above fill the last column when you have run it.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</section><section><h2>What each is good for</h2><p><strong>Concurrency pays when tasks wait.</strong> A web server with a thousand open connections spends most of each connection's life waiting for the network. While one waits, another can run, so a single core can serve them all: the CPU is rarely what they are short of. The same goes for keeping a program responsive. Put the long job and the part that answers clicks in separate tasks, and a click gets an answer between two turns of the job, even on one core. <a href=\"/lessons/cpu-vs-io-bound\">Lesson 4</a> measures the difference between work that waits and work that computes.</p><p><strong>Parallelism pays when the work is computation.</strong> Split a big calculation over N cores and it can finish up to N times sooner — when the cores are free, and only for the part that splits: its <a data-term=\"speedup\">speedup</a> is at most N. Starting more computing threads than there are cores buys turns, not speed.</p><p>Real systems do both. Go runs many <a data-term=\"goroutine\">goroutines</a> concurrently on a few OS threads and runs those threads in parallel on all the cores; a server juggles thousands of connections concurrently while its cores serve them in parallel.</p></section><section><h2>Your own machine</h2><p>The page you are reading runs its JavaScript on one thread, the browser's <dfn><a data-term=\"main-thread\">main thread</a></dfn>, which also lays the page out, paints it and handles your clicks. A long calculation there makes the page freeze. <dfn><a data-term=\"web-worker\">Web Workers</a></dfn> are extra threads the browser starts for a script: they can run on other cores in parallel, and they leave the main thread free.</p><p>This experiment runs on your computer, not on the server. It does a fixed amount of the same kind of arithmetic the server's tasks do, first on the main thread alone, then split evenly across one worker per <a data-term=\"core\">logical CPU</a> your browser reports (<code>navigator.hardwareConcurrency</code>). On the main thread the work goes in slices of about 16 ms with a pause between them, so the page keeps painting; choose <em>in one go</em> to feel the freeze instead. The server's figures from the experiment above fill the last column when you have run it.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -64,7 +114,7 @@ func Page(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<p class=\"note\">A logical CPU is not always a whole core: two hyper-threads of one core share its arithmetic units, so they rarely double the speed. Some browsers also report fewer CPUs than there are, to make you harder to fingerprint. Other tabs and programs compete for the same cores, just as other runs do on the server.</p></section><section><h2>What to take away</h2><ul><li>Concurrency is several tasks in progress at once; they may take turns on a single CPU.</li><li>Parallelism is several tasks executing at the same instant; it needs several CPUs.</li><li>On one CPU, turns are a few milliseconds long and the total time is the sum of the work: concurrency alone makes nothing faster.</li><li>On N free CPUs, computing tasks overlap and the time drops toward 1/N.</li><li>Use concurrency to keep many waiting things moving and a program responsive; use parallelism to finish computation sooner. Most real systems use both.</li></ul></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<p class=\"note\">A logical CPU is not always a whole core: two <a data-term=\"hyper-threading\">hyper-threads</a> of one core share its arithmetic units, so they rarely double the speed. Some browsers also report fewer CPUs than there are, to make you harder to fingerprint. Other tabs and programs compete for the same cores, just as other runs do on the server.</p></section><section><h2>What to take away</h2><ul><li>Concurrency is several tasks in progress at once; they may take turns on a single CPU.</li><li>Parallelism is several tasks executing at the same instant; it needs several CPUs.</li><li>On one CPU, turns are a few milliseconds long and the total time is the sum of the work: concurrency alone makes nothing faster.</li><li>On N free CPUs, computing tasks overlap and the time drops toward 1/N.</li><li>Use concurrency to keep many waiting things moving and a program responsive; use parallelism to finish computation sooner. Most real systems use both.</li></ul></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

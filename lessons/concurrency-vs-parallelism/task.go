@@ -93,9 +93,10 @@ func (t *task) run(ctx context.Context, ready func(), start <-chan struct{}, t0 
 		t.err = errGetcpu
 	}
 	samples := 1
+	// snippet:cpu-timeline
 	for i := int64(1); i <= t.chunks && t.err == nil; i++ {
-		x = mix(x, chunkIters)
-		cpu := probe.CurrentCPU()
+		x = mix(x, chunkIters)    // 20–40 µs of pure arithmetic
+		cpu := probe.CurrentCPU() // getcpu: which CPU am I on now?
 		if cpu < 0 {
 			t.err = errGetcpu
 			break
@@ -115,6 +116,7 @@ func (t *task) run(ctx context.Context, ready func(), start <-chan struct{}, t0 
 		default:
 			cur.end = now
 		}
+		// end snippet
 		if i%64 == 0 {
 			t.done.Store(i)
 			if ctx.Err() != nil {

@@ -39,6 +39,20 @@ func calibrateWork(cpu int) (float64, error) {
 	return r.PerMs, err
 }
 
+// snippet:switch-count
+
+// workCounted does one thread's share of a round's work and returns what
+// the kernel counted for the thread meanwhile.
+func workCounted(ctx context.Context, share int64) probe.Usage {
+	before := probe.ThreadUsage() // getrusage(RUSAGE_THREAD): this thread's switches so far
+	for done := int64(0); done < share && ctx.Err() == nil; done += 16 {
+		work(min(16, share-done)) // pure computing: the thread never waits
+	}
+	return probe.ThreadUsage().Sub(before) // Involuntary: each a turn the scheduler ended
+}
+
+// end snippet
+
 // sampleEvery is how often countOnce reads the threads' switch counters.
 const sampleEvery = 50 * time.Millisecond
 
@@ -86,11 +100,7 @@ func countOnce(ctx context.Context, n int, cpus []int, units int64, sample func(
 			if abandon.Load() {
 				return
 			}
-			before := probe.ThreadUsage()
-			for done := int64(0); done < share && ctx.Err() == nil; done += 16 {
-				work(min(16, share-done))
-			}
-			u := probe.ThreadUsage().Sub(before)
+			u := workCounted(ctx, share)
 			mu.Lock()
 			total.voluntary += u.Voluntary
 			total.involuntary += u.Involuntary

@@ -18,6 +18,7 @@ var Lesson = course.Lesson{
 	Summary:     "What the CPU saves and restores when it changes threads, what that costs here, and why too many switches hurt.",
 	Page:        Page,
 	Experiments: []*lab.Experiment{switchCost(), switchCount(), yieldBatching()},
+	Teach:       plan,
 	Recap: []ui.RecapFigure{
 		{Group: ui.RecapSwitches, Experiment: "switch-cost", Key: "switch.goroutine.same_cpu", What: "Goroutine switch, same CPU", Claim: "far below a thread switch"},
 		{Group: ui.RecapSwitches, Experiment: "switch-cost", Key: "switch.thread.same_cpu", What: "OS thread switch, same CPU", Claim: "1–10 µs"},

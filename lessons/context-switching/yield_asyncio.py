@@ -20,10 +20,11 @@ def emit(obj):
     os.write(1, (json.dumps(obj) + "\n").encode())
 
 
+# snippet:yield-asyncio
 async def worker(share, batch, deadline, done, i):
     x, n = i, 0
     while n < share:
-        end = min(n + batch, share)
+        end = min(n + batch, share)  # batch 1: yield after every item
         while n < end:
             x = (x * 6364136223846793005 + 1442695040888963407) & 0xFFFFFFFFFFFFFFFF
             n += 1
@@ -31,6 +32,7 @@ async def worker(share, batch, deadline, done, i):
         if (n & 0x3FF) < batch and time.perf_counter() > deadline:
             break
     done[i] = n
+# end snippet
 
 
 async def one_round(items, batch, budget):

@@ -67,16 +67,18 @@ func twoWorkers(items, batch int, deadline time.Time, locked bool, cpu int, yiel
 			}
 			x := uint64(w)
 			n, share := 0, items/2
+			// snippet:yield-batching
 			for n < share {
 				end := min(n+batch, share)
 				for ; n < end; n++ {
-					x = item(x)
+					x = item(x) // a few nanoseconds of work
 				}
-				yield()
+				yield() // runtime.Gosched, or sched_yield for threads
 				if n&0x3ff < batch && time.Now().After(deadline) {
 					break
 				}
 			}
+			// end snippet
 			counts[w] = n
 			sink.Add(x)
 		}()

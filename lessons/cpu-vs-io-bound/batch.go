@@ -35,6 +35,7 @@ func runBatch(ctx context.Context, tasks int, workers []*workerState, task func(
 		errOnce  sync.Once
 		firstErr error
 	)
+	// snippet:scaling
 	before := probe.ProcessUsage()
 	t0 := time.Now()
 	for _, st := range workers {
@@ -52,6 +53,7 @@ func runBatch(ctx context.Context, tasks int, workers []*workerState, task func(
 	}
 	wg.Wait()
 	res := batchResult{wall: time.Since(t0), cpu: probe.ProcessUsage().Sub(before).CPU(), done: int(done.Load())}
+	// end snippet
 	if firstErr != nil {
 		return res, firstErr
 	}
@@ -90,6 +92,8 @@ func closeWorkers(ws []*workerState) {
 	}
 }
 
+// snippet:scaling-tasks
+
 // ioTask sends one query to the slow server and waits on the socket for
 // its answer, which comes after delay.
 func ioTask(delay time.Duration) func(*workerState) error {
@@ -106,3 +110,5 @@ func cpuTask(n int) func(*workerState) error {
 		return nil
 	}
 }
+
+// end snippet

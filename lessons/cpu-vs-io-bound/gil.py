@@ -50,6 +50,8 @@ def shares(total, n):
     return [total // n + (1 if i < total % n else 0) for i in range(n)]
 
 
+# snippet:python-gil
+
 def run_threads(key, rnd, n, total, t0):
     ts = [threading.Thread(target=worker, args=(key, rnd, i, k, t0)) for i, k in enumerate(shares(total, n))]
     for t in ts:
@@ -70,6 +72,8 @@ def run_procs(key, rnd, n, total, t0):
         pids.append(pid)
     for pid in pids:
         os.waitpid(pid, 0)
+
+# end snippet
 
 
 def calibrate(work_ms):

@@ -21,6 +21,7 @@ var Lesson = course.Lesson{
 	Summary:     "Why more workers help work that waits and not work that computes.",
 	Page:        Page,
 	Experiments: []*lab.Experiment{scaling(), taskProfile(), mixedPipeline(), pythonGIL()},
+	Teach:       plan,
 	Assets:      course.Sub(assets, "assets"),
 	Styles:      []string{"page.css"},
 	Recap: []ui.RecapFigure{

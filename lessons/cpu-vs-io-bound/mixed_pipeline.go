@@ -139,6 +139,8 @@ func serveConcurrent(ctx context.Context, pl *pipeline) error {
 	return fanOut(pl.n, func() error { return pl.handle(ctx, pl.hash) })
 }
 
+// snippet:mixed-pipeline
+
 // serveMixed starts a goroutine per request for the waiting and hands the
 // hashing to a pool of pl.pool workers through a queue.
 func serveMixed(ctx context.Context, pl *pipeline) error {
@@ -165,6 +167,8 @@ func serveMixed(ctx context.Context, pl *pipeline) error {
 	workers.Wait()
 	return err
 }
+
+// end snippet
 
 // fanOut runs f n times at once and returns the first error.
 func fanOut(n int, f func() error) error {

@@ -138,6 +138,7 @@ func handleOne(ctx context.Context, addr string, blocks int, wait time.Duration,
 		defer cl.Close()
 		spans := make([]spanTimes, 0, len(phases))
 		var sum [32]byte
+		// snippet:task-profile
 		timed := func(f func() error) error {
 			s := spanTimes{start: time.Now()}
 			c0 := probe.ThreadCPUTime()
@@ -163,6 +164,7 @@ func handleOne(ctx context.Context, addr string, blocks int, wait time.Duration,
 				return cl.Respond(body)
 			},
 		}
+		// end snippet
 		for _, step := range steps {
 			if err := timed(step); err != nil {
 				ch <- answer{err: err}

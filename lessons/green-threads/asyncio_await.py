@@ -72,14 +72,16 @@ async def awaiting(c, host, port, delay_ms, waits):
     reader, writer = await asyncio.open_connection(host, port)
     tasks = c.start()
     await asyncio.sleep(0.01)  # let the counters get going
+    # snippet:asyncio-await
     for i in range(waits):
         t0, n0 = time.perf_counter(), c.chunks
         writer.write(query(delay_ms))
         await writer.drain()
-        (n,) = struct.unpack(">I", await reader.readexactly(4))
+        (n,) = struct.unpack(">I", await reader.readexactly(4))  # the loop runs the others meanwhile
         if n:
             await reader.readexactly(n)
-        t1, n1 = time.perf_counter(), c.chunks
+        t1, n1 = time.perf_counter(), c.chunks  # the other tasks' chunks, counted meanwhile
+        # end snippet
         emit({"event": "wait", "mode": "await", "i": i, "start": t0, "end": t1, "others": n1 - n0,
               "thread": threading.get_ident()})
         await asyncio.sleep(0.005)
@@ -94,6 +96,7 @@ async def blocking(c, host, port, delay_ms, waits):
     await asyncio.sleep(0.01)
     for i in range(waits):
         t0, n0 = time.perf_counter(), c.chunks
+        # snippet:asyncio-blocking
         sock.sendall(query(delay_ms))
         head = b""
         while len(head) < 4:  # a plain blocking read: the loop waits with it
@@ -104,6 +107,7 @@ async def blocking(c, host, port, delay_ms, waits):
         (n,) = struct.unpack(">I", head)
         while n:
             n -= len(sock.recv(n))
+        # end snippet
         t1, n1 = time.perf_counter(), c.chunks
         emit({"event": "wait", "mode": "blocking", "i": i, "start": t0, "end": t1, "others": n1 - n0,
               "thread": threading.get_ident()})

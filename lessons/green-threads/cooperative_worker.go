@@ -81,6 +81,7 @@ func spinWorker(args []string) int {
 
 	stop := make(chan struct{})
 	stopped := make(chan struct{})
+	// snippet:cooperative-heartbeat
 	go func() {
 		defer close(stopped)
 		for {
@@ -92,6 +93,7 @@ func spinWorker(args []string) int {
 			}
 		}
 	}()
+	// end snippet
 	time.Sleep(lead)
 
 	send(workerMsg{E: "start", T: now()})
@@ -121,12 +123,14 @@ func spinWorker(args []string) int {
 //
 //go:noinline
 func spinTight(n int64) uint64 {
+	// snippet:cooperative
 	x := uint64(n) | 1
-	for i := int64(0); i < n; i++ {
+	for i := int64(0); i < n; i++ { // no call in the loop: no point where Go could switch goroutines
 		x ^= x << 13
 		x ^= x >> 7
 		x ^= x << 17
 	}
+	// end snippet
 	return x
 }
 

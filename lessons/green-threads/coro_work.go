@@ -77,6 +77,8 @@ func task(slices int) iter.Seq[struct{}] {
 // workSink keeps the work's results alive, so the compiler keeps the work.
 var workSink atomic.Uint64
 
+// snippet:coroutine-switch
+
 // onCoroutines runs the tasks as coroutines resumed in turn by one loop.
 func onCoroutines(ctx context.Context, tasks, slices int) {
 	nexts := make([]func() (struct{}, bool), tasks)
@@ -97,6 +99,8 @@ func onCoroutines(ctx context.Context, tasks, slices int) {
 		}
 	}
 }
+
+// end snippet
 
 // onGoroutines runs each task in a goroutine of its own.
 func onGoroutines(ctx context.Context, tasks, slices int) {

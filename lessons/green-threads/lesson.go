@@ -21,6 +21,7 @@ var Lesson = course.Lesson{
 	Summary:     "A million goroutines, a task that never yields, and the cheapest switch there is.",
 	Page:        Page,
 	Experiments: []*lab.Experiment{spawnMany(), cooperative(), asyncioAwait(), coroutineSwitch()},
+	Teach:       plan,
 	Assets:      course.Sub(assets, "assets"),
 	Styles:      []string{"page.css"},
 	Recap: []ui.RecapFigure{

@@ -6,12 +6,10 @@ package greenthreads
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import (
-	"conclab/web/ui"
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
 
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
-)
+import "conclab/web/ui"
 
 // Page is the lesson's prose and its experiment panels.
 func Page(p ui.Page) templ.Component {
@@ -31,7 +29,20 @@ func Page(p ui.Page) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section><h2>Forty boards, one player</h2><p>At a chess exhibition a grandmaster takes on forty opponents at once. She stops at a board, makes her move, and walks on to the next. She carries nothing from board to board: each board holds the whole state of its own game. Every opponent has a game going, yet only one person is playing all of them. It works because the opponents spend most of their time thinking, and a board that is waiting for its opponent costs the grandmaster nothing.</p><p>Swap the boards for tasks and the grandmaster for an OS thread and you have <dfn>green threads</dfn>: many tasks, each with a little state of its own, run in turn by a runtime inside the program. The kernel sees only the one thread (or the few threads) that does the running. The tasks themselves are invisible to it: the runtime creates them, decides which one runs next, and switches between them without asking the kernel for anything.</p><p>You have met them under other names. In Python, <code>asyncio</code> tasks are run one after another by an event loop on a single thread. In Go, goroutines are run by the Go scheduler on a handful of OS threads. Java's virtual threads, Erlang's processes and Kotlin's coroutines are the same idea again.</p></section><section><h2>Why they are light</h2><p>An OS thread is a heavy thing to make. The kernel creates a record for it and a kernel stack (16 KiB on x86-64), and the thread library reserves a stack in the process's address space, 8 MiB by default on Linux, in case the thread ever recurses deeply. Most of that reservation is never touched, so it costs address space rather than memory, but every page the thread does touch stays resident. Switching from one thread to another means entering the kernel and running its scheduler.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section><h2>Forty boards, one player</h2><p>At a chess exhibition a grandmaster takes on forty opponents at once. She stops at a board, makes her move, and walks on to the next. She carries nothing from board to board: each board holds the whole state of its own game. Every opponent has a game going, yet only one person is playing all of them. It works because the opponents spend most of their time thinking, and a board that is waiting for its opponent costs the grandmaster nothing.</p><p>Swap the boards for tasks and the grandmaster for an OS thread and you have <dfn><a data-term=\"green-thread\">green threads</a></dfn>: many tasks, each with a little state of its own, run in turn by a runtime inside the program. The kernel sees only the one thread (or the few threads) that does the running. The tasks themselves are invisible to it: the runtime creates them, decides which one runs next, and switches between them without asking the kernel for anything.</p><p>You have met them under other names. In Python, <a data-term=\"asyncio\"><code>asyncio</code></a> tasks are run one after another by an <a data-term=\"event-loop\">event loop</a> on a single thread. In Go, <code>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var2 string
+		templ_7745c5c3_Var2, templ_7745c5c3_Err = templ.JoinStringErrs("go func() { … }()")
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/green-threads/page.templ`, Line: 25, Col: 106}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var2))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</code> starts a <a data-term=\"goroutine\">goroutine</a>, and goroutines are run by the Go scheduler on a handful of OS threads. Java's <a data-term=\"virtual-thread\">virtual threads</a>, Erlang's processes and Kotlin's <a data-term=\"coroutine\">coroutines</a> are the same idea again.</p></section><section><h2>Why they are light</h2><p>An OS thread is a heavy thing to make. The kernel creates a record for it and a <a data-term=\"kernel-stack\">kernel stack</a> (16 KiB on x86-64), and the thread library reserves a stack in the process's <a data-term=\"address-space\">address space</a>, 8 MiB by default on Linux, in case the thread ever recurses deeply. Most of that reservation is never touched, so it costs address space rather than memory, but every page the thread does touch stays resident. Switching from one thread to another means entering the kernel and running its scheduler.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -39,7 +50,7 @@ func Page(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<p>A goroutine starts with a small stack taken from memory the Go runtime already owns: 2 KiB is the least it gets, and since Go 1.19 the runtime starts new stacks at the average size it has seen its goroutines need, which is still a few KiB. When a function needs more, the runtime allocates a stack twice the size, copies the old one into it, and carries on; a goroutine that stays shallow never grows. Switching from one goroutine to another saves a few registers into the goroutine's record and loads another's, all in user space.</p><p>That is why green threads suit work that mostly waits. A server holding a hundred thousand open connections, each waiting for a client to type, needs a hundred thousand small stacks and one thread per CPU, not a hundred thousand threads. The experiment below makes a pile of each and weighs them.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<p>A goroutine starts with a small stack taken from memory the Go runtime already owns: 2 KiB is the least it gets, and since Go 1.19 the runtime starts new stacks at the average size it has seen its goroutines need, which is still a few KiB. When a function needs more, the runtime allocates a stack twice the size, copies the old one into it, and carries on; a goroutine that stays shallow never grows. Switching from one goroutine to another saves a few registers into the goroutine's record and loads another's, all in <a data-term=\"user-space\">user space</a>.</p><p>That is why green threads suit work that mostly waits. A server holding a hundred thousand open connections, each waiting for a client to type, needs a hundred thousand small stacks and one thread per CPU, not a hundred thousand threads. The experiment below makes a pile of each and weighs them.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -47,20 +58,81 @@ func Page(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<p>On the memory chart, a fixed cost per unit draws a straight line on log scales, and the vertical distance between the two lines is how many times more a thread costs. The bars split that cost up: the resident memory the process pays for, the kernel stack it does not see in its own figures, and the address space each thread reserves. The limits table shows the wall that comes first: every thread takes a process id and a couple of memory mappings, and counts against the kernel's limits — <code>kernel.threads-max</code>, <code>kernel.pid_max</code>, <code>vm.max_map_count</code> and the cgroup's <code>pids.max</code>. On most machines one of those stops a process far short of a million threads, usually long before memory would. The memory a million threads would take is therefore never measured: the experiment extrapolates it from the few thousand it could start, and says so.</p><p>Creation speed depends on the machine. A new goroutine's stack and record land in fresh memory, and the first touch of each fresh page makes the kernel find a real page to back it: a page fault. On a virtual machine those can dominate; the run log says how many there were and where the time went.</p></section><section><h2>Taking turns, politely</h2><p>A runtime that switches in user space needs the running task to hand over. In a purely <dfn>cooperative</dfn> system a task runs until it gives the CPU back: it waits for I/O, sleeps, or yields on purpose. Nothing else can take the CPU from it. A task that computes for a whole second without a pause therefore freezes every other task on its thread for that second.</p><p>Python's <code>asyncio</code> is cooperative, and every <code>await</code> is a place where the task may pause. A handler that crunches numbers in a loop with no <code>await</code> in it stops the whole event loop: every other client of that server waits until it finishes.</p><pre class=\"code\"><code>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<p>On the memory chart, a fixed cost per unit draws a straight line on log scales, and the vertical distance between the two lines is how many times more a thread costs. The bars split that cost up: the resident memory the process pays for, the kernel stack it does not see in its own figures, and the address space each thread reserves. The limits table shows the wall that comes first: on most machines a kernel limit stops a process far short of a million threads, usually long before memory would. The memory a million threads would take is therefore never measured: the experiment extrapolates it from the few thousand it could start, and says so.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		var templ_7745c5c3_Var2 string
-		templ_7745c5c3_Var2, templ_7745c5c3_Err = templ.JoinStringErrs(pythonExample)
-		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/green-threads/page.templ`, Line: 82, Col: 41}
-		}
-		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var2))
+		templ_7745c5c3_Var3 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+			templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+			templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+			if !templ_7745c5c3_IsBuffer {
+				defer func() {
+					templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+					if templ_7745c5c3_Err == nil {
+						templ_7745c5c3_Err = templ_7745c5c3_BufErr
+					}
+				}()
+			}
+			ctx = templ.InitializeContext(ctx)
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<p>Every thread takes a process id and a couple of memory mappings (its stack and the guard page under it), and counts against the kernel's limits: <code><a data-term=\"thread-limits\">kernel.threads-max</a></code> (threads in the whole system), <code>kernel.pid_max</code> (the highest id the kernel hands out), <code>vm.max_map_count</code> (mappings per process) and, in a container, the cgroup's <code>pids.max</code>. The limits table shows this machine's values and which one the experiment would reach first.</p>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			return nil
+		})
+		templ_7745c5c3_Err = ui.Deeper("The kernel limits that stop threads first").Render(templ.WithChildren(ctx, templ_7745c5c3_Var3), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "</code></pre><p>The other side of the same rule is what makes asyncio worth having. An <code>await</code> on real I/O — a socket, here — hands the thread back to the event loop for as long as the I/O takes, and the loop runs the other tasks meanwhile. A blocking call in the same place does not hand anything back: the thread sits in the kernel and every task on the loop waits with it. The next experiment measures both with Python itself, when <code>python3</code> is installed on this server: a few tasks count small chunks of work while one more task waits on the slow local server, first with <code>await</code>, then with a plain blocking read.</p>")
+		templ_7745c5c3_Var4 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+			templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+			templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+			if !templ_7745c5c3_IsBuffer {
+				defer func() {
+					templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+					if templ_7745c5c3_Err == nil {
+						templ_7745c5c3_Err = templ_7745c5c3_BufErr
+					}
+				}()
+			}
+			ctx = templ.InitializeContext(ctx)
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<p>Creation speed depends on the machine. A new goroutine's stack and record land in fresh memory, and the first touch of each fresh page makes the kernel find a real page to back it: a <a data-term=\"page-fault\">page fault</a>. On a <a data-term=\"virtual-machine\">virtual machine</a> those can dominate, because the hypervisor must back the page too; the run log says how many there were and where the time went.</p>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			return nil
+		})
+		templ_7745c5c3_Err = ui.Deeper("Where creation time goes on a virtual machine").Render(templ.WithChildren(ctx, templ_7745c5c3_Var4), templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</section><section><h2>Taking turns, politely</h2><p>A runtime that switches in user space needs the running task to hand over. In a purely <dfn><a data-term=\"cooperative\">cooperative</a></dfn> system a task runs until it gives the CPU back: it waits for I/O, sleeps, or yields on purpose. Nothing else can take the CPU from it: there is no <a data-term=\"preemption\">preemption</a>. A task that computes for a whole second without a pause therefore freezes every other task on its thread for that second.</p><p>Python's <code>asyncio</code> is cooperative, and every <code>await</code> is a place where the task may pause. A handler that crunches numbers in a loop with no <code>await</code> in it stops the whole event loop: every other client of that server waits until it finishes.</p><pre class=\"code\"><code>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var5 string
+		templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(pythonExample)
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/green-threads/page.templ`, Line: 93, Col: 41}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</code></pre><p>The other side of the same rule is what makes asyncio worth having. An <code>await</code> on real I/O — a socket, here — hands the thread back to the event loop for as long as the I/O takes, and the loop runs the other tasks meanwhile. A <a data-term=\"blocking-call\">blocking call</a> in the same place does not hand anything back: the thread sits in the kernel and every task on the loop waits with it. The next experiment measures both with Python itself, when <code>python3</code> is installed on this server: a few tasks count small chunks of work while one more task waits on the slow local server, first with <code>await</code>, then with a plain blocking read. Its waiting task is the smallest form of async code, made real:</p><pre class=\"code\"><code>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var6 string
+		templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(seedAwait)
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/green-threads/page.templ`, Line: 103, Col: 37}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "</code></pre>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -68,7 +140,29 @@ func Page(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<p>Go started out nearly the same way. The scheduler could switch goroutines only at certain points, such as function calls, so a tight loop that called nothing could hold its thread indefinitely. Since Go 1.14 the runtime has a background monitor that notices a goroutine running for more than 10 ms and sends its thread a signal; the signal handler stops the goroutine wherever it is and lets the next one run. This is <dfn>asynchronous preemption</dfn>, and setting <code>GODEBUG=asyncpreemptoff=1</code> when a program starts switches it off again, which lets the next experiment show both worlds.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<p>Go started out nearly the same way. The scheduler could switch goroutines only at certain points, such as function calls, so a tight loop that called nothing could hold its thread indefinitely. Since Go 1.14 the runtime takes the CPU away from a goroutine that has run for about 10 ms, wherever it is in its code: <dfn><a data-term=\"async-preemption\">asynchronous preemption</a></dfn>. Setting <code><a data-term=\"godebug\">GODEBUG</a>=asyncpreemptoff=1</code> when a program starts switches it off again, which lets the next experiment show both worlds.</p>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Var7 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+			templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+			templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+			if !templ_7745c5c3_IsBuffer {
+				defer func() {
+					templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+					if templ_7745c5c3_Err == nil {
+						templ_7745c5c3_Err = templ_7745c5c3_BufErr
+					}
+				}()
+			}
+			ctx = templ.InitializeContext(ctx)
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<p>The runtime's <a data-term=\"sysmon\">monitor thread</a> (sysmon, lesson 5) checks every few milliseconds how long each P's goroutine has been running. Past 10 ms it first sets a flag the goroutine sees at its next function call; a loop that calls nothing never looks, so the monitor also sends its thread a signal (SIGURG). The signal handler checks that the goroutine stopped at a point where it is safe to pause it — not in the middle of writing a pointer, for instance — and if so switches it out. It is best effort: “typically about 10 ms”, sometimes more, never a promise.</p>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			return nil
+		})
+		templ_7745c5c3_Err = ui.Deeper("How Go stops a goroutine that calls nothing").Render(templ.WithChildren(ctx, templ_7745c5c3_Var7), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -76,7 +170,7 @@ func Page(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<p>In the gap chart, the run without preemption has one step far above the rest: the heartbeat that waited for the whole spin. The run that yields, with preemption still off, keeps its gaps near the heartbeat's own interval plus the work between two yields: a larger K stretches them. The run with preemption sits between them: the monitor checks at most every 10 ms and steps in when a goroutine has run for 10 ms, so gaps of 10 to 20 ms are what it promises.</p><p>The heartbeat shows the monitor's effect from the outside. To see the monitor itself at work, run the <a href=\"/lessons/threading-models#exp-scheduler-trace\">scheduler trace in the lesson on threading models</a>: it draws Go's own record of which goroutine held which P, and the spinner's turns there end in preemption marks you can step through one by one, each with how long the spinner had run.</p></section><section><h2>Coroutines: a switch with nothing in the middle</h2><p>Strip a green thread down to the one thing that makes it work, pausing in the middle of a function and resuming later with its local variables intact, and you get a <dfn>coroutine</dfn>. Python's generators and <code>async def</code> functions are coroutines. In Go, <code>iter.Pull</code> turns an iterator into one: each call to <code>next</code> switches to the iterator's code, which runs to its next <code>yield</code> and switches straight back.</p><p>No scheduler is involved in that hand-off: control goes exactly where the code sends it, so there is no queue to consult and nothing to decide. A switch between goroutines does go through a scheduler, Go's own, which parks one goroutine and picks another from a run queue. A switch between OS threads goes through the kernel's scheduler. Three switches, three amounts of work.</p><p>The price of a switch that nobody schedules is that everything runs on one thread, and one thread can use one CPU. A program made of coroutines, or one <code>asyncio</code> event loop, keeps one core busy however many it has; Python programs put CPU-heavy work into other processes for that reason. Go's runtime runs goroutines on as many threads as there are CPUs and moves them between threads, which is the runtime's help the green-threads model needs to use more than one core.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<p>In the gap chart, the run without preemption has one step far above the rest: the heartbeat that waited for the whole spin. The run that yields, with preemption still off, keeps its gaps near the heartbeat's own interval plus the work between two yields: a larger K stretches them. The run with preemption sits between them: the monitor checks at most every 10 ms and steps in when a goroutine has run for 10 ms, so gaps of 10 to 20 ms are what it promises.</p><p>The heartbeat shows the monitor's effect from the outside. To see the monitor itself at work, run the <a href=\"/lessons/threading-models#exp-scheduler-trace\">scheduler trace in the lesson on threading models</a>: it draws Go's own record of which goroutine held which P, and the spinner's turns there end in preemption marks you can step through one by one, each with how long the spinner had run.</p></section><section><h2>Coroutines: a switch with nothing in the middle</h2><p>Strip a green thread down to the one thing that makes it work, pausing in the middle of a function and resuming later with its local variables intact, and you get a <dfn>coroutine</dfn>. Python's generators and <code>async def</code> functions are coroutines. In Go, <code><a data-term=\"iter-pull\">iter.Pull</a></code> turns an iterator into one: each call to <code>next</code> switches to the iterator's code, which runs to its next <code>yield</code> and switches straight back.</p><p>No scheduler is involved in that hand-off: control goes exactly where the code sends it, so there is no queue to consult and nothing to decide. A switch between goroutines does go through a scheduler, Go's own, which parks one goroutine and picks another from a run queue. A switch between OS threads goes through the kernel's scheduler. Three switches, three amounts of work.</p><p>The price of a switch that nobody schedules is that everything runs on one thread, and one thread can use one CPU. A program made of coroutines, or one <code>asyncio</code> event loop, keeps one core busy however many it has; Python programs put CPU-heavy work into other processes for that reason. Go's runtime runs goroutines on as many threads as there are CPUs and moves them between threads, which is the runtime's help the green-threads model needs to use more than one core.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -84,13 +178,18 @@ func Page(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</section><section><h2>Python's tasks and Go's goroutines, side by side</h2><div class=\"table-wrap gt-wrap\"><table class=\"gt-compare\"><caption class=\"sr-only\">How asyncio tasks and goroutines differ</caption> <thead><tr><th scope=\"col\"><span class=\"sr-only\">Aspect</span></th><th scope=\"col\">Python <code>asyncio</code> task</th><th scope=\"col\">Go goroutine</th></tr></thead> <tbody><tr><th scope=\"row\">Who schedules it</th><td>the event loop, on one thread</td><td>the Go runtime, on one thread per CPU</td></tr><tr><th scope=\"row\">Where it can pause</th><td>only at an <code>await</code></td><td>anywhere: the runtime preempts it</td></tr><tr><th scope=\"row\">A task that never pauses</th><td>stops every other task</td><td>is preempted after about 10 ms</td></tr><tr><th scope=\"row\">A blocking call (plain file read, <code>time.sleep</code>)</th><td>stops the event loop</td><td>the runtime gives the other goroutines another thread</td></tr><tr><th scope=\"row\">CPUs it can use</th><td>one per event loop</td><td>all of them</td></tr><tr><th scope=\"row\">What a paused task keeps</th><td>its frames, on the heap</td><td>its own stack, from a few KiB (2 KiB at least), growing as needed</td></tr></tbody></table></div></section><section><h2>Measured on this machine</h2><p>The figures fill in as you run the experiments above.</p><div class=\"table-wrap gt-wrap\"><table class=\"gt-compare\" data-testid=\"gt-recap\"><caption class=\"sr-only\">Figures measured by this lesson's experiments</caption> <thead><tr><th scope=\"col\">What</th><th scope=\"col\">Goroutine or coroutine</th><th scope=\"col\">OS thread</th></tr></thead> <tbody><tr><th scope=\"row\">Memory each (resident)</th><td data-fill=\"spawn-many\" data-key=\"memory.goroutine.resident\">not run yet</td><td data-fill=\"spawn-many\" data-key=\"memory.thread.resident\">not run yet</td></tr><tr><th scope=\"row\">Made per second</th><td data-fill=\"spawn-many\" data-key=\"spawn.goroutine.per_second\">not run yet</td><td data-fill=\"spawn-many\" data-key=\"spawn.thread.per_second\">not run yet</td></tr><tr><th scope=\"row\">One switch</th><td>coroutine <span data-fill=\"coroutine-switch\" data-key=\"switch.coroutine.same_cpu\">not run yet</span>; goroutine <span data-fill=\"coroutine-switch\" data-key=\"switch.goroutine.same_cpu\">not run yet</span></td><td data-fill=\"coroutine-switch\" data-key=\"switch.thread.same_cpu\">not run yet</td></tr><tr><th scope=\"row\">Longest wait behind a spinning task</th><td>preemption off <span data-fill=\"cooperative\" data-key=\"heartbeat.longest_gap.preemption_off\">not run yet</span>; on <span data-fill=\"cooperative\" data-key=\"heartbeat.longest_gap.preemption_on\">not run yet</span></td><td>–</td></tr></tbody></table></div></section><section><h2>What to take away</h2><ul><li>Green threads are tasks that a runtime creates and switches inside the program; the kernel sees only the threads that carry them.</li><li>They are light because their stacks start small and grow, and because switching between them never enters the kernel.</li><li>A million of them fit in a few GiB. A million OS threads run into a kernel limit first (threads-max, pid_max, max_map_count, pids.max); the memory they would need is an extrapolation, and far more.</li><li>A cooperative task must yield, or everything sharing its thread waits. An <code>await</code> on I/O is such a yield, for as long as the I/O takes; a blocking call is not. Go's runtime preempts long runners; <code>asyncio</code> cannot.</li><li>A coroutine switch is the cheapest switch of all, but coroutines on one thread use one CPU. Using several takes a runtime that spreads tasks over threads, as Go's does.</li></ul></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "</section><section><h2>Python's tasks and Go's goroutines, side by side</h2><div class=\"table-wrap gt-wrap\"><table class=\"gt-compare\"><caption class=\"sr-only\">How asyncio tasks and goroutines differ</caption> <thead><tr><th scope=\"col\"><span class=\"sr-only\">Aspect</span></th><th scope=\"col\">Python <code>asyncio</code> task</th><th scope=\"col\">Go goroutine</th></tr></thead> <tbody><tr><th scope=\"row\">Who schedules it</th><td>the event loop, on one thread</td><td>the Go runtime, on one thread per CPU</td></tr><tr><th scope=\"row\">Where it can pause</th><td>only at an <code>await</code></td><td>anywhere: the runtime preempts it</td></tr><tr><th scope=\"row\">A task that never pauses</th><td>stops every other task</td><td>is preempted after about 10 ms</td></tr><tr><th scope=\"row\">A blocking call (plain file read, <code>time.sleep</code>)</th><td>stops the event loop</td><td>the runtime gives the other goroutines another thread</td></tr><tr><th scope=\"row\">CPUs it can use</th><td>one per event loop</td><td>all of them</td></tr><tr><th scope=\"row\">What a paused task keeps</th><td>its frames, on the heap</td><td>its own stack, from a few KiB (2 KiB at least), growing as needed</td></tr></tbody></table></div></section><section><h2>Measured on this machine</h2><p>The figures fill in as you run the experiments above.</p><div class=\"table-wrap gt-wrap\"><table class=\"gt-compare\" data-testid=\"gt-recap\"><caption class=\"sr-only\">Figures measured by this lesson's experiments</caption> <thead><tr><th scope=\"col\">What</th><th scope=\"col\">Goroutine or coroutine</th><th scope=\"col\">OS thread</th></tr></thead> <tbody><tr><th scope=\"row\">Memory each (resident)</th><td data-fill=\"spawn-many\" data-key=\"memory.goroutine.resident\">not run yet</td><td data-fill=\"spawn-many\" data-key=\"memory.thread.resident\">not run yet</td></tr><tr><th scope=\"row\">Made per second</th><td data-fill=\"spawn-many\" data-key=\"spawn.goroutine.per_second\">not run yet</td><td data-fill=\"spawn-many\" data-key=\"spawn.thread.per_second\">not run yet</td></tr><tr><th scope=\"row\">One switch</th><td>coroutine <span data-fill=\"coroutine-switch\" data-key=\"switch.coroutine.same_cpu\">not run yet</span>; goroutine <span data-fill=\"coroutine-switch\" data-key=\"switch.goroutine.same_cpu\">not run yet</span></td><td data-fill=\"coroutine-switch\" data-key=\"switch.thread.same_cpu\">not run yet</td></tr><tr><th scope=\"row\">Longest wait behind a spinning task</th><td>preemption off <span data-fill=\"cooperative\" data-key=\"heartbeat.longest_gap.preemption_off\">not run yet</span>; on <span data-fill=\"cooperative\" data-key=\"heartbeat.longest_gap.preemption_on\">not run yet</span></td><td>–</td></tr></tbody></table></div></section><section><h2>What to take away</h2><ul><li>Green threads are tasks that a runtime creates and switches inside the program; the kernel sees only the threads that carry them.</li><li>They are light because their stacks start small and grow, and because switching between them never enters the kernel.</li><li>A million of them fit in a few GiB. A million OS threads run into a kernel limit first (threads-max, pid_max, max_map_count, pids.max); the memory they would need is an extrapolation, and far more.</li><li>A cooperative task must yield, or everything sharing its thread waits. An <code>await</code> on I/O is such a yield, for as long as the I/O takes; a blocking call is not. Go's runtime preempts long runners; <code>asyncio</code> cannot.</li><li>A coroutine switch is the cheapest switch of all, but coroutines on one thread use one CPU. Using several takes a runtime that spreads tasks over threads, as Go's does.</li></ul></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		return nil
 	})
 }
+
+// seedAwait is async code at its smallest: a task that waits for I/O and,
+// while it waits, leaves the event loop to the others.
+const seedAwait = `async def task():
+    await some_io()   # the event loop runs the other tasks until the I/O is done`
 
 // pythonExample is an asyncio handler that never gives the event loop a
 // chance to run anything else while it counts.
@@ -127,7 +226,7 @@ func stackDiagram() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<figure class=\"diagram\"><svg viewBox=\"0 0 640 250\" role=\"img\" aria-labelledby=\"gt-stack-title gt-stack-desc\"><title id=\"gt-stack-title\">What one OS thread and one goroutine hold</title><desc id=\"gt-stack-desc\">An OS thread has an 8 MiB stack reserved in the process, of which only the few pages it touched are resident, plus a 16 KiB kernel stack and a task record inside the kernel. A goroutine has a small stack in the Go heap (2 KiB at least), which the runtime replaces with one twice the size when it runs out, and a small record of its own.</desc> <text x=\"160\" y=\"22\" class=\"d-title\">OS thread</text> <rect x=\"40\" y=\"36\" width=\"150\" height=\"170\" rx=\"6\" class=\"gt-reserved\"></rect> <text x=\"115\" y=\"110\" class=\"d-text\">8 MiB stack</text> <text x=\"115\" y=\"128\" class=\"d-text\">reserved</text> <rect x=\"40\" y=\"182\" width=\"150\" height=\"24\" rx=\"4\" class=\"gt-used\"></rect> <text x=\"115\" y=\"199\" class=\"gt-on-used\">pages touched</text> <rect x=\"210\" y=\"36\" width=\"100\" height=\"60\" rx=\"6\" class=\"d-box gt-kernel\"></rect> <text x=\"260\" y=\"60\" class=\"d-text\">kernel stack</text> <text x=\"260\" y=\"80\" class=\"d-text\">16 KiB</text> <rect x=\"210\" y=\"106\" width=\"100\" height=\"50\" rx=\"6\" class=\"d-box gt-kernel\"></rect> <text x=\"260\" y=\"136\" class=\"d-text\">task record</text> <text x=\"260\" y=\"176\" class=\"d-text\">in the kernel</text> <text x=\"115\" y=\"230\" class=\"d-text\">in the process</text> <line x1=\"200\" y1=\"30\" x2=\"200\" y2=\"215\" class=\"gt-divider\"></line> <text x=\"480\" y=\"22\" class=\"d-title\">goroutine</text> <rect x=\"380\" y=\"182\" width=\"40\" height=\"24\" rx=\"4\" class=\"gt-used\"></rect> <text x=\"400\" y=\"230\" class=\"d-text\">2 KiB</text> <rect x=\"440\" y=\"158\" width=\"60\" height=\"48\" rx=\"4\" class=\"gt-grown\"></rect> <text x=\"470\" y=\"230\" class=\"d-text\">4 KiB</text> <rect x=\"520\" y=\"110\" width=\"80\" height=\"96\" rx=\"4\" class=\"gt-grown\"></rect> <text x=\"560\" y=\"230\" class=\"d-text\">8 KiB …</text> <text x=\"490\" y=\"70\" class=\"d-text\">copied to a stack twice</text> <text x=\"490\" y=\"88\" class=\"d-text\">the size only when needed</text></svg><figcaption>Not to scale. A thread reserves a big stack and costs the kernel memory too; a goroutine starts with a few KiB (2 KiB at least) and grows by copying.</figcaption></figure>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<figure class=\"diagram\"><svg viewBox=\"0 0 640 250\" role=\"img\" aria-labelledby=\"gt-stack-title gt-stack-desc\"><title id=\"gt-stack-title\">What one OS thread and one goroutine hold</title><desc id=\"gt-stack-desc\">An OS thread has an 8 MiB stack reserved in the process, of which only the few pages it touched are resident, plus a 16 KiB kernel stack and a task record inside the kernel. A goroutine has a small stack in the Go heap (2 KiB at least), which the runtime replaces with one twice the size when it runs out, and a small record of its own.</desc> <text x=\"160\" y=\"22\" class=\"d-title\">OS thread</text> <rect x=\"40\" y=\"36\" width=\"150\" height=\"170\" rx=\"6\" class=\"gt-reserved\"></rect> <text x=\"115\" y=\"110\" class=\"d-text\">8 MiB stack</text> <text x=\"115\" y=\"128\" class=\"d-text\">reserved</text> <rect x=\"40\" y=\"182\" width=\"150\" height=\"24\" rx=\"4\" class=\"gt-used\"></rect> <text x=\"115\" y=\"199\" class=\"gt-on-used\">pages touched</text> <rect x=\"210\" y=\"36\" width=\"100\" height=\"60\" rx=\"6\" class=\"d-box gt-kernel\"></rect> <text x=\"260\" y=\"60\" class=\"d-text\">kernel stack</text> <text x=\"260\" y=\"80\" class=\"d-text\">16 KiB</text> <rect x=\"210\" y=\"106\" width=\"100\" height=\"50\" rx=\"6\" class=\"d-box gt-kernel\"></rect> <text x=\"260\" y=\"136\" class=\"d-text\">task record</text> <text x=\"260\" y=\"176\" class=\"d-text\">in the kernel</text> <text x=\"115\" y=\"230\" class=\"d-text\">in the process</text> <line x1=\"200\" y1=\"30\" x2=\"200\" y2=\"215\" class=\"gt-divider\"></line> <text x=\"480\" y=\"22\" class=\"d-title\">goroutine</text> <rect x=\"380\" y=\"182\" width=\"40\" height=\"24\" rx=\"4\" class=\"gt-used\"></rect> <text x=\"400\" y=\"230\" class=\"d-text\">2 KiB</text> <rect x=\"440\" y=\"158\" width=\"60\" height=\"48\" rx=\"4\" class=\"gt-grown\"></rect> <text x=\"470\" y=\"230\" class=\"d-text\">4 KiB</text> <rect x=\"520\" y=\"110\" width=\"80\" height=\"96\" rx=\"4\" class=\"gt-grown\"></rect> <text x=\"560\" y=\"230\" class=\"d-text\">8 KiB …</text> <text x=\"490\" y=\"70\" class=\"d-text\">copied to a stack twice</text> <text x=\"490\" y=\"88\" class=\"d-text\">the size only when needed</text></svg><figcaption>Not to scale. A thread reserves a big stack and costs the kernel memory too; a goroutine starts with a few KiB (2 KiB at least) and grows by copying.</figcaption></figure>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

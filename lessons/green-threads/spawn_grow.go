@@ -208,6 +208,25 @@ func alive(tids map[int]bool) []int {
 	return out
 }
 
+// snippet:spawn-many
+
+// park starts k goroutines that each park on release, and returns once
+// every one of them has run: the chunk growGoroutines counts and weighs.
+func park(k int, ready, exited *sync.WaitGroup, release <-chan struct{}) {
+	ready.Add(k)
+	exited.Add(k)
+	for range k {
+		go func() {
+			ready.Done()
+			<-release // parked: a goroutine that waits holds no thread
+			exited.Done()
+		}()
+	}
+	ready.Wait() // every goroutine of the chunk has run and is about to park
+}
+
+// end snippet
+
 // growGoroutines parks up to n goroutines on a channel, in chunks, and
 // stops early when the time budget runs out or the next chunk would take
 // more memory than allow bytes.
@@ -273,16 +292,7 @@ func growGoroutines(ctx context.Context, n int, budget time.Duration, allow int6
 			g.stopped = fmt.Sprintf("the time budget of %s ran out", budget)
 			break
 		}
-		ready.Add(k)
-		exited.Add(k)
-		for range k {
-			go func() {
-				ready.Done()
-				<-release
-				exited.Done()
-			}()
-		}
-		ready.Wait() // every goroutine of the chunk has run and is about to park
+		park(k, &ready, &exited, release)
 		g.reached += k
 		s, err := memNow()
 		if err != nil {

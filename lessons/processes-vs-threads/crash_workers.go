@@ -33,6 +33,7 @@ var nowhere *record
 //   - "sigkill": the process sends itself SIGKILL, which no program can
 //     catch, as the kernel's out-of-memory killer would.
 func commitFault(kind string) {
+	// snippet:crash-isolation
 	switch kind {
 	case "sigkill":
 		unix.Kill(os.Getpid(), unix.SIGKILL)
@@ -40,6 +41,7 @@ func commitFault(kind string) {
 	default:
 		runtime.KeepAlive(nowhere.value) // a read the compiler keeps: it faults
 	}
+	// end snippet
 }
 
 // say writes one line to standard output in one system call.
@@ -114,6 +116,7 @@ func threadsWorker(args []string) int {
 	for i := 1; i <= n; i++ {
 		ready.Add(1)
 		done.Add(1)
+		// snippet:crash-threads
 		go func() {
 			defer done.Done()
 			runtime.LockOSThread()
@@ -128,6 +131,7 @@ func threadsWorker(args []string) int {
 				say("step %d %d", i, k)
 			}
 		}()
+		// end snippet
 	}
 	ready.Wait()
 	close(start)

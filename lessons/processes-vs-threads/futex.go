@@ -53,6 +53,7 @@ func await(ctx context.Context, word *uint32, old uint32, sleeping, stop *uint32
 			break
 		}
 	}
+	// snippet:futex-sleep
 	for {
 		atomic.StoreUint32(sleeping, 1)
 		if changed() { // it changed before we said we sleep: the waker may not know
@@ -68,6 +69,7 @@ func await(ctx context.Context, word *uint32, old uint32, sleeping, stop *uint32
 			return ctx.Err()
 		}
 	}
+	// end snippet
 }
 
 // notify wakes the other side if it is asleep on word. Call it after

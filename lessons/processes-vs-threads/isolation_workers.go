@@ -39,6 +39,7 @@ func threadChanges(n int) []view {
 	}
 	alive := make(chan struct{}, n)
 	for i := range n {
+		// snippet:isolation-threads
 		go func() {
 			runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
 			alive <- struct{}{}
@@ -47,6 +48,7 @@ func threadChanges(n int) []view {
 			views[i] = view{pid: os.Getpid(), tid: probe.Tid(), address: address(), value: v}
 			close(turn[i+1])
 		}()
+		// end snippet
 	}
 	for range n {
 		<-alive
@@ -125,11 +127,12 @@ func isolateWorker(args []string) int {
 	if err != nil {
 		return 2
 	}
+	// snippet:isolation
 	runtime.LockOSThread()
-	atomic.StoreInt64(&shared, start)
+	atomic.StoreInt64(&shared, start) // its own copy, given the parent's value
 	v := atomic.AddInt64(&shared, 1)
 	mapped := int64(-1)
-	if args[1] == "true" {
+	if args[1] == "true" { // the page both sides map: the memfd on fd 3
 		b, err := unix.Mmap(3, 0, os.Getpagesize(), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "mmap:", err)
@@ -139,5 +142,6 @@ func isolateWorker(args []string) int {
 		unix.Munmap(b)
 	}
 	fmt.Printf("%d %d %s %d %d\n", os.Getpid(), probe.Tid(), address(), v, mapped)
+	// end snippet
 	return 0
 }

@@ -21,6 +21,7 @@ var Lesson = course.Lesson{
 	Summary:     "What a process owns, what its threads share, and what that costs in time, memory and safety.",
 	Page:        Page,
 	Experiments: []*lab.Experiment{spawnCost(), memoryFootprint(), isolation(), messagePassing(), crashIsolation()},
+	Teach:       plan,
 	Assets:      course.Sub(assets, "assets"),
 	Styles:      []string{"page.css"},
 	Recap:       recap,

@@ -121,16 +121,18 @@ func procMemory(ctx context.Context, out *lab.Emitter, label string, n int, star
 		if ctx.Err() != nil {
 			return nil, nil, ctx.Err()
 		}
-		pid, err := start()
+		// snippet:memory-procs
+		pid, err := start() // one more copy of this program, kept alive
 		if err != nil {
 			return nil, nil, err
 		}
 		pids = append(pids, pid)
-		m, err := probe.ProcessMemory(pid)
+		m, err := probe.ProcessMemory(pid) // its /proc/PID/smaps_rollup: resident, fair share, own
 		if err != nil {
 			return nil, nil, fmt.Errorf("reading the memory of process %d: %w", pid, err)
 		}
-		own += float64(m.Private)
+		own += float64(m.Private) // pages no other process shares
+		// end snippet
 		if own > 0 { // nothing to draw on a log axis
 			s.Add(float64(i+1), own/(1<<20))
 		}

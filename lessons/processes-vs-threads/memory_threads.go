@@ -50,12 +50,14 @@ func threadMemory(ctx context.Context, out *lab.Emitter, n int) (threadMem, erro
 		if ctx.Err() != nil {
 			return res, ctx.Err()
 		}
+		// snippet:memory-footprint
 		go func() {
 			runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
 			tids <- probe.Tid()
-			<-release
+			<-release // parked, alive, until every thread has been counted
 		}()
 		seen[<-tids] = true
+		// end snippet
 		if (i+1)%max(1, n/50) == 0 {
 			if grown := float64(probe.RSS()-before.RSS) / (1 << 20); grown > 0 { // nothing to draw on a log axis
 				s.Add(float64(i+1), grown)
@@ -66,14 +68,16 @@ func threadMemory(ctx context.Context, out *lab.Emitter, n int) (threadMem, erro
 		}
 	}
 	s.Flush()
-	after, err := probe.ProcessMemory(0)
+	// snippet:memory-per-thread
+	after, err := probe.ProcessMemory(0) // /proc/self/status and smaps_rollup, again
 	if err != nil {
 		return res, err
 	}
 	out.Gauge("Threads in this process", float64(after.Threads), "")
 	res.peak, res.distinct = after.Threads, len(seen)
-	res.rss = float64(after.RSS-before.RSS) / float64(n)
-	res.vm = float64(after.VM-before.VM) / float64(n)
+	res.rss = float64(after.RSS-before.RSS) / float64(n) // resident: pages really in RAM
+	res.vm = float64(after.VM-before.VM) / float64(n)    // reserved: address space promised
+	// end snippet
 	maps1, err := probe.Mappings()
 	if res.mapsErr = firstError(mapsErr, err); res.mapsErr == nil {
 		res.stacks, res.stackSize, res.stackRSS = newStacks(maps0, maps1)

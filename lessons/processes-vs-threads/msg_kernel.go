@@ -123,14 +123,16 @@ func kernelSend(ctx context.Context, socket bool, size int, dur time.Duration, p
 	msg := make([]byte, size)
 	t0 := time.Now()
 	deadline := t0.Add(dur)
+	// snippet:msg-pipe
 	for i := 0; ; i++ {
 		if i%64 == 0 && (time.Now().After(deadline) || ctx.Err() != nil) {
 			break
 		}
-		if err := writeFull(k.w, msg); err != nil {
+		if err := writeFull(k.w, msg); err != nil { // one write(2): copied into the kernel
 			return 0, 0, err
 		}
 	}
+	// end snippet
 	k.endWrite()
 	var count [8]byte
 	if err := readFull(k.r, count[:]); err != nil {

@@ -153,6 +153,7 @@ func shmSend(ctx context.Context, size int, dur time.Duration, pl placement) (in
 	head, tail := word(mem, offHead), word(mem, offTail)
 	t0 := time.Now()
 	deadline := t0.Add(dur)
+	// snippet:message-passing
 	for i := uint32(0); ; i++ {
 		if i%64 == 0 && time.Now().After(deadline) {
 			break
@@ -165,10 +166,11 @@ func shmSend(ctx context.Context, size int, dur time.Duration, pl placement) (in
 				return 0, 0, err
 			}
 		}
-		copy(mem[slotsOff+int(i%nSlots)*size:], msg)
-		atomic.StoreUint32(head, i+1)
-		notify(head, word(mem, offHeadSleep))
+		copy(mem[slotsOff+int(i%nSlots)*size:], msg) // straight into memory the other process maps
+		atomic.StoreUint32(head, i+1)                // publish it: no system call
+		notify(head, word(mem, offHeadSleep))        // a futex wake, only if the reader sleeps
 	}
+	// end snippet
 	atomic.StoreUint32(done, 1)
 	notify(head, word(mem, offHeadSleep))
 	if err := await(ctx, word(mem, offFinished), 0, word(mem, offFinSleep), &w.exited); err != nil {

@@ -6,12 +6,10 @@ package processesvsthreads
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import (
-	"conclab/web/ui"
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
 
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
-)
+import "conclab/web/ui"
 
 // Page is the lesson's prose and its experiment panels.
 func Page(p ui.Page) templ.Component {
@@ -31,7 +29,7 @@ func Page(p ui.Page) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section><h2>Two kitchens, or one kitchen with four cooks</h2><p>Picture two small restaurants side by side. Each has its own kitchen: its own stove, its own fridge, its own binder of recipes and its own pile of order slips. A pan fire in one kitchen ruins nobody's dinner next door. But a cook who needs an onion from the other kitchen has to walk out, knock, and be handed one at the door.</p><p>Now picture one big kitchen with four cooks. They open the same fridge and read the same binder, so passing an onion is a reach across the counter. The price comes later: two cooks grab the same pan at the same moment, and a fire stops service for all four.</p><p>The two restaurants are two <dfn>processes</dfn>. The big kitchen is one process with four <dfn>threads</dfn>. This page turns each part of that picture into something you can watch happen on the machine serving it.</p></section><section><h2>What a process owns</h2><p>When a program starts, the kernel makes a process to run it. The process gets a number, its PID, and an <dfn>address space</dfn>: the range of memory addresses the program may use, private to it. Into that space go the program's <strong>code</strong> (its machine instructions), its <strong>data</strong> (global variables), a <strong>heap</strong> that grows as the program allocates, and a <strong>stack</strong> holding the function calls in progress. Next to the memory, the kernel keeps a table of the process's <strong>open files</strong>: descriptors 0, 1 and 2, and every file, pipe and socket opened since.</p><p>Private here means private in hardware. The CPU translates every address a program uses through <dfn>page tables</dfn>, and each process has its own set. The same number in two processes leads to two different places in RAM, and no instruction one process can run reaches the other's memory. That is the whole basis of isolation between processes — and the reason they need the kernel to talk at all.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section><h2>Two kitchens, or one kitchen with four cooks</h2><p>Picture two small restaurants side by side. Each has its own kitchen: its own stove, its own fridge, its own binder of recipes and its own pile of order slips. A pan fire in one kitchen ruins nobody's dinner next door. But a cook who needs an onion from the other kitchen has to walk out, knock, and be handed one at the door.</p><p>Now picture one big kitchen with four cooks. They open the same fridge and read the same binder, so passing an onion is a reach across the counter. The price comes later: two cooks grab the same pan at the same moment, and a fire stops service for all four.</p><p>The two restaurants are two <dfn><a data-term=\"process\">processes</a></dfn>. The big kitchen is one process with four <dfn><a data-term=\"thread\">threads</a></dfn>. This page turns each part of that picture into something you can watch happen on the machine serving it.</p></section><section><h2>What a process owns</h2><p>When a program starts, the <a data-term=\"kernel\">kernel</a> makes a process to run it. The process gets a number, its <a data-term=\"pid\">PID</a>, and an <dfn><a data-term=\"address-space\">address space</a></dfn>: the range of memory addresses the program may use, private to it. Into that space go the program's <strong>code</strong> (its machine instructions), its <strong>data</strong> (global variables), a <strong><a data-term=\"heap\">heap</a></strong> that grows as the program allocates, and a <strong><a data-term=\"stack\">stack</a></strong> holding the function calls in progress. Next to the memory, the kernel keeps a table of the process's <strong>open files</strong>: <a data-term=\"file-descriptor\">descriptors</a> 0, 1 and 2, and every file, pipe and socket opened since.</p><p>Private here means private in hardware. The CPU translates every address a program uses through <dfn><a data-term=\"page-table\">page tables</a></dfn>, and each process has its own set. The same number in two processes leads to two different places in RAM, and no instruction one process can run reaches the other's memory. That is the whole basis of isolation between processes — and the reason they need the kernel to talk at all.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -39,7 +37,33 @@ func Page(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</section><section><h2>What threads share, and what each keeps</h2><p>A thread is one line of execution: a position in the code, the values in the CPU's registers, and a stack of calls in progress. Every process starts with one thread and may start more. They all live in the same address space, so they run the same code and see the same globals, the same heap, the same open files and the same signal handlers. What each thread keeps to itself is small: its stack, its registers and its thread id, and beside them its thread-local storage (where C keeps <code>errno</code>, the last error), its signal mask (the signals it will not take for now), its scheduling policy and its CPU affinity (the CPUs it may run on). On Linux the kernel schedules threads, not processes: each thread is a task of its own that can run on any CPU.</p><p>Sharing is the point of threads, and their danger. One thread hands another a result by writing it to memory: no copy, no kernel. But two threads updating the same variable at the same instant can wreck it, so they must take turns, with a lock or with atomic operations. Nothing forces them to.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</section><section><h2>What threads share, and what each keeps</h2><p>A thread is one line of execution: a position in the code, the values in the CPU's registers, and a stack of calls in progress. Every process starts with one thread and may start more. They all live in the same address space, so they run the same code and see the same globals, the same heap, the same open files and the same <a data-term=\"signal\">signal</a> handlers. What each thread keeps to itself is small: its stack, its registers and its thread id. On Linux the kernel schedules threads, not processes: each thread is a <a data-term=\"task\">task</a> of its own that can run on any CPU.</p>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Var2 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+			templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+			templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+			if !templ_7745c5c3_IsBuffer {
+				defer func() {
+					templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+					if templ_7745c5c3_Err == nil {
+						templ_7745c5c3_Err = templ_7745c5c3_BufErr
+					}
+				}()
+			}
+			ctx = templ.InitializeContext(ctx)
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<p>Besides its stack, its registers and its id, each thread has its own <a data-term=\"tls\">thread-local storage</a> (where C keeps <code>errno</code>, the last error, so that one thread's failure does not overwrite another's), its own <a data-term=\"signal-mask\">signal mask</a> (the signals it will not take for now), its own scheduling policy and priority, and its own <a data-term=\"cpu-affinity\">CPU affinity</a> (the CPUs it may run on; the experiments on these pages pin threads with it). The signal handlers, by contrast, belong to the process: a handler set by one thread runs for all.</p>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			return nil
+		})
+		templ_7745c5c3_Err = ui.Deeper("Everything a thread keeps to itself").Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<p>Sharing is the point of threads, and their danger. One thread hands another a result by writing it to memory: no copy, no kernel. But two threads updating the same variable at the same instant can wreck it, so they must take turns, with a lock or with <a data-term=\"atomic\">atomic operations</a>. Nothing forces them to.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -47,7 +71,7 @@ func Page(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<p>Goroutines are a third, lighter kind of worker. The Go runtime runs many goroutines on a few OS threads, and it switches between them itself; the kernel never learns they exist. They appear in the experiments below for comparison, and <a href=\"/lessons/green-threads\">lesson 6</a> is about them.</p></section><section><h2>Starting one</h2><p>On Linux a new process usually comes from <code>fork</code>, which copies the calling process, followed by <code>exec</code>, which throws the copy's memory away and loads a program into a fresh address space. Then the new program sets itself up: the dynamic loader maps its libraries, and a Go program also starts its runtime, with its heap, its garbage collector and a few threads of its own. A new thread is much less work: the kernel adds a task to an address space that already exists, and the C library maps a stack for it. A new goroutine is less again: the Go runtime hands it a small stack and puts it in a queue, without asking the kernel anything.</p><p>The experiment makes each kind one at a time and times it from the request until it has finished, so each figure is the cost of one whole short life. Each thread and each process reports its kernel id, and the evidence table checks that no two are the same: every unit really was new.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<p><a data-term=\"goroutine\">Goroutines</a> are a third, lighter kind of worker. The Go runtime runs many goroutines on a few OS threads, and it switches between them itself; the kernel never learns they exist. They appear in the experiments below for comparison, and <a href=\"/lessons/green-threads\">lesson 6</a> is about them.</p></section><section><h2>Starting one</h2><p>On Linux a new process usually comes from <code><a data-term=\"fork-exec\">fork</a></code>, which copies the calling process, followed by <code>exec</code>, which throws the copy's memory away and loads a program into a fresh address space. Then the new program sets itself up: the dynamic loader maps its libraries, and a Go program also starts its runtime, with its heap, its garbage collector and a few threads of its own. A new thread is much less work: the kernel adds a task to an address space that already exists, and the C library maps a stack for it. A new goroutine is less again: the Go runtime hands it a small stack and puts it in a queue, without asking the kernel anything.</p><p>The experiment makes each kind one at a time and times it from the request until it has finished, so each figure is the cost of one whole short life. Each thread and each process reports its kernel id, and the evidence table checks that no two are the same: every unit really was new.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -55,7 +79,7 @@ func Page(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<p>Compare the two process rows. <code>/bin/true</code> does nothing once it has started, so its time is close to the kernel's own share: making the process, loading a program, ending it. What this program takes on top of that is its own start-up, which a larger program pays every time it is started.</p></section><section><h2>How much room each takes</h2><p>\"How much memory does this process use\" has several honest answers. <dfn>Resident</dfn> memory (RSS) counts every page of the process that sits in RAM, including pages it shares: ten copies of a program keep its code in RAM once, yet each copy's RSS counts it. The <dfn>fair share</dfn> (PSS, the proportional set size) is resident memory with each shared page divided among the processes using it. <dfn>Own</dfn> (private) memory counts only the pages nobody else uses, which is what starting one more copy really adds.</p><p>A thread adds little to its process because it brings little: a stack and the kernel's record of it. Even the stack is mostly a promise. The C library reserves address space for each thread's stack, as much as <code>ulimit -s</code> says (commonly 8 MiB), but the kernel backs it with RAM one page at a time, when a page is first touched. A thread that never calls deeply uses a few KiB of its reservation.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<p>Compare the two process rows. <code>/bin/true</code> does nothing once it has started, so its time is close to the kernel's own share: making the process, loading a program, ending it. What this program takes on top of that is its own start-up, which a larger program pays every time it is started.</p></section><section><h2>How much room each takes</h2><p>\"How much memory does this process use\" has several honest answers. <dfn>Resident</dfn> memory (<a data-term=\"rss\">RSS</a>) counts every page of the process that sits in RAM, including pages it shares: ten copies of a program keep its code in RAM once, yet each copy's RSS counts it. The <dfn>fair share</dfn> (<a data-term=\"pss\">PSS</a>, the proportional set size) is resident memory with each shared page divided among the processes using it. <dfn>Own</dfn> (<a data-term=\"private-memory\">private</a>) memory counts only the pages nobody else uses, which is what starting one more copy really adds.</p><p>A thread adds little to its process because it brings little: a stack and the kernel's record of it. Even the stack is mostly a promise. The C library reserves address space for each thread's stack, as much as <code>ulimit -s</code> says (commonly 8 MiB), but the kernel backs it with RAM one page at a time, when a page is first touched. A thread that never calls deeply uses a few KiB of its reservation.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -63,7 +87,29 @@ func Page(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<p>A goroutine's stack starts small. 2 KiB is the least it gets; since Go 1.19 the runtime starts new stacks at the average size it has seen its goroutines use, which is still a few KiB. When a stack runs short, the runtime copies it to a bigger one. That is why a Go program can keep hundreds of thousands of goroutines where it could keep only thousands of threads.</p></section><section><h2>The wall between processes</h2><p>Here is the wall put to the test. One variable starts at 100. A few child processes each add 1 to it; then a few threads of this process each add 1 to it. Each reports where the variable is and what it read right after its own change.</p><p>A child made by <code>fork</code> starts with a copy of its parent's memory. These children are this program started again and handed the parent's value, which comes to the same thing. Watch the address column: each child finds the variable at exactly the parent's address, and still the parent never sees a child's change. The same address in another address space is another place.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<p>A goroutine's stack starts small. 2 KiB is the least it gets; since Go 1.19 the runtime starts new stacks at the average size it has seen its goroutines use, which is still a few KiB. When a stack runs short, the runtime copies it to a bigger one. That is why a Go program can keep hundreds of thousands of goroutines where it could keep only thousands of threads.</p></section><section><h2>The wall between processes</h2><p>Here is the wall put to the test. One variable starts at 100. A few child processes each add 1 to it; then a few threads of this process each add 1 to it. Each reports where the variable is and what it read right after its own change.</p><p>A child made by <code>fork</code> starts with a copy of its parent's memory. These children are this program started again and handed the parent's value, which comes to the same thing. Watch the address column: each child finds the variable at exactly the parent's address, and still the parent never sees a child's change. The same address in another address space is another place.</p>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Var3 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+			templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+			templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+			if !templ_7745c5c3_IsBuffer {
+				defer func() {
+					templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+					if templ_7745c5c3_Err == nil {
+						templ_7745c5c3_Err = templ_7745c5c3_BufErr
+					}
+				}()
+			}
+			ctx = templ.InitializeContext(ctx)
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<p>These children are not made by <code>fork</code>: each is this program started again (<code>exec</code>), handed the parent's value on its command line. A fork would copy the parent's memory as it stands, with every address the same. A fresh start gives the same address for another reason: a Go program on Linux is built, by default, as a binary that is not position-independent, so its global variables sit at addresses fixed when it was linked, the same in every run. A position-independent program, loaded at a random place each time, would show a different address in each child — and the lesson would be the same.</p>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			return nil
+		})
+		templ_7745c5c3_Err = ui.Deeper("Why a child finds the variable at the same address").Render(templ.WithChildren(ctx, templ_7745c5c3_Var3), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -71,7 +117,7 @@ func Page(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<p>With \"share a page on purpose\" switched on, the children are also given one page of memory that both sides map: a <dfn>memfd</dfn>, an anonymous file that lives only in memory, which parent and child both map with <code>MAP_SHARED</code>. Their changes there do reach the parent. Processes can share memory, but only memory they have arranged to share; everything else stays behind the wall.</p></section><section><h2>Talking to each other</h2><p>Threads can talk from the start: whatever one writes, the others can read. Their work is taking turns, with a mutex around shared data or with a channel that hands values over. Processes must ask the kernel. A <dfn>pipe</dfn> is a one-way buffer inside the kernel: the writer's bytes are copied in by one system call and out by another, and a reader facing an empty pipe sleeps until the kernel wakes it. A <dfn>unix socket</dfn> works the same way in both directions. Or two processes can map the same memory, and from then on talk the way threads do — with the same need to take turns.</p><p>The experiment sends fixed-size messages each of five ways: first as many as it can in a fixed time, one way; then one at a time, there and back.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<p>With \"share a page on purpose\" switched on, the children are also given one page of memory that both sides map: a <dfn><a data-term=\"memfd\">memfd</a></dfn>, an anonymous file that lives only in memory, which parent and child both map with <code><a data-term=\"mmap\">MAP_SHARED</a></code>. Their changes there do reach the parent. Processes can share memory, but only memory they have arranged to share; everything else stays behind the wall.</p></section><section><h2>Talking to each other</h2><p>Threads can talk from the start: whatever one writes, the others can read. Their work is taking turns, with a <a data-term=\"mutex\">mutex</a> around shared data or with a channel that hands values over. Processes must ask the kernel to carry what they say: inter-process communication, or <a data-term=\"ipc\">IPC</a>. A <dfn><a data-term=\"pipe\">pipe</a></dfn> is a one-way buffer inside the kernel: the writer's bytes are copied in by one <a data-term=\"syscall\">system call</a> and out by another, and a reader facing an empty pipe sleeps until the kernel wakes it. A <dfn><a data-term=\"unix-socket\">unix socket</a></dfn> works the same way in both directions. Or two processes can map the same memory, and from then on talk the way threads do — with the same need to take turns.</p><p>The experiment sends fixed-size messages each of five ways: first as many as it can in a fixed time, one way; then one at a time, there and back.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -79,7 +125,37 @@ func Page(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<p>See where shared memory between processes lands: next to the threads, far from the pipes, one message at a time. So \"processes must copy every message\" is wrong: once two processes have mapped the same memory, a message between them costs what it costs between threads. What makes a pipe slow is the system calls and the sleeping and waking, not the fact that two processes are involved. Streaming many messages one way narrows the gap: a pipe buffers them and its reader takes many in one system call, so each message carries only a share of the kernel's cost. What shared memory costs, between processes or threads, is care: the code has to get the turn-taking right itself. This experiment uses atomic counters for that, and a side that has waited a while sleeps on a <dfn>futex</dfn> (a “fast user-space mutex”: a wait in the kernel that happens only when the other side is not ready yet).</p></section><section><h2>When one of them crashes</h2><p>A crash is the kernel ending a process that did something it cannot carry on from, such as reading memory that is not mapped. The CPU traps, and the kernel sends a signal (<code>SIGSEGV</code>) to the thread that did it. Unless the program deals with the signal, its effect is to end the <em>process</em>, not the thread: every thread in it dies. Go behaves alike. A panic that no goroutine recovers ends the whole program.</p><p>The experiment first runs its workers as separate processes, and half way through one of them commits a real fault. Then it runs the same workers as threads of one process, and one thread commits the same fault. That one process is a separate worker, not the experiment itself, so the experiment lives on to report — just as a supervisor process watches its workers and restarts the ones that die.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<p>See where shared memory between processes lands: next to the threads, far from the pipes, one message at a time. So \"processes must copy every message\" is wrong: once two processes have mapped the same memory, a message between them costs what it costs between threads. What makes a pipe slow is the system calls and the sleeping and waking, not the fact that two processes are involved. What shared memory costs, between processes or threads, is care: the code has to get the turn-taking right itself.</p>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Var4 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+			templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+			templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+			if !templ_7745c5c3_IsBuffer {
+				defer func() {
+					templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+					if templ_7745c5c3_Err == nil {
+						templ_7745c5c3_Err = templ_7745c5c3_BufErr
+					}
+				}()
+			}
+			ctx = templ.InitializeContext(ctx)
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<p>Streaming many messages one way narrows the gap: a pipe buffers them and its reader takes many in one system call, so each message carries only a share of the kernel's cost. One message at a time, there and back, every message pays two system calls and a wake-up, and the gap is widest.</p><p>Shared memory needs a way to wait that does not burn a CPU. This experiment keeps counters in the shared page, changed with atomic operations. A side that finds nothing to read spins briefly, then sleeps on a <a data-term=\"futex\">futex</a> (a “fast user-space mutex”): a wait in the kernel that happens only when the other side is not ready yet. These are the lines that sleep; the other side calls the kernel to wake it only when it sees the flag that says somebody sleeps.</p>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = p.Code("futex-sleep").Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			return nil
+		})
+		templ_7745c5c3_Err = ui.Deeper("Streaming, and how shared memory waits without the kernel").Render(templ.WithChildren(ctx, templ_7745c5c3_Var4), templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "</section><section><h2>When one of them crashes</h2><p>A crash is the kernel ending a process that did something it cannot carry on from, such as reading memory that is not mapped. The CPU traps, and the kernel sends a signal (<code><a data-term=\"sigsegv\">SIGSEGV</a></code>) to the thread that did it. Unless the program deals with the signal, its effect is to end the <em>process</em>, not the thread: every thread in it dies. Go behaves alike. A panic that no goroutine recovers ends the whole program.</p><p>The experiment first runs its workers as separate processes, and half way through one of them commits a real fault. Then it runs the same workers as threads of one process, and one thread commits the same fault. That one process is a separate worker, not the experiment itself, so the experiment lives on to report — just as a supervisor process watches its workers and restarts the ones that die.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -87,7 +163,7 @@ func Page(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<p>Afterwards the experiment looks for the thread ids the threads reported before the crash, and finds none. Between its death and the moment its parent collects the exit status, a dead process is a <dfn>zombie</dfn>: no memory, no threads that can run, just an entry holding how it ended.</p></section><section><h2>Switches and debugging</h2><p>Two rows of the comparison below are not measured on this page. Switching a CPU between two threads of one process is said to be cheaper than switching between two processes, because a process switch also changes the page tables. <a href=\"/lessons/context-switching#exp-switch-cost\">Lesson 3's switch-cost experiment</a> measures both, bare and in a Go program, and separates what the switch itself costs from what a program pays afterwards to bring its data back into the caches.</p><p>Debugging is a judgement, not a measurement. A misbehaving process can be examined on its own: its memory is its own, it can be traced (<code>strace -p</code>), stopped and restarted without disturbing the others, and when it crashes it leaves an exit status that says how. Threads share everything, so a bug in one can spoil data another relies on, and a race between them depends on timing: it shows up in one run and hides in the next. Debuggers handle threads well; the trouble is that the bug may not happen while you watch.</p></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<p>Afterwards the experiment looks for the thread ids the threads reported before the crash, and finds none. Between its death and the moment its parent collects the exit status, a dead process is a <dfn><a data-term=\"zombie\">zombie</a></dfn>: no memory, no threads that can run, just an entry holding how it ended.</p></section><section><h2>Switches and debugging</h2><p>Two rows of the comparison below are not measured on this page. Switching a CPU between two threads of one process is said to be cheaper than switching between two processes, because a process switch also changes the page tables. <a href=\"/lessons/context-switching#exp-switch-cost\">Lesson 3's switch-cost experiment</a> measures both, bare and in a Go program, and separates what the switch itself costs from what a program pays afterwards to bring its data back into the caches.</p><p>Debugging is a judgement, not a measurement. A misbehaving process can be examined on its own: its memory is its own, it can be traced (<code>strace -p</code>), stopped and restarted without disturbing the others, and when it crashes it leaves an exit status that says how. Threads share everything, so a bug in one can spoil data another relies on, and a <a data-term=\"data-race\">race</a> between them depends on timing: it shows up in one run and hides in the next. Debuggers handle threads well; the trouble is that the bug may not happen while you watch.</p></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -95,7 +171,7 @@ func Page(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<section><h2>What to take away</h2><ul><li>A process owns an address space and a table of open files; the hardware keeps other processes out of its memory.</li><li>Threads of one process share code, globals, heap, files and signal handlers; each keeps a stack, registers, an id, its thread-local storage, signal mask and CPU affinity.</li><li>Processes cost more to start and more memory to keep than threads; goroutines cost less than either.</li><li>Processes talk through the kernel unless they map memory together; then they are as quick as threads, and need the same care. They need not copy every message.</li><li>A crash ends one process and leaves its neighbours running; a crash in a thread ends its whole process.</li></ul></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<section><h2>What to take away</h2><ul><li>A process owns an address space and a table of open files; the hardware keeps other processes out of its memory.</li><li>Threads of one process share code, globals, heap, files and signal handlers; each keeps a stack, registers, an id, its thread-local storage, signal mask and CPU affinity.</li><li>Processes cost more to start and more memory to keep than threads; goroutines cost less than either.</li><li>Processes talk through the kernel unless they map memory together; then they are as quick as threads, and need the same care. They need not copy every message.</li><li>A crash ends one process and leaves its neighbours running; a crash in a thread ends its whole process.</li></ul></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -82,6 +82,8 @@ func spawnKinds(truePath string) []spawnKind {
 	return kinds
 }
 
+// snippet:spawn-cost
+
 // oneGoroutine starts a goroutine that does nothing and waits for it.
 func oneGoroutine(context.Context) (time.Duration, int, error) {
 	done := make(chan struct{})
@@ -107,6 +109,8 @@ func oneThread(context.Context) (time.Duration, int, error) {
 	return time.Since(t0), id, nil
 }
 
+// end snippet
+
 // oneWorker starts this program again as the "exit" worker, which returns
 // as soon as it has started, and waits for it.
 func oneWorker(ctx context.Context) (time.Duration, int, error) {
@@ -114,12 +118,14 @@ func oneWorker(ctx context.Context) (time.Duration, int, error) {
 	if err != nil {
 		return 0, 0, err
 	}
+	// snippet:spawn-process
 	t0 := time.Now()
-	err = lab.Start(cmd)
+	err = lab.Start(cmd) // fork and exec: this program, started again in its "exit" mode
 	if err == nil {
-		err = cmd.Wait()
+		err = cmd.Wait() // ...which returns at once; wait until it has ended
 	}
 	d := time.Since(t0)
+	// end snippet
 	if err != nil {
 		return d, 0, fmt.Errorf("worker: %w", err)
 	}

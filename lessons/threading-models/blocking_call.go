@@ -138,6 +138,23 @@ func (w *threadWatch) watch(ctx context.Context, d time.Duration) (peaks, error)
 	}
 }
 
+// snippet:blocking-call
+
+// readOne blocks in read() until the pipe gives it a byte or ends: a plain
+// system call, made around Go's network poller, so the goroutine's thread
+// waits in the kernel with it.
+func readOne(fd int) error {
+	var b [1]byte
+	for {
+		_, err := syscall.Read(fd, b[:])
+		if err != syscall.EINTR {
+			return err
+		}
+	}
+}
+
+// end snippet
+
 func runBlockingCall(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	nc, nb := p.Int("computing"), p.Int("blocked")
 	phase := time.Duration(p.Int("phase")) * time.Millisecond
@@ -199,18 +216,10 @@ func runBlockingCall(ctx context.Context, p lab.Params, out *lab.Emitter) error 
 		wg.Go(func() {
 			inRead.Add(1)
 			defer inRead.Add(-1)
-			var b [1]byte
-			for {
-				_, err := syscall.Read(pipe[0], b[:])
-				if err == syscall.EINTR {
-					continue
-				}
-				if err != nil {
-					readMu.Lock()
-					readErr = cmp.Or(readErr, err)
-					readMu.Unlock()
-				}
-				return
+			if err := readOne(pipe[0]); err != nil {
+				readMu.Lock()
+				readErr = cmp.Or(readErr, err)
+				readMu.Unlock()
 			}
 		})
 	}

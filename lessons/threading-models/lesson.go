@@ -20,6 +20,7 @@ var Lesson = course.Lesson{
 	Summary:     "1:1, N:1 and M:N side by side, including the blocking call that stops N:1 dead.",
 	Page:        Page,
 	Experiments: []*lab.Experiment{threadingModels(), blockingCall(), schedulerTrace()},
+	Teach:       plan,
 	Assets:      course.Sub(assets, "assets"),
 	Styles:      []string{"page.css"},
 	Scripts:     []string{"page.js"},

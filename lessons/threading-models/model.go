@@ -148,6 +148,7 @@ func (m *model) run(ctx context.Context) error {
 // the kernel alone decides which thread runs, as in a 1:1 system.
 func (m *model) oneToOne() {
 	var wg sync.WaitGroup
+	// snippet:tm-one-to-one
 	for _, t := range m.tasks {
 		wg.Go(func() {
 			// Exits locked on purpose: the thread ends with its task,
@@ -156,6 +157,7 @@ func (m *model) oneToOne() {
 			m.body(t, func() bool { return true })
 		})
 	}
+	// end snippet
 	wg.Wait()
 }
 
@@ -177,13 +179,14 @@ func (m *model) manyToMany() {
 // the green threads of an N:1 library.
 func (m *model) manyToOne() {
 	done := make(chan struct{})
+	// snippet:threading-models
 	go func() {
 		defer close(done)
-		runtime.LockOSThread()
+		runtime.LockOSThread() // the one kernel thread every task runs on
 		defer runtime.UnlockOSThread()
 		var resume []func() (struct{}, bool)
 		for _, t := range m.tasks {
-			next, stop := iter.Pull(m.coroutine(t))
+			next, stop := iter.Pull(m.coroutine(t)) // each task becomes a coroutine
 			defer stop()
 			resume = append(resume, next)
 		}
@@ -193,7 +196,7 @@ func (m *model) manyToOne() {
 				if next == nil {
 					continue
 				}
-				if _, ok := next(); ok {
+				if _, ok := next(); ok { // run it until its next yield, in user space
 					alive++
 				} else {
 					resume[i] = nil
@@ -201,6 +204,7 @@ func (m *model) manyToOne() {
 			}
 		}
 	}()
+	// end snippet
 	<-done
 }
 

@@ -6,12 +6,13 @@ package threadingmodels
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
+
 import (
-	"conclab/web/ui"
 	"fmt"
 
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
+	"conclab/web/ui"
 )
 
 // Page is the lesson's prose, its mapping diagrams and its experiment panels.
@@ -32,7 +33,7 @@ func Page(p ui.Page) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section><h2>A print shop with two presses</h2><p>Picture a print shop with two presses. The shop's manager decides who stands at a press, but the manager only deals with people on the payroll. What those people do with their time is their own business: one of them might carry a single job, another a whole stack of jobs, working on one and then putting it down to pick up the next without ever asking the manager.</p><p>In a computer the presses are CPUs and the manager is the operating system's kernel. The people on the payroll are <dfn>kernel threads</dfn>: the kernel knows each one, gives it time on a CPU, and puts it to sleep when it waits. The jobs are what a program thinks of as its threads of work — call them <dfn>user threads</dfn>. A program can hand each job to a kernel thread of its own, or keep its jobs in user space and switch between them itself. The kernel never sees a user thread; it only sees the kernel thread carrying it.</p><p>How user threads are placed on kernel threads is the program's <dfn>threading model</dfn>. There are three, named by how many of each there are.</p></section><section><h2>Three ways to map them</h2><p>Each diagram shows one mapping with five user threads. When you run the first experiment further down, the kernel threads each mapping really used, and the CPUs it kept busy, light up here.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section><h2>A print shop with two presses</h2><p>Picture a print shop with two presses. The shop's manager decides who stands at a press, but the manager only deals with people on the payroll. What those people do with their time is their own business: one of them might carry a single job, another a whole stack of jobs, working on one and then putting it down to pick up the next without ever asking the manager.</p><p>In a computer the presses are CPUs and the manager is the operating system's kernel. The people on the payroll are <dfn><a data-term=\"kernel-thread\">kernel threads</a></dfn>: the kernel knows each one, gives it time on a CPU, and puts it to sleep when it waits. The jobs are what a program thinks of as its threads of work — call them <dfn><a data-term=\"user-thread\">user threads</a></dfn>. A program can hand each job to a kernel thread of its own, or keep its jobs in <a data-term=\"user-space\">user space</a> and switch between them itself. The kernel never sees a user thread; it only sees the kernel thread carrying it.</p><p>How user threads are placed on kernel threads is the program's <dfn><a data-term=\"threading-model\">threading model</a></dfn>. There are three, named by how many of each there are.</p></section><section><h2>Three ways to map them</h2><p>Each diagram shows one mapping with five user threads. When you run the first experiment further down, the kernel threads each mapping really used, and the CPUs it kept busy, light up here.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -40,7 +41,33 @@ func Page(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<h3>1:1 — a kernel thread for every user thread</h3><p>Every user thread is a kernel thread. The kernel schedules them all, so they run in parallel on as many CPUs as the machine has, and when one waits for a disk, a pipe or a lock, the kernel simply runs another. The price is that the kernel is involved in everything: creating a thread is a system call, every switch between threads goes through the kernel, and each thread has a kernel record and a stack of its own. This is what threads are in Java (its ordinary platform threads), C#, Rust's <code>std::thread</code> and Python's <code>threading</code> module.</p><h3>N:1 — every user thread on one kernel thread</h3><p>A library inside the program keeps all the user threads and switches between them itself, on a single kernel thread. A switch is a few saved registers and a jump: no system call, so it is very cheap, and thousands of user threads cost little. But the kernel sees one thread, so only one CPU ever works on the program. Worse, when any user thread makes a system call that blocks — reading from a pipe nobody has written to yet — the kernel puts that one kernel thread to sleep, and every other user thread sleeps with it. The early \"green threads\" of Java worked this way; hardly anything does today.</p><h3>M:N — many user threads over a few kernel threads</h3><p>A scheduler in the program spreads many user threads over a handful of kernel threads, usually about one per CPU. Switches stay cheap and user threads stay light, yet the program runs on every CPU. When a user thread blocks in the kernel, the scheduler moves the other user threads to another kernel thread so they keep going. Go's goroutines work this way, as do Erlang's processes and, since Java 21, Java's virtual threads. It is the most capable model and the hardest to build: the scheduler must notice blocked threads, balance work between kernel threads and cooperate with the kernel it sits on. Solaris, FreeBSD and NetBSD each once shipped M:N thread libraries and later went back to 1:1; the M:N systems that thrive today live inside a language's runtime, which knows every place a task can block.</p></section><section><h2>All three on this machine</h2><p>Go lets one program play all three roles. The experiment below runs the same tasks three times. Several tasks do nothing but compute, in small chunks, counting each chunk they finish. One more task, the reader, computes as well, then calls <code>read()</code> on a pipe that stays empty for a set time before a timer elsewhere in the program writes one byte into it.</p><ul><li><strong>1:1</strong>: each task is a goroutine locked to its own kernel thread with <code>runtime.LockOSThread</code>. Go normally lets only GOMAXPROCS threads run Go code at once (see below), so this run raises GOMAXPROCS above the number of tasks; then the kernel alone decides which thread runs.</li><li><strong>N:1</strong>: a small scheduler written for this lesson. One goroutine, locked to one kernel thread, runs every task as a coroutine (Go's <code>iter.Pull</code>) and resumes them in turn; each task hands control back after every chunk. The reader's <code>read()</code> is an ordinary blocking system call made on that one thread.</li><li><strong>M:N</strong>: each task is a plain goroutine, and Go's own scheduler does the rest.</li></ul><p>A sampler outside the tasks records each task's progress every 20 ms. A task that is not running does not finish chunks, so its line goes flat. Watch the three progress charts while the reader waits: the reader's own line is flat in every model, but under N:1 every line is.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<h3>1:1 — a kernel thread for every user thread</h3><p>Every user thread is a kernel thread. The kernel schedules them all, so they run in parallel on as many CPUs as the machine has, and when one waits for a disk, a pipe or a lock, the kernel simply runs another. The price is that the kernel is involved in everything: creating a thread is a <a data-term=\"syscall\">system call</a>, every switch between threads goes through the kernel, and each thread has a kernel record and a stack of its own. This is what threads are in Java (its ordinary platform threads), C#, Rust's <code>std::thread</code> and Python's <code>threading</code> module.</p><h3>N:1 — every user thread on one kernel thread</h3><p>A library inside the program keeps all the user threads and switches between them itself, on a single kernel thread. A switch is a few saved registers and a jump: no system call, so it is very cheap, and thousands of user threads cost little. But the kernel sees one thread, so only one CPU ever works on the program. Worse, when any user thread makes a system call that blocks — reading from a pipe nobody has written to yet — the kernel puts that one kernel thread to sleep, and every other user thread sleeps with it. The early \"<a data-term=\"green-thread\">green threads</a>\" of Java worked this way; hardly anything does today.</p><h3>M:N — many user threads over a few kernel threads</h3><p>A scheduler in the program spreads many user threads over a handful of kernel threads, usually about one per CPU. Switches stay cheap and user threads stay light, yet the program runs on every CPU. When a user thread blocks in the kernel, the scheduler moves the other user threads to another kernel thread so they keep going. Go's <a data-term=\"goroutine\">goroutines</a> work this way, as do Erlang's processes and, since Java 21, Java's <a data-term=\"virtual-thread\">virtual threads</a>. It is the most capable model and the hardest to build: the scheduler must notice blocked threads, balance work between kernel threads and cooperate with the kernel it sits on.</p>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Var2 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+			templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+			templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+			if !templ_7745c5c3_IsBuffer {
+				defer func() {
+					templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+					if templ_7745c5c3_Err == nil {
+						templ_7745c5c3_Err = templ_7745c5c3_BufErr
+					}
+				}()
+			}
+			ctx = templ.InitializeContext(ctx)
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<p>Solaris, FreeBSD and NetBSD each once shipped M:N thread libraries for C programs and later went back to 1:1. A library cannot see every place a C program might block — any system call, any <a data-term=\"page-fault\">page fault</a> — so it needed the kernel to tell it when one of its threads blocked (“scheduler activations”), and that cooperation proved complex and slow to get right, while kernels made their own threads cheaper. The M:N systems that thrive today live inside a language's runtime, which knows every place a task can block because the language's own library makes the calls.</p>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			return nil
+		})
+		templ_7745c5c3_Err = ui.Deeper("Why M:N thread libraries came and went").Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "</section><section><h2>All three on this machine</h2><p>Go lets one program play all three roles. The experiment below runs the same tasks three times. Several tasks do nothing but compute, in small chunks, counting each chunk they finish. One more task, the reader, computes as well, then calls <code>read()</code> on a pipe that stays empty for a set time before a timer elsewhere in the program writes one byte into it.</p><ul><li><strong>1:1</strong>: each task is a goroutine locked to its own kernel thread with <code><a data-term=\"lockosthread\">runtime.LockOSThread</a></code>. Go lets only a set number of threads run Go code at the same time — <code><a data-term=\"gomaxprocs\">GOMAXPROCS</a></code>, by default the number of CPUs, explained below — so this run raises it above the number of tasks; then the kernel alone decides which thread runs.</li><li><strong>N:1</strong>: a small scheduler written for this lesson. One goroutine, locked to one kernel thread, runs every task as a <a data-term=\"coroutine\">coroutine</a> and resumes them in turn; each task hands control back after every chunk. Go's <code><a data-term=\"iter-pull\">iter.Pull</a></code> makes the coroutines: it turns a loop into a function that, each time it is called, runs the loop up to its next value and switches straight back — no other thread, no scheduler (lesson 6 measures what that switch costs). The reader's <code>read()</code> is an ordinary <a data-term=\"blocking-call\">blocking call</a> made on that one thread.</li><li><strong>M:N</strong>: each task is a plain goroutine, and Go's own scheduler does the rest.</li></ul><p>A sampler outside the tasks records each task's progress every 20 ms. A task that is not running does not finish chunks, so its line goes flat. Watch the three progress charts while the reader waits: the reader's own line is flat in every model, but under N:1 every line is.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -48,7 +75,29 @@ func Page(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<h3>Reading the results</h3><p>Under N:1 the other tasks finish exactly zero chunks while the read is pending. There is no scheduler trick that could rescue them: the only thread able to run them is asleep inside the kernel. Under 1:1 the kernel runs the other threads meanwhile; under M:N Go's runtime sees the reader's thread stuck in a system call and hands the reader's place to another thread. With more tasks than CPUs, the others even speed up a little during the read, because the reader has stopped competing with them.</p><p>The switch costs show the other side of the bargain. Resuming a coroutine in the N:1 scheduler never leaves user space and takes tens of nanoseconds on most machines; a switch between kernel threads goes through the kernel and takes microseconds. Goroutines sit in between: Go's scheduler also switches in user space, but it has more bookkeeping to do than a bare coroutine.</p><p>The figures for CPUs in use need a quiet machine. If other programs keep the CPUs busy, even 1:1 and M:N cannot get more than their share; the verdict then says so rather than pretend.</p></section><section><h2>How Go keeps M:N from stalling</h2><p>Go runs goroutines on at most GOMAXPROCS kernel threads at a time, by default one per CPU. The runtime keeps that many slots, each called a <dfn>P</dfn> (for processor): a P holds a queue of runnable goroutines, and a kernel thread must hold a P to run Go code. When a goroutine enters a system call, its kernel thread goes into the kernel with it, still holding its P. If the call returns quickly, nothing changes. If it blocks, a monitor thread in the runtime notices within a few microseconds to milliseconds and hands the P to another kernel thread, taking one from a pool of idle threads or starting a new one. The blocked thread keeps its goroutine and rejoins when the call returns.</p><p>Network I/O does not even get that far: Go opens sockets in non-blocking mode and parks a goroutine that must wait for one without holding any thread, waking it when the kernel reports the socket is ready. To see threads pile up, the next experiment uses plain blocking pipes and calls <code>read()</code> directly, around that machinery.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<h3>Reading the results</h3><p>Under N:1 the other tasks finish exactly zero chunks while the read is pending. There is no scheduler trick that could rescue them: the only thread able to run them is asleep inside the kernel. Under 1:1 the kernel runs the other threads meanwhile; under M:N Go's runtime sees the reader's thread stuck in a system call and hands the reader's place to another thread. With more tasks than CPUs, the others even speed up a little during the read, because the reader has stopped competing with them.</p><p>The switch costs show the other side of the bargain. Resuming a coroutine in the N:1 scheduler never leaves user space and takes tens of nanoseconds on most machines; a switch between kernel threads goes through the kernel and takes microseconds. Goroutines sit in between: Go's scheduler also switches in user space, but it has more bookkeeping to do than a bare coroutine.</p><p>The figures for CPUs in use need a quiet machine. If other programs keep the CPUs busy, even 1:1 and M:N cannot get more than their share; the verdict then says so rather than pretend.</p></section><section><h2>How Go keeps M:N from stalling</h2><p>Go runs goroutines on at most GOMAXPROCS kernel threads at a time, by default one per CPU. The runtime keeps that many slots, each called a <dfn><a data-term=\"go-p\">P</a></dfn> (for processor): a P holds a queue of runnable goroutines, and a kernel thread must hold a P to run Go code. When a goroutine enters a system call, its kernel thread goes into the kernel with it, still holding its P. If the call returns quickly, nothing changes. If it blocks, the runtime hands the P to another kernel thread — an idle one, or a new one — and the other goroutines go on. The blocked thread keeps its goroutine and rejoins when the call returns.</p>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Var3 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+			templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+			templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+			if !templ_7745c5c3_IsBuffer {
+				defer func() {
+					templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+					if templ_7745c5c3_Err == nil {
+						templ_7745c5c3_Err = templ_7745c5c3_BufErr
+					}
+				}()
+			}
+			ctx = templ.InitializeContext(ctx)
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<p>The runtime's <a data-term=\"sysmon\">monitor thread</a>, sysmon, runs without a P and wakes every 20 µs to 10 ms, backing off when there is nothing to do. When it finds a thread that has held its P in a system call for more than one of its rounds, it takes the P back and hands it on; a call that returns first never loses it. The same monitor asks a goroutine that has run for 10 ms to make way, which is how Go <a data-term=\"preemption\">preempts</a>.</p><p>Network I/O does not even get that far: Go opens sockets in non-blocking mode, and its <a data-term=\"netpoller\">network poller</a> parks a goroutine that must wait for one without holding any thread, waking it when the kernel reports the socket is ready. To see threads pile up, the next experiment uses plain blocking pipes and calls <code>read()</code> directly, around that machinery.</p>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			return nil
+		})
+		templ_7745c5c3_Err = ui.Deeper("Who notices the blocked thread, and why sockets never block one").Render(templ.WithChildren(ctx, templ_7745c5c3_Var3), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -56,7 +105,7 @@ func Page(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<p>The thread count climbs by roughly one for each goroutine sitting in <code>read()</code>, while the number of threads actually running stays at about GOMAXPROCS. After the readers are released the extra threads stay: Go keeps them parked for the next time they are needed.</p></section><section><h2>Watching the scheduler at work</h2><p>So far the scheduler was seen from the outside: lines that went flat, threads counted in <code>/proc</code>. Go's runtime can also keep a logbook of its own. Go back to the print shop and hang a clipboard on each press: whoever steps up writes down the time, and writes it again when stepping away, and why. Go's <dfn>execution trace</dfn> is that clipboard. With it on, the runtime records every moment a goroutine starts or stops running, on which P and on which thread, every system call it enters and leaves, every goroutine it parks, wakes or preempts.</p><p>The experiment below runs a small workload twice, first with the trace off and then with it on. While the traced run goes, the runtime hands its trace over in pieces, one every fifth of a second, and the experiment's own process reads each piece with <code>golang.org/x/exp/trace</code> as soon as it is complete. The chart grows from those pieces. Its goroutines play four roles:</p><ul><li><strong>computing</strong>: goroutines that compute in chunks, calling a function for each one;</li><li><strong>spinner</strong>: one goroutine in a loop that calls nothing at all. A running goroutine only checks whether it should stop at certain points, such as function calls, so the runtime can stop this one only by interrupting its thread with a signal;</li><li><strong>blocking</strong>: one goroutine calling <code>read()</code> on a pipe that stays empty until the lab writes a byte into it, by default every 100 ms;</li><li><strong>waiting</strong>: goroutines parked on a channel, thirty-two by default. At each write the lab also wakes one, which does a crumb of work and parks again.</li></ul><p>The experiment's own goroutines (labelled <strong>lab</strong>: the one driving the workload, the one reading the trace) and the runtime's (<strong>other</strong>: the garbage collector's workers, the trace's writer) appear too. A trace leaves nobody out.</p><h3>How to read the lanes</h3><p>Each lane is one P. A coloured span is a goroutine holding that P, and the grey strip under it names the thread carrying the P, by the number the kernel knows it by. Watch the strip: most of the time it stays the same for long stretches. Where it changes, look at the marks just before. The blocking goroutine went into <code>read()</code> and took its thread into the kernel with it; its span goes on, because it still holds its P. Some milliseconds later the runtime's monitor takes the P away and gives it to another thread, and a computing goroutine carries on there. Step through the marks with the buttons or the arrow keys: the chart zooms in on each one and says what the runtime did.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<p>The thread count climbs by roughly one for each goroutine sitting in <code>read()</code>, while the number of threads actually running stays at about GOMAXPROCS. After the readers are released the extra threads stay: Go keeps them parked for the next time they are needed.</p></section><section><h2>Watching the scheduler at work</h2><p>So far the scheduler was seen from the outside: lines that went flat, threads counted in <code>/proc</code>. Go's runtime can also keep a logbook of its own. Go back to the print shop and hang a clipboard on each press: whoever steps up writes down the time, and writes it again when stepping away, and why. Go's <dfn>execution trace</dfn> is that clipboard. With it on, the runtime records every moment a goroutine starts or stops running, on which P and on which thread, every system call it enters and leaves, every goroutine it parks, wakes or preempts.</p><p>The experiment below runs a small workload twice, first with the trace off and then with it on. While the traced run goes, the runtime hands its trace over in pieces, one every fifth of a second, and the experiment's own process reads each piece with <code>golang.org/x/exp/trace</code> as soon as it is complete. The chart grows from those pieces. Its goroutines play four roles:</p><ul><li><strong>computing</strong>: goroutines that compute in chunks, calling a function for each one;</li><li><strong>spinner</strong>: one goroutine in a loop that calls nothing at all. A running goroutine only checks whether it should stop at certain points, such as function calls, so the runtime can stop this one only by interrupting its thread with a signal;</li><li><strong>blocking</strong>: one goroutine calling <code>read()</code> on a pipe that stays empty until the lab writes a byte into it, by default every 100 ms;</li><li><strong>waiting</strong>: goroutines parked on a channel, thirty-two by default. At each write the lab also wakes one, which does a crumb of work and parks again.</li></ul><p>The experiment's own goroutines (labelled <strong>lab</strong>: the one driving the workload, the one reading the trace) and the runtime's (<strong>other</strong>: the garbage collector's workers, the trace's writer) appear too. A trace leaves nobody out.</p><h3>How to read the lanes</h3><p>Each lane is one P. A coloured span is a goroutine holding that P, and the grey strip under it names the thread carrying the P, by the number the kernel knows it by. Watch the strip: most of the time it stays the same for long stretches. Where it changes, look at the marks just before. The blocking goroutine went into <code>read()</code> and took its thread into the kernel with it; its span goes on, because it still holds its P. Some milliseconds later the runtime's monitor takes the P away and gives it to another thread, and a computing goroutine carries on there. Step through the marks with the buttons or the arrow keys: the chart zooms in on each one and says what the runtime did.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -64,7 +113,7 @@ func Page(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<h3>What the trace shows</h3><p>Never more goroutines run at once than there are Ps; that is what GOMAXPROCS means. Yet over the run they run on more threads than that, because a thread stuck in <code>read()</code> is not the one that carries on. The thread that enters <code>read()</code> is the very one that comes back from it, since the goroutine never leaves it, but it comes back to find its P gone, and waits for a free one like any other runnable goroutine.</p><p>The spinner's spans end in preemption marks every 10 to 20 ms: the monitor notices a goroutine that has run for 10 ms without a break and sends its thread a signal. The lesson on <a href=\"/lessons/green-threads\">green threads</a> shows what happens without that signal. Give the run as many Ps as there are goroutines that compute, and nobody waits for the spinner's P any more: the runtime still stops it now and then, for the garbage collector among others, but those stops say nothing about time slices, and the verdict says it cannot judge. The waiting goroutines hardly appear at all. A parked goroutine is a small record and a stack in memory, not a thread: dozens of them wait, while the process gets by with a handful of threads.</p><p>Keeping the logbook costs something. Every event is written down, and here the trace is also read and drawn by the same process, on the same Ps as the workload. The second chart shows the computing goroutines' pace with the trace off and on, and the figures below it say how much work the trace cost on this machine. Each finished run also offers its raw trace as a file: <code>go tool trace</code> opens it and shows the same events, and many more, in the Go team's own viewer.</p></section><section><h2>What to take away</h2><ul><li>The kernel schedules kernel threads; what a program calls a thread may or may not be one.</li><li>1:1 is simple and parallel, and pays the kernel's price for every thread and every switch.</li><li>N:1 switches cheaply but uses one CPU, and a single blocking call stops every user thread.</li><li>M:N gets cheap switches and all the CPUs, at the cost of a clever runtime: Go's spreads goroutines over about GOMAXPROCS threads and adds threads when goroutines block in the kernel.</li><li>Go's execution trace shows the mechanism itself: goroutines on Ps on threads, a P handed on when its thread blocks, a spinner preempted, waiting goroutines holding no thread.</li></ul></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<h3>What the trace shows</h3><p>Never more goroutines run at once than there are Ps; that is what GOMAXPROCS means. Yet over the run they run on more threads than that, because a thread stuck in <code>read()</code> is not the one that carries on. The thread that enters <code>read()</code> is the very one that comes back from it, since the goroutine never leaves it, but it comes back to find its P gone, and waits for a free one like any other runnable goroutine.</p><p>The spinner's spans end in preemption marks every 10 to 20 ms: the monitor notices a goroutine that has run for 10 ms without a break and sends its thread a signal. The lesson on <a href=\"/lessons/green-threads\">green threads</a> shows what happens without that signal. Give the run as many Ps as there are goroutines that compute, and nobody waits for the spinner's P any more: the runtime still stops it now and then, for the garbage collector among others, but those stops say nothing about time slices, and the verdict says it cannot judge. The waiting goroutines hardly appear at all. A parked goroutine is a small record and a stack in memory, not a thread: dozens of them wait, while the process gets by with a handful of threads.</p><p>Keeping the logbook costs something. Every event is written down, and here the trace is also read and drawn by the same process, on the same Ps as the workload. The second chart shows the computing goroutines' pace with the trace off and on, and the figures below it say how much work the trace cost on this machine. Each finished run also offers its raw trace as a file: <code>go tool trace</code> opens it and shows the same events, and many more, in the Go team's own viewer.</p></section><section><h2>What to take away</h2><ul><li>The kernel schedules kernel threads; what a program calls a thread may or may not be one.</li><li>1:1 is simple and parallel, and pays the kernel's price for every thread and every switch.</li><li>N:1 switches cheaply but uses one CPU, and a single blocking call stops every user thread.</li><li>M:N gets cheap switches and all the CPUs, at the cost of a clever runtime: Go's spreads goroutines over about GOMAXPROCS threads and adds threads when goroutines block in the kernel.</li><li>Go's execution trace shows the mechanism itself: goroutines on Ps on threads, a P handed on when its thread blocks, a spinner preempted, waiting goroutines holding no thread.</li></ul></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -91,400 +140,400 @@ func diagrams(p ui.Page) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<div class=\"tm-maps\" data-testid=\"tm-maps\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<div class=\"tm-maps\" data-testid=\"tm-maps\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		for _, m := range mappings(p.Host.EffectiveCPUs()) {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<figure class=\"diagram tm-map\" data-model=\"")
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			var templ_7745c5c3_Var3 string
-			templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression(m.Name).Resolve(ctx)
-			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 232, Col: 53}
-			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var3)
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "\" data-model-key=\"")
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			var templ_7745c5c3_Var4 string
-			templ_7745c5c3_Var4, templ_7745c5c3_Err = templruntime.NewAttributeExpression(m.Key).Resolve(ctx)
-			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 232, Col: 78}
-			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var4)
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "\"><svg viewBox=\"0 0 300 240\" role=\"img\" aria-labelledby=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<figure class=\"diagram tm-map\" data-model=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var5 string
-			templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression("tm-" + m.Key + "-title tm-" + m.Key + "-desc").Resolve(ctx)
+			templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression(m.Name).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 233, Col: 106}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 249, Col: 53}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var5)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "\"><title id=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "\" data-model-key=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var6 string
-			templ_7745c5c3_Var6, templ_7745c5c3_Err = templruntime.NewAttributeExpression("tm-" + m.Key + "-title").Resolve(ctx)
+			templ_7745c5c3_Var6, templ_7745c5c3_Err = templruntime.NewAttributeExpression(m.Key).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 234, Col: 41}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 249, Col: 78}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var6)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "\"><svg viewBox=\"0 0 300 240\" role=\"img\" aria-labelledby=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var7 string
-			templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(m.Title)
+			templ_7745c5c3_Var7, templ_7745c5c3_Err = templruntime.NewAttributeExpression("tm-" + m.Key + "-title tm-" + m.Key + "-desc").Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 234, Col: 53}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 250, Col: 106}
 			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var7)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "</title><desc id=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "\"><title id=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var8 string
-			templ_7745c5c3_Var8, templ_7745c5c3_Err = templruntime.NewAttributeExpression("tm-" + m.Key + "-desc").Resolve(ctx)
+			templ_7745c5c3_Var8, templ_7745c5c3_Err = templruntime.NewAttributeExpression("tm-" + m.Key + "-title").Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 235, Col: 39}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 251, Col: 41}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var8)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var9 string
-			templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(m.Desc)
+			templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(m.Title)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 235, Col: 50}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 251, Col: 53}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "</desc> <text x=\"6\" y=\"16\" class=\"tm-row\">user threads</text> <text x=\"6\" y=\"100\" class=\"tm-row\">kernel threads</text> <text x=\"6\" y=\"186\" class=\"tm-row\">CPUs</text> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "</title><desc id=\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var10 string
+			templ_7745c5c3_Var10, templ_7745c5c3_Err = templruntime.NewAttributeExpression("tm-" + m.Key + "-desc").Resolve(ctx)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 252, Col: 39}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var10)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "\">")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var11 string
+			templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs(m.Desc)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 252, Col: 50}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var11))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "</desc> <text x=\"6\" y=\"16\" class=\"tm-row\">user threads</text> <text x=\"6\" y=\"100\" class=\"tm-row\">kernel threads</text> <text x=\"6\" y=\"186\" class=\"tm-row\">CPUs</text> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			for _, l := range m.Links {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<line x1=\"")
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-				var templ_7745c5c3_Var10 string
-				templ_7745c5c3_Var10, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(l.X1)).Resolve(ctx)
-				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 240, Col: 27}
-				}
-				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var10)
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "\" y1=\"")
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-				var templ_7745c5c3_Var11 string
-				templ_7745c5c3_Var11, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(l.Y1)).Resolve(ctx)
-				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 240, Col: 45}
-				}
-				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var11)
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "\" x2=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<line x1=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var12 string
-				templ_7745c5c3_Var12, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(l.X2)).Resolve(ctx)
+				templ_7745c5c3_Var12, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(l.X1)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 240, Col: 63}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 257, Col: 27}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var12)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "\" y2=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "\" y1=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var13 string
-				templ_7745c5c3_Var13, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(l.Y2)).Resolve(ctx)
+				templ_7745c5c3_Var13, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(l.Y1)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 240, Col: 81}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 257, Col: 45}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var13)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "\" class=\"tm-link\"></line> ")
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-			}
-			for _, u := range m.Users {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<circle cx=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "\" x2=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var14 string
-				templ_7745c5c3_Var14, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(u.X)).Resolve(ctx)
+				templ_7745c5c3_Var14, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(l.X2)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 243, Col: 28}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 257, Col: 63}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var14)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "\" cy=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "\" y2=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var15 string
-				templ_7745c5c3_Var15, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(u.Y)).Resolve(ctx)
+				templ_7745c5c3_Var15, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(l.Y2)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 243, Col: 45}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 257, Col: 81}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var15)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "\" r=\"14\" class=\"tm-user\"></circle> <text x=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "\" class=\"tm-link\"></line> ")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			for _, u := range m.Users {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<circle cx=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var16 string
 				templ_7745c5c3_Var16, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(u.X)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 244, Col: 25}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 260, Col: 28}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var16)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "\" y=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "\" cy=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var17 string
-				templ_7745c5c3_Var17, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(u.Y + 4)).Resolve(ctx)
+				templ_7745c5c3_Var17, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(u.Y)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 244, Col: 45}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 260, Col: 45}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var17)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "\" class=\"tm-node\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "\" r=\"14\" class=\"tm-user\"></circle> <text x=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var18 string
-				templ_7745c5c3_Var18, templ_7745c5c3_Err = templ.JoinStringErrs(u.Label)
+				templ_7745c5c3_Var18, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(u.X)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 244, Col: 73}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 261, Col: 25}
 				}
-				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var18))
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "</text> ")
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var18)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-			}
-			for _, t := range m.Threads {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "<rect x=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "\" y=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var19 string
-				templ_7745c5c3_Var19, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(t.X - 18)).Resolve(ctx)
+				templ_7745c5c3_Var19, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(u.Y + 4)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 247, Col: 30}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 261, Col: 45}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var19)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "\" y=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "\" class=\"tm-node\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var20 string
-				templ_7745c5c3_Var20, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(t.Y - 13)).Resolve(ctx)
+				templ_7745c5c3_Var20, templ_7745c5c3_Err = templ.JoinStringErrs(u.Label)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 247, Col: 51}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 261, Col: 73}
 				}
-				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var20)
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var20))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "\" width=\"36\" height=\"26\" rx=\"4\" class=\"tm-thread\"></rect> <text x=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "</text> ")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			for _, t := range m.Threads {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "<rect x=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var21 string
-				templ_7745c5c3_Var21, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(t.X)).Resolve(ctx)
+				templ_7745c5c3_Var21, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(t.X - 18)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 248, Col: 25}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 264, Col: 30}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var21)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "\" y=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "\" y=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var22 string
-				templ_7745c5c3_Var22, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(t.Y + 4)).Resolve(ctx)
+				templ_7745c5c3_Var22, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(t.Y - 13)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 248, Col: 45}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 264, Col: 51}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var22)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "\" class=\"tm-node\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "\" width=\"36\" height=\"26\" rx=\"4\" class=\"tm-thread\"></rect> <text x=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var23 string
-				templ_7745c5c3_Var23, templ_7745c5c3_Err = templ.JoinStringErrs(t.Label)
+				templ_7745c5c3_Var23, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(t.X)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 248, Col: 73}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 265, Col: 25}
 				}
-				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var23))
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "</text> ")
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var23)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "<text x=\"294\" y=\"100\" class=\"tm-live\" data-what=\"threads\" text-anchor=\"end\"></text> <text x=\"294\" y=\"186\" class=\"tm-live\" data-what=\"cpus\" text-anchor=\"end\"></text> ")
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			for _, c := range m.CPUs {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "<rect x=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "\" y=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var24 string
-				templ_7745c5c3_Var24, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(c.X - 28)).Resolve(ctx)
+				templ_7745c5c3_Var24, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(t.Y + 4)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 253, Col: 30}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 265, Col: 45}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var24)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "\" y=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "\" class=\"tm-node\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var25 string
-				templ_7745c5c3_Var25, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(c.Y - 15)).Resolve(ctx)
+				templ_7745c5c3_Var25, templ_7745c5c3_Err = templ.JoinStringErrs(t.Label)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 253, Col: 51}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 265, Col: 73}
 				}
-				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var25)
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var25))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "\" width=\"56\" height=\"30\" rx=\"4\" class=\"tm-cpu\"></rect> <text x=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "</text> ")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "<text x=\"294\" y=\"100\" class=\"tm-live\" data-what=\"threads\" text-anchor=\"end\"></text> <text x=\"294\" y=\"186\" class=\"tm-live\" data-what=\"cpus\" text-anchor=\"end\"></text> ")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			for _, c := range m.CPUs {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "<rect x=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var26 string
-				templ_7745c5c3_Var26, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(c.X)).Resolve(ctx)
+				templ_7745c5c3_Var26, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(c.X - 28)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 254, Col: 25}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 270, Col: 30}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var26)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "\" y=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "\" y=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var27 string
-				templ_7745c5c3_Var27, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(c.Y + 4)).Resolve(ctx)
+				templ_7745c5c3_Var27, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(c.Y - 15)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 254, Col: 45}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 270, Col: 51}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var27)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "\" class=\"tm-node\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "\" width=\"56\" height=\"30\" rx=\"4\" class=\"tm-cpu\"></rect> <text x=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var28 string
-				templ_7745c5c3_Var28, templ_7745c5c3_Err = templ.JoinStringErrs(c.Label)
+				templ_7745c5c3_Var28, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(c.X)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 254, Col: 73}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 271, Col: 25}
 				}
-				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var28))
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "</text>")
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var28)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "\" y=\"")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				var templ_7745c5c3_Var29 string
+				templ_7745c5c3_Var29, templ_7745c5c3_Err = templruntime.NewAttributeExpression(itoa(c.Y + 4)).Resolve(ctx)
+				if templ_7745c5c3_Err != nil {
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 271, Col: 45}
+				}
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var29)
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "\" class=\"tm-node\">")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				var templ_7745c5c3_Var30 string
+				templ_7745c5c3_Var30, templ_7745c5c3_Err = templ.JoinStringErrs(c.Label)
+				if templ_7745c5c3_Err != nil {
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 271, Col: 73}
+				}
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var30))
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "</text>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "</svg><figcaption><strong>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "</svg><figcaption><strong>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			var templ_7745c5c3_Var29 string
-			templ_7745c5c3_Var29, templ_7745c5c3_Err = templ.JoinStringErrs(m.Title)
+			var templ_7745c5c3_Var31 string
+			templ_7745c5c3_Var31, templ_7745c5c3_Err = templ.JoinStringErrs(m.Title)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 258, Col: 22}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/threading-models/page.templ`, Line: 275, Col: 22}
 			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var29))
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var31))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "</strong> <span class=\"tm-measured\">Measured here: kernel threads in use at once: <span class=\"tm-value\" data-what=\"threads\">not run yet</span>; CPUs busy at the peak: <span class=\"tm-value\" data-what=\"cpus\">not run yet</span>.</span></figcaption></figure>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "</strong> <span class=\"tm-measured\">Measured here: kernel threads in use at once: <span class=\"tm-value\" data-what=\"threads\">not run yet</span>; CPUs busy at the peak: <span class=\"tm-value\" data-what=\"cpus\">not run yet</span>.</span></figcaption></figure>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "</div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "</div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -81,11 +81,16 @@ class Connection {
       case 'error': {
         const p = (m.run && this.byRun.get(m.run)) || (m.experiment && this.panelFor(m.experiment));
         if (p) p.handle(m);
-        else console.warn('server:', m.message);
+        else if (announce(m)) console.warn('server:', m.message);
         return;
       }
     }
-    if (m.run) this.byRun.get(m.run)?.handle(m);
+    if (!m.run) { announce(m); return; }
+    const p = this.byRun.get(m.run);
+    p?.handle(m);
+    if (m.type === 'done' && p) {
+      document.dispatchEvent(new CustomEvent('lab:done', { detail: { experiment: p.id, run: m.run, status: m.status } }));
+    }
   }
 
   /** follow turns following the instructor on or off, here and on the
@@ -96,6 +101,13 @@ class Connection {
     if (!on) for (const p of this.panels) p.stopFollowing();
     this.send({ op: 'follow', on });
   }
+}
+
+/** announce hands a message no panel takes to the page's other scripts
+ *  (static/js/teach.js takes answers) as a lab:message event; it reports
+ *  whether none of them took it. */
+function announce(m) {
+  return document.dispatchEvent(new CustomEvent('lab:message', { detail: m, cancelable: true }));
 }
 
 function showClassBar() {

@@ -164,6 +164,9 @@ type ProgressPage struct {
 	Done    int // lessons completed
 	Message string
 	Problem string
+	// Exercises done and self-check questions answered right, of all.
+	ExercisesDone, Exercises, QuestionsRight, Questions int
+
 	// Calibration sums up the learner's guesses; Guesses are the newest.
 	Calibration GuessSummary
 	Guesses     []GuessLine

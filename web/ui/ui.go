@@ -30,6 +30,9 @@ type Lesson struct {
 	// Ran of Of experiments of the lesson this learner has run (Of is 0
 	// when the page does not show progress).
 	Ran, Of int
+	// Done of Exercises exercises this learner has done, and Right of
+	// Questions self-check questions answered right.
+	Done, Exercises, Right, Questions int
 }
 
 // URL is the lesson's address.
@@ -98,6 +101,12 @@ type LessonPage struct {
 	Styles, Scripts []string // addresses of the lesson's own assets, linked in the head
 	// Ticks are the lesson's experiments, each run by this learner or not.
 	Ticks []ExpTick
+	// Teaching is the lesson's objectives, exercises, self-check and
+	// reading, with this learner's answers.
+	Teaching Teaching
+	// Snippets are the lesson's code snippets by name, cut from its
+	// sources at start, for its prose (Page.Code).
+	Snippets map[string]Snippet
 }
 
 // Meta is what the frame of every page needs.
@@ -122,6 +131,8 @@ type PanelData struct {
 	// Runs is how many of this learner's runs of it finished ok; the panel
 	// links to them.
 	Runs int
+	// Code is the snippets of its source that do the measuring.
+	Code []Snippet
 }
 
 // ParamView is one bounded input of a panel's form.
