@@ -41,7 +41,7 @@ type Classroom struct {
 
 	mu        sync.Mutex // taken after the scheduler's lock, before any Run's
 	followers map[engine.Viewer]*follower
-	live      map[*engine.Run]struct{} // the instructor's runs, queued or running
+	live      map[*engine.Run]time.Time // the instructor's runs, queued or running (zero), or ended lately (when)
 	running   map[*engine.Run]struct{} // every run measuring now
 	watchers  map[engine.Viewer]struct{}
 	guesses   guessBook
@@ -60,7 +60,7 @@ func New(cfg Config) *Classroom {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	c := &Classroom{cfg: cfg, followers: map[engine.Viewer]*follower{}, live: map[*engine.Run]struct{}{},
+	c := &Classroom{cfg: cfg, followers: map[engine.Viewer]*follower{}, live: map[*engine.Run]time.Time{},
 		running: map[*engine.Run]struct{}{}, watchers: map[engine.Viewer]struct{}{}, guesses: newGuessBook()}
 	c.ctx, c.stop = context.WithCancel(context.Background())
 	c.wg.Add(1)
@@ -115,11 +115,19 @@ func (c *Classroom) SetFollowing(v engine.Viewer, on bool) {
 	}
 }
 
+// replayFor is how long the instructor's run that ended is still played
+// to a page that comes (back): one that lost its connection near the end
+// of the run gets the end it missed, and a late page the latest run.
+const replayFor = 2 * time.Minute
+
 // playLiveLocked makes a following page watch the instructor's runs of
-// its lesson that are queued or running.
+// its lesson that are queued, running or ended within replayFor.
 func (c *Classroom) playLiveLocked(v engine.Viewer, f *follower) {
-	for r := range c.live {
-		if r.Exp.Lesson == f.lesson {
+	for r, ended := range c.live {
+		switch {
+		case !ended.IsZero() && time.Since(ended) > replayFor:
+			delete(c.live, r)
+		case r.Exp.Lesson == f.lesson:
 			r.Watch(v, liveMsg(r))
 		}
 	}
@@ -153,7 +161,7 @@ func liveMsg(r *engine.Run) []byte {
 // announceLocked makes every page following r's lesson, but the one that
 // asked, watch the instructor's run r.
 func (c *Classroom) announceLocked(r *engine.Run, asker engine.Viewer) {
-	c.live[r] = struct{}{}
+	c.live[r] = time.Time{}
 	for v, f := range c.followers {
 		if v != asker && f.following && f.lesson == r.Exp.Lesson {
 			r.Watch(v, liveMsg(r))
@@ -217,7 +225,9 @@ func (c *Classroom) Ended(r *engine.Run, out runlog.Outcome) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.running, r)
-	delete(c.live, r)
+	if _, ok := c.live[r]; ok {
+		c.live[r] = time.Now() // played a while longer to pages that come back
+	}
 	c.runEndedLocked(r, out)
 }
 

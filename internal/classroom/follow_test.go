@@ -119,3 +119,26 @@ func TestUnfollowingStopsTheInstructorsEvents(t *testing.T) {
 	f.Finish(p2)
 	page.WaitFor(t, "its end", enginetest.Of("done", st2.Run.ID))
 }
+
+// A page that comes back after the instructor's run ended (its connection
+// dropped near the end) is played the whole run, done included: nothing
+// it missed is lost.
+func TestAReturningPageGetsTheEndItMissed(t *testing.T) {
+	t.Parallel()
+	s, f, e := newTestScheduler(t, engine.Config{})
+	page := enginetest.NewViewer()
+	s.Follow(e.Lesson, "ann", page)
+	p := enginetest.Params(t, e, 1)
+	st, err := s.Start(engine.Request{Exp: e, Params: p, Learner: "teacher", Instructor: true}, enginetest.NewViewer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	page.WaitFor(t, "the run started", enginetest.Of("started", st.Run.ID))
+	s.Leave(page) // the connection drops
+	f.Finish(p)
+	<-st.Run.Done()
+	back := enginetest.NewViewer()
+	s.Follow(e.Lesson, "ann", back)
+	back.WaitFor(t, "the run announced again", enginetest.Of("live", st.Run.ID))
+	back.WaitFor(t, "its done, which the page missed", enginetest.Of("done", st.Run.ID))
+}

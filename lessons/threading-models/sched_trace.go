@@ -163,6 +163,7 @@ func runTraced(ctx context.Context, w *schedWork, d time.Duration, out *lab.Emit
 	stopFeed, feedDone := make(chan struct{}), make(chan struct{})
 	go feed.run(stopFeed, feedDone)
 
+	// snippet:scheduler-trace
 	if err := rtrace.Start(&tee{raw: raw, pipe: pw, enough: &enough}); err != nil {
 		pw.Close()
 		<-readDone
@@ -172,6 +173,7 @@ func runTraced(ctx context.Context, w *schedWork, d time.Duration, out *lab.Emit
 	}
 	ph, err := w.run(ctx, d, &enough)
 	rtrace.Stop() // returns once the runtime has written the whole trace
+	// end snippet
 	pw.Close()
 	<-readDone
 	mu.Lock()

@@ -67,6 +67,8 @@ func (p phase) rates() []float64 {
 // nameRole logs the calling goroutine's role in the trace.
 func nameRole(role string) { trace.Log(context.Background(), roleCategory, role) }
 
+// snippet:sched-spinner
+
 // spinner loops until stop is set, calling no function: the loop has no
 // place where the goroutine would check whether it should stop running, so
 // only the runtime's preemption signal takes its P away.
@@ -79,6 +81,8 @@ func spinner(stop *atomic.Bool) uint64 {
 	}
 	return x
 }
+
+// end snippet
 
 // run runs the workload for d, or until ctx ends or enough is set; every
 // goroutine it started has returned when it does.

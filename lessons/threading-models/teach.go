@@ -99,7 +99,7 @@ var plan = teach.Plan{
 			Why: "How Java added M:N threads in Java 21, and what still pins a virtual thread to its carrier."},
 	},
 	Code: []teach.Source{{Dir: "lessons/threading-models", FS: sources}},
-	Show: map[string][]string{"threading-models": {"threading-models", "tm-one-to-one"}},
+	Show: map[string][]string{"threading-models": {"threading-models", "tm-one-to-one"}, "scheduler-trace": {"scheduler-trace", "sched-spinner"}},
 }
 
 func stillFor(ev teach.Evidence, v float64) (bool, bool) {
