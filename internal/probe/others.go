@@ -114,7 +114,7 @@ func (t CPUTimes) Server(since CPUTimes) float64 {
 	if wall <= 0 {
 		return 0
 	}
-	return max(0, (t.Parent - since.Parent).Seconds()/wall.Seconds())
+	return max(0, (t.Parent-since.Parent).Seconds()/wall.Seconds())
 }
 
 // groupCPU is GroupCPU, the CPU time of every process outside the group
