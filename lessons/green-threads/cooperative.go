@@ -23,8 +23,8 @@ var (
 		Expected: "the longest gap of each fifth of the spin at most about the heartbeat's tick plus two stretches of work between yields (one to come due, one to get the thread back after its own write)",
 	}
 	claimPreempt = lab.Claim{
-		Claim:    "Go's runtime preempts a goroutine that has run too long, so the heartbeat keeps going even though the spinner never yields.",
-		Expected: "gaps of about 10–20 ms (the runtime steps in after 10 ms), however long the spinner runs",
+		Claim:    "Go's runtime preempts a goroutine that has run too long, typically after about 10 ms, so the heartbeat keeps going even though the spinner never yields.",
+		Expected: "gaps of about 10–20 ms, typically (the middle half of them); and in every fifth of the spin the longest gap about 20 ms at most, however long the spinner runs",
 	}
 )
 
