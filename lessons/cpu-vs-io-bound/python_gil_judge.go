@@ -55,8 +55,8 @@ type gilMeasured struct {
 	noGIL          string // why the default build's claims have nothing to judge
 	ft             *ftMeasured
 	ftWhy          string // why the free-threaded build was not measured
-	n, cores       int // workers; logical CPUs the run may use
-	physical       int // physical cores under them (fewer with hyper-threads); 0 means as many as cores
+	n, cores       int    // workers; logical CPUs the run may use
+	physical       int    // physical cores under them (fewer with hyper-threads); 0 means as many as cores
 	load           lab.Load
 }
 
