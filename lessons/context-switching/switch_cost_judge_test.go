@@ -99,7 +99,9 @@ func TestJudgeSwitchCost(t *testing.T) {
 		{"goroutine far cheaper", typical(), claimGoroutine, lab.Holds, ""},
 		{"goroutine under 1 µs but close to the thread", with(func(s *sameCPU) { s.goroutine, s.thread = b(0.45, 0.5, 0.55), b(1.9, 2, 2.1) }), claimGoroutine, lab.Differs, "not five times cheaper"},
 		{"goroutine over 1 µs, yet far cheaper than either", with(func(s *sameCPU) { s.goroutine, s.thread = b(1.1, 1.2, 1.3), b(19, 20, 21) }), claimGoroutine, lab.Holds, ""},
-		{"goroutine far cheaper than a thread, not a process", with(func(s *sameCPU) { s.goroutine, s.thread, s.process = b(0.3, 0.32, 0.34), b(1.9, 2, 2.1), b(1.0, 1.1, 1.2) }), claimGoroutine, lab.Differs, "five times"},
+		{"goroutine far cheaper than a thread, not a process", with(func(s *sameCPU) {
+			s.goroutine, s.thread, s.process = b(0.3, 0.32, 0.34), b(1.9, 2, 2.1), b(1.0, 1.1, 1.2)
+		}), claimGoroutine, lab.Differs, "five times"},
 		{"goroutine straddling 5×", with(func(s *sameCPU) { s.goroutine, s.thread = b(0.3, 0.4, 0.5), b(1.8, 2, 2.2) }), claimGoroutine, lab.Inconclusive, "reaches across"},
 		{"goroutine on a busy machine", with(func(s *sameCPU) { s.load = busy }), claimGoroutine, lab.Inconclusive, "busy"},
 		{"goroutine not timed", with(func(s *sameCPU) { s.goroutine = lab.Band{} }), claimGoroutine, lab.Inconclusive, "goroutine ping-pong"},
