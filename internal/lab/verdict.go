@@ -183,6 +183,12 @@ const (
 	Nothing = 0.05
 )
 
+// NeedsTwoCPUs ends the Expected text of every claim that cannot be tested
+// on one CPU (parallelism, a CPU each for two parties): on a machine or in
+// a container with one usable CPU its verdict is inconclusive, and why
+// says so. The course's one-CPU test holds every such claim to that.
+const NeedsTwoCPUs = "(needs two CPUs or more)"
+
 // AboutAsMuch is a claim that a figure is about x: "about as fast as"
 // (x = 1 for a ratio), "about as many as there are CPUs" (x = the CPUs),
 // "drops toward 1/N" (x = N for the speedup).

@@ -20,7 +20,7 @@ var (
 	}
 	claimOverlap = lab.Claim{
 		Claim:    "On N CPUs the tasks overlap in time, and the wall time drops toward 1/N of what one CPU needs.",
-		Expected: "tasks running at the same instants on different CPUs for most of the time; by the wall clock, about N times as fast as one CPU (within a quarter; needs two CPUs or more)",
+		Expected: "tasks running at the same instants on different CPUs for most of the time; by the wall clock, about N times as fast as one CPU, within a quarter " + lab.NeedsTwoCPUs,
 	}
 )
 

@@ -15,11 +15,11 @@ import (
 var (
 	claimMixedWins = lab.Claim{
 		Claim:    "For mixed work, handling the waits concurrently and handing the computing to a pool of workers, one per core, beats the alternatives that do not overlap the waits or use every core.",
-		Expected: "the pool's throughput above sequential's and the one-CPU strategy's, beyond the spread of the rounds (needs two CPUs or more)",
+		Expected: "the pool's throughput above sequential's and the one-CPU strategy's, beyond the spread of the rounds " + lab.NeedsTwoCPUs,
 	}
 	claimPoolAdds = lab.Claim{
 		Claim:    "Over plain goroutines on all CPUs, the pool adds little: Go's scheduler already runs goroutines on every core.",
-		Expected: "the pool's throughput about that of plain goroutines on all CPUs (within a quarter either way), beyond the spread of the rounds",
+		Expected: "the pool's throughput about that of plain goroutines on all CPUs (within a quarter either way), beyond the spread of the rounds " + lab.NeedsTwoCPUs,
 	}
 )
 

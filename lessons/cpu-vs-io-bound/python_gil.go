@@ -23,11 +23,11 @@ var gilScript string
 var (
 	claimThreadsNoHelp = lab.Claim{
 		Claim:    "In CPython, threads do not speed up CPU-bound Python code: the GIL lets only one thread run Python at a time.",
-		Expected: "N threads take about as long as one (speedup about 1 or less)",
+		Expected: "N threads take about as long as one (speedup about 1 or less) " + lab.NeedsTwoCPUs,
 	}
 	claimProcsHelp = lab.Claim{
 		Claim:    "Processes do speed it up: each has its own interpreter and its own GIL.",
-		Expected: "N processes close to N times faster (within a quarter), up to the number of physical cores, and faster than the threads",
+		Expected: "N processes close to N times faster (within a quarter), up to the number of physical cores, and faster than the threads " + lab.NeedsTwoCPUs,
 	}
 	claimAnyBuild = lab.Claim{
 		Claim:    "CPython threads cannot speed up CPU-bound Python code, whichever build of CPython runs it.",

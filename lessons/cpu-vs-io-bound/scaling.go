@@ -19,7 +19,7 @@ var (
 	}
 	claimCPUStops = lab.Claim{
 		Claim:    "Work that computes stops speeding up at the number of cores.",
-		Expected: "speedup rises to about the number of cores, then stays about there (hyper-threads count as cores only where they add nothing)",
+		Expected: "speedup rises to about the number of cores, then stays about there (hyper-threads count as cores only where they add nothing) " + lab.NeedsTwoCPUs,
 	}
 	claimOneCPU = lab.Claim{
 		Claim:    "On one CPU, more workers give computing work no speedup at all.",

@@ -17,7 +17,7 @@ var (
 	}
 	claimOneCPU = lab.Claim{
 		Claim:    "Coroutines on one thread cannot use more than one CPU; goroutines can use them all.",
-		Expected: "coroutines keep about 1 CPU busy; goroutines about as many as there are CPUs (needs two CPUs or more)",
+		Expected: "coroutines keep about 1 CPU busy; goroutines about as many as there are CPUs " + lab.NeedsTwoCPUs,
 	}
 )
 

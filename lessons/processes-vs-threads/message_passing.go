@@ -14,7 +14,7 @@ import (
 var (
 	claimKernelSlower = lab.Claim{
 		Claim:    "Passing messages through the kernel (a pipe or a socket) is slower than passing them through shared memory.",
-		Expected: "pipe and socket: a longer round trip and fewer messages per second than shared memory, a channel or a mutex, beyond the noise of both (needs two CPUs or more)",
+		Expected: "pipe and socket: a longer round trip and fewer messages per second than shared memory, a channel or a mutex, beyond the noise of both " + lab.NeedsTwoCPUs,
 	}
 	claimShmFast = lab.Claim{
 		Claim:    "Shared memory between processes is fast too: about as fast as memory shared by threads, or faster.",

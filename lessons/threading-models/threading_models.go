@@ -14,7 +14,7 @@ import (
 var (
 	claimOneCPU = lab.Claim{
 		Claim:    "N:1 cannot use more than one CPU: all its user threads share one kernel thread, while 1:1 and M:N use every CPU.",
-		Expected: "every N:1 task on one kernel thread, about one CPU busy; 1:1 and M:N about as many CPUs busy as this machine lets the run use (needs two CPUs or more)",
+		Expected: "every N:1 task on one kernel thread, about one CPU busy; 1:1 and M:N about as many CPUs busy as this machine lets the run use " + lab.NeedsTwoCPUs,
 	}
 	claimStall = lab.Claim{
 		Claim:    "Under N:1, one blocking system call stalls every user thread.",
