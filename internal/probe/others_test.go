@@ -1,6 +1,8 @@
 package probe
 
 import (
+	"os"
+	"os/exec"
 	"testing"
 	"time"
 )
@@ -126,5 +128,32 @@ func TestCoresAndSpread(t *testing.T) {
 	unknown := func(int) string { return "" }
 	if got := coresOf(all, unknown); got != 8 {
 		t.Errorf("cores without topology = %d, want 8 (every CPU its own)", got)
+	}
+}
+
+// TreeCPU counts a process and its children: this test process and the
+// busy child it starts.
+func TestTreeCPU(t *testing.T) {
+	t.Parallel()
+	before, err := TreeCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done")
+	if err := cmd.Run(); err != nil {
+		t.Skipf("no shell to burn CPU with: %v", err)
+	}
+	after, err := TreeCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after <= before {
+		t.Errorf("the tree's CPU time went from %v to %v after a busy child", before, after)
+	}
+	if _, err := TreeCPU(1 << 30); err == nil {
+		t.Error("no error for a process that does not exist")
+	}
+	if ppid, cpu, ok := statParentCPU([]byte("42 (a (b)) S 7 42 42 0 -1 0 0 0 0 0 10 20 30 40 20 0 1 0 1 0 0")); !ok || ppid != 7 || cpu != time.Second {
+		t.Errorf("statParentCPU = %d, %v, %v; want 7, 1s, true", ppid, cpu, ok)
 	}
 }

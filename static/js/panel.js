@@ -4,7 +4,7 @@
 // presenting — and shows one at a time; the learner switches between
 // them, and neither ever replaces the other.
 import { fmt, el, byKey } from './format.js';
-import { makeChart } from './charts.js';
+import { makeChart, REDRAW_GAP } from './charts.js';
 import { Guess } from './guess.js';
 
 const ACTIVE = new Set(['submitting', 'queued', 'running']);
@@ -57,6 +57,7 @@ export class Panel {
     this.results = root.querySelector('.results');
     this.metrics = root.querySelector('table.metrics tbody');
     this.log = root.querySelector('ol.log');
+    this.queue = []; // messages of the shown run waiting for the next drain
     this.charts = new Map();
     for (const fig of root.querySelectorAll('figure.chart')) {
       const c = makeChart(fig);
@@ -96,19 +97,24 @@ export class Panel {
     if (src === this.shown) this.paintStatus();
   }
 
+  /** paintStatus shows the shown source's state. It runs for every message
+   *  of a run, so it writes only what changed: a write of the same text is
+   *  still a change to the page, and the browser would lay it out again. */
   paintStatus() {
     const src = this.shown;
-    this.status.dataset.state = src.state;
-    this.status.textContent = src.text;
-    this.root.dataset.showing = src.kind;
+    const set = (node, key, value) => { if (node[key] !== value) node[key] = value; };
+    const data = (node, key, value) => { if (node.dataset[key] !== value) node.dataset[key] = value; };
+    data(this.status, 'state', src.state);
+    set(this.status, 'textContent', src.text);
+    data(this.root, 'showing', src.kind);
     const busy = this.own.active();
-    this.runBtn.disabled = busy || !this.conn.open;
-    this.cancelBtn.disabled = src !== this.own || !busy || this.own.state === 'submitting';
-    this.root.toggleAttribute('data-busy', src.active());
-    this.root.dataset.origin = src === this.presenter ? 'other' : 'self';
+    set(this.runBtn, 'disabled', busy || !this.conn.open);
+    set(this.cancelBtn, 'disabled', src !== this.own || !busy || this.own.state === 'submitting');
+    if (this.root.hasAttribute('data-busy') !== src.active()) this.root.toggleAttribute('data-busy', src.active());
+    data(this.root, 'origin', src === this.presenter ? 'other' : 'self');
     const offer = src.offer;
-    this.offerBox.hidden = !offer;
-    if (offer) this.offerBox.querySelector('.offer-text').textContent = offerText(offer);
+    set(this.offerBox, 'hidden', !offer);
+    if (offer) set(this.offerBox.querySelector('.offer-text'), 'textContent', offerText(offer));
   }
 
   /** connection reports the websocket going up or down. */
@@ -224,6 +230,10 @@ export class Panel {
 
   /** clear empties what the panel draws. */
   clear() {
+    clearTimeout(this.drainTimer);
+    cancelAnimationFrame(this.drainFrame);
+    this.drainTimer = null;
+    this.queue = [];
     for (const c of this.charts.values()) c.reset();
     for (const t of this.tables.values()) t.querySelector('tbody').replaceChildren();
     this.gauges.replaceChildren();
@@ -271,7 +281,7 @@ export class Panel {
     for (const src of this.sources()) {
       if (src.run !== m.run || !src.take(m)) continue;
       this.state_(src, m);
-      if (src === this.shown) this.draw(m, src);
+      if (src === this.shown) this.enqueue(m, src);
       else if (src === this.presenter) this.markNews();
     }
     this.paintStatus();
@@ -339,6 +349,31 @@ export class Panel {
       case 'result': this.result(m, src); break;
       case 'done': this.done(m); break;
     }
+  }
+
+  /** enqueue keeps a message of the shown run for the next drain: while a
+   *  run measures, the panel draws at most once every REDRAW_GAP ms, every
+   *  message since the last drain at once, charts included, so that the
+   *  browser lays the page out and paints it once per drain rather than
+   *  once per event. The result and the run's end are drawn at once. */
+  enqueue(m, src) {
+    this.queue.push([m, src]);
+    if (m.type === 'result' || m.type === 'done') { this.drain(); return; }
+    if (this.drainTimer) return;
+    const wait = Math.max(0, (this.lastDrain ?? -Infinity) + REDRAW_GAP - performance.now());
+    this.drainTimer = setTimeout(() => { this.drainFrame = requestAnimationFrame(() => this.drain()); }, wait);
+  }
+
+  /** drain draws every queued message, then every chart that changed. */
+  drain() {
+    clearTimeout(this.drainTimer);
+    cancelAnimationFrame(this.drainFrame);
+    this.drainTimer = null;
+    this.lastDrain = performance.now();
+    const q = this.queue;
+    this.queue = [];
+    for (const [m, src] of q) this.draw(m, src);
+    for (const c of this.charts.values()) c.flush(false);
   }
 
   logLine(text) {
