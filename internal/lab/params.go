@@ -73,7 +73,7 @@ func (p Param) WithQuick(v any) Param { p.Quick = v; return p }
 // UsableCPUs is how many CPUs this process can really run on: its
 // affinity mask, lowered by a cgroup CPU quota (probe.Host.EffectiveCPUs).
 // Parameters that scale with the machine (PerCPU) are scaled to it.
-func UsableCPUs() int { return max(1, probe.ReadHost().EffectiveCPUs()) }
+func UsableCPUs() int { return probe.UsableCPUs() }
 
 // PerCPU makes an integer parameter grow with the machine: its highest
 // allowed value becomes max for each usable CPU and its default def for

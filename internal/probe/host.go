@@ -53,6 +53,17 @@ func (h Host) EffectiveCPUs() int {
 	return n
 }
 
+// UsableCPUs is EffectiveCPUs read now, not from the facts ReadHost keeps
+// for the life of the process: the affinity mask of the calling thread,
+// lowered by the cgroup quota.
+func UsableCPUs() int {
+	h := Host{Quota: cgroupQuota(), Usable: runtime.NumCPU()}
+	if cpus, err := AllowedCPUs(); err == nil {
+		h.Usable = len(cpus)
+	}
+	return max(1, h.EffectiveCPUs())
+}
+
 var (
 	hostOnce sync.Once
 	hostInfo Host

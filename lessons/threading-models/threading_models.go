@@ -65,7 +65,7 @@ func threadingModels() *lab.Experiment {
 			// threads, about GOMAXPROCS: 16 tasks per CPU puts M:N's
 			// share under a tenth on any machine, so the claim can hold
 			// or fail on a 64-CPU server as on a laptop.
-			lab.Int("tasks", "Computing tasks", 6, 2, 64, "Tasks that only compute; the reader comes on top. The claim about kernel threads needs many more tasks than CPUs.").PerCPU(tasksPerCPU, 64),
+			lab.Int("tasks", "Computing tasks", 6, 2, 64, "Tasks that only compute; the reader comes on top. The claim about kernel threads needs many more tasks than CPUs.").PerCPU(tasksPerCPU, 64).WithQuick(3),
 			lab.Int("block", "Pipe stays empty for", 600, 100, 3000, "How long the reader's read() waits for its byte.").WithUnit("ms").WithQuick(200),
 			lab.Int("batches", "Timed batches per switch kind", 30, 5, 300, "Batches of switches timed for each kind of switch.").WithQuick(5),
 		},

@@ -1,24 +1,16 @@
 // Live SVG charts drawn from a run's events. Each chart keeps its data,
-// redraws at most a few times a second while a run streams in, and fills
-// the table beside it with the same numbers for people who cannot see the
-// chart. The page must stay out of the measurement: a browser watching a
-// run on the same machine competes with it for the CPUs, so redrawing a
-// chart of thousands of spans sixty times a second is not an option.
+// redraws at most a few times a second while a run streams in (a browser
+// on the serving machine competes with the run for its CPUs), and fills
+// the table beside it with the same numbers for people who cannot see it.
 import { fmt, el } from './format.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 const WIDE = 640, NARROW = 400, H = 300;
 const M = { top: 16, right: 16, bottom: 44, left: 64 };
 const MAX_ROWS = 400; // table rows shown; the rest are summarised
-// REDRAW_GAP is the least time between two redraws of one chart while
-// events arrive, in ms: four a second at most. A run's end draws at once
-// (flush), so the finished chart and its table are complete however the
-// redraws fell.
+// Least ms between two redraws of a chart, and between two refills of its
+// table, while a run streams in; a run's end draws both whole (flush).
 export const REDRAW_GAP = 250;
-// TABLE_GAP is the least time between two refills of a chart's table while
-// a run streams in, in ms. The table is the chart's twin for people who
-// cannot see it, hundreds of rows long: refilled once a second it keeps up
-// with a run, and a run's end fills it whole.
 const TABLE_GAP = 1000;
 
 function svg(tag, attrs = {}, text) {
@@ -92,9 +84,7 @@ class Chart {
     this.tbody = fig.querySelector('tbody');
     this.series = new Map(); // name -> colour index, in order of arrival
     this.pending = false;
-    // The drawing's width follows the plot's: read when the plot is
-    // resized, never while drawing, where reading the layout after another
-    // chart has changed the page would make the browser lay it out again.
+    // The width is read on resize, never while drawing (a forced layout).
     this.w = WIDE;
     if (typeof ResizeObserver === 'function') {
       new ResizeObserver((entries) => {

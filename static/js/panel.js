@@ -97,9 +97,8 @@ export class Panel {
     if (src === this.shown) this.paintStatus();
   }
 
-  /** paintStatus shows the shown source's state. It runs for every message
-   *  of a run, so it writes only what changed: a write of the same text is
-   *  still a change to the page, and the browser would lay it out again. */
+  /** paintStatus shows the shown source's state, writing only what changed
+   *  (it runs for every message; a write is a change, even of the same text). */
   paintStatus() {
     const src = this.shown;
     const set = (node, key, value) => { if (node[key] !== value) node[key] = value; };
@@ -351,11 +350,9 @@ export class Panel {
     }
   }
 
-  /** enqueue keeps a message of the shown run for the next drain: while a
-   *  run measures, the panel draws at most once every REDRAW_GAP ms, every
-   *  message since the last drain at once, charts included, so that the
-   *  browser lays the page out and paints it once per drain rather than
-   *  once per event. The result and the run's end are drawn at once. */
+  /** enqueue keeps a message of the shown run for the next drain: the panel
+   *  draws at most every REDRAW_GAP ms, all messages at once, so the page is
+   *  laid out once per drain, not per event. A result or an end drains now. */
   enqueue(m, src) {
     this.queue.push([m, src]);
     if (m.type === 'result' || m.type === 'done') { this.drain(); return; }
@@ -422,7 +419,7 @@ export class Panel {
     document.dispatchEvent(new CustomEvent('lab:result', { detail: { experiment: this.id, run: src.run, source: src.kind, metrics: m.metrics, claims: m.claims } }));
     const items = [...this.root.querySelectorAll('.claim')];
     for (const c of m.claims) {
-      let li = items.find((x) => x.dataset.claim === c.claim);
+      const li = items.find((x) => x.querySelector('.claim-text')?.textContent === c.claim);
       if (!li) continue;
       const v = li.querySelector('.verdict');
       v.dataset.verdict = c.verdict;
