@@ -16,7 +16,7 @@ import (
 var (
 	claimStarves = lab.Claim{
 		Claim:    "When a task never yields and nothing preempts it, every other task on its thread waits for as long as it runs.",
-		Expected: "the heartbeat's longest gap is as long as the spinner's whole run",
+		Expected: "the heartbeat's longest gap about as long as the spinner's whole run",
 	}
 	claimYield = lab.Claim{
 		Claim:    "A task that yields now and then lets the others run: the stall is bounded by the work between two yields.",

@@ -77,9 +77,11 @@ func judgeCooperative(cm coopMeasured) ([]lab.Metric, []lab.Claim) {
 		claims = append(claims, claimStarves.Judge(om, lab.Inconclusive,
 			"Fewer than two heartbeats were recorded, or the spinner did not run, so there is no gap to hold against the spin."))
 	} else {
-		// Starving is not a matter of timing: with nothing to preempt the
-		// spinner, no other program can let the heartbeat in sooner.
-		claims = append(claims, claimStarves.Decided(om, lab.Decide(lab.Once(off.longest/off.spinMs(), ""), lab.AtLeast(0.9), lab.NotTimed),
+		// "Waits for as long as it runs": the longest gap about the whole
+		// spin (the rule's quarter below it). Starving is not a matter of
+		// timing: with nothing to preempt the spinner, no other program can
+		// let the heartbeat in sooner.
+		claims = append(claims, claimStarves.Decided(om, lab.Decide(lab.Once(off.longest/off.spinMs(), ""), lab.AtLeast(1).About(), lab.NotTimed),
 			"The heartbeat got the CPU while the spinner ran, so something preempted it after all. Check the GODEBUG column: the setting only works when the process starts with it."))
 	}
 
