@@ -2,6 +2,7 @@ package lessons_test
 
 import (
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -89,6 +90,35 @@ func TestChoosingInBrowser(t *testing.T) {
 	b.WaitFor(t, "the page to load again", `document.querySelector('table.recap') !== null`)
 	if got := e2e.Eval[string](t, b, recapRow+`.dataset.state`); got != "ran" {
 		t.Errorf("after a reload the recap's workload-lab row is %q, want ran", got)
+	}
+	b.NoErrors(t)
+}
+
+// TestWorkloadSolutionPresets: each row of the Workload → solution table
+// puts its workload into the lab's form, ready to run.
+func TestWorkloadSolutionPresets(t *testing.T) {
+	b := e2e.NewBrowser(t, 60*time.Second)
+	srv := startServer(t)
+	b.Do(t, chromedp.Navigate(srv.URL+"/lessons/choosing"))
+	rows := e2e.Eval[int](t, b, `document.querySelectorAll('table.solutions tbody tr').length`)
+	if rows != 4 {
+		t.Fatalf("%d rows in the Workload → solution table, want 4", rows)
+	}
+	for _, lang := range []string{"asyncio", "Promises", "multiprocessing", "Web Workers"} {
+		if !e2e.Eval[bool](t, b, `document.querySelector('table.solutions').textContent.includes(`+strconv.Quote(lang)+`)`) {
+			t.Errorf("the table does not name %s", lang)
+		}
+	}
+	for i := range rows {
+		got := e2e.Eval[[]string](t, b, `(() => {
+			const btn = document.querySelectorAll('table.solutions button.preset')[`+strconv.Itoa(i)+`];
+			btn.click();
+			const v = (n) => document.getElementById('workload-lab--' + n).value;
+			return [btn.dataset.tasks, btn.dataset.cpuMs, btn.dataset.ioMs, v('tasks'), v('cpu_ms'), v('io_ms')];
+		})()`)
+		if len(got) != 6 || got[0] != got[3] || got[1] != got[4] || got[2] != got[5] {
+			t.Errorf("row %d: the button's workload %v did not reach the form %v", i+1, got[:3], got[3:])
+		}
 	}
 	b.NoErrors(t)
 }

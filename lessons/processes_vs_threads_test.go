@@ -3,10 +3,12 @@ package lessons_test
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 
+	"conclab/internal/lab"
 	"conclab/internal/labtest"
 	"conclab/lessons"
 )
@@ -17,6 +19,76 @@ func init() {
 	checks["isolation"] = checkIsolation
 	checks["message-passing"] = checkMessagePassing
 	checks["crash-isolation"] = checkCrashIsolation
+	checks["shared-counter"] = checkSharedCounter
+}
+
+// shared-counter counted what it must whatever the machine: the mutex,
+// the atomic add and the pipe lose nothing, ever; no way counts more than
+// was made; every round has its row. (Whether the unguarded threads lose
+// updates depends on their meeting, which one busy CPU may not allow, so
+// it is the verdict's to say, not this check's.)
+func checkSharedCounter(t *testing.T, r *labtest.Run) {
+	for _, key := range []string{"lost.mutex", "lost.atomic", "lost.pipe"} {
+		if v := r.Key(t, key).Value; v != 0 {
+			t.Errorf("%s = %v, want 0: a guarded update was lost", key, v)
+		}
+	}
+	if v := r.Key(t, "lost.no_lock"); v.Value < 0 || (v.Min != nil && *v.Min < 0) {
+		t.Errorf("lost.no_lock = %v: the unguarded counter counted more than was made", v.Value)
+	}
+	rounds := int(num(r.Of("started")[0]["params"].(map[string]any)["rounds"]))
+	if rows := r.Rows("rounds"); len(rows) != rounds {
+		t.Errorf("%d rows of rounds, want %d", len(rows), rounds)
+	}
+	for key, row := range r.Rows("rounds") {
+		made := num(row["made"])
+		for _, way := range []string{"mutex", "atomic", "pipe"} {
+			if num(row[way]) != made {
+				t.Errorf("round %s: %s counted %v of %v", key, way, row[way], made)
+			}
+		}
+	}
+}
+
+// TestSharedCounterRaceDetector runs shared-counter with its race-enabled
+// build: where a Go toolchain and a C compiler are on this machine the
+// detector must report the race and the page must show its report; where
+// they are not, the claim must say so plainly. The first race-enabled build
+// on a machine compiles the race runtime into the standard library (a
+// minute on two small CPUs), so it is skipped with -short.
+func TestSharedCounterRaceDetector(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a first race-enabled build can take a minute; skipped with -short")
+	}
+	r := labtest.RunQuick(t, lessons.Registry(), "shared-counter", map[string]string{"race": "true", "rounds": "3", "updates": "200000"})
+	labtest.CheckContract(t, r)
+	var c lab.Claim
+	for _, cl := range r.Claims {
+		if strings.Contains(cl.Claim, "race detector") {
+			c = cl
+		}
+	}
+	_, goErr := exec.LookPath("go")
+	_, ccErr := exec.LookPath("gcc")
+	switch {
+	case goErr != nil:
+		if c.Verdict != lab.Inconclusive || !strings.Contains(c.Why, "no Go toolchain") {
+			t.Errorf("without a go command: %s (%s), want inconclusive saying there is no Go toolchain", c.Verdict, c.Why)
+		}
+	case ccErr != nil:
+		t.Logf("no gcc: the detector claim is %s: %s", c.Verdict, c.Why)
+	default:
+		if c.Verdict != lab.Holds {
+			t.Fatalf("with go and gcc: %s (%s; %s), want holds", c.Verdict, c.Measured, c.Why)
+		}
+		report := ""
+		for _, row := range r.Rows("race") {
+			report += fmt.Sprint(row["line"]) + "\n"
+		}
+		if !strings.Contains(report, "DATA RACE") || strings.Contains(report, os.TempDir()+"/conclab-race-") {
+			t.Errorf("the report rows do not show the race, or show the temporary path:\n%s", report)
+		}
+	}
 }
 
 // kid reads a PID or thread id from a table cell, where it is text.

@@ -42,7 +42,7 @@ type Classroom struct {
 	mu        sync.Mutex // taken after the scheduler's lock, before any Run's
 	followers map[engine.Viewer]*follower
 	live      map[*engine.Run]time.Time // the instructor's runs, queued or running (zero), or ended lately (when)
-	running   map[*engine.Run]struct{} // every run measuring now
+	running   map[*engine.Run]struct{}  // every run measuring now
 	watchers  map[engine.Viewer]struct{}
 	guesses   guessBook
 	lastView  []byte

@@ -19,6 +19,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"conclab/internal/probe"
 )
 
 // FindBrowser returns the path of Chromium, or "" when there is none.
@@ -208,4 +210,21 @@ func (b *Browser) NewPerson(t testing.TB) *Browser {
 	ctx, cancel := chromedp.NewContext(b.Ctx, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	return watch(t, ctx)
+}
+
+// CPU is the CPU time Chromium has used so far: its browser process and
+// every process under it (the renderers that run the pages, the GPU and
+// utility processes), from /proc. Two readings around a stretch of time
+// say how much of a CPU the browser took meanwhile.
+func (b *Browser) CPU(t testing.TB) time.Duration {
+	t.Helper()
+	c := chromedp.FromContext(b.Ctx)
+	if c == nil || c.Browser == nil || c.Browser.Process() == nil {
+		t.Fatal("the browser's process is not known")
+	}
+	d, err := probe.TreeCPU(c.Browser.Process().Pid)
+	if err != nil {
+		t.Fatalf("reading the browser's CPU time: %v", err)
+	}
+	return d
 }

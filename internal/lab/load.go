@@ -20,9 +20,16 @@ import (
 // switch thousands of times a second, while the run's own figure
 // (getrusage) is exact, so the figure errs low: toward calling a machine
 // quiet, never busy by a quirk of its own accounting.
+//
+// The program that started the run — the server, a measuring host's
+// worker, or `conclab run` — is not one of the other programs: its time
+// (Server) goes to relaying the run's events to every viewer, and a class
+// of hundreds watching a run must not make the run's own verdicts
+// inconclusive. It is measured and reported, and left out of Others.
 type Load struct {
 	Known  bool          // false when it could not be measured (see Why)
 	Others float64       // CPUs' worth of time other programs used, on average
+	Server float64       // CPUs' worth of time the run's parent used, on average: not counted in Others
 	CPUs   int           // CPUs the run may use
 	Wall   time.Duration // the time it was measured over
 	Why    string        // why it is not known
@@ -71,8 +78,8 @@ func (l Load) Metric() Metric {
 		return m
 	}
 	m.Value = math.Round(l.Others*100) / 100
-	m.Note = fmt.Sprintf("average over %.1f s on the %d CPU%s this run may use: their busy time in /proc/stat minus the run's own CPU time; %.0f%% of them or more counts as a busy machine",
-		l.Wall.Seconds(), l.CPUs, format.Plural(l.CPUs), 100*BusyShare)
+	m.Note = fmt.Sprintf("average over %.1f s on the %d CPU%s this run may use: their busy time in /proc/stat minus the run's own CPU time and that of the server relaying its events (%.2f CPUs); %.0f%% of them or more counts as a busy machine",
+		l.Wall.Seconds(), l.CPUs, format.Plural(l.CPUs), l.Server, 100*BusyShare)
 	return m
 }
 
@@ -106,6 +113,6 @@ func (w *loadWatch) read() Load {
 		l.Why = fmt.Sprintf("the run took only %s, too short for the kernel's 10 ms accounting", l.Wall.Round(time.Millisecond))
 		return l
 	}
-	l.Known, l.Others = true, now.Others(w.start)
+	l.Known, l.Others, l.Server = true, now.Others(w.start), now.Server(w.start)
 	return l
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"conclab/internal/probe"
 )
 
 // Kind is the type of a parameter.
@@ -33,6 +35,16 @@ type Param struct {
 	Choices []string // allowed values (choice)
 	Default any      // int, float64, string or bool, by Kind
 	Quick   any      // value used by --quick; nil means Default
+
+	// PerCPUMax and PerCPUDefault, when set (see PerCPU), are the highest
+	// value and the default for each CPU this process may use; Max and
+	// Default are then the larger of the declared value and that many
+	// times the usable CPUs (CPUs), so that a claim about "the CPUs" can be
+	// tested on a 64-CPU server as well as on a laptop.
+	PerCPUMax     int
+	PerCPUDefault int
+	CPUs          int // the usable CPUs Max and Default were scaled to; 0 when not scaled
+	declared      *[2]any
 }
 
 // Int declares an integer parameter bounded by [min, max].
@@ -58,6 +70,46 @@ func Bool(name, label string, def bool, help string) Param {
 // WithQuick sets the value --quick uses instead of the default.
 func (p Param) WithQuick(v any) Param { p.Quick = v; return p }
 
+// UsableCPUs is how many CPUs this process can really run on: its
+// affinity mask, lowered by a cgroup CPU quota (probe.Host.EffectiveCPUs).
+// Parameters that scale with the machine (PerCPU) are scaled to it.
+func UsableCPUs() int { return probe.UsableCPUs() }
+
+// PerCPU makes an integer parameter grow with the machine: its highest
+// allowed value becomes max for each usable CPU and its default def for
+// each (0 leaves the default alone), wherever that is more than the values
+// declared, which stay the floor. The machine's limit then shows in every
+// error and in `conclab list` ("... from 2 to 128: 64 per CPU, 2 CPUs
+// here"). The default never exceeds the highest allowed value.
+func (p Param) PerCPU(def, max int) Param {
+	if p.Kind != KindInt {
+		panic("lab: PerCPU on parameter " + p.Name + ", which is not an integer")
+	}
+	p.PerCPUDefault, p.PerCPUMax = def, max
+	return p.On(UsableCPUs())
+}
+
+// On is the parameter as it is on a machine with cpus usable CPUs: its
+// highest value and default scaled to them (see PerCPU). A parameter that
+// does not scale is returned as it is.
+func (p Param) On(cpus int) Param {
+	if p.PerCPUMax == 0 && p.PerCPUDefault == 0 {
+		return p
+	}
+	if p.declared == nil {
+		p.declared = &[2]any{p.Max, p.Default}
+	}
+	cpus = max(cpus, 1)
+	p.CPUs = cpus
+	p.Max = math.Max(p.declared[0].(float64), float64(p.PerCPUMax*cpus))
+	def, _ := p.declared[1].(int)
+	if p.PerCPUDefault > 0 {
+		def = max(def, p.PerCPUDefault*cpus)
+	}
+	p.Default = min(def, int(p.Max))
+	return p
+}
+
 // WithUnit sets the unit shown next to the value.
 func (p Param) WithUnit(u string) Param { p.Unit = u; return p }
 
@@ -65,7 +117,7 @@ func (p Param) WithUnit(u string) Param { p.Unit = u; return p }
 func (p Param) Range() string {
 	switch p.Kind {
 	case KindInt:
-		return fmt.Sprintf("an integer from %s to %s", fmtNum(p.Min), fmtNum(p.Max))
+		return fmt.Sprintf("an integer from %s to %s%s", fmtNum(p.Min), fmtNum(p.Max), p.machineLimit())
 	case KindFloat:
 		return fmt.Sprintf("a number from %s to %s", fmtNum(p.Min), fmtNum(p.Max))
 	case KindChoice:
@@ -74,6 +126,15 @@ func (p Param) Range() string {
 		return "true or false"
 	}
 	return "?"
+}
+
+// machineLimit says where a highest value that grows with the machine
+// came from, or "" for a fixed one.
+func (p Param) machineLimit() string {
+	if p.PerCPUMax == 0 || p.CPUs == 0 || float64(p.PerCPUMax*p.CPUs) < p.Max {
+		return ""
+	}
+	return fmt.Sprintf(" (%d per usable CPU; this machine has %d)", p.PerCPUMax, p.CPUs)
 }
 
 func fmtNum(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
@@ -90,8 +151,10 @@ func (p Param) MarshalJSON() ([]byte, error) {
 		Choices []string `json:"choices,omitempty"`
 		Unit    string   `json:"unit,omitempty"`
 		Help    string   `json:"help"`
+		PerCPU  int      `json:"max_per_cpu,omitempty"` // the highest value grows with the machine: this many per usable CPU
+		CPUs    int      `json:"usable_cpus,omitempty"` // the usable CPUs the highest value and the default were scaled to
 	}
-	v := view{Name: p.Name, Label: p.Label, Kind: p.Kind, Default: p.Default, Choices: p.Choices, Unit: p.Unit, Help: p.Help}
+	v := view{Name: p.Name, Label: p.Label, Kind: p.Kind, Default: p.Default, Choices: p.Choices, Unit: p.Unit, Help: p.Help, PerCPU: p.PerCPUMax, CPUs: p.CPUs}
 	if p.Kind == KindInt || p.Kind == KindFloat {
 		v.Min, v.Max = &p.Min, &p.Max
 	}

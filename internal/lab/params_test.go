@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -115,5 +116,43 @@ func TestSummarizeAndHistogram(t *testing.T) {
 	// 0.5 and 1 → first bin; 10 → second; 99 → second; 1000 and 5000 → last.
 	if want := []float64{2, 2, 2}; len(counts) != 3 || counts[0] != want[0] || counts[1] != want[1] || counts[2] != want[2] {
 		t.Errorf("Histogram counts = %v, want %v", counts, want)
+	}
+}
+
+// A parameter about "the CPUs" lets a 64-CPU server test its claim, and
+// says the machine's limit in its error and in `conclab list`.
+func TestPerCPUScalesToTheMachine(t *testing.T) {
+	t.Parallel()
+	base := Int("tasks", "Tasks", 6, 2, 10, "how many").PerCPU(4, 16)
+	for _, c := range []struct {
+		cpus, def, max int
+		rangeWords     string
+	}{
+		{1, 6, 16, "an integer from 2 to 16 (16 per usable CPU; this machine has 1)"},
+		{2, 8, 32, "an integer from 2 to 32 (16 per usable CPU; this machine has 2)"},
+		{8, 32, 128, "an integer from 2 to 128 (16 per usable CPU; this machine has 8)"},
+		{64, 256, 1024, "an integer from 2 to 1024 (16 per usable CPU; this machine has 64)"},
+	} {
+		p := base.On(c.cpus)
+		if p.Default != c.def || p.Max != float64(c.max) || p.Range() != c.rangeWords {
+			t.Errorf("on %d CPUs: default %v, max %v, range %q; want %d, %d, %q", c.cpus, p.Default, p.Max, p.Range(), c.def, c.max, c.rangeWords)
+		}
+		e := &Experiment{ID: "demo", Lesson: "l", Title: "Demo", Params: []Param{p}, Run: func(context.Context, Params, *Emitter) error { return nil }}
+		if _, err := e.Validate(map[string]any{"tasks": float64(c.max + 1)}, false); err == nil || !strings.Contains(err.Error(), c.rangeWords) {
+			t.Errorf("on %d CPUs: one too many gave %v, want an error saying %q", c.cpus, err, c.rangeWords)
+		}
+		if _, err := e.Validate(map[string]any{"tasks": float64(c.max)}, false); err != nil {
+			t.Errorf("on %d CPUs: the machine's limit itself was refused: %v", c.cpus, err)
+		}
+	}
+	// The declared values stay the floor: a per-CPU maximum below them
+	// changes nothing on a small machine, and the range says no more.
+	small := Int("n", "N", 3, 1, 64, "").PerCPU(0, 4).On(2)
+	if small.Max != 64 || small.Default != 3 || strings.Contains(small.Range(), "per usable CPU") {
+		t.Errorf("a per-CPU maximum below the declared one: max %v, default %v, range %q", small.Max, small.Default, small.Range())
+	}
+	b, _ := json.Marshal(base.On(8))
+	if !strings.Contains(string(b), `"max":128`) || !strings.Contains(string(b), `"max_per_cpu":16`) || !strings.Contains(string(b), `"usable_cpus":8`) {
+		t.Errorf("list JSON %s does not give the machine's limit", b)
 	}
 }

@@ -158,6 +158,48 @@ func AtMost(hi float64) Expect { return Expect{Lo: math.Inf(-1), Hi: hi} }
 // About widens the range by AboutSlack.
 func (e Expect) About() Expect { e.Slack = AboutSlack; return e }
 
+// How the course reads a claim's words. A judge takes every threshold from
+// one of these, or from a figure the claim itself states ("1–10 µs",
+// "within 25%"), and says which in a comment beside it; "about" is
+// AboutSlack. Where the figure a claim is about depends on the machine
+// ("as many as there are CPUs"), the judge scales the threshold to the
+// CPUs the run could use, never to what a machine it was tried on measured.
+const (
+	// More reads "more than", "costs more", "slower", "beats", "cheaper":
+	// a ratio above 1. Its margin is the band's (Ratio pairs the cheap end
+	// of one figure with the dear end of the other; Paired reads the
+	// spread of round-by-round ratios), so noise alone never makes it hold.
+	More = 1.0
+	// Far reads "far more", "far less", "far fewer", "far cheaper": five
+	// times or more, a gap that no difference between runs, or between
+	// machines of one kind, comes near. Ten times is "an order of
+	// magnitude", which no claim of the course says.
+	Far = 5.0
+	// Most reads "most", "mostly", "half or more": at least half.
+	Most = 0.5
+	// Nothing reads "none", "no progress", "stops", "uses no CPU": a
+	// twentieth or less, the smallest share the course's clocks and
+	// samplers tell apart from zero.
+	Nothing = 0.05
+)
+
+// NeedsTwoCPUs ends the Expected text of every claim that cannot be tested
+// on one CPU (parallelism, a CPU each for two parties): on a machine or in
+// a container with one usable CPU its verdict is inconclusive, and why
+// says so. The course's one-CPU test holds every such claim to that.
+const NeedsTwoCPUs = "(needs two CPUs or more)"
+
+// AboutAsMuch is a claim that a figure is about x: "about as fast as"
+// (x = 1 for a ratio), "about as many as there are CPUs" (x = the CPUs),
+// "drops toward 1/N" (x = N for the speedup).
+func AboutAsMuch(x float64) Expect { return Between(x, x).About() }
+
+// Unable is the decision on a claim this run cannot test, for a reason
+// that is not a figure (one CPU where the claim needs two, an interpreter
+// that is not installed): inconclusive, and why says what is missing.
+// Hand it to All beside the figures' decisions, or to Claim.Decided.
+func Unable(why string) Decision { return Decision{Inconclusive, Unmeasured, why} }
+
 // edges are the range with its tolerance.
 func (e Expect) edges() (lo, hi float64) {
 	lo, hi = e.Lo, e.Hi

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"path"
 	"runtime"
 	"strconv"
 	"strings"
@@ -23,6 +24,7 @@ type Host struct {
 	CPUModel   string  `json:"cpu_model"`
 	Logical    int     `json:"logical_cpus"`        // CPUs the kernel has online
 	Usable     int     `json:"usable_cpus"`         // CPUs this process may use: its affinity mask
+	Cores      int     `json:"cores,omitempty"`     // physical cores those CPUs sit on (fewer than Usable with hyper-threads)
 	Quota      float64 `json:"cpu_quota,omitempty"` // a cgroup CPU quota in CPUs, when one is set
 	GOMAXPROCS int     `json:"gomaxprocs"`          // the Go runtime's default for this process
 	Kernel     string  `json:"kernel"`              // uname release
@@ -34,6 +36,16 @@ type Host struct {
 	Perf       string  `json:"perf,omitempty"`      // path of perf when present
 }
 
+// EffectiveCores is the number of physical cores work can really compute
+// on at once: the cores under the affinity mask, lowered by a cgroup
+// quota. It is EffectiveCPUs without the hyper-threads.
+func (h Host) EffectiveCores() int {
+	if h.Cores <= 0 {
+		return h.EffectiveCPUs()
+	}
+	return min(h.Cores, h.EffectiveCPUs())
+}
+
 // EffectiveCPUs is the number of CPUs work can really run on at once: the
 // affinity mask, lowered by a cgroup quota when there is one.
 func (h Host) EffectiveCPUs() int {
@@ -42,6 +54,17 @@ func (h Host) EffectiveCPUs() int {
 		n = max(1, int(h.Quota+0.5))
 	}
 	return n
+}
+
+// UsableCPUs is EffectiveCPUs read now, not from the facts ReadHost keeps
+// for the life of the process: the affinity mask of the calling thread,
+// lowered by the cgroup quota.
+func UsableCPUs() int {
+	h := Host{Quota: cgroupQuota(), Usable: runtime.NumCPU()}
+	if cpus, err := AllowedCPUs(); err == nil {
+		h.Usable = len(cpus)
+	}
+	return max(1, h.EffectiveCPUs())
 }
 
 var (
@@ -84,6 +107,7 @@ func readHost() Host {
 	}
 	if cpus, err := AllowedCPUs(); err == nil {
 		h.Usable = len(cpus)
+		h.Cores = Cores(cpus)
 	} else {
 		h.Usable = runtime.NumCPU()
 	}
@@ -165,9 +189,29 @@ func onlineCPUs() int {
 }
 
 // cgroupQuota returns the CPU quota of this process's cgroup in CPUs, or 0
-// when there is none. It knows cgroup v2 (cpu.max) and v1 (cfs_quota_us).
+// when there is none: the tightest quota on the way from its own cgroup up
+// to the hierarchy's root, since a parent's quota caps its children too.
+// It knows cgroup v2 (cpu.max) and v1 (cpu.cfs_quota_us).
 func cgroupQuota() float64 {
-	if b, err := os.ReadFile("/sys/fs/cgroup/cpu.max"); err == nil {
+	dir := cgroupDir("cpu")
+	if dir == "" {
+		return 0
+	}
+	best := 0.0
+	for d := dir; strings.HasPrefix(d, "/sys/fs/cgroup"); d = path.Dir(d) {
+		if q := quotaIn(d); q > 0 && (best == 0 || q < best) {
+			best = q
+		}
+		if d == "/sys/fs/cgroup" {
+			break
+		}
+	}
+	return best
+}
+
+// quotaIn reads one cgroup directory's CPU quota in CPUs, 0 for none.
+func quotaIn(dir string) float64 {
+	if b, err := os.ReadFile(path.Join(dir, "cpu.max")); err == nil {
 		f := strings.Fields(string(b))
 		if len(f) == 2 && f[0] != "max" {
 			q, err1 := strconv.ParseFloat(f[0], 64)
@@ -178,8 +222,8 @@ func cgroupQuota() float64 {
 		}
 		return 0
 	}
-	q := readInt("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")
-	p := readInt("/sys/fs/cgroup/cpu/cpu.cfs_period_us")
+	q := readInt(path.Join(dir, "cpu.cfs_quota_us"))
+	p := readInt(path.Join(dir, "cpu.cfs_period_us"))
 	if q > 0 && p > 0 {
 		return float64(q) / float64(p)
 	}

@@ -23,6 +23,13 @@ type CPUTimes struct {
 	// threads left out), with the children each has waited for, whatever
 	// CPU it ran on.
 	Outside time.Duration
+	// Parent is the CPU time of the process that started this one, when it
+	// is outside the group: the server, worker or command that runs the
+	// experiment and relays its events to every viewer. It is part of
+	// Outside and of Busy, and Others leaves it out of both: what the run's
+	// own server spends watching the run is not another program competing
+	// with it.
+	Parent time.Duration
 }
 
 // ReadCPUTimes reads /proc/stat for the given CPUs and this process
@@ -32,7 +39,7 @@ type CPUTimes struct {
 // interrupts there, not to the run.
 func ReadCPUTimes(cpus []int) (CPUTimes, error) {
 	t := CPUTimes{At: time.Now(), CPUs: len(cpus)}
-	t.Own, t.Outside = groupCPU()
+	t.Own, t.Outside, t.Parent = groupCPU()
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
 		return t, err
@@ -77,14 +84,16 @@ func ReadCPUTimes(cpus []int) (CPUTimes, error) {
 // also holds work the run caused and was not charged for: creating and
 // reaping hundreds of short processes, a kernel thread freeing their
 // memory. The processes outside the group are counted whole, on any CPU.
-// A machine is busy only when both say so.
+// A machine is busy only when both say so. The parent's time (the server
+// relaying the run's events to its viewers) is left out of both.
 func (t CPUTimes) Others(since CPUTimes) float64 {
 	wall := t.At.Sub(since.At)
 	if wall <= 0 {
 		return 0
 	}
-	onCPUs := (t.Busy - since.Busy) - (t.Own - since.Own)
-	other := min(onCPUs, t.Outside-since.Outside)
+	parent := max(0, t.Parent-since.Parent)
+	onCPUs := (t.Busy - since.Busy) - (t.Own - since.Own) - parent
+	other := min(onCPUs, t.Outside-since.Outside-parent)
 	return min(float64(t.CPUs), max(0, other.Seconds()/wall.Seconds())) // ticks can overshoot a short wall
 }
 
@@ -93,20 +102,32 @@ func (t CPUTimes) Others(since CPUTimes) float64 {
 // group: a run's worker processes, python3 and perf, which a run started
 // and has not waited for yet.
 func GroupCPU() time.Duration {
-	own, _ := groupCPU()
+	own, _, _ := groupCPU()
 	return own
 }
 
-// groupCPU is GroupCPU, and the CPU time of every process outside the
-// group that is not a kernel thread (with the children each has waited
-// for), from one pass over /proc.
-func groupCPU() (own, outside time.Duration) {
+// Server is how many CPUs' worth of time the parent process (see
+// CPUTimes.Parent) used, on average, between an earlier reading and this
+// one.
+func (t CPUTimes) Server(since CPUTimes) float64 {
+	wall := t.At.Sub(since.At)
+	if wall <= 0 {
+		return 0
+	}
+	return max(0, (t.Parent-since.Parent).Seconds()/wall.Seconds())
+}
+
+// groupCPU is GroupCPU, the CPU time of every process outside the group
+// that is not a kernel thread (with the children each has waited for), and
+// the part of that which is this process's parent, from one pass over
+// /proc.
+func groupCPU() (own, outside, parent time.Duration) {
 	own = ProcessUsage().CPU() + ChildrenUsage().CPU()
-	self := os.Getpid()
+	self, ppid := os.Getpid(), os.Getppid()
 	pgrp := unix.Getpgrp()
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
-		return own, 0
+		return own, 0, 0
 	}
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
@@ -124,9 +145,12 @@ func groupCPU() (own, outside time.Duration) {
 			own += cpu
 		default:
 			outside += cpu
+			if pid == ppid && ppid > 1 {
+				parent = cpu
+			}
 		}
 	}
-	return own, outside
+	return own, outside, parent
 }
 
 // statCPU reads a process's group and its CPU time (its own and that of

@@ -191,9 +191,9 @@ func (m labMeasured) missReason(class string, pick, fastest *tally) string {
 	case seqTotal < 30:
 		why = fmt.Sprintf("The tasks are tiny: the whole job took %.1f ms one task at a time, so fixed costs (starting processes, "+
 			"handing work to a pool, starting goroutines) weigh more than what running in parallel saves.", seqTotal)
-	case class == cpuBound && fastest.s.key == kAllCPUs:
-		why = fmt.Sprintf("Goroutines on all CPUs are already parallel workers: Go's scheduler runs them on every core. The process pool "+
-			"also paid %.1f ms to start its processes and a pipe round trip per task; the CPU pool a hand-off per task.",
+	case class == cpuBound && (fastest.s.key == kAllCPUs || fastest.s.key == kMixed):
+		why = fmt.Sprintf("Goroutines are already parallel workers: Go's scheduler runs them on every core, with or without a pool in front. The process pool "+
+			"paid %.1f ms to start its processes and a pipe round trip per task. In a language whose threads cannot compute in parallel (CPython's) the process pool is the way to every core; in Go it is the dearer one.",
 			lab.Summarize(m.tally[kProcesses].startups).P50)
 	case class == mixed && fastest.s.key == kAllCPUs:
 		why = "Go's scheduler already runs the goroutines' computation in parallel on every core, so handing it to a separate pool " +

@@ -152,12 +152,24 @@ func (r *phaseResult) cpusSeen() []int {
 	return distinctCPUs(all)
 }
 
-// speedup is how many CPUs' worth of work ran at once on average: the
-// tasks' CPU time over the wall time. One CPU doing all the work one task
-// after another would take the sum of their CPU times.
-func (r *phaseResult) speedup() float64 {
+// busyCPUs is how many CPUs' worth of work ran at once on average: the
+// tasks' CPU time over the wall time. It is not a speedup: two
+// hyper-threads of one core are two busy CPUs, yet each computes slower
+// beside the other, so the work does not finish twice as fast.
+func (r *phaseResult) busyCPUs() float64 {
 	if r.wall <= 0 {
 		return 0
 	}
 	return float64(r.cpuTime()) / float64(r.wall)
+}
+
+// speedup is how much sooner the phase finished than one CPU would have,
+// by the wall clock: the time one CPU needs for all its tasks' work — each
+// task's work as timed alone on one CPU (alone), one after another — over
+// the phase's wall time.
+func (r *phaseResult) speedup(alone time.Duration) float64 {
+	if r.wall <= 0 || alone <= 0 {
+		return 0
+	}
+	return float64(alone) * float64(len(r.tasks)) / float64(r.wall)
 }

@@ -6,7 +6,15 @@ import (
 )
 
 // letters name the tasks.
-const letters = "ABCDEFGH"
+const letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+// taskName names task i: a letter, or past Z "T27", "T28"…
+func taskName(i int) string {
+	if i < len(letters) {
+		return letters[i : i+1]
+	}
+	return fmt.Sprintf("T%d", i+1)
+}
 
 // buildPhase lays out the tasks of one mode on cpus. n is the number of
 // tasks of the concurrent and parallel modes; combined has twice as many.
@@ -19,16 +27,16 @@ func buildPhase(mode string, cpus []int, n int, chunks int64) phase {
 	case "concurrent":
 		ph.cpus = cpus[:1]
 		for i := range n {
-			add(letters[i:i+1], cpus[:1])
+			add(taskName(i), cpus[:1])
 		}
 	case "parallel":
 		for i := range n {
-			add(letters[i:i+1], cpus[i%len(cpus):i%len(cpus)+1])
+			add(taskName(i), cpus[i%len(cpus):i%len(cpus)+1])
 		}
 	case "combined":
 		for i := range n {
-			add(letters[i:i+1]+"1", cpus)
-			add(letters[i:i+1]+"2", cpus)
+			add(taskName(i)+"1", cpus)
+			add(taskName(i)+"2", cpus)
 		}
 	}
 	return ph

@@ -26,22 +26,6 @@ type perfMeasured struct {
 	pcid, pti bool     // this CPU's TLB facts, which explain the direct cost
 }
 
-// clearlyMore is how much dearer one switch must be than another for
-// "costs more" to hold, beyond the noise of both: half as much again. The
-// textbook's ranges (10–100 µs against 1–10 µs) put a process switch at
-// ten times a thread switch; a tenth of that is a generous reading of
-// "more" that the noise of a ping-pong cannot reach on its own.
-const clearlyMore = 1.5
-
-// dearer is how much more a Go program's process switch must cost than its
-// thread switch for "a process switch costs more" to hold: a tenth more,
-// beyond the noise of both (the ratio's band already sets the cheap end of
-// one against the dear end of the other). This everyday claim is about
-// direction, not the textbook's size: a Go program's ratio moves from run
-// to run (1.2–1.9× here, as the runtime's memory meets the TLB), and a
-// threshold inside that range would decide the verdict by luck.
-const dearer = 1.1
-
 // switchCostResult turns a run's measurements into its metrics and claims.
 func switchCostResult(m switchCostMeasured) ([]lab.Metric, []lab.Claim) {
 	var metrics []lab.Metric
@@ -199,21 +183,26 @@ func judgeProcVsThread(s sameCPU, perf perfMeasured) lab.Claim {
 	if b := s.ratio("bare-process", "bare-thread"); b.N > 0 {
 		m += fmt.Sprintf("; the bare ping-pong: %s", b)
 	}
-	d := lab.Decide(r, lab.AtLeast(dearer), s.load)
+	// "Costs more": a ratio above 1 (lab.More), round by round, beyond the
+	// spread of the rounds' ratios.
+	d := lab.Decide(r, lab.AtLeast(lab.More), s.load)
 	return claimProcVsThread.Decided(m, d, fmt.Sprintf(
-		"Even a Go program paid hardly more for a process switch than for a thread switch here (%s). %s", fmtRatio(r), tlbWords(perf, false)))
+		"A Go program's process switch did not cost clearly more than its thread switch here (%s). %s", fmtRatio(r), tlbWords(perf)))
 }
 
 func judgeGoroutine(s sameCPU) lab.Claim {
-	if why := s.notTimed("goroutine", "thread"); why != "" {
+	if why := s.notTimed("goroutine", "thread", "process"); why != "" {
 		return claimGoroutine.Judge("not measured", lab.Inconclusive, why)
 	}
-	g, t := s.goroutine, s.thread
-	r := s.ratio("goroutine", "thread")
-	m := fmt.Sprintf("goroutine %s; thread %s: %.1f× cheaper (goroutine ÷ thread: %s)", g, fig(t), t.Mid/g.Mid, r)
-	d := lab.All(lab.Decide(g, lab.AtMost(1), s.load), lab.Decide(r, lab.AtMost(0.2), s.load))
-	return claimGoroutine.Decided(m, d,
-		"The goroutine switch was not far below the thread switch here; that usually means the process was interrupted during the goroutine batches. Run it again.")
+	g, t, p := s.goroutine, s.thread, s.process
+	rt, rp := s.ratio("goroutine", "thread"), s.ratio("goroutine", "process")
+	m := fmt.Sprintf("goroutine %s; thread %s: %.1f× cheaper (goroutine ÷ thread: %s); process %s: %.1f× cheaper (%s)",
+		g, fig(t), t.Mid/g.Mid, rt, fig(p), p.Mid/g.Mid, rp)
+	// "Far less than either": lab.Far times cheaper than each, round by
+	// round where they took turns.
+	d := lab.All(lab.Decide(rt, lab.AtMost(1/lab.Far), s.load), lab.Decide(rp, lab.AtMost(1/lab.Far), s.load))
+	return claimGoroutine.Decided(m, d, fmt.Sprintf(
+		"The goroutine switch was not five times cheaper than the thread switch here (%.1f×). A goroutine switch stays in user space and saves only what a function call would, so it should be; a very fast kernel switch (a microsecond) or an interrupted goroutine batch narrows the gap. Run it again.", t.Mid/g.Mid))
 }
 
 // judgePerf holds the bare figures against perf's. Without perf there is
@@ -267,20 +256,30 @@ func judgeDirect(s sameCPU, perf perfMeasured) lab.Claim {
 		goRatio = fmt.Sprintf(" A Go program's process ping-pong, whose runtime works between switches, paid %.2f× its thread ping-pong: that extra is the indirect cost, the data each side finds evicted after the other address space ran.", s.process.Mid/s.thread.Mid)
 		m += fmt.Sprintf("; a Go program: %.2f×", s.process.Mid/s.thread.Mid)
 	}
-	d := lab.Decide(r, lab.AtLeast(clearlyMore), s.load)
+	// "Costs more": above 1 (lab.More), round by round, beyond the spread.
+	d := lab.Decide(r, lab.AtLeast(lab.More), s.load)
 	return claimDirect.Decided(m, d, fmt.Sprintf(
-		"The switch itself costs about the same between processes as between threads here (%s). %s%s", fmtRatio(r), tlbWords(perf, true), goRatio))
+		"The switch itself cost no more between processes than between threads here (%s), beyond the noise of the rounds. %s%s", fmtRatio(r), tlbWords(perf), goRatio))
 }
 
-// tlbWords says what changing address space costs on this CPU; cheap
-// adds that, here, even a flush was cheap next to the rest of a hand-off.
-func tlbWords(p perfMeasured, cheap bool) string {
-	if p.pcid && !p.pti {
-		return "This CPU has PCID (process-context identifiers, which tag TLB entries by address space), so a switch to another process loads its page tables without flushing the TLB: one register write, not a refill."
+// tlbWords says what changing address space costs this CPU. With PCID
+// (process-context identifiers, which tag TLB entries by address space) a
+// switch to another process loads its page tables without flushing the
+// TLB, whether or not page-table isolation is on: isolation's cost is a
+// page-table switch on every entry to and exit from the kernel, which
+// thread switches pay as much as process switches. Without PCID, every
+// change of address space flushes the TLB.
+func tlbWords(p perfMeasured) string {
+	if p.pcid {
+		s := "This CPU has PCID (process-context identifiers, which tag TLB entries by address space), so a switch to another process loads its page tables without flushing the TLB: the translations each process cached survive the other's turn."
+		if p.pti {
+			s += " Page-table isolation is on, which switches page tables on every entry to and exit from the kernel — but thread switches pay that as much as process switches, so it does not set them apart."
+		}
+		return s
 	}
-	s := "This CPU flushes the TLB on a switch between processes (no PCID, or page-table isolation is on), which makes every address-space change dearer than on a CPU that tags its TLB entries"
-	if cheap {
-		return s + "; even so, the flush was cheap next to the rest of the hand-off."
+	s := "This CPU has no PCID, so every switch to another address space flushes the TLB (the CPU's cache of address translations), and each process refills it afterwards"
+	if p.pti {
+		s += "; page-table isolation, on here, also switches page tables on every system call, which makes every switch, of threads or of processes, dearer"
 	}
 	return s + "."
 }

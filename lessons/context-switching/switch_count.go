@@ -13,11 +13,11 @@ import (
 var (
 	claimInvoluntary = lab.Claim{
 		Claim:    "With more runnable threads than CPUs, the kernel keeps switching them: many involuntary context switches.",
-		Expected: "at least 3× the involuntary switches of one thread per CPU, round for round, beyond the spread of both",
+		Expected: "at least 5× the involuntary switches of one thread per CPU, round by round, beyond the spread of the rounds",
 	}
 	claimLostThroughput = lab.Claim{
 		Claim:    "Those extra switches cost throughput.",
-		Expected: "K threads get at least 5% less work done per second than one thread per CPU, beyond the spread of the rounds",
+		Expected: "K threads get less work done per second than one thread per CPU, round by round, beyond the spread of the rounds",
 	}
 )
 
@@ -30,7 +30,7 @@ func switchCount() *lab.Experiment {
 			"that have to share them. The kernel's own counters say how often it switched; the clock says how much work got done per second. " +
 			"Each setting runs five rounds, alternating, so the spread between rounds shows the noise.",
 		Params: []lab.Param{
-			lab.Int("threads", "Threads that contend (K)", 8, 2, 64, "How many threads share the CPUs in the contended runs.").WithQuick(4),
+			lab.Int("threads", "Threads that contend (K)", 8, 2, 64, "How many threads share the CPUs in the contended runs; more than the CPUs chosen.").PerCPU(0, 4).WithQuick(4),
 			lab.Int("cpus", "CPUs to use", 1, 1, 64, "How many CPUs both settings may use; more than this machine has means all of them."),
 			lab.Int("work", "Work per round", 600, 50, 3000, "CPU time one thread per CPU needs for a round.").WithUnit("ms").WithQuick(60),
 		},

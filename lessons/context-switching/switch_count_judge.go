@@ -89,16 +89,26 @@ func switchCountResult(m countMeasured) ([]lab.Metric, []lab.Claim) {
 	return metrics, []lab.Claim{judgeInvoluntary(m), judgeLostThroughput(m)}
 }
 
-// manyTimes is what "many" involuntary switches means: three times what
-// one thread per CPU gets from the rest of the machine (timers, kernel
-// threads, the server's own wake-ups) in the same rounds, beyond the
-// spread of both. That background is a dozen or two switches a round on a
-// machine serving the course, and it moves from round to round by as much
-// again, so the contended threads' steady count (one switch per time
-// slice) came out 5–17 times it from run to run here (p25–p75 of the
-// rounds): "ten times" fell inside that range and flipped with the
-// background.
-const manyTimes = 3
+// switchRounds is a setting's involuntary switches, round by round, each
+// round counted as at least one switch.
+func (m countMeasured) switchRounds(setting int) []float64 {
+	v := make([]float64, 0, len(m.rounds[setting]))
+	for _, r := range m.rounds[setting] {
+		v = append(v, max(1, float64(r.involuntary)))
+	}
+	return v
+}
+
+// rateRounds is a setting's throughput, round by round, M units/s.
+func (m countMeasured) rateRounds(setting int) []float64 {
+	v := make([]float64, 0, len(m.rounds[setting]))
+	for _, r := range m.rounds[setting] {
+		if r.wall > 0 {
+			v = append(v, float64(m.units)/r.wall.Seconds()/1e6)
+		}
+	}
+	return v
+}
 
 // judgeInvoluntary holds the involuntary switches of K threads against
 // those of one thread per CPU, round by round.
@@ -107,23 +117,23 @@ func judgeInvoluntary(m countMeasured) lab.Claim {
 	if len(m.rounds[0]) == 0 || len(m.rounds[1]) == 0 {
 		return claimInvoluntary.Judge("not measured", lab.Inconclusive, "A setting ran no round, so there are no switches to compare. Run it again.")
 	}
-	r := lab.Ratio(m.switchBand(1), m.switchBand(0))
+	// The settings take turns, round after round, so they are compared
+	// round by round: a busy spell of the machine falls on both.
+	r := lab.RoundByRound(m.switchRounds(1), m.switchRounds(0), m.switchBand(1), m.switchBand(0))
 	im := fmt.Sprintf("%.0f involuntary switches per round with %d threads vs %.0f with one thread per CPU: %s (each round counted as at least one switch)", invK, k, inv1, r)
 	if k <= m.nCPU {
 		return claimInvoluntary.Judge(im, lab.Inconclusive,
 			"There were no more threads than CPUs, so there was nothing to contend for. Choose more threads than CPUs.")
 	}
-	d := lab.Decide(r, lab.AtLeast(manyTimes), m.load)
-	why := fmt.Sprintf("The contended threads were switched only %.1f× as often as one thread per CPU, not three times. The kernel gave each thread long time slices here, or something else kept these CPUs busy in both settings; more threads, or more work per round, give it more turns to hand out.", r.Mid)
+	// "Many" switches where one thread per CPU has almost none: far more
+	// (lab.Far) than that background of timers and other programs.
+	d := lab.Decide(r, lab.AtLeast(lab.Far), m.load)
+	why := fmt.Sprintf("The contended threads were switched only %.1f× as often as one thread per CPU, not five times. The kernel gave each thread long time slices here, or something else kept these CPUs busy in both settings; more threads, or more work per round, give it more turns to hand out.", r.Mid)
 	if inv1 >= invK {
 		why = "Even one thread per CPU was pushed off its CPU at least as often: other programs on this machine were competing for the same CPUs during the run, so the contention was everywhere. Run it again when the machine is idle."
 	}
 	return claimInvoluntary.Decided(im, d, why)
 }
-
-// lossAtLeast is the loss of throughput "cost throughput" means: 5% less
-// work per second, beyond the spread of both settings' rounds.
-const lossAtLeast = 1.05
 
 // judgeLostThroughput holds the throughput of one thread per CPU against
 // that of K threads, round by round.
@@ -138,10 +148,12 @@ func judgeLostThroughput(m countMeasured) lab.Claim {
 	if loss < 0 {
 		change = fmt.Sprintf("%.1f%% more work per second", -100*loss)
 	}
-	r := lab.Ratio(lab.BandOf(base, "M units/s"), lab.BandOf(cont, "M units/s"))
+	r := lab.RoundByRound(m.rateRounds(0), m.rateRounds(1), lab.BandOf(base, "M units/s"), lab.BandOf(cont, "M units/s"))
 	lm := fmt.Sprintf("%s with %d threads: one thread per CPU did %s the work per second (%d rounds each); a thread ran %.1f ms between switches", change, m.k, r, base.N, sliceMs)
-	d := lab.Decide(r, lab.AtLeast(lossAtLeast), m.load)
+	// "Cost throughput": one thread per CPU gets more done (lab.More),
+	// beyond the noise of the rounds.
+	d := lab.Decide(r, lab.AtLeast(lab.More), m.load)
 	why := fmt.Sprintf(
-		"No loss of 5%% or more beyond the noise. The kernel let each thread run about %.1f ms before switching, so a few µs per switch is well under 1%% of the time. Switching eats throughput when it happens thousands of times more often (see yield-batching), or when every switch means refilling caches.", sliceMs)
+		"No loss beyond the noise of the rounds. The kernel let each thread run about %.1f ms before switching, so a few µs per switch is well under 1%% of the time. Switching eats throughput when it happens thousands of times more often (see yield-batching), or when every switch means refilling caches.", sliceMs)
 	return claimLostThroughput.Decided(lm, d, why)
 }

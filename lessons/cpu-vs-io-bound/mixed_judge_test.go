@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"conclab/internal/lab"
+	"conclab/internal/labtest"
 )
 
 // rounds are three rounds of a strategy at rps requests a second, ±spread.
@@ -36,8 +37,10 @@ func TestJudgeMixed(t *testing.T) {
 		wins, adds string
 	}{
 		{"the pool wins, and adds little to goroutines", mixedRun(seq, one, all, pool), lab.Holds, lab.Holds},
-		{"the pool barely ahead of one CPU", mixedRun(seq, rounds(360, 0.02, 200, 1), all, pool), lab.Differs, lab.Holds},
-		{"the pool within the noise of 1.2× one CPU", mixedRun(seq, rounds(320, 0.1, 200, 1), rounds(380, 0.2, 170, 1.9), rounds(380, 0.1, 160, 1.9)), lab.Inconclusive, lab.Inconclusive},
+		{"the pool a little ahead of one CPU, beyond the noise", mixedRun(seq, rounds(360, 0.02, 200, 1), all, pool), lab.Holds, lab.Holds},
+		{"the pool behind one CPU", mixedRun(seq, rounds(420, 0.02, 200, 1), all, pool), lab.Differs, lab.Holds},
+		{"the pool within the noise of one CPU", mixedRun(seq, rounds(370, 0.1, 200, 1), all, pool), lab.Inconclusive, lab.Holds},
+		{"the pool within the noise of a quarter behind goroutines", mixedRun(seq, one, rounds(480, 0.1, 170, 1.9), pool), lab.Holds, lab.Inconclusive},
 		{"the pool clearly ahead of goroutines", mixedRun(seq, one, rounds(250, 0.02, 240, 1.9), pool), lab.Holds, lab.Differs},
 		{"the pool clearly behind goroutines", mixedRun(seq, one, rounds(500, 0.02, 120, 1.9), pool), lab.Holds, lab.Differs},
 		{"one usable CPU", oneCPU, lab.Inconclusive, lab.Inconclusive},
@@ -53,5 +56,26 @@ func TestJudgeMixed(t *testing.T) {
 			checkVerdict(t, got[0], claimMixedWins, tt.wins)
 			checkVerdict(t, got[1], claimPoolAdds, tt.adds)
 		})
+	}
+}
+
+// TestMixedOnEveryMachine: a pool sized to the cores beats the one-CPU
+// strategy wherever there is a second CPU, and adds little to goroutines
+// on all of them; on one CPU neither can be shown.
+func TestMixedOnEveryMachine(t *testing.T) {
+	t.Parallel()
+	for _, mc := range labtest.Machines {
+		cpu := 250 * float64(min(mc.Cores, 8)) // computing caps at the burst's size
+		m := mixedRun(rounds(29, 0, 1700, 0.1), rounds(240, 0.03, 300, 1), rounds(0.95*cpu, 0.03, 170, float64(mc.CPUs)), rounds(0.97*cpu, 0.03, 160, float64(mc.CPUs)))
+		m.cores = mc.CPUs
+		want := lab.Holds
+		if mc.CPUs < 2 {
+			want = lab.Inconclusive
+		}
+		for _, c := range judgeMixed(m) {
+			if c.Verdict != want {
+				t.Errorf("%s: %q: %s (%s), want %s", mc.Name, c.Claim, c.Verdict, c.Why, want)
+			}
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"conclab/internal/lab"
+	"conclab/internal/labtest"
 )
 
 // times is a variant whose two rounds took best and slowest ms, its
@@ -31,10 +32,12 @@ func TestJudgeGIL(t *testing.T) {
 			m.tn = times(160, 165, 1.9)
 			return m
 		}, 0, lab.Differs},
-		{"threads inconclusive: faster but never in parallel", func(m gilMeasured) gilMeasured {
+		// Through the rule, not rewritten: a gain is a gain; the why says
+		// the threads never ran at once, so the one-thread rounds were slow.
+		{"threads differs: faster but never in parallel", func(m gilMeasured) gilMeasured {
 			m.tn = times(200, 210, 1.05)
 			return m
-		}, 0, lab.Inconclusive},
+		}, 0, lab.Differs},
 		{"threads inconclusive: one usable CPU", func(m gilMeasured) gilMeasured {
 			m.cores = 1
 			return m
@@ -51,9 +54,13 @@ func TestJudgeGIL(t *testing.T) {
 			return m
 		}, 1, lab.Differs},
 		{"processes inconclusive: rounds disagreed", func(m gilMeasured) gilMeasured {
-			m.pn = times(150, 400, 1.1)
+			m.pn = times(150, 220, 1.1)
 			return m
 		}, 1, lab.Inconclusive},
+		{"processes differs: rounds far from twice", func(m gilMeasured) gilMeasured {
+			m.pn = times(150, 400, 1.1)
+			return m
+		}, 1, lab.Differs},
 		{"processes inconclusive: a busy machine", func(m gilMeasured) gilMeasured {
 			m.load = lab.Load{Known: true, Others: 1, CPUs: 2, Wall: time.Second}
 			return m
@@ -107,6 +114,35 @@ func TestJudgeNoPython(t *testing.T) {
 		checkVerdict(t, got[i], c, lab.Inconclusive)
 		if got[i].Why != why {
 			t.Errorf("claim %d: why %q, want %q", i, got[i].Why, why)
+		}
+	}
+}
+
+// TestGILOnEveryMachine: with one process per usable CPU (the default),
+// the claims come out as their words call for on every machine shape:
+// processes reach about the physical cores (hyper-threads add little),
+// and on one CPU nothing can be shown.
+func TestGILOnEveryMachine(t *testing.T) {
+	t.Parallel()
+	for _, mc := range labtest.Machines {
+		n := max(2, mc.CPUs)
+		gain := 0.95*float64(min(n, mc.Cores)) + 0.2*float64(max(0, min(n, mc.CPUs)-mc.Cores))
+		if mc.CPUs < 2 {
+			gain = 1
+		}
+		m := gilMeasured{t1: times(300, 310, 1), tn: times(310, 320, 1), p1: times(300, 310, 1), pn: times(300/gain, 305/gain, gain),
+			n: n, cores: mc.CPUs, physical: mc.Cores, measured: true, ftWhy: "No free-threaded CPython is installed on this server."}
+		want := lab.Holds
+		if mc.CPUs < 2 {
+			want = lab.Inconclusive
+		}
+		for _, c := range judgeGIL(m)[:2] {
+			if c.Verdict != want {
+				t.Errorf("%s: %q: %s (%s; measured %s), want %s", mc.Name, c.Claim, c.Verdict, c.Why, c.Measured, want)
+			}
+		}
+		if p := pythonGIL().Params[1].On(mc.CPUs); p.Max < float64(mc.CPUs) {
+			t.Errorf("%s: at most %v workers, fewer than the %d CPUs", mc.Name, p.Max, mc.CPUs)
 		}
 	}
 }

@@ -18,7 +18,8 @@ const (
 
 // scalingResult ends the run: the figures of every curve and the verdicts.
 // answered is what the slow server counted over the whole run.
-func scalingResult(out *lab.Emitter, curves []*curve, most, cores, tasks int, answered int64) error {
+func scalingResult(out *lab.Emitter, curves []*curve, most int, host scalingHost, tasks int, answered int64) error {
+	cores := host.cpus
 	ioAll, ioOne, cpuAll, cpuOne := curves[0], curves[1], curves[2], curves[3]
 
 	metrics := []lab.Metric{
@@ -28,7 +29,7 @@ func scalingResult(out *lab.Emitter, curves []*curve, most, cores, tasks int, an
 	}
 	for _, c := range curves {
 		metrics = append(metrics, lab.Metric{Key: "speedup." + c.metric + ".most_workers", Name: fmt.Sprintf("Speedup with the most workers (%d), %s", most, c.label),
-			Value: format.Round(c.speedup[most], 2), Unit: "×", Note: fmt.Sprintf("%s with 1 worker, %s with %d", c.lastBase.Round(time.Millisecond/10), c.last.wall.Round(time.Millisecond/10), most)})
+			Value: format.Round(c.speedup[most], 2), Unit: "×", Note: fmt.Sprintf("tasks done per second with %d workers ÷ with 1: %d tasks in %s against %d in %s", most, c.last.done, c.last.wall.Round(time.Millisecond/10), c.baseRun.done, c.lastBase.Round(time.Millisecond/10))})
 	}
 	if s, ok := cpuAll.speedup[cores]; ok {
 		metrics = append(metrics, lab.Metric{Key: keyCPUAtCores, Name: fmt.Sprintf("Speedup at the core count (%d), CPU-bound, all CPUs", cores), Value: format.Round(s, 2), Unit: "×"})
@@ -39,7 +40,7 @@ func scalingResult(out *lab.Emitter, curves []*curve, most, cores, tasks int, an
 	}
 
 	claims := judgeScaling(scalingMeasured{ioAll: ioAll.curveFigures, ioOne: ioOne.curveFigures, cpuAll: cpuAll.curveFigures, cpuOne: cpuOne.curveFigures,
-		most: most, cores: cores, tasks: tasks, load: out.Load()})
+		most: most, cores: host.cores, cpus: host.cpus, tasks: tasks, load: out.Load()})
 	out.Result(metrics, claims)
 	return nil
 }

@@ -68,7 +68,8 @@ func judgeMostlyWaiting(m profileMeasured) lab.Claim {
 	b := bandOf(m.shares, share)
 	mm := fmt.Sprintf("%.1f%% of the wall time waiting over %d request%s (per request: %s; the settings imply %.0f%%); median request %.1f ms: two waits of %.1f and %.1f ms, compute phases of %.1f and %.1f ms",
 		100*share, m.requests, format.Plural(m.requests), pctBand(b), 100*m.implied(), m.requestP50, m.waitP50[0], m.waitP50[1], m.computeP50[0], m.computeP50[1])
-	return claimMostlyWaiting.Decided(mm, lab.Decide(b, lab.AtLeast(0.5), m.load), fmt.Sprintf(
+	// "Most of its life": half or more (lab.Most).
+	return claimMostlyWaiting.Decided(mm, lab.Decide(b, lab.AtLeast(lab.Most), m.load), fmt.Sprintf(
 		"With these settings the request computes for longer than it waits (%.1f ms of computing per phase against a %s delay per query), so this one is CPU-bound. Many real handlers wait far longer than they compute; raise the delay or lower the computing to see that shape.",
 		m.computeP50[0], m.wait))
 }
@@ -97,8 +98,9 @@ func judgeWaitIsFree(m profileMeasured) lab.Claim {
 		return claimWaitIsFree.Judge(wm, lab.Inconclusive,
 			"The thread's CPU clock read no time at all during the compute phases, which cannot be right, so its reading of the waits cannot be trusted either. This host's CLOCK_THREAD_CPUTIME_ID does not seem to work.")
 	}
-	// The CPU time is the handler thread's own, whatever else runs: the
-	// machine's load does not move it.
-	return claimWaitIsFree.Decided(wm, lab.Decide(b, lab.AtMost(0.05), lab.NotTimed),
+	// "Uses no CPU": nothing measurable (lab.Nothing). The CPU time is the
+	// handler thread's own, whatever else runs: the machine's load does
+	// not move it.
+	return claimWaitIsFree.Decided(wm, lab.Decide(b, lab.AtMost(lab.Nothing), lab.NotTimed),
 		"The thread used a noticeable share of a CPU while it waited. With very short waits the work of sending the query and waking up again is no longer small next to the wait itself.")
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"conclab/internal/lab"
+	"conclab/internal/labtest"
 )
 
 func TestJudgeTaskProfile(t *testing.T) {
@@ -76,5 +77,26 @@ func TestJudgeTaskProfile(t *testing.T) {
 			}
 			checkVerdict(t, got[tt.claim], declared[tt.claim], tt.want)
 		})
+	}
+}
+
+// TestTaskProfileOnEveryMachine: one request at a time, on one thread,
+// waiting on a local socket: the claims do not depend on the CPUs, and a
+// machine's speed only moves the compute phases, which the calibration
+// sizes to the same milliseconds everywhere.
+func TestTaskProfileOnEveryMachine(t *testing.T) {
+	t.Parallel()
+	for _, mc := range labtest.Machines {
+		m := profileMeasured{requests: 8, waitWall: 0.48, total: 0.56, requestP50: 70, waitP50: [2]float64{30, 30}, computeP50: [2]float64{5, 5},
+			waitCPU: 2 * time.Millisecond, computeWall: 80 * time.Millisecond, computeCPU: 79 * time.Millisecond, wait: 30 * time.Millisecond, compute: 5 * time.Millisecond,
+			shares: []float64{0.85, 0.86, 0.86, 0.86, 0.86, 0.86, 0.87, 0.87}, cpuShares: []float64{0.003, 0.004, 0.004, 0.004, 0.005, 0.004, 0.004, 0.004}}
+		if mc.VM {
+			m.cpuShares = []float64{0.008, 0.009, 0.01, 0.01, 0.011, 0.01, 0.012, 0.01} // waking through the hypervisor costs more
+		}
+		for _, c := range judgeTaskProfile(m) {
+			if c.Verdict != lab.Holds {
+				t.Errorf("%s: %q: %s (%s)", mc.Name, c.Claim, c.Verdict, c.Why)
+			}
+		}
 	}
 }

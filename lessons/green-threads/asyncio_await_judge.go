@@ -115,7 +115,9 @@ func judgeAwaitFrees(m awaitMeasured) lab.Claim {
 		return claimAwaitFrees.Judge(measured, lab.Inconclusive,
 			"The tasks were seen on more than one thread, so this run did not show one thread being freed: an asyncio loop runs its tasks on the thread that runs the loop.")
 	}
-	return claimAwaitFrees.Decided(measured, lab.Decide(b, lab.AtLeast(0.5), m.load),
+	// "Runs the other tasks" while one awaits: they go on at most of
+	// their usual pace (lab.Most), as the threading models' "keep going".
+	return claimAwaitFrees.Decided(measured, lab.Decide(b, lab.AtLeast(lab.Most), m.load),
 		"The other tasks slowed down while one task awaited the server, although the await gave the loop back. The loop had to look after the socket too, but that is small; more likely other programs on this machine took the CPU from the loop meanwhile.")
 }
 
@@ -125,9 +127,10 @@ func judgeBlockingStops(m awaitMeasured) lab.Claim {
 	if b.N == 0 || m.alone <= 0 {
 		return claimBlockingStops.Judge(measured, lab.Inconclusive, "No blocking read was timed, or the other tasks' pace alone was not, so there is nothing to compare.")
 	}
+	// "Stops every other task": nothing of their pace is left (lab.Nothing).
 	// Tasks on a loop stuck in a system call cannot run whatever else the
 	// machine does, so its load does not enter this verdict.
-	return claimBlockingStops.Decided(measured, lab.Decide(b, lab.AtMost(0.05), lab.NotTimed),
+	return claimBlockingStops.Decided(measured, lab.Decide(b, lab.AtMost(lab.Nothing), lab.NotTimed),
 		"The other tasks got work done while the blocking read waited, so the read did not hold the loop's thread: this interpreter must have run the tasks on more than one thread.")
 }
 

@@ -89,7 +89,13 @@ func TestJudgeCooperative(t *testing.T) {
 		{"preempt: holds", 2, func(map[string]coopRun) {}, lab.Holds, ""},
 		{"preempt: on a busy machine", 2, func(map[string]coopRun) {}, lab.Inconclusive, "busy"},
 		{"starves: holds on a busy machine too", 0, func(map[string]coopRun) {}, lab.Holds, ""},
-		{"preempt: one long stall", 2, func(r map[string]coopRun) { r["on"] = spun(10, 10, 100) }, lab.Differs, "one stall lasted"},
+		{"preempt: one long stall in one fifth", 2, func(r map[string]coopRun) {
+			r["on"] = spun(11, 10, 12, 11, 60, 10, 11, 12, 10, 11, 12, 11, 10, 11, 12)
+		}, lab.Holds, ""},
+		{"preempt: long stalls in most fifths", 2, func(r map[string]coopRun) {
+			r["on"] = spun(11, 10, 12, 11, 60, 10, 11, 62, 10, 11, 70, 11, 10, 11, 65)
+		}, lab.Differs, "most fifths"},
+		{"preempt: gaps shorter than preemption allows", 2, func(r map[string]coopRun) { r["on"] = spun(3, 3, 4, 3) }, lab.Differs, "shorter than 10 ms"},
 		{"preempt: typical gap too long", 2, func(r map[string]coopRun) {
 			on := spun(30, 30, 30)
 			on.t1 = 1100

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"conclab/internal/lab"
+	"conclab/internal/labtest"
 	"conclab/internal/pingpong"
 )
 
@@ -24,7 +25,41 @@ func holdingCoro() coroMeasured {
 		},
 		coro:   workRun{wall: 1200 * time.Millisecond, cpu: 1200 * time.Millisecond},
 		goro:   workRun{wall: 620 * time.Millisecond, cpu: 1210 * time.Millisecond},
-		usable: 2,
+		usable: 2, tasks: 8,
+	}
+}
+
+// TestCoroutinesOnEveryMachine: with the default settings (two tasks per
+// CPU) the claims come out as their words call for on every machine
+// shape: "goroutines can use them all" means all 64 on a 64-CPU server,
+// not the 1.4 CPUs that once stood for it, and one CPU cannot show it.
+func TestCoroutinesOnEveryMachine(t *testing.T) {
+	t.Parallel()
+	for _, mc := range labtest.Machines {
+		m := holdingCoro()
+		m.usable, m.tasks = mc.CPUs, 2*mc.CPUs
+		m.goro = workRun{wall: time.Duration(float64(1200*time.Millisecond) / (0.95 * float64(mc.Cores))), cpu: 1200 * time.Millisecond}
+		m.goro.cpu = time.Duration(0.95 * float64(mc.CPUs) * float64(m.goro.wall))
+		_, claims := judgeCoroutineSwitch(m)
+		want := lab.Holds
+		if mc.CPUs < 2 {
+			want = lab.Inconclusive
+		}
+		if c := claims[0]; c.Verdict != lab.Holds {
+			t.Errorf("%s: %q: %s (%s), want holds", mc.Name, c.Claim, c.Verdict, c.Why)
+		}
+		if c := claims[1]; c.Verdict != want {
+			t.Errorf("%s: %q: %s (%s), want %s", mc.Name, c.Claim, c.Verdict, c.Why, want)
+		}
+		if mc.CPUs >= 8 {
+			m.goro.cpu = time.Duration(1.4 * float64(m.goro.wall))
+			if _, c := judgeCoroutineSwitch(m); c[1].Verdict != lab.Differs {
+				t.Errorf("%s: goroutines on 1.4 of %d CPUs: %s, want differs", mc.Name, mc.CPUs, c[1].Verdict)
+			}
+		}
+		if p := coroutineSwitch().Params[1].On(mc.CPUs); p.Default.(int) < mc.CPUs {
+			t.Errorf("%s: %v tasks by default, fewer than the CPUs", mc.Name, p.Default)
+		}
 	}
 }
 
@@ -42,12 +77,14 @@ func TestJudgeCoroutineSwitch(t *testing.T) {
 			m.switches["goroutine"] = pp(39, 40, 45, 50, 60)
 		}, lab.Inconclusive, "reaches across"},
 		{"cheapest: the goroutine switch won", 0, func(m *coroMeasured) { m.switches["goroutine"] = pp(30, 31, 32, 33, 34) }, lab.Differs, "was not the cheapest"},
+		{"cheapest: a thread switch only four times dearer", 0, func(m *coroMeasured) { m.switches["thread"] = pp(160, 165, 170, 175, 180) }, lab.Differs, "five times"},
 		{"cheapest: a kind not timed", 0, func(m *coroMeasured) { m.switches["thread"] = pingpong.Result{} }, lab.Inconclusive, "Not every kind"},
 
 		{"one CPU: holds", 1, func(*coroMeasured) {}, lab.Holds, ""},
 		{"one CPU: one usable CPU", 1, func(m *coroMeasured) { m.usable = 1 }, lab.Inconclusive, "Only one CPU"},
-		{"one CPU: the coroutines' process used more", 1, func(m *coroMeasured) { m.coro.cpu = 1400 * time.Millisecond }, lab.Differs, "more than one CPU busy"},
-		{"one CPU: the goroutines got no second CPU", 1, func(m *coroMeasured) { m.goro.cpu = 860 * time.Millisecond }, lab.Inconclusive, "quieter"},
+		{"one CPU: the coroutines' process used more", 1, func(m *coroMeasured) { m.coro.cpu = 1510 * time.Millisecond }, lab.Differs, "more than one CPU busy"},
+		{"one CPU: the goroutines got no second CPU", 1, func(m *coroMeasured) { m.goro.cpu = 860 * time.Millisecond }, lab.Differs, "not about all of them"},
+		{"one CPU: at the edge, 1.6 of 2 CPUs", 1, func(m *coroMeasured) { m.goro.cpu = 992 * time.Millisecond }, lab.Holds, ""},
 		{"one CPU: work not timed", 1, func(m *coroMeasured) { m.goro = workRun{} }, lab.Inconclusive, "not timed"},
 		{"one CPU: on a busy machine", 1, func(m *coroMeasured) { m.load = lab.Load{Known: true, Others: 1, CPUs: 2, Wall: time.Second} }, lab.Inconclusive, "busy"},
 		{"cheapest: on a busy machine", 0, func(m *coroMeasured) { m.load = lab.Load{Known: true, Others: 1, CPUs: 2, Wall: time.Second} }, lab.Inconclusive, "busy"},

@@ -11,7 +11,7 @@ import (
 
 var claimMillion = lab.Claim{
 	Claim:    "A million green threads fit comfortably in one process; a million OS threads would not.",
-	Expected: "a goroutine costs a few KiB, an OS thread at least 3× more, and a million threads run into a kernel limit (or, without one, the host's memory)",
+	Expected: "a million goroutines in half the memory free or less; a million OS threads past a kernel limit or the memory free",
 }
 
 const million = 1_000_000

@@ -101,25 +101,21 @@ func judgeSpawnMany(m spawnMeasured) ([]lab.Metric, lab.Claim) {
 	measured := fmt.Sprintf("%s; %d OS threads: %.1f KiB each resident + %.1f KiB kernel stack, %s of address space reserved: %.1f× a goroutine's resident memory. "+
 		"%s. A million goroutines would take %s (%s); a million OS threads %s (extrapolated from %d threads, never measured: no machine here could start them)",
 		cpm, th.reached, kb(c.perT), kb(c.kT), mib(int64(c.vmT)), ratio, capitalize(stop), mib(int64(c.gMillion)), extrapolated(gr.reached), mib(int64(c.tMillion)), th.reached)
-	gFits := c.gMillion <= usable/2
-	tFits := c.tMillion <= usable && capN >= million
 	// Memory and counts, not timings: the machine's load does not enter.
-	costlier := lab.Compare(lab.Once(c.perT, "bytes"), lab.Once(c.perG, "bytes"), lab.AtLeast(3), lab.NotTimed)
-	switch {
-	case gFits && !tFits && costlier.Verdict == lab.Holds:
-		return metrics, claimMillion.Judge(measured, lab.Holds, "")
-	case !gFits:
-		return metrics, claimMillion.Judge(measured, lab.Differs, fmt.Sprintf(
-			"Even goroutines would not fit comfortably: a million would need %s and this machine has %s free. Small as a goroutine is, a million of anything adds up on a small machine.",
-			mib(int64(c.gMillion)), mib(int64(usable))))
-	case tFits:
-		return metrics, claimMillion.Judge(measured, lab.Differs, fmt.Sprintf(
-			"This machine could hold a million threads: it has %s free and lets a process have %d threads. They would still cost %.0f× the memory of goroutines, and Go itself would refuse more than %d.",
-			mib(int64(usable)), capN, ratio, goMaxThreads))
-	default:
-		return metrics, claimMillion.Judge(measured, lab.Differs, fmt.Sprintf(
-			"An OS thread cost only %.1f× a goroutine here. Threads still run into the host's limit of %d, but memory alone does not make the case.", ratio, capN))
+	// "Fit comfortably": a million goroutines in at most half the memory
+	// this process could still take (lab.Most). "Would not": the share of
+	// a million threads the host could hold — its thread limit, or its
+	// free memory — is below one.
+	room := min(float64(capN)/million, usable/max(c.tMillion, 1))
+	gFits := lab.Decide(lab.Once(c.gMillion, "bytes"), lab.AtMost(usable*lab.Most), lab.NotTimed)
+	tFails := lab.Decide(lab.Once(room, "× a million"), lab.AtMost(1), lab.NotTimed)
+	why := fmt.Sprintf("Even goroutines would not fit comfortably: a million would need %s and this machine has %s free. Small as a goroutine is, a million of anything adds up on a small machine.",
+		mib(int64(c.gMillion)), mib(int64(usable)))
+	if gFits.Verdict != lab.Differs {
+		why = fmt.Sprintf("This machine could hold a million threads: it has %s free and lets a process have %d threads. They would still cost %.0f× the memory of goroutines, and Go itself would refuse more than %d.",
+			mib(int64(usable)), capN, ratio, goMaxThreads)
 	}
+	return metrics, claimMillion.Decided(measured, lab.All(gFits, tFails), why)
 }
 
 func capitalize(s string) string {

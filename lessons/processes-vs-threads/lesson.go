@@ -20,7 +20,7 @@ var Lesson = course.Lesson{
 	Title:       "Processes vs threads",
 	Summary:     "What a process owns, what its threads share, and what that costs in time, memory and safety.",
 	Page:        Page,
-	Experiments: []*lab.Experiment{spawnCost(), memoryFootprint(), isolation(), messagePassing(), crashIsolation()},
+	Experiments: []*lab.Experiment{spawnCost(), memoryFootprint(), isolation(), messagePassing(), sharedCounter(), crashIsolation()},
 	Teach:       plan,
 	Assets:      course.Sub(assets, "assets"),
 	Styles:      []string{"page.css"},

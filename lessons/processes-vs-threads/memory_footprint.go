@@ -14,11 +14,11 @@ import (
 var (
 	claimProcMemory = lab.Claim{
 		Claim:    "A process costs far more memory than a thread.",
-		Expected: "a process's own memory at least 10× what a thread adds",
+		Expected: "a process's own memory at least 5× what a thread adds",
 	}
 	claimStackReserved = lab.Claim{
 		Claim:    "A thread's stack is reserved but mostly not resident.",
-		Expected: "MiB of address space reserved per stack, a tenth of it or less in RAM",
+		Expected: "MiB of address space reserved per stack, half of it or less in RAM",
 	}
 )
 

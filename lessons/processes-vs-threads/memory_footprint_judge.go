@@ -84,7 +84,8 @@ func judgeProcMemory(p procSummary, ref *procSummary, th threadMem, g goroutineM
 	}
 	// Memory is not time: other programs cannot move these figures, so the
 	// machine's load does not enter the verdict.
-	d := lab.Compare(lab.BandOf(p.private, "bytes"), lab.Once(th.rss, "bytes"), lab.AtLeast(10), lab.NotTimed)
+	// "Far more": lab.Far times a thread's, beyond the spread of the copies.
+	d := lab.Compare(lab.BandOf(p.private, "bytes"), lab.Once(th.rss, "bytes"), lab.AtLeast(lab.Far), lab.NotTimed)
 	m += fmt.Sprintf("; own memory per process ÷ a thread's: %s", lab.Ratio(lab.BandOf(p.private, "bytes"), lab.Once(th.rss, "bytes")))
 	return claimProcMemory.Decided(m, d, fmt.Sprintf(
 		"A process came out only %s a thread here. A process's own memory is mostly its runtime and libraries' private data; a tiny program shares nearly everything and costs little.", ratio(p.private.P50, th.rss)))
@@ -103,6 +104,7 @@ func judgeStacks(th threadMem) lab.Claim {
 	}
 	frac := th.stackRSS / th.stackSize
 	m := fmt.Sprintf("%d new stacks of %s reserved each; %s of each resident on average (%.2f%%)", th.stacks, human(th.stackSize), human(th.stackRSS), 100*frac)
-	return claimStackReserved.Decided(m, lab.Decide(lab.Once(frac, ""), lab.AtMost(0.10), lab.NotTimed),
+	// "Mostly not resident": most of each stack (lab.Most) is not in RAM.
+	return claimStackReserved.Decided(m, lab.Decide(lab.Once(frac, ""), lab.AtMost(1-lab.Most), lab.NotTimed),
 		"A large part of each stack was resident. Something touched the stacks deeply, or the stacks are small here; the reservation is still address space, not RAM, until it is touched.")
 }

@@ -43,9 +43,9 @@ func TestJudgeStacks(t *testing.T) {
 		want string
 	}{
 		{"8 MiB reserved, 8 KiB resident", threadMem{n: 40, stacks: 39, stackSize: 8 << 20, stackRSS: 8 * kib}, lab.Holds},
-		{"just under a tenth resident", threadMem{n: 40, stacks: 39, stackSize: 1 << 20, stackRSS: 0.099 * (1 << 20)}, lab.Holds},
 		{"a tenth resident", threadMem{n: 40, stacks: 39, stackSize: 1 << 20, stackRSS: 0.1 * (1 << 20)}, lab.Holds},
-		{"more than a tenth resident", threadMem{n: 40, stacks: 39, stackSize: 1 << 20, stackRSS: 0.11 * (1 << 20)}, lab.Differs},
+		{"half resident", threadMem{n: 40, stacks: 39, stackSize: 1 << 20, stackRSS: 0.5 * (1 << 20)}, lab.Holds},
+		{"mostly resident", threadMem{n: 40, stacks: 39, stackSize: 1 << 20, stackRSS: 0.51 * (1 << 20)}, lab.Differs},
 		{"no stack regions (no cgo)", threadMem{n: 40, vm: 64 * kib, rss: 8 * kib}, lab.Inconclusive},
 		{"the address space could not be read", threadMem{n: 40, mapsErr: errors.New("permission denied")}, lab.Inconclusive},
 	} {

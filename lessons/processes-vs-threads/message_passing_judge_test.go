@@ -22,7 +22,7 @@ func msgRun(pipe, socket, shm, channel, mutex measured) msgMeasured {
 func TestJudgeMessages(t *testing.T) {
 	t.Parallel()
 	pipe, socket := way("pipe", 8.7e5, 6.3), way("socket", 3.5e5, 14)
-	shm, channel, mutex := way("shared_memory", 5e6, 0.5), way("channel", 1.5e7, 0.37), way("mutex", 1.3e7, 0.25)
+	shm, channel, mutex := way("shared_memory", 5e6, 0.42), way("channel", 1.5e7, 0.37), way("mutex", 4.5e6, 0.45)
 	busyRun := msgRun(pipe, socket, shm, channel, mutex)
 	busyRun.load = lab.Load{Known: true, Others: 1, CPUs: 2, Wall: time.Second}
 	for _, tc := range []struct {

@@ -14,7 +14,7 @@ import (
 
 var claimSpawnOrder = lab.Claim{
 	Claim:    "Creating a process costs more than creating a thread, and a thread more than a goroutine.",
-	Expected: "process > thread > goroutine, each clearly apart",
+	Expected: "process > thread > goroutine, each beyond the spread of both",
 }
 
 // A kind of unit that spawn-cost creates and finishes, one at a time.

@@ -70,7 +70,9 @@ func judgeSpawnCost(m spawnMeasured) lab.Claim {
 	pt, tg := lab.Ratio(bp, bt), lab.Ratio(bt, bg)
 	measured := fmt.Sprintf("process %s, thread %s, goroutine %s (medians of %d each): a process costs %s a thread, a thread %s a goroutine",
 		micro(p.P50), micro(t.P50), micro(g.P50), p.N, pt, tg)
-	dpt, dtg := lab.Compare(bp, bt, lab.AtLeast(1), m.load), lab.Compare(bt, bg, lab.AtLeast(1), m.load)
+	// "Costs more": above 1 (lab.More), the cheap end of the dearer kind
+	// above the dear end of the cheaper one.
+	dpt, dtg := lab.Compare(bp, bt, lab.AtLeast(lab.More), m.load), lab.Compare(bt, bg, lab.AtLeast(lab.More), m.load)
 	why := "A process did not cost more than a thread here, which would be very unusual; a heavily loaded machine can distort single timings, so run it again."
 	if dtg.Verdict == lab.Differs {
 		why = "A goroutine did not come out cheaper than a thread here. That would mean the thread was not really new; look at the evidence table's distinct ids."

@@ -20,7 +20,7 @@ import (
 var (
 	claimComputeThreads = lab.Claim{
 		Claim:    "Goroutines that only compute do not need more kernel threads: however many there are, about GOMAXPROCS threads run them.",
-		Expected: "a handful of threads added at most (one per 16 goroutines, or 2) and GOMAXPROCS running at once, give or take the runtime's own monitor thread, reading after reading",
+		Expected: "at most about GOMAXPROCS threads added however many goroutines compute, and at most GOMAXPROCS running at once besides the runtime's monitor thread, reading after reading",
 	}
 	claimBlockThreads = lab.Claim{
 		Claim:    "A goroutine blocked in a system call holds its kernel thread, so Go adds threads to keep GOMAXPROCS goroutines running.",
@@ -36,7 +36,9 @@ func blockingCall() *lab.Experiment {
 		Summary: "First many goroutines compute; then many goroutines each call read() on a pipe that nobody writes to until the end. " +
 			"The process's kernel threads are counted from /proc every 20 ms throughout, so you can watch how many threads each phase needs.",
 		Params: []lab.Param{
-			lab.Int("computing", "Computing goroutines", 64, 4, 1024, "Goroutines that spin in the first phase.").WithQuick(16),
+			// "However many there are": many more goroutines than
+			// GOMAXPROCS, on any machine.
+			lab.Int("computing", "Computing goroutines", 64, 4, 1024, "Goroutines that spin in the first phase.").PerCPU(32, 64).WithQuick(16),
 			lab.Int("blocked", "Blocked goroutines", 64, 4, 256, "Goroutines that sit in read() in the second phase.").WithQuick(16),
 			lab.Int("phase", "Length of each phase", 1500, 200, 5000, "How long each phase lasts.").WithUnit("ms").WithQuick(300),
 		},

@@ -44,12 +44,6 @@ func judgeBlocking(m blockingMeasured) []lab.Claim {
 	return []lab.Claim{judgeComputeThreads(m), judgeBlockThreads(m)}
 }
 
-// handful is how many threads computing goroutines may add and still
-// "need no more threads": the runtime's own helpers (a garbage-collection
-// worker, the monitor) come and go, so at most one for every 16
-// goroutines, and at least 2.
-func (m blockingMeasured) handful() int { return max(2, m.computing/16) }
-
 // band is a phase's per-sample counts as a band, less base: the verdicts
 // read the middle half of the readings, so one reading that caught the
 // runtime's helpers awake does not decide them.
@@ -72,9 +66,14 @@ func judgeComputeThreads(m blockingMeasured) lab.Claim {
 		return claimComputeThreads.Judge(measured, lab.Inconclusive, fmt.Sprintf(
 			"The threads were counted only %d times while the goroutines computed: too few readings to stand for the phase's peak.", c.samples))
 	}
-	// Thread counts are not timings: the machine's load does not move them.
+	// "About GOMAXPROCS threads run them": the runtime needs at most one
+	// new thread per P, so the threads added are about GOMAXPROCS at
+	// most (the rule's quarter), however many goroutines compute; and no
+	// more than GOMAXPROCS run at once, besides the runtime's monitor
+	// thread (sysmon), which runs without a P. Thread counts are not
+	// timings: the machine's load does not move them.
 	d := lab.All(
-		lab.Decide(added, lab.AtMost(float64(m.handful())), lab.NotTimed),
+		lab.Decide(added, lab.AtMost(float64(m.gomaxprocs)).About(), lab.NotTimed),
 		lab.Decide(running, lab.AtMost(float64(m.gomaxprocs+1)), lab.NotTimed),
 	)
 	why := "The process had about as many threads as computing goroutines: Go's scheduler was not multiplexing them."
@@ -99,11 +98,11 @@ func judgeBlockThreads(m blockingMeasured) lab.Claim {
 	}
 	// The peaks, not the readings: threads are added as the monitor notices
 	// each blocked call, so the phase's last readings are what it reached.
-	d := lab.Decide(lab.Once(float64(added)/nb, "threads per goroutine"), lab.AtLeast(0.8), lab.NotTimed)
-	if d.Verdict == lab.Differs && float64(added) >= 0.25*nb {
-		return claimBlockThreads.Judge(measured, lab.Inconclusive,
-			"Threads grew, but by fewer than one per blocked goroutine before the phase ended. The runtime replaces a blocked thread only when its monitor notices the block; give the phase more time.")
+	// "About one more thread per goroutine": 1, less the rule's quarter.
+	d := lab.Decide(lab.Once(float64(added)/nb, "threads per goroutine"), lab.AtLeast(1).About(), lab.NotTimed)
+	why := "The thread count hardly grew while goroutines sat in read(): these reads did not hold a thread each, so the runtime must have waited for them some other way."
+	if float64(added) >= 0.25*nb {
+		why = "Threads grew, but by clearly fewer than one per blocked goroutine before the phase ended. The runtime replaces a blocked thread only when its monitor notices the block, and a thread that a read has returned to can take the next goroutine; a longer phase shows whether it catches up."
 	}
-	return claimBlockThreads.Decided(measured, d,
-		"The thread count hardly grew while goroutines sat in read(): these reads did not hold a thread each, so the runtime must have waited for them some other way.")
+	return claimBlockThreads.Decided(measured, d, why)
 }

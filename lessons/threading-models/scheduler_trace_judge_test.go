@@ -30,7 +30,7 @@ func quiet(cpus int) lab.Load {
 	return lab.Load{Known: true, Others: 0.02 * float64(cpus), CPUs: cpus, Wall: 4 * time.Second}
 }
 
-func busy(cpus int) lab.Load {
+func busyOn(cpus int) lab.Load {
 	return lab.Load{Known: true, Others: 0.5 * float64(cpus), CPUs: cpus, Wall: 4 * time.Second}
 }
 
@@ -71,7 +71,7 @@ func TestJudgeSched(t *testing.T) {
 		want  string
 	}{
 		{"at most: holds", 0, func(*schedMeasured, machine) {}, lab.Holds},
-		{"at most: holds on a busy machine, counts are not timings", 0, func(m *schedMeasured, mc machine) { m.load = busy(mc.cpus) }, lab.Holds},
+		{"at most: holds on a busy machine, counts are not timings", 0, func(m *schedMeasured, mc machine) { m.load = busyOn(mc.cpus) }, lab.Holds},
 		{"at most: one more running than Ps", 0, func(m *schedMeasured, mc machine) { m.runningPeak = mc.procs + 1 }, lab.Differs},
 		{"at most: only GOMAXPROCS threads", 0, func(m *schedMeasured, mc machine) { m.threadsRan = mc.procs }, lab.Differs},
 		{"at most: exactly one thread more", 0, func(m *schedMeasured, mc machine) { m.threadsRan = mc.procs + 1 }, lab.Holds},
@@ -87,7 +87,7 @@ func TestJudgeSched(t *testing.T) {
 			}
 		}, lab.Differs},
 		{"syscall: delays straddle the edge", 1, func(m *schedMeasured, _ machine) { setDelays(m, 15, 22, 28, 35) }, lab.Inconclusive},
-		{"syscall: late on a busy machine", 1, func(m *schedMeasured, mc machine) { setDelays(m, 30); m.load = busy(mc.cpus) }, lab.Inconclusive},
+		{"syscall: late on a busy machine", 1, func(m *schedMeasured, mc machine) { setDelays(m, 30); m.load = busyOn(mc.cpus) }, lab.Inconclusive},
 		{"syscall: no read seen", 1, func(m *schedMeasured, _ machine) { m.episodes = nil }, lab.Inconclusive},
 		{"syscall: reads too short to tell", 1, func(m *schedMeasured, _ machine) {
 			for i := range m.episodes {
@@ -106,10 +106,10 @@ func TestJudgeSched(t *testing.T) {
 		{"preempt: slices far shorter", 2, func(m *schedMeasured, _ machine) { m.slices = []float64{2, 3, 4, 5, 3} }, lab.Differs},
 		{"preempt: slices far longer", 2, func(m *schedMeasured, _ machine) { m.slices = []float64{40, 45, 50, 38, 60} }, lab.Differs},
 		{"preempt: slices straddle 25 ms", 2, func(m *schedMeasured, _ machine) { m.slices = []float64{15, 20, 30, 35, 18, 32} }, lab.Inconclusive},
-		{"preempt: busy machine", 2, func(m *schedMeasured, mc machine) { m.load = busy(mc.cpus) }, lab.Inconclusive},
+		{"preempt: busy machine", 2, func(m *schedMeasured, mc machine) { m.load = busyOn(mc.cpus) }, lab.Inconclusive},
 
 		{"parked: holds", 3, func(*schedMeasured, machine) {}, lab.Holds},
-		{"parked: holds on a busy machine", 3, func(m *schedMeasured, mc machine) { m.load = busy(mc.cpus) }, lab.Holds},
+		{"parked: holds on a busy machine", 3, func(m *schedMeasured, mc machine) { m.load = busyOn(mc.cpus) }, lab.Holds},
 		{"parked: a thread each", 3, func(m *schedMeasured, mc machine) {
 			for i := range m.threads {
 				m.threads[i] = float64(mc.procs + m.parkedPeak + 2)

@@ -1,6 +1,7 @@
 // Live SVG charts drawn from a run's events. Each chart keeps its data,
-// redraws at most once per animation frame, and fills the table beside it
-// with the same numbers for people who cannot see the chart.
+// redraws at most a few times a second while a run streams in (a browser
+// on the serving machine competes with the run for its CPUs), and fills
+// the table beside it with the same numbers for people who cannot see it.
 import { fmt, el } from './format.js';
 import { Chart as Kind, Event } from './names.js';
 import { schedKind } from './sched.js';
@@ -9,6 +10,10 @@ const NS = 'http://www.w3.org/2000/svg';
 const WIDE = 640, NARROW = 400, H = 300;
 const M = { top: 16, right: 16, bottom: 44, left: 64 };
 const MAX_ROWS = 400; // table rows shown; the rest are summarised
+// Least ms between two redraws of a chart, and between two refills of its
+// table, while a run streams in; a run's end draws both whole (flush).
+export const REDRAW_GAP = 250;
+const TABLE_GAP = 1000;
 
 function svg(tag, attrs = {}, text) {
   const e = document.createElementNS(NS, tag);
@@ -81,6 +86,15 @@ class Chart {
     this.tbody = fig.querySelector('tbody');
     this.series = new Map(); // name -> colour index, in order of arrival
     this.pending = false;
+    // The width is read on resize, never while drawing (a forced layout).
+    this.w = WIDE;
+    if (typeof ResizeObserver === 'function') {
+      new ResizeObserver((entries) => {
+        const w = entries[entries.length - 1].contentRect.width;
+        const want = (w || WIDE) < 520 ? NARROW : WIDE;
+        if (want !== this.w) { this.w = want; if (this.drawn) this.changed(); }
+      }).observe(this.plot);
+    }
     this.reset();
   }
 
@@ -89,28 +103,38 @@ class Chart {
     return this.series.get(name);
   }
 
-  /** schedule redraws at most once per frame, however fast events come. */
+  /** changed schedules a redraw: at most one every REDRAW_GAP ms, in an
+   *  animation frame, however fast events come. */
   changed() {
     if (this.pending) return;
     this.pending = true;
-    this.raf = requestAnimationFrame(() => this.redraw());
+    const wait = Math.max(0, (this.lastDraw ?? -Infinity) + REDRAW_GAP - performance.now());
+    this.timer = setTimeout(() => { this.raf = requestAnimationFrame(() => this.redraw(false)); }, wait);
   }
 
-  redraw() {
+  redraw(final = true) {
     this.pending = false;
-    // Read the layout once per redraw, before the drawing changes it.
-    this.w = (this.plot.clientWidth || WIDE) < 520 ? NARROW : WIDE;
+    this.lastDraw = performance.now();
     this.draw();
-    this.fill();
+    if (final || !(this.lastFill > this.lastDraw - TABLE_GAP)) {
+      this.lastFill = this.lastDraw;
+      this.fill();
+      this.stale = false;
+    } else this.stale = true;
   }
 
   /** flush draws now what waits for the next frame: when a run ends, its
    *  chart and the table beside it are complete at once, however slowly a
-   *  busy browser draws frames. */
-  flush() {
-    if (!this.pending) return;
+   *  busy browser draws frames. final = false is a redraw while the run
+   *  goes on, which refills the table only every TABLE_GAP ms. */
+  flush(final = true) {
+    if (!this.pending) {
+      if (final && this.stale) { this.fill(); this.stale = false; }
+      return;
+    }
+    clearTimeout(this.timer);
     cancelAnimationFrame(this.raf);
-    this.redraw();
+    this.redraw(final);
   }
 
   /** blank puts the placeholder back after a reset. */

@@ -4,7 +4,7 @@
 // presenting — and shows one at a time; the learner switches between
 // them, and neither ever replaces the other.
 import { fmt, el, byKey } from './format.js';
-import { makeChart } from './charts.js';
+import { makeChart, REDRAW_GAP } from './charts.js';
 import { Guess } from './guess.js';
 import { Event, Status } from './names.js';
 
@@ -58,6 +58,7 @@ export class Panel {
     this.results = root.querySelector('.results');
     this.metrics = root.querySelector('table.metrics tbody');
     this.log = root.querySelector('ol.log');
+    this.queue = []; // messages of the shown run waiting for the next drain
     this.charts = new Map();
     for (const fig of root.querySelectorAll('figure.chart')) {
       const c = makeChart(fig);
@@ -97,19 +98,23 @@ export class Panel {
     if (src === this.shown) this.paintStatus();
   }
 
+  /** paintStatus shows the shown source's state, writing only what changed
+   *  (it runs for every message; a write is a change, even of the same text). */
   paintStatus() {
     const src = this.shown;
-    this.status.dataset.state = src.state;
-    this.status.textContent = src.text;
-    this.root.dataset.showing = src.kind;
+    const set = (node, key, value) => { if (node[key] !== value) node[key] = value; };
+    const data = (node, key, value) => { if (node.dataset[key] !== value) node.dataset[key] = value; };
+    data(this.status, 'state', src.state);
+    set(this.status, 'textContent', src.text);
+    data(this.root, 'showing', src.kind);
     const busy = this.own.active();
-    this.runBtn.disabled = busy || !this.conn.open;
-    this.cancelBtn.disabled = src !== this.own || !busy || this.own.state === 'submitting';
-    this.root.toggleAttribute('data-busy', src.active());
-    this.root.dataset.origin = src === this.presenter ? 'other' : 'self';
+    set(this.runBtn, 'disabled', busy || !this.conn.open);
+    set(this.cancelBtn, 'disabled', src !== this.own || !busy || this.own.state === 'submitting');
+    if (this.root.hasAttribute('data-busy') !== src.active()) this.root.toggleAttribute('data-busy', src.active());
+    data(this.root, 'origin', src === this.presenter ? 'other' : 'self');
     const offer = src.offer;
-    this.offerBox.hidden = !offer;
-    if (offer) this.offerBox.querySelector('.offer-text').textContent = offerText(offer);
+    set(this.offerBox, 'hidden', !offer);
+    if (offer) set(this.offerBox.querySelector('.offer-text'), 'textContent', offerText(offer));
   }
 
   /** connection reports the websocket going up or down. */
@@ -224,6 +229,10 @@ export class Panel {
 
   /** clear empties what the panel draws. */
   clear() {
+    clearTimeout(this.drainTimer);
+    cancelAnimationFrame(this.drainFrame);
+    this.drainTimer = null;
+    this.queue = [];
     for (const c of this.charts.values()) c.reset();
     for (const t of this.tables.values()) t.querySelector('tbody').replaceChildren();
     this.gauges.replaceChildren();
@@ -271,7 +280,7 @@ export class Panel {
     for (const src of this.sources()) {
       if (src.run !== m.run || !src.take(m)) continue;
       this.state_(src, m);
-      if (src === this.shown) this.draw(m, src);
+      if (src === this.shown) this.enqueue(m, src);
       else if (src === this.presenter) this.markNews();
     }
     this.paintStatus();
@@ -344,6 +353,29 @@ export class Panel {
     }
   }
 
+  /** enqueue keeps a message of the shown run for the next drain: the panel
+   *  draws at most every REDRAW_GAP ms, all messages at once, so the page is
+   *  laid out once per drain, not per event. A result or an end drains now. */
+  enqueue(m, src) {
+    this.queue.push([m, src]);
+    if (m.type === 'result' || m.type === 'done') { this.drain(); return; }
+    if (this.drainTimer) return;
+    const wait = Math.max(0, (this.lastDrain ?? -Infinity) + REDRAW_GAP - performance.now());
+    this.drainTimer = setTimeout(() => { this.drainFrame = requestAnimationFrame(() => this.drain()); }, wait);
+  }
+
+  /** drain draws every queued message, then every chart that changed. */
+  drain() {
+    clearTimeout(this.drainTimer);
+    cancelAnimationFrame(this.drainFrame);
+    this.drainTimer = null;
+    this.lastDrain = performance.now();
+    const q = this.queue;
+    this.queue = [];
+    for (const [m, src] of q) this.draw(m, src);
+    for (const c of this.charts.values()) c.flush(false);
+  }
+
   logLine(text) {
     this.log.append(el('li', { text }));
   }
@@ -390,7 +422,7 @@ export class Panel {
     document.dispatchEvent(new CustomEvent('lab:result', { detail: { experiment: this.id, run: src.run, source: src.kind, metrics: m.metrics, claims: m.claims } }));
     const items = [...this.root.querySelectorAll('.claim')];
     for (const c of m.claims) {
-      let li = items.find((x) => x.dataset.claim === c.claim);
+      const li = items.find((x) => x.querySelector('.claim-text')?.textContent === c.claim);
       if (!li) continue;
       const v = li.querySelector('.verdict');
       v.dataset.verdict = c.verdict;

@@ -57,7 +57,33 @@ func HowVerdicts() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, " or more of the run's CPUs busy while it timed something. The verdict says which.</li></ul><p>A comparison such as “a process costs more than a thread” is a claim about their ratio, and its band pairs the cheap end of one with the dear end of the other: it holds only when the difference is larger than the noise of both. When an experiment takes the two in turns, round after round, it compares them round by round instead: a slow moment of the machine slows both and cancels out, and the band is that of the rounds' ratios. Every result also lists what other programs used of the run's CPUs, so you can see how quiet the machine was.</p></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, " or more of the run's CPUs busy while it timed something. The verdict says which.</li></ul><p>A comparison such as “a process costs more than a thread” is a claim about their ratio, and its band pairs the cheap end of one with the dear end of the other: it holds only when the difference is larger than the noise of both. When an experiment takes the two in turns, round after round, it compares them round by round instead: a slow moment of the machine slows both and cancels out, and the band is that of the rounds' ratios. Every result also lists what other programs used of the run's CPUs, so you can see how quiet the machine was; the server that sends you the run's events is not counted among them.</p><p>Every threshold comes from the claim's words, read the same way in every lesson: “more”, “slower” or “cheaper” is a ratio beyond 1 by more than the noise, and no more than that; “far” is ")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var4 string
+		templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(num(lab.Far))
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/verdicts.templ`, Line: 35, Col: 111}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, " times or more; “most” is half or more; “none” or “stops” is ")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var5 string
+		templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(pct(lab.Nothing))
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/ui/verdicts.templ`, Line: 36, Col: 87}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, " or less; a figure the claim states is that figure. A claim about the CPUs is held to the CPUs this machine lets the run use, so a laptop and a 64-CPU server are each judged by what the words mean there. A claim that needs two CPUs says so in what it expects, and on one CPU it is inconclusive.</p></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

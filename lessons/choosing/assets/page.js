@@ -41,3 +41,22 @@ document.addEventListener('lab:result', (e) => {
     row.querySelector('.recap-when').replaceChildren(t);
   }
 });
+
+// The Workload → solution table: each row's button puts its settings into
+// the lab's form, then moves to the form so that Run is one key away.
+const lab = document.querySelector('[data-experiment="workload-lab"]');
+for (const button of document.querySelectorAll('table.solutions button.preset')) {
+  button.addEventListener('click', () => {
+    if (!lab) return;
+    const form = lab.querySelector('form.params');
+    const set = (name, value) => {
+      const input = form?.querySelector(`[name="${name}"]`);
+      if (input) input.value = value;
+    };
+    set('tasks', button.dataset.tasks);
+    set('cpu_ms', button.dataset.cpuMs);
+    set('io_ms', button.dataset.ioMs);
+    lab.scrollIntoView({ block: 'start' });
+    (lab.querySelector('button.run') ?? form)?.focus({ preventScroll: true });
+  });
+}

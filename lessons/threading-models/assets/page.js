@@ -41,12 +41,16 @@ function gauge(name) {
 }
 
 let live = false;
+let measured = false; // the result's figures are shown: live gauges no longer count
 function update() {
   const dds = panel.querySelectorAll('.gauges dd');
   if (dds.length === 0) {
-    if (live) { live = false; reset(); }
+    if (live || measured) { live = false; measured = false; reset(); }
     return;
   }
+  // The panel draws a run's last gauges and its result in one go, and this
+  // observer hears of the gauges only after the result was shown.
+  if (measured) return;
   live = true;
   for (const model of maps.keys()) {
     const threads = gauge(`${model} kernel threads`);
@@ -59,6 +63,7 @@ if (panel && maps.size > 0) {
   new MutationObserver(update).observe(panel.querySelector('.gauges'), { subtree: true, childList: true, characterData: true });
   document.addEventListener('lab:result', (e) => {
     if (e.detail.experiment !== 'threading-models') return;
+    measured = true;
     // Each model's figures have keys ending in its key (1to1, nto1, mton).
     const metric = (fig, key) => byKey(e.detail.metrics, `${key}.${fig.dataset.modelKey}`)?.value;
     for (const [model, fig] of maps) {
