@@ -23,6 +23,8 @@ type counterRound struct {
 	wall    time.Duration // from the start signal until the last update was in
 }
 
+// snippet:shared-counter
+
 // bump adds 1 to *p the way unguarded code does: load, add, store. It is
 // not inlined, so that every call really goes to memory; a loop that the
 // compiler could see through might keep the counter in a register and
@@ -42,6 +44,8 @@ var increments = map[string]func(p *int64, mu *sync.Mutex){
 	},
 	"atomic": func(p *int64, _ *sync.Mutex) { atomic.AddInt64(p, 1) },
 }
+
+// end snippet
 
 // threadRound runs k OS threads (goroutines locked to threads of their
 // own, with a P each, so that the kernel runs them in parallel where it

@@ -4,7 +4,6 @@
 // the table beside it with the same numbers for people who cannot see it.
 import { fmt, el } from './format.js';
 import { Chart as Kind, Event } from './names.js';
-import { schedKind } from './sched.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 const WIDE = 640, NARROW = 400, H = 300;
@@ -348,13 +347,35 @@ class LaneChart extends Chart {
   }
 }
 
-const kinds = {
-  [Kind.Line]: LineChart, [Kind.Bars]: BarChart, [Kind.Hist]: HistChart, [Kind.Lanes]: LaneChart,
-  [Kind.Sched]: schedKind({ Chart, svg, scale, M, H }),
+const kinds = { [Kind.Line]: LineChart, [Kind.Bars]: BarChart, [Kind.Hist]: HistChart, [Kind.Lanes]: LaneChart };
+
+/** LazyChart stands in for a chart whose module is loaded only by the
+ *  pages that have one (a scheduler's lanes: sched.js), so the others do
+ *  not carry it: it keeps every call until the chart exists, then plays
+ *  them to it in order. */
+class LazyChart {
+  constructor(fig, load) {
+    this.calls = [];
+    load().then((K) => {
+      this.chart = new K(fig);
+      for (const [name, args] of this.calls.splice(0)) this.chart[name](...args);
+    });
+  }
+  call(name, args) { if (this.chart) this.chart[name](...args); else this.calls.push([name, args]); }
+  handle(...a) { this.call('handle', a); }
+  flush(...a) { this.call('flush', a); }
+  reset(...a) { this.call('reset', a); }
+}
+
+let sched;
+const lazy = {
+  [Kind.Sched]: () => (sched ??= import('./sched.js').then((m) => m.schedKind({ Chart, svg, scale, M, H }))),
 };
 
 /** makeChart returns the live chart for a <figure data-kind>. */
 export function makeChart(fig) {
   const K = kinds[fig.dataset.kind];
-  return K ? new K(fig) : null;
+  if (K) return new K(fig);
+  const load = lazy[fig.dataset.kind];
+  return load ? new LazyChart(fig, load) : null;
 }
