@@ -28,6 +28,9 @@ type Runs interface {
 	// Start answers a request for a run and makes v watch what it answers
 	// with: v is sent accepted or offer, then the run's events.
 	Start(req engine.Request, v engine.Viewer) (engine.Started, error)
+	// StartEverywhere queues the instructor's run of req on every host
+	// that is up, and makes v watch them all.
+	StartEverywhere(req engine.Request, v engine.Viewer) ([]*engine.Run, error)
 	// Watch makes v a viewer of a run, this process's or the store's
 	// (engine.ErrUnknownRun if neither has it).
 	Watch(id string, v engine.Viewer) error

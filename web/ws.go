@@ -246,7 +246,20 @@ func (s *Server) handleRun(c *conn, req *protocol.Request) {
 		return
 	}
 	// Accepted or an offer, then the run's events, come from the runs.
-	er := engine.Request{Exp: exp, Params: params, Learner: string(c.who.Learner), Instructor: c.who.Instructor, Fresh: req.Fresh}
+	er := engine.Request{Exp: exp, Params: params, Learner: string(c.who.Learner), Instructor: c.who.Instructor, Fresh: req.Fresh, Host: req.Host}
+	if req.Everywhere {
+		switch {
+		case !c.who.Instructor:
+			c.sendError(req, "only the instructor may run an experiment on every host at once: ask for a run of your own instead")
+		case req.Host != "":
+			c.sendError(req, `a run on every host names no host: send "everywhere" or "host", not both`)
+		default:
+			if _, err := s.Runs.StartEverywhere(er, c); err != nil {
+				c.sendError(req, err.Error())
+			}
+		}
+		return
+	}
 	if _, err := s.Runs.Start(er, c); err != nil {
 		c.sendError(req, err.Error())
 	}

@@ -299,3 +299,10 @@ func TestTooSlowAViewerIsClosed(t *testing.T) {
 		}
 	}
 }
+
+func (f *fakeRuns) StartEverywhere(req engine.Request, v engine.Viewer) ([]*engine.Run, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.requests = append(f.requests, req)
+	return nil, nil
+}

@@ -44,6 +44,7 @@ type Classroom struct {
 	live      map[*engine.Run]time.Time // the instructor's runs, queued or running (zero), or ended lately (when)
 	running   map[*engine.Run]struct{}  // every run measuring now
 	watchers  map[engine.Viewer]struct{}
+	groups    map[string]protocol.Everywhere // the instructor's runs on every host, by group
 	guesses   guessBook
 	lastView  []byte
 }
@@ -61,7 +62,8 @@ func New(cfg Config) *Classroom {
 		cfg.Log = slog.Default()
 	}
 	c := &Classroom{cfg: cfg, followers: map[engine.Viewer]*follower{}, live: map[*engine.Run]time.Time{},
-		running: map[*engine.Run]struct{}{}, watchers: map[engine.Viewer]struct{}{}, guesses: newGuessBook()}
+		running: map[*engine.Run]struct{}{}, watchers: map[engine.Viewer]struct{}{}, groups: map[string]protocol.Everywhere{},
+		guesses: newGuessBook()}
 	c.ctx, c.stop = context.WithCancel(context.Background())
 	c.wg.Add(1)
 	go c.viewLoop()
@@ -123,12 +125,23 @@ const replayFor = 2 * time.Minute
 // playLiveLocked makes a following page watch the instructor's runs of
 // its lesson that are queued, running or ended within replayFor.
 func (c *Classroom) playLiveLocked(v engine.Viewer, f *follower) {
+	told := map[string]bool{} // groups whose Everywhere went out
 	for r, ended := range c.live {
 		switch {
 		case !ended.IsZero() && time.Since(ended) > replayFor:
 			delete(c.live, r)
-		case r.Exp.Lesson == f.lesson:
+			delete(c.groups, r.Group())
+		case r.Exp.Lesson != f.lesson:
+		case r.Group() == "":
 			r.Watch(v, liveMsg(r))
+		case !told[r.Group()]:
+			if g, ok := c.groups[r.Group()]; ok {
+				told[r.Group()] = true
+				v.Send([][]byte{protocol.Encode(g)})
+			}
+			r.Watch(v)
+		default:
+			r.Watch(v)
 		}
 	}
 }
@@ -169,6 +182,28 @@ func (c *Classroom) announceLocked(r *engine.Run, asker engine.Viewer) {
 	}
 }
 
+// Everywhere announces the instructor's runs on every host to the
+// following pages of the lesson: each is sent the group, then watches its
+// runs.
+func (c *Classroom) Everywhere(g protocol.Everywhere, runs []*engine.Run, asker engine.Viewer) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.groups[g.Group] = g
+	msg := protocol.Encode(g)
+	for _, r := range runs {
+		c.live[r] = time.Time{}
+	}
+	for v, f := range c.followers {
+		if v == asker || !f.following || len(runs) == 0 || f.lesson != runs[0].Exp.Lesson {
+			continue
+		}
+		v.Send([][]byte{msg})
+		for _, r := range runs {
+			r.Watch(v)
+		}
+	}
+}
+
 // ---- The engine's moments (engine.Class).
 
 // Requested opens a round of guesses when the instructor asks for a run.
@@ -181,9 +216,10 @@ func (c *Classroom) Requested(exp *lab.Experiment, instructor bool) {
 	c.openRoundLocked(exp)
 }
 
-// Queued announces a new run of the instructor's.
+// Queued announces a new run of the instructor's (one of a group on every
+// host is announced with its group).
 func (c *Classroom) Queued(r *engine.Run, learner string, v engine.Viewer) {
-	if !r.Presenter() {
+	if !r.Presenter() || r.Group() != "" {
 		return
 	}
 	c.mu.Lock()

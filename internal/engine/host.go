@@ -51,10 +51,15 @@ type slot struct {
 	run   *Run
 	runs  int
 	seen  time.Time
+	alive bool // its loop runs (see Scheduler.measure)
 }
 
 func (sl *slot) info() HostInfo {
-	hi := HostInfo{Name: sl.host.Name(), Host: sl.host.Facts(), State: sl.state, Runs: sl.runs, Seen: sl.seen}
+	seen := time.Now() // a host that is not a Seer is always there
+	if s, ok := sl.host.(Seer); ok {
+		seen = s.Seen()
+	}
+	hi := HostInfo{Name: sl.host.Name(), Host: sl.host.Facts(), State: sl.state, Runs: sl.runs, Seen: seen.UTC().Truncate(time.Second)}
 	if sl.run != nil {
 		hi.Run = sl.run.ID
 	}

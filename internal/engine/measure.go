@@ -12,7 +12,12 @@ import (
 // host measure it, and finishes it, one run at a time, until the
 // scheduler closes.
 func (s *Scheduler) measure(sl *slot) {
-	defer s.wg.Done()
+	defer func() {
+		s.mu.Lock()
+		sl.alive = false
+		s.mu.Unlock()
+		s.wg.Done()
+	}()
 	for {
 		r, ctx, cancel := s.next(sl)
 		if r == nil {
@@ -26,22 +31,26 @@ func (s *Scheduler) measure(sl *slot) {
 }
 
 // next waits for a run the host may take and starts it there; nil when
-// the scheduler closes.
+// the scheduler closes or the host is gone.
 func (s *Scheduler) next(sl *slot) (*Run, context.Context, context.CancelCauseFunc) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var r *Run
-	for !s.closed {
-		if r = s.queue.pop(!s.paused); r != nil {
+	for !s.closed && sl.state != HostGone {
+		if r = s.queue.pop(!s.paused, func(r *Run) bool { return s.mayTakeLocked(sl, r) }); r != nil {
 			break
 		}
 		s.cond.Wait()
 	}
-	if s.closed {
+	if s.closed || sl.state == HostGone {
 		return nil, nil, nil
 	}
+	name := sl.host.Name()
+	if r.pin == "" && !s.upLocked(s.affinity[r.owner]) {
+		s.affinity[r.owner] = name // their next runs come here too, while it is up
+	}
 	ctx, cancel := context.WithCancelCause(s.ctx)
-	r.begin(sl.host.Name(), cancel)
+	r.begin(name, cancel)
 	sl.state, sl.run, sl.seen = HostMeasuring, r, time.Now()
 	s.class.Began(r)
 	s.updatePositionsLocked()
@@ -81,6 +90,7 @@ func (s *Scheduler) janitor() {
 func (s *Scheduler) finish(r *Run, out runlog.Outcome) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	viewers := r.viewerList()
 	if !r.finish(out) {
 		return
 	}
@@ -89,7 +99,10 @@ func (s *Scheduler) finish(r *Run, out runlog.Outcome) {
 	}
 	for _, sl := range s.slots {
 		if sl.run == r {
-			sl.state, sl.run, sl.seen = HostIdle, nil, time.Now()
+			if sl.state != HostGone {
+				sl.state = HostIdle
+			}
+			sl.run, sl.seen = nil, time.Now()
 			sl.runs++
 			if info := r.Info(); out.Status == protocol.StatusOK {
 				s.recordDurationLocked(r.Exp.ID, info.Ended.Sub(info.Began))
@@ -101,6 +114,40 @@ func (s *Scheduler) finish(r *Run, out runlog.Outcome) {
 	}
 	s.keepLocked(r)
 	s.class.Ended(r, out)
+	if out.Status == protocol.StatusInterrupted {
+		s.retryLocked(r, viewers)
+	}
 	s.updatePositionsLocked()
 	s.log.Info("run finished", "run", r.ID, "experiment", r.Exp.ID, "host", r.Info().Host, "status", out.Status, "error", out.Error)
+}
+
+// retryLocked asks once more for a run whose host went away, at the front
+// of the queue, for whoever still watches it: their pages are sent the new
+// run (accepted, with retry_of), and it goes to another host. A run that
+// named its host, or measured again already, is not retried.
+func (s *Scheduler) retryLocked(r *Run, viewers []Viewer) {
+	if s.closed || r.retry != "" || r.pin != "" || len(viewers) == 0 {
+		return
+	}
+	learners := r.Requesters()
+	if len(learners) == 0 {
+		return
+	}
+	if _, busy := s.active[r.key]; busy {
+		return // someone asked again already: that run is theirs
+	}
+	n := s.newRunLocked(Request{Exp: r.Exp, Params: r.Params, Learner: r.owner, Instructor: r.Presenter()}, r.key)
+	n.retry = r.ID
+	if s.affinity[r.owner] == r.Info().Host {
+		delete(s.affinity, r.owner)
+	}
+	s.queue.pushFront(n)
+	owner := r.owner
+	n.ask(learners)
+	for _, v := range viewers {
+		n.accept(v, owner, false)
+	}
+	s.class.Queued(n, owner, nil)
+	s.log.Info("run measured again after its host went away", "run", n.ID, "retry_of", r.ID)
+	s.cond.Broadcast()
 }

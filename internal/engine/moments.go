@@ -2,6 +2,7 @@ package engine
 
 import (
 	"conclab/internal/lab"
+	"conclab/internal/protocol"
 	"conclab/internal/runlog"
 )
 
@@ -26,14 +27,18 @@ type Class interface {
 	Began(r *Run)
 	// Ended: r finished, however it ended.
 	Ended(r *Run, out runlog.Outcome)
+	// Everywhere: the instructor's runs of one experiment on every host
+	// were queued, as group; v watches them.
+	Everywhere(group protocol.Everywhere, runs []*Run, v Viewer)
 }
 
 // noClass is the Class of a scheduler without a classroom.
 type noClass struct{}
 
-func (noClass) Requested(*lab.Experiment, bool)   {}
-func (noClass) Queued(*Run, string, Viewer)       {}
-func (noClass) Joined(*Run, string, Viewer, bool) {}
-func (noClass) Offered(*Run, string)              {}
-func (noClass) Began(*Run)                        {}
-func (noClass) Ended(*Run, runlog.Outcome)        {}
+func (noClass) Requested(*lab.Experiment, bool)                {}
+func (noClass) Queued(*Run, string, Viewer)                    {}
+func (noClass) Joined(*Run, string, Viewer, bool)              {}
+func (noClass) Offered(*Run, string)                           {}
+func (noClass) Began(*Run)                                     {}
+func (noClass) Ended(*Run, runlog.Outcome)                     {}
+func (noClass) Everywhere(protocol.Everywhere, []*Run, Viewer) {}

@@ -1,5 +1,7 @@
 package engine
 
+import "slices"
+
 // queue holds the runs waiting for their turn. The instructor's runs go
 // first, in the order asked; students' runs are taken round-robin across
 // learners — one from each learner in turn — so that one student's burst
@@ -33,29 +35,53 @@ func (q *queue) push(r *Run) {
 	q.byOwner[r.owner] = append(q.byOwner[r.owner], r)
 }
 
-// pop takes the next run: the instructor's first, then the learner whose
-// turn it is, who then goes to the back of the line. With students false
-// only the instructor's runs are taken (students' runs are paused).
-func (q *queue) pop(students bool) *Run {
-	if len(q.first) > 0 {
-		r := q.first[0]
-		q.first = q.first[1:]
-		return r
+// pop takes the next run a host may take (ok says which): the
+// instructor's first, in the order asked, then the learner whose turn it
+// is and who has a run the host may take, who then goes to the back of
+// the line. With students false only the instructor's runs are taken
+// (students' runs are paused).
+func (q *queue) pop(students bool, ok func(*Run) bool) *Run {
+	for i, r := range q.first {
+		if ok(r) {
+			q.first = append(q.first[:i:i], q.first[i+1:]...)
+			return r
+		}
 	}
-	if !students || len(q.turns) == 0 {
+	if !students {
 		return nil
 	}
-	owner := q.turns[0]
-	rs := q.byOwner[owner]
-	r := rs[0]
-	q.turns = q.turns[1:]
-	if len(rs) > 1 {
-		q.byOwner[owner] = rs[1:]
-		q.turns = append(q.turns, owner)
-	} else {
-		delete(q.byOwner, owner)
+	for t, owner := range q.turns {
+		rs := q.byOwner[owner]
+		for i, r := range rs {
+			if !ok(r) {
+				continue
+			}
+			q.turns = append(q.turns[:t:t], q.turns[t+1:]...)
+			if len(rs) > 1 {
+				q.byOwner[owner] = append(rs[:i:i], rs[i+1:]...)
+				q.turns = append(q.turns, owner)
+			} else {
+				delete(q.byOwner, owner)
+			}
+			return r
+		}
 	}
-	return r
+	return nil
+}
+
+// pushFront puts a run back at the front of its line, and its owner's
+// turn first: a run handed back by a host that went away.
+func (q *queue) pushFront(r *Run) {
+	if r.Presenter() {
+		q.first = append([]*Run{r}, q.first...)
+		return
+	}
+	if len(q.byOwner[r.owner]) == 0 {
+		q.turns = append([]string{r.owner}, q.turns...)
+	} else if i := slices.Index(q.turns, r.owner); i > 0 {
+		q.turns = append(append([]string{r.owner}, q.turns[:i]...), q.turns[i+1:]...)
+	}
+	q.byOwner[r.owner] = append([]*Run{r}, q.byOwner[r.owner]...)
 }
 
 // remove takes r out of the queue wherever it is; false if it is not there.

@@ -49,6 +49,9 @@ type Run struct {
 	key   string
 	pace  time.Duration // see Config.Pace
 	owner string        // the learner who first asked for it
+	pin   string        // the host it must run on ("" for any)
+	group string        // the instructor's run on every host it belongs to, if any
+	retry string        // the run it measures again, after its host went away
 
 	mu         sync.Mutex
 	presenter  bool // the instructor asked for it: it goes first and plays on followers' pages
@@ -118,6 +121,13 @@ func (r *Run) Info() Info {
 		Created: r.Created, Began: r.began, Ended: r.ended, Result: r.outcome.Result,
 	}
 }
+
+// Group is the id of the instructor's run on every host this run belongs
+// to ("" for none).
+func (r *Run) Group() string { return r.group }
+
+// Pin is the host the run must be measured on ("" for any).
+func (r *Run) Pin() string { return r.pin }
 
 // Presenter reports whether the instructor asked for the run.
 func (r *Run) Presenter() bool {
@@ -277,7 +287,8 @@ func (r *Run) accept(v Viewer, learner string, joined bool) {
 	if _, ok := r.viewers[v]; !ok {
 		viewers++
 	}
-	accepted := protocol.Encode(protocol.Accepted{Run: r.ID, Experiment: r.Exp.ID, Joined: joined, Params: r.Params, Viewers: viewers})
+	accepted := protocol.Encode(protocol.Accepted{Run: r.ID, Experiment: r.Exp.ID, Joined: joined, Params: r.Params, Viewers: viewers,
+		Host: r.pin, RetryOf: r.retry})
 	r.watchLocked(v, accepted)
 }
 
@@ -343,6 +354,17 @@ func (r *Run) removeViewerLocked(v Viewer) {
 	}
 }
 
+// viewerList is who watches the run now.
+func (r *Run) viewerList() []Viewer {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]Viewer, 0, len(r.viewers))
+	for v := range r.viewers {
+		out = append(out, v)
+	}
+	return out
+}
+
 func (r *Run) viewerCount() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -354,6 +376,15 @@ func (r *Run) isRequester(learner string) bool {
 	defer r.mu.Unlock()
 	_, ok := r.requesters[learner]
 	return ok
+}
+
+// ask makes learners requesters of a run nobody watches yet.
+func (r *Run) ask(learners []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, l := range learners {
+		r.requesters[l] = struct{}{}
+	}
 }
 
 // setTape gives the run its record beyond this process.

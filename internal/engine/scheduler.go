@@ -105,6 +105,9 @@ type Request struct {
 	Instructor bool
 	// Fresh skips the offer of a recent identical run.
 	Fresh bool
+	// Host names the measuring host the run must be measured on ("" for
+	// whichever the scheduler picks).
+	Host string
 }
 
 // Started says how Start answered a request.
@@ -139,6 +142,7 @@ type Scheduler struct {
 	finished []*Run          // kept in memory, oldest first
 	latest   map[string]*Run // newest ok run of each experiment measured by this process
 	took     map[string][]time.Duration
+	affinity map[string]string // learner → the host that measures their runs
 
 	started atomic.Int64 // runs handed to hosts
 }
@@ -153,12 +157,12 @@ func NewScheduler(hosts []Host, cfg Config, log *slog.Logger) *Scheduler {
 	s := &Scheduler{
 		cfg: cfg, log: log, class: cfg.Class, queue: newQueue(),
 		active: map[string]*Run{}, byID: map[string]*Run{}, latest: map[string]*Run{},
-		took: map[string][]time.Duration{},
+		took: map[string][]time.Duration{}, affinity: map[string]string{},
 	}
 	s.cond = sync.NewCond(&s.mu)
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	for _, h := range hosts {
-		sl := &slot{host: h, state: HostIdle, seen: time.Now()}
+		sl := &slot{host: h, state: HostIdle, seen: time.Now(), alive: true}
 		s.slots = append(s.slots, sl)
 		s.wg.Add(1)
 		go s.measure(sl)
@@ -176,11 +180,14 @@ func NewScheduler(hosts []Host, cfg Config, log *slog.Logger) *Scheduler {
 // then its replay); otherwise a new run is queued (Accepted, its place in
 // the queue, then its events as they come).
 func (s *Scheduler) Start(req Request, v Viewer) (Started, error) {
-	key := req.Exp.ID + " " + req.Params.Key()
+	key := runKey(req.Exp, req.Params, req.Host)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return Started{}, ErrClosed
+	}
+	if err := s.checkPinLocked(req.Host); err != nil {
+		return Started{}, err
 	}
 	s.class.Requested(req.Exp, req.Instructor)
 	if r := s.active[key]; r != nil {
@@ -217,19 +224,36 @@ func (s *Scheduler) Start(req Request, v Viewer) (Started, error) {
 		wait := s.waitLocked()
 		return Started{}, fmt.Errorf("%w: %d runs are already waiting, and no earlier run of this experiment can be shown instead; a new one could start in about %s — try again then", ErrQueueFull, waiting, wait.Round(time.Second))
 	}
-	r := newRun(NewID(), req.Exp, req.Params, key, s.cfg.Pace, req.Learner, req.Instructor)
-	if s.cfg.Archive != nil {
-		r.setTape(s.cfg.Archive.Record(runlog.Record{ID: r.ID, Experiment: r.Exp.ID, Lesson: r.Exp.Lesson, Params: r.Params,
-			Learner: req.Learner, Instructor: req.Instructor, Created: r.Created}, r.Log))
-	}
-	s.active[key] = r
-	s.byID[r.ID] = r
+	r := s.newRunLocked(req, key)
 	s.queue.push(r)
 	s.updatePositionsLocked()
 	r.accept(v, req.Learner, false)
 	s.class.Queued(r, req.Learner, v)
 	s.cond.Broadcast()
 	return Started{Run: r}, nil
+}
+
+// runKey is what makes two requests identical: the experiment, its
+// parameters, and the host named, if any.
+func runKey(exp *lab.Experiment, p lab.Params, host string) string {
+	key := exp.ID + " " + p.Key()
+	if host != "" {
+		key += " @" + host
+	}
+	return key
+}
+
+// newRunLocked makes a run for req, recorded and counted active.
+func (s *Scheduler) newRunLocked(req Request, key string) *Run {
+	r := newRun(NewID(), req.Exp, req.Params, key, s.cfg.Pace, req.Learner, req.Instructor)
+	r.pin = req.Host
+	if s.cfg.Archive != nil {
+		r.setTape(s.cfg.Archive.Record(runlog.Record{ID: r.ID, Experiment: r.Exp.ID, Lesson: r.Exp.Lesson, Params: r.Params,
+			Learner: req.Learner, Instructor: req.Instructor, Created: r.Created}, r.Log))
+	}
+	s.active[key] = r
+	s.byID[r.ID] = r
+	return r
 }
 
 // offerLocked makes v watch a finished run, after an Offer that says why.

@@ -53,6 +53,8 @@ type Request struct {
 	Claim      *int           `json:"claim,omitempty"`      // predict: the claim's index
 	Value      any            `json:"value,omitempty"`      // predict: a number, or the text of a choice
 	On         *bool          `json:"on,omitempty"`         // follow: whether to follow the instructor
+	Host       string         `json:"host,omitempty"`       // run: the measuring host to run on
+	Everywhere bool           `json:"everywhere,omitempty"` // run, the instructor only: one run on every measuring host
 }
 
 // A Message is one message the server sends; Type names it.
@@ -66,6 +68,8 @@ type Accepted struct {
 	Joined     bool   `json:"joined"` // an identical run was already queued or running
 	Params     any    `json:"params"` // the validated parameters, defaults filled in
 	Viewers    int    `json:"viewers"`
+	Host       string `json:"host,omitempty"`     // the host it was asked to run on, if one was named
+	RetryOf    string `json:"retry_of,omitempty"` // the run it measures again, whose host went away
 }
 
 // Queued is a waiting run's place in the queue, sent whenever it changes.
@@ -194,6 +198,22 @@ type LessonCount struct {
 	Learners int    `json:"learners"`
 }
 
+// Everywhere answers the instructor's request to run an experiment on
+// every measuring host at once ({"op":"run",...,"everywhere":true}): one
+// run per host, each of whose events follows. Followers are sent it too.
+type Everywhere struct {
+	Group      string    `json:"group"`
+	Experiment string    `json:"experiment"`
+	Params     any       `json:"params"`
+	Runs       []HostRun `json:"runs"`
+}
+
+// HostRun is one host's run of an Everywhere group.
+type HostRun struct {
+	Run  string `json:"run"`
+	Host string `json:"host"`
+}
+
 // Following confirms a follow request: whether the page now follows the
 // instructor.
 type Following struct {
@@ -226,19 +246,20 @@ type Error struct {
 	Run        string `json:"run,omitempty"`
 }
 
-func (Accepted) Type() string  { return "accepted" }
-func (Offer) Type() string     { return "offer" }
-func (Present) Type() string   { return "present" }
-func (Class) Type() string     { return "class" }
-func (Predicted) Type() string { return "predicted" }
-func (Scored) Type() string    { return "scored" }
-func (Reveal) Type() string    { return "reveal" }
-func (Queued) Type() string    { return "queued" }
-func (Live) Type() string      { return "live" }
-func (Left) Type() string      { return "left" }
-func (Following) Type() string { return "following" }
-func (Done) Type() string      { return "done" }
-func (Error) Type() string     { return "error" }
+func (Accepted) Type() string   { return "accepted" }
+func (Offer) Type() string      { return "offer" }
+func (Present) Type() string    { return "present" }
+func (Class) Type() string      { return "class" }
+func (Predicted) Type() string  { return "predicted" }
+func (Scored) Type() string     { return "scored" }
+func (Reveal) Type() string     { return "reveal" }
+func (Queued) Type() string     { return "queued" }
+func (Live) Type() string       { return "live" }
+func (Left) Type() string       { return "left" }
+func (Following) Type() string  { return "following" }
+func (Everywhere) Type() string { return "everywhere" }
+func (Done) Type() string       { return "done" }
+func (Error) Type() string      { return "error" }
 
 // ErrorFor is an Error answering req.
 func ErrorFor(req *Request, message string) Error {
