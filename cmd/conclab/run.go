@@ -122,11 +122,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return importRun(args, stdout, stderr)
 	case "check":
 		return check(ctx, reg, args, stdout, stderr)
+	case "worker":
+		return worker(ctx, reg, args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return usageError("unknown command %q; the commands are serve, list, run, check, history, show, export, import and loadtest (see conclab help)", cmd)
+	return usageError("unknown command %q; the commands are serve, worker, list, run, check, history, show, export, import and loadtest (see conclab help)", cmd)
 }
 
 // newFlags returns a flag set whose errors come back as exit code 2.

@@ -29,7 +29,12 @@ func serve(ctx context.Context, c *course.Course, args []string, stdout, stderr 
 	key := fs.String("instructor-key", os.Getenv("CONCLAB_INSTRUCTOR_KEY"), "the instructor's key (default $CONCLAB_INSTRUCTOR_KEY, else a random one printed at start)")
 	data := dataFlag(fs)
 	keep := fs.Int("keep-runs", 1000, "runs the store keeps; past it, the oldest are pruned")
+	hf := hostFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	fo, err := hf.options()
+	if err != nil {
 		return err
 	}
 	if *parallel < 1 || *parallel > 16 {
@@ -59,11 +64,21 @@ func serve(ctx context.Context, c *course.Course, args []string, stdout, stderr 
 		return usageError("cannot listen on %s: %v", *addr, err)
 	}
 	st := openServeStore(c, *data, *keep, log)
-	opts := app.Options{Course: c, Scheduler: engine.Config{Queue: *queue}, Parallel: *parallel, Log: log, InstructorKey: *key, Store: st}
+	opts := app.Options{Course: c, Scheduler: engine.Config{Queue: *queue}, Parallel: *parallel, Log: log, InstructorKey: *key, Store: st,
+		ElsewhereOnly: !hf.here}
 	if *origins != "" {
 		opts.OriginPatterns = strings.Split(*origins, ",")
 	}
 	a := app.New(opts)
+	if st.Health().Saving {
+		fo.DataDir = *data
+	}
+	fl, err := a.OpenFleet(fo)
+	if err != nil {
+		a.Close()
+		ln.Close()
+		return &exitError{code: 1, msg: "cannot open the course to measuring hosts: " + err.Error()}
+	}
 	hs := &http.Server{
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -80,6 +95,7 @@ func serve(ctx context.Context, c *course.Course, args []string, stdout, stderr 
 	fmt.Fprintf(stdout, "Concurrency Lab is running at %s/\nOpen it in a browser. Press Ctrl+C to stop.\n", url)
 	// The one place the key is shown: it is never logged.
 	fmt.Fprintf(stdout, "Instructor link (keep it to yourself): %s/class?key=%s\n", url, a.InstructorKey)
+	hf.announce(stdout, stderr, fl, fo)
 	switch h := st.Health(); {
 	case h.Saving:
 		fmt.Fprintf(stdout, "Runs are kept in %s (choose with --data DIR; --data \"\" keeps them in memory only).\n", st.Where())

@@ -13,9 +13,12 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/nats-io/nats.go"
+
 	"conclab/internal/classroom"
 	"conclab/internal/course"
 	"conclab/internal/engine"
+	"conclab/internal/fleet"
 	"conclab/internal/learner"
 	"conclab/internal/probe"
 	"conclab/internal/runner"
@@ -35,6 +38,9 @@ type Options struct {
 	// HostName names this machine as a measuring host; empty takes its
 	// hostname.
 	HostName string
+	// ElsewhereOnly leaves this machine out of measuring: only hosts that
+	// join over the network measure (see App.OpenFleet).
+	ElsewhereOnly bool
 	// Log receives the server's log; nil means slog.Default().
 	Log *slog.Logger
 	// Exe is the binary the runner starts as each run's child; empty
@@ -64,6 +70,11 @@ type App struct {
 	Store     *store.Store
 	// InstructorKey is the key of the instructor link /class?key=KEY.
 	InstructorKey string
+
+	log   *slog.Logger
+	nats  *fleet.Embedded // the embedded NATS server, when there is one
+	nc    *nats.Conn
+	fleet *fleet.Coordinator
 }
 
 // NewKey makes a random instructor key: 24 characters, 120 bits.
@@ -108,12 +119,16 @@ func New(o Options) *App {
 	class := classroom.New(classroom.Config{Snapshot: func() engine.Snapshot { return sched.Snapshot() }, Guesses: st, Log: log})
 	cfg := o.Scheduler
 	cfg.Archive, cfg.Registry, cfg.Class = st, o.Course.Registry(), class
-	sched = engine.NewScheduler(localHosts(rn, o.Parallel), cfg, log)
+	var hosts []engine.Host
+	if !o.ElsewhereOnly {
+		hosts = localHosts(rn, o.Parallel)
+	}
+	sched = engine.NewScheduler(hosts, cfg, log)
 	host := probe.ReadHost()
 	host.Name = (&runner.Local{Runner: rn}).Name()
 	srv := &web.Server{Course: o.Course, Runs: sched, Class: class, Store: st, Host: host, Log: log, OriginPatterns: o.OriginPatterns,
 		Signer: learner.NewSigner(o.Secret), InstructorKey: o.InstructorKey}
-	return &App{Course: o.Course, Runner: rn, Scheduler: sched, Class: class, Server: srv, Store: st, InstructorKey: o.InstructorKey}
+	return &App{Course: o.Course, Runner: rn, Scheduler: sched, Class: class, Server: srv, Store: st, InstructorKey: o.InstructorKey, log: log}
 }
 
 // localHosts is this machine as n measuring hosts (at least one), each
@@ -147,7 +162,16 @@ func (a *App) Handler() http.Handler { return a.Server.Routes() }
 // processes are gone, then writes what the store still holds and closes
 // it.
 func (a *App) Close() {
+	if a.fleet != nil {
+		a.fleet.Close()
+	}
 	a.Scheduler.Close()
+	if a.nc != nil {
+		a.nc.Close()
+	}
+	if a.nats != nil {
+		a.nats.Shutdown()
+	}
 	a.Class.Close()
 	if err := a.Store.Close(); err != nil {
 		a.Server.Log.Warn("closing the store", "err", err)
