@@ -27,6 +27,10 @@ type Config struct {
 	// Guesses keeps learners' scored guesses (the store); nil keeps them
 	// in memory only.
 	Guesses GuessLog
+	// Answers reads the answers given so far to some questions (the
+	// store), so that an assignment counts those given before it; nil
+	// counts only those given while it is assigned.
+	Answers func(questions []string) ([]Answer, error)
 	// Log receives what went wrong; nil means slog.Default().
 	Log *slog.Logger
 }
@@ -45,6 +49,7 @@ type Classroom struct {
 	running   map[*engine.Run]struct{}  // every run measuring now
 	watchers  map[engine.Viewer]struct{}
 	guesses   guessBook
+	assigned  *assignment // what the instructor assigned last (assign.go)
 	lastView  []byte
 }
 
@@ -144,9 +149,13 @@ func (c *Classroom) Leave(v engine.Viewer) {
 // Present sends every following page, whatever lesson it is on, to a
 // lesson and a place on its page.
 func (c *Classroom) Present(lesson, anchor string) {
-	msg := protocol.Encode(protocol.Present{Lesson: lesson, Anchor: anchor})
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.presentLocked(lesson, anchor)
+}
+
+func (c *Classroom) presentLocked(lesson, anchor string) {
+	msg := protocol.Encode(protocol.Present{Lesson: lesson, Anchor: anchor})
 	for v, f := range c.followers {
 		if f.following && !v.Send([][]byte{msg}) {
 			delete(c.followers, v)

@@ -53,6 +53,8 @@ type Request struct {
 	Claim      *int           `json:"claim,omitempty"`      // predict: the claim's index
 	Value      any            `json:"value,omitempty"`      // predict: a number, or the text of a choice
 	On         *bool          `json:"on,omitempty"`         // follow: whether to follow the instructor
+
+	AssignTarget // assign: the exercise, question or self-check (assign.go)
 }
 
 // A Message is one message the server sends; Type names it.
@@ -123,6 +125,9 @@ type Class struct {
 	Lessons  []LessonCount `json:"lessons"` // learners on each lesson page, now
 	Learners int           `json:"learners"`
 	Guesses  []Guesses     `json:"guesses"` // the rounds of guesses the instructor has opened
+
+	// Assignment is what the instructor assigned last, tallied (assign.go).
+	Assignment *Assignment `json:"assignment,omitempty"`
 }
 
 // ClassRun is a queued or running run as the instructor sees it.
