@@ -13,6 +13,7 @@ import (
 	"conclab/internal/protocol"
 	"conclab/internal/store"
 	"conclab/internal/teach"
+	"conclab/web/ui"
 )
 
 // Class mode's assignments (internal/protocol/assign.go): the instructor
@@ -77,6 +78,27 @@ func (s *Server) task(req *protocol.Request) (classroom.Task, error) {
 	}
 	a.Kind, a.Title, a.Anchor = protocol.AssignSelfCheck, "The self-check of "+l.Title, "self-check"
 	return classroom.Task{Assigned: a, Questions: l.Teach.Questions}, nil
+}
+
+// assignOptions is what the dashboard offers to assign: for each lesson,
+// its exercises, its whole self-check, then each of its questions.
+func (s *Server) assignOptions() []ui.AssignOption {
+	var out []ui.AssignOption
+	for _, l := range s.Course.Lessons() {
+		if l.Page == nil {
+			continue
+		}
+		for _, x := range l.Teach.Exercises {
+			out = append(out, ui.AssignOption{Lesson: l.Slug, Value: "exercise:" + x.ID, Label: "Exercise: " + x.Title})
+		}
+		if n := len(l.Teach.Questions); n > 0 {
+			out = append(out, ui.AssignOption{Lesson: l.Slug, Value: "self-check", Label: fmt.Sprintf("The whole self-check (%d questions)", n)})
+		}
+		for i, q := range l.Teach.Questions {
+			out = append(out, ui.AssignOption{Lesson: l.Slug, Value: "question:" + q.ID, Label: fmt.Sprintf("Question %d: %s", i+1, ui.Short(q.Text, 70))})
+		}
+	}
+	return out
 }
 
 // tellClass reports an answer the store kept to the classroom, for the

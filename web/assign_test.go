@@ -166,6 +166,18 @@ func TestAssignOverTheWebsocket(t *testing.T) {
 		return q[0]["done"] == 1.0 && q[0]["right"] == 1.0 && q[0]["answered"] == 2.0
 	})
 
+	// The dashboard, as it is first drawn: what can be assigned, and the tally.
+	_, page := getAs(t, s.url+"/class", teacher)
+	for _, want := range []string{`data-testid="assign-form"`, `value="exercise:bench-ex" data-lesson="test-bench"`, `value="self-check" data-lesson="context-switching"`,
+		`value="question:cs-q-saves"`, "Exercise: Hold briefly", "2 answered; 1 done (their runs are in), 1 of them right."} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the dashboard lacks %q", want)
+		}
+	}
+	if strings.Contains(page, `<tr data-right`) {
+		t.Error("an exercise's tally marks a right answer: its runs decide it")
+	}
+
 	// The CSV: every answer, the instructor's only.
 	for _, cookie := range []string{"", cookies["ann"]} {
 		if resp, _ := getAs(t, s.url+"/class/answers.csv", cookie); resp.StatusCode != http.StatusForbidden {
