@@ -76,7 +76,7 @@ func (s *Server) task(req *protocol.Request) (classroom.Task, error) {
 	if len(l.Teach.Questions) == 0 {
 		return classroom.Task{}, fmt.Errorf("lesson %s has no self-check", l.Slug)
 	}
-	a.Kind, a.Title, a.Anchor = protocol.AssignSelfCheck, "The self-check of "+l.Title, "self-check"
+	a.Kind, a.Title, a.Anchor = protocol.AssignSelfCheck, l.Title, "self-check"
 	return classroom.Task{Assigned: a, Questions: l.Teach.Questions}, nil
 }
 

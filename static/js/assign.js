@@ -45,7 +45,7 @@ export class AssignPanel {
 
   /** assigned takes the server's confirmation. */
   assigned(m) {
-    this.status.textContent = `Assigned: every follower is at “${m.title}”.`;
+    this.status.textContent = `Assigned: ${KINDS[m.kind]?.toLowerCase() ?? 'question'} “${m.title}”. Every follower is there now.`;
   }
 
   /** refused takes the server's error for an assign request. */
@@ -64,7 +64,7 @@ export class AssignPanel {
     }
     this.box.replaceChildren(
       el('h3', { text: `${KINDS[a.kind] ?? 'Question'}: ${a.title}` }),
-      el('p', { class: 'assignment-learners', text: `${a.learners} learners on its lesson's page now.` }),
+      el('p', { class: 'assignment-learners', text: `${a.learners} learner${a.learners === 1 ? '' : 's'} on its lesson's page now.` }),
       ...a.questions.map((q) => tally(q, a.kind === 'self-check')));
   }
 }
@@ -95,7 +95,7 @@ function tallyLine(q) {
   if (q.done !== undefined) s += `; ${q.done} done (their runs are in), ${q.right} of them right`;
   else s += `, ${q.right} right`;
   if (q.min !== undefined) s += `. Lowest ${fmt(q.min)}, median ${fmt(q.median)}, highest ${fmt(q.max)}${q.unit ? ' ' + q.unit : ''}`;
-  if (q.key) s += `. The right answer: ${q.key}`;
+  if (q.key && !q.choices) s += `. The right answer: ${q.key}`; // a choice's is marked in its table
   return s + '.';
 }
 

@@ -53,8 +53,8 @@ func tallyLine(q protocol.Tally) string {
 	if q.Min != nil {
 		s += fmt.Sprintf(". Lowest %s, median %s, highest %s", format.Number(*q.Min), format.Number(*q.Median), format.Figure(*q.Max, q.Unit))
 	}
-	if q.Key != "" {
-		s += ". The right answer: " + q.Key
+	if q.Key != "" && len(q.Choices) == 0 {
+		s += ". The right answer: " + q.Key // a choice's is marked in its table
 	}
 	return s + "."
 }
@@ -98,4 +98,9 @@ func unitOf(q protocol.Tally) string {
 		return ""
 	}
 	return " (" + q.Unit + ")"
+}
+
+// learnersLine says how many learners have the assignment's lesson open.
+func learnersLine(n int) string {
+	return fmt.Sprintf("%d learner%s on its lesson's page now.", n, format.Plural(n))
 }
