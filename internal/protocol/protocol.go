@@ -43,6 +43,8 @@ const OpPredict = "predict"
 
 // Request is a message from the page: {"op": ..., ...}.
 type Request struct {
+	AssignTarget // assign: the exercise, question or self-check (assign.go)
+
 	Op         string         `json:"op"`
 	Experiment string         `json:"experiment,omitempty"` // run
 	Params     map[string]any `json:"params,omitempty"`     // run: the experiment's parameters, checked on the server
@@ -53,8 +55,6 @@ type Request struct {
 	Claim      *int           `json:"claim,omitempty"`      // predict: the claim's index
 	Value      any            `json:"value,omitempty"`      // predict: a number, or the text of a choice
 	On         *bool          `json:"on,omitempty"`         // follow: whether to follow the instructor
-
-	AssignTarget // assign: the exercise, question or self-check (assign.go)
 }
 
 // A Message is one message the server sends; Type names it.
