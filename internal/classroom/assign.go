@@ -40,9 +40,12 @@ type Answer struct {
 type assignment struct {
 	task Task
 	// class is who counts: the learners with a page of the course open
-	// when it was assigned, and anyone who answers while it is.
+	// when it was assigned or since, and anyone who answers while it is.
 	class   map[string]bool
 	answers map[string]map[string]Answer // question → learner → answer
+	// waiting is the earlier answers of learners not in class (yet), by
+	// learner: they count once the learner opens a page of the course.
+	waiting map[string][]Answer
 }
 
 // Assign gives the class a task: every following page is sent to it, and
@@ -50,7 +53,7 @@ type assignment struct {
 // gave before too, read with Config.Answers. The error says those could
 // not be read; the task is assigned all the same.
 func (c *Classroom) Assign(t Task) error {
-	a := &assignment{task: t, class: map[string]bool{}, answers: map[string]map[string]Answer{}}
+	a := &assignment{task: t, class: map[string]bool{}, answers: map[string]map[string]Answer{}, waiting: map[string][]Answer{}}
 	ids := make([]string, len(t.Questions))
 	for i, q := range t.Questions {
 		ids[i] = q.ID
@@ -77,11 +80,29 @@ func (c *Classroom) Assign(t Task) error {
 		return err // assigned again meanwhile
 	}
 	for _, ans := range earlier {
-		if a.class[ans.Learner] {
+		switch {
+		case ans.Learner == t.Instructor:
+		case a.class[ans.Learner]:
 			a.add(ans)
+		default:
+			a.waiting[ans.Learner] = append(a.waiting[ans.Learner], ans)
 		}
 	}
 	return err
+}
+
+// joinLocked counts a learner who opens a page of the course in the
+// class of the assignment, with their earlier answers.
+func (c *Classroom) joinLocked(learner string, instructor bool) {
+	a := c.assigned
+	if a == nil || instructor || learner == a.task.Instructor || a.class[learner] {
+		return
+	}
+	a.class[learner] = true
+	for _, ans := range a.waiting[learner] {
+		a.add(ans)
+	}
+	delete(a.waiting, learner)
 }
 
 // Answered tells the classroom of an answer as the store kept it: given
@@ -97,7 +118,7 @@ func (c *Classroom) Answered(ans Answer) {
 	if _, asked := a.answers[ans.Question]; !asked {
 		return
 	}
-	a.class[ans.Learner] = true
+	c.joinLocked(ans.Learner, false)
 	a.add(ans)
 }
 

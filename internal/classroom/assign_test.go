@@ -41,7 +41,7 @@ func assignment(t *testing.T, c *classroom.Classroom) protocol.Assignment {
 
 // A choice question: the answers per choice, how many are right, the
 // right answer in words; earlier answers count for the learners of the
-// class, not for others, nor for the instructor.
+// class — once they open a page — never for the instructor.
 func TestAssignedChoiceIsTallied(t *testing.T) {
 	t.Parallel()
 	c := newClass(t, func(ids []string) ([]classroom.Answer, error) {
@@ -78,6 +78,12 @@ func TestAssignedChoiceIsTallied(t *testing.T) {
 	q := a.Questions[0]
 	if q.Kind != protocol.QuestionChoice || q.Answered != 3 || q.Right != 2 || !slices.Equal(q.Counts, []int{1, 2, 0}) || q.Key != "second" || q.Done != nil {
 		t.Errorf("tally %+v; want 3 answered (ann, bob, eve), 2 right, counts [1 2 0], key second", q)
+	}
+	// A learner who answered before opens a page now: their answer counts.
+	c.Follow("l2", "gone", false, enginetest.NewViewer())
+	c.Follow("l1", "teacher", true, enginetest.NewViewer())
+	if q := assignment(t, c).Questions[0]; q.Answered != 4 || !slices.Equal(q.Counts, []int{1, 2, 1}) {
+		t.Errorf("after a learner who had answered came in: %+v; want 4 answered, counts [1 2 1]", q)
 	}
 }
 

@@ -92,6 +92,7 @@ func (c *Classroom) Follow(lesson, learner string, instructor bool, v engine.Vie
 	defer c.mu.Unlock()
 	f := &follower{lesson: lesson, learner: learner, instructor: instructor, following: true}
 	c.followers[v] = f
+	c.joinLocked(learner, instructor) // counted in what is assigned (assign.go)
 	if msgs := c.retellLocked(lesson, learner); len(msgs) > 0 && !v.Send(msgs) {
 		delete(c.followers, v)
 		return

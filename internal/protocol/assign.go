@@ -39,8 +39,8 @@ type Assigned struct {
 
 // Assignment is what the instructor assigned last, and how the class has
 // answered it so far, in the class view. Only learners of the class count:
-// those with a page of the course open when it was assigned, and those who
-// answer while it is assigned; not the instructor.
+// those with a page of the course open when it was assigned or since, and
+// those who answer while it is assigned; not the instructor.
 type Assignment struct {
 	Assigned
 	// Learners is how many learners have the assignment's lesson open now.

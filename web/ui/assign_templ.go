@@ -130,7 +130,7 @@ func assignBlock(p ClassPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "</select> <button type=\"submit\" data-testid=\"assign\">Assign to the class</button> <span class=\"dash-status\" role=\"status\" aria-live=\"polite\" data-testid=\"assign-status\"></span></form><p class=\"note\">Every student following you goes to it. Below, how many have answered and what, as it comes; answers given before you assigned it count too, for the learners here now. <a href=\"/class/answers.csv\">Every answer as CSV</a>.</p><div class=\"assignment\" data-testid=\"assignment\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "</select> <button type=\"submit\" data-testid=\"assign\">Assign to the class</button> <span class=\"dash-status\" role=\"status\" aria-live=\"polite\" data-testid=\"assign-status\"></span></form><p class=\"note\">Every student following you goes to it. Below, how many have answered and what, as it comes; answers given before you assigned it count too, for the learners who are here. <a href=\"/class/answers.csv\">Every answer as CSV</a>.</p><div class=\"assignment\" data-testid=\"assignment\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
