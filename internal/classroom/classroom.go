@@ -1,8 +1,8 @@
 // Package classroom is the class around the runs: the pages that follow
 // a lesson, the instructor presenting (their runs announced and played on
 // every following page, their moves sent to them), the instructor's live
-// view of the class, and the rounds of guesses the class makes before a
-// run. It owns all of that under one lock of its own. The engine tells it
+// view of the class, the rounds of guesses the class makes before a run,
+// and the exercise or self-check the instructor assigns. It owns all of that under one lock of its own. The engine tells it
 // what happened to runs at a few named moments (it implements
 // engine.Class); it never calls back into the scheduler.
 package classroom
