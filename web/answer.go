@@ -47,6 +47,7 @@ func (s *Server) answerRequest(c *conn, req protocol.AnswerRequest) {
 			fail(err.Error())
 			return
 		}
+		s.tellClass(c, st.answer) // its runs may have come in since
 		c.send(st.message(x))
 		return
 	}
@@ -94,6 +95,8 @@ func (s *Server) answerQuestion(c *conn, q teach.Question, lesson string, v floa
 	if err != nil {
 		s.Log.Warn("keeping an answer", "err", err)
 		kept = a
+	} else {
+		s.tellClass(c, &kept)
 	}
 	c.send(protocol.Answered{Question: q.ID, Correct: kept.Correct, Explanation: q.Explain, Value: kept.Value, Again: err == nil && !fresh, Kept: err == nil})
 }
@@ -111,6 +114,7 @@ func (s *Server) answerExercise(c *conn, x course.Assigned, v float64, fail func
 		fail(err.Error())
 		return
 	}
+	s.tellClass(c, st.answer)
 	c.send(st.message(x))
 }
 

@@ -34,6 +34,7 @@ func (s *Server) classPage() http.Handler {
 			}
 			p.Lessons = append(p.Lessons, cl)
 		}
+		p.Assign = s.assignOptions()
 		s.render(w, r, http.StatusOK, ui.ClassView(p))
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"conclab/internal/app"
+	"conclab/internal/course"
 	"conclab/internal/engine"
 	"conclab/internal/lab"
 	"conclab/internal/learner"
@@ -30,12 +31,18 @@ type storedServer struct {
 
 func newStoredServer(t *testing.T) *storedServer {
 	t.Helper()
+	return newStoredServerWith(t, theCourse())
+}
+
+// newStoredServerWith is a stored server of another course.
+func newStoredServerWith(t *testing.T, c *course.Course) *storedServer {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	st, err := store.Open(store.Options{Dir: t.TempDir(), Serve: true, Log: log, LessonOf: app.LessonOf(theCourse())})
+	st, err := store.Open(store.Options{Dir: t.TempDir(), Serve: true, Log: log, LessonOf: app.LessonOf(c)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := app.New(app.Options{Course: theCourse(), Log: log, InstructorKey: testKey, Store: st})
+	a := app.New(app.Options{Course: c, Log: log, InstructorKey: testKey, Store: st})
 	ts := httptest.NewServer(a.Handler())
 	t.Cleanup(func() {
 		ts.CloseClientConnections()

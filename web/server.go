@@ -74,6 +74,11 @@ type Class interface {
 	ResetGuesses(exp *lab.Experiment)
 	// ClassGuesses is every class guess, for the instructor's CSV.
 	ClassGuesses() []classroom.ScoredGuess
+	// Assign gives the class a task and sends following pages to it.
+	Assign(t classroom.Task) error
+	// Answered reports an answer the store kept, for the tally of what
+	// is assigned.
+	Answered(a classroom.Answer)
 }
 
 // Server holds what the handlers need.
@@ -121,6 +126,7 @@ func (s *Server) Routes() http.Handler {
 	r.Method(http.MethodGet, "/glossary", s.glossaryPage())
 	r.Method(http.MethodGet, "/class", s.classPage())
 	r.Method(http.MethodGet, "/class/predictions.csv", s.classPredictionsCSV())
+	r.Method(http.MethodGet, "/class/answers.csv", s.classAnswersCSV())
 	r.Method(http.MethodGet, "/healthz", healthz())
 	r.Method(http.MethodGet, "/api/experiments", experimentsJSON(s.Course.Registry()))
 	r.Method(http.MethodGet, "/api/host", hostJSON(s.Host))

@@ -202,6 +202,7 @@ var handlers = map[string]func(s *Server, c *conn, req *protocol.Request){
 	protocol.OpPresent:        (*Server).handlePresent,
 	protocol.OpReveal:         (*Server).handleReveal,
 	protocol.OpResetGuesses:   (*Server).handleReveal,
+	protocol.OpAssign:         (*Server).handleAssign,
 }
 
 func (s *Server) handle(c *conn, data []byte) {

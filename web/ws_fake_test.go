@@ -43,6 +43,8 @@ type fakeRuns struct {
 	cancel        engine.CancelResult
 	cancErr       error
 	left          chan struct{}
+	assigns       []classroom.Task
+	answered      []classroom.Answer
 }
 
 func (f *fakeRuns) Start(req engine.Request, v engine.Viewer) (engine.Started, error) {
@@ -140,6 +142,19 @@ func (f *fakeRuns) ClassGuesses() []classroom.ScoredGuess {
 		{Learner: "amber-otter-17", Experiment: "ws-hold", Claim: 0, Run: "r1", Class: true, Value: 3.0, Score: lab.ScoreNumber(3, 1)},
 		{Learner: "brisk-heron-02", Experiment: "ws-hold", Claim: 0, Class: true, Value: 1.1},
 	}
+}
+
+func (f *fakeRuns) Assign(t classroom.Task) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.assigns = append(f.assigns, t)
+	return nil
+}
+
+func (f *fakeRuns) Answered(a classroom.Answer) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.answered = append(f.answered, a)
 }
 
 // Leave is called by both the runs and the class when a connection

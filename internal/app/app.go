@@ -116,7 +116,7 @@ func New(o Options) *App {
 	}
 	rn := &runner.Runner{Registry: o.Course.Registry(), Exe: o.Exe, Log: log, Name: o.HostName}
 	var sched *engine.Scheduler
-	class := classroom.New(classroom.Config{Snapshot: func() engine.Snapshot { return sched.Snapshot() }, Guesses: st, Log: log})
+	class := classroom.New(classroom.Config{Snapshot: func() engine.Snapshot { return sched.Snapshot() }, Guesses: st, Answers: st.ClassAnswers, Log: log})
 	cfg := o.Scheduler
 	cfg.Archive, cfg.Registry, cfg.Class = st, o.Course.Registry(), class
 	var hosts []engine.Host

@@ -1,8 +1,8 @@
 // Package classroom is the class around the runs: the pages that follow
 // a lesson, the instructor presenting (their runs announced and played on
 // every following page, their moves sent to them), the instructor's live
-// view of the class, and the rounds of guesses the class makes before a
-// run. It owns all of that under one lock of its own. The engine tells it
+// view of the class, the rounds of guesses the class makes before a run,
+// and the exercise or self-check the instructor assigns. It owns all of that under one lock of its own. The engine tells it
 // what happened to runs at a few named moments (it implements
 // engine.Class); it never calls back into the scheduler.
 package classroom
@@ -27,6 +27,10 @@ type Config struct {
 	// Guesses keeps learners' scored guesses (the store); nil keeps them
 	// in memory only.
 	Guesses GuessLog
+	// Answers reads the answers given so far to some questions (the
+	// store), so that an assignment counts those given before it; nil
+	// counts only those given while it is assigned.
+	Answers func(questions []string) ([]Answer, error)
 	// Log receives what went wrong; nil means slog.Default().
 	Log *slog.Logger
 }
@@ -46,6 +50,7 @@ type Classroom struct {
 	watchers  map[engine.Viewer]struct{}
 	groups    map[string]protocol.Everywhere // the instructor's runs on every host, by group
 	guesses   guessBook
+	assigned  *assignment // what the instructor assigned last (assign.go)
 	lastView  []byte
 }
 
@@ -89,6 +94,7 @@ func (c *Classroom) Follow(lesson, learner string, instructor bool, v engine.Vie
 	defer c.mu.Unlock()
 	f := &follower{lesson: lesson, learner: learner, instructor: instructor, following: true}
 	c.followers[v] = f
+	c.joinLocked(learner, instructor) // counted in what is assigned (assign.go)
 	if msgs := c.retellLocked(lesson, learner); len(msgs) > 0 && !v.Send(msgs) {
 		delete(c.followers, v)
 		return
@@ -157,9 +163,13 @@ func (c *Classroom) Leave(v engine.Viewer) {
 // Present sends every following page, whatever lesson it is on, to a
 // lesson and a place on its page.
 func (c *Classroom) Present(lesson, anchor string) {
-	msg := protocol.Encode(protocol.Present{Lesson: lesson, Anchor: anchor})
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.presentLocked(lesson, anchor)
+}
+
+func (c *Classroom) presentLocked(lesson, anchor string) {
+	msg := protocol.Encode(protocol.Present{Lesson: lesson, Anchor: anchor})
 	for v, f := range c.followers {
 		if f.following && !v.Send([][]byte{msg}) {
 			delete(c.followers, v)

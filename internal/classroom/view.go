@@ -76,6 +76,9 @@ func (c *Classroom) viewLocked(snap engine.Snapshot) protocol.Class {
 	slices.SortFunc(view.Lessons, func(a, b protocol.LessonCount) int { return strings.Compare(a.Lesson, b.Lesson) })
 	view.Learners = len(everyone)
 	view.Guesses = c.classGuessesLocked()
+	if c.assigned != nil {
+		view.Assignment = c.assignmentLocked(len(perLesson[c.assigned.task.Lesson]))
+	}
 	return view
 }
 

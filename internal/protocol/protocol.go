@@ -43,6 +43,8 @@ const OpPredict = "predict"
 
 // Request is a message from the page: {"op": ..., ...}.
 type Request struct {
+	AssignTarget // assign: the exercise, question or self-check (assign.go)
+
 	Op         string         `json:"op"`
 	Experiment string         `json:"experiment,omitempty"` // run
 	Params     map[string]any `json:"params,omitempty"`     // run: the experiment's parameters, checked on the server
@@ -127,6 +129,9 @@ type Class struct {
 	Lessons  []LessonCount `json:"lessons"` // learners on each lesson page, now
 	Learners int           `json:"learners"`
 	Guesses  []Guesses     `json:"guesses"` // the rounds of guesses the instructor has opened
+
+	// Assignment is what the instructor assigned last, tallied (assign.go).
+	Assignment *Assignment `json:"assignment,omitempty"`
 }
 
 // ClassRun is a queued or running run as the instructor sees it.

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"conclab/internal/classroom"
 )
 
 // Learners' answers to the self-check questions and to the questions
@@ -256,4 +258,23 @@ func importAnswers(tx *sql.Tx, learner string, as []Answer) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// Class is the answer as the classroom tallies it for the instructor.
+func (a Answer) Class() classroom.Answer {
+	return classroom.Answer{Learner: a.Learner, Question: a.Question, Value: a.Value, Correct: a.Correct, Done: a.IsDone()}
+}
+
+// ClassAnswers is every learner's answers to these questions, as the
+// classroom tallies them (classroom.Config.Answers).
+func (s *Store) ClassAnswers(questions []string) ([]classroom.Answer, error) {
+	if len(questions) == 0 {
+		return nil, nil
+	}
+	as, err := s.AllAnswers(AnswerQuery{Questions: questions})
+	out := make([]classroom.Answer, len(as))
+	for i, a := range as {
+		out[i] = a.Class()
+	}
+	return out, err
 }

@@ -2,6 +2,7 @@
 // class view as it changes and sends the instructor's operations.
 import { el } from './format.js';
 import { guessesFigure } from './guess.js';
+import { AssignPanel } from './assign.js';
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -17,6 +18,7 @@ class Dashboard {
     $('form.present').addEventListener('submit', (e) => { e.preventDefault(); this.present(); });
     $('#present-lesson').addEventListener('change', () => this.anchors());
     this.anchors();
+    this.assign = new AssignPanel(this);
     for (const b of document.querySelectorAll('button[data-op]')) {
       b.addEventListener('click', () => this.send({ op: b.dataset.op }));
     }
@@ -41,9 +43,9 @@ class Dashboard {
     });
   }
 
-  send(msg) {
+  send(msg, status = this.status) {
     if (this.open) this.ws.send(JSON.stringify(msg));
-    else this.status.textContent = 'Not connected yet; try again in a moment.';
+    else status.textContent = 'Not connected yet; try again in a moment.';
   }
 
   /** anchors shows only the places of the chosen lesson. */
@@ -65,7 +67,11 @@ class Dashboard {
     switch (m.type) {
       case 'class': this.render(m); break;
       case 'present': this.status.textContent = `Sent: every follower is on ${m.lesson}${m.anchor ? ' at ' + m.anchor : ''}.`; break;
-      case 'error': this.status.textContent = m.message; break;
+      case 'assigned': this.assign.assigned(m); break;
+      case 'error':
+        if (m.op === 'assign') this.assign.refused(m);
+        else this.status.textContent = m.message;
+        break;
     }
   }
 
@@ -79,6 +85,7 @@ class Dashboard {
     this.runs('queue', c.queue, true);
     $('[data-testid="learners"]').textContent = String(c.learners);
     this.rounds(c.guesses || []);
+    this.assign.render(c.assignment);
     const titles = new Map([...$('#present-lesson').options].map((o) => [o.value, o.textContent]));
     $('[data-testid="lessons-table"] tbody').replaceChildren(...c.lessons.map((l) =>
       el('tr', {}, el('th', { scope: 'row', text: titles.get(l.lesson) ?? l.lesson }), el('td', { text: String(l.learners) }))));

@@ -13,6 +13,7 @@ type ClassPage struct {
 	Host    probe.Host
 	Lessons []ClassLesson
 	Class   protocol.Class // as it is when the page is rendered; the page script keeps it live
+	Assign  []AssignOption // what can be assigned (assign.go)
 }
 
 // ClassLesson is a lesson the instructor can bring the class to, with the
