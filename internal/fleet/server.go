@@ -36,6 +36,9 @@ type ServerOptions struct {
 	// for the others, and where they are.
 	Cluster string
 	Routes  []*url.URL
+	// Internal is the token of the course's own connections, with every
+	// right; "" makes a random one. The nodes of a cluster share one.
+	Internal string
 	// Log receives the server's warnings and errors, and refused workers.
 	Log *slog.Logger
 }
@@ -60,7 +63,10 @@ func StartEmbedded(o ServerOptions) (*Embedded, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	e := &Embedded{internal: NewToken()}
+	e := &Embedded{internal: o.Internal}
+	if e.internal == "" {
+		e.internal = NewToken()
+	}
 	opts := &server.Options{
 		ServerName: o.Name, JetStream: true, StoreDir: o.StoreDir, NoSigs: true,
 		JetStreamMaxMemory: 256 << 20, JetStreamMaxStore: 2 << 30,
