@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 
@@ -87,10 +88,14 @@ func (h *serveHosts) announce(stdout, stderr io.Writer, fl app.Fleet, o app.Flee
 		if o.TLS != nil {
 			scheme = "tls"
 		}
-		addr := o.Listen
-		if host, port, _ := net.SplitHostPort(o.Listen); host == "" || host == "0.0.0.0" || host == "::" {
-			addr = net.JoinHostPort("THIS-MACHINE", port)
+		host, port, _ := net.SplitHostPort(o.Listen)
+		if u, err := url.Parse(fl.URL); err == nil && u.Port() != "" {
+			port = u.Port() // the port it got, when it asked for any (:0)
 		}
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "THIS-MACHINE"
+		}
+		addr := net.JoinHostPort(host, port)
 		if !loopbackHost(o.Listen) && o.TLS == nil {
 			fmt.Fprintf(stderr, "\n  WARNING: measuring hosts connect to %s without TLS: their token and the runs cross the network in the clear.\n"+
 				"  Give --worker-tls-cert and --worker-tls-key, or keep this to a network you trust.\n\n", o.Listen)
@@ -107,7 +112,6 @@ func (h *serveHosts) announce(stdout, stderr io.Writer, fl app.Fleet, o app.Flee
 	if !h.here {
 		fmt.Fprintln(stdout, "This machine does not measure (--measure-here=false): runs wait for a host to join.")
 	}
-	_ = fl
 }
 
 // loopbackHost reports whether a host:port address is this machine's

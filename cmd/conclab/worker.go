@@ -70,7 +70,7 @@ func worker(ctx context.Context, reg *lab.Registry, args []string, stdout, stder
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { log.Warn("lost the course; reconnecting", "err", err) }),
 		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("back with the course", "server", nc.ConnectedUrlRedacted()) }),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
-			log.Warn("the course refused a message", "err", err)
+			log.Warn("the connection to the course reported an error", "err", err)
 		}),
 	)...)
 	if err != nil {

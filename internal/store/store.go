@@ -264,6 +264,15 @@ func (s *Store) recoverUnfinished() error {
 			StatusInterrupted, msg, u.id); err != nil {
 			return err
 		}
+		// Its last event says so, for a page that comes back to watch it.
+		done := protocol.Encode(protocol.Done{Status: StatusInterrupted, Error: msg, TS: now})
+		if _, err := s.w.Exec(`INSERT INTO events (run, seq, type, body) SELECT ?, coalesce(max(seq), 0) + 1, ?, ? FROM events WHERE run = ?`,
+			u.id, protocol.EventDone, done, u.id); err != nil {
+			return err
+		}
+		if _, err := s.w.Exec(`UPDATE runs SET events = (SELECT count(*) FROM events WHERE run = ?) WHERE id = ?`, u.id, u.id); err != nil {
+			return err
+		}
 		s.o.Log.Info("run recorded as interrupted", "run", u.id, "at", now)
 	}
 	return nil

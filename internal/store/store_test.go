@@ -129,11 +129,12 @@ func TestUnfinishedRunsAreInterrupted(t *testing.T) {
 	s.closeDBs() // no Close: as if the process had been killed
 	s = open(t, Options{Dir: dir, Source: SourceCLI})
 	defer s.Close()
-	if r, _ := s.Get("bbbbbbbbbbb2"); r.Status != StatusInterrupted || !strings.Contains(r.Error, "stopped before it finished") || r.Events != 0 {
-		t.Errorf("the unfinished run is %s (%q)", r.Status, r.Error)
+	if r, _ := s.Get("bbbbbbbbbbb2"); r.Status != StatusInterrupted || !strings.Contains(r.Error, "stopped before it finished") || r.Events != 2 {
+		t.Errorf("the unfinished run is %s (%q) with %d events", r.Status, r.Error, r.Events)
 	}
-	if n, _ := s.Events("bbbbbbbbbbb2"); len(n) != 1 {
-		t.Errorf("the interrupted run kept %d events, want its 1", len(n))
+	// Its event, then a done that says why, for a page that watches it again.
+	if evs, _ := s.Events("bbbbbbbbbbb2"); len(evs) != 2 || evs[1].Type != "done" || !strings.Contains(string(evs[1].JSON), `"status":"interrupted"`) {
+		t.Errorf("the interrupted run's events: %d, last %+v; want its 1 and a done saying interrupted", len(evs), evs)
 	}
 	if r, _ := s.Get("bbbbbbbbbbb1"); r.Status != protocol.StatusOK || r.Events != 6 {
 		t.Errorf("the earlier run is %+v", r)
