@@ -111,6 +111,7 @@ func hostDiffs(a, b *probe.Host) []ui.Diff {
 		name string
 		of   func(h probe.Host) string
 	}{
+		{"Measuring host", func(h probe.Host) string { return h.Name }},
 		{"CPU", func(h probe.Host) string { return h.CPUModel }},
 		{"Logical CPUs", func(h probe.Host) string { return strconv.Itoa(h.Logical) }},
 		{"CPUs it could use", func(h probe.Host) string { return strconv.Itoa(h.EffectiveCPUs()) }},

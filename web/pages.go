@@ -34,6 +34,7 @@ func (s *Server) lessonPage() http.Handler {
 		for _, e := range l.Experiments {
 			d := ui.NewPanel(e)
 			d.Runs = prog[e.ID].Runs
+			d.Instructor = identityOf(r).Instructor
 			d.Code = s.Course.CodeOf(e)
 			page.Panels[e.ID] = d
 			ticks = append(ticks, ui.ExpTick{ID: e.ID, Title: e.Title, Runs: d.Runs})

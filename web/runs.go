@@ -79,7 +79,10 @@ func (s *Server) row(r store.Run, me learner.ID, mine bool) ui.RunRow {
 		row.Headline = format.Figure(r.Headline.Value, r.Headline.Unit) + " — " + r.Headline.Name
 	}
 	if h := r.Host; h != nil {
-		row.Host = fmt.Sprintf("%s · %d CPU%s", h.CPUModel, h.EffectiveCPUs(), map[bool]string{true: "", false: "s"}[h.EffectiveCPUs() == 1])
+		row.Host = fmt.Sprintf("%s · %d CPU%s", h.CPUModel, h.EffectiveCPUs(), format.Plural(h.EffectiveCPUs()))
+		if h.Name != "" {
+			row.Host = h.Name + " · " + row.Host
+		}
 		if h.Virtual != "" && h.Virtual != "none" {
 			row.Host += " · " + h.Virtual
 		}

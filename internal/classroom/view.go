@@ -75,6 +75,11 @@ func (c *Classroom) viewLocked(snap engine.Snapshot) protocol.Class {
 	}
 	slices.SortFunc(view.Lessons, func(a, b protocol.LessonCount) int { return strings.Compare(a.Lesson, b.Lesson) })
 	view.Learners = len(everyone)
+	view.Hosts = []protocol.ClassHost{}
+	for _, h := range snap.Hosts {
+		view.Hosts = append(view.Hosts, protocol.ClassHost{Name: h.Name, State: string(h.State), Run: h.Run, Runs: h.Runs,
+			CPUs: h.Host.EffectiveCPUs(), CPU: h.Host.CPUModel})
+	}
 	view.Guesses = c.classGuessesLocked()
 	if c.assigned != nil {
 		view.Assignment = c.assignmentLocked(len(perLesson[c.assigned.task.Lesson]))

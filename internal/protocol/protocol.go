@@ -129,9 +129,20 @@ type Class struct {
 	Lessons  []LessonCount `json:"lessons"` // learners on each lesson page, now
 	Learners int           `json:"learners"`
 	Guesses  []Guesses     `json:"guesses"` // the rounds of guesses the instructor has opened
+	Hosts    []ClassHost   `json:"hosts"`   // the measuring hosts
 
 	// Assignment is what the instructor assigned last, tallied (assign.go).
 	Assignment *Assignment `json:"assignment,omitempty"`
+}
+
+// ClassHost is a measuring host as the instructor sees it.
+type ClassHost struct {
+	Name  string `json:"name"`
+	State string `json:"state"` // idle, measuring or gone
+	Run   string `json:"run,omitempty"`
+	Runs  int    `json:"runs"`
+	CPUs  int    `json:"cpus"`
+	CPU   string `json:"cpu"`
 }
 
 // ClassRun is a queued or running run as the instructor sees it.

@@ -201,10 +201,11 @@ func (s *Store) List(q Query) (Listing, error) {
 	return l, err
 }
 
-// listColumns are runColumns with only the host facts a listing shows:
+// listColumns are runColumns with only the host facts a listing shows
+// (its name, CPU model, usable CPUs, quota and virtualization):
 // decoding every run's whole host would cost most of a history page.
 var listColumns = strings.Replace(prefixed("r.", runColumns), "r.host",
-	`CASE WHEN r.host = '' THEN '' ELSE json_object('cpu_model', r.host ->> '$.cpu_model', 'usable_cpus', r.host ->> '$.usable_cpus',
+	`CASE WHEN r.host = '' THEN '' ELSE json_object('name', r.host ->> '$.name', 'cpu_model', r.host ->> '$.cpu_model', 'usable_cpus', r.host ->> '$.usable_cpus',
 		'cpu_quota', r.host ->> '$.cpu_quota', 'virtualization', r.host ->> '$.virtualization') END`, 1)
 
 func (s *Store) list(where string, args []any, limit int) ([]Run, int, error) {

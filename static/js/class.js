@@ -84,6 +84,9 @@ class Dashboard {
     this.runs('running', c.running, false);
     this.runs('queue', c.queue, true);
     $('[data-testid="learners"]').textContent = String(c.learners);
+    $('[data-testid="hosts-table"] tbody').replaceChildren(...(c.hosts || []).map((h) =>
+      el('tr', { 'data-host': h.name, 'data-state': h.state }, el('th', { scope: 'row', text: h.name }), el('td', { text: h.state }),
+        el('td', { text: String(h.cpus) }), el('td', { text: h.cpu }), el('td', { text: String(h.runs) }))));
     this.rounds(c.guesses || []);
     this.assign.render(c.assignment);
     const titles = new Map([...$('#present-lesson').options].map((o) => [o.value, o.textContent]));

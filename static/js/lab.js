@@ -69,6 +69,10 @@ class Connection {
         showClassBar();
         if (this.following) present(m);
         return;
+      case 'everywhere':
+        showClassBar();
+        this.panelFor(m.experiment)?.everywhere.start(m);
+        return;
       case 'following':
         this.followingAck = m.on; // the server has it: nothing more of the instructor's reaches an unfollowed page
         return;

@@ -7,6 +7,7 @@ import { fmt, el, byKey } from './format.js';
 import { makeChart, REDRAW_GAP } from './charts.js';
 import { Guess } from './guess.js';
 import { Event, Status } from './names.js';
+import { Everywhere } from './everywhere.js';
 
 const ACTIVE = new Set(['submitting', 'queued', 'running']);
 
@@ -47,6 +48,7 @@ export class Panel {
     this.form = root.querySelector('form.params');
     this.runBtn = root.querySelector('button.run');
     this.cancelBtn = root.querySelector('button.cancel');
+    this.everywhere = new Everywhere(this, conn);
     this.status = root.querySelector('.status');
     this.formError = root.querySelector('.form-error');
     this.offerBox = root.querySelector('.offer');
@@ -119,6 +121,7 @@ export class Panel {
 
   /** connection reports the websocket going up or down. */
   connection(open) {
+    this.everywhere.ready(open);
     // The learner's own run is watched again; the instructor's runs are
     // announced again by the server to a page that follows.
     if (open && this.own.run && this.own.active()) this.conn.send({ op: 'watch', run: this.own.run });

@@ -131,6 +131,9 @@ type PanelData struct {
 	// Runs is how many of this learner's runs of it finished ok; the panel
 	// links to them.
 	Runs int
+	// Instructor is true on the instructor's own page: it may run the
+	// experiment on every measuring host at once.
+	Instructor bool
 	// Code is the snippets of its source that do the measuring.
 	Code []Snippet
 }
