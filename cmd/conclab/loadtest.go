@@ -39,6 +39,7 @@ func loadtest(ctx context.Context, reg *lab.Registry, args []string, stdout, std
 	lesson := fs.String("lesson", "", "with --students: the lesson page the class is on (default: the experiment's)")
 	identical := fs.Float64("identical", 0.5, "with --students: the share of students asking for the instructor's very run (0–1)")
 	drop := fs.Float64("drop", 0.1, "with --students: the share of students who drop their connection and come back (0–1)")
+	own := fs.Bool("own", false, "with --students: every student insists on a fresh run of their own until it has finished or --timeout is up; reports the own runs finished a minute")
 	var sets setFlags
 	fs.Var(&sets, "set", "experiment parameter name=value (repeatable)")
 	if err := parseFlags(fs, args); err != nil {
@@ -95,6 +96,9 @@ func loadtest(ctx context.Context, reg *lab.Registry, args []string, stdout, std
 		if *viewers == 0 && *students == 0 {
 			return nil
 		}
+	}
+	if *students > 0 && *own {
+		return ownLoad(ctx, stdout, base, *students, exp, params, *limit)
 	}
 	if *students > 0 {
 		if *lesson == "" {

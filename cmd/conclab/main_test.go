@@ -250,6 +250,12 @@ func TestLoadtest(t *testing.T) {
 			t.Errorf("loadtest --students output lacks %q:\n%s", want, out)
 		}
 	}
+	// Every student insists on a run of their own: each has theirs.
+	code, out, stderr = conclab(t, "loadtest", "--addr", url, "--students", "4", "--own", "--timeout", "2m",
+		"--experiment", "yield-batching", "--set", "items=10000", "--set", "budget=100")
+	if code != 0 || !strings.Contains(out, "own runs finished: 4 of 4") || !strings.Contains(out, "within 5 minutes: 4 of 4") {
+		t.Errorf("loadtest --own: exit %d, %s %s", code, out, stderr)
+	}
 	if code, _, stderr := conclab(t, "loadtest", "--addr", url, "--students", "2", "--instructor-key", "wrong-key-wrong-key"); code != 1 || !strings.Contains(stderr, "refused") {
 		t.Errorf("loadtest with a wrong key: exit %d, %q", code, stderr)
 	}
