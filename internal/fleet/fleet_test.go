@@ -44,7 +44,9 @@ func (w testLog) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-func newCourse(t testing.TB) *course {
+func newCourse(t testing.TB) *course { return newCourseWith(t, engine.Config{}) }
+
+func newCourseWith(t testing.TB, cfg engine.Config) *course {
 	t.Helper()
 	c := &course{token: NewToken(), exp: enginetest.Experiment(), reg: lab.NewRegistry()}
 	c.reg.Register(c.exp)
@@ -58,7 +60,8 @@ func newCourse(t testing.TB) *course {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	c.sched = engine.NewScheduler(nil, engine.Config{Registry: c.reg}, quiet(t))
+	cfg.Registry = c.reg
+	c.sched = engine.NewScheduler(nil, cfg, quiet(t))
 	t.Cleanup(c.sched.Close)
 	if c.coord, err = NewCoordinator(nc, c.sched, CoordinatorOptions{Memory: true, Log: quiet(t)}); err != nil {
 		t.Fatal(err)
