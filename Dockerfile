@@ -10,6 +10,13 @@
 #
 # Give it the CPUs you want measured (e.g. --cpus 2 or --cpuset-cpus 0,1);
 # the host panel shows what the container sees.
+#
+# Open the course to measuring hosts on other machines, and run the
+# container as one of them:
+#
+#   docker run --rm -p 8080:8080 -p 4222:4222 -v conclab-data:/data conclab \
+#       serve --addr 0.0.0.0:8080 --data /data --worker-listen 0.0.0.0:4222
+#   docker run --rm conclab worker --join nats://SERVER:4222 --token TOKEN --name lab-pc-07
 
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
@@ -31,7 +38,7 @@ RUN apt-get update \
 COPY --from=build /out/conclab /usr/local/bin/conclab
 USER conclab
 VOLUME /data
-EXPOSE 8080
+EXPOSE 8080 4222
 # tini reaps any stray process as PID 1; conclab also reaps its own runs.
 ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/conclab"]
 CMD ["serve", "--addr", "0.0.0.0:8080", "--data", "/data"]
