@@ -26,9 +26,9 @@ func num(v any) float64 {
 // pipe, or is pushed off its CPU for the other party, is counted.
 func checkSwitchCost(t *testing.T, r *labtest.Run) {
 	rows := r.Rows("evidence")
-	kinds := []string{"goroutine", "thread", "process", "bare-thread", "bare-process"}
+	kinds := []string{"goroutine", "thread", "process", "bare_thread", "bare_process"}
 	if cpus, _ := probe.AllowedCPUs(); len(cpus) > 1 {
-		kinds = append(kinds, "goroutine-x", "thread-x", "process-x")
+		kinds = append(kinds, "goroutine_across", "thread_across", "process_across")
 	}
 	for _, k := range kinds {
 		row, ok := rows[k]

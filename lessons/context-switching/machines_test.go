@@ -20,7 +20,7 @@ func switchesOn(mc labtest.Machine) sameCPU {
 	round := func(v float64) []float64 { return []float64{v, 1.02 * v, 0.99 * v, 1.01 * v, v} }
 	s := sameCPU{load: idle, rounds: map[string][]float64{
 		"goroutine": round(g), "thread": round(thread), "process": round(process),
-		"bare-thread": round(bareT), "bare-process": round(bareP),
+		"bare_thread": round(bareT), "bare_process": round(bareP),
 	}}
 	for k, v := range s.rounds {
 		s.set(k, lab.BandOfValues(v, "µs"))

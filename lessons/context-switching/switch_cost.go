@@ -40,7 +40,7 @@ var (
 
 // A kind of ping-pong in switch-cost.
 type pingKind struct {
-	key   string // row key in the evidence table
+	key   string // row key in the evidence table: its kind, and _across for one across CPUs
 	kind  string // goroutine, thread, process, bare_thread or bare_process: the middle of its metric keys
 	label string
 	cross bool // across two CPUs: a wake-up latency, not a switch
@@ -54,11 +54,11 @@ var pingKinds = []pingKind{
 	{key: "goroutine", kind: "goroutine", label: "goroutines, same CPU", per: 2000, run: pingpong.Goroutines},
 	{key: "thread", kind: "thread", label: "OS threads, same CPU", per: 100, run: pingpong.Threads},
 	{key: "process", kind: "process", label: "processes, same CPU", per: 100, run: processPingPong},
-	{key: "bare-thread", kind: "bare_thread", label: "bare: OS threads, same CPU", per: 100, run: bareThreads},
-	{key: "bare-process", kind: "bare_process", label: "bare: processes, same CPU", per: 100, run: bareProcesses},
-	{key: "goroutine-x", kind: "goroutine", label: "goroutines, across CPUs", cross: true, per: 100, run: pingpong.Goroutines},
-	{key: "thread-x", kind: "thread", label: "OS threads, across CPUs", cross: true, per: 100, run: pingpong.Threads},
-	{key: "process-x", kind: "process", label: "processes, across CPUs", cross: true, per: 100, run: processPingPong},
+	{key: "bare_thread", kind: "bare_thread", label: "bare: OS threads, same CPU", per: 100, run: bareThreads},
+	{key: "bare_process", kind: "bare_process", label: "bare: processes, same CPU", per: 100, run: bareProcesses},
+	{key: "goroutine_across", kind: "goroutine", label: "goroutines, across CPUs", cross: true, per: 100, run: pingpong.Goroutines},
+	{key: "thread_across", kind: "thread", label: "OS threads, across CPUs", cross: true, per: 100, run: pingpong.Threads},
+	{key: "process_across", kind: "process", label: "processes, across CPUs", cross: true, per: 100, run: processPingPong},
 }
 
 // metricKey is the key of the kind's figure per switch: a switch on one

@@ -45,7 +45,7 @@ func switchCostResult(m switchCostMeasured) ([]lab.Metric, []lab.Claim) {
 			Note: fmt.Sprintf("voluntary %d + involuntary %d, for %d round trips", res.Kernel.Voluntary, res.Kernel.Involuntary, res.Rounds)})
 	}
 	same := sameCPU{load: m.load, rounds: m.rounds}
-	for _, k := range []string{"goroutine", "thread", "process", "bare-thread", "bare-process"} {
+	for _, k := range []string{"goroutine", "thread", "process", "bare_thread", "bare_process"} {
 		same.set(k, lab.BandOfValues(m.results[k].PerSwitch, "µs"))
 	}
 	claims := judgeSwitchCost(same, m.perf)
@@ -91,9 +91,9 @@ func (s *sameCPU) set(key string, b lab.Band) {
 		s.thread = b
 	case "process":
 		s.process = b
-	case "bare-thread":
+	case "bare_thread":
 		s.bareThread = b
-	case "bare-process":
+	case "bare_process":
 		s.bareProcess = b
 	}
 }
@@ -107,7 +107,7 @@ func (s sameCPU) of(key string) lab.Band {
 		return s.thread
 	case "process":
 		return s.process
-	case "bare-thread":
+	case "bare_thread":
 		return s.bareThread
 	}
 	return s.bareProcess
@@ -116,7 +116,7 @@ func (s sameCPU) of(key string) lab.Band {
 // kindWords are the kinds as the reasons name them.
 var kindWords = map[string]string{
 	"goroutine": "goroutine", "thread": "thread", "process": "process",
-	"bare-thread": "bare thread", "bare-process": "bare process",
+	"bare_thread": "bare thread", "bare_process": "bare process",
 }
 
 // notTimed is the reason a claim about these kinds cannot be judged, or
@@ -180,7 +180,7 @@ func judgeProcVsThread(s sameCPU, perf perfMeasured) lab.Claim {
 	}
 	r := s.ratio("process", "thread")
 	m := fmt.Sprintf("a Go program: process %s vs thread %s per switch, a ratio of %s", fig(s.process), fig(s.thread), r)
-	if b := s.ratio("bare-process", "bare-thread"); b.N > 0 {
+	if b := s.ratio("bare_process", "bare_thread"); b.N > 0 {
 		m += fmt.Sprintf("; the bare ping-pong: %s", b)
 	}
 	// "Costs more": a ratio above 1 (lab.More), round by round, beyond the
@@ -215,12 +215,12 @@ func judgePerf(p perfMeasured, s sameCPU) lab.Claim {
 		return claimPerf.Judge("no reference: perf was not run", lab.Inconclusive,
 			"perf is not installed on this machine (on Debian it is the linux-perf package), so there is no reference to compare with.")
 	}
-	if why := s.notTimed("bare-thread", "bare-process"); why != "" {
+	if why := s.notTimed("bare_thread", "bare_process"); why != "" {
 		return claimPerf.Judge("no bare figure to compare", lab.Inconclusive, why)
 	}
 	ref := p.ref
-	rt := s.againstPerf("bare-thread", ref.threadRuns, ref.thread)
-	rp := s.againstPerf("bare-process", ref.processRuns, ref.process)
+	rt := s.againstPerf("bare_thread", ref.threadRuns, ref.thread)
+	rp := s.againstPerf("bare_process", ref.processRuns, ref.process)
 	m := fmt.Sprintf("bare threads %s vs perf %.2f µs (%s); bare processes %s vs perf %.2f µs (%s)",
 		s.bareThread, ref.thread, pctOff(rt), s.bareProcess, ref.process, pctOff(rp))
 	if s.thread.N > 0 && s.process.N > 0 {
@@ -246,10 +246,10 @@ func (s sameCPU) againstPerf(kind string, runs []float64, v float64) lab.Band {
 // judgeDirect holds the bare process ping-pong against the bare thread
 // one: the direct cost of changing address space.
 func judgeDirect(s sameCPU, perf perfMeasured) lab.Claim {
-	if why := s.notTimed("bare-thread", "bare-process"); why != "" {
+	if why := s.notTimed("bare_thread", "bare_process"); why != "" {
 		return claimDirect.Judge("not measured", lab.Inconclusive, why)
 	}
-	r := s.ratio("bare-process", "bare-thread")
+	r := s.ratio("bare_process", "bare_thread")
 	m := fmt.Sprintf("bare: process %s vs thread %s per switch, a ratio of %s", fig(s.bareProcess), fig(s.bareThread), r)
 	goRatio := ""
 	if s.process.N > 0 && s.thread.N > 0 {

@@ -251,11 +251,11 @@ func TestSwitchCostComparesRoundByRound(t *testing.T) {
 	bandOf := func(v []float64) lab.Band { return lab.BandOfValues(v, "µs") }
 	rounds := map[string][]float64{
 		"goroutine": slow(0.3), "thread": slow(2), "process": {2.6, 3.9, 2.65, 3.95, 2.6},
-		"bare-thread": slow(2), "bare-process": {2.4, 3.6, 2.45, 3.66, 2.4},
+		"bare_thread": slow(2), "bare_process": {2.4, 3.6, 2.45, 3.66, 2.4},
 	}
 	s := with(func(s *sameCPU) {
 		s.goroutine, s.thread, s.process = bandOf(rounds["goroutine"]), bandOf(rounds["thread"]), bandOf(rounds["process"])
-		s.bareThread, s.bareProcess = bandOf(rounds["bare-thread"]), bandOf(rounds["bare-process"])
+		s.bareThread, s.bareProcess = bandOf(rounds["bare_thread"]), bandOf(rounds["bare_process"])
 	})
 	perf := perfMeasured{ref: &perfRef{thread: 2, process: 2.4, threadRuns: slow(2), processRuns: slow(2.4)}}
 	apart := func(s sameCPU) []lab.Claim {
