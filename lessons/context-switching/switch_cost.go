@@ -147,150 +147,180 @@ func switchCost() *lab.Experiment {
 }
 
 func runSwitchCost(ctx context.Context, p lab.Params, out *lab.Emitter) error {
-	cpus, err := probe.AllowedCPUs()
+	c, err := newCostRun(ctx, p, out)
 	if err != nil {
 		return err
 	}
-	batches := p.Int("batches")
+	// Everything else this process does — sampling, writing events, the Go
+	// runtime's own threads — stays off CPU a while the ping-pongs and perf
+	// take it in turns, so their figures are theirs alone.
+	restore, err := probe.KeepOff(c.a)
+	if err != nil {
+		return err
+	}
+	defer restore()
+	if err := c.sameCPU(p.Int("batches")); err != nil {
+		return err
+	}
+	for _, k := range c.cross {
+		c.progress(k.label)
+		r, err := c.time(k, c.b, p.Int("batches"), nil, pingpong.Live(out, "batches", k.label, 1e-3))
+		if err != nil {
+			return err
+		}
+		c.keep(k, r, [2]int{c.a, c.b})
+	}
+	out.Progress("done", c.steps, c.steps)
+	c.m.load = out.Load()
+	metrics, claims := switchCostResult(c.m)
+	out.Result(metrics, claims)
+	return nil
+}
+
+// costRun is one run of switch-cost: the kinds it times, the CPUs it
+// times them on, and what it has measured.
+type costRun struct {
+	ctx         context.Context
+	out         *lab.Emitter
+	same, cross []pingKind // the kinds on one CPU, and across two
+	a, b        int        // the CPUs: all on a, and a and b across
+	step, steps int
+	m           switchCostMeasured
+}
+
+func newCostRun(ctx context.Context, p lab.Params, out *lab.Emitter) (*costRun, error) {
+	cpus, err := probe.AllowedCPUs()
+	if err != nil {
+		return nil, err
+	}
 	across := p.Bool("across")
 	if across && len(cpus) < 2 {
 		out.Log("Only one CPU is usable here, so the across-CPU figures cannot be measured; only same-CPU switches are.")
 		across = false
 	}
-	var same, cross []pingKind
+	c := &costRun{ctx: ctx, out: out, a: cpus[0], b: cpus[0]}
+	if len(cpus) > 1 {
+		c.b = cpus[1]
+	}
 	for _, k := range pingKinds {
 		switch {
 		case !k.cross:
-			same = append(same, k)
+			c.same = append(c.same, k)
 		case across:
-			cross = append(cross, k)
+			c.cross = append(c.cross, k)
 		}
 	}
-	a, b := cpus[0], cpus[0]
-	if len(cpus) > 1 {
-		b = cpus[1]
+	c.steps = (len(c.same)+1)*costRounds + len(c.cross)
+	c.m = switchCostMeasured{kinds: append(slices.Clone(c.same), c.cross...), results: map[string]measured{}, rounds: map[string][]float64{}}
+	return c, nil
+}
+
+func (c *costRun) progress(what string) {
+	c.out.Progress(what, c.step, c.steps)
+	c.step++
+}
+
+// keep turns a kind's finished batches into µs per switch, records them,
+// and draws its bar, histogram and the kernel's count.
+func (c *costRun) keep(k pingKind, r pingpong.Result, pinned [2]int) {
+	res := measured{Result: r, pinned: pinned}
+	for i := range res.PerSwitch {
+		res.PerSwitch[i] /= 1e3 // ns → µs
 	}
-	steps := (len(same)+1)*costRounds + len(cross)
-	// Everything else this process does — sampling, writing events, the Go
-	// runtime's own threads — stays off CPU a while the ping-pongs and perf
-	// take it in turns, so their figures are theirs alone.
-	restore, err := probe.KeepOff(a)
+	c.m.results[k.key] = res
+	s := lab.Summarize(res.PerSwitch)
+	c.out.Bar("median", "", k.label, s.P50, s.P10, s.P90)
+	c.out.Hist("hist", k.label, lab.Histogram(res.PerSwitch, 0.01, 1000, 50, true))
+	c.out.Row("evidence", k.key, map[string]any{
+		"kind": k.label, "rounds": res.Rounds, "voluntary": res.Kernel.Voluntary,
+		"involuntary": res.Kernel.Involuntary, "cpus": fmt.Sprintf("%d and %d", res.CPUs[0], res.CPUs[1]),
+	})
+}
+
+// time times one kind's batches; prev are its batches so far, in ns, so
+// that its live line goes on where the last round left it.
+func (c *costRun) time(k pingKind, cpuB, batches int, prev []float64, tick pingpong.Tick) (pingpong.Result, error) {
+	r, err := k.run(c.ctx, c.a, cpuB, batches, k.per, func(v []float64) { tick(append(slices.Clip(prev), v...)) })
 	if err != nil {
-		return err
-	}
-	defer restore()
-
-	m := switchCostMeasured{kinds: append(append([]pingKind(nil), same...), cross...), results: map[string]measured{}, rounds: map[string][]float64{}}
-	step := 0
-	// keep turns a kind's finished batches into µs per switch, records
-	// them, and draws its bar, histogram and the kernel's count.
-	keep := func(k pingKind, r pingpong.Result, pinned [2]int) {
-		res := measured{Result: r, pinned: pinned}
-		for i := range res.PerSwitch {
-			res.PerSwitch[i] /= 1e3 // ns → µs
+		if c.ctx.Err() != nil {
+			return r, c.ctx.Err()
 		}
-		m.results[k.key] = res
-		s := lab.Summarize(res.PerSwitch)
-		out.Bar("median", "", k.label, s.P50, s.P10, s.P90)
-		out.Hist("hist", k.label, lab.Histogram(res.PerSwitch, 0.01, 1000, 50, true))
-		out.Row("evidence", k.key, map[string]any{
-			"kind": k.label, "rounds": res.Rounds, "voluntary": res.Kernel.Voluntary,
-			"involuntary": res.Kernel.Involuntary, "cpus": fmt.Sprintf("%d and %d", res.CPUs[0], res.CPUs[1]),
-		})
+		return r, fmt.Errorf("%s: %w", k.label, err)
 	}
-	// run times one kind's batches; prev are its batches so far, in ns,
-	// so that its live line goes on where the last round left it.
-	run := func(k pingKind, cpuB, batches int, prev []float64, tick pingpong.Tick) (pingpong.Result, error) {
-		r, err := k.run(ctx, a, cpuB, batches, k.per, func(v []float64) { tick(append(slices.Clip(prev), v...)) })
-		if err != nil {
-			if ctx.Err() != nil {
-				return r, ctx.Err()
-			}
-			return r, fmt.Errorf("%s: %w", k.label, err)
-		}
-		return r, nil
-	}
+	return r, nil
+}
 
-	// The same-CPU kinds and perf take turns, round after round, so that a
-	// slow spell of the machine falls on all of them alike and the claims
-	// can compare them round by round (lab.Paired).
-	m.perf = perfMeasured{cpu: a, loops: batches * 100}
-	m.perf.pcid, m.perf.pti = probe.TLBFacts()
+// sameCPU times the same-CPU kinds and perf in turns, round after round,
+// so that a slow spell of the machine falls on all of them alike and the
+// claims can compare them round by round (lab.Paired).
+func (c *costRun) sameCPU(batches int) error {
+	c.m.perf = perfMeasured{cpu: c.a, loops: batches * 100}
+	c.m.perf.pcid, c.m.perf.pti = probe.TLBFacts()
 	perf := probe.ReadHost().Perf
 	if perf == "" {
-		out.Log("perf is not installed here, so there is no reference figure from a standard tool.")
+		c.out.Log("perf is not installed here, so there is no reference figure from a standard tool.")
 	}
 	perRound := max(2, batches/costRounds)
 	ticks := map[string]pingpong.Tick{}
 	sums := map[string]pingpong.Result{}
-	for _, k := range same {
-		ticks[k.key] = pingpong.Live(out, "batches", k.label, 1e-3)
+	for _, k := range c.same {
+		ticks[k.key] = pingpong.Live(c.out, "batches", k.label, 1e-3)
 	}
 	for r := range costRounds {
-		for _, k := range same {
-			out.Progress(fmt.Sprintf("round %d of %d: %s", r+1, costRounds, k.label), step, steps)
-			step++
-			sum := sums[k.key]
-			res, err := run(k, a, perRound, sum.PerSwitch, ticks[k.key])
+		for _, k := range c.same {
+			c.progress(fmt.Sprintf("round %d of %d: %s", r+1, costRounds, k.label))
+			res, err := c.time(k, c.a, perRound, sums[k.key].PerSwitch, ticks[k.key])
 			if err != nil {
 				return err
 			}
-			if r == 0 {
-				sum.CPUs = res.CPUs
-			}
-			sum.PerSwitch = append(sum.PerSwitch, res.PerSwitch...)
-			sum.Rounds += res.Rounds
-			sum.Kernel = sum.Kernel.Add(res.Kernel)
-			sums[k.key] = sum
-			m.rounds[k.key] = append(m.rounds[k.key], lab.Summarize(res.PerSwitch).P50/1e3)
+			sums[k.key] = addRound(sums[k.key], res, r == 0)
+			c.m.rounds[k.key] = append(c.m.rounds[k.key], lab.Summarize(res.PerSwitch).P50/1e3)
 		}
-		// A reference from a standard tool, on the same CPU, in its turn.
-		out.Progress(fmt.Sprintf("round %d of %d: perf bench sched pipe", r+1, costRounds), step, steps)
-		step++
-		if perf == "" || m.perf.err != nil {
-			continue
-		}
-		proc, thr, err := perfRound(ctx, perf, a, m.perf.loops/costRounds)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if err != nil {
-			m.perf.err, m.perf.ref = err, nil
-			out.Log("perf could not run: " + err.Error())
-			continue
-		}
-		if m.perf.ref == nil {
-			m.perf.ref = &perfRef{}
-		}
-		m.perf.ref.add(proc, thr)
-	}
-	for _, k := range same {
-		keep(k, sums[k.key], [2]int{a, a})
-	}
-	if ref := m.perf.ref; ref != nil {
-		out.Bar("median", "", "perf: processes, same CPU", ref.process, ref.process, ref.process)
-		out.Bar("median", "", "perf: threads, same CPU", ref.thread, ref.thread, ref.thread)
-	}
-
-	measure := func(k pingKind) error {
-		out.Progress(k.label, step, steps)
-		step++
-		r, err := run(k, b, batches, nil, pingpong.Live(out, "batches", k.label, 1e-3))
-		if err != nil {
+		c.progress(fmt.Sprintf("round %d of %d: perf bench sched pipe", r+1, costRounds))
+		if err := c.perfTurn(perf); err != nil {
 			return err
 		}
-		keep(k, r, [2]int{a, b})
+	}
+	for _, k := range c.same {
+		c.keep(k, sums[k.key], [2]int{c.a, c.a})
+	}
+	if ref := c.m.perf.ref; ref != nil {
+		c.out.Bar("median", "", "perf: processes, same CPU", ref.process, ref.process, ref.process)
+		c.out.Bar("median", "", "perf: threads, same CPU", ref.thread, ref.thread, ref.thread)
+	}
+	return nil
+}
+
+// addRound adds one round's batches to a kind's sum.
+func addRound(sum, res pingpong.Result, first bool) pingpong.Result {
+	if first {
+		sum.CPUs = res.CPUs
+	}
+	sum.PerSwitch = append(sum.PerSwitch, res.PerSwitch...)
+	sum.Rounds += res.Rounds
+	sum.Kernel = sum.Kernel.Add(res.Kernel)
+	return sum
+}
+
+// perfTurn is perf's turn in a round: a reference from a standard tool,
+// on the same CPU. One that fails is said once, and left out after.
+func (c *costRun) perfTurn(perf string) error {
+	if perf == "" || c.m.perf.err != nil {
 		return nil
 	}
-	for _, k := range cross {
-		if err := measure(k); err != nil {
-			return err
-		}
+	proc, thr, err := perfRound(c.ctx, perf, c.a, c.m.perf.loops/costRounds)
+	if c.ctx.Err() != nil {
+		return c.ctx.Err()
 	}
-	out.Progress("done", steps, steps)
-	m.load = out.Load()
-	metrics, claims := switchCostResult(m)
-	out.Result(metrics, claims)
+	if err != nil {
+		c.m.perf.err, c.m.perf.ref = err, nil
+		c.out.Log("perf could not run: " + err.Error())
+		return nil
+	}
+	if c.m.perf.ref == nil {
+		c.m.perf.ref = &perfRef{}
+	}
+	c.m.perf.ref.add(proc, thr)
 	return nil
 }
 
