@@ -45,9 +45,15 @@ func startStoredServer(t testing.TB) *testServer {
 }
 
 func serveCourse(t testing.TB, st *store.Store) *testServer {
+	return serveCourseWith(t, app.Options{Store: st})
+}
+
+// serveCourseWith is the course served with these options.
+func serveCourseWith(t testing.TB, o app.Options) *testServer {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a := app.New(app.Options{Course: lessons.Course(), Log: log, Store: st})
+	o.Course = lessons.Course()
+	o.Log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	a := app.New(o)
 	ts := httptest.NewServer(a.Handler())
 	t.Cleanup(func() {
 		ts.CloseClientConnections()
