@@ -27,7 +27,7 @@ func TestConcurrencyVsParallelismInBrowser(t *testing.T) {
 		window.__lanesLive = false;
 		new MutationObserver(() => {
 			const running = p.querySelector('.status').dataset.state === 'running';
-			const spans = p.querySelectorAll('[data-chart="cpu-concurrent"] rect.span').length > 0;
+			const spans = p.querySelectorAll('[data-chart="cpu-concurrent"] path.span').length > 0;
 			if (running && spans) window.__lanesLive = true;
 		}).observe(p, { subtree: true, childList: true, attributes: true, characterData: true });
 	})()`)
@@ -38,7 +38,7 @@ func TestConcurrencyVsParallelismInBrowser(t *testing.T) {
 		t.Error("no lanes were drawn while cpu-timeline was running")
 	}
 	for _, chart := range []string{"cpu-concurrent", "task-concurrent", "cpu-parallel", "task-parallel", "cpu-combined", "task-combined"} {
-		if n := e2e.Eval[int](t, b, panel+`.querySelectorAll('[data-chart="`+chart+`"] rect.span').length`); n == 0 {
+		if n := e2e.Eval[int](t, b, panel+`.querySelectorAll('[data-chart="`+chart+`"] path.span').length`); n == 0 {
 			t.Errorf("chart %s has no spans", chart)
 		}
 	}
@@ -68,7 +68,7 @@ func TestConcurrencyVsParallelismInBrowser(t *testing.T) {
 	if !strings.HasSuffix(speedup, "×") || strings.HasPrefix(speedup, "–") {
 		t.Errorf("speedup cell reads %q", speedup)
 	}
-	workers := e2e.Eval[int](t, b, `new Set([...document.querySelectorAll('#bw-chart rect.span')].map(r => r.getAttribute('y'))).size`)
+	workers := e2e.Eval[int](t, b, `new Set([...document.querySelectorAll('#bw-chart tbody tr:not(:has(td.empty))')].map(r => r.cells[0].textContent)).size`)
 	if workers < 2 {
 		t.Errorf("the browser timeline has %d lanes, want the main thread and at least one worker", workers)
 	}

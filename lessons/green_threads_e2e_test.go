@@ -32,7 +32,7 @@ func TestGreenThreadsInBrowser(t *testing.T) {
 		new MutationObserver(() => {
 			if (p.querySelector('.status').dataset.state !== 'running') return;
 			if (p.querySelectorAll('[data-chart="gaps"] path.line').length > 0) window.__gaps = true;
-			if (p.querySelectorAll('[data-chart="timeline"] rect.span').length > 0) window.__spans = true;
+			if (p.querySelectorAll('[data-chart="timeline"] path.span').length > 0) window.__spans = true;
 		}).observe(p, { subtree: true, childList: true, attributes: true, characterData: true });
 	})()`)
 	b.Do(t, chromedp.Click(chromedp.CSS(`[data-experiment="cooperative"] button.run`)))

@@ -9,6 +9,8 @@ const NS = 'http://www.w3.org/2000/svg';
 const WIDE = 640, NARROW = 400, H = 300;
 const M = { top: 16, right: 16, bottom: 44, left: 64 };
 const MAX_ROWS = 400; // table rows shown; the rest are summarised
+const MAX_LABELS = 200; // labels drawn inside a lanes chart's spans
+const LIVE_ROWS = 30; // table rows shown while a run goes
 // Least ms between two redraws of a chart, and between two refills of its
 // table, while a run streams in; a run's end draws both whole (flush).
 export const REDRAW_GAP = 250;
@@ -117,8 +119,10 @@ class Chart {
     this.draw();
     if (final || !(this.lastFill > this.lastDraw - TABLE_GAP)) {
       this.lastFill = this.lastDraw;
+      if (final) this.ended = true; // a redraw after the end (a click) keeps the whole table
+      this.whole = this.ended; // while a run goes, the table holds its newest rows only
       this.fill();
-      this.stale = false;
+      this.stale = !final;
     } else this.stale = true;
   }
 
@@ -128,7 +132,8 @@ class Chart {
    *  goes on, which refills the table only every TABLE_GAP ms. */
   flush(final = true) {
     if (!this.pending) {
-      if (final && this.stale) { this.fill(); this.stale = false; }
+      if (final) this.ended = true;
+      if (final && this.stale) { this.whole = true; this.fill(); this.stale = false; }
       return;
     }
     clearTimeout(this.timer);
@@ -182,9 +187,19 @@ class Chart {
 
   table(headers, rows, total) {
     this.thead.replaceChildren(el('tr', {}, ...headers.map((h) => el('th', { scope: 'col', text: h }))));
-    const body = rows.slice(0, MAX_ROWS).map((r) => el('tr', {}, ...r.map((c) => el('td', { text: typeof c === 'number' ? fmt(c) : c }))));
-    if ((total ?? rows.length) > MAX_ROWS) {
-      body.push(el('tr', {}, el('td', { colspan: headers.length, class: 'empty', text: `…and ${(total ?? rows.length) - MAX_ROWS} more rows, the first ${MAX_ROWS} shown.` })));
+    const n = total ?? rows.length;
+    const row = (r) => el('tr', {}, ...r.map((c) => el('td', { text: typeof c === 'number' ? fmt(c) : c })));
+    let body;
+    if (this.whole === false && n > LIVE_ROWS) {
+      // While the run goes: its newest rows, so the page stays light;
+      // the whole table comes when it ends.
+      body = rows.slice(-LIVE_ROWS).map(row);
+      body.unshift(el('tr', {}, el('td', { colspan: headers.length, class: 'empty', text: `The newest ${LIVE_ROWS} of ${n} rows while the run goes; all of them when it ends.` })));
+    } else {
+      body = rows.slice(0, MAX_ROWS).map(row);
+      if (n > MAX_ROWS) {
+        body.push(el('tr', {}, el('td', { colspan: headers.length, class: 'empty', text: `…and ${n - MAX_ROWS} more rows, the first ${MAX_ROWS} shown.` })));
+      }
     }
     if (body.length === 0) body.push(el('tr', {}, el('td', { class: 'empty', text: 'No data yet.' })));
     this.tbody.replaceChildren(...body);
@@ -193,7 +208,7 @@ class Chart {
 
 /** Line chart: points appended per series; optional vertical marks. */
 class LineChart extends Chart {
-  reset() { this.data = new Map(); this.marks = []; this.series = new Map(); this.changed(); }
+  reset() { this.ended = false; this.data = new Map(); this.marks = []; this.series = new Map(); this.changed(); }
   handle(ev) {
     if (ev.type === Event.Mark) { this.marks.push(ev); this.changed(); return; }
     const xs = ev.type === Event.Points ? ev.x : [ev.x];
@@ -236,7 +251,7 @@ class LineChart extends Chart {
 
 /** Bar chart: one bar per label (and series), with lo–hi whiskers. */
 class BarChart extends Chart {
-  reset() { this.bars = new Map(); this.series = new Map(); this.changed(); }
+  reset() { this.ended = false; this.bars = new Map(); this.series = new Map(); this.changed(); }
   handle(ev) {
     this.seriesIndex(ev.series || ev.label);
     this.bars.set(`${ev.label}\u0000${ev.series || ''}`, ev);
@@ -279,7 +294,7 @@ class BarChart extends Chart {
 
 /** Histogram: each series is a set of bins [lo, hi, count]. */
 class HistChart extends Chart {
-  reset() { this.hists = new Map(); this.series = new Map(); this.changed(); }
+  reset() { this.ended = false; this.hists = new Map(); this.series = new Map(); this.changed(); }
   handle(ev) { this.seriesIndex(ev.series); this.hists.set(ev.series, ev.bins); this.changed(); }
   draw() {
     if (this.hists.size === 0) return this.blank();
@@ -308,7 +323,7 @@ class HistChart extends Chart {
 
 /** Lanes: spans on a time axis, one row per lane, coloured by label. */
 class LaneChart extends Chart {
-  reset() { this.spans = []; this.lanes = []; this.series = new Map(); this.changed(); }
+  reset() { this.ended = false; this.spans = []; this.lanes = []; this.series = new Map(); this.changed(); }
   handle(ev) {
     if (!this.lanes.includes(ev.lane)) this.lanes.push(ev.lane);
     this.seriesIndex(ev.label);
@@ -332,13 +347,21 @@ class LaneChart extends Chart {
     g.append(svg('text', { x: (M.left + this.W) / 2, y: M.top + lh * this.lanes.length + 34, class: 'label', 'text-anchor': 'middle' }, this.xLabel || 'ms'));
     this.lanes.forEach((lane, li) => g.append(svg('text', { x: M.left + 34, y: M.top + lh * li + lh / 2 + 4, class: 'tick', 'text-anchor': 'end' }, lane)));
     root.append(g);
+    // One path per series, not an element per span: a run sends thousands
+    // of spans, and a page of thousands of elements costs the browser a
+    // long layout every time it is drawn.
+    const paths = new Map();
+    const labels = [];
     for (const s of this.spans) {
       const li = this.lanes.indexOf(s.lane);
-      const px = x(s.start), w = Math.max(1, x(s.end) - px);
-      root.append(svg('rect', { x: px, y: M.top + lh * li + 3, width: w, height: lh - 6, class: `span s${this.series.get(s.label)}` }));
+      const px = x(s.start), w = Math.max(1, x(s.end) - px), top = M.top + lh * li + 3;
+      const i = this.series.get(s.label);
+      paths.set(i, (paths.get(i) ?? '') + `M${px.toFixed(1)},${top.toFixed(1)}h${w.toFixed(1)}v${(lh - 6).toFixed(1)}h${(-w).toFixed(1)}z`);
       // Only a label that fits inside its bar: a wider one would spill over its neighbours and the lane names.
-      if (w > s.label.length * 6.5 + 8) root.append(svg('text', { x: px + w / 2, y: M.top + lh * li + lh / 2 + 4, class: 'span-label', 'text-anchor': 'middle' }, s.label));
+      if (w > s.label.length * 6.5 + 8 && labels.length < MAX_LABELS) labels.push(svg('text', { x: px + w / 2, y: M.top + lh * li + lh / 2 + 4, class: 'span-label', 'text-anchor': 'middle' }, s.label));
     }
+    for (const [i, d] of paths) root.append(svg('path', { d, class: `span s${i}` }));
+    root.append(...labels);
     this.legend();
   }
   fill() {

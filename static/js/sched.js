@@ -47,6 +47,7 @@ export function schedKind({ Chart, svg, scale, M, H }) {
     }
 
     reset() {
+      this.ended = false;
       this.spans = [];
       this.marks = [];
       this.lanes = [];
