@@ -162,10 +162,10 @@ func (a *App) Handler() http.Handler { return a.Server.Routes() }
 // processes are gone, then writes what the store still holds and closes
 // it.
 func (a *App) Close() {
+	a.Scheduler.Close() // first: the hosts' runs end while their events can still come
 	if a.fleet != nil {
 		a.fleet.Close()
 	}
-	a.Scheduler.Close()
 	if a.nc != nil {
 		a.nc.Close()
 	}

@@ -44,11 +44,12 @@ type Coordinator struct {
 	hosts Hosts
 	log   *slog.Logger
 
-	ctx  context.Context
-	stop context.CancelFunc
-	wg   sync.WaitGroup
-	subs []*nats.Subscription
-	cc   jetstream.ConsumeContext
+	ctx        context.Context
+	stop       context.CancelFunc
+	wg         sync.WaitGroup
+	subs       []*nats.Subscription
+	cc         jetstream.ConsumeContext
+	runsStream jetstream.Stream // to take back a run its host never finished
 
 	mu      sync.Mutex
 	remotes map[string]*remoteHost // by name
@@ -114,6 +115,7 @@ func (c *Coordinator) streams(o CoordinatorOptions) error {
 	if err := runs.Purge(ctx); err != nil {
 		return fmt.Errorf("emptying the runs' stream: %w", err)
 	}
+	c.runsStream = runs
 	_, err = c.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: EventsStream, Subjects: []string{subjEvents + ">"},
 		Storage: storage, Replicas: r, MaxAge: time.Hour, MaxBytes: size, Duplicates: 2 * time.Minute, Discard: jetstream.DiscardOld})
 	if err != nil {
@@ -286,28 +288,27 @@ func (c *Coordinator) assign(rh *remoteHost, r *remoteRun, exp *lab.Experiment, 
 	defer cancel()
 	ack, err := c.js.Publish(ctx, subjRuns+rh.name, b, jetstream.WithMsgID(r.id))
 	if err != nil {
-		c.forget(r)
+		c.forget(r, false)
 		return err
 	}
 	r.seq = ack.Sequence
 	return nil
 }
 
-// forget stops waiting for a run, and takes back its assignment if the
-// host has not picked it up.
-func (c *Coordinator) forget(r *remoteRun) {
+// forget stops waiting for a run; takeBack also takes its assignment out
+// of the runs' stream, for a run that ended without its host (a host that
+// comes back must not find it there).
+func (c *Coordinator) forget(r *remoteRun, takeBack bool) {
 	c.mu.Lock()
 	delete(c.runs, r.id)
 	c.mu.Unlock()
-	if r.seq == 0 {
+	if !takeBack || r.seq == 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if s, err := c.js.Stream(ctx, RunsStream); err == nil {
-		if err := s.DeleteMsg(ctx, r.seq); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
-			c.log.Debug("taking back an assignment", "run", r.id, "err", err)
-		}
+	if err := c.runsStream.DeleteMsg(ctx, r.seq); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+		c.log.Debug("taking back an assignment", "run", r.id, "err", err)
 	}
 }
 

@@ -104,7 +104,8 @@ func (h *remoteHost) Measure(ctx context.Context, exp *lab.Experiment, p lab.Par
 		h.mu.Lock()
 		h.run = nil
 		h.mu.Unlock()
-		h.c.forget(r)
+		out := r.outcome()
+		h.c.forget(r, out.Status == protocol.StatusInterrupted || out.Status == protocol.StatusCancelled)
 	}()
 	if err := h.c.assign(h, r, exp, p); err != nil {
 		return r.endNow(protocol.StatusInterrupted, fmt.Sprintf("the run could not be handed to the host %s: %v", h.name, err))
