@@ -164,7 +164,7 @@ func (r *phaseRun) report(final bool) {
 // sendSpans draws a batch of spans on the mode's two lanes charts: by CPU
 // and by task. Each is sorted by lane so lanes appear in order (CPU 0 above
 // CPU 1, task A above task B), then by task, so that colours are handed
-// out in task order: A gets the first colour in both charts.
+// out in task order: A gets the first colour in both runs.
 func (r *phaseRun) sendSpans(batch []taskSpan) {
 	byTask := func(a, b taskSpan) int {
 		if r.order[a.task] != r.order[b.task] {
