@@ -43,6 +43,7 @@ type fakeRuns struct {
 	cancel        engine.CancelResult
 	cancErr       error
 	left          chan struct{}
+	followed      chan struct{} // when not nil, told of every Follow
 	assigns       []classroom.Task
 	answered      []classroom.Answer
 }
@@ -79,6 +80,10 @@ func (f *fakeRuns) Follow(lesson, learner string, instructor bool, v engine.View
 	defer f.mu.Unlock()
 	f.follows = append(f.follows, lesson)
 	f.viewer = v
+	select {
+	case f.followed <- struct{}{}:
+	default:
+	}
 }
 
 func (f *fakeRuns) SetFollowing(v engine.Viewer, on bool) {
@@ -274,7 +279,7 @@ func TestFollowAndLeave(t *testing.T) {
 // rather than slowing the run down or growing without bound.
 func TestTooSlowAViewerIsClosed(t *testing.T) {
 	t.Parallel()
-	f := &fakeRuns{}
+	f := &fakeRuns{followed: make(chan struct{}, 1)}
 	s := fakeServer(t, f)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -284,13 +289,14 @@ func TestTooSlowAViewerIsClosed(t *testing.T) {
 	}
 	defer ws.CloseNow()
 	// Wait until the server has the viewer, then flood it while the page reads nothing.
-	var v engine.Viewer
-	for v == nil {
-		f.mu.Lock()
-		v = f.viewer
-		f.mu.Unlock()
-		time.Sleep(time.Millisecond)
+	select {
+	case <-f.followed:
+	case <-ctx.Done():
+		t.Fatal("the server never made the page a follower of its lesson")
 	}
+	f.mu.Lock()
+	v := f.viewer
+	f.mu.Unlock()
 	big := [][]byte{[]byte(`{"type":"log","message":"` + strings.Repeat("x", 16<<10) + `"}`)}
 	refused := false
 	for range 100_000 {

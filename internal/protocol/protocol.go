@@ -1,14 +1,31 @@
-// Package protocol defines every message of the websocket (/ws): the
-// requests a page sends and every message the server sends back. The
-// contract is in shared/DESIGN.md; this file is its one definition in
-// code, used by the engine (internal/lab) and the web layer alike.
+// Package protocol is the contract between a lesson's page and the
+// server: every message of the websocket (/ws), in this file and in
+// answer.go and assign.go, and the names of events, statuses, verdicts and
+// chart kinds (names.go), mirrored once in static/js/names.js. It is the
+// one definition in code, used by the engine (internal/engine,
+// internal/classroom), the store and the web layer (web/ws.go) alike; the
+// README's "The websocket, in brief" describes the same for people.
+//
+// A page holds one websocket and sends requests, each a JSON object that
+// names its operation (Request: {"op":"run",...}): run an experiment,
+// watch a run, cancel it, guess before a run, answer a question; the
+// instructor also pauses students' runs, presents a place in a lesson,
+// reveals the class's guesses and assigns. The server sends Messages,
+// each with a "type" that says what it is: answers to requests (accepted,
+// offer, queued, following, predicted, …), and what happens in the class
+// (live, an instructor's run, to the pages that follow them; present;
+// reveal; class, the dashboard's view, to the instructor). A request it
+// cannot do gets an Error that repeats the request's op, and the
+// connection stays usable; an instructor's operation from anyone else is
+// such an error.
 //
 // Besides the messages here, the server sends the events of every run a
 // page started or watches, as the experiment emitted them (progress,
 // point, row, result, done, …) with two fields added in front: "run",
 // the run's id, and "seq", the event's place in the run (1, 2, …), by
 // which a page that is sent a replay after it reconnects skips what it
-// has already drawn.
+// has already drawn. A run's events end with exactly one result, when it
+// succeeded, and then exactly one done.
 package protocol
 
 import (

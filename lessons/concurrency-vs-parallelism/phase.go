@@ -31,8 +31,6 @@ type phaseResult struct {
 // cpuName is a CPU's lane label.
 func cpuName(cpu int) string { return fmt.Sprintf("CPU %d", cpu) }
 
-// ms turns a duration into milliseconds for events and metrics.
-
 // reportEvery is how often the reporter sends the spans closed so far.
 const reportEvery = 50 * time.Millisecond
 
@@ -41,22 +39,64 @@ const reportEvery = 50 * time.Millisecond
 func runPhase(ctx context.Context, ph phase, gap time.Duration, out *lab.Emitter, progress func(done, total int64)) (*phaseResult, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var (
-		wg    sync.WaitGroup
-		ready sync.WaitGroup
-		t0    time.Time
-	)
+	r := newPhaseRun(ph, out, progress)
+	finished, err := r.start(ctx, cancel, gap)
+	if err != nil {
+		return nil, err
+	}
+	tick := time.NewTicker(reportEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-finished:
+			return r.finish(ctx)
+		case <-tick.C:
+			r.report(false)
+		}
+	}
+}
+
+// phaseRun is one phase under way: its tasks, the spans they have
+// reported so far, and where the reporter is.
+type phaseRun struct {
+	ph       phase
+	out      *lab.Emitter
+	progress func(done, total int64)
+	res      *phaseResult
+	order    map[string]int // a task's place in the phase, by name
+	total    int64          // the chunks of work of all the tasks
+	t0       time.Time      // when the tasks were let go
+	ticks    int            // reports sent so far
+}
+
+func newPhaseRun(ph phase, out *lab.Emitter, progress func(done, total int64)) *phaseRun {
+	r := &phaseRun{
+		ph: ph, out: out, progress: progress,
+		res:   &phaseResult{mode: ph.mode, cpus: ph.cpus, tasks: ph.tasks, spans: map[string][]span{}},
+		order: map[string]int{},
+	}
+	for i, t := range ph.tasks {
+		r.order[t.name] = i
+		r.total += t.chunks
+	}
+	return r
+}
+
+// start pins every task to its CPUs, then lets them all go at once; the
+// channel it returns closes when the last one has ended.
+func (r *phaseRun) start(ctx context.Context, cancel context.CancelFunc, gap time.Duration) (<-chan struct{}, error) {
+	var wg, ready sync.WaitGroup
 	start := make(chan struct{})
-	ready.Add(len(ph.tasks))
-	for _, t := range ph.tasks {
+	ready.Add(len(r.ph.tasks))
+	for _, t := range r.ph.tasks {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			t.run(ctx, ready.Done, start, &t0, gap)
+			t.run(ctx, ready.Done, start, &r.t0, gap)
 		}()
 	}
 	ready.Wait()
-	for _, t := range ph.tasks {
+	for _, t := range r.ph.tasks {
 		if t.err != nil {
 			cancel() // the others stop at their next check
 			close(start)
@@ -64,89 +104,86 @@ func runPhase(ctx context.Context, ph phase, gap time.Duration, out *lab.Emitter
 			return nil, fmt.Errorf("pinning task %s to CPUs %v: %w", t.name, t.cpus, t.err)
 		}
 	}
-	res := &phaseResult{mode: ph.mode, cpus: ph.cpus, tasks: ph.tasks, spans: map[string][]span{}}
-	order := map[string]int{}
-	var total int64
-	for i, t := range ph.tasks {
-		order[t.name] = i
-		total += t.chunks
-	}
-	t0 = time.Now()
+	r.t0 = time.Now()
 	close(start)
 	finished := make(chan struct{})
 	go func() { wg.Wait(); close(finished) }()
+	return finished, nil
+}
 
-	tick := time.NewTicker(reportEvery)
-	defer tick.Stop()
-	ticks := 0
-	report := func(final bool) {
-		// Sort each batch by lane so lanes appear in order (CPU 0 above
-		// CPU 1, task A above task B), then by task, so that colours are
-		// handed out in task order: A gets the first colour in both runs.
-		type item struct {
-			task string
-			s    span
-		}
-		var batch []item
-		for _, t := range ph.tasks {
-			for _, s := range t.take() {
-				batch = append(batch, item{t.name, s})
-				res.spans[t.name] = append(res.spans[t.name], s)
-			}
-		}
-		slices.SortFunc(batch, func(a, b item) int {
-			if a.s.cpu != b.s.cpu {
-				return a.s.cpu - b.s.cpu
-			}
-			if order[a.task] != order[b.task] {
-				return order[a.task] - order[b.task]
-			}
-			return cmp.Compare(a.s.start, b.s.start)
-		})
-		for _, it := range batch {
-			out.Span("cpu-"+ph.mode, cpuName(it.s.cpu), format.Ms(it.s.start), format.Ms(it.s.end), it.task)
-		}
-		slices.SortFunc(batch, func(a, b item) int {
-			if order[a.task] != order[b.task] {
-				return order[a.task] - order[b.task]
-			}
-			return cmp.Compare(a.s.start, b.s.start)
-		})
-		for _, it := range batch {
-			out.Span("task-"+ph.mode, it.task, format.Ms(it.s.start), format.Ms(it.s.end), cpuName(it.s.cpu))
-		}
-		var done int64
-		for _, t := range ph.tasks {
-			done += t.done.Load()
-		}
-		progress(done, total)
-		if final || ticks%4 == 0 {
-			for _, t := range ph.tasks {
-				out.Row("tasks", ph.mode+"/"+t.name, taskRow(ph.mode, t, res.spans[t.name], final))
-			}
-			out.Gauge("Turn changes, "+ph.mode, float64(turnChanges(res)), "")
-		}
-		ticks++
+// finish sends the last report once every task has ended and returns the
+// phase's result, or the first error.
+func (r *phaseRun) finish(ctx context.Context) (*phaseResult, error) {
+	for _, t := range r.ph.tasks {
+		r.res.wall = max(r.res.wall, t.end)
 	}
-	for {
-		select {
-		case <-finished:
-			for _, t := range ph.tasks {
-				res.wall = max(res.wall, t.end)
-			}
-			report(true)
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			for _, t := range ph.tasks {
-				if t.err != nil {
-					return nil, fmt.Errorf("task %s: %w", t.name, t.err)
-				}
-			}
-			return res, nil
-		case <-tick.C:
-			report(false)
+	r.report(true)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for _, t := range r.ph.tasks {
+		if t.err != nil {
+			return nil, fmt.Errorf("task %s: %w", t.name, t.err)
 		}
+	}
+	return r.res, nil
+}
+
+// taskSpan is a span closed by a task, waiting to be sent.
+type taskSpan struct {
+	task string
+	s    span
+}
+
+// report sends the spans closed since the last report to both lanes
+// charts, the progress, and every fourth time (and the last) the tasks
+// table and the count of turn changes.
+func (r *phaseRun) report(final bool) {
+	var batch []taskSpan
+	for _, t := range r.ph.tasks {
+		for _, s := range t.take() {
+			batch = append(batch, taskSpan{t.name, s})
+			r.res.spans[t.name] = append(r.res.spans[t.name], s)
+		}
+	}
+	r.sendSpans(batch)
+	var done int64
+	for _, t := range r.ph.tasks {
+		done += t.done.Load()
+	}
+	r.progress(done, r.total)
+	if final || r.ticks%4 == 0 {
+		for _, t := range r.ph.tasks {
+			r.out.Row("tasks", r.ph.mode+"/"+t.name, taskRow(r.ph.mode, t, r.res.spans[t.name], final))
+		}
+		r.out.Gauge("Turn changes, "+r.ph.mode, float64(turnChanges(r.res)), "")
+	}
+	r.ticks++
+}
+
+// sendSpans draws a batch of spans on the mode's two lanes charts: by CPU
+// and by task. Each is sorted by lane so lanes appear in order (CPU 0 above
+// CPU 1, task A above task B), then by task, so that colours are handed
+// out in task order: A gets the first colour in both runs.
+func (r *phaseRun) sendSpans(batch []taskSpan) {
+	byTask := func(a, b taskSpan) int {
+		if r.order[a.task] != r.order[b.task] {
+			return r.order[a.task] - r.order[b.task]
+		}
+		return cmp.Compare(a.s.start, b.s.start)
+	}
+	slices.SortFunc(batch, func(a, b taskSpan) int {
+		if a.s.cpu != b.s.cpu {
+			return a.s.cpu - b.s.cpu
+		}
+		return byTask(a, b)
+	})
+	for _, it := range batch {
+		r.out.Span("cpu-"+r.ph.mode, cpuName(it.s.cpu), format.Ms(it.s.start), format.Ms(it.s.end), it.task)
+	}
+	slices.SortFunc(batch, byTask)
+	for _, it := range batch {
+		r.out.Span("task-"+r.ph.mode, it.task, format.Ms(it.s.start), format.Ms(it.s.end), cpuName(it.s.cpu))
 	}
 }
 

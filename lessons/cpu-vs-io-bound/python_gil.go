@@ -180,114 +180,146 @@ type gilRun struct {
 // measured). It returns the variants by key and what the interpreter said
 // of itself.
 func (g gilRun) measure(ctx context.Context, exe string, threadsOnly bool) (map[string]*variant, pyLine, error) {
-	out, n, rounds := g.out, g.n, g.rounds
-	vs := map[string]*variant{
-		"t1": {key: "t1", label: "1 thread", metric: "threads.one", worker: "thread", n: 1},
-		"tn": {key: "tn", label: fmt.Sprintf("%d threads", n), metric: "threads.many", worker: "thread", n: n},
-		"p1": {key: "p1", label: "1 process", metric: "processes.one", worker: "process", n: 1},
-		"pn": {key: "pn", label: fmt.Sprintf("%d processes", n), metric: "processes.many", worker: "process", n: n},
-	}
-	prefix, kindSuffix, rowPrefix := "", "", ""
-	args := []string{fmt.Sprint(n), fmt.Sprint(g.work), fmt.Sprint(rounds)}
-	steps := 4 * rounds
+	s := g.newScan(exe, threadsOnly)
+	args := []string{fmt.Sprint(g.n), fmt.Sprint(g.work), fmt.Sprint(g.rounds)}
 	if threadsOnly {
-		prefix, kindSuffix, rowPrefix = "free-threaded: ", " (no GIL)", "ft-"
 		args = append(args, "threads")
-		steps = 2 * rounds
-		for _, k := range []string{"t1", "tn"} {
-			vs[k].label = "free-threaded, " + vs[k].label
-		}
 	}
-	var info pyLine
-	step := 0
-	out.Progress(prefix+"starting "+exe, 0, steps)
-	err := kit.RunPython(ctx, exe, gilScript, func(b []byte) error {
-		var l pyLine
-		if err := json.Unmarshal(b, &l); err != nil {
-			return fmt.Errorf("%s printed %q, not a JSON line", exe, b)
-		}
-		switch l.Event {
-		case "probe":
-			info = l
-			out.Log(fmt.Sprintf("%s is %s (%s %s).", exe, l.Executable, l.Implementation, l.Version))
-			if !l.GIL {
-				out.Log("This Python is a free-threaded build: sys._is_gil_enabled() returned False, so it has no GIL to hold its threads back.")
-			} else if threadsOnly {
-				out.Log("This build can run without a GIL, but its GIL is switched on (PYTHON_GIL=1, or a module that needs it), so its threads take turns as in the default build.")
-			} else if g.cores < 2 {
-				out.Log("Only one CPU is usable here, so neither threads nor processes can run at the same time: the GIL cannot be told apart from the single CPU.")
-			}
-		case "calibrate":
-			out.Log(fmt.Sprintf("One Python thread runs about %.0f loop iterations per ms here; the loop is sized to take %d ms, shared among the workers.", l.PerMs, g.work))
-		case "variant":
-			v := vs[l.Key]
-			if v == nil {
-				return fmt.Errorf("python3 reported an unknown variant %q", l.Key)
-			}
-			v.roundCPU = 0
-			out.Progress(fmt.Sprintf("%sround %d: %s", prefix, l.Round+1, v.label), step, steps)
-			step++
-		case "worker":
-			v := vs[l.Key]
-			if v == nil {
-				return fmt.Errorf("python3 reported a worker of an unknown variant %q", l.Key)
-			}
-			v.roundCPU += l.CPU
-			if l.Round == 0 {
-				v.spans = append(v.spans, l)
-			}
-		case "done":
-			v := vs[l.Key]
-			if v == nil || l.Wall <= 0 {
-				return fmt.Errorf("python3 reported no time for variant %q", l.Key)
-			}
-			v.rounds++
-			// Workers report as they finish; draw them in worker order.
-			slices.SortFunc(v.spans, func(a, b pyLine) int { return a.I - b.I })
-			for _, w := range v.spans {
-				lane := prefix + v.label
-				if v.n > 1 {
-					lane = fmt.Sprintf("%s%s %d/%d", prefix, v.worker, w.I+1, v.n)
-				}
-				out.Span("workers", lane, w.Start*1e3, w.End*1e3, v.kind()+kindSuffix)
-			}
-			v.spans = nil
-			d := time.Duration(l.Wall * 1e9)
-			v.walls = append(v.walls, d)
-			if v.best == 0 || d < v.best {
-				v.best, v.cpu = d, time.Duration(v.roundCPU*1e9)
-			}
-			v.slowest = max(v.slowest, d)
-			out.Row("variants", rowPrefix+v.key, map[string]any{"variant": v.label, "wall": format.Round(format.Ms(v.best), 3), "cpu": format.Round(format.Ms(v.cpu), 3),
-				"busy": format.Round(v.cpu.Seconds()/v.best.Seconds(), 2), "rounds": v.rounds})
-			last := "pn"
-			if threadsOnly {
-				last = "tn"
-			}
-			if l.Key == last {
-				out.Bar("speedup", "", vs["tn"].label, format.Round(vs["t1"].best.Seconds()/vs["tn"].best.Seconds(), 2), 0, 0)
-				if !threadsOnly {
-					out.Bar("speedup", "", vs["pn"].label, format.Round(vs["p1"].best.Seconds()/vs["pn"].best.Seconds(), 2), 0, 0)
-				}
-			}
-		}
-		return nil
-	}, args...)
+	g.out.Progress(s.prefix+"starting "+exe, 0, s.steps)
+	err := kit.RunPython(ctx, exe, gilScript, s.line, args...)
 	if err != nil {
-		return vs, info, err
+		return s.vs, s.info, err
 	}
 	keys := []string{"t1", "tn", "p1", "pn"}
 	if threadsOnly {
 		keys = keys[:2]
-	} else if !info.GIL {
-		return vs, info, nil // it stopped after saying it has no GIL
+	} else if !s.info.GIL {
+		return s.vs, s.info, nil // it stopped after saying it has no GIL
 	}
 	for _, k := range keys {
-		if v := vs[k]; v.rounds != rounds {
-			return vs, info, fmt.Errorf("%s finished %d of %d rounds of %s", exe, v.rounds, rounds, v.label)
+		if v := s.vs[k]; v.rounds != g.rounds {
+			return s.vs, s.info, fmt.Errorf("%s finished %d of %d rounds of %s", exe, v.rounds, g.rounds, v.label)
 		}
 	}
-	return vs, info, nil
+	return s.vs, s.info, nil
+}
+
+// gilScan follows one interpreter through the script, line by line: the
+// variants it has timed so far and what it said of itself.
+type gilScan struct {
+	gilRun
+	exe         string
+	threadsOnly bool   // only the threads: the free-threaded build
+	prefix      string // before its progress and lane labels
+	kindSuffix  string // after its kind in the timeline's legend
+	rowPrefix   string // before its row keys
+	vs          map[string]*variant
+	info        pyLine // what the interpreter said of itself
+	step, steps int
+}
+
+func (g gilRun) newScan(exe string, threadsOnly bool) *gilScan {
+	s := &gilScan{gilRun: g, exe: exe, threadsOnly: threadsOnly, steps: 4 * g.rounds, vs: map[string]*variant{
+		"t1": {key: "t1", label: "1 thread", metric: "threads.one", worker: "thread", n: 1},
+		"tn": {key: "tn", label: fmt.Sprintf("%d threads", g.n), metric: "threads.many", worker: "thread", n: g.n},
+		"p1": {key: "p1", label: "1 process", metric: "processes.one", worker: "process", n: 1},
+		"pn": {key: "pn", label: fmt.Sprintf("%d processes", g.n), metric: "processes.many", worker: "process", n: g.n},
+	}}
+	if threadsOnly {
+		s.prefix, s.kindSuffix, s.rowPrefix = "free-threaded: ", " (no GIL)", "ft-"
+		s.steps = 2 * g.rounds
+		for _, k := range []string{"t1", "tn"} {
+			s.vs[k].label = "free-threaded, " + s.vs[k].label
+		}
+	}
+	return s
+}
+
+// line takes one line the script printed.
+func (s *gilScan) line(b []byte) error {
+	var l pyLine
+	if err := json.Unmarshal(b, &l); err != nil {
+		return fmt.Errorf("%s printed %q, not a JSON line", s.exe, b)
+	}
+	switch l.Event {
+	case "probe":
+		s.probe(l)
+	case "calibrate":
+		s.out.Log(fmt.Sprintf("One Python thread runs about %.0f loop iterations per ms here; the loop is sized to take %d ms, shared among the workers.", l.PerMs, s.work))
+	case "variant":
+		v := s.vs[l.Key]
+		if v == nil {
+			return fmt.Errorf("python3 reported an unknown variant %q", l.Key)
+		}
+		v.roundCPU = 0
+		s.out.Progress(fmt.Sprintf("%sround %d: %s", s.prefix, l.Round+1, v.label), s.step, s.steps)
+		s.step++
+	case "worker":
+		v := s.vs[l.Key]
+		if v == nil {
+			return fmt.Errorf("python3 reported a worker of an unknown variant %q", l.Key)
+		}
+		v.roundCPU += l.CPU
+		if l.Round == 0 {
+			v.spans = append(v.spans, l)
+		}
+	case "done":
+		return s.done(l)
+	}
+	return nil
+}
+
+// probe logs what the interpreter said of itself.
+func (s *gilScan) probe(l pyLine) {
+	s.info = l
+	s.out.Log(fmt.Sprintf("%s is %s (%s %s).", s.exe, l.Executable, l.Implementation, l.Version))
+	if !l.GIL {
+		s.out.Log("This Python is a free-threaded build: sys._is_gil_enabled() returned False, so it has no GIL to hold its threads back.")
+	} else if s.threadsOnly {
+		s.out.Log("This build can run without a GIL, but its GIL is switched on (PYTHON_GIL=1, or a module that needs it), so its threads take turns as in the default build.")
+	} else if s.cores < 2 {
+		s.out.Log("Only one CPU is usable here, so neither threads nor processes can run at the same time: the GIL cannot be told apart from the single CPU.")
+	}
+}
+
+// done ends a round of a variant: it draws the first round's workers,
+// keeps the round's wall time, and once the last variant is in, draws the
+// speedups.
+func (s *gilScan) done(l pyLine) error {
+	v := s.vs[l.Key]
+	if v == nil || l.Wall <= 0 {
+		return fmt.Errorf("python3 reported no time for variant %q", l.Key)
+	}
+	v.rounds++
+	// Workers report as they finish; draw them in worker order.
+	slices.SortFunc(v.spans, func(a, b pyLine) int { return a.I - b.I })
+	for _, w := range v.spans {
+		lane := s.prefix + v.label
+		if v.n > 1 {
+			lane = fmt.Sprintf("%s%s %d/%d", s.prefix, v.worker, w.I+1, v.n)
+		}
+		s.out.Span("workers", lane, w.Start*1e3, w.End*1e3, v.kind()+s.kindSuffix)
+	}
+	v.spans = nil
+	d := time.Duration(l.Wall * 1e9)
+	v.walls = append(v.walls, d)
+	if v.best == 0 || d < v.best {
+		v.best, v.cpu = d, time.Duration(v.roundCPU*1e9)
+	}
+	v.slowest = max(v.slowest, d)
+	s.out.Row("variants", s.rowPrefix+v.key, map[string]any{"variant": v.label, "wall": format.Round(format.Ms(v.best), 3), "cpu": format.Round(format.Ms(v.cpu), 3),
+		"busy": format.Round(v.cpu.Seconds()/v.best.Seconds(), 2), "rounds": v.rounds})
+	last := "pn"
+	if s.threadsOnly {
+		last = "tn"
+	}
+	if l.Key == last {
+		s.out.Bar("speedup", "", s.vs["tn"].label, format.Round(s.vs["t1"].best.Seconds()/s.vs["tn"].best.Seconds(), 2), 0, 0)
+		if !s.threadsOnly {
+			s.out.Bar("speedup", "", s.vs["pn"].label, format.Round(s.vs["p1"].best.Seconds()/s.vs["pn"].best.Seconds(), 2), 0, 0)
+		}
+	}
+	return nil
 }
 
 // gilPredictions are what a learner may guess before a run, beside the claims

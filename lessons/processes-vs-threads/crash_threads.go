@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"time"
@@ -37,128 +39,177 @@ type threadOutcome struct {
 // The process is separate from this one on purpose: this process must
 // live on to report what happened.
 func runThreadProc(ctx context.Context, out *lab.Emitter, a crashArgs, n, victim int) (threadOutcome, error) {
-	res := threadOutcome{tids: make([]int, n), steps: make([]int, n)}
-	args := append([]string{strconv.Itoa(n), strconv.Itoa(victim)}, a.strings()...)
+	p := &threadProc{out: out, a: a, n: n, victim: victim, res: threadOutcome{tids: make([]int, n), steps: make([]int, n)}}
+	stdout, err := p.start(ctx)
+	if err != nil {
+		return p.res, err
+	}
+	if err := p.watch(ctx, threadLines(stdout)); err != nil {
+		return p.res, err
+	}
+	return p.res, p.afterDeath()
+}
+
+// threadProc is the worker process of runThreadProc, watched from this one.
+type threadProc struct {
+	out       *lab.Emitter
+	a         crashArgs
+	n, victim int
+	cmd       *exec.Cmd
+	stderr    *tailBuffer
+	res       threadOutcome
+}
+
+// start starts the worker and returns its stdout, where its threads say
+// their ids and their steps.
+func (p *threadProc) start(ctx context.Context) (io.Reader, error) {
+	args := append([]string{strconv.Itoa(p.n), strconv.Itoa(p.victim)}, p.a.strings()...)
 	cmd, err := lab.Worker(ctx, "crash-isolation", "threads", args...)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
-	stderr := &tailBuffer{}
-	cmd.Stderr = stderr
+	p.cmd, p.stderr = cmd, &tailBuffer{}
+	cmd.Stderr = p.stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	if err := lab.Start(cmd); err != nil {
-		return res, fmt.Errorf("start the threads worker: %w", err)
+		return nil, fmt.Errorf("start the threads worker: %w", err)
 	}
-	res.pid, res.start = cmd.Process.Pid, time.Now()
+	p.res.pid, p.res.start = cmd.Process.Pid, time.Now()
+	return stdout, nil
+}
 
-	type line struct{ kind, i, v int } // kind 0: tid, 1: step, 2: end of output
-	lines := make(chan line, 64)
+// threadLine is one line of the worker's threads.
+type threadLine struct{ kind, i, v int }
+
+// Kinds of threadLine.
+const (
+	lineTid  = iota // thread i has thread id v
+	lineStep        // thread i has done v steps
+	lineEnd         // the output has ended
+)
+
+// threadLines reads the worker's stdout into lines, the last of kind
+// lineEnd.
+func threadLines(stdout io.Reader) <-chan threadLine {
+	lines := make(chan threadLine, 64)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			var i, v int
 			if _, err := fmt.Sscanf(sc.Text(), "tid %d %d", &i, &v); err == nil {
-				lines <- line{0, i, v}
+				lines <- threadLine{lineTid, i, v}
 			} else if _, err := fmt.Sscanf(sc.Text(), "step %d %d", &i, &v); err == nil {
-				lines <- line{1, i, v}
+				lines <- threadLine{lineStep, i, v}
 			}
 		}
-		lines <- line{kind: 2} // every thread is gone: nobody holds the pipe open
+		lines <- threadLine{kind: lineEnd} // every thread is gone: nobody holds the pipe open
 	}()
+	return lines
+}
 
-	rowEvery := make([]*lab.Throttle, n) // each thread's live row, at most ten a second
+// watch shows the threads' rows and the worker's thread count live until
+// its output ends: every thread is gone.
+func (p *threadProc) watch(ctx context.Context, lines <-chan threadLine) error {
+	rowEvery := make([]*lab.Throttle, p.n) // each thread's live row, at most ten a second
 	for i := range rowEvery {
 		rowEvery[i] = lab.NewThrottle(lab.LiveEvery)
-	}
-	row := func(i int, state, what string) {
-		out.Row("threads", fmt.Sprintf("t%d", i+1), map[string]any{
-			"thread": fmt.Sprintf("thread %d", i+1), "tid": kid(res.tids[i]), "state": state,
-			"steps": fmt.Sprintf("%d / %d", res.steps[i], a.steps), "what": what,
-		})
 	}
 	gauge := lab.NewThrottle(lab.LiveEvery)
 	known := 0
 	for ended := false; !ended; {
-		var l line
+		var l threadLine
 		select {
 		case l = <-lines:
 		case <-ctx.Done():
-			cmd.Wait() // killed with the run's context
-			return res, ctx.Err()
+			p.cmd.Wait() // killed with the run's context
+			return ctx.Err()
 		}
 		switch {
-		case l.kind == 2:
+		case l.kind == lineEnd:
 			ended = true
-		case l.i < 1 || l.i > n:
-		case l.kind == 0:
-			if res.tids[l.i-1] == 0 {
+		case l.i < 1 || l.i > p.n:
+		case l.kind == lineTid:
+			if p.res.tids[l.i-1] == 0 {
 				known++
 			}
-			res.tids[l.i-1] = l.v
-			if known == n { // every thread is alive: show them in order
-				for i := range n {
-					row(i, "running", "")
+			p.res.tids[l.i-1] = l.v
+			if known == p.n { // every thread is alive: show them in order
+				for i := range p.n {
+					p.row(i, "running", "")
 				}
 			}
 		default:
-			res.steps[l.i-1] = l.v
+			p.res.steps[l.i-1] = l.v
 			if rowEvery[l.i-1].Due() {
-				row(l.i-1, "running", "")
+				p.row(l.i-1, "running", "")
 			}
 		}
 		if gauge.Due() {
 			// It fails once the process has died, which is what this run
 			// waits for; the peak is of the reads that worked.
-			if st, err := probe.Process(res.pid); err == nil {
-				res.peak = max(res.peak, st.Threads)
-				out.Gauge("Threads in the worker process", float64(st.Threads), "")
+			if st, err := probe.Process(p.res.pid); err == nil {
+				p.res.peak = max(p.res.peak, st.Threads)
+				p.out.Gauge("Threads in the worker process", float64(st.Threads), "")
 			}
 		}
 	}
+	return nil
+}
 
-	// The process has died. Before reaping it, look at what is left of it.
+// row is thread i's row in the live table.
+func (p *threadProc) row(i int, state, what string) {
+	p.out.Row("threads", fmt.Sprintf("t%d", i+1), map[string]any{
+		"thread": fmt.Sprintf("thread %d", i+1), "tid": kid(p.res.tids[i]), "state": state,
+		"steps": fmt.Sprintf("%d / %d", p.res.steps[i], p.a.steps), "what": what,
+	})
+}
+
+// afterDeath looks at what is left of the dead process before reaping it,
+// reaps it, and checks which of its threads outlived it.
+func (p *threadProc) afterDeath() error {
+	res := &p.res
 	var info unix.Siginfo
 	var werr error = unix.EINTR
 	for werr == unix.EINTR {
 		werr = unix.Waitid(unix.P_PID, res.pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
 	}
 	if werr != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		return res, fmt.Errorf("waiting for the threads' process %d to die: %w", res.pid, werr)
+		p.cmd.Process.Kill()
+		p.cmd.Wait()
+		return fmt.Errorf("waiting for the threads' process %d to die: %w", res.pid, werr)
 	}
 	res.end = time.Now()
 	res.zombieTasks = -1
 	if tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", res.pid)); err == nil {
 		res.zombieTasks = len(tasks)
 	}
-	if err := cmd.Wait(); cmd.ProcessState == nil {
-		return res, fmt.Errorf("reaping the threads' process %d: %w", res.pid, err)
+	if err := p.cmd.Wait(); p.cmd.ProcessState == nil {
+		return fmt.Errorf("reaping the threads' process %d: %w", res.pid, err)
 	}
-	res.crashed, res.exit = describeExit(cmd.ProcessState)
-	res.detail = stderr.firstLines(2)
-	out.Gauge("Threads in the worker process", 0, "")
+	res.crashed, res.exit = describeExit(p.cmd.ProcessState)
+	res.detail = p.stderr.firstLines(2)
+	p.out.Gauge("Threads in the worker process", 0, "")
 	for i, tid := range res.tids {
 		if tid > 0 {
 			pid, err := threadOf(tid)
 			if err != nil {
-				return res, fmt.Errorf("checking whether thread %d outlived its process: %w", tid, err)
+				return fmt.Errorf("checking whether thread %d outlived its process: %w", tid, err)
 			}
 			if pid == res.pid {
 				res.aliveAfter++
 			}
 		}
 		what := "died with its process"
-		if i+1 == victim {
+		if i+1 == p.victim {
 			what = "faulted: " + res.exit
 		}
-		row(i, "crashed", what)
-		out.Span("timeline", fmt.Sprintf("thread %d", i+1), out.Ms(res.start), out.Ms(res.end), "crashed")
+		p.row(i, "crashed", what)
+		p.out.Span("timeline", fmt.Sprintf("thread %d", i+1), p.out.Ms(res.start), p.out.Ms(res.end), "crashed")
 	}
-	return res, nil
+	return nil
 }
 
 // threadOf returns the process (thread group) that thread id tid belongs

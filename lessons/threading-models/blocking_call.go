@@ -172,18 +172,7 @@ func runBlockingCall(ctx context.Context, p lab.Params, out *lab.Emitter) error 
 		return fmt.Errorf("counting the process's threads: %w", err)
 	}
 	out.Mark("threads", 0, "computing")
-	var stop atomic.Bool
-	var wg sync.WaitGroup
-	for range nc {
-		wg.Go(func() {
-			for !stop.Load() {
-				spin(5000)
-			}
-		})
-	}
-	compute, err := w.watch(ctx, phase)
-	stop.Store(true)
-	wg.Wait()
+	compute, err := computeWhile(ctx, w, nc, phase)
 	if err != nil {
 		return err
 	}
@@ -196,43 +185,18 @@ func runBlockingCall(ctx context.Context, p lab.Params, out *lab.Emitter) error 
 	// netpoller is not involved: syscall.Read on a plain pipe puts the
 	// kernel thread to sleep until data comes.
 	out.Progress(fmt.Sprintf("%d goroutines blocked in read()", nb), 1, 3)
-	var pipe [2]int
-	if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC); err != nil {
-		return fmt.Errorf("pipe: %w", err)
+	readers, err := newPipeReaders(nb)
+	if err != nil {
+		return err
 	}
-	var once sync.Once
-	release := func() {
-		once.Do(func() {
-			// One byte for each reader, then end-of-file for any that
-			// has not reached read() yet.
-			unix.Write(pipe[1], make([]byte, nb))
-			unix.Close(pipe[1])
-		})
-	}
-	defer unix.Close(pipe[0])
-	defer release()
+	defer readers.close()
 	out.Mark("threads", float64(time.Since(w.t0).Microseconds())/1e3, "blocking")
-	var readErr error // the first read() that failed rather than blocked
-	var readMu sync.Mutex
-	for range nb {
-		wg.Go(func() {
-			inRead.Add(1)
-			defer inRead.Add(-1)
-			if err := readOne(pipe[0]); err != nil {
-				readMu.Lock()
-				readErr = cmp.Or(readErr, err)
-				readMu.Unlock()
-			}
-		})
-	}
+	readers.start(&inRead)
 	blocked, err := w.watch(ctx, phase)
 	if err != nil {
 		return err
 	}
-	readMu.Lock()
-	failed := readErr
-	readMu.Unlock()
-	if failed != nil {
+	if failed := readers.failed(); failed != nil {
 		return fmt.Errorf("a goroutine's read() failed instead of blocking: %w", failed)
 	}
 	out.Row("phases", "block", map[string]any{"phase": "blocked in read()", "goroutines": nb, "peak": blocked.total, "running": blocked.running})
@@ -240,8 +204,8 @@ func runBlockingCall(ctx context.Context, p lab.Params, out *lab.Emitter) error 
 	// Phase 3: release every reader and watch what happens to the threads.
 	out.Progress("released the readers", 2, 3)
 	out.Mark("threads", float64(time.Since(w.t0).Microseconds())/1e3, "released")
-	release()
-	wg.Wait()
+	readers.release()
+	readers.wg.Wait()
 	after, err := w.watch(ctx, min(phase/2, 500*time.Millisecond))
 	if err != nil {
 		return err
@@ -257,6 +221,80 @@ func runBlockingCall(ctx context.Context, p lab.Params, out *lab.Emitter) error 
 	m := blockingMeasured{gomaxprocs: gmp, before: start.Threads, computing: nc, blocking: nb, compute: compute, block: blocked, after: after}
 	out.Result(blockingMetrics(m), judgeBlocking(m))
 	return nil
+}
+
+// computeWhile keeps nc goroutines computing, never blocking, while w
+// watches the threads for d, and returns the peaks it saw.
+func computeWhile(ctx context.Context, w *threadWatch, nc int, d time.Duration) (peaks, error) {
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for range nc {
+		wg.Go(func() {
+			for !stop.Load() {
+				spin(5000)
+			}
+		})
+	}
+	p, err := w.watch(ctx, d)
+	stop.Store(true)
+	wg.Wait()
+	return p, err
+}
+
+// pipeReaders are goroutines that sit in read() on a blocking pipe until
+// it is released.
+type pipeReaders struct {
+	n    int
+	pipe [2]int
+	once sync.Once // release
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	err  error // the first read() that failed rather than blocked
+}
+
+func newPipeReaders(n int) (*pipeReaders, error) {
+	r := &pipeReaders{n: n}
+	if err := unix.Pipe2(r.pipe[:], unix.O_CLOEXEC); err != nil {
+		return nil, fmt.Errorf("pipe: %w", err)
+	}
+	return r, nil
+}
+
+// start starts the readers; inRead counts those in read().
+func (r *pipeReaders) start(inRead *atomic.Int64) {
+	for range r.n {
+		r.wg.Go(func() {
+			inRead.Add(1)
+			defer inRead.Add(-1)
+			if err := readOne(r.pipe[0]); err != nil {
+				r.mu.Lock()
+				r.err = cmp.Or(r.err, err)
+				r.mu.Unlock()
+			}
+		})
+	}
+}
+
+// failed is the first read() that failed rather than blocked, if any.
+func (r *pipeReaders) failed() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
+
+// release writes one byte for each reader, then end-of-file for any that
+// has not reached read() yet.
+func (r *pipeReaders) release() {
+	r.once.Do(func() {
+		unix.Write(r.pipe[1], make([]byte, r.n))
+		unix.Close(r.pipe[1])
+	})
+}
+
+// close releases the readers, if they have not been, and closes the pipe.
+func (r *pipeReaders) close() {
+	r.release()
+	unix.Close(r.pipe[0])
 }
 
 // blockingPredictions are what a learner may guess before a run, beside the claims
