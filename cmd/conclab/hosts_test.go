@@ -45,6 +45,9 @@ func startCourse(t *testing.T, listen string, args ...string) *classCourse {
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	c := &classCourse{server: &server{cmd: cmd}}
+	// A server that never prints is killed, which ends the read below.
+	stuck := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
+	defer stuck.Stop()
 	rd := bufio.NewReader(out)
 	for c.url == "" || c.join == "" {
 		line, err := rd.ReadString('\n')

@@ -49,6 +49,9 @@ func startProcess(t *testing.T, args ...string) *server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	// A server that never prints is killed, which ends the read below.
+	stuck := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
+	defer stuck.Stop()
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil {
 		t.Fatalf("the server printed no address: %v", err)
