@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -33,28 +31,8 @@ type classCourse struct {
 
 func startCourse(t *testing.T, listen string, args ...string) *classCourse {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], append([]string{"serve", "--addr", "127.0.0.1:0", "--worker-listen", listen, "--measure-here=false"}, args...)...)
-	cmd.Env = append(os.Environ(), serveEnv+"=1")
-	cmd.Stderr = testLog{t}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	c := &classCourse{server: &server{cmd: cmd}}
-	// A server that never prints is killed, which ends the read below.
-	stuck := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
-	defer stuck.Stop()
-	rd := bufio.NewReader(out)
-	for c.url == "" || c.join == "" {
-		line, err := rd.ReadString('\n')
-		if err != nil {
-			t.Fatalf("the server did not print its address and the worker command: %v", err)
-		}
-		line = strings.TrimSpace(line)
+	c := &classCourse{server: &server{}}
+	c.cmd = serveProcess(t, append([]string{"--worker-listen", listen, "--measure-here=false"}, args...), func(line string) bool {
 		if u, ok := strings.CutPrefix(line, "Concurrency Lab is running at "); ok {
 			c.url = strings.TrimSuffix(u, "/")
 		}
@@ -62,8 +40,8 @@ func startCourse(t *testing.T, listen string, args ...string) *classCourse {
 			f := strings.Fields(cmdline) // --join URL --token TOKEN
 			c.join, c.token = f[1], f[3]
 		}
-	}
-	go io.Copy(io.Discard, out)
+		return c.url != "" && c.join != ""
+	})
 	return c
 }
 

@@ -38,6 +38,20 @@ type server struct {
 
 func startProcess(t *testing.T, args ...string) *server {
 	t.Helper()
+	s := &server{}
+	s.cmd = serveProcess(t, args, func(line string) bool {
+		s.url = strings.TrimSuffix(strings.TrimPrefix(line, "Concurrency Lab is running at "), "/")
+		return true
+	})
+	return s
+}
+
+// serveProcess starts `conclab serve --addr 127.0.0.1:0 args...` in a
+// process of its own and hands each line it prints to read until read
+// says it has what it needs. A server that prints nothing of the kind
+// within a minute is killed and fails the test.
+func serveProcess(t *testing.T, args []string, read func(line string) bool) *exec.Cmd {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), serveEnv+"=1")
 	cmd.Stderr = testLog{t}
@@ -49,15 +63,20 @@ func startProcess(t *testing.T, args ...string) *server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	// A server that never prints is killed, which ends the read below.
-	stuck := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
+	stuck := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() }) // which ends the read below
 	defer stuck.Stop()
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("the server printed no address: %v", err)
+	rd := bufio.NewReader(out)
+	for {
+		line, err := rd.ReadString('\n')
+		if err != nil {
+			t.Fatalf("the server did not print what the test waits for: %v", err)
+		}
+		if read(strings.TrimSpace(line)) {
+			break
+		}
 	}
 	go io.Copy(io.Discard, out)
-	return &server{cmd: cmd, url: strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(line), "Concurrency Lab is running at "), "/")}
+	return cmd
 }
 
 type testLog struct{ t *testing.T }

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -140,11 +142,7 @@ func (r *Run) Presenter() bool {
 func (r *Run) Requesters() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]string, 0, len(r.requesters))
-	for l := range r.requesters {
-		out = append(out, l)
-	}
-	return out
+	return slices.Collect(maps.Keys(r.requesters))
 }
 
 // ---- Life cycle: queued → running → finished.
@@ -358,11 +356,7 @@ func (r *Run) removeViewerLocked(v Viewer) {
 func (r *Run) viewerList() []Viewer {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]Viewer, 0, len(r.viewers))
-	for v := range r.viewers {
-		out = append(out, v)
-	}
-	return out
+	return slices.Collect(maps.Keys(r.viewers))
 }
 
 func (r *Run) viewerCount() int {
