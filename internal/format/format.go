@@ -61,11 +61,15 @@ func thousands(n int64) string {
 }
 
 // Plural is the "s" a count other than one takes: fmt.Sprintf("%d run%s", n, Plural(n)).
-func Plural(n int) string {
+func Plural(n int) string { return Pick(n, "", "s") }
+
+// Pick is one for a count of one, else many: the word a count takes
+// ("is"/"are", "process"/"processes").
+func Pick(n int, one, many string) string {
 	if n == 1 {
-		return ""
+		return one
 	}
-	return "s"
+	return many
 }
 
 // Ms is a duration in milliseconds, to the nanosecond: the unit of every

@@ -77,7 +77,7 @@ func (m labMeasured) judge(class string, share float64, rank []*tally, pick *tal
 	} else {
 		measured += fmt.Sprintf(". Fastest: %s, %.1f ms.", fastest.s.name, fastest.wall().P50)
 	}
-	measured += fmt.Sprintf(" Medians of %d round%s of %d tasks.", m.rounds, plural(m.rounds, "s"), m.tasks)
+	measured += fmt.Sprintf(" Medians of %d round%s of %d tasks.", m.rounds, format.Pick(m.rounds, "", "s"), m.tasks)
 	if m.workers < 2 && class != ioBound {
 		return claimRule.Judge(measured, lab.Inconclusive,
 			"Only one CPU is usable on this host, so no strategy can compute in parallel and the rule's advice for computation cannot be tested here.")
@@ -165,7 +165,7 @@ func (m labMeasured) asides(class string, pick *tally) string {
 	var out []string
 	if pool := m.tally[kProcesses]; class == cpuBound && pick != pool && !tied(pick, pool) {
 		out = append(out, fmt.Sprintf("The process pool took %s: starting its %d process%s took %.1f ms, and every task crossed a pipe twice.",
-			longer(pick, pool), m.workers, plural(m.workers, "es"), lab.Summarize(pool.startups).P50))
+			longer(pick, pool), m.workers, format.Pick(m.workers, "", "es"), lab.Summarize(pool.startups).P50))
 	}
 	if one := m.tally[kOneCPU]; class == ioBound && pick != one && !tied(pick, one) {
 		out = append(out, fmt.Sprintf("Async on one CPU took %s. %s", longer(pick, one), m.overlapNote()))

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"conclab/internal/format"
 	"conclab/internal/lab"
 	"conclab/internal/probe"
 )
@@ -82,12 +83,12 @@ var strategies = []strategy{
 	{key: kProcesses, label: "process pool", name: "a pool of worker processes",
 		run: runPool,
 		units: func(e *labEnv, _ workload) string {
-			return fmt.Sprintf("%d worker process%s, one task at a time each", e.workers, plural(e.workers, "es"))
+			return fmt.Sprintf("%d worker process%s, one task at a time each", e.workers, format.Pick(e.workers, "", "es"))
 		}},
 	{key: kMixed, label: "async I/O, CPU pool", name: "goroutines for I/O plus a CPU pool",
 		run: runMixed,
 		units: func(e *labEnv, w workload) string {
-			return fmt.Sprintf("%d I/O goroutines + %d CPU worker%s", w.n, e.workers, plural(e.workers, "s"))
+			return fmt.Sprintf("%d I/O goroutines + %d CPU worker%s", w.n, e.workers, format.Pick(e.workers, "", "s"))
 		}},
 }
 
@@ -102,13 +103,6 @@ func strategyByKey(key string) strategy {
 		}
 	}
 	panic("no strategy " + key)
-}
-
-func plural(n int, suffix string) string {
-	if n == 1 {
-		return ""
-	}
-	return suffix
 }
 
 // runSequential runs one task after the other: wait, compute, next.

@@ -154,7 +154,7 @@ const keySpeedup = "speedup.fastest_over_sequential"
 // memory, the speed-up of the fastest, and the workload as measured.
 func (r *labRun) metrics(rank []*tally, share, rate float64) []lab.Metric {
 	var out []lab.Metric
-	how := fmt.Sprintf("median of %d round%s of %d tasks", r.rounds, plural(r.rounds, "s"), r.w.n)
+	how := fmt.Sprintf("median of %d round%s of %d tasks", r.rounds, format.Pick(r.rounds, "", "s"), r.w.n)
 	for _, s := range strategies {
 		t := r.tally[s.key]
 		m := t.wall().Metric("wall."+s.metric(), "Wall time, "+s.name, "ms")
@@ -180,7 +180,7 @@ func (r *labRun) metrics(rank []*tally, share, rate float64) []lab.Metric {
 	}
 	st := lab.Summarize(r.tally[kProcesses].startups)
 	m := st.Metric("processes.startup", "Start-up of the process pool", "ms")
-	m.Note = fmt.Sprintf("from starting %d worker process%s until the last said ready", r.env.workers, plural(r.env.workers, "es"))
+	m.Note = fmt.Sprintf("from starting %d worker process%s until the last said ready", r.env.workers, format.Pick(r.env.workers, "", "es"))
 	out = append(out, m)
 
 	first := seq.first

@@ -142,7 +142,7 @@ func runWorkloadLab(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	if est := estimate(w, cpuMs, ioMs, env.workers); rounds > 1 && time.Duration(rounds)*est > budget {
 		fit := max(1, int(budget/est))
 		out.Log(fmt.Sprintf("One round of this workload should take about %s; running %d round%s instead of %d to stay within the time limit.",
-			est.Round(100*time.Millisecond), fit, plural(fit, "s"), rounds))
+			est.Round(100*time.Millisecond), fit, format.Pick(fit, "", "s"), rounds))
 		rounds = fit
 	}
 

@@ -81,7 +81,7 @@ func runCPUTimeline(ctx context.Context, p lab.Params, out *lab.Emitter) error {
 	usable := min(len(allowed), host.EffectiveCPUs())
 	n := p.Int("cpus")
 	if n > usable {
-		out.Log(fmt.Sprintf("Asked for %d CPUs; %s, so %d %s used.", n, usableWhy(len(allowed), host.Quota), usable, plural(usable, "is", "are")))
+		out.Log(fmt.Sprintf("Asked for %d CPUs; %s, so %d %s used.", n, usableWhy(len(allowed), host.Quota), usable, format.Pick(usable, "is", "are")))
 		n = usable
 	}
 	// One CPU per physical core first: n tasks "on n CPUs" should not land
@@ -153,16 +153,9 @@ func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
 // usableWhy says why fewer CPUs than asked are usable.
 func usableWhy(allowed int, quota float64) string {
 	if quota > 0 && int(quota+0.5) < allowed {
-		return fmt.Sprintf("this process may run on %d CPU%s, but a cgroup quota gives it %.1f CPUs' worth of time", allowed, plural(allowed, "", "s"), quota)
+		return fmt.Sprintf("this process may run on %d CPU%s, but a cgroup quota gives it %.1f CPUs' worth of time", allowed, format.Pick(allowed, "", "s"), quota)
 	}
-	return fmt.Sprintf("this process may run on %d CPU%s (its affinity mask)", allowed, plural(allowed, "", "s"))
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
+	return fmt.Sprintf("this process may run on %d CPU%s (its affinity mask)", allowed, format.Pick(allowed, "", "s"))
 }
 
 // timelinePredictions are what a learner may guess before a run, beside the claims

@@ -6,10 +6,12 @@ package concurrencyvsparallelism
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import "github.com/a-h/templ"
-import templruntime "github.com/a-h/templ/runtime"
+import (
+	"strconv"
 
-import "strconv"
+	"github.com/a-h/templ"
+	templruntime "github.com/a-h/templ/runtime"
+)
 
 // textbookDiagram is the hand-drawn version of the three timelines.
 func textbookDiagram() templ.Component {

@@ -1,6 +1,7 @@
 package concurrencyvsparallelism
 
 import (
+	"conclab/internal/format"
 	"fmt"
 	"strings"
 )
@@ -56,7 +57,7 @@ func describe(ph phase) string {
 	case ph.mode == "parallel" && len(ph.cpus) >= len(ph.tasks):
 		return fmt.Sprintf("Parallel: tasks %s, each thread pinned to a CPU of its own (CPU %s).", list, cpus)
 	case ph.mode == "parallel":
-		return fmt.Sprintf("Parallel: tasks %s, but only CPU %s can be used, so the threads are pinned to %s in turn and some must share.", list, cpus, plural(len(ph.cpus), "it", "them"))
+		return fmt.Sprintf("Parallel: tasks %s, but only CPU %s can be used, so the threads are pinned to %s in turn and some must share.", list, cpus, format.Pick(len(ph.cpus), "it", "them"))
 	default:
 		return fmt.Sprintf("Combined: tasks %s, all allowed on CPU %s; the kernel decides which runs where.", list, cpus)
 	}

@@ -73,7 +73,7 @@ func judgeOverlap(results map[string]*phaseResult, vc verdictContext) lab.Claim 
 	}
 	ov := r.overlap()
 	measured := fmt.Sprintf("%s timeline on %d CPU%s: the tasks ran on CPU %s, at least two of them at once for %.0f of %.0f ms; by the wall clock %.2f× as fast as one CPU (%s ÷ wall %.0f ms), keeping %.2f CPUs busy",
-		r.mode, n, plural(n, "", "s"), cpuList(seen), format.Ms(ov), format.Ms(r.wall), sp, ref, format.Ms(r.wall), r.busyCPUs())
+		r.mode, n, format.Pick(n, "", "s"), cpuList(seen), format.Ms(ov), format.Ms(r.wall), sp, ref, format.Ms(r.wall), r.busyCPUs())
 	if n == 1 {
 		why := "You chose one CPU, so the tasks could only take turns. Choose 2 or more CPUs to see them overlap."
 		if vc.asked > 1 {

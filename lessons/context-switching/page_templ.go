@@ -6,10 +6,12 @@ package contextswitching
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import "github.com/a-h/templ"
-import templruntime "github.com/a-h/templ/runtime"
+import (
+	"conclab/web/ui"
 
-import "conclab/web/ui"
+	"github.com/a-h/templ"
+	templruntime "github.com/a-h/templ/runtime"
+)
 
 // Page is the lesson's prose and its experiment panels.
 func Page(p ui.Page) templ.Component {

@@ -127,11 +127,3 @@ func joinInts(v []int) string {
 	}
 	return strings.Join(s, ", ")
 }
-
-// plural writes a count and a noun, adding an s when the count is not 1.
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}

@@ -3,6 +3,7 @@ package threadingmodels
 import (
 	"fmt"
 
+	"conclab/internal/format"
 	"conclab/internal/lab"
 )
 
@@ -30,7 +31,7 @@ func judgeModels(m modelsMeasured) []lab.Claim {
 func judgeOneCPU(m modelsMeasured) lab.Claim {
 	one, n1, mn := m.one, m.n1, m.mn
 	measured := fmt.Sprintf("N:1 ran %d tasks on %s and kept at most %.2f CPUs busy; 1:1 reached %.2f and M:N %.2f, with %s usable",
-		n1.tasks, plural(len(n1.tids), "kernel thread"), n1.busy, one.busy, mn.busy, plural(m.usable, "CPU"))
+		n1.tasks, fmt.Sprintf("%d kernel thread%s", len(n1.tids), format.Plural(len(n1.tids))), n1.busy, one.busy, mn.busy, fmt.Sprintf("%d CPU%s", m.usable, format.Plural(m.usable)))
 	// "Share one kernel thread": exactly one, a count the load cannot move.
 	shared := lab.Decide(lab.Once(float64(len(n1.tids)), "kernel threads"), lab.AtMost(1), lab.NotTimed)
 	if m.usable < 2 {

@@ -379,7 +379,8 @@ const kinds = { [Kind.Line]: LineChart, [Kind.Bars]: BarChart, [Kind.Hist]: Hist
 class LazyChart {
   constructor(fig, load) {
     this.calls = [];
-    load().then((K) => {
+    /** ready settles once the chart exists and has had every call. */
+    this.ready = load().then((K) => {
       this.chart = new K(fig);
       for (const [name, args] of this.calls.splice(0)) this.chart[name](...args);
     });

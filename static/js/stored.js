@@ -42,6 +42,7 @@ async function main() {
       }
     });
     chart.flush();
+    await chart.ready; // a chart whose module loads on demand is drawn once it has loaded
     fig.dataset.drawn = 'true';
   }
   document.body.dataset.chartsDrawn = 'true';
