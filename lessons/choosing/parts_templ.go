@@ -6,10 +6,8 @@ package choosing
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import (
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
-)
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
 
 // modelsTable compares the four models in words; the figures behind the
 // words are in the recap at the end of the page.

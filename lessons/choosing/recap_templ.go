@@ -6,12 +6,10 @@ package choosing
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import (
-	"strconv"
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
 
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
-)
+import "strconv"
 
 // recapTableView is the course's summary table. Every figure cell carries
 // data-fill and data-key, so a run of an experiment on this page

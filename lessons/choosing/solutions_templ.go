@@ -6,10 +6,8 @@ package choosing
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import (
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
-)
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
 
 // solution is one row of the Workload → Solution table: a kind of work,
 // the model the rule of thumb gives it, what that is called in Python,

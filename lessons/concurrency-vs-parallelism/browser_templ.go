@@ -6,10 +6,8 @@ package concurrencyvsparallelism
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import (
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
-)
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
 
 // browserExperiment is the experiment that runs in the learner's browser:
 // assets/page.js drives it. It has no server id; the server column of its

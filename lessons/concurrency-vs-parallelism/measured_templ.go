@@ -6,10 +6,8 @@ package concurrencyvsparallelism
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import (
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
-)
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
 
 // measuredTable shows the three timelines' figures side by side once a run
 // has finished.

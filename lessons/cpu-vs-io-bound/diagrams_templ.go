@@ -6,10 +6,8 @@ package cpuvsiobound
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import (
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
-)
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
 
 // waitDiagram: three requests that mostly wait, run one at a time and
 // concurrently on one CPU.

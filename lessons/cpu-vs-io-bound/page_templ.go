@@ -6,12 +6,10 @@ package cpuvsiobound
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import (
-	"conclab/web/ui"
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
 
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
-)
+import "conclab/web/ui"
 
 // Page is the lesson's prose and its experiment panels.
 func Page(p ui.Page) templ.Component {

@@ -6,12 +6,10 @@ package processesvsthreads
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import (
-	"conclab/web/ui"
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
 
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
-)
+import "conclab/web/ui"
 
 // comparison is the closing table; its "measured here" columns fill in
 // from this lesson's runs (and, for the context switch, the

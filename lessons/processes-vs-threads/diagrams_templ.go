@@ -6,10 +6,8 @@ package processesvsthreads
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import (
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
-)
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
 
 // processDiagram draws two processes, each with its own address space and
 // open files, and the kernel between them.

@@ -6,12 +6,13 @@ package threadingmodels
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
+
 import (
-	"conclab/web/ui"
 	"fmt"
 
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
+	"conclab/web/ui"
 )
 
 // Page is the lesson's prose, its mapping diagrams and its experiment panels.
