@@ -89,7 +89,7 @@ class Connection {
     const p = this.byRun.get(m.run);
     p?.handle(m);
     if (m.type === 'done' && p) {
-      document.dispatchEvent(new CustomEvent('lab:done', { detail: { experiment: p.id, run: m.run, status: m.status } }));
+      document.dispatchEvent(new CustomEvent('lab:done', { detail: { experiment: p.id, run: m.run, status: m.status, restored: p.isRestored(m.run) } }));
     }
   }
 
@@ -145,4 +145,6 @@ function main() {
   window.conclab = conn;
 }
 
-main();
+// After every module script of the page has run: a kind of chart in a
+// module of its own (sched.js) is registered by then.
+document.addEventListener('DOMContentLoaded', main, { once: true });

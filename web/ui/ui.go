@@ -6,6 +6,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"conclab/internal/format"
 	"conclab/internal/lab"
 	"conclab/internal/probe"
+	"conclab/internal/protocol"
 	"conclab/static"
 )
 
@@ -33,6 +35,22 @@ type Lesson struct {
 	// Done of Exercises exercises this learner has done, and Right of
 	// Questions self-check questions answered right.
 	Done, Exercises, Right, Questions int
+}
+
+// RanWords says how many of the lesson's experiments this learner has
+// run, in words that fit one experiment as well as several.
+func (l Lesson) RanWords() string {
+	switch {
+	case l.Of == 1 && l.Ran == 1:
+		return "Completed: you have run its experiment."
+	case l.Of == 1:
+		return "You have not run its experiment yet."
+	case l.Ran == l.Of:
+		return fmt.Sprintf("Completed: you have run all %d of its experiments.", l.Of)
+	case l.Ran == 0:
+		return fmt.Sprintf("You have not run any of its %d experiments yet.", l.Of)
+	}
+	return fmt.Sprintf("You have run %d of its %d experiments.", l.Ran, l.Of)
 }
 
 // URL is the lesson's address.
@@ -131,6 +149,9 @@ type PanelData struct {
 	// Runs is how many of this learner's runs of it finished ok; the panel
 	// links to them.
 	Runs int
+	// Last is the newest of them, which the page shows again when it
+	// loads ("" for none).
+	Last string
 	// Code is the snippets of its source that do the measuring.
 	Code []Snippet
 }
@@ -165,6 +186,16 @@ func NewPanel(e *lab.Experiment) PanelData {
 }
 
 func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// ChartScripts are the modules a page loads for the kinds of chart it
+// draws that charts.js leaves to a module of their own: sched.js, for the
+// scheduler's lanes, only where there is one.
+func ChartScripts(kinds ...string) []string {
+	if slices.Contains(kinds, protocol.ChartSched) {
+		return []string{Asset("js/sched.js")}
+	}
+	return nil
+}
 
 // Asset is the versioned address of an embedded static file.
 func Asset(path string) string { return static.URL(path) }
