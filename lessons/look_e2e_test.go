@@ -53,7 +53,7 @@ const (
 			for (const e of svg.querySelectorAll('.bar, .line, .hbar, .span')) {
 				const s = [...e.classList].find((c) => /^s\d+$/.test(c));
 				const cs = getComputedStyle(e);
-				colour.set(s, e.classList.contains('line') ? cs.stroke : cs.fill);
+				colour.set(s, e.classList.contains('line') || e.classList.contains('run-b') ? cs.stroke : cs.fill);
 			}
 			const seen = new Map();
 			for (const [s, c] of colour) {
@@ -99,6 +99,7 @@ const chartsFit = `[...document.querySelectorAll('.plot svg.chart-svg')].every((
 // look fails the test for anything the checks find on the page.
 func look(t *testing.T, b *e2e.Browser, where string, checks ...string) {
 	t.Helper()
+	b.WaitFor(t, "the charts of "+where+" drawn at their width", chartsFit)
 	for _, c := range checks {
 		for _, p := range e2e.Eval[[]string](t, b, c) {
 			t.Errorf("%s: %s", where, p)
@@ -137,6 +138,23 @@ func runQuick(t *testing.T, b *e2e.Browser, e *lab.Experiment) {
 	t.Helper()
 	panel := panelOf(e.ID)
 	b.WaitFor(t, "the websocket to connect", panel+`.querySelector('button.run').disabled === false`)
+	setQuick(t, b, e)
+	b.Do(t, chromedp.Click(chromedp.CSS(`[data-experiment="`+e.ID+`"] button.run`)))
+	ended := `['finished', 'failed', 'timeout', 'cancelled'].includes(` + panel + `.querySelector('.status').dataset.state)`
+	b.WaitFor(t, e.ID+" to end", ended)
+	if e2e.Eval[bool](t, b, panel+`.querySelector('.offer').hidden === false`) {
+		// An identical run finished a moment ago: measure it again.
+		b.Do(t, chromedp.Click(chromedp.CSS(`[data-experiment="`+e.ID+`"] button.fresh`)))
+		b.WaitFor(t, e.ID+" to end again", panel+`.querySelector('.offer').hidden && `+ended)
+	}
+	if s := e2e.Eval[string](t, b, panel+`.querySelector('.status').textContent`); !strings.HasPrefix(s, "Finished") {
+		t.Fatalf("%s ended: %s", e.ID, s)
+	}
+}
+
+// setQuick puts an experiment's quick settings in its panel's form.
+func setQuick(t *testing.T, b *e2e.Browser, e *lab.Experiment) {
+	t.Helper()
 	for _, p := range e.Params {
 		if p.Quick == nil {
 			continue
@@ -146,11 +164,6 @@ func runQuick(t *testing.T, b *e2e.Browser, e *lab.Experiment) {
 			if (!i) return false; if (i.type === 'checkbox') i.checked = `+string(v)+`; else i.value = String(`+string(v)+`); return true; })()`) {
 			t.Fatalf("%s has no input for %s", e.ID, p.Name)
 		}
-	}
-	b.Do(t, chromedp.Click(chromedp.CSS(`[data-experiment="`+e.ID+`"] button.run`)))
-	b.WaitFor(t, e.ID+" to end", `['finished', 'failed', 'timeout', 'cancelled'].includes(`+panel+`.querySelector('.status').dataset.state)`)
-	if s := e2e.Eval[string](t, b, panel+`.querySelector('.status').textContent`); !strings.HasPrefix(s, "Finished") {
-		t.Fatalf("%s ended: %s", e.ID, s)
 	}
 }
 
@@ -227,9 +240,7 @@ func TestEveryPageLooksRight(t *testing.T) {
 			open(t, b, url)
 			everyPanelShowsItsRun(t, b, l)
 			look(t, b, l.slug+" reloaded", hiddenShown, chartTrouble)
-			axe(t, b, l.slug+" reloaded")
 			b.Phone(t, 390)
-			b.WaitFor(t, "the charts redrawn for the phone", chartsFit)
 			look(t, b, l.slug+" on a phone", hiddenShown, chartTrouble, diagramTrouble)
 			b.Phone(t, 0)
 		})
@@ -257,7 +268,6 @@ func TestEveryPageLooksRight(t *testing.T) {
 	for _, p := range []string{"/runs/" + runs[0], pages[len(pages)-1]} {
 		open(t, b, srv.URL+p)
 		b.WaitFor(t, "the charts of "+p, `document.body.dataset.chartsDrawn === 'true'`)
-		b.WaitFor(t, "the charts drawn for the phone", chartsFit)
 		look(t, b, p+" on a phone", chartTrouble)
 	}
 	b.Phone(t, 0)

@@ -150,6 +150,9 @@ class Chart {
     this.thead = fig.querySelector('thead');
     this.tbody = fig.querySelector('tbody');
     this.series = new Map(); // name -> colour index, in order of arrival
+    // Two runs overlaid (/compare): a series of A's and the same of B's
+    // share a colour, B's drawn dashed or hollow.
+    this.pair = 'labels' in fig.dataset;
     this.pending = false;
     this.emptyText = this.plot.querySelector('.empty')?.textContent ?? '';
     // The width is read on resize, never while drawing (a forced layout).
@@ -165,9 +168,23 @@ class Chart {
   }
 
   seriesIndex(name) {
-    if (!this.series.has(name)) this.series.set(name, this.series.size % PALETTE);
+    if (!this.series.has(name)) {
+      const base = this.pair ? String(name).replace(/^[AB]: /, '') : name;
+      if (!this.bases.has(base)) this.bases.set(base, this.bases.size);
+      this.series.set(name, this.bases.get(base) % PALETTE);
+    }
     return this.series.get(name);
   }
+
+  /** cls is the class of a series' marks: its colour, and run-b for the
+   *  second of two runs overlaid. */
+  cls(name) {
+    const i = this.seriesIndex(name);
+    return this.pair && /^B: /.test(name) ? `s${i} run-b` : `s${i}`;
+  }
+
+  /** fresh forgets the series, for a reset. */
+  fresh() { this.series = new Map(); this.bases = new Map(); }
 
   /** changed schedules a redraw: at most one every REDRAW_GAP ms, in an
    *  animation frame, however fast events come. */
@@ -228,7 +245,7 @@ class Chart {
 
   frame(height = H) {
     this.drawn = true;
-    const root = svg('svg', { viewBox: `0 0 ${this.W} ${height}`, class: `chart-svg kind-${this.kind}`, 'aria-hidden': 'true', 'data-w': this.W, 'data-series': this.series.size });
+    const root = svg('svg', { viewBox: `0 0 ${this.W} ${height}`, class: `chart-svg kind-${this.kind}`, 'aria-hidden': 'true', 'data-w': this.W, 'data-series': (this.bases ?? this.series).size });
     this.plot.replaceChildren(root);
     return root;
   }
@@ -282,7 +299,7 @@ class Chart {
   legend() {
     if (this.series.size < 2 && this.kind !== Kind.Hist) return;
     const ul = el('ul', { class: 'legend' });
-    for (const [name, i] of this.series) ul.append(el('li', { class: `s${i}` }, el('span', { class: 'swatch' }), name));
+    for (const name of this.series.keys()) ul.append(el('li', { class: this.cls(name) }, el('span', { class: 'swatch' }), name));
     this.plot.append(ul);
   }
 
@@ -299,7 +316,7 @@ class Chart {
 
 /** Line chart: points appended per series; optional vertical marks. */
 class LineChart extends Chart {
-  reset() { this.data = new Map(); this.marks = []; this.series = new Map(); this.changed(); }
+  reset() { this.data = new Map(); this.marks = []; this.fresh(); this.changed(); }
   handle(ev) {
     if (ev.type === Event.Mark) { this.marks.push(ev); this.changed(); return; }
     const xs = ev.type === Event.Points ? ev.x : [ev.x];
@@ -322,11 +339,11 @@ class LineChart extends Chart {
     this.axes(root, x, y, { left, yTicks });
     this.drawMarks(root, x);
     for (const [name, pts] of this.data) {
-      const i = this.series.get(name);
+      const c = this.cls(name);
       const sorted = pts.filter((p) => !(this.logX && p[0] <= 0) && !(this.logY && p[1] <= 0));
       const d = sorted.map((p, k) => `${k ? 'L' : 'M'}${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join('');
-      root.append(svg('path', { d, class: `line s${i}` }));
-      if (sorted.length <= 60) for (const p of sorted) root.append(svg('circle', { cx: x(p[0]), cy: y(p[1]), r: 3, class: `dot s${i}` }));
+      root.append(svg('path', { d, class: `line ${c}` }));
+      if (sorted.length <= 60) for (const p of sorted) root.append(svg('circle', { cx: x(p[0]), cy: y(p[1]), r: 3, class: `dot ${c}` }));
     }
     this.legend();
   }
@@ -357,7 +374,7 @@ class LineChart extends Chart {
  *  and over its bar; otherwise they lie, one row each, their labels
  *  wrapped on the axis to their left and their values after them. */
 class BarChart extends Chart {
-  reset() { this.bars = new Map(); this.series = new Map(); this.changed(); }
+  reset() { this.bars = new Map(); this.fresh(); this.changed(); }
   handle(ev) {
     this.seriesIndex(ev.series || ev.label);
     this.bars.set(`${ev.label}\u0000${ev.series || ''}`, ev);
@@ -372,7 +389,7 @@ class BarChart extends Chart {
     if (!this.upright(groups, lo, v1)) this.lying(groups, lo, v1);
     if (bars.some((b) => b.series)) this.legend();
   }
-  colour(b) { return `bar s${this.series.get(b.series || b.label)}`; }
+  colour(b) { return `bar ${this.cls(b.series || b.label)}`; }
   /** upright draws standing bars, if their labels and values fit. */
   upright(groups, v0, v1) {
     const y = scale(v0, v1, H - M.bottom, M.top, this.logY);
@@ -448,7 +465,7 @@ class BarChart extends Chart {
 
 /** Histogram: each series is a set of bins [lo, hi, count]. */
 class HistChart extends Chart {
-  reset() { this.hists = new Map(); this.series = new Map(); this.changed(); }
+  reset() { this.hists = new Map(); this.fresh(); this.changed(); }
   handle(ev) { this.seriesIndex(ev.series); this.hists.set(ev.series, ev.bins); this.changed(); }
   draw() {
     if (this.hists.size === 0) return this.blank();
@@ -461,10 +478,10 @@ class HistChart extends Chart {
     const root = this.frame();
     this.axes(root, x, y, { left, yTicks });
     for (const [name, bins] of this.hists) {
-      const i = this.series.get(name);
+      const c = this.cls(name);
       for (const [lo, hi, n] of bins) {
         if (n <= 0 || hi < x0 || lo > x1) continue;
-        root.append(svg('rect', { x: x(lo), y: y(n), width: Math.max(1, x(hi) - x(lo) - 1), height: H - M.bottom - y(n), class: `hbar s${i}` }));
+        root.append(svg('rect', { x: x(lo), y: y(n), width: Math.max(1, x(hi) - x(lo) - 1), height: H - M.bottom - y(n), class: `hbar ${c}` }));
       }
     }
     this.legend();
@@ -478,7 +495,7 @@ class HistChart extends Chart {
 
 /** Lanes: spans on a time axis, one row per lane, coloured by label. */
 class LaneChart extends Chart {
-  reset() { this.spans = []; this.lanes = []; this.series = new Map(); this.changed(); }
+  reset() { this.spans = []; this.lanes = []; this.fresh(); this.changed(); }
   handle(ev) {
     if (!this.lanes.includes(ev.lane)) this.lanes.push(ev.lane);
     this.seriesIndex(ev.label);

@@ -127,10 +127,11 @@ export class Guess {
 
   /** reveal shows the class's guesses for this claim. */
   reveal(g) {
-    this.classBox.hidden = false;
-    // The figure's module is fetched only when a class is shown its guesses.
+    // The figure's module is fetched only when a class is shown its guesses;
+    // the box opens with the figure in it.
     import('./guess-figure.js').then(({ guessesFigure }) => {
       this.classBox.replaceChildren(el('h5', { text: `Your class guessed (${g.count} guesses)` }), ...guessesFigure(g, this.unit));
+      this.classBox.hidden = false;
     });
   }
 }
