@@ -199,7 +199,8 @@ class Chart {
     this.pending = false;
     this.lastDraw = performance.now();
     this.draw();
-    if (final || !(this.lastFill > this.lastDraw - TABLE_GAP)) {
+    // A table that says "No data yet." beside a drawn chart is filled at once.
+    if (final || this.tableEmpty || !(this.lastFill > this.lastDraw - TABLE_GAP)) {
       this.lastFill = this.lastDraw;
       this.fill();
       this.stale = false;
@@ -309,7 +310,8 @@ class Chart {
     if ((total ?? rows.length) > MAX_ROWS) {
       body.push(el('tr', {}, el('td', { colspan: headers.length, class: 'empty', text: `…and ${(total ?? rows.length) - MAX_ROWS} more rows, the first ${MAX_ROWS} shown.` })));
     }
-    if (body.length === 0) body.push(el('tr', {}, el('td', { class: 'empty', text: 'No data yet.' })));
+    this.tableEmpty = body.length === 0;
+    if (this.tableEmpty) body.push(el('tr', {}, el('td', { class: 'empty', text: 'No data yet.' })));
     this.tbody.replaceChildren(...body);
   }
 }

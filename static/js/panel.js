@@ -159,15 +159,15 @@ export class Panel {
     const cancelOff = src !== this.own || !busy || this.cancelling;
     const at = document.activeElement;
     const had = at === this.runBtn || at === this.cancelBtn || (this.refocus && (at === document.body || at === null));
-    // The one that comes on first, so that focus never falls between them.
+    // The one that comes on takes the focus before the other goes off, so
+    // that it never falls between them (and shows a ring only if it did).
     if (!cancelOff) this.cancelBtn.disabled = false;
     if (!runOff) this.runBtn.disabled = false;
+    const to = !runOff ? this.runBtn : !cancelOff ? this.cancelBtn : null;
+    if (had && to && document.activeElement !== to) to.focus();
     if (this.runBtn.disabled !== runOff) this.runBtn.disabled = runOff;
     if (this.cancelBtn.disabled !== cancelOff) this.cancelBtn.disabled = cancelOff;
-    if (!had) { this.refocus = false; return; }
-    const to = !runOff ? this.runBtn : !cancelOff ? this.cancelBtn : null;
-    if (to && document.activeElement !== to) to.focus();
-    this.refocus = !to; // neither can be pressed now: the next that can gets it
+    this.refocus = had && !to; // neither can be pressed now: the next that can gets it
   }
 
   /** restore shows the learner's last run again, from the server's store. */
