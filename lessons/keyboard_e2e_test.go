@@ -38,6 +38,14 @@ func TestKeyboardThroughARun(t *testing.T) {
 	open(t, b, srv.URL+"/lessons/context-switching")
 	b.WaitFor(t, "the websocket to connect", panel+`.querySelector('button.run').disabled === false`)
 
+	// One guess skipped: its field, slider and Skip go, "Make a guess" stays.
+	one := panelOf("yield-batching") + `.querySelector('.guess-item')`
+	e2e.Eval[chromedp.Void](t, b, one+`.querySelector('button.guess-skip').click()`)
+	look(t, b, "a skipped guess", hiddenShown)
+	if e2e.Eval[int](t, b, `[...`+one+`.querySelectorAll('input, button')].filter((e) => e.getClientRects().length > 0).length`) != 1 {
+		t.Error("a skipped guess still shows more than its Make a guess button")
+	}
+
 	// The guesses, skipped in one step, leave one control behind.
 	tabbable := `[...` + panel + `.querySelectorAll('.guess button, .guess input')].filter((e) => e.getClientRects().length > 0 && !e.disabled).length`
 	if n := e2e.Eval[int](t, b, tabbable); n < 3 {
