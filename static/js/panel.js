@@ -184,7 +184,8 @@ export class Panel {
   connection(open) {
     // The learner's own run is watched again; the instructor's runs are
     // announced again by the server to a page that follows.
-    if (open && this.own.run && this.own.active()) this.conn.send({ op: 'watch', run: this.own.run });
+    const watching = this.own.active() || this.own.state === 'restoring';
+    if (open && this.own.run && watching) this.conn.send({ op: 'watch', run: this.own.run });
     if (open && this.last && this.own.run === null && this.own.state === 'idle') this.restore();
     const src = this.own;
     if (open && src.active()) this.setState(src, src.state, 'Reconnected; catching up with the run…');
@@ -401,8 +402,8 @@ export class Panel {
         let text = labels[m.status] ?? m.status;
         if (m.status === Status.Failed || m.status === Status.Interrupted) text += m.error;
         if (src.offer) text = 'Showing a run measured earlier (see below).';
-        if (src === this.own) this.cancelling = false;
         else if (src === this.presenter) text = who + text;
+        if (src === this.own) this.cancelling = false;
         this.setState(src, m.status === Status.OK ? 'finished' : m.status, text);
         break;
       }
