@@ -164,7 +164,8 @@ export class Panel {
     if (!cancelOff) this.cancelBtn.disabled = false;
     if (!runOff) this.runBtn.disabled = false;
     const to = !runOff ? this.runBtn : !cancelOff ? this.cancelBtn : null;
-    if (had && to && document.activeElement !== to) to.focus();
+    // A ring shows on it only if one showed where the focus was (keyboard, not mouse).
+    if (had && to && document.activeElement !== to) to.focus({ focusVisible: at !== document.body && at?.matches(':focus-visible') });
     if (this.runBtn.disabled !== runOff) this.runBtn.disabled = runOff;
     if (this.cancelBtn.disabled !== cancelOff) this.cancelBtn.disabled = cancelOff;
     this.refocus = had && !to; // neither can be pressed now: the next that can gets it
