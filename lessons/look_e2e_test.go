@@ -236,7 +236,9 @@ func TestEveryPageLooksRight(t *testing.T) {
 			look(t, b, l.slug+" after its runs", hiddenShown, chartTrouble)
 			axe(t, b, l.slug+" after its runs")
 
-			// A reload keeps the learner's place: each panel shows its last run.
+			// A reload keeps the learner's place: each panel shows its last run
+			// (written to the store once the writer has caught up with the runs).
+			srv.Store.Flush()
 			open(t, b, url)
 			everyPanelShowsItsRun(t, b, l)
 			look(t, b, l.slug+" reloaded", hiddenShown, chartTrouble)

@@ -26,6 +26,8 @@ func TestMain(m *testing.M) {
 type testServer struct {
 	URL string
 	App *app.App
+	// Store is the run store of startStoredServer (nil for startServer).
+	Store *store.Store
 }
 
 // startServer serves the course with the real runner and scheduler until
@@ -54,7 +56,7 @@ func serveCourse(t testing.TB, st *store.Store) *testServer {
 		ts.Close()
 		a.Close()
 	})
-	return &testServer{URL: ts.URL, App: a}
+	return &testServer{URL: ts.URL, App: a, Store: st}
 }
 
 type testWriter struct{ t testing.TB }
