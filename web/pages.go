@@ -31,11 +31,7 @@ func (s *Server) lessonPage() http.Handler {
 		prog := s.progressOf(identityOf(r).Learner)
 		page := ui.Page{Lesson: s.lessonRefs(prog)[i], Host: s.Host, Panels: map[string]ui.PanelData{}, Latest: s.latest(), Recap: s.Course.Recap()}
 		var ticks []ui.ExpTick
-		var kinds []string
 		for _, e := range l.Experiments {
-			for _, c := range e.Charts {
-				kinds = append(kinds, c.Kind)
-			}
 			d := ui.NewPanel(e)
 			d.Runs, d.Last = prog[e.ID].Runs, prog[e.ID].LastRun
 			d.Code = s.Course.CodeOf(e)
@@ -44,7 +40,6 @@ func (s *Server) lessonPage() http.Handler {
 		}
 		p := ui.LessonPage{Page: page, Content: l.Page(page), Total: s.Course.Len(), Ticks: ticks}
 		p.Styles, p.Scripts = s.Course.Head(i)
-		p.Scripts = append(p.Scripts, ui.ChartScripts(kinds...)...)
 		p.Teaching, p.Snippets = s.teachingOf(identityOf(r).Learner, l), s.Course.Snippets(l.Slug)
 		if i > 0 {
 			prev := s.Course.Ref(i - 1)

@@ -4,6 +4,7 @@
 // the table beside it with the same numbers for people who cannot see it.
 import { fmt, el } from './format.js';
 import { Chart as Kind, Event } from './names.js';
+import { schedKind } from './sched.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 // A drawing is as wide, in SVG units, as its box is in CSS pixels (at
@@ -269,14 +270,14 @@ class Chart {
     g.append(svg('text', { x: at, y, class: 'tick', 'text-anchor': 'middle' }, text));
   }
 
-  axes(root, x, y, { left, xTicks, yTicks } = {}) {
+  axes(root, x, y, { left, yTicks }) {
     const g = svg('g', { class: 'axes' });
     for (const t of yTicks) {
       const py = y(t);
       g.append(svg('line', { x1: left, x2: this.W - M.right, y1: py, y2: py, class: 'grid' }));
       g.append(svg('text', { x: left - 6, y: py + 4, class: 'tick', 'text-anchor': 'end' }, fmt(t)));
     }
-    for (const t of xTicks ?? (x ? this.xTicks(x) : [])) {
+    for (const t of this.xTicks(x)) {
       const px = x(t);
       g.append(svg('line', { x1: px, x2: px, y1: H - M.bottom, y2: H - M.bottom + 4, class: 'axis' }));
       this.xTick(g, px, H - M.bottom + 16, fmt(t));
@@ -285,16 +286,9 @@ class Chart {
     g.append(svg('line', { x1: left, x2: left, y1: M.top, y2: H - M.bottom, class: 'axis' }));
     const xl = this.xLabel + (this.logX ? ' (log scale)' : '');
     if (xl) g.append(svg('text', { x: (left + this.W - M.right) / 2, y: H - 6, class: 'label', 'text-anchor': 'middle' }, xl));
-    this.yAxisLabel(g, M.top, H - M.bottom);
+    const yl = this.yLabel + (this.logY ? ' (log)' : ''), mid = (M.top + H - M.bottom) / 2;
+    if (yl) g.append(svg('text', { x: LABEL, y: mid, class: 'label', 'text-anchor': 'middle', transform: `rotate(-90 ${LABEL} ${mid})` }, yl));
     root.append(g);
-  }
-
-  /** yAxisLabel writes the y axis's label up the left edge, from y0 to y1. */
-  yAxisLabel(g, y0, y1) {
-    const yl = this.yLabel + (this.logY ? ' (log)' : '');
-    if (!yl) return;
-    const mid = (y0 + y1) / 2, x = LABEL;
-    g.append(svg('text', { x, y: mid, class: 'label', 'text-anchor': 'middle', transform: `rotate(-90 ${x} ${mid})` }, yl));
   }
 
   legend() {
@@ -372,9 +366,9 @@ class LineChart extends Chart {
 }
 
 /** Bar chart: one bar per label (and series), with lo–hi whiskers. The
- *  bars stand on a labelled axis when every label and value fits under
- *  and over its bar; otherwise they lie, one row each, their labels
- *  wrapped on the axis to their left and their values after them. */
+ *  bars lie, one row each, so that however many there are and however
+ *  narrow the screen, their labels wrap on the axis to their left and
+ *  their values follow them, never over each other. */
 class BarChart extends Chart {
   reset() { this.bars = new Map(); this.fresh(); this.changed(); }
   handle(ev) {
@@ -388,39 +382,10 @@ class BarChart extends Chart {
     const groups = [...new Set(bars.map((b) => b.label))].map((l) => bars.filter((b) => b.label === l));
     const [v0, v1] = extent(bars.flatMap((b) => [b.value, b.lo, b.hi]), this.logY, true);
     const lo = this.logY ? v0 : Math.min(0, v0);
-    if (!this.upright(groups, lo, v1)) this.lying(groups, lo, v1);
+    this.lying(groups, lo, v1);
     if (bars.some((b) => b.series)) this.legend();
   }
   colour(b) { return `bar ${this.cls(b.series || b.label)}`; }
-  /** upright draws standing bars, if their labels and values fit. */
-  upright(groups, v0, v1) {
-    const y = scale(v0, v1, H - M.bottom, M.top, this.logY);
-    const yTicks = this.yTicks(y), left = this.left(yTicks);
-    const band = (this.W - left - M.right) / groups.length;
-    const per = Math.max(...groups.map((g) => g.length));
-    const bw = Math.min(60, (band * 0.7) / per);
-    const lines = groups.map((g) => g[0].label.split(/,\s*/));
-    const room = per === 1 ? band - 4 : bw + 2; // for a value over its bar
-    if (lines.some((ls) => ls.length > 2 || ls.some((l) => textWidth(l) > band - 6))) return false;
-    if (groups.some((g) => g.some((b) => textWidth(fmt(b.value), TICK, 600) > room))) return false;
-    const root = this.frame(H + (this.xLabel ? 12 : 0));
-    this.axes(root, null, y, { left, yTicks, xTicks: [] });
-    const base = this.logY ? H - M.bottom : y(0);
-    groups.forEach((group, li) => {
-      group.forEach((b, k) => {
-        const cx = left + band * (li + 0.5) + (k - (group.length - 1) / 2) * bw;
-        const top = y(b.value);
-        root.append(svg('rect', { x: cx - bw / 2 + 2, y: Math.min(top, base), width: bw - 4, height: Math.abs(base - top), class: this.colour(b) }));
-        if (b.lo !== b.hi) {
-          root.append(svg('line', { x1: cx, x2: cx, y1: y(b.lo), y2: y(b.hi), class: 'whisker' }));
-          for (const v of [b.lo, b.hi]) root.append(svg('line', { x1: cx - 6, x2: cx + 6, y1: y(v), y2: y(v), class: 'whisker' }));
-        }
-        root.append(svg('text', { x: cx, y: Math.min(top, y(b.hi)) - 5, class: 'value', 'text-anchor': 'middle' }, fmt(b.value)));
-      });
-      lines[li].forEach((w, wi) => root.append(svg('text', { x: left + band * (li + 0.5), y: H - M.bottom + 15 + wi * 12, class: 'tick', 'text-anchor': 'middle' }, w)));
-    });
-    return true;
-  }
   /** lying draws a row per bar, grouped by label, as long as it needs. */
   lying(groups, v0, v1) {
     const row = 16, line = TICK + 3, gap = 8;
@@ -538,15 +503,10 @@ class LaneChart extends Chart {
   }
 }
 
-const kinds = { [Kind.Line]: LineChart, [Kind.Bars]: BarChart, [Kind.Hist]: HistChart, [Kind.Lanes]: LaneChart };
-
-/** kit is what a kind of chart kept in a module of its own is made of. */
-export const kit = { Chart, svg, scale, M, H, PALETTE, textWidth };
-
-/** registerKind adds a kind of chart kept in a module of its own (the
- *  scheduler's lanes, static/js/sched.js): only the pages that draw one
- *  load it, before the page's charts are made. */
-export function registerKind(kind, K) { kinds[kind] = K; }
+const kinds = {
+  [Kind.Line]: LineChart, [Kind.Bars]: BarChart, [Kind.Hist]: HistChart, [Kind.Lanes]: LaneChart,
+  [Kind.Sched]: schedKind({ Chart, svg, scale, M, H }),
+};
 
 /** makeChart returns the live chart for a <figure data-kind>. */
 export function makeChart(fig) {

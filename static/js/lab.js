@@ -145,6 +145,4 @@ function main() {
   window.conclab = conn;
 }
 
-// After every module script of the page has run: a kind of chart in a
-// module of its own (sched.js) is registered by then.
-document.addEventListener('DOMContentLoaded', main, { once: true });
+main();

@@ -8,8 +8,7 @@
 // words in a live region, and the chart zooms to it. The table beside it
 // lists spans and marks in time order.
 import { fmt, el } from './format.js';
-import { kit, registerKind } from './charts.js';
-import { Chart as Kind } from './names.js';
+import { PALETTE, textWidth } from './charts.js';
 
 /** roles keep one colour each, whatever order they arrive in. */
 const ROLES = ['computing', 'spinner', 'blocking', 'waiting', 'lab', 'other'];
@@ -39,7 +38,7 @@ function laneOrder(a, b) {
 }
 
 /** schedKind makes the chart class from the shared chart pieces. */
-function schedKind({ Chart, svg, scale, M, H, PALETTE, textWidth }) {
+export function schedKind({ Chart, svg, scale, M, H }) {
   return class SchedChart extends Chart {
     constructor(fig) {
       super(fig);
@@ -238,5 +237,3 @@ function schedKind({ Chart, svg, scale, M, H, PALETTE, textWidth }) {
     }
   };
 }
-
-registerKind(Kind.Sched, schedKind(kit));

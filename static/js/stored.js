@@ -47,9 +47,8 @@ async function main() {
   document.body.dataset.chartsDrawn = 'true';
 }
 
-// After every module script of the page has run, as in lab.js.
-document.addEventListener('DOMContentLoaded', () => main().catch((e) => {
+main().catch((e) => {
   // The tables beside the charts still hold every figure.
   console.warn('the charts could not be drawn:', e.message);
   document.body.dataset.chartsDrawn = 'failed';
-}), { once: true });
+});

@@ -306,12 +306,3 @@ func diffLabel(id string) string {
 	}
 	return "Machine fact"
 }
-
-// storedScripts are the scripts of a page that draws stored runs' charts.
-func storedScripts(charts []ChartView) []string {
-	var kinds []string
-	for _, c := range charts {
-		kinds = append(kinds, c.Kind)
-	}
-	return append([]string{Asset("js/stored.js")}, ChartScripts(kinds...)...)
-}

@@ -1624,7 +1624,7 @@ func RunView(p StoredRun) templ.Component {
 			return nil
 		})
 		templ_7745c5c3_Err = Layout(Meta{Title: p.Run.Title + " · run " + p.Run.ID, Description: "A stored run of " + p.Run.Title + ", as it was measured.", Host: p.Host,
-			Styles: []string{Asset("css/runs.css")}, Scripts: storedScripts(p.Charts)}).Render(templ.WithChildren(ctx, templ_7745c5c3_Var33), templ_7745c5c3_Buffer)
+			Styles: []string{Asset("css/runs.css")}, Scripts: []string{Asset("js/stored.js")}}).Render(templ.WithChildren(ctx, templ_7745c5c3_Var33), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -2560,7 +2560,7 @@ func CompareView(p ComparePage) templ.Component {
 			return nil
 		})
 		templ_7745c5c3_Err = Layout(Meta{Title: "Compare two runs of " + p.Title, Description: "Two runs of one experiment side by side.", Host: p.Host,
-			Styles: []string{Asset("css/runs.css")}, Scripts: storedScripts(p.Charts)}).Render(templ.WithChildren(ctx, templ_7745c5c3_Var121), templ_7745c5c3_Buffer)
+			Styles: []string{Asset("css/runs.css")}, Scripts: []string{Asset("js/stored.js")}}).Render(templ.WithChildren(ctx, templ_7745c5c3_Var121), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -6,7 +6,6 @@ package ui
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,7 +15,6 @@ import (
 	"conclab/internal/format"
 	"conclab/internal/lab"
 	"conclab/internal/probe"
-	"conclab/internal/protocol"
 	"conclab/static"
 )
 
@@ -149,11 +147,12 @@ type PanelData struct {
 	// Runs is how many of this learner's runs of it finished ok; the panel
 	// links to them.
 	Runs int
-	// Last is the newest of them, which the page shows again when it
-	// loads ("" for none).
-	Last string
 	// Code is the snippets of its source that do the measuring.
 	Code []Snippet
+
+	// Last is the newest of this learner's runs of it that finished ok,
+	// which the page shows again when it loads ("" for none).
+	Last string
 }
 
 // ParamView is one bounded input of a panel's form.
@@ -186,16 +185,6 @@ func NewPanel(e *lab.Experiment) PanelData {
 }
 
 func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
-
-// ChartScripts are the modules a page loads for the kinds of chart it
-// draws that charts.js leaves to a module of their own: sched.js, for the
-// scheduler's lanes, only where there is one.
-func ChartScripts(kinds ...string) []string {
-	if slices.Contains(kinds, protocol.ChartSched) {
-		return []string{Asset("js/sched.js")}
-	}
-	return nil
-}
 
 // Asset is the versioned address of an embedded static file.
 func Asset(path string) string { return static.URL(path) }
