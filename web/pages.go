@@ -33,7 +33,8 @@ func (s *Server) lessonPage() http.Handler {
 		var ticks []ui.ExpTick
 		for _, e := range l.Experiments {
 			d := ui.NewPanel(e)
-			d.Runs, d.Last = prog[e.ID].Runs, prog[e.ID].LastRun
+			d.Last = prog[e.ID].LastRun // shown again when the page loads
+			d.Runs = prog[e.ID].Runs
 			d.Code = s.Course.CodeOf(e)
 			page.Panels[e.ID] = d
 			ticks = append(ticks, ui.ExpTick{ID: e.ID, Title: e.Title, Runs: d.Runs})
