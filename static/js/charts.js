@@ -169,6 +169,7 @@ class Chart {
   }
 
   seriesIndex(name) {
+    if (this.series.size === 0) this.bases = new Map(); // after a reset
     if (!this.series.has(name)) {
       const base = this.pair ? String(name).replace(/^[AB]: /, '') : name;
       if (!this.bases.has(base)) this.bases.set(base, this.bases.size);
@@ -183,9 +184,6 @@ class Chart {
     const i = this.seriesIndex(name);
     return this.pair && /^B: /.test(name) ? `s${i} run-b` : `s${i}`;
   }
-
-  /** fresh forgets the series, for a reset. */
-  fresh() { this.series = new Map(); this.bases = new Map(); }
 
   /** changed schedules a redraw: at most one every REDRAW_GAP ms, in an
    *  animation frame, however fast events come. */
@@ -312,7 +310,7 @@ class Chart {
 
 /** Line chart: points appended per series; optional vertical marks. */
 class LineChart extends Chart {
-  reset() { this.data = new Map(); this.marks = []; this.fresh(); this.changed(); }
+  reset() { this.data = new Map(); this.marks = []; this.series = new Map(); this.changed(); }
   handle(ev) {
     if (ev.type === Event.Mark) { this.marks.push(ev); this.changed(); return; }
     const xs = ev.type === Event.Points ? ev.x : [ev.x];
@@ -370,7 +368,7 @@ class LineChart extends Chart {
  *  narrow the screen, their labels wrap on the axis to their left and
  *  their values follow them, never over each other. */
 class BarChart extends Chart {
-  reset() { this.bars = new Map(); this.fresh(); this.changed(); }
+  reset() { this.bars = new Map(); this.series = new Map(); this.changed(); }
   handle(ev) {
     this.seriesIndex(ev.series || ev.label);
     this.bars.set(`${ev.label}\u0000${ev.series || ''}`, ev);
@@ -432,7 +430,7 @@ class BarChart extends Chart {
 
 /** Histogram: each series is a set of bins [lo, hi, count]. */
 class HistChart extends Chart {
-  reset() { this.hists = new Map(); this.fresh(); this.changed(); }
+  reset() { this.hists = new Map(); this.series = new Map(); this.changed(); }
   handle(ev) { this.seriesIndex(ev.series); this.hists.set(ev.series, ev.bins); this.changed(); }
   draw() {
     if (this.hists.size === 0) return this.blank();
@@ -462,7 +460,7 @@ class HistChart extends Chart {
 
 /** Lanes: spans on a time axis, one row per lane, coloured by label. */
 class LaneChart extends Chart {
-  reset() { this.spans = []; this.lanes = []; this.fresh(); this.changed(); }
+  reset() { this.spans = []; this.lanes = []; this.series = new Map(); this.changed(); }
   handle(ev) {
     if (!this.lanes.includes(ev.lane)) this.lanes.push(ev.lane);
     this.seriesIndex(ev.label);
