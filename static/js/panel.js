@@ -141,7 +141,7 @@ export class Panel {
     const words = chartWords(src);
     if (words !== this.said) {
       this.said = words;
-      for (const c of this.charts.values()) c.placeholder(words);
+      for (const c of this.charts.values()) c.placeholder?.(words); // (a chart still loading has none yet)
     }
     if (this.root.hasAttribute('data-busy') !== src.active()) this.root.toggleAttribute('data-busy', src.active());
     data(this.root, 'origin', src === this.presenter ? 'other' : 'self');
