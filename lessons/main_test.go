@@ -26,6 +26,8 @@ func TestMain(m *testing.M) {
 type testServer struct {
 	URL string
 	App *app.App
+	// Store is the run store of startStoredServer (nil for startServer).
+	Store *store.Store
 }
 
 // startServer serves the course with the real runner and scheduler until
@@ -60,7 +62,7 @@ func serveCourseWith(t testing.TB, o app.Options) *testServer {
 		ts.Close()
 		a.Close()
 	})
-	return &testServer{URL: ts.URL, App: a}
+	return &testServer{URL: ts.URL, App: a, Store: o.Store}
 }
 
 type testWriter struct{ t testing.TB }

@@ -33,6 +33,7 @@ func (s *Server) lessonPage() http.Handler {
 		var ticks []ui.ExpTick
 		for _, e := range l.Experiments {
 			d := ui.NewPanel(e)
+			d.Last = prog[e.ID].LastRun // shown again when the page loads
 			d.Runs = prog[e.ID].Runs
 			d.Instructor = identityOf(r).Instructor
 			d.Code = s.Course.CodeOf(e)

@@ -10,8 +10,8 @@ type block struct {
 
 // Layout of the textbook diagram: lanes start at x0, a turn is turnW wide.
 const (
-	x0    = 110
-	turnW = 60
+	x0    = 60
+	turnW = 38
 	laneH = 24
 )
 

@@ -29,7 +29,7 @@ func textbookDiagram() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<figure class=\"diagram cvp-diagram\"><svg viewBox=\"0 0 640 300\" role=\"img\" aria-labelledby=\"cvp-diagram-title cvp-diagram-desc\"><title id=\"cvp-diagram-title\">Concurrency, parallelism, and both, as timelines</title><desc id=\"cvp-diagram-desc\">Top: tasks A and B take turns on CPU 0, A B A B, for eight turns. Middle: A runs on CPU 0 and B on CPU 1 at the same time, and both are done after four turns' worth of time. Bottom: four tasks on two CPUs, A1 and B1 taking turns on CPU 0 while B2 and A2 take turns on CPU 1.</desc> <text x=\"10\" y=\"24\" class=\"d-step cvp-head\">Concurrent only: A and B take turns on one CPU</text> <text x=\"100\" y=\"51\" class=\"d-text cvp-lane\">CPU 0</text> <text x=\"10\" y=\"102\" class=\"d-step cvp-head\">Parallel: A and B at the same time on two CPUs</text> <text x=\"100\" y=\"129\" class=\"d-text cvp-lane\">CPU 0</text> <text x=\"100\" y=\"157\" class=\"d-text cvp-lane\">CPU 1</text> <line x1=\"350\" x2=\"350\" y1=\"108\" y2=\"170\" class=\"cvp-done\"></line> <text x=\"358\" y=\"150\" class=\"d-text cvp-note\">both done: half the time</text> <text x=\"10\" y=\"208\" class=\"d-step cvp-head\">Combined: four tasks, two CPUs</text> <text x=\"100\" y=\"235\" class=\"d-text cvp-lane\">CPU 0</text> <text x=\"100\" y=\"263\" class=\"d-text cvp-lane\">CPU 1</text> ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<figure class=\"diagram cvp-diagram\"><svg viewBox=\"0 0 380 306\" role=\"img\" aria-labelledby=\"cvp-diagram-title cvp-diagram-desc\"><title id=\"cvp-diagram-title\">Concurrency, parallelism, and both, as timelines</title><desc id=\"cvp-diagram-desc\">Top: tasks A and B take turns on CPU 0, A B A B, for eight turns. Middle: A runs on CPU 0 and B on CPU 1 at the same time, and both are done after four turns' worth of time. Bottom: four tasks on two CPUs, A1 and B1 taking turns on CPU 0 while B2 and A2 take turns on CPU 1.</desc> <text x=\"2\" y=\"24\" class=\"d-step cvp-head\">Concurrent: A and B take turns on one CPU</text> <text x=\"52\" y=\"51\" class=\"d-text cvp-lane\">CPU 0</text> <text x=\"2\" y=\"102\" class=\"d-step cvp-head\">Parallel: A and B at once on two CPUs</text> <text x=\"52\" y=\"129\" class=\"d-text cvp-lane\">CPU 0</text> <text x=\"52\" y=\"157\" class=\"d-text cvp-lane\">CPU 1</text> <line x1=\"212\" x2=\"212\" y1=\"108\" y2=\"170\" class=\"cvp-done\"></line> <text x=\"220\" y=\"136\" class=\"d-text cvp-note\">both done:</text> <text x=\"220\" y=\"154\" class=\"d-text cvp-note\">half the time</text> <text x=\"2\" y=\"208\" class=\"d-step cvp-head\">Combined: four tasks, two CPUs</text> <text x=\"52\" y=\"235\" class=\"d-text cvp-lane\">CPU 0</text> <text x=\"52\" y=\"263\" class=\"d-text cvp-lane\">CPU 1</text> ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -45,7 +45,7 @@ func textbookDiagram() templ.Component {
 				var templ_7745c5c3_Var2 string
 				templ_7745c5c3_Var2, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(b.X)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/diagram.templ`, Line: 26, Col: 31}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/diagram.templ`, Line: 27, Col: 31}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var2)
 				if templ_7745c5c3_Err != nil {
@@ -58,7 +58,7 @@ func textbookDiagram() templ.Component {
 				var templ_7745c5c3_Var3 string
 				templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(b.Y)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/diagram.templ`, Line: 26, Col: 55}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/diagram.templ`, Line: 27, Col: 55}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var3)
 				if templ_7745c5c3_Err != nil {
@@ -71,7 +71,7 @@ func textbookDiagram() templ.Component {
 				var templ_7745c5c3_Var4 string
 				templ_7745c5c3_Var4, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(b.W)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/diagram.templ`, Line: 26, Col: 83}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/diagram.templ`, Line: 27, Col: 83}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var4)
 				if templ_7745c5c3_Err != nil {
@@ -116,7 +116,7 @@ func textbookDiagram() templ.Component {
 			var templ_7745c5c3_Var7 string
 			templ_7745c5c3_Var7, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(b.X + b.W/2)).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/diagram.templ`, Line: 27, Col: 39}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/diagram.templ`, Line: 28, Col: 39}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var7)
 			if templ_7745c5c3_Err != nil {
@@ -129,7 +129,7 @@ func textbookDiagram() templ.Component {
 			var templ_7745c5c3_Var8 string
 			templ_7745c5c3_Var8, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.Itoa(b.Y + 16)).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/diagram.templ`, Line: 27, Col: 68}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/diagram.templ`, Line: 28, Col: 68}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var8)
 			if templ_7745c5c3_Err != nil {
@@ -142,7 +142,7 @@ func textbookDiagram() templ.Component {
 			var templ_7745c5c3_Var9 string
 			templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(b.Label)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/diagram.templ`, Line: 27, Col: 104}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/concurrency-vs-parallelism/diagram.templ`, Line: 28, Col: 104}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
 			if templ_7745c5c3_Err != nil {
@@ -153,7 +153,7 @@ func textbookDiagram() templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<line x1=\"110\" x2=\"590\" y1=\"286\" y2=\"286\" class=\"cvp-axis\"></line> <path d=\"M590,281 L600,286 L590,291 z\" class=\"d-arrowhead\"></path> <text x=\"600\" y=\"276\" class=\"d-text cvp-note-end\">time</text></svg><figcaption>The textbook picture. Each block is a turn on a CPU; the same amount of work for A and B in the first two rows. The experiment below draws these three timelines again, from where this machine really ran the tasks.</figcaption></figure>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<line x1=\"60\" x2=\"356\" y1=\"282\" y2=\"282\" class=\"cvp-axis\"></line> <path d=\"M356,277 L366,282 L356,287 z\" class=\"d-arrowhead\"></path> <text x=\"366\" y=\"301\" class=\"d-text cvp-note-end\">time</text></svg><figcaption>The textbook picture. Each block is a turn on a CPU; the same amount of work for A and B in the first two rows. The experiment below draws these three timelines again, from where this machine really ran the tasks.</figcaption></figure>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

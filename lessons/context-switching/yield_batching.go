@@ -42,6 +42,13 @@ var asyncioKind = yieldKind{key: "asyncio", label: "Python asyncio tasks (await 
 // reads as noise.
 const yieldRounds = 3
 
+// yieldRoundItems is how many items one round of a setting is asked to do
+// when a setting is asked for items over its rounds: a third of them,
+// shared equally by its two workers (each gets half, rounded down), so
+// up to five fewer than items/3×3. A round that did fewer stopped at its
+// time limit; the judge compares with this, not with items.
+func yieldRoundItems(items int) int { return 2 * (max(2, items/yieldRounds) / 2) }
+
 // yieldAsyncioScript is the asyncio variant's program.
 //
 //go:embed yield_asyncio.py
@@ -81,14 +88,14 @@ func runYieldBatching(ctx context.Context, p lab.Params, out *lab.Emitter) error
 	if err != nil {
 		return err
 	}
-	m := yieldMeasured{items: p.Int("items"), budget: time.Duration(p.Int("budget")) * time.Millisecond, settings: map[string][]yieldSetting{}}
+	m := yieldMeasured{perRound: yieldRoundItems(p.Int("items")), budget: time.Duration(p.Int("budget")) * time.Millisecond, settings: map[string][]yieldSetting{}}
 	m.kinds = yieldKinds
 	py := kit.Python3()
 	if py != "" {
 		m.kinds = append(m.kinds, asyncioKind)
 	}
 	step, steps := 0, len(m.kinds)*len(batchSizes)
-	perRound, budget := max(2, m.items/yieldRounds), m.budget/yieldRounds
+	perRound, budget := m.perRound, m.budget/yieldRounds
 	for _, k := range yieldKinds {
 		for _, b := range batchSizes {
 			out.Progress(fmt.Sprintf("%s, B = %d", k.label, b), step, steps)

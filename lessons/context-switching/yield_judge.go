@@ -12,7 +12,7 @@ import (
 // yieldMeasured is everything a yield-batching run measured: the rule
 // below turns it into metrics and a verdict without measuring anything.
 type yieldMeasured struct {
-	items    int                       // items per setting, as asked (over all its rounds)
+	perRound int                       // items each round was asked to do (yieldRoundItems)
 	budget   time.Duration             // time limit per setting (over all its rounds)
 	kinds    []yieldKind               // the kinds measured, in order
 	settings map[string][]yieldSetting // by yieldKind.key: every round, in batchSizes order
@@ -82,13 +82,14 @@ func yieldResult(m yieldMeasured) ([]lab.Metric, lab.Claim) {
 			if len(rs) == 0 {
 				continue
 			}
-			done, wall := 0, time.Duration(0)
+			done, wall, stopped := 0, time.Duration(0), false
 			for _, r := range rs {
 				done, wall = done+r.done, wall+r.wall
+				stopped = stopped || r.done < m.perRound
 			}
 			met := lab.Metric{Key: keyThroughput(k.key, b), Name: fmt.Sprintf("%s, B = %d", k.label, b),
 				Value: m.rateAt(k.key, b), Unit: "items/s", N: done, Note: fmt.Sprintf("median of %d rounds; %d items in %s in all", len(rs), done, wall.Round(time.Microsecond))}
-			if done < m.items-len(rs) {
+			if stopped {
 				met.Note += fmt.Sprintf(" (stopped at the %s limit)", m.budget)
 			}
 			metrics = append(metrics, met)

@@ -12,7 +12,7 @@ import (
 // (items per second), one per batch size, the same in each of its rounds
 // but for spread, which scales the first round down and the last one up.
 func yieldRun(spread float64, rates map[string][]float64) yieldMeasured {
-	m := yieldMeasured{items: 3000, budget: time.Second, settings: map[string][]yieldSetting{}, load: idle}
+	m := yieldMeasured{perRound: 1000, budget: time.Second, settings: map[string][]yieldSetting{}, load: idle}
 	for _, k := range append(yieldKinds, asyncioKind) {
 		rs, ok := rates[k.key]
 		if !ok {
@@ -88,6 +88,67 @@ func TestYieldResult(t *testing.T) {
 	}
 	if _, ok := lab.FindMetric(metrics, "throughput.asyncio.batch_1"); ok {
 		t.Error("an asyncio figure from a run without python3")
+	}
+}
+
+// TestYieldStoppedNote: a setting is said to have stopped at its time
+// limit only when one of its rounds did fewer items than it was asked. At
+// the default of 1,000,000 items each round is asked 333,332 (a third,
+// shared by two workers), 999,996 in all: a run that did them all did not
+// stop, though it did four fewer than the million.
+func TestYieldStoppedNote(t *testing.T) {
+	t.Parallel()
+	per := yieldRoundItems(1_000_000)
+	if per != 333_332 {
+		t.Fatalf("yieldRoundItems(1,000,000) = %d, want 333,332", per)
+	}
+	for _, items := range []int{10_000, 40_000, 999_999, 1_000_000, 1_000_001, 5_000_000} {
+		if n := yieldRoundItems(items); n > items/yieldRounds || n < items/yieldRounds-1 || n%2 != 0 {
+			t.Errorf("yieldRoundItems(%d) = %d, want an even share of a third, %d or one less", items, n, items/yieldRounds)
+		}
+	}
+	setting := func(done int) []yieldSetting {
+		var out []yieldSetting
+		for _, b := range batchSizes {
+			for range yieldRounds {
+				out = append(out, yieldSetting{batch: b, done: done, wall: time.Millisecond})
+			}
+		}
+		return out
+	}
+	tests := []struct {
+		name    string
+		done    int
+		stopped bool
+	}{
+		{"every round did all it was asked", per, false},
+		{"every round stopped one short", per - 1, true},
+		{"every round stopped half way", per / 2, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := yieldMeasured{perRound: per, budget: 2 * time.Second, kinds: yieldKinds[:1], settings: map[string][]yieldSetting{"goroutine": setting(tt.done)}, load: idle}
+			metrics, _ := yieldResult(m)
+			for _, b := range batchSizes {
+				x, ok := lab.FindMetric(metrics, keyThroughput("goroutine", b))
+				if !ok {
+					t.Fatalf("no throughput at B = %d", b)
+				}
+				if got := strings.Contains(x.Note, "stopped at the 2s limit"); got != tt.stopped {
+					t.Errorf("B = %d: note %q; says it stopped: %v, want %v", b, x.Note, got, tt.stopped)
+				}
+			}
+		})
+	}
+	// One round short among full ones: that setting stopped, the others not.
+	m := yieldMeasured{perRound: per, budget: 2 * time.Second, kinds: yieldKinds[:1], settings: map[string][]yieldSetting{"goroutine": setting(per)}, load: idle}
+	m.settings["goroutine"][1].done = per - 7 // a round of B = 1
+	metrics, _ := yieldResult(m)
+	for _, b := range batchSizes {
+		x, _ := lab.FindMetric(metrics, keyThroughput("goroutine", b))
+		if got, want := strings.Contains(x.Note, "stopped"), b == 1; got != want {
+			t.Errorf("B = %d with one short round at B = 1: note %q; says stopped: %v, want %v", b, x.Note, got, want)
+		}
 	}
 }
 

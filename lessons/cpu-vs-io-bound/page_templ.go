@@ -29,35 +29,7 @@ func Page(p ui.Page) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section><h2>Two kinds of slow</h2><p>A cook has two orders. The first is a stew: two minutes to put it in the oven, then three hours of cooking in which the cook does nothing for it at all. The second is a sack of onions to chop: an hour in which the cook's hands never stop.</p><p>Give the cook twenty stews and the evening still ends on time. While the first one sits in the oven the cook starts the second, then the third; the three hours of each overlap. Give the cook twenty sacks of onions and the evening lasts twenty hours, however cleverly the cook switches between sacks. Only more cooks, each with a knife and a board of their own, chop more onions per hour.</p><p>Programs are slow in the same two ways. A task whose time goes mostly to waiting for something outside the CPU is <dfn><a data-term=\"io-bound\">I/O-bound</a></dfn>. A task whose time goes to computing is <dfn><a data-term=\"cpu-bound\">CPU-bound</a></dfn>. Which one you have decides what will make it faster.</p></section><section><h2>Waiting and computing</h2><p>An I/O-bound task spends its life waiting: for a reply over the network, for a block from a disk, for a database to run its query, for a person to type. While it waits, its thread sits blocked in the kernel and the CPU is free to run anything else. A faster CPU would change almost nothing: the reply from the other side of the world comes no sooner.</p><p>A CPU-bound task has nothing to wait for. Resizing photographs, transforming a large data set, running a simulation, compressing a file, encrypting or hashing it: the task needs instructions executed, and it is done when enough of them have run. A faster CPU helps; so do more CPUs, if the work can be split.</p><div class=\"table-wrap\"><table class=\"cio-kinds\"><caption class=\"sr-only\">The two kinds of task compared</caption> <thead><tr><th scope=\"col\"></th><th scope=\"col\">I/O-bound</th><th scope=\"col\">CPU-bound</th></tr></thead> <tbody><tr><th scope=\"row\">Spends its time</th><td>waiting on network, disk, a database, a person</td><td>computing</td></tr><tr><th scope=\"row\">Examples</th><td>web requests, API calls, reading files, queries</td><td>images, transformations, maths, compression, encryption</td></tr><tr><th scope=\"row\">CPU while it runs</th><td>mostly idle</td><td>fully busy</td></tr><tr><th scope=\"row\">What speeds it up</th><td>more tasks in flight at once: concurrency</td><td>more cores working at once: parallelism</td></tr></tbody></table></div></section><section><h2>Concurrency for waiting, parallelism for computing</h2><p>Waiting can overlap even on a single CPU. A program that starts a hundred network requests and then waits for all of them waits about as long as for one: the CPU handles each request's few microseconds of work as it comes back, and the rest is time in which the requests are simply outstanding. That is <dfn><a data-term=\"concurrency\">concurrency</a></dfn> — many tasks in progress at once — and it is exactly what I/O-bound work needs.</p><p>Computing cannot overlap on one CPU: a core runs one stream of instructions at a time, so a hundred computing tasks on it take turns and take a hundred times as long. What speeds them up is <dfn><a data-term=\"parallelism\">parallelism</a></dfn> — tasks running at the same instant on different cores — and it stops helping when every core is busy. A twentieth thread on a machine with two cores adds nothing but turn-taking.</p><div class=\"cio-figures\">")
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		templ_7745c5c3_Err = waitDiagram().Render(ctx, templ_7745c5c3_Buffer)
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		templ_7745c5c3_Err = computeDiagram().Render(ctx, templ_7745c5c3_Buffer)
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</div><p>The first experiment puts numbers on both pictures. The waiting tasks here are real network calls: the experiment starts a small TCP server on this machine that answers each query only after a delay, like a slow database, and each task sends a query and blocks on its socket until the answer arrives. The computing tasks hash a buffer with SHA-256.</p>")
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		templ_7745c5c3_Err = p.Panel("scaling").Render(ctx, templ_7745c5c3_Buffer)
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<p>Read the two I/O-bound curves first. They climb with the number of workers long after the dashed line, and it makes no difference whether the program had one CPU or all of them: a worker that waits needs no CPU. They bend only at the end, where starting each query and waking each worker starts to show next to a delay of a few milliseconds.</p><p>Then the CPU-bound curves. With all CPUs, <a data-term=\"speedup\">speedup</a> rises until there is one worker per core and goes no further. With one CPU there is nothing to gain at all: the workers only take turns. The table under the chart shows why: in its last column, the process never keeps more CPUs busy than it is allowed, however many workers it runs, and the waiting curves keep well under one CPU busy.</p></section><section><h2>Inside one request</h2><p>Most real tasks do both. A typical web handler parses the request, asks a database for something, works on the answer, asks another service, and writes a response. Drawn to scale, its life is mostly gaps. The next experiment runs such a handler and times each phase twice: with the wall clock, and with the thread's own CPU clock, which only advances while the thread is actually running on a CPU.</p>")
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		templ_7745c5c3_Err = p.Panel("task-profile").Render(ctx, templ_7745c5c3_Buffer)
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<p>Compare the two clocks in the table. In the compute phases they agree: the thread ran the whole time (if the CPU clock falls behind, something else on this machine took the CPU away for a while). In the waits the CPU clock barely moves. That idle time is what concurrency hands to other tasks.</p><p>The two claims are not alike. Whether this request spends most of its life waiting is decided by the settings: a 30 ms delay against 5 ms of computing makes it I/O-bound on any machine, and the verdict gives the share the settings imply beside the share measured. Treat it as an illustration, and turn the computing up past the delay to watch it fail. Whether a waiting thread really uses no CPU is decided by the machine: that is the claim to watch.</p></section><section><h2>Mixed work: wait concurrently, compute in a pool</h2><p>A server full of requests like that one has both problems at once. Serve the requests one after another and every wait holds up everything behind it. Serve them all concurrently on one thread — the way an <a data-term=\"event-loop\">event loop</a> in Node.js or Python's <a data-term=\"asyncio\">asyncio</a> does — and the waits overlap nicely, but every request's computing has to queue for that one CPU, and while one request computes, nothing else moves.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section><h2>Two kinds of slow</h2><p>A cook has two orders. The first is a stew: two minutes to put it in the oven, then three hours of cooking in which the cook does nothing for it at all. The second is a sack of onions to chop: an hour in which the cook's hands never stop.</p><p>Give the cook twenty stews and the evening still ends on time. While the first one sits in the oven the cook starts the second, then the third; the three hours of each overlap. Give the cook twenty sacks of onions and the evening lasts twenty hours, however cleverly the cook switches between sacks. Only more cooks, each with a knife and a board of their own, chop more onions per hour.</p><p>Programs are slow in the same two ways. A task whose time goes mostly to waiting for something outside the CPU is <dfn><a data-term=\"io-bound\">I/O-bound</a></dfn>. A task whose time goes to computing is <dfn><a data-term=\"cpu-bound\">CPU-bound</a></dfn>. Which one you have decides what will make it faster.</p></section><section><h2>Waiting and computing</h2><p>An I/O-bound task spends its life waiting: for a reply over the network, for a block from a disk, for a database to run its query, for a person to type. While it waits, its thread sits blocked in the kernel and the CPU is free to run anything else. A faster CPU would change almost nothing: the reply from the other side of the world comes no sooner.</p><p>A CPU-bound task has nothing to wait for. Resizing photographs, transforming a large data set, running a simulation, compressing a file, encrypting or hashing it: the task needs instructions executed, and it is done when enough of them have run. A faster CPU helps; so do more CPUs, if the work can be split.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -73,25 +45,45 @@ func Page(p ui.Page) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<p>The experiment's one-CPU strategy is goroutines restricted to one CPU. That is like an event loop in one way — a single core does all the computing — and unlike it in another: goroutines are <a data-term=\"preemption\">preemptive</a>. An asyncio task keeps the thread until it reaches an <code>await</code>; Go takes the CPU away from a goroutine that has computed for about 10 ms and gives it to the next. So long computations share the core in slices and the requests tend to finish together, late, where an event loop would finish them one by one. <a href=\"/lessons/green-threads\">Lesson 6</a> shows the difference.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<table class=\"cio-kinds\"><caption class=\"sr-only\">The two kinds of task compared</caption> <thead><tr><th scope=\"col\">Task</th><th scope=\"col\">I/O-bound</th><th scope=\"col\">CPU-bound</th></tr></thead> <tbody><tr><th scope=\"row\">Spends its time</th><td>waiting on network, disk, a database, a person</td><td>computing</td></tr><tr><th scope=\"row\">Examples</th><td>web requests, API calls, reading files, queries</td><td>images, transformations, maths, compression, encryption</td></tr><tr><th scope=\"row\">CPU while it runs</th><td>mostly idle</td><td>fully busy</td></tr><tr><th scope=\"row\">What speeds it up</th><td>more tasks in flight at once: concurrency</td><td>more cores working at once: parallelism</td></tr></tbody></table>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = ui.Deeper("Goroutines on one CPU are not an event loop").Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = ui.TableWrap("The two kinds of task compared").Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<p>The usual answer is to split the two. Handle the waiting concurrently, with as many requests in flight as you like, and hand the heavy computing to a <a data-term=\"worker-pool\">pool of workers</a>, one per core, through a queue. The pool keeps every core busy without running more computing threads than there are cores to run them. In Python that is <code>asyncio</code> with a <code>ProcessPoolExecutor</code>; in Node.js, worker threads; in Go, goroutines for the requests and a fixed set of goroutines reading jobs from a channel, which is what the experiment below does.</p><p>To keep the comparison fair it has a fourth strategy: plain goroutines on all CPUs, with no pool. The pool runs on every core, so beating strategies confined to one core shows mostly what a second core is worth. The fair question is what the pool adds over goroutines that may run on every core too.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</section><section><h2>Concurrency for waiting, parallelism for computing</h2><p>Waiting can overlap even on a single CPU. A program that starts a hundred network requests and then waits for all of them waits about as long as for one: the CPU handles each request's few microseconds of work as it comes back, and the rest is time in which the requests are simply outstanding. That is <dfn><a data-term=\"concurrency\">concurrency</a></dfn> — many tasks in progress at once — and it is exactly what I/O-bound work needs.</p><p>Computing cannot overlap on one CPU: a core runs one stream of instructions at a time, so a hundred computing tasks on it take turns and take a hundred times as long. What speeds them up is <dfn><a data-term=\"parallelism\">parallelism</a></dfn> — tasks running at the same instant on different cores — and it stops helping when every core is busy. A twentieth thread on a machine with two cores adds nothing but turn-taking.</p><div class=\"cio-figures\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = p.Panel("mixed-pipeline").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = waitDiagram().Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<p>In Go the answer is: little. Go's scheduler is already a pool of threads, one per core, that takes runnable goroutines from a queue. Handing each hash to a pool of its own adds two channel hand-offs and changes little else, so on most machines the two strategies' throughputs come out close; the second verdict says how close they came here. In a runtime without that scheduler — one asyncio event loop, or one Node.js thread — the pool is what brings the other cores in at all.</p></section><section><h2>Python and its GIL</h2><p>In CPython, the standard Python, threads are real operating-system threads, but a single lock, the <dfn>global interpreter lock</dfn> (<a data-term=\"gil\">GIL</a>), lets only one of them run Python code at a time. A thread gives the lock up while it waits for I/O, so threads serve I/O-bound work well. For pure-Python computing, N threads take turns holding the lock, and the work takes as long as with one thread. Code that leaves the interpreter for long stretches — NumPy, or <code>hashlib</code> on large buffers — can release the lock and run in parallel.</p><p>All that is true of the default build, the <code>python3</code> nearly everyone runs; a build without the lock exists, and the experiment tries it too when it is installed. The last claim is written to be refuted: it states the GIL rule for every build of CPython, as people often do, so that where the <a data-term=\"free-threaded\">free-threaded</a> build is installed the measurement can show it wrong. A <em>differs</em> there is the expected result, not a fault of the machine. When no such build is installed, the verdict says so and stays inconclusive.</p>")
+		templ_7745c5c3_Err = computeDiagram().Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "</div><p>The first experiment puts numbers on both pictures. The waiting tasks here are real network calls: the experiment starts a small TCP server on this machine that answers each query only after a delay, like a slow database, and each task sends a query and blocks on its socket until the answer arrives. The computing tasks hash a buffer with SHA-256.</p>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = p.Panel("scaling").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<p>Read the two I/O-bound curves first. They climb with the number of workers long after the dashed line, and it makes no difference whether the program had one CPU or all of them: a worker that waits needs no CPU. They bend only at the end, where starting each query and waking each worker starts to show next to a delay of a few milliseconds.</p><p>Then the CPU-bound curves. With all CPUs, <a data-term=\"speedup\">speedup</a> rises until there is one worker per core and goes no further. With one CPU there is nothing to gain at all: the workers only take turns. The table under the chart shows why: in its last column, the process never keeps more CPUs busy than it is allowed, however many workers it runs, and the waiting curves keep well under one CPU busy.</p></section><section><h2>Inside one request</h2><p>Most real tasks do both. A typical web handler parses the request, asks a database for something, works on the answer, asks another service, and writes a response. Drawn to scale, its life is mostly gaps. The next experiment runs such a handler and times each phase twice: with the wall clock, and with the thread's own CPU clock, which only advances while the thread is actually running on a CPU.</p>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = p.Panel("task-profile").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<p>Compare the two clocks in the table. In the compute phases they agree: the thread ran the whole time (if the CPU clock falls behind, something else on this machine took the CPU away for a while). In the waits the CPU clock barely moves. That idle time is what concurrency hands to other tasks.</p><p>The two claims are not alike. Whether this request spends most of its life waiting is decided by the settings: a 30 ms delay against 5 ms of computing makes it I/O-bound on any machine, and the verdict gives the share the settings imply beside the share measured. Treat it as an illustration, and turn the computing up past the delay to watch it fail. Whether a waiting thread really uses no CPU is decided by the machine: that is the claim to watch.</p></section><section><h2>Mixed work: wait concurrently, compute in a pool</h2><p>A server full of requests like that one has both problems at once. Serve the requests one after another and every wait holds up everything behind it. Serve them all concurrently on one thread — the way an <a data-term=\"event-loop\">event loop</a> in Node.js or Python's <a data-term=\"asyncio\">asyncio</a> does — and the waits overlap nicely, but every request's computing has to queue for that one CPU, and while one request computes, nothing else moves.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -107,17 +99,51 @@ func Page(p ui.Page) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<p>CPython 3.13 added an optional <dfn>free-threaded</dfn> build without a GIL (PEP 703; installed as <code>python3.13t</code>, and officially supported from 3.14 as <code>python3.14t</code>), whose threads do run Python code at the same time. When one is installed on this server, the experiment runs its threads too, and the last claim — the GIL rule stated for every build — gets a <em>differs</em>. When none is installed, the verdict says so.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<p>The experiment's one-CPU strategy is goroutines restricted to one CPU. That is like an event loop in one way — a single core does all the computing — and unlike it in another: goroutines are <a data-term=\"preemption\">preemptive</a>. An asyncio task keeps the thread until it reaches an <code>await</code>; Go takes the CPU away from a goroutine that has computed for about 10 ms and gives it to the next. So long computations share the core in slices and the requests tend to finish together, late, where an event loop would finish them one by one. <a href=\"/lessons/green-threads\">Lesson 6</a> shows the difference.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = ui.Deeper("The free-threaded build").Render(templ.WithChildren(ctx, templ_7745c5c3_Var3), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = ui.Deeper("Goroutines on one CPU are not an event loop").Render(templ.WithChildren(ctx, templ_7745c5c3_Var3), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<p>The standard way around it is processes: each has its own interpreter and its own lock, so <code>multiprocessing</code> or a <code>ProcessPoolExecutor</code> can keep every core computing. The last experiment checks both, using the <code>python3</code> installed on this server.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<p>The usual answer is to split the two. Handle the waiting concurrently, with as many requests in flight as you like, and hand the heavy computing to a <a data-term=\"worker-pool\">pool of workers</a>, one per core, through a queue. The pool keeps every core busy without running more computing threads than there are cores to run them. In Python that is <code>asyncio</code> with a <code>ProcessPoolExecutor</code>; in Node.js, worker threads; in Go, goroutines for the requests and a fixed set of goroutines reading jobs from a channel, which is what the experiment below does.</p><p>To keep the comparison fair it has a fourth strategy: plain goroutines on all CPUs, with no pool. The pool runs on every core, so beating strategies confined to one core shows mostly what a second core is worth. The fair question is what the pool adds over goroutines that may run on every core too.</p>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = p.Panel("mixed-pipeline").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<p>In Go the answer is: little. Go's scheduler is already a pool of threads, one per core, that takes runnable goroutines from a queue. Handing each hash to a pool of its own adds two channel hand-offs and changes little else, so on most machines the two strategies' throughputs come out close; the second verdict says how close they came here. In a runtime without that scheduler — one asyncio event loop, or one Node.js thread — the pool is what brings the other cores in at all.</p></section><section><h2>Python and its GIL</h2><p>In CPython, the standard Python, threads are real operating-system threads, but a single lock, the <dfn>global interpreter lock</dfn> (<a data-term=\"gil\">GIL</a>), lets only one of them run Python code at a time. A thread gives the lock up while it waits for I/O, so threads serve I/O-bound work well. For pure-Python computing, N threads take turns holding the lock, and the work takes as long as with one thread. Code that leaves the interpreter for long stretches — NumPy, or <code>hashlib</code> on large buffers — can release the lock and run in parallel.</p><p>All that is true of the default build, the <code>python3</code> nearly everyone runs; a build without the lock exists, and the experiment tries it too when it is installed. The last claim is written to be refuted: it states the GIL rule for every build of CPython, as people often do, so that where the <a data-term=\"free-threaded\">free-threaded</a> build is installed the measurement can show it wrong. A <em>differs</em> there is the expected result, not a fault of the machine. When no such build is installed, the verdict says so and stays inconclusive.</p>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Var4 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+			templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+			templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+			if !templ_7745c5c3_IsBuffer {
+				defer func() {
+					templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+					if templ_7745c5c3_Err == nil {
+						templ_7745c5c3_Err = templ_7745c5c3_BufErr
+					}
+				}()
+			}
+			ctx = templ.InitializeContext(ctx)
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<p>CPython 3.13 added an optional <dfn>free-threaded</dfn> build without a GIL (PEP 703; installed as <code>python3.13t</code>, and officially supported from 3.14 as <code>python3.14t</code>), whose threads do run Python code at the same time. When one is installed on this server, the experiment runs its threads too, and the last claim — the GIL rule stated for every build — gets a <em>differs</em>. When none is installed, the verdict says so.</p>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			return nil
+		})
+		templ_7745c5c3_Err = ui.Deeper("The free-threaded build").Render(templ.WithChildren(ctx, templ_7745c5c3_Var4), templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<p>The standard way around it is processes: each has its own interpreter and its own lock, so <code>multiprocessing</code> or a <code>ProcessPoolExecutor</code> can keep every core computing. The last experiment checks both, using the <code>python3</code> installed on this server.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -125,7 +151,33 @@ func Page(p ui.Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<p>The timeline shows the GIL at work: the threads all stretch to the end, because each only runs while it holds the lock, while the processes run side by side and each finishes in a fraction of the time.</p></section><section><h2>What this machine showed</h2><p>Filled in as you run the experiments above.</p><div class=\"table-wrap\"><table class=\"cio-recap\" data-testid=\"recap\"><caption class=\"sr-only\">Figures measured on this machine in this lesson</caption> <thead><tr><th scope=\"col\">Measured here</th><th scope=\"col\">Value</th></tr></thead> <tbody><tr><th scope=\"row\">I/O-bound work, most workers, all CPUs: speedup</th><td data-fill=\"scaling\" data-key=\"speedup.io_bound.all_cpus.most_workers\">not run yet</td></tr><tr><th scope=\"row\">I/O-bound work, most workers, one CPU: speedup</th><td data-fill=\"scaling\" data-key=\"speedup.io_bound.one_cpu.most_workers\">not run yet</td></tr><tr><th scope=\"row\">CPU-bound work, most workers, all CPUs: speedup</th><td data-fill=\"scaling\" data-key=\"speedup.cpu_bound.all_cpus.most_workers\">not run yet</td></tr><tr><th scope=\"row\">CPU-bound work, most workers, one CPU: speedup</th><td data-fill=\"scaling\" data-key=\"speedup.cpu_bound.one_cpu.most_workers\">not run yet</td></tr><tr><th scope=\"row\">Share of a request spent waiting</th><td data-fill=\"task-profile\" data-key=\"wait.share\">not run yet</td></tr><tr><th scope=\"row\">The pool against goroutines on one CPU</th><td data-fill=\"mixed-pipeline\" data-key=\"throughput_ratio.mixed_over_concurrent_one_cpu\">not run yet</td></tr><tr><th scope=\"row\">The pool against goroutines on all CPUs</th><td data-fill=\"mixed-pipeline\" data-key=\"throughput_ratio.mixed_over_concurrent_all_cpus\">not run yet</td></tr><tr><th scope=\"row\">Python, N threads: speedup</th><td data-fill=\"python-gil\" data-key=\"speedup.threads\">not run yet</td></tr><tr><th scope=\"row\">Python, N processes: speedup</th><td data-fill=\"python-gil\" data-key=\"speedup.processes\">not run yet</td></tr><tr><th scope=\"row\">Free-threaded Python, N threads: speedup</th><td data-fill=\"python-gil\" data-key=\"speedup.free_threaded.threads\">not run yet</td></tr></tbody></table></div></section><section><h2>What to take away</h2><ul><li>I/O-bound tasks spend their time waiting and leave the CPU idle; CPU-bound tasks keep it busy.</li><li>Waiting work speeds up with concurrency — more tasks in flight — even on a single CPU, far past the number of cores.</li><li>Computing work speeds up only with parallelism, and only up to the number of cores; on one CPU, more workers just take turns.</li><li>Mixed work: overlap the waits, and send the computing to a pool with one worker per core. In Go, goroutines on all CPUs already are that pool.</li><li>In the default CPython build, the GIL keeps threads from running Python code in parallel: use processes for CPU-bound Python, or the free-threaded build where your libraries support it.</li></ul></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<p>The timeline shows the GIL at work: the threads all stretch to the end, because each only runs while it holds the lock, while the processes run side by side and each finishes in a fraction of the time.</p></section><section><h2>What this machine showed</h2><p>Filled in as you run the experiments above.</p>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Var5 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+			templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+			templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+			if !templ_7745c5c3_IsBuffer {
+				defer func() {
+					templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+					if templ_7745c5c3_Err == nil {
+						templ_7745c5c3_Err = templ_7745c5c3_BufErr
+					}
+				}()
+			}
+			ctx = templ.InitializeContext(ctx)
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<table class=\"cio-recap\" data-testid=\"recap\"><caption class=\"sr-only\">Figures measured on this machine in this lesson</caption> <thead><tr><th scope=\"col\">Measured here</th><th scope=\"col\">Value</th></tr></thead> <tbody><tr><th scope=\"row\">I/O-bound work, most workers, all CPUs: speedup</th><td data-fill=\"scaling\" data-key=\"speedup.io_bound.all_cpus.most_workers\">not run yet</td></tr><tr><th scope=\"row\">I/O-bound work, most workers, one CPU: speedup</th><td data-fill=\"scaling\" data-key=\"speedup.io_bound.one_cpu.most_workers\">not run yet</td></tr><tr><th scope=\"row\">CPU-bound work, most workers, all CPUs: speedup</th><td data-fill=\"scaling\" data-key=\"speedup.cpu_bound.all_cpus.most_workers\">not run yet</td></tr><tr><th scope=\"row\">CPU-bound work, most workers, one CPU: speedup</th><td data-fill=\"scaling\" data-key=\"speedup.cpu_bound.one_cpu.most_workers\">not run yet</td></tr><tr><th scope=\"row\">Share of a request spent waiting</th><td data-fill=\"task-profile\" data-key=\"wait.share\">not run yet</td></tr><tr><th scope=\"row\">The pool against goroutines on one CPU</th><td data-fill=\"mixed-pipeline\" data-key=\"throughput_ratio.mixed_over_concurrent_one_cpu\">not run yet</td></tr><tr><th scope=\"row\">The pool against goroutines on all CPUs</th><td data-fill=\"mixed-pipeline\" data-key=\"throughput_ratio.mixed_over_concurrent_all_cpus\">not run yet</td></tr><tr><th scope=\"row\">Python, N threads: speedup</th><td data-fill=\"python-gil\" data-key=\"speedup.threads\">not run yet</td></tr><tr><th scope=\"row\">Python, N processes: speedup</th><td data-fill=\"python-gil\" data-key=\"speedup.processes\">not run yet</td></tr><tr><th scope=\"row\">Free-threaded Python, N threads: speedup</th><td data-fill=\"python-gil\" data-key=\"speedup.free_threaded.threads\">not run yet</td></tr></tbody></table>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			return nil
+		})
+		templ_7745c5c3_Err = ui.TableWrap("What this machine showed").Render(templ.WithChildren(ctx, templ_7745c5c3_Var5), templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "</section><section><h2>What to take away</h2><ul><li>I/O-bound tasks spend their time waiting and leave the CPU idle; CPU-bound tasks keep it busy.</li><li>Waiting work speeds up with concurrency — more tasks in flight — even on a single CPU, far past the number of cores.</li><li>Computing work speeds up only with parallelism, and only up to the number of cores; on one CPU, more workers just take turns.</li><li>Mixed work: overlap the waits, and send the computing to a pool with one worker per core. In Go, goroutines on all CPUs already are that pool.</li><li>In the default CPython build, the GIL keeps threads from running Python code in parallel: use processes for CPU-bound Python, or the free-threaded build where your libraries support it.</li></ul></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

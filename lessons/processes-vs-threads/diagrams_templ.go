@@ -28,19 +28,19 @@ func processDiagram() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<figure class=\"diagram pvt-diagram\"><svg viewBox=\"0 0 560 420\" role=\"img\" aria-labelledby=\"pvt-proc-title pvt-proc-desc\"><title id=\"pvt-proc-title\">Two processes, each with its own memory</title><desc id=\"pvt-proc-desc\">Process A and process B each have a complete address space of their own: a stack, unused addresses, a heap, global data and code, plus a table of open files. A wall separates them. The only way from one to the other runs down through the kernel, as a pipe or a socket, or through memory both ask the kernel to map.</desc> <defs><marker id=\"pvt-arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" class=\"d-arrowhead\"></path></marker></defs>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<figure class=\"diagram pvt-diagram\"><svg viewBox=\"0 0 360 412\" role=\"img\" aria-labelledby=\"pvt-proc-title pvt-proc-desc\"><title id=\"pvt-proc-title\">Two processes, each with its own memory</title><desc id=\"pvt-proc-desc\">Process A and process B each have a complete address space of their own: a stack, unused addresses, a heap, global data and code, plus a table of open files. A wall separates them. The only way from one to the other runs down through the kernel, as a pipe or a socket, or through memory both ask the kernel to map.</desc> <defs><marker id=\"pvt-arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" class=\"d-arrowhead\"></path></marker></defs>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = addressSpace(20, "Process A").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = addressSpace(4, "Process A").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = addressSpace(310, "Process B").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = addressSpace(206, "Process B").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<rect x=\"268\" y=\"40\" width=\"24\" height=\"290\" rx=\"3\" class=\"pvt-wall\"></rect> <text x=\"280\" y=\"350\" class=\"pvt-small\">no way across</text> <rect x=\"20\" y=\"370\" width=\"520\" height=\"40\" rx=\"6\" class=\"d-box pvt-kernel\"></rect> <text x=\"280\" y=\"395\" class=\"pvt-label\">kernel: pipes, sockets, shared mappings</text> <path d=\"M135,330 C135,352 150,372 190,378\" class=\"d-line\" marker-end=\"url(#pvt-arrow)\"></path> <path d=\"M370,378 C410,372 425,352 425,330\" class=\"d-line\" marker-end=\"url(#pvt-arrow)\"></path></svg><figcaption>Each process has its whole address space to itself, and its own table of open files. The same address in A and in B leads to different memory, so nothing A does with an ordinary pointer can touch B. To pass anything across, both go through the kernel.</figcaption></figure>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<rect x=\"172\" y=\"28\" width=\"16\" height=\"300\" rx=\"3\" class=\"pvt-wall\"></rect> <text x=\"180\" y=\"350\" class=\"pvt-small\">no way across</text> <rect x=\"4\" y=\"366\" width=\"352\" height=\"40\" rx=\"6\" class=\"d-box pvt-kernel\"></rect> <text x=\"180\" y=\"391\" class=\"pvt-label\">kernel: pipes, sockets, shared mappings</text> <path d=\"M79,330 C79,350 92,362 122,368\" class=\"d-line\" marker-end=\"url(#pvt-arrow)\"></path> <path d=\"M238,368 C268,362 281,350 281,330\" class=\"d-line\" marker-end=\"url(#pvt-arrow)\"></path></svg><figcaption>Each process has its whole address space to itself, and its own table of open files. The same address in A and in B leads to different memory, so nothing A does with an ordinary pointer can touch B. To pass anything across, both go through the kernel.</figcaption></figure>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -80,20 +80,20 @@ func addressSpace(x int, name string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "\"><text x=\"115\" y=\"28\" class=\"d-title\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "\"><text x=\"75\" y=\"18\" class=\"d-title\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var4 string
 		templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(name)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/diagrams.templ`, Line: 40, Col: 45}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/diagrams.templ`, Line: 40, Col: 44}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "</text> <rect x=\"0\" y=\"40\" width=\"230\" height=\"290\" rx=\"8\" class=\"d-box\"></rect> <rect x=\"15\" y=\"52\" width=\"200\" height=\"36\" class=\"pvt-seg pvt-stack\"></rect> <text x=\"115\" y=\"75\" class=\"pvt-label\">stack ↓</text> <rect x=\"15\" y=\"92\" width=\"200\" height=\"56\" class=\"pvt-free\"></rect> <text x=\"115\" y=\"125\" class=\"pvt-small\">unused addresses</text> <rect x=\"15\" y=\"152\" width=\"200\" height=\"36\" class=\"pvt-seg pvt-heap\"></rect> <text x=\"115\" y=\"175\" class=\"pvt-label\">heap ↑</text> <rect x=\"15\" y=\"192\" width=\"200\" height=\"36\" class=\"pvt-seg pvt-data\"></rect> <text x=\"115\" y=\"215\" class=\"pvt-label\">data (globals)</text> <rect x=\"15\" y=\"232\" width=\"200\" height=\"36\" class=\"pvt-seg pvt-code\"></rect> <text x=\"115\" y=\"255\" class=\"pvt-label\">code</text> <rect x=\"15\" y=\"280\" width=\"200\" height=\"38\" class=\"pvt-seg pvt-files\"></rect> <text x=\"115\" y=\"304\" class=\"pvt-label\">open files 0 1 2 …</text></g>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "</text> <rect x=\"0\" y=\"28\" width=\"150\" height=\"300\" rx=\"8\" class=\"d-box\"></rect> <rect x=\"8\" y=\"38\" width=\"134\" height=\"36\" class=\"pvt-seg pvt-stack\"></rect> <text x=\"75\" y=\"61\" class=\"pvt-label\">stack ↓</text> <rect x=\"8\" y=\"78\" width=\"134\" height=\"56\" class=\"pvt-free\"></rect> <text x=\"75\" y=\"111\" class=\"pvt-small\">unused addresses</text> <rect x=\"8\" y=\"138\" width=\"134\" height=\"36\" class=\"pvt-seg pvt-heap\"></rect> <text x=\"75\" y=\"161\" class=\"pvt-label\">heap ↑</text> <rect x=\"8\" y=\"178\" width=\"134\" height=\"36\" class=\"pvt-seg pvt-data\"></rect> <text x=\"75\" y=\"201\" class=\"pvt-label\">data (globals)</text> <rect x=\"8\" y=\"218\" width=\"134\" height=\"36\" class=\"pvt-seg pvt-code\"></rect> <text x=\"75\" y=\"241\" class=\"pvt-label\">code</text> <rect x=\"8\" y=\"264\" width=\"134\" height=\"54\" class=\"pvt-seg pvt-files\"></rect> <text x=\"75\" y=\"286\" class=\"pvt-label\">open files</text> <text x=\"75\" y=\"306\" class=\"pvt-label\">0 1 2 …</text></g>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -120,23 +120,23 @@ func threadDiagram() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<figure class=\"diagram pvt-diagram\"><svg viewBox=\"0 0 560 420\" role=\"img\" aria-labelledby=\"pvt-thr-title pvt-thr-desc\"><title id=\"pvt-thr-title\">One process with three threads</title><desc id=\"pvt-thr-desc\">One address space holds three stacks, one per thread, each with that thread's saved registers. Below them, the heap, the global data, the code and the open files are one of each, shared by all three threads, whose paths run through the same code. The kernel schedules each thread as a task of its own.</desc> <defs><marker id=\"pvt-arrow2\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"5\" markerHeight=\"5\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" class=\"d-arrowhead\"></path></marker></defs> <text x=\"280\" y=\"28\" class=\"d-title\">One process, three threads</text> <rect x=\"20\" y=\"40\" width=\"520\" height=\"290\" rx=\"8\" class=\"d-box\"></rect>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<figure class=\"diagram pvt-diagram\"><svg viewBox=\"0 0 360 396\" role=\"img\" aria-labelledby=\"pvt-thr-title pvt-thr-desc\"><title id=\"pvt-thr-title\">One process with three threads</title><desc id=\"pvt-thr-desc\">One address space holds three stacks, one per thread, each with that thread's saved registers. Below them, the heap, the global data, the code and the open files are one of each, shared by all three threads, whose paths run through the same code. The kernel schedules each thread as a task of its own.</desc> <defs><marker id=\"pvt-arrow2\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"5\" markerHeight=\"5\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" class=\"d-arrowhead\"></path></marker></defs> <text x=\"180\" y=\"18\" class=\"d-title\">One process, three threads</text> <rect x=\"4\" y=\"28\" width=\"352\" height=\"300\" rx=\"8\" class=\"d-box\"></rect>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = threadStack(35, 1).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = threadStack(14, 1).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = threadStack(205, 2).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = threadStack(128, 2).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = threadStack(375, 3).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = threadStack(242, 3).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<rect x=\"35\" y=\"130\" width=\"490\" height=\"30\" class=\"pvt-free\"></rect> <text x=\"48\" y=\"150\" class=\"pvt-small pvt-start\">unused addresses</text> <rect x=\"35\" y=\"164\" width=\"490\" height=\"34\" class=\"pvt-seg pvt-heap\"></rect> <text x=\"48\" y=\"186\" class=\"pvt-label pvt-start\">heap — shared</text> <rect x=\"35\" y=\"202\" width=\"490\" height=\"34\" class=\"pvt-seg pvt-data\"></rect> <text x=\"48\" y=\"224\" class=\"pvt-label pvt-start\">data (globals) — shared</text> <rect x=\"35\" y=\"240\" width=\"490\" height=\"34\" class=\"pvt-seg pvt-code\"></rect> <text x=\"48\" y=\"262\" class=\"pvt-label pvt-start\">code — shared</text> <rect x=\"35\" y=\"282\" width=\"490\" height=\"36\" class=\"pvt-seg pvt-files\"></rect> <text x=\"48\" y=\"305\" class=\"pvt-label pvt-start\">open files — shared</text> <path d=\"M110,122 C110,150 300,135 300,165 C300,200 282,230 300,268\" class=\"pvt-thread pvt-t1\" marker-end=\"url(#pvt-arrow2)\"></path> <path d=\"M280,122 C280,145 390,140 390,165 C390,200 372,230 390,268\" class=\"pvt-thread pvt-t2\" marker-end=\"url(#pvt-arrow2)\"></path> <path d=\"M450,122 C450,145 480,140 480,165 C480,200 462,230 480,268\" class=\"pvt-thread pvt-t3\" marker-end=\"url(#pvt-arrow2)\"></path> <rect x=\"20\" y=\"370\" width=\"520\" height=\"40\" rx=\"6\" class=\"d-box pvt-kernel\"></rect> <text x=\"280\" y=\"395\" class=\"pvt-label\">kernel: schedules threads 1, 2 and 3 as separate tasks</text></svg><figcaption>Threads own only a stack and their registers; the heap, the globals, the code and the open files exist once and belong to all of them. A value one thread writes to the heap is there for the others to read at once.</figcaption></figure>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<rect x=\"14\" y=\"130\" width=\"332\" height=\"28\" class=\"pvt-free\"></rect> <text x=\"24\" y=\"149\" class=\"pvt-small pvt-start\">unused addresses</text> <rect x=\"14\" y=\"164\" width=\"332\" height=\"34\" class=\"pvt-seg pvt-heap\"></rect> <text x=\"24\" y=\"186\" class=\"pvt-label pvt-start\">heap — shared</text> <rect x=\"14\" y=\"202\" width=\"332\" height=\"34\" class=\"pvt-seg pvt-data\"></rect> <text x=\"24\" y=\"224\" class=\"pvt-label pvt-start\">data (globals) — shared</text> <rect x=\"14\" y=\"240\" width=\"332\" height=\"34\" class=\"pvt-seg pvt-code\"></rect> <text x=\"24\" y=\"262\" class=\"pvt-label pvt-start\">code — shared</text> <rect x=\"14\" y=\"282\" width=\"332\" height=\"36\" class=\"pvt-seg pvt-files\"></rect> <text x=\"24\" y=\"305\" class=\"pvt-label pvt-start\">open files — shared</text> <path d=\"M66,124 C66,150 236,135 236,165 C236,200 222,230 236,268\" class=\"pvt-thread pvt-t1\" marker-end=\"url(#pvt-arrow2)\"></path> <path d=\"M180,124 C180,145 284,140 284,165 C284,200 270,230 284,268\" class=\"pvt-thread pvt-t2\" marker-end=\"url(#pvt-arrow2)\"></path> <path d=\"M294,124 C294,145 330,140 330,165 C330,200 316,230 330,268\" class=\"pvt-thread pvt-t3\" marker-end=\"url(#pvt-arrow2)\"></path> <rect x=\"4\" y=\"340\" width=\"352\" height=\"52\" rx=\"6\" class=\"d-box pvt-kernel\"></rect> <text x=\"180\" y=\"361\" class=\"pvt-label\">kernel: runs threads 1, 2 and 3</text> <text x=\"180\" y=\"381\" class=\"pvt-label\">as separate tasks</text></svg><figcaption>Threads own only a stack and their registers; the heap, the globals, the code and the open files exist once and belong to all of them. A value one thread writes to the heap is there for the others to read at once.</figcaption></figure>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -169,7 +169,7 @@ func threadStack(x int, n int) templ.Component {
 		var templ_7745c5c3_Var7 string
 		templ_7745c5c3_Var7, templ_7745c5c3_Err = templruntime.NewAttributeExpression(translate(x, 0)).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/diagrams.templ`, Line: 103, Col: 31}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/diagrams.templ`, Line: 105, Col: 31}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var7)
 		if templ_7745c5c3_Err != nil {
@@ -183,7 +183,7 @@ func threadStack(x int, n int) templ.Component {
 			templ_7745c5c3_ElementWriter := templ_7745c5c3_Buffer
 			templ_7745c5c3_Buffer := templ.GetBuffer()
 			var templ_7745c5c3_ElementScripts []templ.ComponentScript
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<rect x=\"0\" y=\"52\" width=\"150\" height=\"36\" class=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<rect x=\"0\" y=\"38\" width=\"104\" height=\"36\" class=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -215,27 +215,27 @@ func threadStack(x int, n int) templ.Component {
 			}
 			templ.ReleaseBuffer(templ_7745c5c3_Buffer)
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "></rect> <text x=\"75\" y=\"75\" class=\"pvt-label\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "></rect> <text x=\"52\" y=\"61\" class=\"pvt-label\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var10 string
 		templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs("stack " + itoa(n))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/diagrams.templ`, Line: 105, Col: 60}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/diagrams.templ`, Line: 107, Col: 60}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var10))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "</text> <rect x=\"0\" y=\"92\" width=\"150\" height=\"30\" class=\"pvt-seg pvt-regs\"></rect> <text x=\"75\" y=\"112\" class=\"pvt-small\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "</text> <rect x=\"0\" y=\"78\" width=\"104\" height=\"44\" class=\"pvt-seg pvt-regs\"></rect> <text x=\"52\" y=\"96\" class=\"pvt-small\">registers of</text> <text x=\"52\" y=\"113\" class=\"pvt-small\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var11 string
-		templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs("registers of thread " + itoa(n))
+		templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs("thread " + itoa(n))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/diagrams.templ`, Line: 107, Col: 75}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `lessons/processes-vs-threads/diagrams.templ`, Line: 110, Col: 62}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var11))
 		if templ_7745c5c3_Err != nil {

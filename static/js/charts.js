@@ -6,8 +6,14 @@ import { fmt, el } from './format.js';
 import { Chart as Kind, Event } from './names.js';
 
 const NS = 'http://www.w3.org/2000/svg';
-const WIDE = 640, NARROW = 400, H = 300;
+// A drawing is as wide, in SVG units, as its box is in CSS pixels (at
+// least MIN_W): its text is drawn at the size the stylesheet gives it,
+// however wide the screen.
+const WIDE = 640, MIN_W = 280, H = 300;
 const M = { top: 16, right: 16, bottom: 44, left: 64 };
+// Colours s0…s11 in site.css: every series of a chart gets its own.
+export const PALETTE = 12;
+const TICK = 11, LABEL = 12; // px: the sizes of .tick and .label text in site.css
 const MAX_ROWS = 400; // table rows shown; the rest are summarised
 const MAX_LABELS = 200; // labels drawn inside a lanes chart's spans
 const LIVE_ROWS = 30; // table rows shown while a run goes
@@ -15,6 +21,66 @@ const LIVE_ROWS = 30; // table rows shown while a run goes
 // table, while a run streams in; a run's end draws both whole (flush).
 export const REDRAW_GAP = 250;
 const TABLE_GAP = 1000;
+
+// The width of every character the charts have drawn, at 100 px, as the
+// page's own font draws it in an SVG (a canvas may pick another font for
+// the same family names). Each is measured once: all of ASCII in one
+// layout when the first is asked for, any other character when it comes.
+const ruled = new Map(); // weight + character -> width at 100 px
+let ruler;
+const ASCII = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('');
+
+function rule(chars, weight) {
+  const todo = [...new Set(chars)].filter((c) => !ruled.has(weight + c));
+  if (todo.length === 0) return;
+  if (!ruler) {
+    ruler = svg('svg', { class: 'chart-svg chart-ruler', 'aria-hidden': 'true' });
+    document.body.append(ruler);
+  }
+  const ts = todo.map((c) => ruler.appendChild(svg('text', { 'font-size': 100, 'font-weight': weight }, c === ' ' ? '\u00a0' : c)));
+  ts.forEach((t, i) => ruled.set(weight + todo[i], t.getComputedTextLength()));
+  ruler.replaceChildren();
+}
+
+/** textWidth is how wide text is drawn at size px (and weight), a little
+ *  more rather than less. */
+export function textWidth(text, size = TICK, weight = 400) {
+  const s = String(text);
+  if (ruled.size === 0) { rule(ASCII, 400); rule(ASCII, 600); }
+  rule(s, weight);
+  let w = 0;
+  for (const c of s) w += ruled.get(weight + c);
+  return w * size / 100 * 1.03;
+}
+
+/** thin keeps the ticks whose labels fit side by side along an axis: at
+ *  pos(t), extent(t) long, with gap px between two. */
+function thin(ticks, pos, extent, gap = 6) {
+  const out = [];
+  let end = -Infinity;
+  for (const t of [...ticks].sort((a, b) => pos(a) - pos(b))) {
+    const p = pos(t), half = extent(t) / 2;
+    if (p - half < end + gap) continue;
+    out.push(t);
+    end = p + half;
+  }
+  return out;
+}
+
+/** wrap breaks a label into lines at most width px wide: at its commas
+ *  first, then between words. */
+function wrap(label, width) {
+  const lines = [];
+  for (const part of String(label).split(/,\s*/)) {
+    let line = '';
+    for (const word of part.split(' ')) {
+      const next = line ? `${line} ${word}` : word;
+      if (line && textWidth(next) > width) { lines.push(line); line = word; } else line = next;
+    }
+    lines.push(line);
+  }
+  return lines;
+}
 
 function svg(tag, attrs = {}, text) {
   const e = document.createElementNS(NS, tag);
@@ -86,13 +152,17 @@ class Chart {
     this.thead = fig.querySelector('thead');
     this.tbody = fig.querySelector('tbody');
     this.series = new Map(); // name -> colour index, in order of arrival
+    // Two runs overlaid (/compare): a series of A's and the same of B's
+    // share a colour, B's drawn dashed or hollow.
+    this.pair = 'labels' in fig.dataset;
     this.pending = false;
+    this.emptyText = this.plot.querySelector('.empty')?.textContent ?? '';
     // The width is read on resize, never while drawing (a forced layout).
     this.w = WIDE;
     if (typeof ResizeObserver === 'function') {
       new ResizeObserver((entries) => {
         const w = entries[entries.length - 1].contentRect.width;
-        const want = (w || WIDE) < 520 ? NARROW : WIDE;
+        const want = Math.max(MIN_W, Math.round(w || WIDE));
         if (want !== this.w) { this.w = want; if (this.drawn) this.changed(); }
       }).observe(this.plot);
     }
@@ -100,8 +170,20 @@ class Chart {
   }
 
   seriesIndex(name) {
-    if (!this.series.has(name)) this.series.set(name, this.series.size % 8);
+    if (this.series.size === 0) this.bases = new Map(); // after a reset
+    if (!this.series.has(name)) {
+      const base = this.pair ? String(name).replace(/^[AB]: /, '') : name;
+      if (!this.bases.has(base)) this.bases.set(base, this.bases.size);
+      this.series.set(name, this.bases.get(base) % PALETTE);
+    }
     return this.series.get(name);
+  }
+
+  /** cls is the class of a series' marks: its colour, and run-b for the
+   *  second of two runs overlaid. */
+  cls(name) {
+    const i = this.seriesIndex(name);
+    return this.pair && /^B: /.test(name) ? `s${i} run-b` : `s${i}`;
   }
 
   /** changed schedules a redraw: at most one every REDRAW_GAP ms, in an
@@ -117,7 +199,8 @@ class Chart {
     this.pending = false;
     this.lastDraw = performance.now();
     this.draw();
-    if (final || !(this.lastFill > this.lastDraw - TABLE_GAP)) {
+    // A table that says "No data yet." beside a drawn chart is filled at once.
+    if (final || this.tableEmpty || !(this.lastFill > this.lastDraw - TABLE_GAP)) {
       this.lastFill = this.lastDraw;
       if (final) this.ended = true; // a redraw after the end (a click) keeps the whole table
       this.whole = this.ended; // while a run goes, the table holds its newest rows only
@@ -141,47 +224,79 @@ class Chart {
     this.redraw(final);
   }
 
+  /** placeholder sets what the chart says while it has nothing to draw,
+   *  and says it now if it has nothing drawn. */
+  placeholder(text) {
+    this.emptyText = text;
+    if (!this.drawn) this.showEmpty();
+  }
+
+  showEmpty() {
+    const p = this.plot.querySelector(':scope > p.empty');
+    if (p && p.textContent === this.emptyText && this.plot.childElementCount === 1) return;
+    this.plot.replaceChildren(el('p', { class: 'empty', text: this.emptyText }));
+  }
+
   /** blank puts the placeholder back after a reset. */
   blank() {
     if (!this.drawn) return;
     this.drawn = false;
-    this.plot.replaceChildren(el('p', { class: 'empty', text: 'Waiting for data…' }));
+    this.showEmpty();
   }
 
-  /** W is the drawing's width in SVG units: narrower on a small screen so
-   *  that its text stays readable when the SVG is scaled down. */
+  /** W is the drawing's width in SVG units, the width of its box. */
   get W() { return this.w ?? WIDE; }
 
-  frame() {
+  frame(height = H) {
     this.drawn = true;
-    const root = svg('svg', { viewBox: `0 0 ${this.W} ${H}`, class: `chart-svg kind-${this.kind}`, 'aria-hidden': 'true' });
+    const root = svg('svg', { viewBox: `0 0 ${this.W} ${height}`, class: `chart-svg kind-${this.kind}`, 'aria-hidden': 'true', 'data-w': this.W, 'data-series': (this.bases ?? this.series).size });
     this.plot.replaceChildren(root);
     return root;
   }
 
-  axes(root, x, y, { xTicks, yTicks } = {}) {
+  /** yTicks are the ticks of a vertical scale whose labels fit. */
+  yTicks(y) { return thin(y.ticks(), y, () => TICK + 3, 1); }
+
+  /** xTicks are the ticks of a horizontal scale whose labels fit. */
+  xTicks(x) { return thin(x.ticks(), x, (t) => textWidth(fmt(t)), 8); }
+
+  /** left is the margin that holds the y axis's label and tick labels. */
+  left(ticks) {
+    return Math.ceil(LABEL + 14 + Math.max(16, ...ticks.map((t) => textWidth(fmt(t)))));
+  }
+
+  /** xTick draws a tick label under px, kept inside the drawing. */
+  xTick(g, px, y, text) {
+    const half = textWidth(text) / 2;
+    const at = Math.min(Math.max(px, half + 1), this.W - half - 1);
+    g.append(svg('text', { x: at, y, class: 'tick', 'text-anchor': 'middle' }, text));
+  }
+
+  axes(root, x, y, { left, yTicks }) {
     const g = svg('g', { class: 'axes' });
-    for (const t of yTicks ?? y.ticks()) {
+    for (const t of yTicks) {
       const py = y(t);
-      g.append(svg('line', { x1: M.left, x2: this.W - M.right, y1: py, y2: py, class: 'grid' }));
-      g.append(svg('text', { x: M.left - 6, y: py + 4, class: 'tick', 'text-anchor': 'end' }, fmt(t)));
+      g.append(svg('line', { x1: left, x2: this.W - M.right, y1: py, y2: py, class: 'grid' }));
+      g.append(svg('text', { x: left - 6, y: py + 4, class: 'tick', 'text-anchor': 'end' }, fmt(t)));
     }
-    for (const t of xTicks ?? (x ? x.ticks() : [])) {
+    for (const t of this.xTicks(x)) {
       const px = x(t);
       g.append(svg('line', { x1: px, x2: px, y1: H - M.bottom, y2: H - M.bottom + 4, class: 'axis' }));
-      g.append(svg('text', { x: px, y: H - M.bottom + 16, class: 'tick', 'text-anchor': 'middle' }, fmt(t)));
+      this.xTick(g, px, H - M.bottom + 16, fmt(t));
     }
-    g.append(svg('line', { x1: M.left, x2: this.W - M.right, y1: H - M.bottom, y2: H - M.bottom, class: 'axis' }));
-    g.append(svg('line', { x1: M.left, x2: M.left, y1: M.top, y2: H - M.bottom, class: 'axis' }));
-    g.append(svg('text', { x: (M.left + this.W - M.right) / 2, y: H - 6, class: 'label', 'text-anchor': 'middle' }, this.xLabel + (this.logX ? ' (log scale)' : '')));
-    g.append(svg('text', { x: 14, y: (M.top + H - M.bottom) / 2, class: 'label', 'text-anchor': 'middle', transform: `rotate(-90 14 ${(M.top + H - M.bottom) / 2})` }, this.yLabel + (this.logY ? ' (log)' : '')));
+    g.append(svg('line', { x1: left, x2: this.W - M.right, y1: H - M.bottom, y2: H - M.bottom, class: 'axis' }));
+    g.append(svg('line', { x1: left, x2: left, y1: M.top, y2: H - M.bottom, class: 'axis' }));
+    const xl = this.xLabel + (this.logX ? ' (log scale)' : '');
+    if (xl) g.append(svg('text', { x: (left + this.W - M.right) / 2, y: H - 6, class: 'label', 'text-anchor': 'middle' }, xl));
+    const yl = this.yLabel + (this.logY ? ' (log)' : ''), mid = (M.top + H - M.bottom) / 2;
+    if (yl) g.append(svg('text', { x: LABEL, y: mid, class: 'label', 'text-anchor': 'middle', transform: `rotate(-90 ${LABEL} ${mid})` }, yl));
     root.append(g);
   }
 
   legend() {
     if (this.series.size < 2 && this.kind !== Kind.Hist) return;
     const ul = el('ul', { class: 'legend' });
-    for (const [name, i] of this.series) ul.append(el('li', { class: `s${i}` }, el('span', { class: 'swatch' }), name));
+    for (const name of this.series.keys()) ul.append(el('li', { class: this.cls(name) }, el('span', { class: 'swatch' }), name));
     this.plot.append(ul);
   }
 
@@ -201,7 +316,8 @@ class Chart {
         body.push(el('tr', {}, el('td', { colspan: headers.length, class: 'empty', text: `…and ${n - MAX_ROWS} more rows, the first ${MAX_ROWS} shown.` })));
       }
     }
-    if (body.length === 0) body.push(el('tr', {}, el('td', { class: 'empty', text: 'No data yet.' })));
+    this.tableEmpty = body.length === 0;
+    if (this.tableEmpty) body.push(el('tr', {}, el('td', { class: 'empty', text: 'No data yet.' })));
     this.tbody.replaceChildren(...body);
   }
 }
@@ -224,24 +340,36 @@ class LineChart extends Chart {
     const all = [...this.data.values()].flat();
     const [x0, x1] = extent(all.map((p) => p[0]).concat(this.marks.map((m) => m.x)), this.logX, false);
     const [y0, y1] = extent(all.map((p) => p[1]), this.logY, true);
-    const x = scale(x0, x1, M.left, this.W - M.right, this.logX);
     const y = scale(y0, y1, H - M.bottom, M.top, this.logY);
+    const yTicks = this.yTicks(y), left = this.left(yTicks);
+    const x = scale(x0, x1, left, this.W - M.right, this.logX);
     const root = this.frame();
-    this.axes(root, x, y);
-    for (const m of this.marks) {
-      const px = x(m.x);
-      root.append(svg('line', { x1: px, x2: px, y1: M.top, y2: H - M.bottom, class: 'mark' }));
-      root.append(svg('text', { x: px + 4, y: M.top + 12, class: 'mark-label' }, m.label));
-    }
+    this.axes(root, x, y, { left, yTicks });
+    this.drawMarks(root, x);
     for (const [name, pts] of this.data) {
-      const i = this.series.get(name);
+      const c = this.cls(name);
       const sorted = pts.filter((p) => !(this.logX && p[0] <= 0) && !(this.logY && p[1] <= 0));
       const d = sorted.map((p, k) => `${k ? 'L' : 'M'}${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join('');
-      root.append(svg('path', { d, class: `line s${i}` }));
-      if (sorted.length <= 60) for (const p of sorted) root.append(svg('circle', { cx: x(p[0]), cy: y(p[1]), r: 3, class: `dot s${i}` }));
+      root.append(svg('path', { d, class: `line ${c}` }));
+      if (sorted.length <= 60) for (const p of sorted) root.append(svg('circle', { cx: x(p[0]), cy: y(p[1]), r: 3, class: `dot ${c}` }));
     }
     this.legend();
   }
+  /** drawMarks draws the vertical marks, their labels in as many rows as
+   *  keep them apart, each inside the drawing. */
+  drawMarks(root, x) {
+    const ends = []; // per row, where its last label ends
+    for (const m of [...this.marks].sort((a, b) => a.x - b.x)) {
+      const px = x(m.x), w = textWidth(m.label);
+      root.append(svg('line', { x1: px, x2: px, y1: M.top, y2: H - M.bottom, class: 'mark' }));
+      const at = Math.min(px + 4, this.W - w - 1);
+      let row = ends.findIndex((end) => at > end + 6);
+      if (row < 0) { row = ends.length; ends.push(0); }
+      ends[row] = at + w;
+      root.append(svg('text', { x: at, y: M.top + 12 + row * 13, class: 'mark-label' }, m.label));
+    }
+  }
+
   fill() {
     const rows = [];
     for (const [name, pts] of this.data) for (const p of pts) rows.push([name, p[0], p[1]]);
@@ -249,7 +377,10 @@ class LineChart extends Chart {
   }
 }
 
-/** Bar chart: one bar per label (and series), with lo–hi whiskers. */
+/** Bar chart: one bar per label (and series), with lo–hi whiskers. The
+ *  bars lie, one row each, so that however many there are and however
+ *  narrow the screen, their labels wrap on the axis to their left and
+ *  their values follow them, never over each other. */
 class BarChart extends Chart {
   reset() { this.ended = false; this.bars = new Map(); this.series = new Map(); this.changed(); }
   handle(ev) {
@@ -260,30 +391,49 @@ class BarChart extends Chart {
   draw() {
     if (this.bars.size === 0) return this.blank();
     const bars = [...this.bars.values()];
-    const labels = [...new Set(bars.map((b) => b.label))];
-    const [y0, y1] = extent(bars.flatMap((b) => [b.value, b.lo, b.hi]), this.logY, true);
-    const y = scale(this.logY ? y0 : Math.min(0, y0), y1, H - M.bottom, M.top, this.logY);
-    const root = this.frame();
-    this.axes(root, null, y, { xTicks: [] });
-    const band = (this.W - M.left - M.right) / labels.length;
-    const perLabel = Math.max(...labels.map((l) => bars.filter((b) => b.label === l).length));
-    const bw = Math.min(60, (band * 0.7) / perLabel);
-    labels.forEach((label, li) => {
-      const group = bars.filter((b) => b.label === label);
+    const groups = [...new Set(bars.map((b) => b.label))].map((l) => bars.filter((b) => b.label === l));
+    const [v0, v1] = extent(bars.flatMap((b) => [b.value, b.lo, b.hi]), this.logY, true);
+    const lo = this.logY ? v0 : Math.min(0, v0);
+    this.lying(groups, lo, v1);
+    if (bars.some((b) => b.series)) this.legend();
+  }
+  colour(b) { return `bar ${this.cls(b.series || b.label)}`; }
+  /** lying draws a row per bar, grouped by label, as long as it needs. */
+  lying(groups, v0, v1) {
+    const row = 16, line = TICK + 3, gap = 8;
+    const most = Math.round(this.W * 0.42);
+    const labels = groups.map((g) => wrap(g[0].label, most - 8));
+    const left = Math.min(most, Math.ceil(Math.max(...labels.flat().map((l) => textWidth(l)))) + 10);
+    const right = Math.ceil(Math.max(...groups.flat().map((b) => textWidth(fmt(b.value), TICK, 600)))) + 8 + M.right;
+    const x = scale(v0, v1, left, this.W - right, this.logY);
+    const heights = groups.map((g, i) => Math.max(g.length * row, labels[i].length * line) + gap);
+    const bottom = M.top + heights.reduce((a, b) => a + b, 0);
+    const root = this.frame(bottom + 44);
+    const g = svg('g', { class: 'axes' });
+    const ticks = this.xTicks(x);
+    for (const t of ticks) {
+      g.append(svg('line', { x1: x(t), x2: x(t), y1: M.top, y2: bottom, class: 'grid' }));
+      this.xTick(g, x(t), bottom + 16, fmt(t));
+    }
+    g.append(svg('line', { x1: left, x2: left, y1: M.top, y2: bottom, class: 'axis' }));
+    const yl = this.yLabel + (this.logY ? ' (log scale)' : '');
+    if (yl) g.append(svg('text', { x: (left + this.W - right) / 2, y: bottom + 36, class: 'label', 'text-anchor': 'middle' }, yl));
+    root.append(g);
+    const base = this.logY ? left : x(0);
+    let top = M.top;
+    groups.forEach((group, gi) => {
+      const h = heights[gi] - gap, mid = top + h / 2;
+      labels[gi].forEach((l, li) => root.append(svg('text', { x: left - 6, y: mid + (li - (labels[gi].length - 1) / 2) * line + 4, class: 'tick', 'text-anchor': 'end' }, l)));
       group.forEach((b, k) => {
-        const cx = M.left + band * (li + 0.5) + (k - (group.length - 1) / 2) * bw;
-        const base = this.logY ? H - M.bottom : y(0);
-        const top = y(b.value);
-        const i = this.series.get(b.series || b.label);
-        root.append(svg('rect', { x: cx - bw / 2 + 2, y: Math.min(top, base), width: bw - 4, height: Math.abs(base - top), class: `bar s${i}` }));
+        const cy = mid + (k - (group.length - 1) / 2) * row, end = x(b.value);
+        root.append(svg('rect', { x: Math.min(base, end), y: cy - row / 2 + 2, width: Math.max(1, Math.abs(end - base)), height: row - 4, class: this.colour(b) }));
         if (b.lo !== b.hi) {
-          root.append(svg('line', { x1: cx, x2: cx, y1: y(b.lo), y2: y(b.hi), class: 'whisker' }));
-          for (const v of [b.lo, b.hi]) root.append(svg('line', { x1: cx - 6, x2: cx + 6, y1: y(v), y2: y(v), class: 'whisker' }));
+          root.append(svg('line', { x1: x(b.lo), x2: x(b.hi), y1: cy, y2: cy, class: 'whisker' }));
+          for (const v of [b.lo, b.hi]) root.append(svg('line', { x1: x(v), x2: x(v), y1: cy - 5, y2: cy + 5, class: 'whisker' }));
         }
-        root.append(svg('text', { x: cx, y: Math.min(top, y(b.hi)) - 5, class: 'value', 'text-anchor': 'middle' }, fmt(b.value)));
+        root.append(svg('text', { x: Math.max(end, x(b.hi)) + 6, y: cy + 4, class: 'value' }, fmt(b.value)));
       });
-      const words = label.split(/,\s*/);
-      words.forEach((w, wi) => root.append(svg('text', { x: M.left + band * (li + 0.5), y: H - M.bottom + 15 + wi * 12, class: 'tick', 'text-anchor': 'middle' }, w)));
+      top += heights[gi];
     });
   }
   fill() {
@@ -301,15 +451,16 @@ class HistChart extends Chart {
     const used = [...this.hists.values()].flat().filter((b) => b[2] > 0);
     if (used.length === 0) return this.blank();
     const [x0, x1] = extent(used.flatMap((b) => [b[0], b[1]]), this.logX, false);
-    const x = scale(x0, x1, M.left, this.W - M.right, this.logX);
     const y = scale(0, Math.max(...used.map((b) => b[2])) * 1.1, H - M.bottom, M.top, false);
+    const yTicks = this.yTicks(y), left = this.left(yTicks);
+    const x = scale(x0, x1, left, this.W - M.right, this.logX);
     const root = this.frame();
-    this.axes(root, x, y);
+    this.axes(root, x, y, { left, yTicks });
     for (const [name, bins] of this.hists) {
-      const i = this.series.get(name);
+      const c = this.cls(name);
       for (const [lo, hi, n] of bins) {
         if (n <= 0 || hi < x0 || lo > x1) continue;
-        root.append(svg('rect', { x: x(lo), y: y(n), width: Math.max(1, x(hi) - x(lo) - 1), height: H - M.bottom - y(n), class: `hbar s${i}` }));
+        root.append(svg('rect', { x: x(lo), y: y(n), width: Math.max(1, x(hi) - x(lo) - 1), height: H - M.bottom - y(n), class: `hbar ${c}` }));
       }
     }
     this.legend();
@@ -334,18 +485,20 @@ class LaneChart extends Chart {
     if (this.spans.length === 0) return this.blank();
     const t0 = Math.min(...this.spans.map((s) => s.start));
     const t1 = Math.max(...this.spans.map((s) => s.end));
-    const x = scale(t0, t1 > t0 ? t1 : t0 + 1, M.left + 40, this.W - M.right, false);
-    const lh = Math.min(36, (H - M.top - M.bottom) / this.lanes.length);
-    const root = this.frame();
-    // A few lanes need little height: fit the drawing to them.
-    root.setAttribute('viewBox', `0 0 ${this.W} ${Math.ceil(M.top + lh * this.lanes.length + 44)}`);
+    // The lanes' names fit on their left; a few lanes need little height,
+    // many get at least a line each.
+    const left = Math.min(Math.round(this.W * 0.4), Math.ceil(Math.max(...this.lanes.map((l) => textWidth(l)))) + 12);
+    const x = scale(t0, t1 > t0 ? t1 : t0 + 1, left, this.W - M.right, false);
+    const lh = Math.max(TICK + 5, Math.min(36, (H - M.top - M.bottom) / this.lanes.length));
+    const bottom = M.top + lh * this.lanes.length;
+    const root = this.frame(Math.ceil(bottom + 44));
     const g = svg('g', { class: 'axes' });
-    for (const t of x.ticks()) {
-      g.append(svg('line', { x1: x(t), x2: x(t), y1: M.top, y2: M.top + lh * this.lanes.length, class: 'grid' }));
-      g.append(svg('text', { x: x(t), y: M.top + lh * this.lanes.length + 16, class: 'tick', 'text-anchor': 'middle' }, fmt(t)));
+    for (const t of this.xTicks(x)) {
+      g.append(svg('line', { x1: x(t), x2: x(t), y1: M.top, y2: bottom, class: 'grid' }));
+      this.xTick(g, x(t), bottom + 16, fmt(t));
     }
-    g.append(svg('text', { x: (M.left + this.W) / 2, y: M.top + lh * this.lanes.length + 34, class: 'label', 'text-anchor': 'middle' }, this.xLabel || 'ms'));
-    this.lanes.forEach((lane, li) => g.append(svg('text', { x: M.left + 34, y: M.top + lh * li + lh / 2 + 4, class: 'tick', 'text-anchor': 'end' }, lane)));
+    g.append(svg('text', { x: (left + this.W - M.right) / 2, y: bottom + 34, class: 'label', 'text-anchor': 'middle' }, this.xLabel || 'ms'));
+    this.lanes.forEach((lane, li) => g.append(svg('text', { x: left - 6, y: M.top + lh * li + lh / 2 + 4, class: 'tick', 'text-anchor': 'end' }, lane)));
     root.append(g);
     // One path per series, not an element per span: a run sends thousands
     // of spans, and a page of thousands of elements costs the browser a
@@ -358,7 +511,7 @@ class LaneChart extends Chart {
       const i = this.series.get(s.label);
       paths.set(i, (paths.get(i) ?? '') + `M${px.toFixed(1)},${top.toFixed(1)}h${w.toFixed(1)}v${(lh - 6).toFixed(1)}h${(-w).toFixed(1)}z`);
       // Only a label that fits inside its bar: a wider one would spill over its neighbours and the lane names.
-      if (w > s.label.length * 6.5 + 8 && labels.length < MAX_LABELS) labels.push(svg('text', { x: px + w / 2, y: M.top + lh * li + lh / 2 + 4, class: 'span-label', 'text-anchor': 'middle' }, s.label));
+      if (w > textWidth(s.label, TICK, 600) + 8 && lh >= 18 && labels.length < MAX_LABELS) labels.push(svg('text', { x: px + w / 2, y: M.top + lh * li + lh / 2 + 4, class: 'span-label', 'text-anchor': 'middle' }, s.label));
     }
     for (const [i, d] of paths) root.append(svg('path', { d, class: `span s${i}` }));
     root.append(...labels);

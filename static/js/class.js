@@ -1,7 +1,7 @@
 // The instructor's dashboard: one websocket (/ws?class) that receives the
 // class view as it changes and sends the instructor's operations.
 import { el } from './format.js';
-import { guessesFigure } from './guess.js';
+import { guessesFigure } from './guess-figure.js';
 import { AssignPanel } from './assign.js';
 
 const $ = (sel) => document.querySelector(sel);
@@ -81,6 +81,7 @@ class Dashboard {
     state.textContent = c.paused
       ? 'Paused: students’ runs wait, and a new request is offered an earlier run.'
       : 'Running: students’ runs are taken in turn, after yours.';
+    this.pauseButtons(c.paused);
     this.runs('running', c.running, false);
     this.runs('queue', c.queue, true);
     $('[data-testid="learners"]').textContent = String(c.learners);
@@ -92,6 +93,17 @@ class Dashboard {
     const titles = new Map([...$('#present-lesson').options].map((o) => [o.value, o.textContent]));
     $('[data-testid="lessons-table"] tbody').replaceChildren(...c.lessons.map((l) =>
       el('tr', {}, el('th', { scope: 'row', text: titles.get(l.lesson) ?? l.lesson }), el('td', { text: String(l.learners) }))));
+  }
+
+  /** pauseButtons enables the one of Pause and Resume that would change
+   *  something; the keyboard's focus goes with it. */
+  pauseButtons(paused) {
+    const pause = $('[data-testid="pause"]'), resume = $('[data-testid="resume"]');
+    const off = paused ? pause : resume, on = paused ? resume : pause;
+    const had = document.activeElement === off;
+    on.disabled = false;
+    off.disabled = true;
+    if (had) on.focus();
   }
 
   /**
@@ -122,6 +134,7 @@ class Dashboard {
             el('button', { type: 'button', class: 'cancel', 'data-round-op': 'reset-guesses', 'data-experiment': g.experiment, text: 'New round' })));
       }
       div.dataset.count = String(g.count);
+      div.querySelector('[data-round-op="reveal"]').disabled = g.count === 0; // nothing to reveal yet
       div.querySelector('.round-count').textContent = `${g.count} guess${g.count === 1 ? '' : 'es'}${g.revealed ? ', revealed to the class' : ', hidden from the students'}${g.measured !== undefined && g.measured !== null ? '; measured' : ''}.`;
       div.querySelector('.round-figure').replaceChildren(...(g.count > 0 ? guessesFigure(g) : []));
       const at = prev ? prev.nextElementSibling : box.firstElementChild;

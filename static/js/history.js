@@ -4,7 +4,7 @@
 // on the page without this script.
 function main() {
   document.addEventListener('lab:result', (e) => {
-    const { experiment, run, source } = e.detail;
+    const { experiment, run, source, restored } = e.detail;
     if (source !== 'own' || !run) return;
     const panel = document.querySelector(`section.experiment[data-experiment="${CSS.escape(experiment)}"]`);
     const line = panel?.querySelector('.history-link');
@@ -12,12 +12,17 @@ function main() {
     const here = line.querySelector('.history-this');
     if (here.dataset.run === run) return; // replayed after a reconnect
     here.dataset.run = run;
-    here.replaceChildren(' · this run, kept: ');
+    here.replaceChildren(restored ? ' · the one shown: ' : ' · this run, kept: ');
     const a = document.createElement('a');
     a.href = `/runs/${encodeURIComponent(run)}`;
     a.textContent = 'its permanent page';
     a.dataset.testid = 'permalink';
     here.append(a);
+    // A run shown again after a reload is counted already; a new one is not.
+    if (restored) return;
+    const runs = Number(line.dataset.runs || 0) + 1;
+    line.dataset.runs = String(runs);
+    line.querySelector('.history-count').textContent = `(${runs} finished)`;
   });
 }
 

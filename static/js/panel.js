@@ -25,6 +25,7 @@ class Source {
     this.state = 'idle';
     this.text = '';
     this.offer = null; // the offer message, when this run was offered
+    this.restored = false; // a run of the learner's from before the page was loaded
   }
 
   active() { return ACTIVE.has(this.state); }
@@ -70,7 +71,13 @@ export class Panel {
     for (const t of root.querySelectorAll('.live-table')) this.tables.set(t.dataset.table, t);
     this.guesses = [...root.querySelectorAll('.guess-item')].map((fs) => new Guess(fs, this));
     const block = root.querySelector('.guess');
-    if (block) block.hidden = false;
+    if (block) {
+      block.hidden = false;
+      block.querySelector('button.guess-skip-all')?.addEventListener('click', () => this.skipGuesses(block));
+    }
+    // The learner's newest run of this experiment that finished here, shown
+    // again once the page connects: a reload keeps the learner's place.
+    this.last = root.dataset.last || null;
     this.own = new Source('own');
     this.presenter = new Source('presenter');
     this.shown = this.own;
@@ -93,6 +100,29 @@ export class Panel {
 
   sources() { return [this.own, this.presenter]; }
 
+  /** isRestored reports whether run is the learner's run from before the
+   *  page was loaded, shown again. */
+  isRestored(run) { return this.own.restored && this.own.run === run; }
+
+  /** skipGuesses skips every guess of the panel at once and takes the
+   *  keyboard to the experiment; "Guess after all" brings them back. */
+  skipGuesses(block) {
+    const line = block.querySelector('.guess-all');
+    const items = block.querySelectorAll('.guess-item');
+    for (const g of this.guesses) g.skip();
+    for (const fs of items) fs.hidden = true;
+    const again = el('button', { type: 'button', class: 'guess-again', text: 'Guess after all' });
+    const before = [...line.childNodes];
+    line.replaceChildren('You skipped the guesses. ', again);
+    again.addEventListener('click', () => {
+      for (const fs of items) fs.hidden = false;
+      for (const g of this.guesses) g.reopen();
+      line.replaceChildren(...before);
+      line.querySelector('button')?.focus();
+    });
+    (this.runBtn.disabled ? again : this.runBtn).focus();
+  }
+
   /** setState records a source's state, and shows it if it is on screen. */
   setState(src, state, text) {
     src.state = state;
@@ -109,9 +139,12 @@ export class Panel {
     data(this.status, 'state', src.state);
     set(this.status, 'textContent', src.text);
     data(this.root, 'showing', src.kind);
-    const busy = this.own.active();
-    set(this.runBtn, 'disabled', busy || !this.conn.open);
-    set(this.cancelBtn, 'disabled', src !== this.own || !busy || this.own.state === 'submitting');
+    this.buttons(src);
+    const words = chartWords(src);
+    if (words !== this.said) {
+      this.said = words;
+      for (const c of this.charts.values()) c.placeholder?.(words); // (a chart still loading has none yet)
+    }
     if (this.root.hasAttribute('data-busy') !== src.active()) this.root.toggleAttribute('data-busy', src.active());
     data(this.root, 'origin', src === this.presenter ? 'other' : 'self');
     const offer = src.offer;
@@ -119,12 +152,45 @@ export class Panel {
     if (offer) set(this.offerBox.querySelector('.offer-text'), 'textContent', offerText(offer));
   }
 
+  /** buttons enables Run and Cancel for the run shown, and keeps the
+   *  keyboard's focus on whichever of the two can be pressed: from Run to
+   *  Cancel as a run starts, back to Run as it ends. */
+  buttons(src) {
+    const busy = this.own.active();
+    const runOff = busy || !this.conn.open;
+    const cancelOff = src !== this.own || !busy || this.cancelling;
+    const at = document.activeElement;
+    const had = at === this.runBtn || at === this.cancelBtn || (this.refocus && (at === document.body || at === null));
+    // The one that comes on takes the focus before the other goes off, so
+    // that it never falls between them (and shows a ring only if it did).
+    if (!cancelOff) this.cancelBtn.disabled = false;
+    if (!runOff) this.runBtn.disabled = false;
+    const to = !runOff ? this.runBtn : !cancelOff ? this.cancelBtn : null;
+    // A ring shows on it only if one showed where the focus was (keyboard, not mouse).
+    if (had && to && document.activeElement !== to) to.focus({ focusVisible: at !== document.body && at?.matches(':focus-visible') });
+    if (this.runBtn.disabled !== runOff) this.runBtn.disabled = runOff;
+    if (this.cancelBtn.disabled !== cancelOff) this.cancelBtn.disabled = cancelOff;
+    this.refocus = had && !to; // neither can be pressed now: the next that can gets it
+  }
+
+  /** restore shows the learner's last run again, from the server's store. */
+  restore() {
+    const run = this.last;
+    this.last = null;
+    this.bindSource(this.own, run);
+    this.own.restored = true;
+    this.setState(this.own, 'restoring', 'Showing your last run of this experiment…');
+    this.conn.send({ op: 'watch', run });
+  }
+
   /** connection reports the websocket going up or down. */
   connection(open) {
     this.everywhere.ready(open);
     // The learner's own run is watched again; the instructor's runs are
     // announced again by the server to a page that follows.
-    if (open && this.own.run && this.own.active()) this.conn.send({ op: 'watch', run: this.own.run });
+    const watching = this.own.active() || this.own.state === 'restoring';
+    if (open && this.own.run && watching) this.conn.send({ op: 'watch', run: this.own.run });
+    if (open && this.last && this.own.run === null && this.own.state === 'idle') this.restore();
     const src = this.own;
     if (open && src.active()) this.setState(src, src.state, 'Reconnected; catching up with the run…');
     else if (!open && src.active()) this.setState(src, src.state, 'Connection lost; reconnecting…');
@@ -158,6 +224,7 @@ export class Panel {
     let params;
     try { params = this.params(); } catch (e) { this.showError(e.message); return; }
     this.bindSource(this.own, null);
+    this.cancelling = false;
     this.show(this.own);
     this.setState(this.own, 'submitting', 'Sending the request…');
     const msg = { op: 'run', experiment: this.id, params };
@@ -165,10 +232,12 @@ export class Panel {
     this.conn.send(msg);
   }
 
+  /** cancel withdraws the learner's run; one not yet accepted is
+   *  withdrawn as soon as it is. */
   cancel() {
     if (this.own.run) this.conn.send({ op: 'cancel', run: this.own.run });
-    this.cancelBtn.disabled = true;
-    this.status.textContent = 'Cancelling…';
+    this.cancelling = true;
+    this.setState(this.own, this.own.state, 'Cancelling…');
   }
 
   /** presenterLive shows beside the learner's own results a run the
@@ -265,6 +334,10 @@ export class Panel {
       // The answer to the learner's own request: the run it will show.
       this.bindSource(this.own, m.run);
       this.own.offer = m.type === 'offer' ? m : null;
+      if (this.cancelling) {
+        if (m.type === 'accepted') this.conn.send({ op: 'cancel', run: m.run });
+        this.cancelling = false;
+      }
       this.own.take(m);
       this.state_(this.own, m);
       if (this.shown === this.own) this.draw(m, this.own);
@@ -273,6 +346,12 @@ export class Panel {
     }
     if (m.type === 'error' && m.op === 'predict') {
       this.guessMessage(m);
+      return;
+    }
+    if (m.type === 'error' && m.op === 'watch' && this.isRestored(m.run)) {
+      // The last run is no longer kept here: the panel starts afresh.
+      this.bindSource(this.own, null);
+      this.setState(this.own, 'idle', 'Ready. Press Run to measure this machine.');
       return;
     }
     if (m.type === 'error') {
@@ -292,6 +371,14 @@ export class Panel {
   /** state_ follows a source's life from its messages, shown or not. */
   state_(src, m) {
     const who = src === this.presenter ? 'Live from the instructor: ' : '';
+    if (src.restored) {
+      // Replayed from the store: it is over, whatever its events say.
+      if (m.type === Event.Done) {
+        const at = m.ts ? ` on ${new Date(m.ts).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })}` : '';
+        this.setState(src, m.status === Status.OK ? 'finished' : m.status, `Your last run of it here, measured${at}. Press Run to measure again.`);
+      }
+      return;
+    }
     switch (m.type) {
       case 'accepted':
         this.setState(src, 'queued', m.joined
@@ -320,6 +407,7 @@ export class Panel {
         if (m.status === Status.Failed || m.status === Status.Interrupted) text += m.error;
         if (src.offer) text = 'Showing a run measured earlier (see below).';
         else if (src === this.presenter) text = who + text;
+        if (src === this.own) this.cancelling = false;
         this.setState(src, m.status === Status.OK ? 'finished' : m.status, text);
         break;
       }
@@ -422,7 +510,7 @@ export class Panel {
       if (x) { cell.textContent = `${fmt(x.value)} ${x.unit}`; cell.dataset.filled = 'true'; }
       else { cell.textContent = 'not measured here'; cell.dataset.filled = 'missing'; } // a figure this host cannot give
     }
-    document.dispatchEvent(new CustomEvent('lab:result', { detail: { experiment: this.id, run: src.run, source: src.kind, metrics: m.metrics, claims: m.claims } }));
+    document.dispatchEvent(new CustomEvent('lab:result', { detail: { experiment: this.id, run: src.run, source: src.kind, restored: src.restored, metrics: m.metrics, claims: m.claims } }));
     const items = [...this.root.querySelectorAll('.claim')];
     for (const c of m.claims) {
       const li = items.find((x) => x.querySelector('.claim-text')?.textContent === c.claim);
@@ -444,6 +532,17 @@ export class Panel {
     if (m.error && m.status !== Status.OK && m.status !== Status.Failed) this.logLine(m.error);
     if (m.status === Status.OK) this.progress.value = this.progress.max;
     for (const li of this.root.querySelectorAll('.claim .verdict[data-verdict="pending"]')) li.textContent = 'no verdict';
+  }
+}
+
+/** chartWords is what a chart with nothing drawn says about the run shown. */
+function chartWords(src) {
+  switch (src.state) {
+    case 'idle': return 'Run the experiment to draw this chart.';
+    case 'submitting': case 'queued': return 'Waiting for the run to start…';
+    case 'running': return 'Drawn as its measurements arrive: none yet.';
+    case 'restoring': return 'Loading your last run…';
+    default: return 'This run has no data for this chart.';
   }
 }
 

@@ -8,6 +8,7 @@
 // words in a live region, and the chart zooms to it. The table beside it
 // lists spans and marks in time order.
 import { fmt, el } from './format.js';
+import { PALETTE, textWidth } from './charts.js';
 
 /** roles keep one colour each, whatever order they arrive in. */
 const ROLES = ['computing', 'spinner', 'blocking', 'waiting', 'lab', 'other'];
@@ -62,7 +63,7 @@ export function schedKind({ Chart, svg, scale, M, H }) {
       if (ev.type !== 'span' && ev.type !== 'mark') return;
       if (!this.lanes.includes(ev.lane)) this.lanes.push(ev.lane);
       if (ev.type === 'span') {
-        if (!this.series.has(ev.label)) this.series.set(ev.label, this.series.size % 8);
+        if (!this.series.has(ev.label)) this.series.set(ev.label, this.series.size % PALETTE);
         this.spans.push(ev);
       } else {
         this.marks.push(ev);
@@ -157,9 +158,9 @@ export function schedKind({ Chart, svg, scale, M, H }) {
       defs.append(clipPath);
       root.append(defs);
       const g = svg('g', { class: 'axes' });
-      for (const t of x.ticks()) {
+      for (const t of this.xTicks(x)) {
         g.append(svg('line', { x1: x(t), x2: x(t), y1: M.top, y2: bottom, class: 'grid' }));
-        g.append(svg('text', { x: x(t), y: bottom + 16, class: 'tick', 'text-anchor': 'middle' }, fmt(t)));
+        this.xTick(g, x(t), bottom + 16, fmt(t));
       }
       g.append(svg('text', { x: (M.left + this.W) / 2, y: bottom + 34, class: 'label', 'text-anchor': 'middle' }, this.xLabel || 'ms'));
       this.lanes.forEach((lane, li) => g.append(svg('text', { x: M.left + 24, y: M.top + lh * li + lh * 0.4, class: 'tick', 'text-anchor': 'end' }, lane)));
@@ -180,7 +181,7 @@ export function schedKind({ Chart, svg, scale, M, H }) {
         const y = M.top + lh * li + 2;
         body.append(svg('rect', { x: px, y, width: w, height: lh * 0.55, class: `span s${this.series.get(s.label)}` }));
         const text = `G${s.g}`;
-        if (w > text.length * 6.5 + 6) body.append(svg('text', { x: px + w / 2, y: y + lh * 0.38, class: 'span-label', 'text-anchor': 'middle' }, text));
+        if (w > textWidth(text, 11, 600) + 6) body.append(svg('text', { x: px + w / 2, y: y + lh * 0.38, class: 'span-label', 'text-anchor': 'middle' }, text));
         const strip = threads.get(s.lane) ?? [];
         const last = strip[strip.length - 1];
         if (last && last.m === s.m) last.to = Math.max(last.to, s.end);
@@ -194,7 +195,7 @@ export function schedKind({ Chart, svg, scale, M, H }) {
           const px = x(Math.max(seg.from, t0)), w = Math.max(1, x(Math.min(seg.to, t1)) - px);
           body.append(svg('rect', { x: px, y, width: w, height: lh * 0.3, class: `thread t${k % 2}` }));
           const text = `M${seg.m}`;
-          if (w > text.length * 6 + 6) body.append(svg('text', { x: px + 3, y: y + lh * 0.24, class: 'thread-label' }, text));
+          if (w > textWidth(text) + 6 && lh * 0.3 >= 11) body.append(svg('text', { x: px + 3, y: y + lh * 0.24, class: 'thread-label' }, text));
         });
       }
     }

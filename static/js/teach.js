@@ -216,7 +216,7 @@ function main() {
   // A run that ended may be one an exercise needs: ask how each open
   // exercise that names its experiment stands now.
   document.addEventListener('lab:done', (e) => {
-    if (e.detail.status !== 'ok') return;
+    if (e.detail.status !== 'ok' || e.detail.restored) return; // a run shown again was counted when it ended
     for (const art of document.querySelectorAll('article.exercise:not([data-done])')) {
       if (art.querySelector(`li.need[data-experiment="${CSS.escape(e.detail.experiment)}"]`)) {
         send({ op: 'exercise', exercise: art.dataset.exercise });

@@ -288,3 +288,21 @@ func factorText(f float64) string {
 }
 
 func boolText(b bool) string { return strconv.FormatBool(b) }
+
+// runTableLabel names a table of the history (mine or others) for the
+// keyboard's region.
+func runTableLabel(id string) string {
+	if id == "mine" {
+		return "Your runs"
+	}
+	return "Other runs on this server"
+}
+
+// diffLabel is the heading of the first column of a comparison's table
+// (params or hosts).
+func diffLabel(id string) string {
+	if id == "params" {
+		return "Parameter"
+	}
+	return "Machine fact"
+}

@@ -35,6 +35,22 @@ type Lesson struct {
 	Done, Exercises, Right, Questions int
 }
 
+// RanWords says how many of the lesson's experiments this learner has
+// run, in words that fit one experiment as well as several.
+func (l Lesson) RanWords() string {
+	switch {
+	case l.Of == 1 && l.Ran == 1:
+		return "Completed: you have run its experiment."
+	case l.Of == 1:
+		return "You have not run its experiment yet."
+	case l.Ran == l.Of:
+		return fmt.Sprintf("Completed: you have run all %d of its experiments.", l.Of)
+	case l.Ran == 0:
+		return fmt.Sprintf("You have not run any of its %d experiments yet.", l.Of)
+	}
+	return fmt.Sprintf("You have run %d of its %d experiments.", l.Ran, l.Of)
+}
+
 // URL is the lesson's address.
 func (l Lesson) URL() templ.SafeURL { return templ.SafeURL("/lessons/" + l.Slug) }
 
@@ -136,6 +152,10 @@ type PanelData struct {
 	Instructor bool
 	// Code is the snippets of its source that do the measuring.
 	Code []Snippet
+
+	// Last is the newest of this learner's runs of it that finished ok,
+	// which the page shows again when it loads ("" for none).
+	Last string
 }
 
 // ParamView is one bounded input of a panel's form.

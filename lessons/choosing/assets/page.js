@@ -17,6 +17,7 @@ function localise(t) {
 for (const t of document.querySelectorAll('table.recap time[datetime]')) localise(t);
 
 document.addEventListener('lab:result', (e) => {
+  if (e.detail.restored) return; // shown again after a reload: the recap has its figures already
   const now = new Date();
   const exp = CSS.escape(e.detail.experiment);
   for (const figure of document.querySelectorAll(`table.recap tr[data-recap="${exp}"] .figure[data-key]`)) {
