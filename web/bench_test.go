@@ -70,11 +70,13 @@ func pageWeight(t testing.TB, h http.Handler, path string) (int, []string) {
 	return total, files
 }
 
-// The whole of a lesson page — HTML, CSS, JS — stays under 220 KB. (It
+// The whole of a lesson page — HTML, CSS, JS — stays under 235 KB. (It
 // was 150 KB until each lesson carried its objectives, exercises,
 // self-check, reading, the definitions of its terms and the code of its
 // panels: 30–47 KB more, 137–183 KB in all; then processes-vs-threads
-// gained a sixth experiment, shared-counter, and weighs about 200 KB.)
+// gained a sixth experiment, shared-counter, and weighs about 200 KB; the
+// run-on-every-host table and the finished page's labels, diagrams and
+// focus handling took it to 226 KB.)
 func TestPageWeight(t *testing.T) {
 	t.Parallel()
 	h := handler(t)
@@ -85,8 +87,8 @@ func TestPageWeight(t *testing.T) {
 	for _, path := range paths {
 		n, files := pageWeight(t, h, path)
 		t.Logf("%s: %d KB", path, n>>10)
-		if n > 220<<10 {
-			t.Errorf("%s weighs %d KB with %v, over the 220 KB budget", path, n>>10, files)
+		if n > 235<<10 {
+			t.Errorf("%s weighs %d KB with %v, over the 235 KB budget", path, n>>10, files)
 		}
 		if !strings.Contains(strings.Join(files, " "), "charts.js") && path != "/" {
 			t.Errorf("%s: the weight walk missed the chart module: %v", path, files)

@@ -93,7 +93,7 @@ class Connection {
     const p = this.byRun.get(m.run);
     p?.handle(m);
     if (m.type === 'done' && p) {
-      document.dispatchEvent(new CustomEvent('lab:done', { detail: { experiment: p.id, run: m.run, status: m.status, restored: p.isRestored(m.run) } }));
+      document.dispatchEvent(new CustomEvent('lab:done', { detail: { experiment: p.id, run: m.run, status: m.status, restored: p.isRestored?.(m.run) ?? false } }));
     }
   }
 

@@ -305,7 +305,7 @@ func ClassView(p ClassPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "</section><section class=\"dash-block\" aria-labelledby=\"hosts-h\"><h2 id=\"hosts-h\">Measuring hosts</h2><div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-labelledby=\"hosts-h\"><table class=\"dash-table\" data-testid=\"hosts-table\"><thead><tr><th scope=\"col\">Host</th><th scope=\"col\">State</th><th scope=\"col\">CPUs</th><th scope=\"col\">CPU</th><th scope=\"col\">Runs done</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "</section><section class=\"dash-block\" aria-labelledby=\"hosts-h\"><h2 id=\"hosts-h\">Measuring hosts</h2><div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Measuring hosts, one row each\"><table class=\"dash-table\" data-testid=\"hosts-table\"><thead><tr><th scope=\"col\">Host</th><th scope=\"col\">State</th><th scope=\"col\">CPUs</th><th scope=\"col\">CPU</th><th scope=\"col\">Runs done</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

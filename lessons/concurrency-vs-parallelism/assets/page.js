@@ -184,6 +184,7 @@ class BrowserExperiment {
       })));
       const workersWall = end - posted;
       flush();
+      this.chart.flush(); // the run is over: the whole table, every lane's spans
       await painted();
       const freezeWorkers = stopWatch();
       this.step('done', all, all);
