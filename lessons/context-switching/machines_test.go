@@ -50,7 +50,10 @@ func TestSwitchCostOnEveryMachine(t *testing.T) {
 // TestSwitchCountOnEveryMachine: eight threads on one CPU (the default)
 // are switched every time slice whatever the machine; on a 64-CPU server
 // asked for all 64 CPUs, 256 threads (the range now reaches four per CPU)
-// contend just the same.
+// contend just the same. A slice lasts milliseconds on every kernel, so
+// the switches cost a few per cent of throughput at most: short of the
+// claim's clear loss (differs) at 3%, and a clear loss only where caches
+// are refilled after every switch (9%).
 func TestSwitchCountOnEveryMachine(t *testing.T) {
 	t.Parallel()
 	for _, mc := range labtest.Machines {
@@ -59,11 +62,18 @@ func TestSwitchCountOnEveryMachine(t *testing.T) {
 			if nCPU > 1 {
 				k = 4 * nCPU
 			}
-			m := countMeasured{k: k, nCPU: nCPU, units: 1e6, labels: [2]string{"one", "K"},
-				rounds: [2][]countRound{rounds(15, 1, 1.01, 1, 0.99, 1), rounds(200*int64(nCPU), 1.03, 1.04, 1.03, 1.02, 1.03)}}
-			for _, c := range []lab.Claim{judgeInvoluntary(m), judgeLostThroughput(m)} {
-				if c.Verdict != lab.Holds {
+			for _, tt := range []struct {
+				loss float64 // one thread per CPU's work a second over K threads'
+				want string
+			}{{1.03, lab.Differs}, {1.09, lab.Holds}} {
+				l := tt.loss
+				m := countMeasured{k: k, nCPU: nCPU, units: 1e6, labels: [2]string{"one", "K"},
+					rounds: [2][]countRound{rounds(15, 1, 1.01, 1, 0.99, 1), rounds(200*int64(nCPU), l, l+0.01, l, l-0.01, l)}}
+				if c := judgeInvoluntary(m); c.Verdict != lab.Holds {
 					t.Errorf("%s, %d threads on %d CPUs: %q: %s (%s)", mc.Name, k, nCPU, c.Claim, c.Verdict, c.Why)
+				}
+				if c := judgeLostThroughput(m); c.Verdict != tt.want {
+					t.Errorf("%s, %d threads on %d CPUs, %.2f×: %q: %s (%s), want %s", mc.Name, k, nCPU, l, c.Claim, c.Verdict, c.Why, tt.want)
 				}
 			}
 		}

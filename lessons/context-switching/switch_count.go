@@ -16,8 +16,8 @@ var (
 		Expected: "at least 5× the involuntary switches of one thread per CPU, round by round, beyond the spread of the rounds",
 	}
 	claimLostThroughput = lab.Claim{
-		Claim:    "Those extra switches cost throughput.",
-		Expected: "K threads get less work done per second than one thread per CPU, round by round, beyond the spread of the rounds",
+		Claim:    "Those extra switches cost throughput: a clear loss, 5% or more.",
+		Expected: "one thread per CPU gets at least 1/0.95 (1.053×) the work per second of K threads, round by round, beyond the spread of the rounds",
 	}
 )
 
@@ -148,7 +148,7 @@ func lossAnswer(ms []lab.Metric) (string, bool) {
 	if !ok1 || !ok2 || one.Value <= 0 {
 		return "", false
 	}
-	if many.Value/one.Value <= 0.95 {
+	if many.Value/one.Value <= 1-clearLoss {
 		return "a clear loss (5% or more)", true
 	}
 	return "hardly any", true

@@ -135,6 +135,9 @@ func judgeInvoluntary(m countMeasured) lab.Claim {
 	return claimInvoluntary.Decided(im, d, why)
 }
 
+// clearLoss is the share of throughput the claim calls a clear loss.
+const clearLoss = 0.05
+
 // judgeLostThroughput holds the throughput of one thread per CPU against
 // that of K threads, round by round.
 func judgeLostThroughput(m countMeasured) lab.Claim {
@@ -150,10 +153,11 @@ func judgeLostThroughput(m countMeasured) lab.Claim {
 	}
 	r := lab.RoundByRound(m.rateRounds(0), m.rateRounds(1), lab.BandOf(base, "M units/s"), lab.BandOf(cont, "M units/s"))
 	lm := fmt.Sprintf("%s with %d threads: one thread per CPU did %s the work per second (%d rounds each); a thread ran %.1f ms between switches", change, m.k, r, base.N, sliceMs)
-	// "Cost throughput": one thread per CPU gets more done (lab.More),
-	// beyond the noise of the rounds.
-	d := lab.Decide(r, lab.AtLeast(lab.More), m.load)
+	// "A clear loss, 5% or more", the figure the claim states (and the
+	// guess's choice): K threads do at most 95% of the work a second, so
+	// one thread per CPU does 1/0.95 times theirs or more.
+	d := lab.Decide(r, lab.AtLeast(1/(1-clearLoss)), m.load)
 	why := fmt.Sprintf(
-		"No loss beyond the noise of the rounds. The kernel let each thread run about %.1f ms before switching, so a few µs per switch is well under 1%% of the time. Switching eats throughput when it happens thousands of times more often (see yield-batching), or when every switch means refilling caches.", sliceMs)
+		"Less than a 5%% loss. The kernel let each thread run about %.1f ms before switching, so a few µs per switch is well under 1%% of the time. Switching eats throughput when it happens thousands of times more often (see yield-batching), or when every switch means refilling caches.", sliceMs)
 	return claimLostThroughput.Decided(lm, d, why)
 }

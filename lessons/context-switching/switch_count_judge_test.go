@@ -83,11 +83,12 @@ func TestJudgeLostThroughput(t *testing.T) {
 	}{
 		{"clear loss", run(steady, []float64{1.1, 1.1, 1.1}), "holds", ""},
 		{"loss beyond the noise", run(noisy, []float64{1.3, 1.3, 1.3}), "holds", ""},
-		{"a loss in every round, round by round", run(noisy, []float64{1, 1.05, 1.1}), "holds", ""},
-		{"loss within the noise of the rounds", run(noisy, []float64{1.1, 1, 0.95}), "inconclusive", "reaches across"},
-		{"a small loss beyond the noise", run(steady, []float64{1.01, 1.01, 1.01}), "holds", ""},
-		{"no loss", run(noisy, []float64{1, 1, 1}), "inconclusive", "reaches across"},
-		{"a gain", run(steady, []float64{0.9, 0.9, 0.9}), "differs", "No loss beyond the noise"},
+		{"a clear loss in every round, round by round", run(noisy, []float64{1.05, 1.1, 1.15}), "holds", ""},
+		{"a clear loss within the noise of the rounds", run(noisy, []float64{1.1, 1, 0.95}), "inconclusive", "reaches across"},
+		{"a small loss beyond the noise", run(steady, []float64{1.01, 1.01, 1.01}), "differs", "Less than a 5% loss"},
+		{"a loss of about 5%, within the noise", run(steady, []float64{1.04, 1.07, 1.05}), "inconclusive", "reaches across"},
+		{"no loss", run(noisy, []float64{1, 1, 1}), "differs", "Less than a 5% loss"},
+		{"a gain", run(steady, []float64{0.9, 0.9, 0.9}), "differs", "Less than a 5% loss"},
 		{"on a busy machine", busyRun, "inconclusive", "busy"},
 		{"no rounds", countMeasured{k: 8, nCPU: 1, units: 1e6}, "inconclusive", "no timed round"},
 	}

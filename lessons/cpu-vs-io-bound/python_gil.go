@@ -47,7 +47,7 @@ func pythonGIL() *lab.Experiment {
 		Params: []lab.Param{
 			lab.Int("work", "Python computing", 800, 20, 2000, "How long the whole loop takes one Python thread, calibrated before the run.").WithUnit("ms").WithQuick(40),
 			lab.Int("workers", "Threads and processes (N)", 0, 0, 16, "How many threads, then processes, share the loop; 0 means one per usable CPU, and at least 2.").PerCPU(0, 1),
-			lab.Int("rounds", "Rounds", 3, 1, 6, "Each variant runs this many times and the fastest is kept.").WithQuick(1),
+			lab.Int("rounds", "Rounds", 5, 1, 9, "Each variant runs this many times, in turns with the others; the figures are the fastest round, the verdicts read round against round.").WithQuick(1),
 		},
 		Claims:      []lab.Claim{claimThreadsNoHelp, claimProcsHelp, claimAnyBuild},
 		Predictions: gilPredictions,

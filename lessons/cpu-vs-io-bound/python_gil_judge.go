@@ -28,15 +28,34 @@ func (v variantTimes) band() lab.Band {
 		}
 		return lab.Once(v.best.Seconds(), "s")
 	}
+	return lab.BandOfValues(v.seconds(), "s")
+}
+
+// seconds is the variant's wall time in each round.
+func (v variantTimes) seconds() []float64 {
 	s := make([]float64, len(v.walls))
 	for i, w := range v.walls {
 		s[i] = w.Seconds()
 	}
-	return lab.BandOfValues(s, "s")
+	return s
 }
 
-// speedup is one worker's time over N workers', round against round.
-func speedup(one, many variantTimes) lab.Band { return lab.Ratio(one.band(), many.band()) }
+// speedup is one worker's time over N workers', round against round: the
+// script takes the variants in turns, round after round, so a slow spell
+// of the machine slows both sides of a round and cancels in its ratio.
+func speedup(one, many variantTimes) lab.Band {
+	return lab.RoundByRound(one.seconds(), many.seconds(), one.band(), many.band())
+}
+
+// speedups is the speedup of each round.
+func speedups(one, many variantTimes) []float64 {
+	a, b := one.seconds(), many.seconds()
+	r := make([]float64, min(len(a), len(b)))
+	for i := range r {
+		r[i] = a[i] / b[i]
+	}
+	return r
+}
 
 // ftMeasured is what the free-threaded build's threads measured.
 type ftMeasured struct {
@@ -114,7 +133,7 @@ func judgeDefaultBuild(m gilMeasured) []lab.Claim {
 	// (lab.More), beyond the noise of both.
 	dp := lab.All(
 		lab.Decide(sp, lab.AtLeast(float64(ideal)).About(), m.load),
-		lab.Decide(lab.Ratio(sp, st), lab.AtLeast(lab.More), m.load),
+		lab.Decide(lab.RoundByRound(speedups(m.p1, m.pn), speedups(m.t1, m.tn), sp, st), lab.AtLeast(lab.More), m.load),
 	)
 	return append(claims, claimProcsHelp.Decided(pm, dp, fmt.Sprintf(
 		"The processes gained less than expected: they kept only %.2f CPUs busy, so other programs on this machine held part of the CPUs, or the loop was so short that starting the processes took a large share of it.", m.pn.busy())))
