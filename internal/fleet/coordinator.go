@@ -245,16 +245,34 @@ func (c *Coordinator) reap() {
 }
 
 // onEnded answers a worker asking whether it may let a run go: yes once
-// its end is here, or when the server no longer waits for it.
+// its end is here, or when the server no longer waits for it. A run whose
+// end is still on its way (its done event and this question race) is
+// answered as soon as the end arrives, within endWait, so that the host
+// is free for its next run at once rather than after asking again.
 func (c *Coordinator) onEnded(m *nats.Msg) {
 	var e Ended
 	json.Unmarshal(m.Data, &e)
 	c.mu.Lock()
 	r := c.runs[e.Run]
 	c.mu.Unlock()
-	done := r == nil || r.ended()
-	b, _ := json.Marshal(EndedReply{Done: done})
-	m.Respond(b)
+	respond := func(done bool) {
+		b, _ := json.Marshal(EndedReply{Done: done})
+		m.Respond(b)
+	}
+	if r == nil || r.ended() {
+		respond(true)
+		return
+	}
+	go func() {
+		t := time.NewTimer(endWait)
+		defer t.Stop()
+		select {
+		case <-r.done:
+		case <-t.C:
+		case <-c.ctx.Done():
+		}
+		respond(r.ended())
+	}()
 }
 
 // onEvent relays one event of a host's run to it. An event whose key is

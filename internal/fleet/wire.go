@@ -49,6 +49,10 @@ const (
 const (
 	HelloEvery  = 2 * time.Second
 	HostTimeout = 10 * time.Second
+	// endWait is how long the server holds a worker's question whether a
+	// run has ended while its end is on the way: under HelloEvery, the
+	// worker's own timeout for the answer.
+	endWait = time.Second
 	// overtime is how long past its experiment's time limit the server
 	// waits for a run's end before it calls the host gone for it.
 	overtime = 30 * time.Second
