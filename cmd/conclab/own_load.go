@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -41,7 +42,7 @@ func ownLoad(ctx context.Context, w io.Writer, base *url.URL, n int, exp *lab.Ex
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d, err := insist(ctx, base, exp, variant(exp, params, i), dials)
+			d, err := insist(ctx, base, exp, ownVariant(exp, params, i), dials)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil && ctx.Err() == nil {
@@ -52,6 +53,27 @@ func ownLoad(ctx context.Context, w io.Writer, base *url.URL, n int, exp *lab.Ex
 	}
 	wg.Wait()
 	return ownReport(w, took, time.Since(start), n, errs)
+}
+
+// ownVariant is student i's parameters, which no other student asks for:
+// i counted in the experiment's integer parameters as digits, the first
+// changing fastest, each starting after its base value. (A request
+// identical to one waiting or running joins it, so students sharing
+// settings would share runs.)
+func ownVariant(exp *lab.Experiment, base lab.Params, i int) lab.Params {
+	out := maps.Clone(base)
+	if out == nil {
+		out = lab.Params{}
+	}
+	for _, prm := range exp.Params {
+		if prm.Kind != lab.KindInt || prm.Max <= prm.Min {
+			continue
+		}
+		lo, values := int(prm.Min), int(prm.Max-prm.Min)+1
+		out[prm.Name] = lo + (base.Int(prm.Name)-lo+1+i%values)%values
+		i /= values
+	}
+	return out
 }
 
 // insist asks for a fresh run of p until one of its own has finished ok,
