@@ -87,7 +87,7 @@ func NewCoordinator(nc *nats.Conn, hosts Hosts, o CoordinatorOptions) (*Coordina
 		c.Close()
 		return nil, fmt.Errorf("the events' consumer: %w", err)
 	}
-	if c.cc, err = cons.Consume(c.onEvent); err != nil {
+	if c.cc, err = cons.Consume(c.onEvent, consumeAlive...); err != nil {
 		c.Close()
 		return nil, err
 	}

@@ -328,10 +328,16 @@ func TestAClusterLosingANodeKeepsDispatching(t *testing.T) {
 	reg.Register(exp)
 	sched := engine.NewScheduler(nil, engine.Config{Registry: reg}, quiet(t))
 	t.Cleanup(sched.Close)
+	// A leader may be elected before every peer is known to it; the
+	// streams of three copies can be placed once all three are.
 	var coord *Coordinator
-	if coord, err = NewCoordinator(nc, sched, CoordinatorOptions{Replicas: 3, Log: quiet(t)}); err != nil {
-		t.Fatal(err)
-	}
+	waitFor(t, "the cluster to place streams of three copies", func() bool {
+		coord, err = NewCoordinator(nc, sched, CoordinatorOptions{Replicas: 3, Log: quiet(t)})
+		if err != nil && !strings.Contains(err.Error(), "no suitable peers") {
+			t.Fatal(err)
+		}
+		return err == nil
+	})
 	t.Cleanup(coord.Close)
 	c := &course{sched: sched, coord: coord, url: all, token: token, exp: exp, reg: reg}
 	h := c.join(t, "on-cluster")
@@ -343,7 +349,10 @@ func TestAClusterLosingANodeKeepsDispatching(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v.WaitFor(t, "the run to start", enginetest.Of("started", st.Run.ID))
+		// After the loss, the cluster elects new leaders and an assignment
+		// delivered to a pull lost with the node is offered again after
+		// ackWait: a deadline well past both.
+		v.WaitWithin(t, 10*ackWait, "the run to start", enginetest.Of("started", st.Run.ID))
 		h.runs.Finish(p)
 		<-st.Run.Done()
 		if s := st.Run.Info().Status; s != protocol.StatusOK {

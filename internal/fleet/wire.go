@@ -23,6 +23,8 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"conclab/internal/lab"
 	"conclab/internal/probe"
 )
@@ -49,6 +51,15 @@ const (
 const (
 	HelloEvery  = 2 * time.Second
 	HostTimeout = 10 * time.Second
+	// pullExpiry and pullHeartbeat keep a pull from JetStream alive: a
+	// pull waits at most pullExpiry before it is made again, and one whose
+	// heartbeats stop (the node holding its consumer went down, and the
+	// consumer moved to another) is made again after two missed beats.
+	// The library's defaults (30 s and 15 s) would leave a host idle, or
+	// the events of every run unrelayed, for up to 30 s after a cluster
+	// lost a node.
+	pullExpiry    = 5 * time.Second
+	pullHeartbeat = time.Second
 	// endWait is how long the server holds a worker's question whether a
 	// run has ended while its end is on the way: under HelloEvery, the
 	// worker's own timeout for the answer.
@@ -57,8 +68,14 @@ const (
 	// waits for a run's end before it calls the host gone for it.
 	overtime = 30 * time.Second
 	// ackWait is how long an assignment may go unacked before JetStream
-	// offers it again; a worker measuring says it is in progress sooner.
-	ackWait = 30 * time.Second
+	// offers it again: a worker says it is in progress every third of it
+	// until it acks, so it is offered again only when its first delivery
+	// was lost (a pull on a cluster's node that went down) or its host
+	// was cut off.
+	ackWait = 6 * time.Second
+	// rememberRuns is how many of the runs it took a worker remembers, to
+	// tell one offered again after it took it from one it never had.
+	rememberRuns = 1000
 )
 
 // Assignment is one run for a host to measure.
@@ -111,3 +128,10 @@ var tokenPattern = regexp.MustCompile(`^[A-Za-z0-9_.~+/=-]{16,128}$`)
 // ValidToken reports whether a worker token is well formed: 16–128
 // characters without spaces or quotes.
 func ValidToken(token string) bool { return tokenPattern.MatchString(token) }
+
+// consumeAlive and messagesAlive are the options of every pull from
+// JetStream, for Consume and for Messages (see pullExpiry).
+var (
+	consumeAlive  = []jetstream.PullConsumeOpt{jetstream.PullExpiry(pullExpiry), jetstream.PullHeartbeat(pullHeartbeat)}
+	messagesAlive = []jetstream.PullMessagesOpt{jetstream.PullExpiry(pullExpiry), jetstream.PullHeartbeat(pullHeartbeat)}
+)

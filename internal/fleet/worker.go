@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"slices"
 	"sync"
 	"time"
 
@@ -41,6 +42,7 @@ type Worker struct {
 
 	mu      sync.Mutex
 	current string             // the assignment it measures
+	taken   []string           // the runs it took, oldest first (at most rememberRuns)
 	cancel  context.CancelFunc // stops it
 }
 
@@ -168,7 +170,7 @@ func (w *Worker) serve(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("cannot take runs from the course: %w", err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(1))
+	it, err := cons.Messages(append([]jetstream.PullMessagesOpt{jetstream.PullMaxMessages(1)}, messagesAlive...)...)
 	if err != nil {
 		return err
 	}
@@ -187,12 +189,15 @@ func (w *Worker) serve(ctx context.Context) error {
 }
 
 // take measures one assignment and acks it once the course has its end.
-// One offered again (this host took it before and did not ack it) is not
-// measured twice: the course gave up on it when this host went away.
+// One offered again that this worker took before (it was cut off while it
+// measured, so its ack came late) is not measured twice: the course gave
+// up on it when this host went away. One offered again that never reached
+// this worker (its first delivery went to a pull lost with a cluster's
+// node) is measured now; were it a run the course no longer waits for, the
+// course drops its events and tells this host to stop it.
 func (w *Worker) take(ctx context.Context, m jetstream.Msg) {
 	var a Assignment
-	md, _ := m.Metadata()
-	if err := json.Unmarshal(m.Data(), &a); err != nil || (md != nil && md.NumDelivered > 1) {
+	if err := json.Unmarshal(m.Data(), &a); err != nil || !w.first(a.ID) {
 		m.Ack()
 		return
 	}
@@ -215,10 +220,18 @@ func (w *Worker) take(ctx context.Context, m jetstream.Msg) {
 		cancel()
 	})
 	pub := &publisher{js: w.js, id: a.ID, key: a.Key, log: w.Log}
-	busy := time.NewTicker(ackWait / 3)
+	// Until it is acked, the assignment is in progress; the acks stop
+	// with it.
+	busy, acked := time.NewTicker(ackWait/3), make(chan struct{})
+	defer busy.Stop()
 	go func() {
-		for range busy.C {
-			m.InProgress()
+		for {
+			select {
+			case <-acked:
+				return
+			case <-busy.C:
+				m.InProgress()
+			}
 		}
 	}()
 	switch {
@@ -230,7 +243,6 @@ func (w *Worker) take(ctx context.Context, m jetstream.Msg) {
 			pub.handBack(w.Name) // never sent: Measure's own done said cancelled
 		}
 	}
-	busy.Stop()
 	stopped()
 	cancel()
 	pub.flush()
@@ -238,7 +250,23 @@ func (w *Worker) take(ctx context.Context, m jetstream.Msg) {
 	w.current, w.cancel = "", nil
 	w.mu.Unlock()
 	w.awaitEnd(a.ID)
+	close(acked)
 	m.Ack()
+}
+
+// first reports whether this worker has not taken the run before, and
+// remembers it (the last rememberRuns it took).
+func (w *Worker) first(id string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if slices.Contains(w.taken, id) {
+		return false
+	}
+	w.taken = append(w.taken, id)
+	if len(w.taken) > rememberRuns {
+		w.taken = slices.Delete(w.taken, 0, len(w.taken)-rememberRuns)
+	}
+	return true
 }
 
 // awaitEnd waits, for a while, until the course has the run's end.

@@ -91,7 +91,14 @@ func (v *Viewer) Types() []string {
 // WaitFor waits until the viewer has a message matching ok.
 func (v *Viewer) WaitFor(t testing.TB, what string, ok func(m map[string]any) bool) map[string]any {
 	t.Helper()
-	deadline := time.After(Wait)
+	return v.WaitWithin(t, Wait, what, ok)
+}
+
+// WaitWithin is WaitFor with a deadline of its own, for a step that must
+// first outlast a timeout of the code under test.
+func (v *Viewer) WaitWithin(t testing.TB, d time.Duration, what string, ok func(m map[string]any) bool) map[string]any {
+	t.Helper()
+	deadline := time.After(d)
 	for {
 		for _, m := range v.Messages() {
 			if ok(m) {
