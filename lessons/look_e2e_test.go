@@ -2,7 +2,9 @@ package lessons_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -279,4 +281,34 @@ func TestEveryPageLooksRight(t *testing.T) {
 	look(t, b, "the dashboard", hiddenShown)
 	axe(t, b, "the dashboard")
 	b.NoErrors(t)
+}
+
+// A figure that came out zero or negative on a chart drawn to a log scale
+// (memory-footprint's growth per thread, divided by a few threads, can)
+// has no bar and its figure stays inside the chart, on a desktop and on
+// a phone.
+func TestALogChartShowsANegativeFigure(t *testing.T) {
+	t.Parallel()
+	b := e2e.NewBrowser(t, 2*time.Minute)
+	srv := startServer(t)
+	b.Do(t, chromedp.Navigate(srv.URL+"/lessons/processes-vs-threads"))
+	b.WaitFor(t, "the page's socket", `window.conclab?.panelFor('memory-footprint') !== undefined`)
+	for _, phone := range []bool{false, true} {
+		if phone {
+			b.Phone(t, 390)
+		}
+		e2e.Eval[bool](t, b, `(() => { const c = window.conclab.panelFor('memory-footprint').charts.get('per-unit');
+			c.reset();
+			for (const [label, v] of [['process, resident', 2400], ['thread, resident', -4.7], ['goroutine, stack', 0], ['thread, reserved', 8200]])
+				c.handle({ type: 'bar', chart: 'per-unit', label, value: v, lo: v, hi: v });
+			c.flush(); return true; })()`)
+		look(t, b, fmt.Sprintf("a log chart with a negative figure (phone %v)", phone), chartTrouble)
+		texts := e2e.Eval[[]string](t, b, `[...document.querySelectorAll('[data-experiment="memory-footprint"] figure[data-chart="per-unit"] svg text.value')].map((t) => t.textContent)`)
+		if !slices.ContainsFunc(texts, func(s string) bool { return strings.HasPrefix(s, "-4.7") || strings.HasPrefix(s, "−4.7") }) {
+			t.Errorf("phone %v: the negative figure is not written on the chart: %q", phone, texts)
+		}
+		if n := e2e.Eval[int](t, b, `document.querySelectorAll('[data-experiment="memory-footprint"] figure[data-chart="per-unit"] svg rect.bar').length`); n != 2 {
+			t.Errorf("phone %v: %d bars, want 2 (none for 0 and -4.7 on a log scale)", phone, n)
+		}
+	}
 }

@@ -426,6 +426,12 @@ class BarChart extends Chart {
       labels[gi].forEach((l, li) => root.append(svg('text', { x: left - 6, y: mid + (li - (labels[gi].length - 1) / 2) * line + 4, class: 'tick', 'text-anchor': 'end' }, l)));
       group.forEach((b, k) => {
         const cy = mid + (k - (group.length - 1) / 2) * row, end = x(b.value);
+        if (this.logY && !(b.value > 0)) {
+          // No bar on a log scale for nothing or less (a growth that came
+          // out negative): its figure at the axis, said as it is.
+          root.append(svg('text', { x: left + 6, y: cy + 4, class: 'value' }, `${fmt(b.value)} (no bar on a log scale)`));
+          return;
+        }
         root.append(svg('rect', { x: Math.min(base, end), y: cy - row / 2 + 2, width: Math.max(1, Math.abs(end - base)), height: row - 4, class: this.colour(b) }));
         if (b.lo !== b.hi) {
           root.append(svg('line', { x1: x(b.lo), x2: x(b.hi), y1: cy, y2: cy, class: 'whisker' }));
