@@ -23,6 +23,9 @@ func TestSchedulerTraceInBrowser(t *testing.T) {
 	b.Do(t, chromedp.Navigate(srv.URL+"/lessons/threading-models"))
 	panel := `document.querySelector('[data-experiment="scheduler-trace"]')`
 	b.WaitFor(t, "the websocket to connect", panel+`.querySelector('button.run').disabled === false`)
+	// The chart's module loads on demand (sched.js), so its stepper comes
+	// when the module is in, which may be after the socket is up.
+	b.WaitFor(t, "the scheduler chart's stepper", panel+`.querySelector('[data-testid="sched-say"]') !== null`)
 	if got := e2e.Eval[string](t, b, panel+`.querySelector('[data-testid="sched-say"]').textContent`); !strings.Contains(got, "step through") {
 		t.Errorf("before a run the stepper says %q", got)
 	}
