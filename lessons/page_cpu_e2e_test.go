@@ -15,7 +15,6 @@ import (
 
 	"conclab/internal/e2e"
 	"conclab/internal/lab"
-	"conclab/internal/probe"
 	"conclab/lessons"
 )
 
@@ -165,7 +164,6 @@ func watchOne(t *testing.T, b *e2e.Browser, base, path string, e *lab.Experiment
 	e2e.Eval[bool](t, b, `(() => { window.lastRun = ''; document.addEventListener('lab:done', (e) => { window.lastRun = e.detail.run; }); return true; })()`)
 	samples := []cpuSample{{t1, c1}}
 	stop, sampled := make(chan struct{}), make(chan struct{})
-	pid := chromedp.FromContext(b.Ctx).Browser.Process().Pid
 	go func() {
 		defer close(sampled)
 		tick := time.NewTicker(50 * time.Millisecond)
@@ -175,7 +173,7 @@ func watchOne(t *testing.T, b *e2e.Browser, base, path string, e *lab.Experiment
 			case <-stop:
 				return
 			case now := <-tick.C:
-				if d, err := probe.TreeCPU(pid); err == nil {
+				if d, err := b.ReadCPU(); err == nil {
 					samples = append(samples, cpuSample{now, d})
 				}
 			}

@@ -6,6 +6,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -218,13 +219,22 @@ func (b *Browser) NewPerson(t testing.TB) *Browser {
 // say how much of a CPU the browser took meanwhile.
 func (b *Browser) CPU(t testing.TB) time.Duration {
 	t.Helper()
+	d, err := b.ReadCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// ReadCPU is CPU without a test to fail, for a goroutine that samples it.
+func (b *Browser) ReadCPU() (time.Duration, error) {
 	c := chromedp.FromContext(b.Ctx)
 	if c == nil || c.Browser == nil || c.Browser.Process() == nil {
-		t.Fatal("the browser's process is not known")
+		return 0, errors.New("the browser's process is not known")
 	}
 	d, err := probe.TreeCPU(c.Browser.Process().Pid)
 	if err != nil {
-		t.Fatalf("reading the browser's CPU time: %v", err)
+		return 0, fmt.Errorf("reading the browser's CPU time: %w", err)
 	}
-	return d
+	return d, nil
 }

@@ -92,8 +92,10 @@ class Connection {
     if (!m.run) { announce(m); return; }
     const p = this.byRun.get(m.run);
     p?.handle(m);
-    if (m.type === 'done' && p) {
-      document.dispatchEvent(new CustomEvent('lab:done', { detail: { experiment: p.id, run: m.run, status: m.status, restored: p.isRestored?.(m.run) ?? false } }));
+    // A learner's panel says its run ended; a row of the every-host table
+    // (Everywhere, bound to its run the same way) is not a panel's run.
+    if (m.type === 'done' && p instanceof Panel) {
+      document.dispatchEvent(new CustomEvent('lab:done', { detail: { experiment: p.id, run: m.run, status: m.status, restored: p.isRestored(m.run) } }));
     }
   }
 
