@@ -20,16 +20,18 @@ import (
 
 // TestPageCPU measures what a page costs the machine while a learner
 // watches a run: for every experiment, the CPU time Chromium (all its
-// processes) used while the run measured (from its started event to its
-// done event) as a share of one CPU, beside what the same page costs
-// idle, what drawing the end took (the whole charts, tables and verdicts,
-// once the run has stopped measuring) and the share over the whole wait,
-// from pressing Run until the verdicts were in. The goal is under 5% of
-// one CPU while the run measures: a browser on the serving machine
-// competes with the run for its CPUs, and the run counts it as another
-// program. It
-// also checks that every chart is complete when the run has ended, though
-// the page draws at a bounded rate while the run measures.
+// processes, in a cgroup of their own where the test can make one) used
+// while the run measured (from its started event to its result) as a
+// share of one CPU, beside what the same page costs idle, what drawing the
+// end took (the whole charts, tables and verdicts, once the run has
+// stopped measuring) and the share over the whole wait, from pressing Run
+// until the verdicts were in. An experiment whose run measures for less
+// than minMeasuring is run again, and the shares are over all its runs.
+// The goal is under 5% of one CPU while the run measures: a browser on the
+// serving machine competes with the run for its CPUs, and the run counts
+// it as another program. It also checks that every chart is complete when
+// the run has ended, though the page draws at a bounded rate while the run
+// measures.
 //
 // It is a measurement, so it runs only when asked, on an idle machine:
 //
@@ -51,6 +53,10 @@ func TestPageCPU(t *testing.T) {
 	limit, _ := strconv.ParseFloat(os.Getenv("CONCLAB_PAGE_CPU_LIMIT"), 64)
 	b := e2e.NewBrowser(t, 60*time.Minute)
 	srv := startServer(t)
+	b.Do(t, chromedp.Navigate(srv.URL+"/"))
+	if err := b.Account(t); err != nil {
+		t.Logf("the browser's CPU time is read from /proc, in ticks of 10 ms per process (no cgroup of its own: %v)", err)
+	}
 	var report []string
 	for _, l := range lessons.Course().Lessons() {
 		for _, e := range l.Experiments {
@@ -60,7 +66,7 @@ func TestPageCPU(t *testing.T) {
 			t.Run(e.ID, func(t *testing.T) {
 				w := watchOne(t, b, srv.URL, "/lessons/"+l.Slug, e, quick)
 				share := w.measuring
-				line := fmt.Sprintf("| `%s` | %.1f s | %.1f%% | %.1f%% | %.2f s | %.1f%% |", e.ID, w.measured.Seconds(), 100*w.measuring, 100*w.idle, w.after.Seconds(), 100*w.whole)
+				line := fmt.Sprintf("| `%s` | %d | %.1f s | %.1f%% | %.1f%% | %.2f s | %.1f%% |", e.ID, w.runs, w.measured.Seconds(), 100*w.measuring, 100*w.idle, w.after.Seconds(), 100*w.whole)
 				report = append(report, line)
 				t.Log(line)
 				if limit > 0 && share > limit {
@@ -69,19 +75,28 @@ func TestPageCPU(t *testing.T) {
 			})
 		}
 	}
-	t.Logf("Chromium's CPU while watching each experiment (quick settings: %v):\n| experiment | measuring | page, while it measured | page, idle | drawing the end | page, Run to verdicts |\n|---|---|---|---|---|---|\n%s", quick, strings.Join(report, "\n"))
+	t.Logf("Chromium's CPU while watching each experiment (quick settings: %v):\n| experiment | runs | measuring | page, while it measured | page, idle | drawing the end, per run | page, Run to verdicts |\n|---|---|---|---|---|---|---|\n%s", quick, strings.Join(report, "\n"))
 	b.NoErrors(t)
 }
 
-// watched is what the browser cost while a learner watched one run.
+// watched is what the browser cost while a learner watched one
+// experiment: over as many runs as it took to measure for minMeasuring.
 type watched struct {
-	measuring float64       // share of one CPU from the run's started event to its done event
-	measured  time.Duration // that time: the run measuring
-	after     time.Duration // the browser's CPU time from the done event until the verdicts were shown
+	runs      int
+	measuring float64       // share of one CPU from each run's started event to its result
+	measured  time.Duration // that time, over all the runs: the runs measuring
+	after     time.Duration // the browser's CPU time from a result until the verdicts were shown, per run
 	whole     float64       // share of one CPU from pressing Run until the verdicts were shown
 	idle      float64       // share of one CPU of the page alone
 }
 
+// minMeasuring is how long the runs of one experiment must have measured
+// for a share of a CPU to be read from them: a run shorter than that is
+// run again (as a learner's Run, asking for a fresh run), up to maxRuns.
+const (
+	minMeasuring = 4 * time.Second
+	maxRuns      = 12
+)
 // cpuSample is the browser's CPU time at a moment.
 type cpuSample struct {
 	at  time.Time
@@ -102,8 +117,11 @@ func cpuAt(samples []cpuSample, t time.Time) time.Duration {
 	return a.cpu + time.Duration(f*float64(b.cpu-a.cpu))
 }
 
-// runSpan is when a run's child started measuring and when it was done,
-// from the timestamps of its started and done events.
+// runSpan is when a run's child started measuring and when it had
+// measured, from the timestamps of its started event and of its result
+// (the child sends its result once it has measured; the page draws it at
+// once, and the done event comes after that drawing has begun), or of its
+// done event when it has no result.
 func runSpan(t *testing.T, base, run string) (from, to time.Time) {
 	t.Helper()
 	resp, err := http.Get(base + "/runs/" + run + ".json")
@@ -124,20 +142,26 @@ func runSpan(t *testing.T, base, run string) (from, to time.Time) {
 		switch ev.Type {
 		case "started":
 			from = at
-		case "done":
+		case "result":
 			to = at
+		case "done":
+			if to.IsZero() {
+				to = at
+			}
 		}
 	}
 	if from.IsZero() || to.Before(from) {
-		t.Fatalf("run %s: no started and done events to time it by", run)
+		t.Fatalf("run %s: no started and result or done events to time it by", run)
 	}
 	return from, to
 }
 
-// watchOne opens the experiment's lesson, measures the idle page for two
-// seconds, then runs the experiment, sampling the browser's CPU time
-// from /proc every 50 ms (which costs the browser nothing), and reads the
-// samples against the run's own started and done events.
+// watchOne opens the experiment's lesson with the experiment's panel on
+// screen, measures the idle page for two seconds, then runs the
+// experiment (again, until the runs have measured for minMeasuring),
+// sampling the browser's CPU time every 50 ms (which costs the browser
+// nothing), and reads the samples against each run's own started event
+// and result.
 func watchOne(t *testing.T, b *e2e.Browser, base, path string, e *lab.Experiment, quick bool) watched {
 	t.Helper()
 	url := base + path
@@ -154,14 +178,55 @@ func watchOne(t *testing.T, b *e2e.Browser, base, path string, e *lab.Experiment
 				if (!i) return false; if (i.type === 'checkbox') i.checked = `+string(v)+`; else i.value = String(`+string(v)+`); return true; })()`)
 		}
 	}
+	// From here to the end, DevTools tracks only scripts and the console,
+	// as it would not at all in a learner's browser: its copy of the DOM
+	// and of the network traffic cost the page more than the page does.
+	defer b.Unwatched(t)()
+	// The learner looks at the experiment they run: its panel is on screen.
+	e2e.Eval[bool](t, b, `(`+panel+`.scrollIntoView({ block: 'start' }), true)`)
 	time.Sleep(2 * time.Second) // let the page settle after loading
 	c0, t0 := b.CPU(t), time.Now()
 	time.Sleep(2 * time.Second) // the page alone: its timers, its idle websocket
 	c1, t1 := b.CPU(t), time.Now()
 	var w watched
 	w.idle = (c1 - c0).Seconds() / t1.Sub(t0).Seconds()
-
 	e2e.Eval[bool](t, b, `(() => { window.lastRun = ''; document.addEventListener('lab:done', (e) => { window.lastRun = e.detail.run; }); return true; })()`)
+
+	var busy, waited, waitedCPU time.Duration
+	for w.measured < minMeasuring && w.runs < maxRuns {
+		// The first run is the Run button's; the next are asked for fresh,
+		// as "Run it fresh" does, so that none is an offer of the last.
+		press := `(` + panel + `.querySelector('button.run').click(), true)`
+		if w.runs > 0 {
+			press = `(window.conclab.panelFor(` + strconv.Quote(e.ID) + `).start(true), true)`
+		}
+		r := watchRun(t, b, base, panel, press)
+		w.runs++
+		w.measured += r.to.Sub(r.from)
+		busy += r.busy
+		w.after += r.after
+		waited += r.waited
+		waitedCPU += r.waitedCPU
+	}
+	w.measuring = busy.Seconds() / w.measured.Seconds()
+	w.whole = waitedCPU.Seconds() / waited.Seconds()
+	w.after /= time.Duration(w.runs)
+	return w
+}
+
+// oneRun is what the browser spent on one run.
+type oneRun struct {
+	from, to          time.Time     // the run's started event and its result (runSpan)
+	busy              time.Duration // the browser's CPU time between them
+	after             time.Duration // its CPU time from the result until the verdicts were shown
+	waited, waitedCPU time.Duration // from pressing Run until the verdicts were shown, and its CPU time then
+}
+
+// watchRun presses Run (the script press), waits for the verdicts, and
+// reads the browser's CPU time against the run's events.
+func watchRun(t *testing.T, b *e2e.Browser, base, panel, press string) oneRun {
+	t.Helper()
+	c1, t1 := b.CPU(t), time.Now()
 	samples := []cpuSample{{t1, c1}}
 	stop, sampled := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -179,7 +244,7 @@ func watchOne(t *testing.T, b *e2e.Browser, base, path string, e *lab.Experiment
 			}
 		}
 	}()
-	b.Do(t, chromedp.Click(chromedp.CSS(`[data-experiment="`+e.ID+`"] button.run`)))
+	e2e.Eval[bool](t, b, press)
 	// Wait inside the page, looking twice a second: polling from here
 	// would make the browser evaluate a script every 50 ms, which is load
 	// of the test's own that a learner's browser does not have.
@@ -193,11 +258,11 @@ func watchOne(t *testing.T, b *e2e.Browser, base, path string, e *lab.Experiment
 	close(stop)
 	<-sampled
 	samples = append(samples, cpuSample{t2, c2})
-	w.whole = (c2 - c1).Seconds() / t2.Sub(t1).Seconds()
-	from, to := runSpan(t, base, e2e.Eval[string](t, b, `window.lastRun`))
-	w.measured = to.Sub(from)
-	w.measuring = (cpuAt(samples, to) - cpuAt(samples, from)).Seconds() / w.measured.Seconds()
-	w.after = c2 - cpuAt(samples, to)
+	var r oneRun
+	r.waited, r.waitedCPU = t2.Sub(t1), c2-c1
+	r.from, r.to = runSpan(t, base, e2e.Eval[string](t, b, `window.lastRun`))
+	r.busy = cpuAt(samples, r.to) - cpuAt(samples, r.from)
+	r.after = c2 - cpuAt(samples, r.to)
 	if state := e2e.Eval[string](t, b, panel+`.querySelector('.status').dataset.state`); state != "finished" {
 		t.Errorf("the run ended %s", state)
 	}
@@ -208,5 +273,5 @@ func watchOne(t *testing.T, b *e2e.Browser, base, path string, e *lab.Experiment
 	if len(missing) > 0 {
 		t.Errorf("charts with data but no drawing at the end: %v", missing)
 	}
-	return w
+	return r
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +25,7 @@ const (
 	maxMessage  = 16 << 10 // a request larger than this gets an error and is skipped
 	hardMessage = 1 << 20  // one larger than this closes the connection
 	outQueue    = 512      // batches waiting to be written before a viewer counts as too slow
+	maxBatchGap = time.Second
 )
 
 // conn is one websocket connection, and the engine.Viewer of every run it
@@ -32,6 +34,7 @@ type conn struct {
 	ws     *websocket.Conn
 	raw    *corkConn // the connection under ws, corked for each batch
 	out    chan [][]byte
+	gap    time.Duration // > 0: messages go out as JSON arrays, at most one every gap (see batchGap)
 	cancel context.CancelCauseFunc
 	who    Identity
 
@@ -65,8 +68,31 @@ func (c *conn) send(m protocol.Message) { c.Send([][]byte{protocol.Encode(m)}) }
 
 func (c *conn) sendError(req *protocol.Request, msg string) { c.send(protocol.ErrorFor(req, msg)) }
 
+// batchGap reads the websocket's batch parameter: /ws?batch=MS asks for
+// every message waiting to go out to be sent together, as one JSON array,
+// and at most one array every MS milliseconds (1 to 1000). A page that
+// draws only a few times a second takes in a few messages a second instead
+// of hundreds, each of which costs its browser a task. Without it, every
+// message is a websocket message of its own, as soon as it is ready.
+func batchGap(r *http.Request) (time.Duration, error) {
+	q := r.URL.Query()
+	if !q.Has("batch") {
+		return 0, nil
+	}
+	ms, err := strconv.Atoi(q.Get("batch"))
+	if err != nil || ms < 1 || time.Duration(ms)*time.Millisecond > maxBatchGap {
+		return 0, fmt.Errorf("batch must be a whole number of milliseconds from 1 to %d, not %q", maxBatchGap.Milliseconds(), q.Get("batch"))
+	}
+	return time.Duration(ms) * time.Millisecond, nil
+}
+
 func (s *Server) websocket() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gap, err := batchGap(r)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
 		// Accept checks that a browser's Origin is this server's own host
 		// (or one of OriginPatterns): another site's page cannot drive runs.
 		cw := &corking{ResponseWriter: w}
@@ -80,7 +106,7 @@ func (s *Server) websocket() http.Handler {
 
 		ctx, cancel := context.WithCancelCause(r.Context())
 		defer cancel(nil)
-		c := &conn{ws: ws, raw: cw.conn, out: make(chan [][]byte, outQueue), cancel: cancel, who: identityOf(r)}
+		c := &conn{ws: ws, raw: cw.conn, out: make(chan [][]byte, outQueue), gap: gap, cancel: cancel, who: identityOf(r)}
 		defer s.Runs.Leave(c)
 		defer s.Class.Leave(c)
 
@@ -117,32 +143,80 @@ func (s *Server) websocket() http.Handler {
 
 // writeLoop writes queued messages until the connection ends. A batch is
 // one delivery: its messages go out corked, in one write, with one
-// deadline.
+// deadline. A connection with a gap takes every batch waiting at once,
+// writes it as one message, and waits out the gap before the next.
 func writeLoop(ctx context.Context, c *conn) error {
+	var last time.Time
 	for {
+		var batch [][]byte
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case batch := <-c.out:
-			// Corked, the library's writes only fill memory and cannot
-			// block: they need no context of their own (which would cost a
-			// timer per message), and the one real write below has the
-			// batch's deadline.
-			c.raw.cork()
-			var err error
-			for _, msg := range batch {
-				if err = c.ws.Write(context.Background(), websocket.MessageText, msg); err != nil {
-					break
-				}
-			}
-			if uerr := c.raw.uncork(time.Now().Add(writeTimeout)); err == nil {
-				err = uerr
-			}
-			if err != nil {
-				c.cancel(err)
+		case batch = <-c.out:
+		}
+		if c.gap > 0 {
+			if err := sleepCtx(ctx, time.Until(last.Add(c.gap))); err != nil {
 				return err
 			}
+			batch = [][]byte{joinWaiting(c.out, batch)}
+			last = time.Now()
 		}
+		// Corked, the library's writes only fill memory and cannot
+		// block: they need no context of their own (which would cost a
+		// timer per message), and the one real write below has the
+		// batch's deadline.
+		c.raw.cork()
+		var err error
+		for _, msg := range batch {
+			if err = c.ws.Write(context.Background(), websocket.MessageText, msg); err != nil {
+				break
+			}
+		}
+		if uerr := c.raw.uncork(time.Now().Add(writeTimeout)); err == nil {
+			err = uerr
+		}
+		if err != nil {
+			c.cancel(err)
+			return err
+		}
+	}
+}
+
+// joinWaiting makes one JSON array of first's messages and those of every
+// batch waiting in out.
+func joinWaiting(out chan [][]byte, first [][]byte) []byte {
+	buf := []byte{'['}
+	add := func(batch [][]byte) {
+		for _, m := range batch {
+			if len(buf) > 1 {
+				buf = append(buf, ',')
+			}
+			buf = append(buf, m...)
+		}
+	}
+	add(first)
+	for {
+		select {
+		case more := <-out:
+			add(more)
+		default:
+			return append(buf, ']')
+		}
+	}
+}
+
+// sleepCtx waits d, or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 

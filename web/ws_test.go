@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -366,5 +367,62 @@ func TestCloseKillsRuns(t *testing.T) {
 	}
 	if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); !os.IsNotExist(err) {
 		t.Errorf("child %d still exists after shutdown", pid)
+	}
+}
+
+// A page that asks for batches (/ws?batch=MS) is sent JSON arrays of
+// messages, every message of the protocol in order, in fewer websocket
+// messages than there are events; a bad batch is refused before the
+// upgrade with the reason.
+func TestBatchedDeliveryIsArraysInOrder(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, engine.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	url := "ws" + strings.TrimPrefix(s.url, "http") + "/ws?batch=200"
+	c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: http.Header{"Cookie": {cookiesOf(t, s.url)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	b, _ := json.Marshal(run(10))
+	if err := c.Write(ctx, websocket.MessageText, b); err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	messages := 0
+	for len(types) == 0 || types[len(types)-1] != "done" {
+		_, data, err := c.Read(ctx)
+		if err != nil {
+			t.Fatalf("read after %v: %v", types, err)
+		}
+		messages++
+		var batch []map[string]any
+		if err := json.Unmarshal(data, &batch); err != nil {
+			t.Fatalf("a batched connection was sent %s, not an array of messages: %v", data, err)
+		}
+		for _, m := range batch {
+			if m["type"] != "queued" {
+				types = append(types, m["type"].(string))
+			}
+		}
+	}
+	if got, want := strings.Join(types, " "), "accepted started progress progress result done"; got != want {
+		t.Errorf("messages %q, want %q", got, want)
+	}
+	if messages >= len(types) {
+		t.Errorf("%d messages came in %d websocket messages: none were sent together", len(types), messages)
+	}
+
+	for _, bad := range []string{"0", "abc", "5000", ""} {
+		resp, err := http.Get(s.url + "/ws?batch=" + bad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "batch must be a whole number of milliseconds from 1 to 1000") {
+			t.Errorf("/ws?batch=%s: %d %q, want 400 with the allowed range", bad, resp.StatusCode, body)
+		}
 	}
 }

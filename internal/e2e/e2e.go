@@ -10,13 +10,19 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/css"
+	"github.com/chromedp/cdproto/dom"
 	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -42,6 +48,7 @@ type Browser struct {
 	Ctx    context.Context
 	mu     sync.Mutex
 	errors []string
+	acct   string // the file of the browser's cgroup that counts its CPU time, once Account has made one
 }
 
 // NewBrowser starts Chromium with a fresh profile, or skips the test when
@@ -191,6 +198,38 @@ func navigated(err error) bool {
 	return strings.Contains(msg, "navigated or closed") || strings.Contains(msg, "context was destroyed") || strings.Contains(msg, "Cannot find context")
 }
 
+// Unwatched turns off, until the function it returns is called, what
+// DevTools tracks of the tab beyond scripts and the console: chromedp
+// keeps a copy of the page's DOM (every change to the page is sent to it,
+// with the nodes it adds), of its style sheets, and of its network
+// traffic (every websocket message, whole). A learner's browser does none
+// of that, so a measurement of what a page costs is made without it; only
+// Eval works meanwhile (no chromedp queries or clicks).
+func (b *Browser) Unwatched(t testing.TB) (rewatch func()) {
+	t.Helper()
+	call := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	_, err := chromedp.Call(b.Ctx, network.Disable, cdp.Empty{})
+	call("network off", err)
+	_, err = chromedp.Call(b.Ctx, css.Disable, cdp.Empty{})
+	call("css off", err)
+	_, err = chromedp.Call(b.Ctx, dom.Disable, cdp.Empty{})
+	call("dom off", err)
+	return func() {
+		t.Helper()
+		_, err := chromedp.Call(b.Ctx, network.Enable, network.EnableParams{})
+		call("network on", err)
+		_, err = chromedp.Call(b.Ctx, dom.Enable, dom.EnableParams{})
+		call("dom on", err)
+		_, err = chromedp.Call(b.Ctx, css.Enable, cdp.Empty{})
+		call("css on", err)
+	}
+}
+
 // SlowFrames makes every page the tab opens from now on draw a frame only
 // every ms milliseconds, as a busy machine's browser does: whatever a page
 // leaves for the next animation frame lags behind by that much.
@@ -228,13 +267,107 @@ func (b *Browser) CPU(t testing.TB) time.Duration {
 
 // ReadCPU is CPU without a test to fail, for a goroutine that samples it.
 func (b *Browser) ReadCPU() (time.Duration, error) {
-	c := chromedp.FromContext(b.Ctx)
-	if c == nil || c.Browser == nil || c.Browser.Process() == nil {
-		return 0, errors.New("the browser's process is not known")
+	if b.acct != "" {
+		return cgroupCPU(b.acct)
 	}
-	d, err := probe.TreeCPU(c.Browser.Process().Pid)
+	pid, err := b.pid()
+	if err != nil {
+		return 0, err
+	}
+	d, err := probe.TreeCPU(pid)
 	if err != nil {
 		return 0, fmt.Errorf("reading the browser's CPU time: %w", err)
 	}
 	return d, nil
+}
+
+func (b *Browser) pid() (int, error) {
+	c := chromedp.FromContext(b.Ctx)
+	if c == nil || c.Browser == nil || c.Browser.Process() == nil {
+		return 0, errors.New("the browser's process is not known")
+	}
+	return c.Browser.Process().Pid, nil
+}
+
+// Account puts the browser and every process under it in a cgroup of
+// their own, which counts their CPU time to the nanosecond, where the test
+// may make one (as root, with cgroup v1's cpuacct or cgroup v2); the
+// processes Chromium starts later are born in it. CPU then reads the
+// cgroup: /proc counts in ticks of 10 ms per process, too coarse for a
+// share of a few per cent over a few seconds. It reports why it could
+// not; CPU then reads /proc. The processes go back when the test ends.
+func (b *Browser) Account(t testing.TB) error {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		return errors.New("not root")
+	}
+	own, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return err
+	}
+	var parent, usage string
+	switch {
+	case isDir("/sys/fs/cgroup/cpuacct") && fileExists("/sys/fs/cgroup/cpuacct/cpuacct.usage"):
+		parent, usage = "/sys/fs/cgroup/cpuacct", "cpuacct.usage"
+	case fileExists("/sys/fs/cgroup/cgroup.controllers"):
+		line := strings.TrimSpace(string(own))
+		parent, usage = filepath.Join("/sys/fs/cgroup", strings.TrimPrefix(line, "0::")), "cpu.stat"
+	default:
+		return errors.New("no cgroup v1 cpuacct controller and no cgroup v2")
+	}
+	dir := filepath.Join(parent, fmt.Sprintf("conclab-browser-%d", os.Getpid()))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return err
+	}
+	t.Cleanup(func() {
+		procs, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+		for _, pid := range strings.Fields(string(procs)) {
+			os.WriteFile(filepath.Join(parent, "cgroup.procs"), []byte(pid), 0o644)
+		}
+		os.Remove(dir)
+	})
+	root, err := b.pid()
+	if err != nil {
+		return err
+	}
+	pids, err := probe.TreePIDs(root)
+	if err != nil {
+		return err
+	}
+	for _, pid := range pids {
+		if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0o644); err != nil && !errors.Is(err, syscall.ESRCH) {
+			return fmt.Errorf("moving process %d: %w", pid, err)
+		}
+	}
+	b.acct = filepath.Join(dir, usage)
+	return nil
+}
+
+// cgroupCPU reads a cgroup's CPU time: cpuacct.usage (ns) or cpu.stat's usage_usec.
+func cgroupCPU(file string) (time.Duration, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return 0, err
+	}
+	if filepath.Base(file) == "cpuacct.usage" {
+		ns, err := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
+		return time.Duration(ns), err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "usage_usec "); ok {
+			us, err := strconv.ParseInt(v, 10, 64)
+			return time.Duration(us) * time.Microsecond, err
+		}
+	}
+	return 0, fmt.Errorf("%s has no usage_usec", file)
+}
+
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -14,15 +14,54 @@ import (
 // own load is measured: Chromium runs the page in renderer processes
 // under the browser process.
 func TreeCPU(root int) (time.Duration, error) {
-	entries, err := os.ReadDir("/proc")
+	procs, err := readProcs()
 	if err != nil {
 		return 0, err
 	}
-	type proc struct {
-		ppid int
-		cpu  time.Duration
+	if _, ok := procs[root]; !ok {
+		return 0, os.ErrNotExist
 	}
-	procs := map[int]proc{}
+	var total time.Duration
+	for pid, p := range procs {
+		if procs.under(pid, root) {
+			total += p.cpu
+		}
+	}
+	return total, nil
+}
+
+// TreePIDs are the process root and every process descended from it.
+func TreePIDs(root int) ([]int, error) {
+	procs, err := readProcs()
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := procs[root]; !ok {
+		return nil, os.ErrNotExist
+	}
+	var out []int
+	for pid := range procs {
+		if procs.under(pid, root) {
+			out = append(out, pid)
+		}
+	}
+	return out, nil
+}
+
+// procTable is every process's parent and CPU time, by pid.
+type procTable map[int]procEntry
+
+type procEntry struct {
+	ppid int
+	cpu  time.Duration
+}
+
+func readProcs() (procTable, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	procs := procTable{}
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
@@ -33,27 +72,25 @@ func TreeCPU(root int) (time.Duration, error) {
 			continue // gone meanwhile
 		}
 		if ppid, cpu, ok := statParentCPU(b); ok {
-			procs[pid] = proc{ppid, cpu}
+			procs[pid] = procEntry{ppid, cpu}
 		}
 	}
-	if _, ok := procs[root]; !ok {
-		return 0, os.ErrNotExist
-	}
-	var total time.Duration
-	for pid, p := range procs {
-		for a, hops := pid, 0; hops < 64; hops++ { // is root an ancestor, or pid itself?
-			if a == root {
-				total += p.cpu
-				break
-			}
-			parent, ok := procs[a]
-			if !ok || parent.ppid == a {
-				break
-			}
-			a = parent.ppid
+	return procs, nil
+}
+
+// under reports whether root is pid or one of its ancestors.
+func (procs procTable) under(pid, root int) bool {
+	for a, hops := pid, 0; hops < 64; hops++ {
+		if a == root {
+			return true
 		}
+		parent, ok := procs[a]
+		if !ok || parent.ppid == a {
+			return false
+		}
+		a = parent.ppid
 	}
-	return total, nil
+	return false
 }
 
 // statParentCPU reads a process's parent and its CPU time (its own and its

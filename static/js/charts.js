@@ -16,10 +16,12 @@ export const PALETTE = 12;
 const TICK = 11, LABEL = 12; // px: the sizes of .tick and .label text in site.css
 const MAX_ROWS = 400; // table rows shown; the rest are summarised
 const MAX_LABELS = 200; // labels drawn inside a lanes chart's spans
-const LIVE_ROWS = 30; // table rows shown while a run goes
+const LIVE_ROWS = 10; // table rows shown while a run goes
 // Least ms between two redraws of a chart, and between two refills of its
-// table, while a run streams in; a run's end draws both whole (flush).
-export const REDRAW_GAP = 250;
+// table, while a run streams in; a run's end draws both whole (flush). A
+// chart of a panel whose run is under way is not drawn on its own timer:
+// the panel draws it, with everything else, at its own bounded rate.
+const REDRAW_GAP = 250;
 const TABLE_GAP = 1000;
 
 // The width of every character the charts have drawn, at 100 px, as the
@@ -141,8 +143,11 @@ function extent(values, log, zero) {
 }
 
 class Chart {
-  constructor(fig) {
+  /** held, when given, says whether the chart's drawing is left to its
+   *  owner's flush for now. */
+  constructor(fig, { held } = {}) {
     this.fig = fig;
+    this.held = held;
     this.kind = fig.dataset.kind;
     this.xLabel = fig.dataset.x || '';
     this.yLabel = fig.dataset.y || '';
@@ -187,10 +192,12 @@ class Chart {
   }
 
   /** changed schedules a redraw: at most one every REDRAW_GAP ms, in an
-   *  animation frame, however fast events come. */
+   *  animation frame, however fast events come; or, held, at its owner's
+   *  next flush. */
   changed() {
     if (this.pending) return;
     this.pending = true;
+    if (this.held?.()) return;
     const wait = Math.max(0, (this.lastDraw ?? -Infinity) + REDRAW_GAP - performance.now());
     this.timer = setTimeout(() => { this.raf = requestAnimationFrame(() => this.redraw(false)); }, wait);
   }
@@ -198,6 +205,7 @@ class Chart {
   redraw(final = true) {
     this.pending = false;
     this.lastDraw = performance.now();
+    this.live = !final && !this.ended; // a drawing while the run goes leaves out what only reading needs
     this.draw();
     // A table that says "No data yet." beside a drawn chart is filled at once.
     if (final || this.tableEmpty || !(this.lastFill > this.lastDraw - TABLE_GAP)) {
@@ -517,7 +525,9 @@ class LaneChart extends Chart {
       const i = this.series.get(s.label);
       paths.set(i, (paths.get(i) ?? '') + `M${px.toFixed(1)},${top.toFixed(1)}h${w.toFixed(1)}v${(lh - 6).toFixed(1)}h${(-w).toFixed(1)}z`);
       // Only a label that fits inside its bar: a wider one would spill over its neighbours and the lane names.
-      if (w > textWidth(s.label, TICK, 600) + 8 && lh >= 18 && labels.length < MAX_LABELS) labels.push(svg('text', { x: px + w / 2, y: M.top + lh * li + lh / 2 + 4, class: 'span-label', 'text-anchor': 'middle' }, s.label));
+      // Live, there are none: a drawing that is replaced a moment later
+      // is not read span by span, and hundreds of labels are most of its cost.
+      if (!this.live && w > textWidth(s.label, TICK, 600) + 8 && lh >= 18 && labels.length < MAX_LABELS) labels.push(svg('text', { x: px + w / 2, y: M.top + lh * li + lh / 2 + 4, class: 'span-label', 'text-anchor': 'middle' }, s.label));
     }
     for (const [i, d] of paths) root.append(svg('path', { d, class: `span s${i}` }));
     root.append(...labels);
@@ -536,11 +546,11 @@ const kinds = { [Kind.Line]: LineChart, [Kind.Bars]: BarChart, [Kind.Hist]: Hist
  *  not carry it: it keeps every call until the chart exists, then plays
  *  them to it in order. */
 class LazyChart {
-  constructor(fig, load) {
+  constructor(fig, load, opts) {
     this.calls = [];
     /** ready settles once the chart exists and has had every call. */
     this.ready = load().then((K) => {
-      this.chart = new K(fig);
+      this.chart = new K(fig, opts);
       for (const [name, args] of this.calls.splice(0)) this.chart[name](...args);
     });
   }
@@ -556,9 +566,15 @@ const lazy = {
 };
 
 /** makeChart returns the live chart for a <figure data-kind>. */
-export function makeChart(fig) {
+export function makeChart(fig, opts) {
   const K = kinds[fig.dataset.kind];
-  if (K) return new K(fig);
+  if (K) return new K(fig, opts);
   const load = lazy[fig.dataset.kind];
-  return load ? new LazyChart(fig, load) : null;
+  return load ? new LazyChart(fig, load, opts) : null;
 }
+
+// The ruler measures ASCII once, while the page is idle after loading:
+// measuring forces a layout of the whole page, and in a run's first
+// drawing (the page then full of changes) that layout was the costliest
+// step of all.
+if (typeof requestIdleCallback === 'function') requestIdleCallback(() => textWidth('0'), { timeout: 3000 });

@@ -9,6 +9,10 @@
 import { Panel } from './panel.js';
 
 const FOLLOW = 'conclab.follow'; // sessionStorage: "no" when the learner stopped following
+// The server sends what is waiting as one array of messages, at most one
+// every BATCH ms: the panels draw only once a second or so while a run
+// goes, and each websocket message costs the browser a task of its own.
+const BATCH = 250;
 
 class Connection {
   constructor(lesson) {
@@ -23,11 +27,10 @@ class Connection {
 
   url() {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const q = new URLSearchParams();
+    const q = new URLSearchParams({ batch: BATCH });
     if (this.lesson) q.set('lesson', this.lesson);
     if (!this.following) q.set('follow', '0');
-    const qs = q.toString();
-    return `${proto}//${location.host}/ws${qs ? '?' + qs : ''}`;
+    return `${proto}//${location.host}/ws?${q}`;
   }
 
   connect() {
@@ -39,7 +42,10 @@ class Connection {
       for (const m of this.queue.splice(0)) ws.send(JSON.stringify(m));
       for (const p of this.panels) p.connection(true);
     });
-    ws.addEventListener('message', (e) => this.dispatch(JSON.parse(e.data)));
+    ws.addEventListener('message', (e) => {
+      const d = JSON.parse(e.data);
+      for (const m of Array.isArray(d) ? d : [d]) this.dispatch(m);
+    });
     ws.addEventListener('close', () => {
       this.open = false;
       for (const p of this.panels) p.connection(false);

@@ -4,12 +4,21 @@
 // presenting — and shows one at a time; the learner switches between
 // them, and neither ever replaces the other.
 import { fmt, el, byKey } from './format.js';
-import { makeChart, REDRAW_GAP } from './charts.js';
+import { makeChart } from './charts.js';
 import { Guess } from './guess.js';
 import { Event, Status } from './names.js';
 import { Everywhere } from './everywhere.js';
 
 const ACTIVE = new Set(['submitting', 'queued', 'running']);
+// While a run goes, the page draws what it was sent at most once every
+// DRAW_GAP ms, and less often when a drawing costs more: the main thread's
+// part of a drawing (measured, from the start of the drain to the end of
+// the frame it is laid out and painted in) may take at most DRAW_SHARE of
+// the time, and about as much again goes to rastering and compositing it
+// on other threads; but the page draws at least once every MAX_GAP ms. A
+// browser on the serving machine competes with the run for its CPUs; the
+// run's end is drawn whole at once.
+const DRAW_GAP = 1000, DRAW_SHARE = 0.01, MAX_GAP = 8000;
 
 /** A source is one of the runs a panel holds, with everything it was sent. */
 class Source {
@@ -63,8 +72,10 @@ export class Panel {
     this.log = root.querySelector('ol.log');
     this.queue = []; // messages of the shown run waiting for the next drain
     this.charts = new Map();
+    // A chart is drawn by the panel's drains while its run goes.
+    const held = () => this.shown?.active() ?? false;
     for (const fig of root.querySelectorAll('figure.chart')) {
-      const c = makeChart(fig);
+      const c = makeChart(fig, { held });
       if (c) this.charts.set(fig.dataset.chart, c);
     }
     this.tables = new Map();
@@ -123,11 +134,12 @@ export class Panel {
     (this.runBtn.disabled ? again : this.runBtn).focus();
   }
 
-  /** setState records a source's state, and shows it if it is on screen. */
+  /** setState records a source's state, and shows it if it is on screen
+   *  (unless it is one of the run's own messages, drawn at the next drain). */
   setState(src, state, text) {
     src.state = state;
     src.text = text;
-    if (src === this.shown) this.paintStatus();
+    if (src === this.shown && !this.deferring) this.paintStatus();
   }
 
   /** paintStatus shows the shown source's state, writing only what changed
@@ -229,7 +241,10 @@ export class Panel {
     this.setState(this.own, 'submitting', 'Sending the request…');
     const msg = { op: 'run', experiment: this.id, params };
     if (fresh) msg.fresh = true;
-    this.conn.send(msg);
+    // The request goes once the page has drawn its answer to the click
+    // (the last run's results cleared away), so that this drawing is not
+    // done while the run measures.
+    afterPaint(() => this.conn.send(msg));
   }
 
   /** cancel withdraws the learner's run; one not yet accepted is
@@ -299,13 +314,17 @@ export class Panel {
     this.paintStatus();
   }
 
-  /** clear empties what the panel draws. */
+  /** clear empties what the panel draws (nothing to do when it is empty:
+   *  a run asked for is cleared for at the click, and again when accepted). */
   clear() {
     clearTimeout(this.drainTimer);
     cancelAnimationFrame(this.drainFrame);
     this.drainTimer = null;
     this.queue = [];
-    for (const c of this.charts.values()) c.reset();
+    this.lastDrain = performance.now(); // a new run is first drawn a gap after it was asked for
+    if (this.empty) return;
+    this.empty = true;
+    for (const c of this.charts.values()) { c.reset(); c.flush(false); }
     for (const t of this.tables.values()) t.querySelector('tbody').replaceChildren();
     this.gauges.replaceChildren();
     this.metrics.replaceChildren();
@@ -339,9 +358,13 @@ export class Panel {
         this.cancelling = false;
       }
       this.own.take(m);
+      // Drawn at the next drain, as the run's messages are: the run may
+      // start measuring as soon as it is accepted.
+      this.deferring = this.shown === this.own;
       this.state_(this.own, m);
-      if (this.shown === this.own) this.draw(m, this.own);
-      this.paintStatus();
+      this.deferring = false;
+      if (this.shown === this.own) this.enqueue(m, this.own);
+      else this.paintStatus();
       return;
     }
     if (m.type === 'error' && m.op === 'predict') {
@@ -361,11 +384,15 @@ export class Panel {
     }
     for (const src of this.sources()) {
       if (src.run !== m.run || !src.take(m)) continue;
+      // The shown run's status changes with the rest of its drawing, at
+      // the next drain: while it measures, nothing is drawn in between.
+      this.deferring = src === this.shown;
       this.state_(src, m);
+      this.deferring = false;
       if (src === this.shown) this.enqueue(m, src);
       else if (src === this.presenter) this.markNews();
     }
-    this.paintStatus();
+    if (!this.drainTimer && this.queue.length === 0) this.paintStatus();
   }
 
   /** state_ follows a source's life from its messages, shown or not. */
@@ -393,7 +420,6 @@ export class Panel {
         break;
       case Event.Started: case Event.Progress:
         if (src.state !== 'running') this.setState(src, 'running', src === this.presenter ? 'Live from the instructor: running on the server…' : 'Running on the server…');
-        if (src === this.own) for (const g of this.guesses) g.lock(); // no editing after seeing the number
         break;
       case 'left':
         this.setState(src, 'cancelled', m.message);
@@ -416,6 +442,7 @@ export class Panel {
 
   /** draw puts one message of the shown run on the page. */
   draw(m, src) {
+    this.empty = false;
     switch (m.type) {
       case 'accepted':
         this.logLine(m.joined ? 'Someone asked for the same run a moment ago, so you are watching theirs.' : 'Run accepted.');
@@ -425,6 +452,7 @@ export class Panel {
         break;
       case Event.Started:
         this.logLine(`Started in process ${m.pid}; GOMAXPROCS ${m.child?.gomaxprocs}${m.child?.cpus?.length ? `, pinned to CPUs ${m.child.cpus.join(', ')}` : ''}.`);
+        if (src === this.own) for (const g of this.guesses) g.lock(); // no editing once the numbers show
         break;
       case Event.Progress:
         this.progress.max = Math.max(1, m.total);
@@ -444,27 +472,34 @@ export class Panel {
     }
   }
 
-  /** enqueue keeps a message of the shown run for the next drain: the panel
-   *  draws at most every REDRAW_GAP ms, all messages at once, so the page is
-   *  laid out once per drain, not per event. A result or an end drains now. */
+  /** enqueue keeps a message of the shown run for the next drain: the
+   *  panel draws all messages at once, so the page is laid out once per
+   *  drain, not per event, at a bounded rate (DRAW_GAP, DRAW_SHARE). A
+   *  result or an end drains now. */
   enqueue(m, src) {
     this.queue.push([m, src]);
     if (m.type === 'result' || m.type === 'done') { this.drain(); return; }
     if (this.drainTimer) return;
-    const wait = Math.max(0, (this.lastDrain ?? -Infinity) + REDRAW_GAP - performance.now());
+    const gap = Math.min(MAX_GAP, Math.max(DRAW_GAP, (this.drawCost ?? 0) / DRAW_SHARE));
+    const wait = Math.max(0, (this.lastDrain ?? -Infinity) + gap - performance.now());
     this.drainTimer = setTimeout(() => { this.drainFrame = requestAnimationFrame(() => this.drain()); }, wait);
   }
 
-  /** drain draws every queued message, then every chart that changed. */
+  /** drain draws every queued message, then every chart that changed, and
+   *  measures what that cost: its script, and the style, layout and paint
+   *  of the frame it is in (a task posted now runs after that frame). */
   drain() {
     clearTimeout(this.drainTimer);
     cancelAnimationFrame(this.drainFrame);
     this.drainTimer = null;
-    this.lastDrain = performance.now();
+    const t0 = performance.now();
+    this.lastDrain = t0;
     const q = this.queue;
     this.queue = [];
     for (const [m, src] of q) this.draw(m, src);
     for (const c of this.charts.values()) c.flush(false);
+    this.paintStatus();
+    afterFrame(() => { this.drawCost = performance.now() - t0; });
   }
 
   logLine(text) {
@@ -533,6 +568,25 @@ export class Panel {
     if (m.status === Status.OK) this.progress.value = this.progress.max;
     for (const li of this.root.querySelectorAll('.claim .verdict[data-verdict="pending"]')) li.textContent = 'no verdict';
   }
+}
+
+/** afterFrame calls fn in a task of its own, after the current one: after
+ *  the style, layout and paint of a frame, when called in an animation
+ *  frame's callback. */
+function afterFrame(fn) {
+  const ch = new MessageChannel();
+  ch.port1.onmessage = () => { ch.port1.close(); fn(); };
+  ch.port2.postMessage(0);
+}
+
+/** afterPaint calls fn once the page has drawn its next frame and begun
+ *  the one after (by which time the first is rastered, on other threads),
+ *  or after 150 ms in a tab that draws no frames. */
+function afterPaint(fn) {
+  let done = false;
+  const once = () => { if (!done) { done = true; fn(); } };
+  requestAnimationFrame(() => requestAnimationFrame(() => afterFrame(once)));
+  setTimeout(once, 150);
 }
 
 /** chartWords is what a chart with nothing drawn says about the run shown. */

@@ -40,8 +40,8 @@ function laneOrder(a, b) {
 /** schedKind makes the chart class from the shared chart pieces. */
 export function schedKind({ Chart, svg, scale, M, H }) {
   return class SchedChart extends Chart {
-    constructor(fig) {
-      super(fig);
+    constructor(fig, opts) {
+      super(fig, opts);
       this.clip = `sched-clip-${++clips}`;
       this.stepper = this.makeStepper();
       this.paintStep();
