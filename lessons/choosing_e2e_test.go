@@ -37,10 +37,12 @@ func TestChoosingInBrowser(t *testing.T) {
 		t.Errorf("%d recap rows link to where they run, want all %d", n, rows)
 	}
 
-	// A small workload keeps the test quick on a busy machine.
+	// A small workload keeps the test quick on a busy machine; it runs for
+	// about two seconds, longer than the page takes to draw a running run
+	// first (at most once a second: panel.js).
 	e2e.Eval[chromedp.Void](t, b, `(() => {
 		const set = (name, v) => { document.getElementById('workload-lab--' + name).value = v; };
-		set('tasks', 12); set('cpu_ms', 1); set('io_ms', 3); set('rounds', 1);
+		set('tasks', 12); set('cpu_ms', 2); set('io_ms', 10); set('rounds', 5);
 		const p = `+panel+`;
 		window.__live = false;
 		new MutationObserver(() => {

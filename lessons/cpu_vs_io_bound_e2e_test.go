@@ -21,8 +21,10 @@ func TestCPUvsIOBoundInBrowser(t *testing.T) {
 	panel := `document.querySelector('[data-experiment="scaling"]')`
 	b.WaitFor(t, "the websocket to connect", panel+`.querySelector('button.run').disabled === false`)
 
-	// Small settings, typed into the form as a learner would.
-	for name, value := range map[string]string{"max-workers": "16", "tasks": "16", "delay": "4", "compute": "1", "rounds": "1"} {
+	// Small settings, typed into the form as a learner would; four rounds
+	// make a run of about two seconds, longer than the page takes to draw a
+	// running run first (at most once a second: panel.js).
+	for name, value := range map[string]string{"max-workers": "16", "tasks": "16", "delay": "4", "compute": "1", "rounds": "4"} {
 		sel := `#scaling--` + name
 		b.Do(t, chromedp.SetValue(chromedp.CSS(sel), value))
 	}

@@ -97,6 +97,7 @@ const (
 	minMeasuring = 4 * time.Second
 	maxRuns      = 12
 )
+
 // cpuSample is the browser's CPU time at a moment.
 type cpuSample struct {
 	at  time.Time

@@ -18,7 +18,7 @@ const ACTIVE = new Set(['submitting', 'queued', 'running']);
 // on other threads; but the page draws at least once every MAX_GAP ms. A
 // browser on the serving machine competes with the run for its CPUs; the
 // run's end is drawn whole at once.
-const DRAW_GAP = 1000, DRAW_SHARE = 0.01, MAX_GAP = 8000;
+const DRAW_GAP = 1000, DRAW_SHARE = 0.01, MAX_GAP = 2000;
 
 /** A source is one of the runs a panel holds, with everything it was sent. */
 class Source {
