@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/heapprofiler"
 	"github.com/chromedp/chromedp"
 
 	"conclab/internal/e2e"
@@ -186,6 +188,14 @@ func watchOne(t *testing.T, b *e2e.Browser, base, path string, e *lab.Experiment
 	// The learner looks at the experiment they run: its panel is on screen.
 	e2e.Eval[bool](t, b, `(`+panel+`.scrollIntoView({ block: 'start' }), true)`)
 	time.Sleep(2 * time.Second) // let the page settle after loading
+	// The page before this one (often a page of the same lesson, in the
+	// same renderer) left a heap of its runs to collect; the renderer
+	// collects it when it sees fit, which may be while this run measures.
+	// Collected now, that cost is the last page's, not this one's.
+	if _, err := chromedp.Call(b.Ctx, heapprofiler.CollectGarbage, cdp.Empty{}); err != nil {
+		t.Fatalf("collecting garbage: %v", err)
+	}
+	time.Sleep(time.Second)
 	c0, t0 := b.CPU(t), time.Now()
 	time.Sleep(2 * time.Second) // the page alone: its timers, its idle websocket
 	c1, t1 := b.CPU(t), time.Now()

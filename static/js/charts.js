@@ -16,6 +16,7 @@ export const PALETTE = 12;
 const TICK = 11, LABEL = 12; // px: the sizes of .tick and .label text in site.css
 const MAX_ROWS = 400; // table rows shown; the rest are summarised
 const MAX_LABELS = 200; // labels drawn inside a lanes chart's spans
+const MAX_DOTS = 120; // a line chart of more points has no dots on its lines
 const LIVE_ROWS = 10; // table rows shown while a run goes
 // Least ms between two redraws of a chart, and between two refills of its
 // table, while a run streams in; a run's end draws both whole (flush). A
@@ -26,11 +27,12 @@ const TABLE_GAP = 1000;
 
 // The width of every character the charts have drawn, at 100 px, as the
 // page's own font draws it in an SVG (a canvas may pick another font for
-// the same family names). Each is measured once: all of ASCII in one
-// layout when the first is asked for, any other character when it comes.
+// the same family names). Each is measured once: all of ASCII (and the
+// other characters the lessons use) in one layout when the first is asked
+// for, any other character when it comes.
 const ruled = new Map(); // weight + character -> width at 100 px
 let ruler;
-const ASCII = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('');
+const ASCII = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('') + '–—−‑…×÷±≈≤≥→←↑↓·°µ’“”';
 
 function rule(chars, weight) {
   const todo = [...new Set(chars)].filter((c) => !ruled.has(weight + c));
@@ -354,12 +356,15 @@ class LineChart extends Chart {
     const root = this.frame();
     this.axes(root, x, y, { left, yTicks });
     this.drawMarks(root, x);
+    // Dots mark the points of a sparse chart; a dense one is its lines
+    // (thousands of dots cost a drawing most of its time, and hide the lines).
+    const dots = all.length <= MAX_DOTS;
     for (const [name, pts] of this.data) {
       const c = this.cls(name);
       const sorted = pts.filter((p) => !(this.logX && p[0] <= 0) && !(this.logY && p[1] <= 0));
       const d = sorted.map((p, k) => `${k ? 'L' : 'M'}${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join('');
       root.append(svg('path', { d, class: `line ${c}` }));
-      if (sorted.length <= 60) for (const p of sorted) root.append(svg('circle', { cx: x(p[0]), cy: y(p[1]), r: 3, class: `dot ${c}` }));
+      if (dots) for (const p of sorted) root.append(svg('circle', { cx: x(p[0]), cy: y(p[1]), r: 3, class: `dot ${c}` }));
     }
     this.legend();
   }
