@@ -475,10 +475,10 @@ export class Panel {
   /** enqueue keeps a message of the shown run for the next drain: the
    *  panel draws all messages at once, so the page is laid out once per
    *  drain, not per event, at a bounded rate (DRAW_GAP, DRAW_SHARE). A
-   *  result or an end drains now. */
+   *  result, an end, or the learner's leaving a run drains now. */
   enqueue(m, src) {
     this.queue.push([m, src]);
-    if (m.type === 'result' || m.type === 'done') { this.drain(); return; }
+    if (m.type === 'result' || m.type === 'done' || m.type === 'left') { this.drain(); return; }
     if (this.drainTimer) return;
     const gap = Math.min(MAX_GAP, Math.max(DRAW_GAP, (this.drawCost ?? 0) / DRAW_SHARE));
     const wait = Math.max(0, (this.lastDrain ?? -Infinity) + gap - performance.now());
