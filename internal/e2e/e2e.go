@@ -207,26 +207,31 @@ func navigated(err error) bool {
 // Eval works meanwhile (no chromedp queries or clicks).
 func (b *Browser) Unwatched(t testing.TB) (rewatch func()) {
 	t.Helper()
-	call := func(what string, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
+	// Each domain with how to turn it off and on again.
+	domains := []struct {
+		name    string
+		off, on func() error
+	}{
+		{"network", func() error { _, err := chromedp.Call(b.Ctx, network.Disable, cdp.Empty{}); return err },
+			func() error { _, err := chromedp.Call(b.Ctx, network.Enable, network.EnableParams{}); return err }},
+		{"dom", func() error { _, err := chromedp.Call(b.Ctx, dom.Disable, cdp.Empty{}); return err },
+			func() error { _, err := chromedp.Call(b.Ctx, dom.Enable, dom.EnableParams{}); return err }},
+		{"css", func() error { _, err := chromedp.Call(b.Ctx, css.Disable, cdp.Empty{}); return err },
+			func() error { _, err := chromedp.Call(b.Ctx, css.Enable, cdp.Empty{}); return err }},
+	}
+	// CSS is turned off before DOM and on after it, as chromedp turned them on.
+	for i := len(domains) - 1; i >= 0; i-- {
+		if err := domains[i].off(); err != nil {
+			t.Fatalf("turning DevTools' %s tracking off: %v", domains[i].name, err)
 		}
 	}
-	_, err := chromedp.Call(b.Ctx, network.Disable, cdp.Empty{})
-	call("network off", err)
-	_, err = chromedp.Call(b.Ctx, css.Disable, cdp.Empty{})
-	call("css off", err)
-	_, err = chromedp.Call(b.Ctx, dom.Disable, cdp.Empty{})
-	call("dom off", err)
 	return func() {
 		t.Helper()
-		_, err := chromedp.Call(b.Ctx, network.Enable, network.EnableParams{})
-		call("network on", err)
-		_, err = chromedp.Call(b.Ctx, dom.Enable, dom.EnableParams{})
-		call("dom on", err)
-		_, err = chromedp.Call(b.Ctx, css.Enable, cdp.Empty{})
-		call("css on", err)
+		for _, d := range domains {
+			if err := d.on(); err != nil {
+				t.Fatalf("turning DevTools' %s tracking on again: %v", d.name, err)
+			}
+		}
 	}
 }
 
@@ -301,17 +306,16 @@ func (b *Browser) Account(t testing.TB) error {
 	if os.Geteuid() != 0 {
 		return errors.New("not root")
 	}
-	own, err := os.ReadFile("/proc/self/cgroup")
-	if err != nil {
-		return err
-	}
 	var parent, usage string
 	switch {
-	case isDir("/sys/fs/cgroup/cpuacct") && fileExists("/sys/fs/cgroup/cpuacct/cpuacct.usage"):
+	case fileExists("/sys/fs/cgroup/cpuacct/cpuacct.usage"):
 		parent, usage = "/sys/fs/cgroup/cpuacct", "cpuacct.usage"
 	case fileExists("/sys/fs/cgroup/cgroup.controllers"):
-		line := strings.TrimSpace(string(own))
-		parent, usage = filepath.Join("/sys/fs/cgroup", strings.TrimPrefix(line, "0::")), "cpu.stat"
+		own, err := os.ReadFile("/proc/self/cgroup")
+		if err != nil {
+			return err
+		}
+		parent, usage = filepath.Join("/sys/fs/cgroup", strings.TrimPrefix(strings.TrimSpace(string(own)), "0::")), "cpu.stat"
 	default:
 		return errors.New("no cgroup v1 cpuacct controller and no cgroup v2")
 	}
@@ -360,11 +364,6 @@ func cgroupCPU(file string) (time.Duration, error) {
 		}
 	}
 	return 0, fmt.Errorf("%s has no usage_usec", file)
-}
-
-func isDir(path string) bool {
-	st, err := os.Stat(path)
-	return err == nil && st.IsDir()
 }
 
 func fileExists(path string) bool {
