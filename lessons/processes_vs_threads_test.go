@@ -208,10 +208,10 @@ func checkIsolation(t *testing.T, r *labtest.Run) {
 	}
 }
 
-// message-passing measured all five ways. A pipe round trip (two system
+// message-passing measured all six ways. A pipe round trip (two system
 // calls and two wake-ups) is slower than a channel's, by tens of times.
 func checkMessagePassing(t *testing.T, r *labtest.Run) {
-	for _, k := range []string{"pipe", "socket", "shared_memory", "channel", "mutex"} {
+	for _, k := range []string{"pipe", "socket", "shared_memory", "channel", "mutex", "thread_ring"} {
 		if v := r.Key(t, "throughput."+k).Value; v <= 0 {
 			t.Errorf("throughput of %s: %v", k, v)
 		}

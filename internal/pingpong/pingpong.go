@@ -82,6 +82,13 @@ func timeBatches(ctx context.Context, vals []float64, per int, more func(done in
 // Live returns a Tick that draws every new batch as a point on a line
 // chart (x: batch number, y: ns per switch times scale).
 func Live(out *lab.Emitter, chart, series string, scale float64) Tick {
+	return LiveAfter(out, chart, series, scale, 0)
+}
+
+// LiveAfter is Live for a measurement that goes on where an earlier one of
+// the same series stopped, after its first batches: its batches are
+// numbered from first+1.
+func LiveAfter(out *lab.Emitter, chart, series string, scale float64, first int) Tick {
 	sent := 0
 	return func(vals []float64) {
 		if len(vals) == sent {
@@ -90,7 +97,7 @@ func Live(out *lab.Emitter, chart, series string, scale float64) Tick {
 		xs := make([]float64, 0, len(vals)-sent)
 		ys := make([]float64, 0, len(vals)-sent)
 		for j := sent; j < len(vals); j++ {
-			xs = append(xs, float64(j+1))
+			xs = append(xs, float64(first+j+1))
 			ys = append(ys, vals[j]*scale)
 		}
 		out.Points(chart, series, xs, ys)

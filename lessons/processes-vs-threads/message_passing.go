@@ -18,7 +18,7 @@ var (
 	}
 	claimShmFast = lab.Claim{
 		Claim:    "Shared memory between processes is fast too: about as fast as memory shared by threads, or faster.",
-		Expected: "shared memory between processes no more than a quarter slower than the mutex between threads, in round trips and in messages per second",
+		Expected: "shared memory between processes no more than a quarter slower than the same ring shared by two threads of one process, in round trips and in messages per second",
 	}
 )
 
@@ -77,6 +77,9 @@ var transports = []transport{
 			return chanLatency[msg4k](ctx, per, d, tick)
 		}},
 	{key: "mutex", label: "mutex-guarded memory between threads", per: 500, pinned: true, throughput: mutexThroughput, latency: mutexLatency},
+	// The shared-memory ring's own code between two threads: what the
+	// second process costs, with nothing else changed.
+	{key: "thread_ring", label: "the same ring between threads", per: 500, pinned: true, throughput: ringThroughput, latency: ringLatency},
 }
 
 // nsPerHandOffToRTT turns pingpong's ns per hand-off into µs per round
@@ -95,19 +98,21 @@ func eachRound(roundTrip func() error) func(n int) error {
 	}
 }
 
-// throughputRounds is how many times each way's throughput is measured,
-// each for a share of the time, the ways in turn: the spread of the
-// rounds' ratios is the noise a comparison must beat.
-const throughputRounds = 7
+// rounds is how many times each way is measured, each for a share of the
+// time, the ways in turn: throughput in rounds, then round trips in
+// rounds. The spread of the rounds' ratios is the noise a comparison must
+// beat, and a slow spell of the machine, or its moving the two CPUs
+// closer together or further apart, falls on every way of a round alike.
+const rounds = 7
 
 func messagePassing() *lab.Experiment {
 	return &lab.Experiment{
 		ID:     "message-passing",
 		Lesson: Slug,
 		Title:  "Talking: through the kernel or through shared memory",
-		Summary: "Two parties pass fixed-size messages five ways: a pipe, a unix socket and a shared memory region between two processes, " +
-			"a channel between two goroutines, and a mutex-guarded buffer between two OS threads. Each way is measured twice: " +
-			"as many messages one way as it can carry in a fixed time (in seven rounds, the ways taking turns), then one message there and back, timed in batches.",
+		Summary: "Two parties pass fixed-size messages six ways: a pipe, a unix socket and a shared memory ring between two processes, " +
+			"a channel between two goroutines, a mutex-guarded buffer between two OS threads, and the same ring between two OS threads. Each way is measured twice: " +
+			"as many messages one way as it can carry in a fixed time, then one message there and back, timed in batches; both in seven rounds, the ways taking turns.",
 		Params: []lab.Param{
 			lab.Choice("size", "Message size", "64", []string{"64", "4096"}, "Bytes per message: a small message shows the cost of each hand-over, a page-sized one the cost of copying.").WithUnit("bytes"),
 			lab.Int("ms", "Time per measurement", 300, 50, 2000, "How long each way is measured, once for throughput and once for round trips.").WithUnit("ms").WithQuick(50),
@@ -152,20 +157,19 @@ func runMessagePassing(ctx context.Context, p lab.Params, out *lab.Emitter) erro
 			"Goroutines go where the Go runtime puts them.", pl.a, pl.b, spinFor))
 	}
 	m := msgMeasured{size: size, dur: dur, cpus: usable}
-	steps := throughputRounds + len(transports)
+	steps := 2 * rounds
 	where := func(t transport) placement {
 		if t.pinned {
 			return pl
 		}
 		return placement{a: -1, b: -1}
 	}
-	// Throughput first: the ways take turns, round after round, so that a
-	// slow spell of the machine falls on all of them and the claims can
-	// compare them round by round (lab.Paired).
+	// Throughput first, then round trips: both in rounds, the ways taking
+	// turns, so that the claims can compare them round by round (lab.Paired).
 	rates := make([][]float64, len(transports))
 	totals := make([]int64, len(transports))
-	for r := range throughputRounds {
-		out.Progress(fmt.Sprintf("throughput, round %d of %d", r+1, throughputRounds), r, steps)
+	for r := range rounds {
+		out.Progress(fmt.Sprintf("throughput, round %d of %d", r+1, rounds), r, steps)
 		for i, t := range transports {
 			n, elapsed, err := t.throughput(ctx, size, dur/3, where(t))
 			if err != nil {
@@ -180,18 +184,27 @@ func runMessagePassing(ctx context.Context, p lab.Params, out *lab.Emitter) erro
 		rate := lab.Summarize(rates[i])
 		out.Bar("throughput", "", t.label, rate.P50, rate.Min, rate.Max)
 	}
+	trips := make([][]float64, len(transports))  // µs per round trip, batch after batch
+	medians := make([][]float64, len(transports)) // each round's median of them
+	for r := range rounds {
+		out.Progress(fmt.Sprintf("round trips, round %d of %d", r+1, rounds), rounds+r, steps)
+		for i, t := range transports {
+			tick := pingpong.LiveAfter(out, "batches", t.label, nsPerHandOffToRTT, len(trips[i]))
+			vals, err := t.latency(ctx, size, t.per, dur/rounds, tick, where(t))
+			if err != nil {
+				return stopped(ctx, t.label, err)
+			}
+			for j := range vals {
+				vals[j] *= nsPerHandOffToRTT
+			}
+			trips[i] = append(trips[i], vals...)
+			medians[i] = append(medians[i], lab.Summarize(vals).P50)
+		}
+	}
 	for i, t := range transports {
-		out.Progress("round trips: "+t.label, throughputRounds+i, steps)
-		vals, err := t.latency(ctx, size, t.per, dur, pingpong.Live(out, "batches", t.label, nsPerHandOffToRTT), where(t))
-		if err != nil {
-			return stopped(ctx, t.label, err)
-		}
-		for j := range vals {
-			vals[j] *= nsPerHandOffToRTT
-		}
-		s := lab.Summarize(vals)
+		s := lab.Summarize(trips[i])
 		out.Bar("latency", "", t.label, s.P50, s.P10, s.P90)
-		m.ways = append(m.ways, measured{key: t.key, label: t.label, per: t.per, rate: lab.Summarize(rates[i]), rates: rates[i], latency: s})
+		m.ways = append(m.ways, measured{key: t.key, label: t.label, per: t.per, rate: lab.Summarize(rates[i]), rates: rates[i], latency: s, trips: medians[i]})
 	}
 	out.Progress("done", steps, steps)
 	m.load = out.Load()

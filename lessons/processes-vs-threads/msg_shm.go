@@ -144,8 +144,15 @@ func shmSend(ctx context.Context, size int, dur time.Duration, pl placement) (in
 	}
 	defer cleanup()
 	defer w.wait()
+	return ringSend(ctx, mem, size, dur, &w.exited, w.gone)
+}
+
+// ringSend writes messages into the ring in mem until dur has passed,
+// while a reader (ringSink) takes them out, and then waits for the
+// reader's count. exited is set once the reader has gone; gone says why.
+func ringSend(ctx context.Context, mem []byte, size int, dur time.Duration, exited *uint32, gone func() error) (int64, time.Duration, error) {
 	done := word(mem, offDone)
-	defer func() { // the worker exits even after an error
+	defer func() { // the reader stops even after an error
 		atomic.StoreUint32(done, 1)
 		notify(word(mem, offHead), word(mem, offHeadSleep))
 	}()
@@ -159,10 +166,10 @@ func shmSend(ctx context.Context, size int, dur time.Duration, pl placement) (in
 			break
 		}
 		for t := atomic.LoadUint32(tail); i-t >= nSlots; t = atomic.LoadUint32(tail) { // full: wait for the reader
-			if err := await(ctx, tail, t, word(mem, offTailSleep), &w.exited); err != nil {
+			if err := await(ctx, tail, t, word(mem, offTailSleep), exited); err != nil {
 				return 0, 0, err
 			}
-			if err := w.gone(); err != nil {
+			if err := gone(); err != nil {
 				return 0, 0, err
 			}
 		}
@@ -173,11 +180,11 @@ func shmSend(ctx context.Context, size int, dur time.Duration, pl placement) (in
 	// end snippet
 	atomic.StoreUint32(done, 1)
 	notify(head, word(mem, offHeadSleep))
-	if err := await(ctx, word(mem, offFinished), 0, word(mem, offFinSleep), &w.exited); err != nil {
+	if err := await(ctx, word(mem, offFinished), 0, word(mem, offFinSleep), exited); err != nil {
 		return 0, 0, err
 	}
 	if atomic.LoadUint32(word(mem, offFinished)) == 0 {
-		return 0, 0, w.gone()
+		return 0, 0, gone()
 	}
 	n := atomic.LoadUint64((*uint64)(unsafe.Pointer(&mem[offCount])))
 	return int64(n), time.Since(t0), nil
@@ -197,6 +204,15 @@ func shmPingPong(ctx context.Context, size, per int, dur time.Duration, tick pin
 	}
 	defer cleanup()
 	defer w.wait()
+	return ringPingPong(ctx, mem, size, per, dur, tick, &w.exited, w.gone)
+}
+
+// ringPingPong puts one message in the region in mem, raises the ping
+// counter and waits for an echo (ringEcho) to copy it back and raise
+// pong, in timed batches of per round trips until dur has passed; then it
+// tells the echo to stop. exited is set once the echo has gone; gone says
+// why.
+func ringPingPong(ctx context.Context, mem []byte, size, per int, dur time.Duration, tick pingpong.Tick, exited *uint32, gone func() error) ([]float64, error) {
 	ping, pong := word(mem, offPing), word(mem, offPong)
 	defer func() {
 		atomic.StoreUint32(ping, stopPing)
@@ -211,10 +227,10 @@ func shmPingPong(ctx context.Context, size, per int, dur time.Duration, tick pin
 		atomic.StoreUint32(ping, seq)
 		notify(ping, word(mem, offPingSleep))
 		for p := atomic.LoadUint32(pong); p != seq; p = atomic.LoadUint32(pong) {
-			if err := await(ctx, pong, p, word(mem, offPongSleep), &w.exited); err != nil {
+			if err := await(ctx, pong, p, word(mem, offPongSleep), exited); err != nil {
 				return err
 			}
-			if err := w.gone(); err != nil {
+			if err := gone(); err != nil {
 				return err
 			}
 		}
@@ -231,53 +247,132 @@ func shmPeer(role string, size int) int {
 		return 1
 	}
 	defer unix.Munmap(mem)
-	buf := make([]byte, size)
 	atomic.StoreUint32(word(mem, offReady), 1)
 	notify(word(mem, offReady), word(mem, offReadySlp))
 	switch role {
 	case "sink":
-		head, tail, done := word(mem, offHead), word(mem, offTail), word(mem, offDone)
-		var got uint32
-		var total uint64
-		for {
-			h := atomic.LoadUint32(head)
-			if got == h {
-				if atomic.LoadUint32(done) == 1 && atomic.LoadUint32(head) == got {
-					break
-				}
-				await(context.Background(), head, h, word(mem, offHeadSleep), done)
-				continue
-			}
-			for ; got != h; got++ { // read all that is there, then free the slots
-				copy(buf, mem[slotsOff+int(got%nSlots)*size:])
-				total++
-			}
-			atomic.StoreUint32(tail, got)
-			notify(tail, word(mem, offTailSleep))
-		}
-		atomic.StoreUint64((*uint64)(unsafe.Pointer(&mem[offCount])), total)
-		atomic.StoreUint32(word(mem, offFinished), 1)
-		notify(word(mem, offFinished), word(mem, offFinSleep))
+		ringSink(mem, size)
 		return 0
 	case "echo":
-		in, back := mem[slotsOff:slotsOff+size], mem[slotsOff+size:slotsOff+2*size]
-		ping, pong := word(mem, offPing), word(mem, offPong)
-		var last uint32
-		for {
-			p := atomic.LoadUint32(ping)
-			if p == stopPing {
-				return 0
-			}
-			if p == last {
-				await(context.Background(), ping, p, word(mem, offPingSleep), nil)
-				continue
-			}
-			copy(buf, in)
-			copy(back, buf)
-			atomic.StoreUint32(pong, p)
-			notify(pong, word(mem, offPongSleep))
-			last = p
-		}
+		ringEcho(mem, size)
+		return 0
 	}
 	return 2
+}
+
+// ringSink reads the ring in mem until the sender has finished and every
+// message is read, then leaves the count for it.
+func ringSink(mem []byte, size int) {
+	buf := make([]byte, size)
+	head, tail, done := word(mem, offHead), word(mem, offTail), word(mem, offDone)
+	var got uint32
+	var total uint64
+	for {
+		h := atomic.LoadUint32(head)
+		if got == h {
+			if atomic.LoadUint32(done) == 1 && atomic.LoadUint32(head) == got {
+				break
+			}
+			await(context.Background(), head, h, word(mem, offHeadSleep), done)
+			continue
+		}
+		for ; got != h; got++ { // read all that is there, then free the slots
+			copy(buf, mem[slotsOff+int(got%nSlots)*size:])
+			total++
+		}
+		atomic.StoreUint32(tail, got)
+		notify(tail, word(mem, offTailSleep))
+	}
+	atomic.StoreUint64((*uint64)(unsafe.Pointer(&mem[offCount])), total)
+	atomic.StoreUint32(word(mem, offFinished), 1)
+	notify(word(mem, offFinished), word(mem, offFinSleep))
+}
+
+// ringEcho copies each message ringPingPong puts in mem back to it, until
+// it is told to stop.
+func ringEcho(mem []byte, size int) {
+	buf := make([]byte, size)
+	in, back := mem[slotsOff:slotsOff+size], mem[slotsOff+size:slotsOff+2*size]
+	ping, pong := word(mem, offPing), word(mem, offPong)
+	var last uint32
+	for {
+		p := atomic.LoadUint32(ping)
+		if p == stopPing {
+			return
+		}
+		if p == last {
+			await(context.Background(), ping, p, word(mem, offPingSleep), nil)
+			continue
+		}
+		copy(buf, in)
+		copy(back, buf)
+		atomic.StoreUint32(pong, p)
+		notify(pong, word(mem, offPongSleep))
+		last = p
+	}
+}
+
+// The same ring between two threads of this process: the same layout of
+// memory and the same code on both sides as between two processes, only
+// without a second process. Comparing the two isolates what being two
+// processes costs once the memory is shared.
+
+// threadRing is a region only this process maps, with its reading or
+// answering side on a thread of its own; exited is set once that side has
+// returned.
+type threadRing struct {
+	mem    []byte
+	exited uint32
+	ended  <-chan error
+}
+
+// startThreadRing maps the region and starts reader on a thread pinned
+// to cpu.
+func startThreadRing(size int, cpu int, reader func(mem []byte, size int)) (*threadRing, error) {
+	mem, err := unix.Mmap(-1, 0, shmSize(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return nil, fmt.Errorf("mmap: %w", err)
+	}
+	r := &threadRing{mem: mem}
+	r.ended = onThread(cpu, func() {
+		reader(mem, size)
+		atomic.StoreUint32(&r.exited, 1)
+	})
+	return r, nil
+}
+
+// gone is an error once the reading thread has returned.
+func (r *threadRing) gone() error {
+	if atomic.LoadUint32(&r.exited) != 0 {
+		return fmt.Errorf("the answering thread ended early")
+	}
+	return nil
+}
+
+// stop waits for the reading thread (the caller has told it to stop) and
+// unmaps the region; the error is why its thread could not be pinned.
+func (r *threadRing) stop() error {
+	err := <-r.ended
+	unix.Munmap(r.mem)
+	return err
+}
+
+// ringThroughput is shmThroughput between two threads.
+func ringThroughput(ctx context.Context, size int, dur time.Duration, pl placement) (n int64, elapsed time.Duration, err error) {
+	r, err := startThreadRing(size, pl.b, ringSink)
+	if err != nil {
+		return 0, 0, err
+	}
+	pinErr := <-onThread(pl.a, func() { n, elapsed, err = ringSend(ctx, r.mem, size, dur, &r.exited, r.gone) })
+	return n, elapsed, firstError(pinErr, r.stop(), err)
+}
+
+// ringLatency is shmLatency between two threads.
+func ringLatency(ctx context.Context, size, per int, dur time.Duration, tick pingpong.Tick, pl placement) (vals []float64, err error) {
+	r, err := startThreadRing(size, pl.b, ringEcho)
+	if err != nil {
+		return nil, err
+	}
+	pinErr := <-onThread(pl.a, func() { vals, err = ringPingPong(ctx, r.mem, size, per, dur, tick, &r.exited, r.gone) })
+	return vals, firstError(pinErr, r.stop(), err)
 }
