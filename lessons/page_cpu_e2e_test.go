@@ -27,8 +27,9 @@ import (
 // share of one CPU, beside what the same page costs idle, what drawing the
 // end took (the whole charts, tables and verdicts, once the run has
 // stopped measuring) and the share over the whole wait, from pressing Run
-// until the verdicts were in. An experiment whose run measures for less
-// than minMeasuring is run again, and the shares are over all its runs.
+// until the verdicts were in. Every experiment runs minRuns times at
+// least, and again until its runs have measured for minMeasuring; the
+// shares are over all its runs, with the worst run beside them.
 // The goal is under 5% of one CPU while the run measures: a browser on the
 // serving machine competes with the run for its CPUs, and the run counts
 // it as another program. It also checks that every chart is complete when
@@ -68,7 +69,7 @@ func TestPageCPU(t *testing.T) {
 			t.Run(e.ID, func(t *testing.T) {
 				w := watchOne(t, b, srv.URL, "/lessons/"+l.Slug, e, quick)
 				share := w.measuring
-				line := fmt.Sprintf("| `%s` | %d | %.1f s | %.1f%% | %.1f%% | %.2f s | %.1f%% |", e.ID, w.runs, w.measured.Seconds(), 100*w.measuring, 100*w.idle, w.after.Seconds(), 100*w.whole)
+				line := fmt.Sprintf("| `%s` | %d | %.1f s | %.1f%% | %.1f%% | %.1f%% | %.2f s | %.1f%% |", e.ID, w.runs, w.measured.Seconds(), 100*w.measuring, 100*w.worst, 100*w.idle, w.after.Seconds(), 100*w.whole)
 				report = append(report, line)
 				t.Log(line)
 				if limit > 0 && share > limit {
@@ -77,25 +78,31 @@ func TestPageCPU(t *testing.T) {
 			})
 		}
 	}
-	t.Logf("Chromium's CPU while watching each experiment (quick settings: %v):\n| experiment | runs | measuring | page, while it measured | page, idle | drawing the end, per run | page, Run to verdicts |\n|---|---|---|---|---|---|---|\n%s", quick, strings.Join(report, "\n"))
+	t.Logf("Chromium's CPU while watching each experiment (quick settings: %v):\n| experiment | runs | measuring | page, while it measured | its worst run | page, idle | drawing the end, per run | page, Run to verdicts |\n|---|---|---|---|---|---|---|---|\n%s", quick, strings.Join(report, "\n"))
 	b.NoErrors(t)
 }
 
 // watched is what the browser cost while a learner watched one
-// experiment: over as many runs as it took to measure for minMeasuring.
+// experiment, over its runs.
 type watched struct {
 	runs      int
 	measuring float64       // share of one CPU from each run's started event to its result
+	worst     float64       // that share in the run where it was highest
 	measured  time.Duration // that time, over all the runs: the runs measuring
 	after     time.Duration // the browser's CPU time from a result until the verdicts were shown, per run
 	whole     float64       // share of one CPU from pressing Run until the verdicts were shown
 	idle      float64       // share of one CPU of the page alone
 }
 
-// minMeasuring is how long the runs of one experiment must have measured
-// for a share of a CPU to be read from them: a run shorter than that is
-// run again (as a learner's Run, asking for a fresh run), up to maxRuns.
+// An experiment is run minRuns times at least, and until its runs have
+// measured for minMeasuring (as a learner's Run, then asking for fresh
+// runs), up to maxRuns: its share of a CPU is read from all of them. A
+// page's first run pays for things the next ones do not, and the browser
+// has tasks of its own that fall in a run now and then (one run of three
+// of asyncio-await took 33% of a CPU, the other two 2-3%): the worst run
+// is shown beside the share.
 const (
+	minRuns      = 3
 	minMeasuring = 4 * time.Second
 	maxRuns      = 12
 )
@@ -160,8 +167,9 @@ func runSpan(t *testing.T, base, run string) (from, to time.Time) {
 }
 
 // watchOne opens the experiment's lesson with the experiment's panel on
-// screen, measures the idle page for two seconds, then runs the
-// experiment (again, until the runs have measured for minMeasuring),
+// screen, waits for the browser to settle, measures the idle page for two
+// seconds, then runs the experiment (minRuns times, and again until the
+// runs have measured for minMeasuring),
 // sampling the browser's CPU time every 50 ms (which costs the browser
 // nothing), and reads the samples against each run's own started event
 // and result.
@@ -195,7 +203,11 @@ func watchOne(t *testing.T, b *e2e.Browser, base, path string, e *lab.Experiment
 	if _, err := chromedp.Call(b.Ctx, heapprofiler.CollectGarbage, cdp.Empty{}); err != nil {
 		t.Fatalf("collecting garbage: %v", err)
 	}
-	time.Sleep(time.Second)
+	// The page before this one goes on costing the browser for some
+	// seconds after it has gone (7-9% of a CPU in some seconds, 0-1% in
+	// most). A learner reads down to an experiment before running it, so
+	// the measurement begins once the browser is quiet.
+	settle(t, b)
 	c0, t0 := b.CPU(t), time.Now()
 	time.Sleep(2 * time.Second) // the page alone: its timers, its idle websocket
 	c1, t1 := b.CPU(t), time.Now()
@@ -204,7 +216,7 @@ func watchOne(t *testing.T, b *e2e.Browser, base, path string, e *lab.Experiment
 	e2e.Eval[bool](t, b, `(() => { window.lastRun = ''; document.addEventListener('lab:done', (e) => { window.lastRun = e.detail.run; }); return true; })()`)
 
 	var busy, waited, waitedCPU time.Duration
-	for w.measured < minMeasuring && w.runs < maxRuns {
+	for (w.measured < minMeasuring || w.runs < minRuns) && w.runs < maxRuns {
 		// The first run is the Run button's; the next are asked for fresh,
 		// as "Run it fresh" does, so that none is an offer of the last.
 		press := `(` + panel + `.querySelector('button.run').click(), true)`
@@ -213,6 +225,7 @@ func watchOne(t *testing.T, b *e2e.Browser, base, path string, e *lab.Experiment
 		}
 		r := watchRun(t, b, base, panel, press)
 		w.runs++
+		w.worst = max(w.worst, r.busy.Seconds()/r.to.Sub(r.from).Seconds())
 		w.measured += r.to.Sub(r.from)
 		busy += r.busy
 		w.after += r.after
@@ -223,6 +236,27 @@ func watchOne(t *testing.T, b *e2e.Browser, base, path string, e *lab.Experiment
 	w.whole = waitedCPU.Seconds() / waited.Seconds()
 	w.after /= time.Duration(w.runs)
 	return w
+}
+
+// A page has settled once the browser used less than settledShare of a
+// CPU in a whole second; settle waits for that up to settleFor, and goes
+// on anyway after it.
+const (
+	settledShare = 0.015
+	settleFor    = 20 * time.Second
+)
+
+// settle waits, second by second, until the page has settled.
+func settle(t *testing.T, b *e2e.Browser) {
+	t.Helper()
+	for start := time.Now(); time.Since(start) < settleFor; {
+		c := b.CPU(t)
+		time.Sleep(time.Second)
+		if (b.CPU(t) - c).Seconds() < settledShare {
+			return
+		}
+	}
+	t.Logf("the browser was not quiet for a whole second in %s: measuring anyway", settleFor)
 }
 
 // oneRun is what the browser spent on one run.

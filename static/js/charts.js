@@ -358,7 +358,9 @@ class LineChart extends Chart {
     this.drawMarks(root, x);
     // Dots mark the points of a sparse chart; a dense one is its lines
     // (thousands of dots cost a drawing most of its time, and hide the lines).
-    const dots = all.length <= MAX_DOTS;
+    // Live, there are none: a hundred circles are most of a small chart's
+    // elements, and the line shows where the run is going.
+    const dots = !this.live && all.length <= MAX_DOTS;
     for (const [name, pts] of this.data) {
       const c = this.cls(name);
       const sorted = pts.filter((p) => !(this.logX && p[0] <= 0) && !(this.logY && p[1] <= 0));
@@ -578,8 +580,37 @@ export function makeChart(fig, opts) {
   return load ? new LazyChart(fig, load, opts) : null;
 }
 
-// The ruler measures ASCII once, while the page is idle after loading:
-// measuring forces a layout of the whole page, and in a run's first
-// drawing (the page then full of changes) that layout was the costliest
-// step of all.
-if (typeof requestIdleCallback === 'function') requestIdleCallback(() => textWidth('0'), { timeout: 3000 });
+/** warm runs the drawing code of every kind of chart once, on figures
+ *  that are never put in the page, from made-up figures that nobody sees.
+ *  A browser compiles a script's functions to faster code only once they
+ *  have run a good deal; a lesson's first run used to pay for that in its
+ *  first drawing, while it measured (a third of a second of 0.4 on this
+ *  project's 2-vCPU VM, for threading-models). */
+function warm() {
+  const figure = (kind) => el('figure', { 'data-kind': kind }, el('div', { class: 'plot' }), el('table', {}, el('thead'), el('tbody')));
+  const wave = (i, k) => 1 + Math.abs(Math.sin(i * 0.37 + k)) * 100.5;
+  const draw = (kind, feed) => {
+    const c = new kinds[kind](figure(kind), { held: () => true });
+    for (const last of [false, true]) {
+      feed(c);
+      c.flush(last);
+    }
+  };
+  draw(Kind.Line, (c) => {
+    for (let k = 0; k < 12; k++) {
+      const x = [], y = [];
+      for (let i = 0; i < 150; i++) { x.push(i * 1.5); y.push(wave(i, k)); }
+      c.handle({ type: Event.Points, series: `s${k}`, x, y });
+    }
+    c.handle({ type: Event.Mark, x: 10.5, label: 'mark' });
+  });
+  draw(Kind.Bars, (c) => { for (let i = 0; i < 12; i++) c.handle({ type: Event.Bar, label: `bar ${i}`, series: '', value: wave(i, 0), lo: wave(i, 1), hi: wave(i, 2) }); });
+  draw(Kind.Hist, (c) => { for (let k = 0; k < 3; k++) c.handle({ type: Event.Hist, series: `s${k}`, bins: Array.from({ length: 30 }, (_, i) => [i, i + 1, Math.round(wave(i, k))]) }); });
+  draw(Kind.Lanes, (c) => { for (let i = 0; i < 400; i++) c.handle({ type: Event.Span, lane: `lane ${i % 8}`, label: `task ${i % 5}`, start: i * 2.5, end: i * 2.5 + 2 }); });
+}
+
+// While the page is idle after loading: the ruler measures ASCII once
+// (measuring forces a layout of the whole page, and in a run's first
+// drawing, the page then full of changes, that layout was the costliest
+// step of all), and the drawing code is warmed.
+if (typeof requestIdleCallback === 'function') requestIdleCallback(() => { textWidth('0'); warm(); }, { timeout: 3000 });

@@ -78,6 +78,21 @@ export class Panel {
       const c = makeChart(fig, { held });
       if (c) this.charts.set(fig.dataset.chart, c);
     }
+    // A chart out of sight is passed by while its run goes: it is drawn as
+    // it comes near the screen, and whole at the run's end. A panel's
+    // charts go on below the screen's edge, and most drawings were of
+    // charts nobody could see.
+    this.unseen = new Set();
+    if (typeof IntersectionObserver === 'function') {
+      const seen = new IntersectionObserver((entries) => {
+        for (const e of entries) {
+          const id = e.target.dataset.chart;
+          if (!e.isIntersecting) { this.unseen.add(id); continue; }
+          if (this.unseen.delete(id) && held()) requestAnimationFrame(() => this.charts.get(id)?.flush(false));
+        }
+      }, { rootMargin: '200px 0px' });
+      for (const fig of root.querySelectorAll('figure.chart')) seen.observe(fig);
+    }
     this.tables = new Map();
     for (const t of root.querySelectorAll('.live-table')) this.tables.set(t.dataset.table, t);
     this.guesses = [...root.querySelectorAll('.guess-item')].map((fs) => new Guess(fs, this));
@@ -497,7 +512,7 @@ export class Panel {
     const q = this.queue;
     this.queue = [];
     for (const [m, src] of q) this.draw(m, src);
-    for (const c of this.charts.values()) c.flush(false);
+    for (const [id, c] of this.charts) if (!this.unseen.has(id)) c.flush(false);
     this.paintStatus();
     afterFrame(() => { this.drawCost = performance.now() - t0; });
   }
@@ -579,14 +594,21 @@ function afterFrame(fn) {
   ch.port2.postMessage(0);
 }
 
-/** afterPaint calls fn once the page has drawn its next frame and begun
- *  the one after (by which time the first is rastered, on other threads),
- *  or after 150 ms in a tab that draws no frames. */
+/** RASTER_MS is how long afterPaint lets other threads turn a drawn frame
+ *  into pixels. The main thread has no word of when they are done: in a
+ *  trace of a Run click, rastering the cleared panel (in software, as a
+ *  browser without a GPU does it) began after the second frame and took
+ *  45 ms. */
+const RASTER_MS = 120;
+
+/** afterPaint calls fn once the page has drawn its next frame, begun the
+ *  one after, and given the first RASTER_MS to be rastered on other
+ *  threads; or after 300 ms in a tab that draws no frames. */
 function afterPaint(fn) {
   let done = false;
   const once = () => { if (!done) { done = true; fn(); } };
-  requestAnimationFrame(() => requestAnimationFrame(() => afterFrame(once)));
-  setTimeout(once, 150);
+  requestAnimationFrame(() => requestAnimationFrame(() => afterFrame(() => setTimeout(once, RASTER_MS))));
+  setTimeout(once, 300);
 }
 
 /** chartWords is what a chart with nothing drawn says about the run shown. */
