@@ -222,6 +222,10 @@ func watchOne(t *testing.T, b *e2e.Browser, base, path string, e *lab.Experiment
 		press := `(` + panel + `.querySelector('button.run').click(), true)`
 		if w.runs > 0 {
 			press = `(window.conclab.panelFor(` + strconv.Quote(e.ID) + `).start(true), true)`
+			// What the page does once a run has ended (its stored runs,
+			// its exercises, fetched and drawn) is that run's; the next
+			// one is measured once it is done.
+			settle(t, b)
 		}
 		r := watchRun(t, b, base, panel, press)
 		w.runs++
