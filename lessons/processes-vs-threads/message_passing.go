@@ -111,8 +111,8 @@ func messagePassing() *lab.Experiment {
 		Lesson: Slug,
 		Title:  "Talking: through the kernel or through shared memory",
 		Summary: "Two parties pass fixed-size messages six ways: a pipe, a unix socket and a shared memory ring between two processes, " +
-			"a channel between two goroutines, a mutex-guarded buffer between two OS threads, and the same ring between two OS threads. Each way is measured twice: " +
-			"as many messages one way as it can carry in a fixed time, then one message there and back, timed in batches; both in seven rounds, the ways taking turns.",
+			"a channel between two goroutines, a mutex-guarded buffer and the same ring between two OS threads. Each way is measured twice, " +
+			"in seven rounds, the ways taking turns: as many messages one way as it can carry in a fixed time, then one message there and back.",
 		Params: []lab.Param{
 			lab.Choice("size", "Message size", "64", []string{"64", "4096"}, "Bytes per message: a small message shows the cost of each hand-over, a page-sized one the cost of copying.").WithUnit("bytes"),
 			lab.Int("ms", "Time per measurement", 300, 50, 2000, "How long each way is measured, once for throughput and once for round trips.").WithUnit("ms").WithQuick(50),

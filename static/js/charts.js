@@ -356,10 +356,7 @@ class LineChart extends Chart {
     const root = this.frame();
     this.axes(root, x, y, { left, yTicks });
     this.drawMarks(root, x);
-    // Dots mark the points of a sparse chart; a dense one is its lines
-    // (thousands of dots cost a drawing most of its time, and hide the lines).
-    // Live, there are none: a hundred circles are most of a small chart's
-    // elements, and the line shows where the run is going.
+    // Dots only on a sparse chart that is not live (they are costly).
     const dots = !this.live && all.length <= MAX_DOTS;
     for (const [name, pts] of this.data) {
       const c = this.cls(name);
@@ -531,9 +528,8 @@ class LaneChart extends Chart {
       const px = x(s.start), w = Math.max(1, x(s.end) - px), top = M.top + lh * li + 3;
       const i = this.series.get(s.label);
       paths.set(i, (paths.get(i) ?? '') + `M${px.toFixed(1)},${top.toFixed(1)}h${w.toFixed(1)}v${(lh - 6).toFixed(1)}h${(-w).toFixed(1)}z`);
-      // Only a label that fits inside its bar: a wider one would spill over its neighbours and the lane names.
-      // Live, there are none: a drawing that is replaced a moment later
-      // is not read span by span, and hundreds of labels are most of its cost.
+      // Only a label that fits inside its bar, and none live (hundreds of
+      // labels were most of a drawing's cost).
       if (!this.live && w > textWidth(s.label, TICK, 600) + 8 && lh >= 18 && labels.length < MAX_LABELS) labels.push(svg('text', { x: px + w / 2, y: M.top + lh * li + lh / 2 + 4, class: 'span-label', 'text-anchor': 'middle' }, s.label));
     }
     for (const [i, d] of paths) root.append(svg('path', { d, class: `span s${i}` }));
@@ -580,37 +576,29 @@ export function makeChart(fig, opts) {
   return load ? new LazyChart(fig, load, opts) : null;
 }
 
-/** warm runs the drawing code of every kind of chart once, on figures
- *  that are never put in the page, from made-up figures that nobody sees.
- *  A browser compiles a script's functions to faster code only once they
- *  have run a good deal; a lesson's first run used to pay for that in its
- *  first drawing, while it measured (a third of a second of 0.4 on this
- *  project's 2-vCPU VM, for threading-models). */
+/** warm runs each kind of chart's drawing once, on made-up figures, in
+ *  figures never put in the page: a browser compiles a function to fast
+ *  code once it has run a good deal, which a first run's first drawing
+ *  paid for while it measured (0.35 s for threading-models). */
 function warm() {
-  const figure = (kind) => el('figure', { 'data-kind': kind }, el('div', { class: 'plot' }), el('table', {}, el('thead'), el('tbody')));
   const wave = (i, k) => 1 + Math.abs(Math.sin(i * 0.37 + k)) * 100.5;
-  const draw = (kind, feed) => {
-    const c = new kinds[kind](figure(kind), { held: () => true });
-    for (const last of [false, true]) {
-      feed(c);
-      c.flush(last);
-    }
+  const n = (k, f) => Array.from({ length: k }, (_, i) => f(i));
+  const feeds = {
+    [Kind.Line]: (c) => {
+      for (let k = 0; k < 12; k++) c.handle({ type: Event.Points, series: `s${k}`, x: n(150, (i) => i * 1.5), y: n(150, (i) => wave(i, k)) });
+      c.handle({ type: Event.Mark, x: 10.5, label: 'mark' });
+    },
+    [Kind.Bars]: (c) => { for (let i = 0; i < 12; i++) c.handle({ label: `bar ${i}`, series: '', value: wave(i, 0), lo: wave(i, 1), hi: wave(i, 2) }); },
+    [Kind.Hist]: (c) => { for (let k = 0; k < 3; k++) c.handle({ series: `s${k}`, bins: n(30, (i) => [i, i + 1, Math.round(wave(i, k))]) }); },
+    [Kind.Lanes]: (c) => { for (let i = 0; i < 400; i++) c.handle({ lane: `lane ${i % 8}`, label: `task ${i % 5}`, start: i * 2.5, end: i * 2.5 + 2 }); },
   };
-  draw(Kind.Line, (c) => {
-    for (let k = 0; k < 12; k++) {
-      const x = [], y = [];
-      for (let i = 0; i < 150; i++) { x.push(i * 1.5); y.push(wave(i, k)); }
-      c.handle({ type: Event.Points, series: `s${k}`, x, y });
-    }
-    c.handle({ type: Event.Mark, x: 10.5, label: 'mark' });
-  });
-  draw(Kind.Bars, (c) => { for (let i = 0; i < 12; i++) c.handle({ type: Event.Bar, label: `bar ${i}`, series: '', value: wave(i, 0), lo: wave(i, 1), hi: wave(i, 2) }); });
-  draw(Kind.Hist, (c) => { for (let k = 0; k < 3; k++) c.handle({ type: Event.Hist, series: `s${k}`, bins: Array.from({ length: 30 }, (_, i) => [i, i + 1, Math.round(wave(i, k))]) }); });
-  draw(Kind.Lanes, (c) => { for (let i = 0; i < 400; i++) c.handle({ type: Event.Span, lane: `lane ${i % 8}`, label: `task ${i % 5}`, start: i * 2.5, end: i * 2.5 + 2 }); });
+  for (const [kind, feed] of Object.entries(feeds)) {
+    const c = new kinds[kind](el('figure', { 'data-kind': kind }, el('div', { class: 'plot' }), el('table', {}, el('thead'), el('tbody'))), { held: () => true });
+    for (const last of [false, true]) { feed(c); c.flush(last); }
+  }
 }
 
-// While the page is idle after loading: the ruler measures ASCII once
-// (measuring forces a layout of the whole page, and in a run's first
-// drawing, the page then full of changes, that layout was the costliest
-// step of all), and the drawing code is warmed.
+// While the page is idle after loading, the ruler measures ASCII (a
+// forced layout of the whole page, costliest in a run's first drawing)
+// and the drawing code is warmed.
 if (typeof requestIdleCallback === 'function') requestIdleCallback(() => { textWidth('0'); warm(); }, { timeout: 3000 });

@@ -78,10 +78,8 @@ export class Panel {
       const c = makeChart(fig, { held });
       if (c) this.charts.set(fig.dataset.chart, c);
     }
-    // A chart out of sight is passed by while its run goes: it is drawn as
-    // it comes near the screen, and whole at the run's end. A panel's
-    // charts go on below the screen's edge, and most drawings were of
-    // charts nobody could see.
+    // While a run goes, a chart out of sight is drawn only as it comes
+    // near the screen, and whole at the end.
     this.unseen = new Set();
     if (typeof IntersectionObserver === 'function') {
       const seen = new IntersectionObserver((entries) => {
@@ -594,16 +592,12 @@ function afterFrame(fn) {
   ch.port2.postMessage(0);
 }
 
-/** RASTER_MS is how long afterPaint lets other threads turn a drawn frame
- *  into pixels. The main thread has no word of when they are done: in a
- *  trace of a Run click, rastering the cleared panel (in software, as a
- *  browser without a GPU does it) began after the second frame and took
- *  45 ms. */
+/** RASTER_MS is time to raster a drawn frame, of which the page is not
+ *  told (after a Run click, in software: 45 ms, after the second frame). */
 const RASTER_MS = 120;
 
-/** afterPaint calls fn once the page has drawn its next frame, begun the
- *  one after, and given the first RASTER_MS to be rastered on other
- *  threads; or after 300 ms in a tab that draws no frames. */
+/** afterPaint calls fn RASTER_MS after the page has drawn its next frame
+ *  and begun the one after; or after 300 ms if it draws no frames. */
 function afterPaint(fn) {
   let done = false;
   const once = () => { if (!done) { done = true; fn(); } };
