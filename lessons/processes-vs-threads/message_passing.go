@@ -184,7 +184,7 @@ func runMessagePassing(ctx context.Context, p lab.Params, out *lab.Emitter) erro
 		rate := lab.Summarize(rates[i])
 		out.Bar("throughput", "", t.label, rate.P50, rate.Min, rate.Max)
 	}
-	trips := make([][]float64, len(transports))  // µs per round trip, batch after batch
+	trips := make([][]float64, len(transports))   // µs per round trip, batch after batch
 	medians := make([][]float64, len(transports)) // each round's median of them
 	for r := range rounds {
 		out.Progress(fmt.Sprintf("round trips, round %d of %d", r+1, rounds), rounds+r, steps)
