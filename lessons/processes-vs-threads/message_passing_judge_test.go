@@ -75,13 +75,20 @@ func TestJudgeMessagesRoundByRound(t *testing.T) {
 	pipe, socket := spell(way("pipe", 0, 6.3), 1.4e6), spell(way("socket", 0, 14), 0.9e6)
 	shm, channel, mutex := spell(way("shared_memory", 0, 0.5), 8e6), spell(way("channel", 0, 0.37), 1.3e7), spell(way("mutex", 0, 0.6), 2e6)
 	m := msgRun(pipe, socket, shm, channel, mutex, spell(way("thread_ring", 0, 0.5), 8e6))
-	if got := judgeMessages(m)[0]; got.Verdict != lab.Holds {
+	pairedThenNot(t, m, 0, func(w *measured) { w.rates = nil })
+}
+
+// pairedThenNot wants claim i of m to hold round by round, and to be
+// inconclusive once unpair has taken the ways' rounds away.
+func pairedThenNot(t *testing.T, m msgMeasured, i int, unpair func(*measured)) {
+	t.Helper()
+	if got := judgeMessages(m)[i]; got.Verdict != lab.Holds {
 		t.Errorf("round by round: %s (%s), want holds", got.Verdict, got.Measured)
 	}
-	for i := range m.ways {
-		m.ways[i].rates = nil
+	for j := range m.ways {
+		unpair(&m.ways[j])
 	}
-	if got := judgeMessages(m)[0]; got.Verdict != lab.Inconclusive {
+	if got := judgeMessages(m)[i]; got.Verdict != lab.Inconclusive {
 		t.Errorf("from the spreads alone: %s (%s), want inconclusive", got.Verdict, got.Measured)
 	}
 }
@@ -98,15 +105,7 @@ func TestJudgeRoundTripsRoundByRound(t *testing.T) {
 	}
 	m := msgRun(way("pipe", 8.7e5, 6.3), way("socket", 3.5e5, 14), spell(way("shared_memory", 5e6, 0), 0.25),
 		way("channel", 1.5e7, 0.37), way("mutex", 4.5e6, 0.45), spell(way("thread_ring", 5e6, 0), 0.24))
-	if got := judgeMessages(m)[1]; got.Verdict != lab.Holds {
-		t.Errorf("round by round: %s (%s), want holds", got.Verdict, got.Measured)
-	}
-	for i := range m.ways {
-		m.ways[i].trips = nil
-	}
-	if got := judgeMessages(m)[1]; got.Verdict != lab.Inconclusive {
-		t.Errorf("from the spreads alone: %s (%s), want inconclusive", got.Verdict, got.Measured)
-	}
+	pairedThenNot(t, m, 1, func(w *measured) { w.trips = nil })
 }
 
 // noisy widens one way's throughput rounds to ±f.

@@ -341,15 +341,15 @@ func startThreadRing(size int, cpu int, reader func(mem []byte, size int)) (*thr
 	return r, nil
 }
 
-// gone is an error once the reading thread has returned.
+// gone is an error once the thread on the other side has returned.
 func (r *threadRing) gone() error {
 	if atomic.LoadUint32(&r.exited) != 0 {
-		return fmt.Errorf("the answering thread ended early")
+		return fmt.Errorf("the thread on the other side ended early")
 	}
 	return nil
 }
 
-// stop waits for the reading thread (the caller has told it to stop) and
+// stop waits for the other side's thread (the caller has told it to stop) and
 // unmaps the region; the error is why its thread could not be pinned.
 func (r *threadRing) stop() error {
 	err := <-r.ended
