@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"conclab/internal/e2e"
 	"conclab/internal/lab"
 	"conclab/internal/labtest"
 	"conclab/internal/probe"
@@ -119,13 +120,12 @@ func quotaCgroup(t *testing.T) (string, error) {
 	var extra [][2]string
 	switch {
 	case fileHas("/sys/fs/cgroup/cgroup.subtree_control", "cpu"):
-		own, err := os.ReadFile("/proc/self/cgroup")
+		own, err := e2e.OwnCgroupV2()
 		if err != nil {
 			return "", err
 		}
-		path := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(own)), "0::"))
-		dir, quotaFile, quota = filepath.Join("/sys/fs/cgroup", path, fmt.Sprintf("conclab-test-%d", os.Getpid())), "cpu.max", "100000 100000"
-	case isDir("/sys/fs/cgroup/cpu") && fileExists("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"):
+		dir, quotaFile, quota = filepath.Join(own, fmt.Sprintf("conclab-test-%d", os.Getpid())), "cpu.max", "100000 100000"
+	case isDir("/sys/fs/cgroup/cpu") && e2e.FileExists("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"):
 		dir, quotaFile, quota = fmt.Sprintf("/sys/fs/cgroup/cpu/conclab-test-%d", os.Getpid()), "cpu.cfs_quota_us", "100000"
 		extra = [][2]string{{"cpu.cfs_period_us", "100000"}}
 	default:
@@ -167,11 +167,6 @@ func fileHas(path, word string) bool {
 func isDir(path string) bool {
 	st, err := os.Stat(path)
 	return err == nil && st.IsDir()
-}
-
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }
 
 // checkEveryExperimentOnOneCPU is the re-executed binary's part: every

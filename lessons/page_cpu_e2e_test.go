@@ -169,10 +169,9 @@ func runSpan(t *testing.T, base, run string) (from, to time.Time) {
 // watchOne opens the experiment's lesson with the experiment's panel on
 // screen, waits for the browser to settle, measures the idle page for two
 // seconds, then runs the experiment (minRuns times, and again until the
-// runs have measured for minMeasuring),
-// sampling the browser's CPU time every 50 ms (which costs the browser
-// nothing), and reads the samples against each run's own started event
-// and result.
+// runs have measured for minMeasuring), sampling the browser's CPU time
+// every 50 ms (which costs the browser nothing), and reads the samples
+// against each run's own started event and result.
 func watchOne(t *testing.T, b *e2e.Browser, base, path string, e *lab.Experiment, quick bool) watched {
 	t.Helper()
 	url := base + path

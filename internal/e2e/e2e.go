@@ -308,14 +308,14 @@ func (b *Browser) Account(t testing.TB) error {
 	}
 	var parent, usage string
 	switch {
-	case fileExists("/sys/fs/cgroup/cpuacct/cpuacct.usage"):
+	case FileExists("/sys/fs/cgroup/cpuacct/cpuacct.usage"):
 		parent, usage = "/sys/fs/cgroup/cpuacct", "cpuacct.usage"
-	case fileExists("/sys/fs/cgroup/cgroup.controllers"):
-		own, err := os.ReadFile("/proc/self/cgroup")
+	case FileExists("/sys/fs/cgroup/cgroup.controllers"):
+		own, err := OwnCgroupV2()
 		if err != nil {
 			return err
 		}
-		parent, usage = filepath.Join("/sys/fs/cgroup", strings.TrimPrefix(strings.TrimSpace(string(own)), "0::")), "cpu.stat"
+		parent, usage = own, "cpu.stat"
 	default:
 		return errors.New("no cgroup v1 cpuacct controller and no cgroup v2")
 	}
@@ -366,7 +366,17 @@ func cgroupCPU(file string) (time.Duration, error) {
 	return 0, fmt.Errorf("%s has no usage_usec", file)
 }
 
-func fileExists(path string) bool {
+// OwnCgroupV2 is the directory of the cgroup (v2) this process is in.
+func OwnCgroupV2() (string, error) {
+	own, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join("/sys/fs/cgroup", strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(own)), "0::"))), nil
+}
+
+// FileExists reports whether path names something that exists.
+func FileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
 }
