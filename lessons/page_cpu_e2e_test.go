@@ -201,12 +201,6 @@ func openLesson(t *testing.T, b *e2e.Browser, url string) (rewatch func()) {
 	b.WaitFor(t, "the websocket to connect", `document.querySelector('button.run') && document.querySelector('button.run').disabled === false`)
 	e2e.Eval[bool](t, b, `(() => { window.lastRun = ''; document.addEventListener('lab:done', (e) => { window.lastRun = e.detail.run; }); return true; })()`)
 	rewatch = b.Unwatched(t)
-	// The page before this one left a heap of its runs to collect; the
-	// renderer collects it when it sees fit, which may be while a run
-	// measures. Collected now, that cost is the last page's.
-	if _, err := chromedp.Call(b.Ctx, heapprofiler.CollectGarbage, cdp.Empty{}); err != nil {
-		t.Fatalf("collecting garbage: %v", err)
-	}
 	time.Sleep(time.Until(opened.Add(tidiedAfter)))
 	return rewatch
 }
@@ -232,6 +226,14 @@ func watchOne(t *testing.T, b *e2e.Browser, base string, e *lab.Experiment, quic
 	}
 	// The learner looks at the experiment they run: its panel is on screen.
 	e2e.Eval[bool](t, b, `(`+panel+`.scrollIntoView({ block: 'start' }), true)`)
+	// The page before this one, or the experiments before this one on this
+	// page, left a heap of their runs to collect; the renderer collects it
+	// when it sees fit, which may be while a run measures, or, as it would
+	// while a learner reads on, when the page is idle. Collected now, that
+	// cost is theirs.
+	if _, err := chromedp.Call(b.Ctx, heapprofiler.CollectGarbage, cdp.Empty{}); err != nil {
+		t.Fatalf("collecting garbage: %v", err)
+	}
 	// The experiment before this one, and the scroll, go on costing the
 	// browser for a while. A learner reads down to an experiment before
 	// running it, so the measurement begins once the browser is quiet.
