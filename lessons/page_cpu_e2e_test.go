@@ -257,9 +257,10 @@ func watchOne(t *testing.T, b *e2e.Browser, base string, e *lab.Experiment, quic
 			settle(t, b)
 		}
 		r := watchRun(t, b, base, panel, press)
-		t.Logf("run %d: %.1f%% of a CPU while it measured, %s to %s", w.runs+1, 100*r.busy.Seconds()/r.to.Sub(r.from).Seconds(), r.from.Format("15:04:05.000"), r.to.Format("15:04:05.000"))
+		share := r.busy.Seconds() / r.to.Sub(r.from).Seconds()
+		t.Logf("run %d: %.1f%% of a CPU while it measured, %s to %s", w.runs+1, 100*share, r.from.Format("15:04:05.000"), r.to.Format("15:04:05.000"))
 		w.runs++
-		w.worst = max(w.worst, r.busy.Seconds()/r.to.Sub(r.from).Seconds())
+		w.worst = max(w.worst, share)
 		w.measured += r.to.Sub(r.from)
 		busy += r.busy
 		w.after += r.after
